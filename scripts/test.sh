@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone (npm ci, build) and runs every test.
+# Sets up a fresh clone and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npm ci --no-audit --no-fund
-npm test
+bash scripts/setup.sh
+npx vitest run
