@@ -17,11 +17,13 @@ function* watFiles(dir) {
   }
 }
 
+// threads: kernels import the packet memory as shared, so worker threads can share it.
+const features = { simd: true, bulk_memory: true, threads: true };
 const wabt = await initWabt();
 mkdirSync(outDir, { recursive: true });
 for (const path of watFiles(join(root, 'src'))) {
-  const module = wabt.parseWat(path, readFileSync(path, 'utf8'), { simd: true, bulk_memory: true });
-  module.validate();
+  const module = wabt.parseWat(path, readFileSync(path, 'utf8'), features);
+  module.validate(features);
   const { buffer } = module.toBinary({});
   writeFileSync(join(outDir, basename(path, '.wat') + '.wasm'), buffer);
   module.destroy();
