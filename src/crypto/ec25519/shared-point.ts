@@ -1,0 +1,28 @@
+// The point σ at the heart of fastd's FHMQV-C handshake (doc: crypto/fhmqvc.rst,
+// make_shared_handshake_key in protocols/ec25519_fhmqvc/handshake.c):
+//
+//   σ = s · 8 · (X + h·P)
+//
+// X is the peer's handshake key, P its long-term key, h the peer's half of SHA256(Y|X|B|A)
+// (d or e, 128 bits with bit 127 set), and s = h'·a/8 + x/8 mod q from our own secrets, which
+// fastd keeps divided by 8. Multiplying by 8 cancels that division and strips any small-order
+// component a peer may have slipped into X or P.
+import {
+  addPoints,
+  type CurvePoint,
+  multiplyByCofactor,
+  multiplySubgroupPoint,
+  type SubgroupPoint,
+} from './group.js';
+
+/** σ = s·8·(X + h·P); the identity when the peer's points cancel (fastd then rejects the handshake). */
+export function fhmqvcSharedPoint(
+  s: Uint8Array,
+  peerHandshakeKey: CurvePoint,
+  peerKey: CurvePoint,
+  h: Uint8Array,
+): SubgroupPoint {
+  // 8·(X + h·P) = 8X + h·(8P) keeps every multiplication inside the prime-order subgroup.
+  const sum = addPoints(multiplyByCofactor(peerHandshakeKey), multiplySubgroupPoint(h, multiplyByCofactor(peerKey)));
+  return multiplySubgroupPoint(s, sum);
+}

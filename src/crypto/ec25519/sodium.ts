@@ -1,0 +1,17 @@
+// The few libsodium calls the curve code uses, typed here because sodium-native ships no
+// TypeScript declarations. Each throws when libsodium returns an error; callers rule those
+// cases out beforehand (see group.ts), so a throw means a bug, not bad input.
+import { createRequire } from 'node:module';
+
+type Bytes = Uint8Array;
+
+interface SodiumCurveCalls {
+  crypto_core_ed25519_add(r: Bytes, p: Bytes, q: Bytes): void;
+  crypto_scalarmult_ed25519_noclamp(q: Bytes, n: Bytes, p: Bytes): void;
+  crypto_scalarmult_ed25519_base_noclamp(q: Bytes, n: Bytes): void;
+  crypto_core_ed25519_scalar_reduce(r: Bytes, s: Bytes): void;
+  randombytes_buf(buffer: Bytes): void;
+  sodium_memzero(buffer: Bytes): void;
+}
+
+export const sodium = createRequire(import.meta.url)('sodium-native') as SodiumCurveCalls;
