@@ -1,0 +1,98 @@
+// A PacketBatch's descriptors mirrored into the packet memory, so that a WebAssembly kernel
+// can loop over the whole batch in one call. Same shape as PacketBatch: three parallel
+// arrays (u32 offsets, u32 lengths, u8 status) at fixed places in a state-arena region.
+// Kernels work on the entries whose status is PacketStatus.Ok and may only lower them to a
+// drop status; offsets and lengths are theirs to read, never to change.
+import type { PacketBatch } from './methods/provider.js';
+import { StateArena } from './state-arena.js';
+
+/** Entries a table holds at first; it grows (rarely, at most to the largest batch) on demand. */
+const INITIAL_CAPACITY = 64;
+/** Bytes per entry: u32 offset + u32 length + u8 status. */
+const ENTRY_BYTES = 9;
+
+export class BatchTable {
+  private static readonly tables = new WeakMap<WebAssembly.Memory, BatchTable>();
+
+  /** The table of `memory` for this thread. Calls are synchronous, so one table serves every session. */
+  static of(memory: WebAssembly.Memory): BatchTable {
+    let table = BatchTable.tables.get(memory);
+    if (!table) {
+      table = new BatchTable(memory);
+      BatchTable.tables.set(memory, table);
+    }
+    return table;
+  }
+
+  capacity = 0;
+  /** Memory offsets of the three arrays, for the kernels. */
+  offsetsPtr = 0;
+  lengthsPtr = 0;
+  statusPtr = 0;
+  /** Entries loaded by the last `load`. */
+  count = 0;
+  private region = -1;
+  private words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  private bytes_: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+
+  private constructor(readonly memory: WebAssembly.Memory) {
+    this.reserve(INITIAL_CAPACITY);
+  }
+
+  /** A byte view of the whole memory, renewed when the memory has grown. */
+  bytes(): Uint8Array<ArrayBufferLike> {
+    if (this.bytes_.buffer !== this.memory.buffer) {
+      this.bytes_ = new Uint8Array(this.memory.buffer);
+      this.words = new Uint32Array(this.memory.buffer);
+    }
+    return this.bytes_;
+  }
+
+  /** Copies the batch's entries [0, count) into the table. */
+  load(batch: PacketBatch): void {
+    if (batch.count > this.capacity) this.reserve(batch.count);
+    const bytes = this.bytes();
+    const words = this.words;
+    const offsetsAt = this.offsetsPtr >>> 2;
+    const lengthsAt = this.lengthsPtr >>> 2;
+    for (let i = 0; i < batch.count; i++) {
+      words[offsetsAt + i] = batch.offsets[i];
+      words[lengthsAt + i] = batch.lengths[i];
+      bytes[this.statusPtr + i] = batch.status[i];
+    }
+    this.count = batch.count;
+  }
+
+  /** Copies the kernels' verdicts back into the batch. */
+  storeStatus(batch: PacketBatch): void {
+    const bytes = this.bytes();
+    for (let i = 0; i < this.count; i++) batch.status[i] = bytes[this.statusPtr + i];
+  }
+
+  /** Entry accessors for kernels written in JavaScript; call `bytes()` once per batch first. */
+  offsetAt(i: number): number {
+    return this.words[(this.offsetsPtr >>> 2) + i];
+  }
+
+  lengthAt(i: number): number {
+    return this.words[(this.lengthsPtr >>> 2) + i];
+  }
+
+  statusAt(i: number): number {
+    return this.bytes_[this.statusPtr + i];
+  }
+
+  setStatus(i: number, status: number): void {
+    this.bytes_[this.statusPtr + i] = status;
+  }
+
+  private reserve(capacity: number): void {
+    const arena = StateArena.of(this.memory);
+    if (this.region >= 0) arena.free(this.region);
+    this.region = arena.alloc(capacity * ENTRY_BYTES, 16);
+    this.capacity = capacity;
+    this.offsetsPtr = this.region;
+    this.lengthsPtr = this.region + 4 * capacity;
+    this.statusPtr = this.region + 8 * capacity;
+  }
+}

@@ -1,0 +1,45 @@
+// The stream ciphers fastd's methods are built from (src/crypto/cipher/), behind one
+// batch-shaped interface: a method provider keys a cipher once per session and then asks it
+// to XOR keystream into a region of every packet of a batch, in place, in one call.
+//
+// Every fastd method derives a packet's IV the same way (fastd_method_expand_nonce): the
+// 6-byte nonce of the packet's common header, zero-padded to the cipher's IV length, last
+// byte 1. The cipher reads that nonce from the header itself, so the table is all it needs.
+import type { BatchTable } from '../batch-table.js';
+import type { CipherName } from '../methods/names.js';
+import { nullCipher } from './null/null-cipher.js';
+
+export interface KeyedCipher {
+  /**
+   * For every table entry whose status is Ok: XORs the keystream of the packet's IV, from
+   * keystream byte `keystreamOffset` (a multiple of 16) on, into packet bytes
+   * [start, min(length, start + maxLength)) relative to the entry's offset.
+   *
+   * With `verify`, the first 16 bytes of that region are XORed alone first; if they are not
+   * then all zero (the method folded the expected tag into them), the entry's status becomes
+   * DropAuth and the rest of its region is left untouched — a payload is never decrypted
+   * before its tag is verified.
+   */
+  crypt(table: BatchTable, start: number, maxLength: number, keystreamOffset: number, verify: boolean): void;
+  /** Writes out.length keystream bytes for an explicit IV; session setup only (e.g. the GHASH key). */
+  keystream(iv: Uint8Array, out: Uint8Array): void;
+  /** Zeroes and releases the key schedule. */
+  destroy(): void;
+}
+
+export interface StreamCipher {
+  readonly name: CipherName;
+  readonly keyLength: number;
+  readonly ivLength: number;
+  /** Keys the cipher; its state lives in the state arena of `memory`. */
+  createKey(key: Uint8Array, memory: WebAssembly.Memory): KeyedCipher;
+}
+
+const CIPHER_IMPLEMENTATIONS: { readonly [name in CipherName]?: StreamCipher } = {
+  null: nullCipher,
+};
+
+/** The implementation of a cipher named by parseMethodName; undefined if it is not built in. */
+export function getCipher(name: CipherName): StreamCipher | undefined {
+  return CIPHER_IMPLEMENTATIONS[name];
+}
