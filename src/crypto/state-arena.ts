@@ -35,10 +35,11 @@ export class StateArena {
   /** Reserves `size` bytes aligned to `align` (a power of two); returns their offset in the memory. */
   alloc(size: number, align = 16): number {
     if (!(size > 0) || !Number.isInteger(size)) throw new RangeError(`state arena: invalid size ${size}`);
-    if (!(align > 0) || (align & (align - 1)) !== 0) throw new RangeError(`state arena: invalid alignment ${align}`);
+    if (!(align > 0) || align > WASM_PAGE_BYTES || (align & (align - 1)) !== 0) throw new RangeError(`state arena: invalid alignment ${align}`);
     let offset = this.take(size, align);
     if (offset < 0) {
-      this.addPages(size + align);
+      // new pages start page-aligned, which satisfies any alignment up to a page
+      this.addPages(size);
       offset = this.take(size, align);
     }
     this.sizes.set(offset, size);
