@@ -1,0 +1,97 @@
+// The batch interface between the datapath and the kernel, shaped like wireguard-go's
+// conn.Bind / tun.Device: a batch is a handful of long-lived parallel typed arrays
+// describing packets that live in the packet memory (offset, length) and, for datagrams,
+// their peers' addresses. Nothing is allocated per packet; a backend crosses into the
+// kernel once per batch where the kernel allows it.
+import { addressOf } from './libc.js';
+import { SOCKADDR_SLOT } from './linux-abi.js';
+
+/** Frames or packets read from / written to a TUN/TAP queue. Entries [0, count) are used. */
+export interface FrameBatch {
+  readonly capacity: number;
+  count: number;
+  /** Byte offset of each packet in the packet memory. */
+  readonly offsets: Uint32Array;
+  /** On read: room at offsets[i] before the call, bytes received after. On write: bytes to write. */
+  readonly lengths: Uint32Array;
+  /** errno per entry after a write (0: written); frames that failed are dropped, not retried. */
+  readonly errors: Uint16Array;
+}
+
+/** UDP datagrams with their peer addresses. */
+export interface DatagramBatch extends FrameBatch {
+  /** One SOCKADDR_SLOT-byte sockaddr per entry, in memory the kernel reads and writes directly. */
+  readonly addresses: Uint8Array;
+  /** The same memory as 32-bit words, for cheap whole-slot comparisons. */
+  readonly addressWords: Uint32Array;
+  /** Native address of addresses[0] (the memory is a SharedArrayBuffer, so it never moves). */
+  readonly addressesPointer: number;
+  /**
+   * After a receive with UDP GRO: the segment size the kernel coalesced entry i from (0 for
+   * a plain datagram); see gro.ts to split it back into datagrams.
+   */
+  readonly segmentSizes: Uint16Array;
+}
+
+export function createFrameBatch(capacity: number): FrameBatch {
+  return {
+    capacity,
+    count: 0,
+    offsets: new Uint32Array(capacity),
+    lengths: new Uint32Array(capacity),
+    errors: new Uint16Array(capacity),
+  };
+}
+
+export function createDatagramBatch(capacity: number): DatagramBatch {
+  const addressMemory = new SharedArrayBuffer(capacity * SOCKADDR_SLOT);
+  const addresses = new Uint8Array(addressMemory);
+  return {
+    ...createFrameBatch(capacity),
+    addresses,
+    addressWords: new Uint32Array(addressMemory),
+    addressesPointer: addressOf(addresses),
+    segmentSizes: new Uint16Array(capacity),
+  };
+}
+
+/** A UDP socket's batch I/O through one backend. */
+export interface DatagramIo {
+  /**
+   * Receives the datagrams that are ready, at most `batch.capacity`, into the buffers the
+   * batch describes (offsets[i], room lengths[i]); sets count, lengths, addresses and
+   * segmentSizes. Never blocks; returns count (0 when nothing is ready).
+   */
+  receive(batch: DatagramBatch): number;
+  /**
+   * Sends entries [start, count) to addresses[i]. Returns the index of the first entry not
+   * dealt with yet: entries before it were sent, or failed with errors[i] set. Less than
+   * count only when the socket buffer is full (EAGAIN); call again from there later.
+   */
+  send(batch: DatagramBatch, start?: number): number;
+  close(): void;
+}
+
+/** A TUN/TAP queue's batch I/O through one backend; same contract as DatagramIo. */
+export interface FrameIo {
+  read(batch: FrameBatch): number;
+  write(batch: FrameBatch, start?: number): number;
+  close(): void;
+}
+
+/** Counters that prove a mechanism is really used (system calls per packet, GSO). */
+export interface IoCounters {
+  /** Calls into the kernel made for packet I/O. */
+  syscalls: number;
+  packetsIn: number;
+  packetsOut: number;
+  /** UDP_SEGMENT sends and the datagrams they carried. */
+  gsoSends: number;
+  gsoSegments: number;
+  /** GSO sends the kernel refused (EIO) and that went out one by one instead. */
+  gsoFallbacks: number;
+}
+
+export function createCounters(): IoCounters {
+  return { syscalls: 0, packetsIn: 0, packetsOut: 0, gsoSends: 0, gsoSegments: 0, gsoFallbacks: 0 };
+}

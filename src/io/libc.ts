@@ -1,0 +1,127 @@
+// The one place where fastd-ts reaches the kernel: libc functions bound through koffi.
+//
+// Hot-path functions take pointers as plain numbers (`intptr_t`): the callers compute
+// addresses once (see native-memory.ts) and pass base + offset, so a call converts no
+// objects and allocates nothing. koffi records errno right after each call; `errno()` reads
+// it. koffi bindings are per thread, so importing this module in a worker_thread binds
+// libc again there, which is what the datapath workers need.
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+
+/** Linux x86_64 system call numbers that libc has no wrapper for. */
+export const Syscall = {
+  ioUringSetup: 425,
+  ioUringEnter: 426,
+  ioUringRegister: 427,
+} as const;
+
+/** The errno values the io layer reacts to (asm-generic/errno-base.h, errno.h). */
+export const Errno = {
+  EPERM: 1,
+  EINTR: 4,
+  EIO: 5,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EFAULT: 14,
+  EBUSY: 16,
+  EINVAL: 22,
+  ENOSYS: 38,
+  ENOPROTOOPT: 92,
+  EOPNOTSUPP: 95,
+  ETIME: 62,
+  ENOBUFS: 105,
+  ECANCELED: 125,
+} as const;
+
+// glibc's syscall() is variadic; declaring it with six long arguments is what the x86_64
+// calling convention passes anyway, and avoids koffi's slower per-call variadic typing.
+const syscall6 = libc.func('long syscall(long number, long a, long b, long c, long d, long e, long f)');
+
+/** Raw system call with up to six integer (or address) arguments; returns -1 and sets errno on failure. */
+export function syscall(number: number, a = 0, b = 0, c = 0, d = 0, e = 0, f = 0): number {
+  return syscall6(number, a, b, c, d, e, f) as number;
+}
+
+export const open = libc.func('int open(const char *path, int flags, int mode)') as (path: string, flags: number, mode: number) => number;
+export const close = libc.func('int close(int fd)') as (fd: number) => number;
+export const read = libc.func('intptr_t read(int fd, intptr_t buf, size_t count)') as (fd: number, buf: number, count: number) => number;
+export const write = libc.func('intptr_t write(int fd, intptr_t buf, size_t count)') as (fd: number, buf: number, count: number) => number;
+export const fcntl = libc.func('int fcntl(int fd, int cmd, long arg)') as (fd: number, cmd: number, arg: number) => number;
+/** ioctl with its argument given as an address (a struct in native memory or an int). */
+export const ioctl = libc.func('int ioctl(int fd, unsigned long request, intptr_t arg)') as (fd: number, request: number, arg: number) => number;
+export const eventfd = libc.func('int eventfd(unsigned int initval, int flags)') as (initval: number, flags: number) => number;
+
+export const socket = libc.func('int socket(int domain, int type, int protocol)') as (domain: number, type: number, protocol: number) => number;
+export const bind = libc.func('int bind(int fd, intptr_t addr, uint32_t addrlen)') as (fd: number, addr: number, addrlen: number) => number;
+export const getsockname = libc.func('int getsockname(int fd, intptr_t addr, intptr_t addrlen)') as (fd: number, addr: number, addrlenPtr: number) => number;
+export const setsockopt = libc.func('int setsockopt(int fd, int level, int name, intptr_t value, uint32_t len)') as (fd: number, level: number, name: number, value: number, len: number) => number;
+export const getsockopt = libc.func('int getsockopt(int fd, int level, int name, intptr_t value, intptr_t lenPtr)') as (fd: number, level: number, name: number, value: number, lenPtr: number) => number;
+export const recvmmsg = libc.func('int recvmmsg(int fd, intptr_t msgvec, unsigned int vlen, int flags, intptr_t timeout)') as (fd: number, msgvec: number, vlen: number, flags: number, timeout: number) => number;
+export const sendmmsg = libc.func('int sendmmsg(int fd, intptr_t msgvec, unsigned int vlen, int flags)') as (fd: number, msgvec: number, vlen: number, flags: number) => number;
+export const ifNameToIndex = libc.func('unsigned int if_nametoindex(const char *name)') as (name: string) => number;
+
+const mmapRaw = libc.func('void *mmap(intptr_t addr, size_t length, int prot, int flags, int fd, int64_t offset)');
+const munmapRaw = libc.func('int munmap(void *addr, size_t length)');
+const strerrorRaw = libc.func('const char *strerror(int errnum)');
+
+/** A mapping returned by mmap: koffi's pointer (needed for views and munmap) and its address. */
+export interface Mapping {
+  readonly pointer: unknown;
+  readonly address: number;
+  readonly length: number;
+}
+
+const MAP_FAILED = -1n & 0xffffffffffffffffn;
+
+/** mmap(2); throws a SystemError when the kernel refuses. */
+export function mmap(length: number, prot: number, flags: number, fd: number, offset: number, what: string): Mapping {
+  const pointer = mmapRaw(0, length, prot, flags, fd, offset);
+  const address = pointer === null ? 0n : BigInt.asUintN(64, koffi.address(pointer));
+  if (pointer === null || address === MAP_FAILED) throw new SystemError(`mmap ${what}`, errno());
+  return { pointer, address: Number(address), length };
+}
+
+export function munmap(mapping: Mapping): void {
+  munmapRaw(mapping.pointer, mapping.length);
+}
+
+/** An ArrayBuffer over native memory, without copying (the memory must outlive the view). */
+export function viewOf(mapping: Mapping): ArrayBuffer {
+  return koffi.view(mapping.pointer, mapping.length);
+}
+
+/** The errno of the last libc call made on this thread. */
+export function errno(): number {
+  return koffi.errno();
+}
+
+export function strerror(code: number): string {
+  return (strerrorRaw(code) as string | null) ?? `errno ${code}`;
+}
+
+/**
+ * Address of the first byte of a typed array's memory. Only stable for memory that never
+ * moves: a SharedArrayBuffer (which includes a shared WebAssembly.Memory) or native memory.
+ */
+export function addressOf(view: ArrayBufferView): number {
+  return Number(koffi.address(view));
+}
+
+/** A failed system call: what we tried, and the errno the kernel gave. */
+export class SystemError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly code: number,
+  ) {
+    super(`${operation}: ${strerror(code)} (errno ${code})`);
+    this.name = 'SystemError';
+  }
+}
+
+/** Throws a SystemError for a -1 result of a libc call; returns the result otherwise. */
+export function check(result: number, operation: string): number {
+  if (result < 0) throw new SystemError(operation, errno());
+  return result;
+}

@@ -1,0 +1,145 @@
+// Linux x86_64 constants and struct layouts for sockets, TUN/TAP and ioctls, declared once.
+// Values are those of the kernel and glibc headers (linux/if_tun.h, bits/socket.h,
+// linux/sockios.h, netinet/udp.h); structs are byte offsets because we read and write them
+// through typed arrays over native memory, never as JS objects.
+
+export const AddressFamily = { INET: 2, INET6: 10 } as const;
+
+export const SocketType = { DGRAM: 2, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
+
+export const Protocol = { IP: 0, IPV6: 41, UDP: 17 } as const;
+
+export const SOL_SOCKET = 1;
+export const SOL_UDP = 17;
+
+export const SocketOption = {
+  REUSEADDR: 2,
+  SNDBUF: 7,
+  RCVBUF: 8,
+  REUSEPORT: 15,
+  BINDTODEVICE: 25,
+  MARK: 36,
+} as const;
+
+export const IpOption = { MTU_DISCOVER: 10, PMTUDISC_DONT: 0 } as const;
+export const Ipv6Option = { MTU_DISCOVER: 23, V6ONLY: 26, PMTUDISC_DONT: 0 } as const;
+
+/** UDP generic segmentation offload (send) and receive coalescing (netinet/udp.h). */
+export const UdpOption = { SEGMENT: 103, GRO: 104 } as const;
+
+/** The most segments one UDP_SEGMENT send may carry (UDP_MAX_SEGMENTS, linux/udp.h). */
+export const UDP_MAX_SEGMENTS = 64;
+/** A UDP payload can never exceed 65535 - 8 (UDP header) bytes, GSO or not. */
+export const UDP_MAX_PAYLOAD = 65507;
+
+export const MessageFlag = { DONTWAIT: 0x40, TRUNC: 0x20, CTRUNC: 0x08 } as const;
+
+export const FileFlag = { RDWR: 2, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
+export const Fcntl = { GETFL: 3, SETFL: 4 } as const;
+
+export const EventFdFlag = { NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
+
+export const Mmap = {
+  PROT_READ: 1,
+  PROT_WRITE: 2,
+  SHARED: 0x01,
+  PRIVATE: 0x02,
+  ANONYMOUS: 0x20,
+  POPULATE: 0x8000,
+} as const;
+
+/** sockaddr_in (16 bytes) and sockaddr_in6 (28 bytes); the port is big-endian. */
+export const SockaddrIn = { SIZE: 16, FAMILY: 0, PORT: 2, ADDR: 4 } as const;
+export const SockaddrIn6 = { SIZE: 28, FAMILY: 0, PORT: 2, FLOWINFO: 4, ADDR: 8, SCOPE_ID: 24 } as const;
+/** Room for either sockaddr, rounded to 8 bytes so that slots in an array stay aligned. */
+export const SOCKADDR_SLOT = 32;
+
+/** struct iovec. */
+export const Iovec = { SIZE: 16, BASE: 0, LEN: 8 } as const;
+
+/** struct msghdr (56 bytes), and struct mmsghdr, which appends the received/sent length. */
+export const Msghdr = {
+  SIZE: 56,
+  NAME: 0,
+  NAMELEN: 8,
+  IOV: 16,
+  IOVLEN: 24,
+  CONTROL: 32,
+  CONTROLLEN: 40,
+  FLAGS: 48,
+} as const;
+export const Mmsghdr = { SIZE: 64, HDR: 0, LEN: 56 } as const;
+
+/** struct cmsghdr; data starts 16 bytes in and every control message is padded to 8 bytes. */
+export const Cmsghdr = { SIZE: 16, LEN: 0, LEVEL: 8, TYPE: 12, DATA: 16 } as const;
+
+/** CMSG_SPACE(n): room a control message with n data bytes takes in a control buffer. */
+export function cmsgSpace(dataBytes: number): number {
+  return Cmsghdr.SIZE + ((dataBytes + 7) & ~7);
+}
+
+/** CMSG_LEN(n): the cmsg_len value of a control message with n data bytes. */
+export function cmsgLen(dataBytes: number): number {
+  return Cmsghdr.SIZE + dataBytes;
+}
+
+/** struct ifreq (40 bytes): the name, then a union (flags, mtu, hardware address, ...). */
+export const Ifreq = { SIZE: 40, NAME: 0, FLAGS: 16, MTU: 16, HWADDR_FAMILY: 16, HWADDR_DATA: 18 } as const;
+/** IFNAMSIZ: interface names are at most 15 bytes plus the terminating NUL. */
+export const IFNAMSIZ = 16;
+
+/** TUN/TAP ioctls (linux/if_tun.h), as _IOW('T', n, int) / _IOR('T', n, unsigned int). */
+export const TunIoctl = {
+  SETIFF: 0x400454ca,
+  SETPERSIST: 0x400454cb,
+  GETFEATURES: 0x800454cf,
+  SETOFFLOAD: 0x400454d0,
+  GETIFF: 0x800454d2,
+  SETVNETHDRSZ: 0x400454d8,
+  SETQUEUE: 0x400454d9,
+} as const;
+
+/** ifr_flags for TUNSETIFF. */
+export const TunFlag = {
+  TUN: 0x0001,
+  TAP: 0x0002,
+  NO_PI: 0x1000,
+  MULTI_QUEUE: 0x0100,
+  VNET_HDR: 0x4000,
+  ATTACH_QUEUE: 0x0200,
+  DETACH_QUEUE: 0x0400,
+} as const;
+
+/** TUNSETOFFLOAD bits: which offloads the kernel may hand us in virtio_net_hdr-marked frames. */
+export const TunOffload = {
+  CSUM: 0x01,
+  TSO4: 0x02,
+  TSO6: 0x04,
+  TSO_ECN: 0x08,
+  UFO: 0x10,
+  USO4: 0x20,
+  USO6: 0x40,
+} as const;
+
+/** Interface ioctls issued on any AF_INET datagram socket (linux/sockios.h). */
+export const SiocIoctl = {
+  GIFFLAGS: 0x8913,
+  SIFFLAGS: 0x8914,
+  GIFMTU: 0x8921,
+  SIFMTU: 0x8922,
+  GIFHWADDR: 0x8927,
+} as const;
+
+export const InterfaceFlag = { UP: 0x1, RUNNING: 0x40 } as const;
+
+/** struct virtio_net_hdr_v1 as TUNSETVNETHDRSZ 12 gives it (10 bytes without num_buffers). */
+export const VirtioNetHdr = {
+  SIZE: 12,
+  FLAGS: 0,
+  GSO_TYPE: 1,
+  HDR_LEN: 2,
+  GSO_SIZE: 4,
+  CSUM_START: 6,
+  CSUM_OFFSET: 8,
+  NUM_BUFFERS: 10,
+} as const;

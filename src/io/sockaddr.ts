@@ -1,0 +1,125 @@
+// Socket addresses in the kernel's own layout (sockaddr_in / sockaddr_in6), kept in arrays
+// of fixed-size slots so that a batch of datagrams carries its peers' addresses in one
+// typed array the kernel reads and writes directly. Converting to and from text happens
+// on the control plane only.
+import { isIPv4, isIPv6 } from 'node:net';
+import { AddressFamily, SOCKADDR_SLOT, SockaddrIn, SockaddrIn6 } from './linux-abi.js';
+
+export interface SocketAddress {
+  /** Dotted IPv4 or RFC 5952 IPv6 text. */
+  readonly address: string;
+  readonly port: number;
+  /** IPv6 zone (interface index) for link-local addresses; 0 otherwise. */
+  readonly scopeId?: number;
+}
+
+/** sizeof the sockaddr stored in a slot, from its family (0 for an empty slot). */
+export function sockaddrLength(slots: Uint8Array, index: number): number {
+  const family = slots[index * SOCKADDR_SLOT] | (slots[index * SOCKADDR_SLOT + 1] << 8);
+  if (family === AddressFamily.INET) return SockaddrIn.SIZE;
+  if (family === AddressFamily.INET6) return SockaddrIn6.SIZE;
+  return 0;
+}
+
+/** Writes `addr` into slot `index`; throws on text that is not an IP address. */
+export function writeSockaddr(slots: Uint8Array, index: number, addr: SocketAddress): void {
+  const at = index * SOCKADDR_SLOT;
+  slots.fill(0, at, at + SOCKADDR_SLOT);
+  if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 0xffff) {
+    throw new RangeError(`invalid port ${addr.port}`);
+  }
+  slots[at + SockaddrIn.PORT] = addr.port >> 8;
+  slots[at + SockaddrIn.PORT + 1] = addr.port & 0xff;
+  if (isIPv4(addr.address)) {
+    slots[at + SockaddrIn.FAMILY] = AddressFamily.INET;
+    parseIpv4(addr.address, slots, at + SockaddrIn.ADDR);
+  } else if (isIPv6(addr.address)) {
+    slots[at + SockaddrIn6.FAMILY] = AddressFamily.INET6;
+    parseIpv6(addr.address, slots, at + SockaddrIn6.ADDR);
+    new DataView(slots.buffer, slots.byteOffset).setUint32(at + SockaddrIn6.SCOPE_ID, addr.scopeId ?? 0, true);
+  } else {
+    throw new TypeError(`not an IP address: ${addr.address}`);
+  }
+}
+
+/** Reads slot `index` back as text; null for an empty or unknown-family slot. */
+export function readSockaddr(slots: Uint8Array, index: number): SocketAddress | null {
+  const at = index * SOCKADDR_SLOT;
+  const port = (slots[at + SockaddrIn.PORT] << 8) | slots[at + SockaddrIn.PORT + 1];
+  switch (sockaddrLength(slots, index)) {
+    case SockaddrIn.SIZE:
+      return { address: slots.subarray(at + SockaddrIn.ADDR, at + SockaddrIn.ADDR + 4).join('.'), port };
+    case SockaddrIn6.SIZE: {
+      const scopeId = new DataView(slots.buffer, slots.byteOffset).getUint32(at + SockaddrIn6.SCOPE_ID, true);
+      return { address: formatIpv6(slots, at + SockaddrIn6.ADDR), port, scopeId };
+    }
+    default:
+      return null;
+  }
+}
+
+/** Whether two slots hold the same address (compared as whole slots, 8 words each). */
+export function sameSockaddr(words: Uint32Array, a: number, b: number): boolean {
+  const wordsPerSlot = SOCKADDR_SLOT / 4;
+  let i = a * wordsPerSlot;
+  let j = b * wordsPerSlot;
+  for (const end = i + wordsPerSlot; i < end; i++, j++) {
+    if (words[i] !== words[j]) return false;
+  }
+  return true;
+}
+
+function parseIpv4(text: string, out: Uint8Array, at: number): void {
+  const parts = text.split('.');
+  for (let i = 0; i < 4; i++) out[at + i] = Number(parts[i]);
+}
+
+// Only called on text node:net accepted as IPv6, so the shape is known to be valid.
+function parseIpv6(text: string, out: Uint8Array, at: number): void {
+  const groups: number[] = [];
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const toGroups = (part: string): number[] => {
+    if (part === '') return [];
+    const result: number[] = [];
+    for (const piece of part.split(':')) {
+      if (piece.includes('.')) {
+        const v4 = piece.split('.').map(Number);
+        result.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else {
+        result.push(parseInt(piece, 16));
+      }
+    }
+    return result;
+  };
+  const front = toGroups(head);
+  const back = tail === undefined ? [] : toGroups(tail);
+  groups.push(...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back);
+  for (let i = 0; i < 8; i++) {
+    out[at + 2 * i] = groups[i] >> 8;
+    out[at + 2 * i + 1] = groups[i] & 0xff;
+  }
+}
+
+// RFC 5952: lowercase, no leading zeros, the longest run (>= 2) of zero groups as "::".
+function formatIpv6(bytes: Uint8Array, at: number): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push((bytes[at + 2 * i] << 8) | bytes[at + 2 * i + 1]);
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
