@@ -3,6 +3,7 @@ import { createDatagramBatch } from '../../src/io/batch.js';
 import { FallbackDatagramIo } from '../../src/io/batch-fallback.js';
 import { closeSocket, openUdpSocket, probeUdpOffloads, type UdpSocket } from '../../src/io/udp.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
+import { splitSegments } from '../../src/io/gro.js';
 import { fillPattern, hasPattern, testPacketMemory } from './memory.js';
 
 const SLOT = 2048;
@@ -101,5 +102,59 @@ describe('fallback backend: recvmmsg/sendmmsg on loopback', () => {
     expect(out.errors[0]).toBe(0);
     expect(out.errors[1]).not.toBe(0);
     expect(out.errors[2]).toBe(0);
+  });
+});
+
+describe('fallback backend: UDP GRO', () => {
+  it('receives a GSO burst as one coalesced buffer and splits it back into the original datagrams', () => {
+    expect(probeUdpOffloads().gro).toBe(true);
+    const mem = testPacketMemory();
+    const a = open();
+    const b = open(true);
+    const tx = new FallbackDatagramIo(a.fd, mem, { capacity: 64, gso: true, gro: false });
+    const rx = new FallbackDatagramIo(b.fd, mem, { capacity: 8, gso: false, gro: true });
+    const out = createDatagramBatch(10);
+    for (let i = 0; i < 10; i++) {
+      out.offsets[i] = i * SLOT;
+      out.lengths[i] = i < 9 ? 1000 : 333;
+      fillPattern(mem.bytes, out.offsets[i], out.lengths[i], i);
+      writeSockaddr(out.addresses, i, b.local);
+    }
+    out.count = 10;
+    expect(tx.send(out)).toBe(10);
+
+    const into = createDatagramBatch(8);
+    for (let i = 0; i < 8; i++) {
+      into.offsets[i] = (100 + i * 32) * SLOT; // 64 KiB room each: a coalesced receive is big
+      into.lengths[i] = 65536;
+    }
+    expect(rx.receive(into)).toBe(1);
+    expect(into.segmentSizes[0]).toBe(1000);
+    expect(into.lengths[0]).toBe(9 * 1000 + 333);
+
+    const datagrams = createDatagramBatch(16);
+    expect(splitSegments(into, datagrams)).toBe(1);
+    expect(datagrams.count).toBe(10);
+    for (let i = 0; i < 10; i++) {
+      expect(datagrams.lengths[i]).toBe(out.lengths[i]);
+      expect(hasPattern(mem.bytes, datagrams.offsets[i], datagrams.lengths[i], i)).toBe(true);
+      expect(readSockaddr(datagrams.addresses, i)).toEqual({ address: '127.0.0.1', port: a.local.port });
+    }
+  });
+
+  it('splitSegments stops before an entry that does not fit and says where to resume', () => {
+    const from = createDatagramBatch(2);
+    from.count = 2;
+    from.offsets.set([0, 10000]);
+    from.lengths.set([3000, 100]);
+    from.segmentSizes.set([1000, 0]);
+    const to = createDatagramBatch(3);
+    expect(splitSegments(from, to)).toBe(1);
+    expect(to.count).toBe(3);
+    expect(Array.from(to.offsets)).toEqual([0, 1000, 2000]);
+    const roomy = createDatagramBatch(4);
+    expect(splitSegments(from, roomy)).toBe(2);
+    expect(Array.from(roomy.offsets)).toEqual([0, 1000, 2000, 10000]);
+    expect(Array.from(roomy.lengths)).toEqual([1000, 1000, 1000, 100]);
   });
 });
