@@ -1,13 +1,17 @@
 // Session state that WebAssembly kernels read (expanded keys, GHASH tables, UHASH keys, batch
 // descriptor tables) has to live inside the packet memory the kernels import. The arena
-// carves that state out of pages it adds to the memory itself with memory.grow, so it can
-// never overlap packet buffers, whoever placed those. One arena per memory per thread:
-// memory.grow is atomic, so arenas of several threads sharing one memory get disjoint pages.
+// carves that state out of regions it gets from whoever owns the memory's layout: the owner
+// registers a region source (the packet memory's allocator does), otherwise the arena adds
+// pages with memory.grow, which is atomic and so safe between threads, but only as long as
+// nobody else places things past the memory's end by their own bookkeeping.
 //
 // Allocation happens at session setup only, never per packet, so a plain first-fit free
 // list is enough. Freed regions are zeroed: they held key material.
 
 const WASM_PAGE_BYTES = 65_536;
+
+/** Hands out `bytes` of the memory, starting on a 64 KiB wasm page boundary, for the arena's exclusive use; returns the offset, -1 when full. */
+export type RegionSource = (bytes: number) => number;
 
 interface Range {
   start: number;
@@ -27,8 +31,14 @@ export class StateArena {
     return arena;
   }
 
+  /** Makes the arena of `memory` take its regions from the memory's owner instead of growing it. */
+  static provideRegions(memory: WebAssembly.Memory, source: RegionSource): void {
+    StateArena.of(memory).source = source;
+  }
+
   private readonly freeRanges: Range[] = [];
   private readonly sizes = new Map<number, number>();
+  private source: RegionSource = (bytes) => this.growMemory(bytes);
 
   private constructor(readonly memory: WebAssembly.Memory) {}
 
@@ -38,7 +48,7 @@ export class StateArena {
     if (!(align > 0) || align > WASM_PAGE_BYTES || (align & (align - 1)) !== 0) throw new RangeError(`state arena: invalid alignment ${align}`);
     let offset = this.take(size, align);
     if (offset < 0) {
-      // new pages start page-aligned, which satisfies any alignment up to a page
+      // regions start page-aligned, which satisfies any alignment up to a page
       this.addPages(size);
       offset = this.take(size, align);
     }
@@ -70,16 +80,18 @@ export class StateArena {
   }
 
   private addPages(bytes: number): void {
-    const pages = Math.ceil(bytes / WASM_PAGE_BYTES);
-    let first: number;
+    const rounded = Math.ceil(bytes / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
+    const start = this.source(rounded);
+    if (start < 0) throw new Error(`state arena: no room left in the packet memory for ${rounded} bytes of crypto state`);
+    this.release({ start, end: start + rounded });
+  }
+
+  private growMemory(bytes: number): number {
     try {
-      first = this.memory.grow(pages);
-    } catch (error) {
-      throw new Error(`state arena: the packet memory cannot grow by ${pages} page(s) for crypto state`, {
-        cause: error,
-      });
+      return this.memory.grow(bytes / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
+    } catch {
+      return -1;
     }
-    this.release({ start: first * WASM_PAGE_BYTES, end: (first + pages) * WASM_PAGE_BYTES });
   }
 
   /** Puts a range back in address order, merging it with adjacent free ranges. */

@@ -36,11 +36,24 @@ describe('StateArena', () => {
     expect(() => arena.free(a + 1)).toThrow(/not allocated/);
   });
 
+  it('takes its regions from the memory owner’s source when one is registered', () => {
+    const memory = new WebAssembly.Memory({ initial: 8, maximum: 8, shared: true });
+    const given: number[] = [];
+    StateArena.provideRegions(memory, (bytes) => {
+      given.push(bytes);
+      return given.length === 1 ? 4 * PAGE : -1;
+    });
+    const at = StateArena.of(memory).alloc(100, 64);
+    expect(at).toBe(4 * PAGE);
+    expect(given).toEqual([PAGE]);
+    expect(() => StateArena.of(memory).alloc(PAGE)).toThrow(/no room left/);
+  });
+
   it('fails with a clear error when the memory cannot grow', () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
     const arena = StateArena.of(memory);
     arena.alloc(PAGE);
-    expect(() => arena.alloc(PAGE)).toThrow(/cannot grow/);
+    expect(() => arena.alloc(PAGE)).toThrow(/no room left/);
     expect(() => arena.alloc(0)).toThrow(RangeError);
     expect(() => arena.alloc(16, 3)).toThrow(RangeError);
   });
