@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { GROUP_ORDER as Q } from '../../../src/crypto/ec25519/curve.ts';
+import {
+  addPoints,
+  IDENTITY,
+  isIdentity,
+  multiplyBase,
+  multiplyByCofactor,
+  multiplyPoint,
+  multiplySubgroupPoint,
+} from '../../../src/crypto/ec25519/group.ts';
+import { loadPackedLegacy, storePackedLegacy } from '../../../src/crypto/ec25519/legacy-format.ts';
+import { multiplyAddScalars } from '../../../src/crypto/ec25519/scalar.ts';
+import { requireSystem } from '../../helpers/prereq.ts';
+import { fromBigInt, hex, random32, toBigInt } from './bigint.ts';
+import { haveLibuecc, openLibuecc } from './libuecc.ts';
+
+const scalar = (n: bigint) => fromBigInt(((n % (1n << 256n)) + (1n << 256n)) % (1n << 256n));
+const G = multiplyBase(scalar(1n));
+/** The point of order 2, (0, -1): legacy-packed as 32 zero bytes. */
+const ORDER_TWO = loadPackedLegacy(new Uint8Array(32))!;
+
+/** A curve point that is not in the prime-order subgroup (random x until one loads). */
+function pointWithTorsion() {
+  for (;;) {
+    const point = loadPackedLegacy(random32());
+    if (point && !isIdentity(multiplyPoint(scalar(Q), point))) return point;
+  }
+}
+
+describe('group operations', () => {
+  it('gives the generator order q', () => {
+    expect(isIdentity(multiplyBase(scalar(Q)))).toBe(true);
+    expect(hex(multiplyBase(scalar(Q + 1n)))).toBe(hex(G));
+    expect(hex(addPoints(multiplyBase(scalar(Q - 1n)), G))).toBe(hex(IDENTITY));
+    expect(isIdentity(multiplyBase(scalar(0n)))).toBe(true);
+  });
+
+  it('is linear: (a + b)·G = a·G + b·G and a·(b·G) = (a·b)·G', () => {
+    for (let i = 0; i < 5; i++) {
+      const [a, b] = [random32(), random32()];
+      const one = scalar(1n);
+      const zero = scalar(0n);
+      expect(hex(multiplyBase(multiplyAddScalars(a, one, b)))).toBe(hex(addPoints(multiplyBase(a), multiplyBase(b))));
+      expect(hex(multiplySubgroupPoint(a, multiplyBase(b)))).toBe(hex(multiplyBase(multiplyAddScalars(a, b, zero))));
+    }
+  });
+
+  it('multiplies by the cofactor: 8·P = P+P+P+P+P+P+P+P, and kills small-order points', () => {
+    const point = pointWithTorsion();
+    let sum = point;
+    for (let i = 1; i < 8; i++) sum = addPoints(sum, point);
+    expect(hex(multiplyByCofactor(point))).toBe(hex(sum));
+    expect(isIdentity(multiplyByCofactor(ORDER_TWO))).toBe(true);
+    expect(isIdentity(multiplySubgroupPoint(random32(), IDENTITY))).toBe(true);
+  });
+
+  it('multiplies arbitrary points by all 256 bits, small-order components included', () => {
+    expect(hex(multiplyPoint(scalar(3n), ORDER_TWO))).toBe(hex(ORDER_TWO));
+    expect(isIdentity(multiplyPoint(scalar(2n), ORDER_TWO))).toBe(true);
+    const point = pointWithTorsion();
+    for (const n of [0n, 1n, 2n, 7n, 8n, Q, 8n * Q, (1n << 256n) - 1n, toBigInt(random32())]) {
+      // Reference: double-and-add with addPoints alone.
+      let expected = IDENTITY as ReturnType<typeof addPoints>;
+      for (let bit = 255n; bit >= 0n; bit--) {
+        expected = addPoints(expected, expected);
+        if ((n >> bit) & 1n) expected = addPoints(expected, point);
+      }
+      expect(hex(multiplyPoint(scalar(n), point)), `n = ${n}`).toBe(hex(expected));
+    }
+  });
+});
+
+describe.runIf(requireSystem('libuecc cross-check', { libuecc: haveLibuecc }))('group operations against libuecc', () => {
+  const uecc = haveLibuecc ? openLibuecc() : undefined!;
+
+  /** A random key that loads, in both representations. */
+  function randomPoint() {
+    for (;;) {
+      const key = random32();
+      const ours = loadPackedLegacy(key);
+      if (ours) return { ours, theirs: uecc.loadPackedLegacy(key)! };
+    }
+  }
+
+  it('multiplies the base point like ecc_25519_scalarmult_base, for unreduced scalars too', () => {
+    for (const n of [scalar(0n), scalar(Q), scalar((1n << 256n) - 1n), ...Array.from({ length: 10 }, random32)])
+      expect(hex(storePackedLegacy(multiplyBase(n)))).toBe(hex(uecc.storePackedLegacy(uecc.scalarmultBase(n))));
+  });
+
+  it('adds, octuples and multiplies arbitrary points like libuecc', () => {
+    for (let i = 0; i < 10; i++) {
+      const a = randomPoint();
+      const b = randomPoint();
+      const n = random32();
+      const sum = uecc.add(a.theirs, b.theirs);
+      expect(hex(storePackedLegacy(addPoints(a.ours, b.ours)))).toBe(hex(uecc.storePackedLegacy(sum)));
+      const octuple = uecc.double(uecc.double(uecc.double(a.theirs)));
+      expect(hex(storePackedLegacy(multiplyByCofactor(a.ours)))).toBe(hex(uecc.storePackedLegacy(octuple)));
+      expect(hex(storePackedLegacy(multiplyPoint(n, a.ours)))).toBe(
+        hex(uecc.storePackedLegacy(uecc.scalarmult(n, a.theirs))),
+      );
+    }
+  });
+});
