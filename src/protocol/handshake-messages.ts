@@ -94,10 +94,15 @@ export function buildHandshake(fields: HandshakeFields): HandshakeBody {
 }
 
 /** The error reply fastd sends: the answered type + 1, reply code and the offending record. */
-export function buildErrorReply(answeredType: number, replyCode: ReplyCode, errorDetail: number): Uint8Array {
+export function buildErrorReply(
+  answeredType: number,
+  replyCode: ReplyCode,
+  errorDetail: number,
+  l2tpSupport = true,
+): Uint8Array {
   const { scratch, tlv } = startBody();
   tlv.uint8(RecordType.HandshakeType, answeredType + 1);
-  tlv.uint8(RecordType.Flags, HandshakeFlag.L2tpSupport);
+  if (l2tpSupport) tlv.uint8(RecordType.Flags, HandshakeFlag.L2tpSupport);
   tlv.uint8(RecordType.ReplyCode, replyCode);
   tlv.uint(RecordType.ErrorDetail, errorDetail);
   return finishBody(scratch, tlv);
@@ -138,13 +143,12 @@ export type HandshakeParse =
       readonly ok: false;
       /** Why it was dropped, worded like fastd's log line. */
       readonly reason: string;
-      /** The bare duplicate of an L2TP handshake: expected, not worth a log line. */
-      readonly duplicate?: boolean;
     };
 
 /**
- * Takes a received handshake packet apart as fastd_handshake_handle does (before any
- * check that needs configuration). Copies what it keeps, so the caller may reuse `packet`.
+ * Takes a received handshake packet apart as fastd_handshake_handle does, up to the checks
+ * that need configuration (Handshake.screen). Copies what it keeps, so the caller may
+ * reuse `packet`.
  */
 export function parseHandshake(packet: Uint8Array, offset = 0, length = packet.length - offset): HandshakeParse {
   let start = offset;
@@ -169,7 +173,5 @@ export function parseHandshake(packet: Uint8Array, offset = 0, length = packet.l
     return { ok: false, reason: 'received handshake without handshake type' };
   const type = recordUint(records, RecordType.HandshakeType)!;
   const flags = recordLength(records, RecordType.Flags) >= 1 ? copy[records.offsets[RecordType.Flags]!]! : 0;
-  if (format === HandshakeFormat.Bare && (flags & HandshakeFlag.L2tpSupport) !== 0)
-    return { ok: false, reason: 'ignoring bare copy of an L2TP handshake', duplicate: true };
   return { ok: true, handshake: { format, type, flags, records } };
 }

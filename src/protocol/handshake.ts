@@ -1,0 +1,354 @@
+// The ec25519-fhmqvc handshake as a state machine without I/O (fastd's src/handshake.c and
+// protocols/ec25519_fhmqvc/handshake.c). The engine hands in received handshakes and the
+// time; it gets back the packets to send, a drop with fastd's reason, or an established
+// session with its method key. Finding the peer for a sender key, peer limits, `on verify`
+// and claiming addresses stay with the engine, between `screen` and `handle`:
+//
+//   parseHandshake(packet) → screen(handshake) → [engine: peer by senderKey] → handle(…)
+import {
+  buildErrorReply,
+  buildHandshake,
+  frameHandshake,
+  PROTOCOL_NAME,
+  PUBLIC_KEY_BYTES,
+  type ReceivedHandshake,
+  replyFormats,
+  TLV_TAG_BYTES,
+} from './handshake-messages.js';
+import { HandshakeKeys, equalBytes, type HandshakeKey } from './handshake-keys.js';
+import {
+  deriveMethodKey,
+  fhmqvcShared,
+  type FhmqvcKeyPair,
+  type FhmqvcShared,
+  keyPairFromSecret,
+  signHandshake,
+  verifyHandshakeTag,
+} from './fhmqvc.js';
+import { describeHandshakeError, receivedErrorDetail } from './handshake-errors.js';
+import {
+  HANDSHAKE_FLAGS_ALL,
+  HandshakeFlag,
+  HandshakeType,
+  ModeId,
+  RecordType,
+  ReplyCode,
+  recordBytes,
+  recordLength,
+  recordString,
+  recordStringList,
+  recordUint,
+} from './tlv.js';
+import { HandshakeFormat } from './wire.js';
+
+/** fastd's MIN_HANDSHAKE_INTERVAL: after establishing, and between replies to one address. */
+export const MIN_HANDSHAKE_INTERVAL_MS = 15_000;
+
+export type InterfaceMode = 'tap' | 'multitap' | 'tun';
+
+export interface HandshakeConfig {
+  /** Our secret key as configured (not divided). */
+  readonly secretKey: Uint8Array;
+  readonly mode: InterfaceMode;
+  /** Sent in the VersionName record, e.g. "v23". */
+  readonly versionName: string;
+  readonly minHandshakeIntervalMs?: number;
+  /**
+   * Test-only: behave like pre-v22 fastd — no Flags record, bare handshakes only, L2TP
+   * handshakes ignored, every session in compat mode.
+   */
+  readonly preV22?: boolean;
+  /** Source of ephemeral key pairs; tests pass fixed ones. */
+  readonly generateHandshakeKey?: () => FhmqvcKeyPair;
+}
+
+/** A method as the handshake needs it: its name and how much key material it takes. */
+export interface HandshakeMethod {
+  readonly name: string;
+  readonly keyLength: number;
+}
+
+/** What the handshake remembers per peer between packets (fastd's protocol peer state). */
+export class PeerHandshakeState {
+  /** Serial of the ephemeral key the last session was established with. */
+  lastSerial = 0;
+  /** Until then, handshakes from the peer are ignored (fastd's establish_handshake_timeout). */
+  ignoreHandshakesUntil = 0;
+  /** No second response to the same address before then. */
+  respondedUntil = 0;
+  respondedTo: string | undefined;
+  /** The responder's σ and K1 between answering an init and receiving the finish. */
+  cache: { serial: number; peerHandshakeKey: Uint8Array; shared: FhmqvcShared } | undefined;
+}
+
+export interface HandshakePeer {
+  /** The peer's long-term public key. */
+  readonly key: Uint8Array;
+  /** fastd_peer_get_mtu: the peer's own MTU in TUN/multitap mode, else the global one. */
+  readonly mtu: number;
+  /** The peer group's methods in configured order. */
+  readonly methods: readonly HandshakeMethod[];
+  readonly state: PeerHandshakeState;
+}
+
+export interface EstablishedSession {
+  readonly method: HandshakeMethod;
+  /** method.keyLength bytes of session key material. */
+  readonly key: Uint8Array;
+  readonly initiator: boolean;
+  /** The peer lacks L2TP support: data packets use type 0x02. */
+  readonly compat: boolean;
+  readonly peerVersion: string | undefined;
+}
+
+export type LogLevel = 'warn' | 'verbose' | 'debug';
+
+export type HandshakeOutcome =
+  | { readonly kind: 'drop'; readonly level: LogLevel; readonly reason: string }
+  /** Packets to send back: a response, or an error reply. */
+  | { readonly kind: 'reply'; readonly packets: Uint8Array[]; readonly level: LogLevel; readonly reason: string }
+  /**
+   * A new session. The initiator sends `packets` (the finish); the responder sends nothing
+   * here and, like fastd, should answer with an empty data packet on the new session.
+   */
+  | { readonly kind: 'established'; readonly packets: Uint8Array[]; readonly session: EstablishedSession };
+
+export type ScreenOutcome = HandshakeOutcome | { readonly kind: 'sender'; readonly senderKey: Uint8Array };
+
+const drop = (level: LogLevel, reason: string): HandshakeOutcome => ({ kind: 'drop', level, reason });
+
+export class Handshake {
+  readonly keyPair: FhmqvcKeyPair;
+  private readonly modeId: ModeId;
+  private readonly minInterval: number;
+  private readonly l2tpSupport: boolean;
+  private readonly keys: HandshakeKeys;
+
+  /** Throws on a secret fastd would reject; validate configuration before. */
+  constructor(private readonly config: HandshakeConfig) {
+    const pair = keyPairFromSecret(config.secretKey);
+    if (!pair) throw new RangeError('invalid secret key');
+    this.keyPair = pair;
+    this.modeId = config.mode === 'tun' ? ModeId.Tun : ModeId.Tap;
+    this.minInterval = config.minHandshakeIntervalMs ?? MIN_HANDSHAKE_INTERVAL_MS;
+    this.l2tpSupport = !config.preV22;
+    this.keys = new HandshakeKeys(config.generateHandshakeKey);
+  }
+
+  /**
+   * Our initial handshake. `peer` undefined: to an unknown peer (fast reconnect), without a
+   * recipient key. `format` 'initial' sends it bare and behind an L2TP header; a flags value
+   * (L2TP_SUPPORT or 0, from the data packet that prompted it) sends only the matching one.
+   */
+  initiate(peer: HandshakePeer | undefined, now: number, format: number | 'initial' = 'initial'): Uint8Array[] {
+    const key = this.keys.current(now, peer ? peer.state.lastSerial + 1 : 0);
+    const body = buildHandshake({
+      ...this.common(HandshakeType.Init, 0),
+      senderKey: this.keyPair.publicKey,
+      recipientKey: peer?.key,
+      senderHandshakeKey: key.pair.publicKey,
+      withTag: false,
+    });
+    return this.frame(body.bytes, format);
+  }
+
+  /** The checks fastd makes before it looks for the peer (check_records), then the sender key. */
+  screen(handshake: ReceivedHandshake): ScreenOutcome {
+    const { records } = handshake;
+    const l2tpFlag = (handshake.flags & HandshakeFlag.L2tpSupport) !== 0;
+    if (!this.l2tpSupport) {
+      // Pre-v22 fastd knows no 0xC8 packets, so it only ever sees the bare copy.
+      if (handshake.format === HandshakeFormat.L2tp) return drop('debug', 'received packet with invalid type');
+    } else if (handshake.format === HandshakeFormat.Bare && l2tpFlag) {
+      // The peer sent this twice, bare for pre-v22 peers and behind an L2TP header for us.
+      return drop('debug', 'ignoring bare copy of an L2TP handshake');
+    }
+    if (recordLength(records, RecordType.Flags) >= 0) {
+      if (recordLength(records, RecordType.Flags) !== 1 || (handshake.flags & ~HANDSHAKE_FLAGS_ALL) !== 0)
+        return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.Flags);
+    }
+    const protocol = recordString(records, RecordType.ProtocolName);
+    if (protocol !== undefined && protocol !== PROTOCOL_NAME)
+      return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.ProtocolName);
+    if (recordLength(records, RecordType.Mode) >= 0) {
+      if (recordUint(records, RecordType.Mode) !== this.modeId || recordLength(records, RecordType.Mode) !== 1)
+        return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.Mode);
+    }
+    if (handshake.type > HandshakeType.Init) {
+      if (recordLength(records, RecordType.ReplyCode) !== 1)
+        return drop('warn', 'received handshake reply without reply code');
+      const replyCode = recordUint(records, RecordType.ReplyCode)!;
+      if (replyCode !== ReplyCode.Success)
+        return drop('warn', `received error: ${describeHandshakeError(replyCode, receivedErrorDetail(records))}`);
+    }
+    const senderKey = recordBytes(records, RecordType.SenderKey, PUBLIC_KEY_BYTES);
+    if (!senderKey) return drop('debug', 'received handshake without sender key');
+    return { kind: 'sender', senderKey: senderKey.slice() };
+  }
+
+  /**
+   * Handles a screened handshake from a known peer. `source` identifies the sender's address
+   * and port (any stable string), so repeated inits from one address get one response.
+   */
+  handle(handshake: ReceivedHandshake, peer: HandshakePeer, source: string, now: number): HandshakeOutcome {
+    const { records } = handshake;
+    const { state } = peer;
+    if (recordLength(records, RecordType.Mtu) === 2 && recordUint(records, RecordType.Mtu) !== peer.mtu)
+      return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.Mtu, peer.mtu);
+    const peerHandshakeKey = recordBytes(records, RecordType.SenderHandshakeKey, PUBLIC_KEY_BYTES)?.slice();
+    if (!peerHandshakeKey) return drop('debug', 'received handshake without sender handshake key');
+    if (now < state.ignoreHandshakesUntil) return drop('debug', 'received repeated handshakes, ignoring');
+    const recipientKey = recordBytes(records, RecordType.RecipientKey, PUBLIC_KEY_BYTES);
+    if (recipientKey && !equalBytes(recipientKey, this.keyPair.publicKey))
+      return drop('debug', 'received protocol handshake with wrong recipient key');
+
+    if (handshake.type === HandshakeType.Init) {
+      if (now < state.respondedUntil && state.respondedTo === source)
+        return drop('debug', 'not responding to repeated handshake');
+      state.respondedUntil = now + this.minInterval;
+      state.respondedTo = source;
+      return this.respond(handshake, peer, peerHandshakeKey, now);
+    }
+
+    if (!recipientKey) return drop('debug', 'received handshake reply without recipient key');
+    const ourHandshakeKey = recordBytes(records, RecordType.RecipientHandshakeKey, PUBLIC_KEY_BYTES);
+    if (!ourHandshakeKey) return drop('debug', 'received handshake reply without recipient handshake key');
+    if (recordLength(records, RecordType.TlvAuthenticationTag) !== TLV_TAG_BYTES)
+      return drop('debug', 'received handshake reply without TLV MAC');
+    const key = this.keys.find(ourHandshakeKey, now);
+    if (!key) return drop('debug', 'received handshake reply with unexpected recipient handshake key');
+
+    if (handshake.type === HandshakeType.Response) return this.finish(handshake, peer, key, peerHandshakeKey, now);
+    if (handshake.type === HandshakeType.Finish) return this.complete(handshake, peer, key, peerHandshakeKey, now);
+    return drop('debug', `received handshake reply with unknown type ${handshake.type}`);
+  }
+
+  /** Type 1 received: answer with our method list, authenticated with K1. */
+  private respond(
+    handshake: ReceivedHandshake,
+    peer: HandshakePeer,
+    peerHandshakeKey: Uint8Array,
+    now: number,
+  ): HandshakeOutcome {
+    const key = this.keys.current(now, peer.state.lastSerial + 1);
+    const shared = this.cachedShared(peer, key, peerHandshakeKey);
+    if (!shared) return drop('debug', 'received handshake with an unusable handshake key');
+    const body = buildHandshake({
+      ...this.common(HandshakeType.Response, peer.mtu),
+      methodList: peer.methods.map((method) => method.name),
+      replyCode: ReplyCode.Success,
+      senderKey: this.keyPair.publicKey,
+      recipientKey: peer.key,
+      senderHandshakeKey: key.pair.publicKey,
+      recipientHandshakeKey: peerHandshakeKey,
+      withTag: true,
+    });
+    signHandshake(body, shared.handshakeKey);
+    return {
+      kind: 'reply',
+      packets: this.frame(body.bytes, handshake.flags),
+      level: 'verbose',
+      reason: 'received handshake, responding',
+    };
+  }
+
+  /** Type 2 received (we initiated): pick the method, check the tag, establish, send type 3. */
+  private finish(
+    handshake: ReceivedHandshake,
+    peer: HandshakePeer,
+    key: HandshakeKey,
+    peerHandshakeKey: Uint8Array,
+    now: number,
+  ): HandshakeOutcome {
+    const offered = recordStringList(handshake.records, RecordType.MethodList);
+    // The responder's order of preference decides (fastd_handshake_get_method_by_name_list).
+    const method = offered
+      ?.map((name) => peer.methods.find((ours) => ours.name === name))
+      .find((found) => found !== undefined);
+    if (!method) return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.MethodList);
+    const shared = fhmqvcShared('initiator', this.keyPair, key.pair, peer.key, peerHandshakeKey);
+    if (!shared) return drop('debug', 'received handshake response with an unusable handshake key');
+    if (!verifyHandshakeTag(handshake, shared.handshakeKey))
+      return drop('warn', 'received invalid protocol handshake response');
+    const established = this.establish(handshake, peer, method, shared, key, true, now);
+    if (established.kind !== 'established') return established;
+
+    const body = buildHandshake({
+      ...this.common(HandshakeType.Finish, peer.mtu),
+      methodName: method.name,
+      replyCode: ReplyCode.Success,
+      senderKey: this.keyPair.publicKey,
+      recipientKey: peer.key,
+      senderHandshakeKey: key.pair.publicKey,
+      recipientHandshakeKey: peerHandshakeKey,
+      withTag: true,
+    });
+    signHandshake(body, shared.handshakeKey);
+    return { ...established, packets: this.frame(body.bytes, handshake.flags) };
+  }
+
+  /** Type 3 received (we responded): the method must be one of ours; check the tag, establish. */
+  private complete(
+    handshake: ReceivedHandshake,
+    peer: HandshakePeer,
+    key: HandshakeKey,
+    peerHandshakeKey: Uint8Array,
+    now: number,
+  ): HandshakeOutcome {
+    const name = recordString(handshake.records, RecordType.MethodName);
+    const method = peer.methods.find((ours) => ours.name === name);
+    if (!method) return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.MethodName);
+    const shared = this.cachedShared(peer, key, peerHandshakeKey);
+    if (!shared) return drop('debug', 'received handshake finish with an unusable handshake key');
+    if (!verifyHandshakeTag(handshake, shared.handshakeKey))
+      return drop('warn', 'received invalid protocol handshake finish');
+    const outcome = this.establish(handshake, peer, method, shared, key, false, now);
+    peer.state.cache = undefined;
+    return outcome;
+  }
+
+  /** fastd's establish(): one session per ephemeral key and peer, then a quiet period. */
+  private establish(
+    handshake: ReceivedHandshake,
+    peer: HandshakePeer,
+    method: HandshakeMethod,
+    shared: FhmqvcShared,
+    key: HandshakeKey,
+    initiator: boolean,
+    now: number,
+  ): HandshakeOutcome {
+    if (key.serial <= peer.state.lastSerial) return drop('debug', 'ignoring handshake because of handshake key reuse');
+    peer.state.lastSerial = key.serial;
+    peer.state.ignoreHandshakesUntil = now + this.minInterval;
+    const compat = this.config.preV22 === true || (handshake.flags & HandshakeFlag.L2tpSupport) === 0;
+    const peerVersion = recordString(handshake.records, RecordType.VersionName);
+    const session = { method, key: deriveMethodKey(shared, method.name, method.keyLength), initiator, compat, peerVersion };
+    return { kind: 'established', packets: [], session };
+  }
+
+  /** σ and K1 for our current key and this peer handshake key, computed once per pair. */
+  private cachedShared(peer: HandshakePeer, key: HandshakeKey, peerHandshakeKey: Uint8Array): FhmqvcShared | undefined {
+    const { cache } = peer.state;
+    if (cache && cache.serial === key.serial && equalBytes(cache.peerHandshakeKey, peerHandshakeKey))
+      return cache.shared;
+    const shared = fhmqvcShared('responder', this.keyPair, key.pair, peer.key, peerHandshakeKey);
+    if (shared) peer.state.cache = { serial: key.serial, peerHandshakeKey, shared };
+    return shared;
+  }
+
+  /** The records every handshake of ours starts with. */
+  private common(type: number, mtu: number) {
+    return { type, l2tpSupport: this.l2tpSupport, mode: this.modeId, mtu, versionName: this.config.versionName };
+  }
+
+  private frame(body: Uint8Array, peerFlags: number | 'initial'): Uint8Array[] {
+    if (!this.l2tpSupport) return [body];
+    return replyFormats(peerFlags).map((format) => frameHandshake(body, format));
+  }
+
+  private errorReply(handshake: ReceivedHandshake, code: ReplyCode, detail: RecordType, mtu?: number): HandshakeOutcome {
+    const body = buildErrorReply(handshake.type, code, detail, this.l2tpSupport);
+    const reason = `sending error: ${describeHandshakeError(code, detail, mtu)}`;
+    return { kind: 'reply', packets: this.frame(body, handshake.flags), level: 'warn', reason };
+  }
+}
