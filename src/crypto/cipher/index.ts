@@ -7,7 +7,11 @@
 // byte 1. The cipher reads that nonce from the header itself, so the table is all it needs.
 import type { BatchTable } from '../batch-table.js';
 import type { CipherName } from '../methods/names.js';
+import { aes128Ctr } from './aes128-ctr/aes128-ctr.js';
 import { nullCipher } from './null/null-cipher.js';
+
+/** `maxLength` for a region that runs to the end of each packet (fits an i32 for the kernels). */
+export const TO_PACKET_END = 0x7fff_ffff;
 
 export interface KeyedCipher {
   /**
@@ -37,6 +41,7 @@ export interface StreamCipher {
 
 const CIPHER_IMPLEMENTATIONS: { readonly [name in CipherName]?: StreamCipher } = {
   null: nullCipher,
+  'aes128-ctr': aes128Ctr,
 };
 
 /** The implementation of a cipher named by parseMethodName; undefined if it is not built in. */
