@@ -42,10 +42,6 @@ export function feFromBigInt(value: bigint): Fe {
   return out;
 }
 
-export function feCopy(out: Fe, a: Fe): void {
-  out.set(a);
-}
-
 /** Reads 32 little-endian bytes; bit 255 is ignored and values >= p are accepted (as libuecc does). */
 export function feFromBytes(out: Fe, bytes: Uint8Array, offset = 0): void {
   for (let i = 0; i < LIMBS; i++) out[i] = bytes[offset + 2 * i] + (bytes[offset + 2 * i + 1] << 8);
@@ -111,20 +107,32 @@ export function feSub(out: Fe, a: Fe, b: Fe): void {
 
 const product = new Float64Array(2 * LIMBS - 1);
 
-export function feMul(out: Fe, a: Fe, b: Fe): void {
-  product.fill(0);
-  for (let i = 0; i < LIMBS; i++) {
-    const ai = a[i];
-    for (let j = 0; j < LIMBS; j++) product[i + j] += ai * b[j];
-  }
+/** Folds the high half of a 31-limb product into the low half (2^256 = 38 mod p) and carries. */
+function reduceProduct(out: Fe): void {
   for (let i = 0; i < LIMBS - 1; i++) out[i] = product[i] + TOP_CARRY_FOLD * product[i + LIMBS];
   out[LIMBS - 1] = product[LIMBS - 1];
   carry(out);
   carry(out);
 }
 
+export function feMul(out: Fe, a: Fe, b: Fe): void {
+  for (let k = 0; k < 2 * LIMBS - 1; k++) {
+    let sum = 0;
+    for (let i = Math.max(0, k - LIMBS + 1), j = k - i; i < LIMBS && j >= 0; i++, j--) sum += a[i] * b[j];
+    product[k] = sum;
+  }
+  reduceProduct(out);
+}
+
+/** a^2 with each cross product computed once: most of an exponentiation is squarings. */
 export function feSquare(out: Fe, a: Fe): void {
-  feMul(out, a, a);
+  for (let k = 0; k < 2 * LIMBS - 1; k++) {
+    let crossTerms = 0;
+    for (let i = Math.max(0, k - LIMBS + 1), j = k - i; i < j; i++, j--) crossTerms += a[i] * a[j];
+    const middle = (k & 1) === 0 ? a[k >> 1] * a[k >> 1] : 0;
+    product[k] = 2 * crossTerms + middle;
+  }
+  reduceProduct(out);
 }
 
 /** out = a when choice is 0, b when choice is 1, without branching on choice. */
@@ -171,11 +179,8 @@ const z2_50 = feNew();
 const z2_100 = feNew();
 const chain = feNew();
 
-/**
- * Sets z2_250 = a^(2^250 - 1) and z11 = a^11: the common prefix of the addition chains for
- * inversion (p - 2 = 2^255 - 21) and square roots ((p - 5) / 8 = 2^252 - 3).
- */
-function powTwo250MinusOne(z2_250: Fe, a: Fe): void {
+/** out = a^(2^250 - 1), the bulk of the addition chain for square roots. */
+function powTwo250MinusOne(out: Fe, a: Fe): void {
   feSquare(z2, a);
   squareTimes(chain, z2, 2);
   feMul(z9, chain, a);
@@ -195,17 +200,10 @@ function powTwo250MinusOne(z2_250: Fe, a: Fe): void {
   squareTimes(chain, z2_100, 100);
   feMul(chain, chain, z2_100); // 2^200 - 1
   squareTimes(chain, chain, 50);
-  feMul(z2_250, chain, z2_50); // 2^250 - 1
+  feMul(out, chain, z2_50); // 2^250 - 1
 }
 
 const z2_250 = feNew();
-
-/** out = 1/a (Fermat: a^(p-2)); the inverse of 0 comes out as 0. */
-export function feInvert(out: Fe, a: Fe): void {
-  powTwo250MinusOne(z2_250, a);
-  squareTimes(z2_250, z2_250, 5);
-  feMul(out, z2_250, z11); // 2^255 - 32 + 11
-}
 
 /** out = a^((p-5)/8) = a^(2^252 - 3), the core of a square root in a field with p = 5 mod 8. */
 function powP58(out: Fe, a: Fe): void {
