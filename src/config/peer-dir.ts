@@ -1,0 +1,94 @@
+// Peer directories (`include peers from "dir"`, --config-peer-dir): every regular file in
+// them is one peer named after the file. fastd reads them at start-up and again on
+// SIGHUP; a broken file only loses that peer, so errors are returned per file.
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { newPeerDraft, type ConfigDraft, type GroupDraft } from './draft.js';
+import { ConfigError, describeSystemError, type ConfigWarning, type SourceLocation } from './errors.js';
+import { toPeer } from './freeze.js';
+import { checkedPeerKey, duplicateKeyError } from './peer-check.js';
+import { parsePeerSource } from './peer-statements.js';
+import { readConfigSource } from './sources.js';
+import type { Peer, PeerGroup } from './types.js';
+
+/** fastd_config_add_peer_dir: a directory that cannot be entered is reported and skipped. */
+export function addPeerDir(
+  draft: ConfigDraft,
+  group: GroupDraft,
+  baseDir: string,
+  name: string,
+  location: SourceLocation | undefined,
+): void {
+  let dir: string;
+  try {
+    dir = realpathSync(resolve(baseDir, name));
+    if (!statSync(dir).isDirectory()) throw new ConfigError('not a directory');
+  } catch (error) {
+    const why = error instanceof ConfigError ? error.what : describeSystemError(error);
+    draft.warnings.push({ message: `ignoring peer directory \`${name}': ${why}`, location });
+    return;
+  }
+  if (!group.peerDirs.includes(dir)) group.peerDirs.push(dir);
+}
+
+export interface PeerDirResult {
+  /** The usable peers, ordered by file name. */
+  readonly peers: Peer[];
+  /** One error per file that yields no peer (syntax, missing or invalid key, duplicate key). */
+  readonly errors: ConfigError[];
+  readonly warnings: ConfigWarning[];
+}
+
+/** fastd ignores hidden files and editor backups (`name~`). */
+function isPeerFileName(name: string): boolean {
+  return !name.startsWith('.') && !name.endsWith('~');
+}
+
+function readPeerFile(dir: string, name: string, group: PeerGroup): Peer {
+  const peer = newPeerDraft(name, dir);
+  const source = readConfigSource(join(dir, name), dir);
+  const end = parsePeerSource(source, peer, 0);
+  const key = checkedPeerKey(peer, end);
+  return toPeer({ ...peer, key: { text: key, source: peer.key?.source }, source: end }, group);
+}
+
+/**
+ * (Re)reads one peer directory of `group`. Peers whose key is in `knownKeys` (peers
+ * defined elsewhere) are refused; two files of the directory with the same key are both
+ * refused, as fastd disables both.
+ */
+export function loadPeerDir(dir: string, group: PeerGroup, knownKeys: ReadonlySet<string> = new Set()): PeerDirResult {
+  const errors: ConfigError[] = [];
+  const warnings: ConfigWarning[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter(isPeerFileName).sort();
+  } catch (error) {
+    errors.push(new ConfigError(`can't read peer directory \`${dir}': ${describeSystemError(error)}`));
+    return { peers: [], errors, warnings };
+  }
+
+  const candidates: Peer[] = [];
+  for (const name of names) {
+    try {
+      if (!statSync(join(dir, name)).isFile()) continue;
+    } catch (error) {
+      warnings.push({ message: `ignoring file \`${join(dir, name)}': stat failed: ${describeSystemError(error)}` });
+      continue;
+    }
+    try {
+      candidates.push(readPeerFile(dir, name, group));
+    } catch (error) {
+      errors.push(error instanceof ConfigError ? error : new ConfigError(describeSystemError(error)));
+    }
+  }
+
+  const peers: Peer[] = [];
+  for (const peer of candidates) {
+    const twin = candidates.find((other) => other !== peer && other.key === peer.key);
+    if (twin) errors.push(duplicateKeyError(peer.name, twin.name, peer.source));
+    else if (knownKeys.has(peer.key)) errors.push(new ConfigError(`key of peer <${peer.name}> is already used by another peer`, peer.source));
+    else peers.push(peer);
+  }
+  return { peers, errors, warnings };
+}

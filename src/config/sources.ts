@@ -1,0 +1,81 @@
+// Reading configuration files. fastd changes into a file's directory while parsing it, so
+// relative paths in a file (includes, peer dirs) and its hooks' working directory refer to
+// that directory, with symbolic links resolved as getcwd reports them.
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, describeSystemError, type SourceLocation } from './errors.js';
+
+/** fastd's MAX_CONFIG_DEPTH: how many files may be open in one chain of includes. */
+export const MAX_INCLUDE_DEPTH = 10;
+/** Larger files are refused instead of being read into memory (fastd has no limit). */
+export const MAX_CONFIG_FILE_BYTES = 8 * 1024 * 1024;
+export const STDIN_NAME = '<stdin>';
+
+export interface ConfigSource {
+  /** The name as given (used in messages, like fastd). */
+  readonly name: string;
+  /** Physical directory relative paths inside the file are resolved against. */
+  readonly dir: string;
+  readonly bytes: Uint8Array;
+}
+
+function tooLarge(name: string, where: SourceLocation | undefined): ConfigError {
+  return new ConfigError(`config file \`${name}' is larger than ${MAX_CONFIG_FILE_BYTES} bytes`, where);
+}
+
+function readLimited(fd: number, name: string, where: SourceLocation | undefined): Uint8Array {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    const length = readSync(fd, chunk, 0, chunk.length, null);
+    if (length === 0) break;
+    total += length;
+    if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(name, where);
+    chunks.push(chunk.subarray(0, length));
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Reads `name` (relative to `baseDir`). `where` is the include statement that asked for it;
+ * every failure is a ConfigError.
+ */
+export function readConfigSource(name: string, baseDir: string, where?: SourceLocation): ConfigSource {
+  const path = resolve(baseDir, name);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new ConfigError(`can't open config file \`${name}': ${describeSystemError(error)}`, where);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new ConfigError(`can't read config file \`${name}': it is a directory`, where);
+    if (stat.isFile() && stat.size > MAX_CONFIG_FILE_BYTES) throw tooLarge(name, where);
+    const bytes = readLimited(fd, name, where);
+    return { name, dir: realpathSync(dirname(path)), bytes };
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`can't read config file \`${name}': ${describeSystemError(error)}`, where);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Configuration text given on stdin (`-c -`): relative paths refer to the working directory. */
+export function stdinSource(text: string | Uint8Array, cwd: string): ConfigSource {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  if (bytes.length > MAX_CONFIG_FILE_BYTES) throw tooLarge(STDIN_NAME, undefined);
+  return { name: STDIN_NAME, dir: cwd, bytes };
+}
+
+/** Reads all of stdin with the same size limit as files. */
+export function readStdin(): Uint8Array {
+  try {
+    return readLimited(0, STDIN_NAME, undefined);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`can't read config from stdin: ${describeSystemError(error)}`);
+  }
+}
