@@ -47,22 +47,29 @@ export function multiplyByCofactor(point: CurvePoint): SubgroupPoint {
   return addPoints(fourTimes, fourTimes) as SubgroupPoint;
 }
 
+/**
+ * Runs a libsodium multiplication with n mod q, which libsodium refuses when it is 0 (the
+ * product would be the identity), and wipes the reduced copy of what may be a secret.
+ */
+function withReducedScalar(n: Uint8Array, multiply: (product: Uint8Array, reduced: Uint8Array) => void): SubgroupPoint {
+  const reduced = reduceScalar(n);
+  if (isZeroScalar(reduced)) return IDENTITY;
+  const product = new Uint8Array(POINT_BYTES);
+  multiply(product, reduced);
+  sodium.sodium_memzero(reduced);
+  return product as SubgroupPoint;
+}
+
 /** n·p for any 256-bit n and any point of the prime-order subgroup. */
 export function multiplySubgroupPoint(n: Uint8Array, point: SubgroupPoint): SubgroupPoint {
-  // libsodium refuses the identity as input and as output; n·p is the identity exactly when
-  // p is or when q divides n.
-  if (isIdentity(point) || isZeroScalar(n)) return IDENTITY;
-  const product = new Uint8Array(POINT_BYTES);
-  sodium.crypto_scalarmult_ed25519_noclamp(product, reduceScalar(n), point);
-  return product as SubgroupPoint;
+  // libsodium also refuses the identity as input; any multiple of it is the identity.
+  if (isIdentity(point)) return IDENTITY;
+  return withReducedScalar(n, (product, reduced) => sodium.crypto_scalarmult_ed25519_noclamp(product, reduced, point));
 }
 
 /** n·G for any 256-bit n (ecc_25519_scalarmult_base). */
 export function multiplyBase(n: Uint8Array): SubgroupPoint {
-  if (isZeroScalar(n)) return IDENTITY;
-  const product = new Uint8Array(POINT_BYTES);
-  sodium.crypto_scalarmult_ed25519_base_noclamp(product, reduceScalar(n));
-  return product as SubgroupPoint;
+  return withReducedScalar(n, (product, reduced) => sodium.crypto_scalarmult_ed25519_base_noclamp(product, reduced));
 }
 
 /** choice 0 → a, 1 → b, by masking bytes instead of branching. */
