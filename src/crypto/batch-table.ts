@@ -86,6 +86,19 @@ export class BatchTable {
     this.bytes_[this.statusPtr + i] = status;
   }
 
+  /**
+   * Exchanges two status values in the table, e.g. Ok and DropAuth to run a kernel over the
+   * failed entries only (kernels visit Ok entries), then back.
+   */
+  swapStatus(a: number, b: number): void {
+    const bytes = this.bytes();
+    for (let i = 0; i < this.count; i++) {
+      const at = this.statusPtr + i;
+      if (bytes[at] === a) bytes[at] = b;
+      else if (bytes[at] === b) bytes[at] = a;
+    }
+  }
+
   private reserve(capacity: number): void {
     const arena = StateArena.of(this.memory);
     if (this.region >= 0) arena.free(this.region);

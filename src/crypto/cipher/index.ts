@@ -19,10 +19,11 @@ export interface KeyedCipher {
    * keystream byte `keystreamOffset` (a multiple of 16) on, into packet bytes
    * [start, min(length, start + maxLength)) relative to the entry's offset.
    *
-   * With `verify`, the first 16 bytes of that region are XORed alone first; if they are not
-   * then all zero (the method folded the expected tag into them), the entry's status becomes
-   * DropAuth and the rest of its region is left untouched — a payload is never decrypted
-   * before its tag is verified.
+   * With `verify`, the first 16 bytes of that region must XOR to all zero (the method folded
+   * the expected tag into them); if they do not, the entry's status becomes DropAuth and its
+   * bytes stay exactly as they were — a payload is never decrypted before its tag is
+   * verified, and a packet that fails can still be tried with another session, as fastd
+   * tries the old session and then the new one.
    */
   crypt(table: BatchTable, start: number, maxLength: number, keystreamOffset: number, verify: boolean): void;
   /** Writes out.length keystream bytes for an explicit IV; session setup only (e.g. the GHASH key). */

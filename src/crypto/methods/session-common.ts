@@ -2,6 +2,10 @@
 // nonce, the receive reorder window, and the session's lifetime. Also the per-batch header
 // passes that run before and after a provider's cipher/MAC kernels, so that every provider
 // frames, checks and accounts packets identically.
+//
+// Open must leave a packet it drops before the reorder check byte for byte as it came in:
+// the datapath then tries the same packet with the other session, as fastd tries the old
+// session first and the new one after it (protocols/ec25519_fhmqvc, protocol_handle_recv).
 import {
   HEADER_FLAGS_NONE,
   HEADER_FLAGS_OFFSET,

@@ -72,7 +72,7 @@ describe('aes128-ctr', () => {
     key.destroy();
   });
 
-  it('limits the region to maxLength and verifies the first block before touching the rest', () => {
+  it('limits the region to maxLength and verifies the first block before touching anything', () => {
     const keyBytes = randomBytes(16);
     const key = aes.createKey(keyBytes, memory);
     const nonces = [0, 1, 2].map(() => new Uint8Array(randomBytes(6)));
@@ -93,7 +93,7 @@ describe('aes128-ctr', () => {
     const bytes = table.bytes();
     const region = (i: number) => bytes.slice(batch.offsets[i] + 8, batch.offsets[i] + 56);
     expect(toHex(region(0))).toBe(toHex(datas[0].map((b, j) => b ^ streams[0][j])));
-    expect(toHex(region(1).subarray(16))).toBe(toHex(datas[1].subarray(16)));
+    expect(toHex(region(1))).toBe(toHex(datas[1]));
     // maxLength 16: only the first block changes
     const again = packets([datas[2]], [nonces[2]]);
     table.load(again);

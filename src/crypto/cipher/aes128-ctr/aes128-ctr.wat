@@ -72,25 +72,36 @@
         (br $packet)))
     (local.get $written))
 
-  ;; XORs $n (<= 16) bytes of keystream into memory at $p; returns whether any result byte is nonzero.
-  (func $xor_short (param $p i32) (param $ks i32) (param $n i32) (result i32)
+  ;; XORs $n (< 16) bytes of keystream into memory at $p.
+  (func $xor_short (param $p i32) (param $ks i32) (param $n i32)
     (local $k i32)
-    (local $any i32)
-    (local $b i32)
     (block $done
       (loop $byte
         (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
-        (local.set $b (i32.xor (i32.load8_u (i32.add (local.get $p) (local.get $k)))
-                               (i32.load8_u (i32.add (local.get $ks) (local.get $k)))))
-        (i32.store8 (i32.add (local.get $p) (local.get $k)) (local.get $b))
-        (local.set $any (i32.or (local.get $any) (local.get $b)))
+        (i32.store8 (i32.add (local.get $p) (local.get $k))
+          (i32.xor (i32.load8_u (i32.add (local.get $p) (local.get $k)))
+                   (i32.load8_u (i32.add (local.get $ks) (local.get $k)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $byte)))
+    )
+
+  ;; Whether memory at $p XOR the keystream at $ks is nonzero in any of the first $n (<= 16) bytes.
+  (func $differs (param $p i32) (param $ks i32) (param $n i32) (result i32)
+    (local $k i32)
+    (local $any i32)
+    (block $done
+      (loop $byte
+        (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+        (local.set $any (i32.or (local.get $any)
+          (i32.xor (i32.load8_u (i32.add (local.get $p) (local.get $k)))
+                   (i32.load8_u (i32.add (local.get $ks) (local.get $k))))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $byte)))
     (local.get $any))
 
   ;; XORs the keystream at $keystream into the region of every Ok entry. With $verify, the
-  ;; first 16 bytes are done first and must come out all zero; otherwise the entry's status
-  ;; becomes $authFailed and the rest of it stays as it was.
+  ;; first 16 bytes must come out all zero; otherwise the entry's status becomes $authFailed
+  ;; and its bytes stay exactly as they were.
   (func (export "xor_keystream")
     (param $offsets i32) (param $lengths i32) (param $status i32) (param $count i32)
     (param $start i32) (param $maxLength i32) (param $keystream i32) (param $verify i32) (param $authFailed i32)
@@ -116,12 +127,10 @@
               (if (local.get $verify)
                 (then
                   (local.set $first (select (local.get $n) (i32.const 16) (i32.lt_u (local.get $n) (i32.const 16))))
-                  (if (call $xor_short (local.get $p) (local.get $ks) (local.get $first))
+                  (if (call $differs (local.get $p) (local.get $ks) (local.get $first))
                     (then
                       (i32.store8 (i32.add (local.get $status) (local.get $i)) (local.get $authFailed))
-                      (br $packetDone)))
-                  (local.set $p (i32.add (local.get $p) (local.get $first)))
-                  (local.set $ks (i32.add (local.get $ks) (local.get $first)))))
+                      (br $packetDone)))))
               (block $blocksDone
                 (loop $block
                   (br_if $blocksDone (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
@@ -130,6 +139,6 @@
                   (local.set $p (i32.add (local.get $p) (i32.const 16)))
                   (local.set $ks (i32.add (local.get $ks) (i32.const 16)))
                   (br $block)))
-              (drop (call $xor_short (local.get $p) (local.get $ks) (i32.sub (local.get $end) (local.get $p)))))))
+              (call $xor_short (local.get $p) (local.get $ks) (i32.sub (local.get $end) (local.get $p))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $packet)))))
