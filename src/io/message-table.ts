@@ -23,7 +23,7 @@ import {
   UDP_MAX_SEGMENTS,
   UdpOption,
 } from './linux-abi.js';
-import { NativeArea, type PacketMemory } from './native-memory.js';
+import { getU64, NativeArea, setU64, type PacketMemory } from './native-memory.js';
 import { sameSockaddr, sockaddrLength } from './sockaddr.js';
 
 /** Room per entry for one control message carrying an int (UDP_GRO) or a u16 (UDP_SEGMENT). */
@@ -169,18 +169,4 @@ export class MessageTable {
     words[(msg + Msghdr.FLAGS) >> 2] = 0;
     words[(msg + Mmsghdr.LEN) >> 2] = 0;
   }
-}
-
-const TWO_POW_32 = 0x1_0000_0000;
-
-/** Writes an 8-byte-aligned 64-bit field from a JS number (addresses and sizes stay below 2^53). */
-export function setU64(words: Uint32Array, byteOffset: number, value: number): void {
-  const index = byteOffset >> 2;
-  words[index] = value >>> 0;
-  words[index + 1] = Math.floor(value / TWO_POW_32);
-}
-
-export function getU64(words: Uint32Array, byteOffset: number): number {
-  const index = byteOffset >> 2;
-  return words[index] + words[index + 1] * TWO_POW_32;
 }

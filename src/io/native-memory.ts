@@ -50,3 +50,17 @@ export class NativeArea {
     this.mapping = null;
   }
 }
+
+const TWO_POW_32 = 0x1_0000_0000;
+
+/** Writes an 8-byte-aligned 64-bit field from a JS number (addresses and sizes stay below 2^53). */
+export function setU64(words: Uint32Array, byteOffset: number, value: number): void {
+  const index = byteOffset >> 2;
+  words[index] = value >>> 0;
+  words[index + 1] = Math.floor(value / TWO_POW_32);
+}
+
+export function getU64(words: Uint32Array, byteOffset: number): number {
+  const index = byteOffset >> 2;
+  return words[index] + words[index + 1] * TWO_POW_32;
+}

@@ -1,6 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createDatagramBatch } from '../../src/io/batch.js';
-import { FallbackDatagramIo } from '../../src/io/batch-fallback.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createDatagramBatch, type DatagramIo, type IoCounters } from '../../src/io/batch.js';
+import { FallbackDatagramIo, type FallbackDatagramOptions } from '../../src/io/batch-fallback.js';
+import type { PacketMemory } from '../../src/io/native-memory.js';
+import { probeUring } from '../../src/io/uring/availability.js';
+import { UringDatagramIo } from '../../src/io/uring/batch-uring.js';
+import { Ring } from '../../src/io/uring/ring.js';
 import { closeSocket, openUdpSocket, probeUdpOffloads, type UdpSocket } from '../../src/io/udp.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
 import { splitSegments } from '../../src/io/gro.js';
@@ -12,19 +16,41 @@ afterEach(() => {
   for (const s of sockets.splice(0)) closeSocket(s);
 });
 
+type Io = DatagramIo & { counters: IoCounters };
+interface Backend {
+  name: string;
+  make(fd: number, mem: PacketMemory, options: FallbackDatagramOptions): Io;
+}
+
+const rings: Ring[] = [];
+afterAll(() => {
+  for (const ring of rings.splice(0)) ring.close();
+});
+const backends: Backend[] = [{ name: 'fallback (recvmmsg/sendmmsg)', make: (fd, mem, o) => new FallbackDatagramIo(fd, mem, o) }];
+if (probeUring().available) {
+  backends.push({
+    name: 'io_uring',
+    make: (fd, mem, o) => {
+      const ring = new Ring(256);
+      rings.push(ring);
+      return new UringDatagramIo(ring, fd, mem, o);
+    },
+  });
+}
+
 function open(gro = false): UdpSocket {
   const s = openUdpSocket({ address: '127.0.0.1', port: 0, gro });
   sockets.push(s);
   return s;
 }
 
-describe('fallback backend: recvmmsg/sendmmsg on loopback', () => {
-  it('sends a batch with one sendmmsg and receives it with one recvmmsg, addresses and payloads intact', () => {
+describe.each(backends)('$name: UDP batches on loopback', ({ make }) => {
+  it('sends a batch with one system call and receives it with one, addresses and payloads intact', () => {
     const mem = testPacketMemory();
     const a = open();
     const b = open();
-    const tx = new FallbackDatagramIo(a.fd, mem, { capacity: 64, gso: false, gro: false });
-    const rx = new FallbackDatagramIo(b.fd, mem, { capacity: 64, gso: false, gro: false });
+    const tx = make(a.fd, mem, { capacity: 64, gso: false, gro: false });
+    const rx = make(b.fd, mem, { capacity: 64, gso: false, gro: false });
     const out = createDatagramBatch(32);
     for (let i = 0; i < 32; i++) {
       out.offsets[i] = i * SLOT;
@@ -57,8 +83,8 @@ describe('fallback backend: recvmmsg/sendmmsg on loopback', () => {
     const mem = testPacketMemory();
     const a = open();
     const b = open();
-    const tx = new FallbackDatagramIo(a.fd, mem, { capacity: 64, gso: true, gro: false });
-    const rx = new FallbackDatagramIo(b.fd, mem, { capacity: 64, gso: false, gro: false });
+    const tx = make(a.fd, mem, { capacity: 64, gso: true, gro: false });
+    const rx = make(b.fd, mem, { capacity: 64, gso: false, gro: false });
     const out = createDatagramBatch(21);
     for (let i = 0; i < 21; i++) {
       out.offsets[i] = i * SLOT + 17; // buffers are not contiguous: the iovecs gather them
@@ -89,7 +115,7 @@ describe('fallback backend: recvmmsg/sendmmsg on loopback', () => {
     const mem = testPacketMemory();
     const a = open();
     const b = open();
-    const tx = new FallbackDatagramIo(a.fd, mem, { capacity: 8, gso: false, gro: false });
+    const tx = make(a.fd, mem, { capacity: 8, gso: false, gro: false });
     const out = createDatagramBatch(3);
     for (let i = 0; i < 3; i++) {
       out.offsets[i] = i * SLOT;
@@ -105,14 +131,14 @@ describe('fallback backend: recvmmsg/sendmmsg on loopback', () => {
   });
 });
 
-describe('fallback backend: UDP GRO', () => {
+describe.each(backends)('$name: UDP GRO', ({ make }) => {
   it('receives a GSO burst as one coalesced buffer and splits it back into the original datagrams', () => {
     expect(probeUdpOffloads().gro).toBe(true);
     const mem = testPacketMemory();
     const a = open();
     const b = open(true);
-    const tx = new FallbackDatagramIo(a.fd, mem, { capacity: 64, gso: true, gro: false });
-    const rx = new FallbackDatagramIo(b.fd, mem, { capacity: 8, gso: false, gro: true });
+    const tx = make(a.fd, mem, { capacity: 64, gso: true, gro: false });
+    const rx = make(b.fd, mem, { capacity: 8, gso: false, gro: true });
     const out = createDatagramBatch(10);
     for (let i = 0; i < 10; i++) {
       out.offsets[i] = i * SLOT;
@@ -141,7 +167,9 @@ describe('fallback backend: UDP GRO', () => {
       expect(readSockaddr(datagrams.addresses, i)).toEqual({ address: '127.0.0.1', port: a.local.port });
     }
   });
+});
 
+describe('splitSegments', () => {
   it('splitSegments stops before an entry that does not fit and says where to resume', () => {
     const from = createDatagramBatch(2);
     from.count = 2;
