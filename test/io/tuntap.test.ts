@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatagramBatch, createFrameBatch, type FrameIo } from '../../src/io/batch.js';
 import { FallbackDatagramIo, FallbackFrameIo } from '../../src/io/batch-fallback.js';
 import { TunOffload, VirtioNetHdr } from '../../src/io/linux-abi.js';
+import { probeUring } from '../../src/io/uring/availability.js';
+import { UringFrameIo } from '../../src/io/uring/batch-uring.js';
+import { Ring } from '../../src/io/uring/ring.js';
 import type { PacketMemory } from '../../src/io/native-memory.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
 import { closeTunTap, getMtu, hardwareAddress, openTunTap, setPersist } from '../../src/io/tuntap.js';
@@ -14,6 +17,29 @@ import { ETHERNET_HEADER, ethernetIpv4, ipv4Udp, parseIpv4Udp, type ParsedUdp } 
 const ok = requireSystem('TUN/TAP in a private network namespace', { root: isRoot, netns: haveNetns });
 const SLOT = 2048;
 const PAYLOAD = new TextEncoder().encode('fastd-ts tun/tap test payload');
+
+interface FrameBackend {
+  name: string;
+  make(fd: number, mem: PacketMemory): FrameIo & { close(): void };
+}
+const rings: Ring[] = [];
+function ring(): Ring {
+  const r = new Ring(64);
+  rings.push(r);
+  return r;
+}
+const frameBackends: FrameBackend[] = [{ name: 'fallback read/write', make: (fd, mem) => new FallbackFrameIo(fd, mem) }];
+if (probeUring().available) {
+  frameBackends.push({ name: 'io_uring READ/WRITE', make: (fd, mem) => new UringFrameIo(ring(), fd, mem, false) });
+  frameBackends.push({
+    name: 'io_uring READ_FIXED/WRITE_FIXED',
+    make: (fd, mem) => {
+      const r = ring();
+      r.registerBuffer(mem.base, mem.bytes.length);
+      return new UringFrameIo(r, fd, mem, true);
+    },
+  });
+}
 
 /** Reads frames until one (after skipping `skip` header bytes) parses as the UDP packet we want. */
 function readUdp(io: FrameIo, mem: PacketMemory, skip: number, want: (p: ParsedUdp) => boolean): ParsedUdp {
@@ -80,9 +106,12 @@ describe.runIf(ok)('TUN/TAP through /dev/net/tun in a private namespace', () => 
   beforeAll(() => {
     ns = new TestNamespace(`fastdts-io-${process.pid}`);
   });
-  afterAll(() => ns?.delete());
+  afterAll(() => {
+    for (const r of rings.splice(0)) r.close();
+    ns?.delete();
+  });
 
-  it('TUN: a name template, MTU and up; a UDP packet routed into it is read back, one written into it is delivered', () => {
+  it.each(frameBackends)('TUN ($name): a name template, MTU and up; a UDP packet routed into it is read back, one written into it is delivered', ({ make }) => {
     const mem = testPacketMemory();
     ns.inside(() => {
       const tun = openTunTap({ kind: 'tun', name: 'fio%d', mtu: 1400, up: true });
@@ -92,7 +121,7 @@ describe.runIf(ok)('TUN/TAP through /dev/net/tun in a private namespace', () => 
         ns.ip('addr', 'add', '10.99.0.1/24', 'dev', tun.name);
         const sock = openUdpSocket({ address: '10.99.0.1', port: 0 });
         try {
-          const frames = new FallbackFrameIo(tun.fd, mem);
+          const frames = make(tun.fd, mem);
           sendOne(sock.fd, mem, '10.99.0.2', 7777);
           const out = readUdp(frames, mem, 0, (p) => p.dstPort === 7777);
           expect(out).toMatchObject({ src: '10.99.0.1', dst: '10.99.0.2', srcPort: sock.local.port });
@@ -111,7 +140,7 @@ describe.runIf(ok)('TUN/TAP through /dev/net/tun in a private namespace', () => 
     });
   });
 
-  it('TAP: reads the MAC, carries Ethernet frames both ways', () => {
+  it.each(frameBackends)('TAP ($name): reads the MAC, carries Ethernet frames both ways', ({ make }) => {
     const mem = testPacketMemory();
     ns.inside(() => {
       const tap = openTunTap({ kind: 'tap', name: 'fiotap%d', mtu: 1500, up: true });
@@ -123,7 +152,7 @@ describe.runIf(ok)('TUN/TAP through /dev/net/tun in a private namespace', () => 
         ns.ip('neigh', 'add', '10.98.0.2', 'lladdr', '02:00:00:00:00:02', 'dev', tap.name);
         const sock = openUdpSocket({ address: '10.98.0.1', port: 0 });
         try {
-          const frames = new FallbackFrameIo(tap.fd, mem);
+          const frames = make(tap.fd, mem);
           sendOne(sock.fd, mem, '10.98.0.2', 7778);
           const out = readUdp(frames, mem, ETHERNET_HEADER, (p) => p.dstPort === 7778);
           expect(out.payload).toEqual(PAYLOAD);
