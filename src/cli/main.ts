@@ -3,9 +3,9 @@
 // line and a non-zero exit status, never as a stack trace.
 import { readFileSync } from 'node:fs';
 import { parseCommandLine, usageText, UsageError, type CommandLine } from './options.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, formatWarning } from '../config/errors.js';
 import { configureLogging, log } from '../log/logger.js';
-import { derivePublicKey, generateSecretKey, keyToHex } from '../crypto/ec25519/keys.js';
+import { derivePublicKey, generateSecretKey, keyToHex, parseKeyHex } from '../crypto/ec25519/keys.js';
 import { VERSION_TEXT } from './version.js';
 
 /** fastd's exit status for a failed start (exit_error in src/log.h). */
@@ -30,8 +30,10 @@ function showGeneratedKey(machineReadable: boolean): void {
 }
 
 function showPublicKey(command: CommandLine): void {
-  const secret = command.config.secret;
-  if (!secret) fail('no secret key configured');
+  const secretHex = command.config.secret;
+  if (secretHex === undefined) fail('no secret key configured');
+  const secret = parseKeyHex(secretHex);
+  if (!secret) fail('invalid secret key');
   const publicKey = keyToHex(derivePublicKey(secret));
   process.stdout.write(command.machineReadable ? `${publicKey}\n` : `Public: ${publicKey}\n`);
 }
@@ -56,7 +58,7 @@ async function run(argv: string[]): Promise<void> {
     if (error instanceof ConfigError || error instanceof UsageError) fail(error.message);
     throw error;
   }
-  for (const warning of command.warnings) log.warn(warning.message);
+  for (const warning of command.warnings) log.warn(formatWarning(warning));
   configureLogging(command.config.log);
 
   switch (command.command) {

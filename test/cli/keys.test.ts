@@ -10,6 +10,16 @@ import { mapLimit, runCli, runCommand } from './run-cli.js';
 const HEX64 = /^[0-9a-f]{64}$/;
 const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-keys-'));
 
+/**
+ * A random secret fastd accepts: any 256 bits that are a multiple of 8 (fastd divides the
+ * secret by the cofactor for the handshake and refuses it otherwise), not otherwise clamped.
+ */
+function randomSecretHex(): string {
+  const secret = randomBytes(32);
+  secret[0] &= 0xf8;
+  return secret.toString('hex');
+}
+
 function secretConfig(secretHex: string, name: string): string {
   const path = join(dir, `${name}.conf`);
   writeFileSync(path, `secret "${secretHex}";\n`);
@@ -39,7 +49,7 @@ describe('--generate-key', () => {
 
 describe('--show-key', () => {
   it('prints "Public: <hex>" without --machine-readable', async () => {
-    const shown = await runCli(['-c', secretConfig(randomBytes(32).toString('hex'), 'plain'), '--show-key']);
+    const shown = await runCli(['-c', secretConfig(randomSecretHex(), 'plain'), '--show-key']);
     expect(shown.status).toBe(0);
     expect(shown.stdout).toMatch(/^Public: [0-9a-f]{64}\n$/);
   });
@@ -55,8 +65,8 @@ describe('--show-key', () => {
 
   const ok = requireSystem("--show-key against Debian's fastd", { fastd: haveDebianFastd });
   it.runIf(ok)('equals Debian fastd --show-key for 100 random secrets', async () => {
-    const secrets = Array.from({ length: 100 }, () => randomBytes(32).toString('hex'));
-    const results = await mapLimit(secrets, 4, async (secret, ) => {
+    const secrets = Array.from({ length: 100 }, randomSecretHex);
+    const results = await mapLimit(secrets, 4, async (secret) => {
       const path = secretConfig(secret, secret.slice(0, 16));
       const [ours, theirs] = await Promise.all([
         runCli(['--machine-readable', '--show-key', '-c', path]),
@@ -69,4 +79,19 @@ describe('--show-key', () => {
       expect(ours, `secret ${secret}`).toBe(theirs);
     }
   }, 180_000);
+
+  it.runIf(ok)('refuses a secret that is not a multiple of 8, as Debian fastd does', async () => {
+    const secret = randomBytes(32);
+    secret[0] |= 0x05;
+    const path = secretConfig(secret.toString('hex'), 'not-multiple-of-8');
+    const [ours, theirs] = await Promise.all([
+      runCli(['--show-key', '-c', path]),
+      runCommand(DEBIAN_FASTD, ['--show-key', '-c', path]),
+    ]);
+    expect(theirs.status).not.toBe(0);
+    expect(theirs.stderr).toMatch(/invalid secret key/);
+    expect(ours.status).not.toBe(0);
+    expect(ours.stderr).toMatch(/invalid secret key/);
+    expect(ours.stdout).toBe('');
+  });
 });
