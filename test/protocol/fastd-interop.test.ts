@@ -12,6 +12,7 @@ import { derivePublicKey, generateSecretKey, keyToHex } from '../../src/crypto/e
 import {
   type EstablishedSession,
   Handshake,
+  type HandshakeConfig,
   type HandshakeOutcome,
   type HandshakePeer,
   PeerHandshakeState,
@@ -97,9 +98,9 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
     return started;
   }
 
-  function ours(method = NULL_METHOD): { handshake: Handshake; peer: HandshakePeer } {
+  function ours(method = NULL_METHOD, config: Partial<HandshakeConfig> = {}): { handshake: Handshake; peer: HandshakePeer } {
     return {
-      handshake: new Handshake({ secretKey: ourSecret, mode: 'tap', versionName: 'v23' }),
+      handshake: new Handshake({ secretKey: ourSecret, mode: 'tap', versionName: 'v23', ...config }),
       peer: { key: derivePublicKey(fastdSecret), mtu: MTU, methods: [method], state: new PeerHandshakeState() },
     };
   }
@@ -204,6 +205,49 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
     await expectOnTap(sealSalsa20Poly1305(PacketType.Data, session.key, FIRST_INITIATOR_NONCE, ethernetFrame()));
     expect(running.log).not.toMatch(/verification failed/);
     if (process.env.SHOW_FASTD_LOG) process.stderr.write(running.log);
+    await stop(running.child);
+  });
+
+  it('accepts a pre-v22 handshake from us (bare, no flags) and runs the session in compat mode', async () => {
+    const running = await startFastd('compat', NULL_METHOD.name);
+    const side = ours(NULL_METHOD, { preV22: true });
+    const init = side.handshake.initiate(side.peer, Date.now());
+    expect(init.map((packet) => packet[0])).toEqual([PacketType.Handshake]);
+    for (const packet of init) relay!.send(FASTD_PORT, packet);
+
+    const established = await nextOutcome(side, "fastd's bare handshake response");
+    expect(established.kind, JSON.stringify(established)).toBe('established');
+    if (established.kind !== 'established') return;
+    expect(established.session).toMatchObject({ initiator: true, compat: true });
+    expect(established.packets.map((packet) => packet[0])).toEqual([PacketType.Handshake]);
+    for (const packet of established.packets) relay!.send(FASTD_PORT, packet);
+    await running.waitForLog(/new session with .* established using method `null' \(compat mode\)\./);
+    await expectOnTap(nullDataPacket(established.session, ethernetFrame()));
+    await stop(running.child);
+  });
+
+  it('understands our error reply, and we understand its own', async () => {
+    const running = await startFastd('errors', NULL_METHOD.name);
+    // We offer only a method fastd lacks: its response lists "null", we answer with an error.
+    const picky = ours(SALSA20_POLY1305);
+    for (const packet of picky.handshake.initiate(picky.peer, Date.now())) relay!.send(FASTD_PORT, packet);
+    const error = await nextOutcome(picky, "fastd's handshake response");
+    expect(error).toMatchObject({ kind: 'reply', reason: 'sending error: no common methods are configured' });
+    if (error.kind !== 'reply') return;
+    for (const packet of error.packets) relay!.send(FASTD_PORT, packet);
+    await running.waitForLog(/failed: received error: no common methods are configured/);
+
+    // In TUN mode we are a mismatch for fastd's TAP: fastd answers our init with an error.
+    const tun = ours(NULL_METHOD, { mode: 'tun' });
+    for (const packet of tun.handshake.initiate(tun.peer, Date.now())) relay!.send(FASTD_PORT, packet);
+    let received: HandshakeOutcome | undefined;
+    await relay!.next("fastd's error reply", (datagram) => {
+      if (!isHandshake(datagram)) return false;
+      received = handle(tun, datagram);
+      return received.kind === 'drop' && received.reason.startsWith('received error');
+    });
+    expect(received).toMatchObject({ kind: 'drop', level: 'warn', reason: 'received error: TUN/TAP mode mismatch' });
+    await running.waitForLog(/failed: sending error: TUN\/TAP mode mismatch/);
     await stop(running.child);
   });
 });
