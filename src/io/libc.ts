@@ -29,6 +29,7 @@ export const Errno = {
   EBUSY: 16,
   EINVAL: 22,
   ENOSYS: 38,
+  EMSGSIZE: 90,
   ENOPROTOOPT: 92,
   EOPNOTSUPP: 95,
   ETIME: 62,

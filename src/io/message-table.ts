@@ -9,6 +9,7 @@
 // UDP_SEGMENT control message tells the kernel the datagram size; the kernel splits it
 // into the original datagrams. The buffers need not be contiguous.
 import type { DatagramBatch } from './batch.js';
+import { Errno } from './libc.js';
 import {
   Cmsghdr,
   cmsgLen,
@@ -29,8 +30,6 @@ import { sameSockaddr, sockaddrLength } from './sockaddr.js';
 /** Room per entry for one control message carrying an int (UDP_GRO) or a u16 (UDP_SEGMENT). */
 const CONTROL_SLOT = cmsgSpace(4);
 const GSO_CONTROL_LENGTH = cmsgSpace(2);
-/** EMSGSIZE: marks a received datagram that did not fit its buffer. */
-const EMSGSIZE = 90;
 
 export class MessageTable {
   readonly capacity: number;
@@ -84,7 +83,7 @@ export class MessageTable {
     const view = this.area.view;
     const msg = i * Mmsghdr.SIZE;
     batch.lengths[i] = length;
-    batch.errors[i] = (view.getInt32(msg + Msghdr.FLAGS, true) & MessageFlag.TRUNC) !== 0 ? EMSGSIZE : 0;
+    batch.errors[i] = (view.getInt32(msg + Msghdr.FLAGS, true) & MessageFlag.TRUNC) !== 0 ? Errno.EMSGSIZE : 0;
     batch.segmentSizes[i] = this.groSegmentSize(i);
   }
 

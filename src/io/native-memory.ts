@@ -13,6 +13,7 @@ export interface PacketMemory {
   readonly memory: WebAssembly.Memory;
   readonly base: number;
   readonly bytes: Uint8Array;
+  readonly view: DataView;
 }
 
 /** Resolves the base address of a shared WebAssembly.Memory (the only kind whose address is stable). */
@@ -22,7 +23,7 @@ export function packetMemory(memory: WebAssembly.Memory): PacketMemory {
     throw new TypeError('packet memory must be a shared WebAssembly.Memory (its address must never move)');
   }
   const bytes = new Uint8Array(buffer);
-  return { memory, base: addressOf(bytes), bytes };
+  return { memory, base: addressOf(bytes), bytes, view: new DataView(buffer) };
 }
 
 /** A page-aligned, zeroed, private native area with typed views over it. */

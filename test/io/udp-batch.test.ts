@@ -186,3 +186,37 @@ describe('splitSegments', () => {
     expect(Array.from(roomy.lengths)).toEqual([1000, 1000, 1000, 100]);
   });
 });
+
+describe.runIf(probeUring().available)('io_uring: system calls per packet', () => {
+  it('moves 1024 datagrams each way with one io_uring_enter per 64-datagram batch', () => {
+    const mem = testPacketMemory();
+    const a = open();
+    const b = open();
+    const txRing = new Ring(64);
+    const rxRing = new Ring(64);
+    rings.push(txRing, rxRing);
+    const tx = new UringDatagramIo(txRing, a.fd, mem, { capacity: 64, gso: false, gro: false });
+    const rx = new UringDatagramIo(rxRing, b.fd, mem, { capacity: 64, gso: false, gro: false });
+    const out = createDatagramBatch(64);
+    const into = createDatagramBatch(64);
+    let received = 0;
+    for (let round = 0; round < 16; round++) {
+      for (let i = 0; i < 64; i++) {
+        out.offsets[i] = i * SLOT;
+        out.lengths[i] = 200;
+        fillPattern(mem.bytes, out.offsets[i], 200, round * 64 + i);
+        writeSockaddr(out.addresses, i, b.local);
+        into.offsets[i] = (64 + i) * SLOT;
+        into.lengths[i] = SLOT;
+      }
+      out.count = 64;
+      expect(tx.send(out)).toBe(64);
+      expect(rx.receive(into)).toBe(64);
+      for (let i = 0; i < 64; i++) expect(hasPattern(mem.bytes, into.offsets[i], into.lengths[i], round * 64 + i)).toBe(true);
+      received += into.count;
+    }
+    expect(received).toBe(1024);
+    expect(txRing.enterCalls).toBe(16);
+    expect(rxRing.enterCalls).toBe(16);
+  });
+});
