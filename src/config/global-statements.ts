@@ -206,7 +206,7 @@ export function parseGlobalStatement(keyword: Keyword, at: SourceLocation, conte
       draft.forward = tokens.expectBoolean();
       break;
     default:
-      tokens.unexpected();
+      throw new ConfigError('syntax error', at);
   }
   tokens.expectEnd();
 }

@@ -3,7 +3,7 @@
 // stack rather than the call stack, so deep nesting fails with a ConfigError, not a
 // RangeError.
 import { addMethod, newGroupDraft, newPeerDraft, type ConfigDraft, type GroupDraft } from './draft.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, type SourceLocation } from './errors.js';
 import { isGlobalKeyword, parseGlobalStatement, type StatementContext } from './global-statements.js';
 import type { Keyword } from './lexer.js';
 import { addStaticPeer } from './peer-check.js';
@@ -84,6 +84,7 @@ function parseInlinePeer(context: FileContext, group: GroupDraft): void {
  */
 function parseGroupStatement(
   keyword: Keyword,
+  at: SourceLocation,
   context: FileContext,
   group: GroupDraft,
   globalScope: boolean,
@@ -122,7 +123,7 @@ function parseGroupStatement(
       parseInclude(context, group);
       return undefined;
     default:
-      return tokens.unexpected();
+      throw new ConfigError('syntax error', at);
   }
 }
 
@@ -153,7 +154,7 @@ export function parseConfigSource(draft: ConfigDraft, source: ConfigSource, grou
       parseGlobalStatement(keyword, location, context);
       continue;
     }
-    const opened = parseGroupStatement(keyword, context, current, globalScope);
+    const opened = parseGroupStatement(keyword, location, context, current, globalScope);
     if (opened) {
       if (enclosing.length >= MAX_GROUP_NESTING) {
         throw new ConfigError(`peer groups nested deeper than ${MAX_GROUP_NESTING} levels`, location);
