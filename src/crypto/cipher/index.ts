@@ -9,6 +9,7 @@ import type { BatchTable } from '../batch-table.js';
 import type { CipherName } from '../methods/names.js';
 import { aes128Ctr } from './aes128-ctr/aes128-ctr.js';
 import { nullCipher } from './null/null-cipher.js';
+import { salsa2012Cipher, salsa20Cipher } from './salsa20/salsa20.js';
 
 /** `maxLength` for a region that runs to the end of each packet (fits an i32 for the kernels). */
 export const TO_PACKET_END = 0x7fff_ffff;
@@ -40,12 +41,14 @@ export interface StreamCipher {
   createKey(key: Uint8Array, memory: WebAssembly.Memory): KeyedCipher;
 }
 
-const CIPHER_IMPLEMENTATIONS: { readonly [name in CipherName]?: StreamCipher } = {
+const CIPHER_IMPLEMENTATIONS: { readonly [name in CipherName]: StreamCipher } = {
   null: nullCipher,
+  salsa20: salsa20Cipher,
+  salsa2012: salsa2012Cipher,
   'aes128-ctr': aes128Ctr,
 };
 
-/** The implementation of a cipher named by parseMethodName; undefined if it is not built in. */
-export function getCipher(name: CipherName): StreamCipher | undefined {
+/** The implementation of a cipher named by parseMethodName (all of fastd's are built in). */
+export function getCipher(name: CipherName): StreamCipher {
   return CIPHER_IMPLEMENTATIONS[name];
 }
