@@ -17,8 +17,14 @@ import {
   type HandshakePeer,
   PeerHandshakeState,
 } from '../../src/protocol/handshake.js';
-import { parseHandshake } from '../../src/protocol/handshake-messages.js';
-import { classifyPacket, PacketClass, PacketType } from '../../src/protocol/wire.js';
+import {
+  buildHandshake,
+  frameHandshake,
+  parseHandshake,
+  type ReceivedHandshake,
+} from '../../src/protocol/handshake-messages.js';
+import { ModeId, RecordType, recordBytes } from '../../src/protocol/tlv.js';
+import { classifyPacket, HandshakeFormat, PacketClass, PacketType } from '../../src/protocol/wire.js';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
 import { openSalsa20Poly1305, sealSalsa20Poly1305 } from './interop/salsa20-poly1305.js';
 import {
@@ -93,6 +99,7 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
   async function startFastd(name: string, method: string, peerExtra = ''): Promise<Fastd> {
     const started = Fastd.start(namespace, dir, name, fastdConfig(method, peerExtra));
     fastd = started;
+    fromFastd.length = 0;
     await started.waitForLog(/bound to 127\.0\.0\.1:10001/);
     await waitForRxPackets(namespace, iface, 0);
     return started;
@@ -105,13 +112,66 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
     };
   }
 
+  /** Every handshake fastd sent us, for comparing its bytes with ours. */
+  const fromFastd: Uint8Array[] = [];
+
   function handle(side: ReturnType<typeof ours>, datagram: Datagram): HandshakeOutcome {
+    fromFastd.push(datagram.bytes);
     const parsed = parseHandshake(datagram.bytes);
     if (!parsed.ok) return { kind: 'drop', level: 'debug', reason: parsed.reason };
     const screened = side.handshake.screen(parsed.handshake);
     if (screened.kind !== 'sender') return screened;
     expect(screened.senderKey).toEqual(side.peer.key);
     return side.handshake.handle(parsed.handshake, side.peer, `127.0.0.1:${datagram.port}`, Date.now());
+  }
+
+  function parsed(packet: Uint8Array): ReceivedHandshake {
+    const result = parseHandshake(packet);
+    if (!result.ok) throw new Error(result.reason);
+    return result.handshake;
+  }
+
+  /** fastd's inits (both framings) are byte for byte what we build from the same fields. */
+  function expectInitsAsWeBuildThem(): void {
+    const inits = fromFastd.filter((packet) => parsed(packet).type === 1);
+    expect(inits.map((packet) => parsed(packet).format).sort()).toEqual([HandshakeFormat.Bare, HandshakeFormat.L2tp]);
+    for (const init of inits) {
+      const h = parsed(init);
+      const body = buildHandshake({
+        type: 1,
+        l2tpSupport: true,
+        mode: ModeId.Tap,
+        mtu: 0,
+        versionName: 'v22',
+        senderKey: derivePublicKey(fastdSecret),
+        recipientKey: derivePublicKey(ourSecret),
+        senderHandshakeKey: recordBytes(h.records, RecordType.SenderHandshakeKey, 32)!,
+        withTag: false,
+      });
+      expect(init).toEqual(frameHandshake(body.bytes, h.format));
+    }
+  }
+
+  /** fastd's response is byte for byte what we build, its tag aside. */
+  function expectResponseAsWeBuildIt(): void {
+    const response = fromFastd.find((packet) => parsed(packet).type === 2)!;
+    const h = parsed(response);
+    const body = buildHandshake({
+      type: 2,
+      l2tpSupport: true,
+      mode: ModeId.Tap,
+      mtu: MTU,
+      versionName: 'v22',
+      methodList: [NULL_METHOD.name],
+      replyCode: 0,
+      senderKey: derivePublicKey(fastdSecret),
+      recipientKey: derivePublicKey(ourSecret),
+      senderHandshakeKey: recordBytes(h.records, RecordType.SenderHandshakeKey, 32)!,
+      recipientHandshakeKey: recordBytes(h.records, RecordType.RecipientHandshakeKey, 32)!,
+      withTag: true,
+    });
+    body.bytes.set(recordBytes(h.records, RecordType.TlvAuthenticationTag, 32)!, body.tagOffset);
+    expect(response).toEqual(frameHandshake(body.bytes, HandshakeFormat.L2tp));
   }
 
   /** Feeds fastd's handshakes to us until one gives an outcome that is not a drop. */
@@ -158,15 +218,16 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('accepts our handshake as initiator and delivers our data packet to its TAP', async () => {
+  it('accepts our handshake as initiator, answers as we would, and delivers our data packet to its TAP', async () => {
     const running = await startFastd('responder', NULL_METHOD.name);
     const session = await initiateWithFastd(running, ours());
     await expectOnTap(nullDataPacket(session, ethernetFrame()));
+    expectResponseAsWeBuildIt();
     if (process.env.SHOW_FASTD_LOG) process.stderr.write(running.log);
     await stop(running.child);
   });
 
-  it('answers fastd as responder when fastd initiates, and its TAP gets our data packet', async () => {
+  it('initiates as we would, takes our response, and its TAP gets our data packet', async () => {
     const running = await startFastd('initiator', NULL_METHOD.name, `  remote 127.0.0.1:${OUR_PORT};\n`);
     const side = ours();
 
@@ -186,6 +247,7 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
     // fastd's responder announces the session with an empty packet; so do we.
     relay!.send(FASTD_PORT, nullDataPacket(established.session, new Uint8Array(0)));
     await expectOnTap(nullDataPacket(established.session, ethernetFrame()));
+    expectInitsAsWeBuildThem();
     if (process.env.SHOW_FASTD_LOG) process.stderr.write(running.log);
     await stop(running.child);
   });
