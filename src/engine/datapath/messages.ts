@@ -1,0 +1,131 @@
+// The contract between the control plane (main thread: config, handshakes, timers, hooks,
+// status) and a datapath worker (worker_threads: sockets, TUN/TAP, seal/open). Control
+// messages are rare and go by postMessage; the worker blocks in the kernel (poll or
+// io_uring), so every message to it is followed by a write to its wake-up eventfd, and it
+// drains its port with receiveMessageOnPort. Per-peer counters and activity times are
+// written by the worker into a SharedArrayBuffer that the main thread reads without asking.
+
+/** A UDP endpoint as the control plane names it. */
+export interface Endpoint {
+  readonly family: 4 | 6;
+  /** Textual address without brackets or scope, e.g. "192.0.2.1" or "fe80::1". */
+  readonly address: string;
+  readonly port: number;
+  /** IPv6 scope (interface index), 0 if none. */
+  readonly scopeId: number;
+}
+
+export interface SocketSpec {
+  /** Index in the control plane's list of bound sockets. */
+  readonly socketId: number;
+  /** An open, bound, non-blocking UDP socket; fds are process-wide, so the worker uses it directly. */
+  readonly fd: number;
+  readonly family: 4 | 6;
+}
+
+export interface InterfaceSpec {
+  readonly interfaceId: number;
+  /** An open, non-blocking TUN/TAP queue fd. */
+  readonly fd: number;
+  readonly name: string;
+  readonly kind: 'tap' | 'tun';
+  readonly mtu: number;
+}
+
+export type ToWorker =
+  /** First message: what the worker serves. */
+  | {
+      readonly type: 'init';
+      readonly mode: 'tap' | 'multitap' | 'tun';
+      /** `forward yes`: TAP mode passes frames between peers. */
+      readonly forward: boolean;
+      readonly sockets: readonly SocketSpec[];
+      /** TAP mode: the one interface; multitap/tun: none here, they come with addPeer. */
+      readonly interfaces: readonly InterfaceSpec[];
+      /** The peer statistics table (see PeerStats). */
+      readonly peerStats: SharedArrayBuffer;
+      readonly globalStats: SharedArrayBuffer;
+      /** Upper bound on the packet memory (bytes). */
+      readonly memoryCeiling: number;
+    }
+  | {
+      readonly type: 'addPeer';
+      /** Slot in the statistics table; stable while the peer exists. */
+      readonly peerId: number;
+      /** multitap/tun: the peer's own interface. */
+      readonly interface?: InterfaceSpec;
+    }
+  | { readonly type: 'removePeer'; readonly peerId: number }
+  /** Where the peer is now (after a handshake, or when it floats). */
+  | { readonly type: 'setPeerAddress'; readonly peerId: number; readonly socketId: number; readonly endpoint: Endpoint }
+  /**
+   * A session from a completed handshake. The current session becomes the previous one
+   * (kept for receiving until it expires, as fastd does); `sendEmpty` makes the worker send
+   * an empty data packet at once (the responder's confirmation, and keepalives).
+   */
+  | {
+      readonly type: 'installSession';
+      readonly peerId: number;
+      readonly method: string;
+      readonly key: Uint8Array;
+      readonly initiator: boolean;
+      readonly compat: boolean;
+      readonly sendEmpty: boolean;
+    }
+  /** Drop every session of a peer (reset, SIGUSR2, timeout). */
+  | { readonly type: 'resetPeer'; readonly peerId: number }
+  /** An empty data packet on the current session (fastd's keepalive). */
+  | { readonly type: 'keepalive'; readonly peerId: number }
+  /** A handshake or other control packet, sent as is. */
+  | { readonly type: 'sendPacket'; readonly socketId: number; readonly endpoint: Endpoint; readonly packet: Uint8Array }
+  | { readonly type: 'shutdown' };
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  /** A handshake packet (type 0x01), for the control plane's state machine. */
+  | { readonly type: 'handshake'; readonly socketId: number; readonly endpoint: Endpoint; readonly packet: Uint8Array }
+  /**
+   * A data packet from an address with no session that could open it: fastd v23 answers with
+   * a handshake (rate-limited per address) so a restarted peer reconnects quickly. Sent at most
+   * once per address per second by the worker.
+   */
+  | { readonly type: 'unknownData'; readonly socketId: number; readonly endpoint: Endpoint }
+  /** The first packet opened on a peer's newest session: the connection is confirmed. */
+  | { readonly type: 'sessionConfirmed'; readonly peerId: number }
+  /** A data packet arrived from a new address on a valid session (`float`). */
+  | { readonly type: 'peerMoved'; readonly peerId: number; readonly socketId: number; readonly endpoint: Endpoint }
+  /** The worker failed in a way it cannot continue from. */
+  | { readonly type: 'fatal'; readonly message: string };
+
+/**
+ * Per-peer statistics, written only by the worker: a Float64Array with PEER_STATS_FIELDS
+ * entries per peerId, in this order (fastd's status socket statistics, plus activity times
+ * in epoch milliseconds, performance.timeOrigin + performance.now(), which agrees across threads).
+ */
+export const PeerStat = {
+  RxPackets: 0,
+  RxBytes: 1,
+  RxReorderedPackets: 2,
+  RxReorderedBytes: 3,
+  TxPackets: 4,
+  TxBytes: 5,
+  TxDroppedPackets: 6,
+  TxDroppedBytes: 7,
+  TxErrorPackets: 8,
+  TxErrorBytes: 9,
+  /** Last time a valid data packet was opened. */
+  LastReceive: 10,
+  /** Last time a data packet (including keepalives) was sent. */
+  LastSend: 11,
+} as const;
+export const PEER_STATS_FIELDS = 12;
+
+/** Global statistics (same first ten fields), plus drops the worker counts by reason. */
+export const GlobalStat = {
+  ...PeerStat,
+  DropMalformed: 12,
+  DropUnknownAddress: 13,
+  DropAuth: 14,
+  DropReplay: 15,
+} as const;
+export const GLOBAL_STATS_FIELDS = 16;
