@@ -30,13 +30,13 @@ function ring(): Ring {
 }
 const frameBackends: FrameBackend[] = [{ name: 'fallback read/write', make: (fd, mem) => new FallbackFrameIo(fd, mem) }];
 if (probeUring().available) {
-  frameBackends.push({ name: 'io_uring READ/WRITE', make: (fd, mem) => new UringFrameIo(ring(), fd, mem, false) });
+  frameBackends.push({ name: 'io_uring READ/WRITE', make: (fd, mem) => new UringFrameIo(ring(), fd, mem, 0) });
   frameBackends.push({
     name: 'io_uring READ_FIXED/WRITE_FIXED',
     make: (fd, mem) => {
       const r = ring();
       r.registerBuffer(mem.base, mem.bytes.length);
-      return new UringFrameIo(r, fd, mem, true);
+      return new UringFrameIo(r, fd, mem, mem.bytes.length);
     },
   });
 }

@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { probeUring } from '../../src/io/uring/availability.js';
 import { Op } from '../../src/io/uring/abi.js';
 import { Ring } from '../../src/io/uring/ring.js';
+import { createBackend } from '../../src/io/backend.js';
+import { close, eventfd, read } from '../../src/io/libc.js';
+import { EventFdFlag } from '../../src/io/linux-abi.js';
+import { NativeArea } from '../../src/io/native-memory.js';
+import { testPacketMemory } from './memory.js';
 
 describe('io_uring ring through raw system calls', () => {
   const support = probeUring();
@@ -47,5 +52,41 @@ describe('io_uring ring through raw system calls', () => {
     } finally {
       ring.close();
     }
+  });
+});
+
+describe.runIf(probeUring().available)('io_uring eventfd registration', () => {
+  it('signals a registered eventfd when completions are posted', () => {
+    const efd = eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC);
+    expect(efd).toBeGreaterThanOrEqual(0);
+    const ring = new Ring(8);
+    const counter = new NativeArea(8, 'eventfd counter');
+    try {
+      ring.registerEventFd(efd);
+      expect(read(efd, counter.address, 8)).toBe(-1); // nothing yet
+      for (let i = 0; i < 3; i++) ring.prepare(ring.claim(), Op.NOP, -1, 0, 0, i);
+      ring.submit(3);
+      expect(read(efd, counter.address, 8)).toBe(8);
+      expect(counter.view.getUint32(0, true)).toBeGreaterThanOrEqual(1);
+    } finally {
+      counter.release();
+      ring.close();
+      close(efd);
+    }
+  });
+});
+
+describe('backend selection', () => {
+  it('gives the fallback when asked, and io_uring when preferred and available', () => {
+    const mem = testPacketMemory(4);
+    const fallback = createBackend(mem, { prefer: 'fallback' });
+    expect(fallback.kind).toBe('fallback');
+    expect(fallback.fallbackReason).toBeNull();
+    fallback.close();
+    const preferred = createBackend(mem, { prefer: 'io_uring', fixedBuffers: true });
+    const support = probeUring();
+    expect(preferred.kind).toBe(support.available ? 'io_uring' : 'fallback');
+    if (!support.available) expect(preferred.fallbackReason).toBe(support.reason);
+    preferred.close();
   });
 });

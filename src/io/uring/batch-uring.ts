@@ -127,9 +127,11 @@ export class UringDatagramIo implements DatagramIo {
 }
 
 /**
- * TUN/TAP reads and writes as READ/WRITE SQEs (READ_FIXED/WRITE_FIXED when the packet
- * memory is registered as fixed buffer 0). Reads are not linked: a TUN read is always
- * shorter than its buffer, and io_uring treats a short read as a failed link.
+ * TUN/TAP reads and writes as READ/WRITE SQEs, or READ_FIXED/WRITE_FIXED for packets
+ * inside the first `fixedLength` bytes of the packet memory when those are registered as
+ * fixed buffer 0 (memory grown since is beyond the registration, so it uses plain ops).
+ * Reads are not linked: a TUN read is always shorter than its buffer, and io_uring treats
+ * a short read as a failed link.
  */
 export class UringFrameIo implements FrameIo {
   readonly counters: IoCounters = createCounters();
@@ -138,16 +140,19 @@ export class UringFrameIo implements FrameIo {
     private readonly ring: Ring,
     private readonly fd: number,
     private readonly packets: PacketMemory,
-    private readonly fixedBuffer: boolean,
+    private readonly fixedLength: number,
   ) {}
+
+  private opcode(batch: FrameBatch, i: number, fixed: number, plain: number): number {
+    return batch.offsets[i] + batch.lengths[i] <= this.fixedLength ? fixed : plain;
+  }
 
   read(batch: FrameBatch): number {
     const ring = this.ring;
     const n = Math.min(batch.capacity, ring.freeSqes());
-    const opcode = this.fixedBuffer ? Op.READ_FIXED : Op.READ;
     for (let i = 0; i < n; i++) {
       const at = ring.claim();
-      ring.prepare(at, opcode, this.fd, this.packets.base + batch.offsets[i], batch.lengths[i], i);
+      ring.prepare(at, this.opcode(batch, i, Op.READ_FIXED, Op.READ), this.fd, this.packets.base + batch.offsets[i], batch.lengths[i], i);
       ring.sqeWords[(at + Sqe.OP_FLAGS) >> 2] = RWF_NOWAIT;
       // offset -1: "the file's current position", the only offset a character device accepts
       ring.sqeWords[(at + Sqe.OFF) >> 2] = 0xffffffff;
@@ -186,14 +191,13 @@ export class UringFrameIo implements FrameIo {
   // and the first that fails cancels the rest, which go again in the next round.
   write(batch: FrameBatch, start = 0): number {
     const ring = this.ring;
-    const opcode = this.fixedBuffer ? Op.WRITE_FIXED : Op.WRITE;
     let next = start;
     while (next < batch.count) {
       const n = Math.min(batch.count - next, ring.freeSqes());
       for (let k = 0; k < n; k++) {
         const i = next + k;
         const at = ring.claim();
-        ring.prepare(at, opcode, this.fd, this.packets.base + batch.offsets[i], batch.lengths[i], i);
+        ring.prepare(at, this.opcode(batch, i, Op.WRITE_FIXED, Op.WRITE), this.fd, this.packets.base + batch.offsets[i], batch.lengths[i], i);
         ring.sqeWords[(at + Sqe.OFF) >> 2] = 0xffffffff;
         ring.sqeWords[(at + Sqe.OFF + 4) >> 2] = 0xffffffff;
         if (k + 1 < n) ring.sqeBytes[at + Sqe.FLAGS] = SqeFlag.IO_LINK;

@@ -1,0 +1,78 @@
+// Choosing the I/O backend: io_uring when the kernel lets us, recvmmsg/sendmmsg and
+// read/write otherwise (or when asked to). One backend per datapath thread: with io_uring
+// it owns that thread's ring, which all its sockets and TUN/TAP queues share.
+import type { DatagramIo, FrameIo, IoCounters } from './batch.js';
+import { FallbackDatagramIo, FallbackFrameIo } from './batch-fallback.js';
+import type { PacketMemory } from './native-memory.js';
+import { probeUring } from './uring/availability.js';
+import { UringDatagramIo, UringFrameIo } from './uring/batch-uring.js';
+import { Ring } from './uring/ring.js';
+
+export type BackendKind = 'io_uring' | 'fallback';
+
+export interface DatagramIoOptions {
+  /** Most datagrams per batch. */
+  readonly capacity: number;
+  readonly gso: boolean;
+  readonly gro: boolean;
+}
+
+export interface IoBackend {
+  readonly kind: BackendKind;
+  /** Why io_uring is not in use although it was preferred; null otherwise. */
+  readonly fallbackReason: string | null;
+  datagrams(fd: number, options: DatagramIoOptions): DatagramIo & { readonly counters: IoCounters };
+  frames(fd: number): FrameIo & { readonly counters: IoCounters };
+  /** io_uring_enter calls so far (0 for the fallback, whose calls are in the counters). */
+  enterCalls(): number;
+  close(): void;
+}
+
+export interface BackendOptions {
+  readonly prefer: BackendKind;
+  /** SQ entries of the io_uring (bounds the ops per io_uring_enter). */
+  readonly ringEntries?: number;
+  /** Register the packet memory as a fixed buffer for TUN/TAP reads and writes. */
+  readonly fixedBuffers?: boolean;
+}
+
+/** Creates a backend for this thread; never throws for io_uring trouble, it falls back and says why. */
+export function createBackend(packets: PacketMemory, options: BackendOptions): IoBackend {
+  if (options.prefer === 'fallback') return fallbackBackend(packets, null);
+  const support = probeUring();
+  if (!support.available) return fallbackBackend(packets, support.reason);
+  let ring: Ring;
+  try {
+    ring = new Ring(options.ringEntries ?? 256);
+  } catch (error) {
+    return fallbackBackend(packets, (error as Error).message);
+  }
+  let fixedLength = 0;
+  if (options.fixedBuffers) {
+    try {
+      ring.registerBuffer(packets.base, packets.bytes.length);
+      fixedLength = packets.bytes.length;
+    } catch {
+      // Pinning can fail under a tight RLIMIT_MEMLOCK; plain READ/WRITE still work.
+    }
+  }
+  return {
+    kind: 'io_uring',
+    fallbackReason: null,
+    datagrams: (fd, o) => new UringDatagramIo(ring, fd, packets, o),
+    frames: (fd) => new UringFrameIo(ring, fd, packets, fixedLength),
+    enterCalls: () => ring.enterCalls,
+    close: () => ring.close(),
+  };
+}
+
+function fallbackBackend(packets: PacketMemory, reason: string | null): IoBackend {
+  return {
+    kind: 'fallback',
+    fallbackReason: reason,
+    datagrams: (fd, o) => new FallbackDatagramIo(fd, packets, o),
+    frames: (fd) => new FallbackFrameIo(fd, packets),
+    enterCalls: () => 0,
+    close: () => {},
+  };
+}
