@@ -1,0 +1,28 @@
+// Shared fixtures for the configuration tests: real key pairs made by Debian's
+// `fastd --generate-key` / `--show-key`, and a throw-away directory per test file.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export const SECRET = 'c0eda007e878d974a4cc435b6044f63b7e366cfb95e76654c47019ceca835e6a';
+export const PUBLIC_KEYS = [
+  'be6e5da0e8547ac47f815c9be3856519c702a8706a2b25c6f6c954a31db8ec00',
+  'dcad37439f807c7a0ce6b58a5cd578e39454e6378d58591ec15e3bfbb510090b',
+  'e9bb7af07402bc3d9d0039a4c9e8363e0dceaf3db6d7b12f8c8cce825fb90e7d',
+  '321a9ab27a6a4bf0b23d3c67774a8f512d1610045e23ea50ef506e5f3b2e4f53',
+] as const;
+
+/** A main config with a secret and one peer, so that the start-up checks pass. */
+export function withBasics(statements: string): string {
+  return `secret "${SECRET}";\npeer "basic" { key "${PUBLIC_KEYS[3]}"; }\n${statements}`;
+}
+
+/** Creates a temporary directory holding the given files (paths relative to it). */
+export function makeTree(files: Record<string, string | Uint8Array>): string {
+  const root = mkdtempSync(join(tmpdir(), 'fastd-ts-config-'));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}

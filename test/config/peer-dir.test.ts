@@ -1,0 +1,76 @@
+// Peer directories: loaded separately (start-up and SIGHUP), one error per broken file.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/config/loader.ts';
+import { loadPeerDir } from '../../src/config/peer-dir.ts';
+import { makeTree, PUBLIC_KEYS, SECRET } from './helpers.ts';
+
+function tree() {
+  return makeTree({
+    'fastd.conf': `secret "${SECRET}";\npeer group "dyn" { include peers from "peers"; }\n`,
+    'peers/good': `key "${PUBLIC_KEYS[0]}";\nremote "good.example" port 10000;\n`,
+    'peers/also-good': `include "../shared/remote.inc";\nkey "${PUBLIC_KEYS[1]}";\n`,
+    'shared/remote.inc': 'remote 192.0.2.7:10000;\n',
+    'peers/no-key': 'float yes;\n',
+    'peers/broken': `key "${PUBLIC_KEYS[2]}"\n`,
+    'peers/twin-1': `key "${PUBLIC_KEYS[3]}";\n`,
+    'peers/twin-2': `key "${PUBLIC_KEYS[3]}";\n`,
+    'peers/backup~': 'garbage',
+    'peers/.hidden': 'garbage',
+    'peers/subdir/x': 'garbage',
+  });
+}
+
+describe('peer directories', () => {
+  it('are listed per group as absolute paths, not read with the main config', () => {
+    const dir = tree();
+    const { config } = loadConfigFile(join(dir, 'fastd.conf'));
+    expect(config.peers).toEqual([]);
+    expect(config.peerGroup.children[0].peerDirs).toEqual([join(dir, 'peers')]);
+  });
+
+  it('load every good file and report each bad one', () => {
+    const dir = tree();
+    const { config } = loadConfigFile(join(dir, 'fastd.conf'));
+    const group = config.peerGroup.children[0];
+    const result = loadPeerDir(group.peerDirs[0], group);
+    expect(result.peers.map((peer) => [peer.name, peer.key, peer.group.name, peer.sourceDir])).toEqual([
+      ['also-good', PUBLIC_KEYS[1], 'dyn', join(dir, 'peers')],
+      ['good', PUBLIC_KEYS[0], 'dyn', join(dir, 'peers')],
+    ]);
+    expect(result.peers[0].remotes).toEqual([{ kind: 'address', family: 'ipv4', address: '192.0.2.7', port: 10000 }]);
+    expect(result.errors.map((error) => error.message)).toEqual([
+      `config error: syntax error at ${join(dir, 'peers/broken')}:1:71`,
+      `config error: no key configured for peer <no-key> at ${join(dir, 'peers/no-key')}:1:11`,
+      `config error: duplicate key used by peers <twin-1> and <twin-2> at ${join(dir, 'peers/twin-1')}:1:72`,
+      `config error: duplicate key used by peers <twin-2> and <twin-1> at ${join(dir, 'peers/twin-2')}:1:72`,
+    ]);
+    expect(Object.isFrozen(result.peers[0])).toBe(false);
+  });
+
+  it('refuse peers whose key is already taken elsewhere', () => {
+    const dir = tree();
+    const { config } = loadConfigFile(join(dir, 'fastd.conf'));
+    const group = config.peerGroup.children[0];
+    const result = loadPeerDir(group.peerDirs[0], group, new Set([PUBLIC_KEYS[0]]));
+    expect(result.peers.map((peer) => peer.name)).toEqual(['also-good']);
+    expect(result.errors.some((error) => error.what === 'key of peer <good> is already used by another peer')).toBe(true);
+  });
+
+  it('report a directory that has gone away', () => {
+    const dir = tree();
+    const { config } = loadConfigFile(join(dir, 'fastd.conf'));
+    const result = loadPeerDir(join(dir, 'gone'), config.peerGroup);
+    expect(result.peers).toEqual([]);
+    expect(result.errors.map((error) => error.message)).toEqual([
+      `config error: can't read peer directory \`${join(dir, 'gone')}': no such file or directory (ENOENT)`,
+    ]);
+  });
+
+  it('warn and skip a peer directory that cannot be entered', () => {
+    const dir = makeTree({ 'fastd.conf': `secret "${SECRET}"; on verify "true"; include peers from "nowhere";` });
+    const { config, warnings } = loadConfigFile(join(dir, 'fastd.conf'));
+    expect(config.peerGroup.peerDirs).toEqual([]);
+    expect(warnings[0].message).toBe("ignoring peer directory `nowhere': no such file or directory (ENOENT)");
+  });
+});
