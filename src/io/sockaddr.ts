@@ -100,10 +100,14 @@ function parseIpv6(text: string, out: Uint8Array, at: number): void {
   }
 }
 
-// RFC 5952: lowercase, no leading zeros, the longest run (>= 2) of zero groups as "::".
+// RFC 5952: lowercase, no leading zeros, the longest (first) run of two or more zero groups as "::".
 function formatIpv6(bytes: Uint8Array, at: number): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push((bytes[at + 2 * i] << 8) | bytes[at + 2 * i + 1]);
+  // IPv4-mapped addresses (what a dual-stack socket reports for IPv4 peers) keep the dotted tail.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${bytes.subarray(at + 12, at + 16).join('.')}`;
+  }
   let bestStart = -1;
   let bestLength = 1;
   for (let i = 0; i < 8; ) {
