@@ -1,6 +1,14 @@
 // How fastd words a failed handshake (print_error in src/handshake.c), for errors we send
 // and errors a peer sends us, so logs read the same as fastd's.
-import { RECORD_DESCRIPTIONS, RECORD_TYPE_COUNT, RecordType, ReplyCode, type TlvRecords, recordLength, recordUint } from './tlv.js';
+import {
+  RECORD_DESCRIPTIONS,
+  RECORD_TYPE_COUNT,
+  RecordType,
+  ReplyCode,
+  type TlvRecords,
+  recordLength,
+  recordUint,
+} from './tlv.js';
 import { PROTOCOL_NAME } from './handshake-messages.js';
 
 /** The record an error reply blames; RECORD_TYPE_COUNT (unknown) unless it is 1 or 2 bytes. */

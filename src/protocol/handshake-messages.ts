@@ -1,7 +1,14 @@
 // The ec25519-fhmqvc handshake packets (protocol.rst "Handshake protocol"): building them
 // record for record in the order fastd writes them, framing them bare or behind the L2TP
 // control header, and taking received ones apart without trusting a byte of them.
-import { HandshakeHeader, HandshakeFormat, L2tpHeader, MAX_HANDSHAKE_SIZE, PacketType, writeL2tpHeader } from './wire.js';
+import {
+  HandshakeFormat,
+  HandshakeHeader,
+  L2tpHeader,
+  MAX_HANDSHAKE_SIZE,
+  PacketType,
+  writeL2tpHeader,
+} from './wire.js';
 import {
   HandshakeFlag,
   type ModeId,

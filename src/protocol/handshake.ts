@@ -322,7 +322,8 @@ export class Handshake {
     peer.state.ignoreHandshakesUntil = now + this.minInterval;
     const compat = this.config.preV22 === true || (handshake.flags & HandshakeFlag.L2tpSupport) === 0;
     const peerVersion = recordString(handshake.records, RecordType.VersionName);
-    const session = { method, key: deriveMethodKey(shared, method.name, method.keyLength), initiator, compat, peerVersion };
+    const sessionKey = deriveMethodKey(shared, method.name, method.keyLength);
+    const session = { method, key: sessionKey, initiator, compat, peerVersion };
     return { kind: 'established', packets: [], session };
   }
 
@@ -346,7 +347,12 @@ export class Handshake {
     return replyFormats(peerFlags).map((format) => frameHandshake(body, format));
   }
 
-  private errorReply(handshake: ReceivedHandshake, code: ReplyCode, detail: RecordType, mtu?: number): HandshakeOutcome {
+  private errorReply(
+    handshake: ReceivedHandshake,
+    code: ReplyCode,
+    detail: RecordType,
+    mtu?: number,
+  ): HandshakeOutcome {
     const body = buildErrorReply(handshake.type, code, detail, this.l2tpSupport);
     const reason = `sending error: ${describeHandshakeError(code, detail, mtu)}`;
     return { kind: 'reply', packets: this.frame(body, handshake.flags), level: 'warn', reason };

@@ -105,7 +105,10 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
     return started;
   }
 
-  function ours(method = NULL_METHOD, config: Partial<HandshakeConfig> = {}): { handshake: Handshake; peer: HandshakePeer } {
+  function ours(
+    method = NULL_METHOD,
+    config: Partial<HandshakeConfig> = {},
+  ): { handshake: Handshake; peer: HandshakePeer } {
     return {
       handshake: new Handshake({ secretKey: ourSecret, mode: 'tap', versionName: 'v23', ...config }),
       peer: { key: derivePublicKey(fastdSecret), mtu: MTU, methods: [method], state: new PeerHandshakeState() },

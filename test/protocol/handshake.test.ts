@@ -119,7 +119,10 @@ describe('a handshake between two v22+ peers', () => {
     const [alice, bob] = pairUp(side(), side());
     const init = alice.handshake.initiate(alice.peer, 0)[1]!;
     expect(receive(bob, init, 0, 'a:1').kind).toBe('reply');
-    expect(receive(bob, init, 100, 'a:1')).toMatchObject({ kind: 'drop', reason: 'not responding to repeated handshake' });
+    expect(receive(bob, init, 100, 'a:1')).toMatchObject({
+      kind: 'drop',
+      reason: 'not responding to repeated handshake',
+    });
     expect(receive(bob, init, 200, 'b:2').kind).toBe('reply');
     expect(receive(bob, init, 15_300, 'b:2').kind).toBe('reply');
   });
@@ -132,7 +135,11 @@ describe('a handshake between two v22+ peers', () => {
     const [carol, dave] = pairUp(side(), side(), { methods: [SALSA] }, { methods: [NULL] });
     const response = only(deliver(dave, carol.handshake.initiate(carol.peer, 0), 0));
     const error = only(deliver(carol, packetsOf(response), 0));
-    expect(error).toMatchObject({ kind: 'reply', level: 'warn', reason: 'sending error: no common methods are configured' });
+    expect(error).toMatchObject({
+      kind: 'reply',
+      level: 'warn',
+      reason: 'sending error: no common methods are configured',
+    });
     const parsed = parseHandshake(packetsOf(error)[0]!);
     expect(parsed.ok && recordUint(parsed.handshake.records, RecordType.HandshakeType)).toBe(3);
     expect(only(deliver(dave, packetsOf(error), 0))).toMatchObject({
@@ -202,7 +209,10 @@ describe("fastd's checks", () => {
     const response = packetsOf(only(deliver(bob, alice.handshake.initiate(alice.peer, 0), 0)))[0]!;
     const tampered = response.slice();
     tampered[Buffer.from(tampered).indexOf('v23') + 2] ^= 1;
-    expect(receive(alice, tampered, 0)).toMatchObject({ kind: 'drop', reason: 'received invalid protocol handshake response' });
+    expect(receive(alice, tampered, 0)).toMatchObject({
+      kind: 'drop',
+      reason: 'received invalid protocol handshake response',
+    });
     expect(receive(alice, response, 31_000)).toMatchObject({
       kind: 'drop',
       reason: 'received handshake reply with unexpected recipient handshake key',

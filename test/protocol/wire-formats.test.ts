@@ -200,7 +200,10 @@ describe('parsing received handshakes', () => {
   it('drops what fastd drops: a bad L2TP version, no handshake type, not a handshake', () => {
     const badVersion = packet.slice();
     badVersion[1] = 0x02;
-    expect(parseHandshake(badVersion)).toMatchObject({ ok: false, reason: 'received control packet with unknown version' });
+    expect(parseHandshake(badVersion)).toMatchObject({
+      ok: false,
+      reason: 'received control packet with unknown version',
+    });
     const noType = tlvs((w) => w.uint8(RecordType.Mode, 0));
     const bare = new Uint8Array([0x01, 0x00, 0x00, noType.length, ...noType]);
     expect(parseHandshake(bare)).toMatchObject({ ok: false, reason: 'received handshake without handshake type' });

@@ -41,7 +41,8 @@ export function sealSalsa20Poly1305(type: number, key: Uint8Array, nonce: number
   const packet = new Uint8Array(HEADER_BYTES + TAG_BYTES + payload.length);
   packet[0] = type;
   packet.set(n, 2);
-  sodium.crypto_onetimeauth(packet.subarray(HEADER_BYTES, HEADER_BYTES + TAG_BYTES), ciphertext, stream.subarray(0, POLY1305_KEY_BYTES));
+  const tag = packet.subarray(HEADER_BYTES, HEADER_BYTES + TAG_BYTES);
+  sodium.crypto_onetimeauth(tag, ciphertext, stream.subarray(0, POLY1305_KEY_BYTES));
   packet.set(ciphertext, HEADER_BYTES + TAG_BYTES);
   return packet;
 }
