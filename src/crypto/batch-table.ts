@@ -24,6 +24,11 @@ export class BatchTable {
     return table;
   }
 
+  /** A table of its own, for a provider that describes something besides the packets (e.g. key slots). */
+  static create(memory: WebAssembly.Memory): BatchTable {
+    return new BatchTable(memory);
+  }
+
   capacity = 0;
   /** Memory offsets of the three arrays, for the kernels. */
   offsetsPtr = 0;

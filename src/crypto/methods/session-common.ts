@@ -11,12 +11,15 @@ import {
   HEADER_FLAGS_OFFSET,
   HEADER_TYPE_OFFSET,
   NONCE_SPACE,
+  TAG_BYTES,
+  TAG_OFFSET,
   PACKET_DATA,
   PACKET_DATA_COMPAT,
   readNonce,
   writeHeader,
 } from './common-header.js';
-import { PacketStatus, type PacketBatch, type SessionFlags } from './provider.js';
+import { BatchTable } from '../batch-table.js';
+import { PacketStatus, type MethodSession, type PacketBatch, type SessionFlags } from './provider.js';
 import { ReorderWindow } from './reorder-window.js';
 
 /** How long a session is valid (build.h KEY_VALID, ms). */
@@ -139,5 +142,49 @@ export class SessionCommon {
         lengths[i] -= this.overhead;
       }
     }
+  }
+}
+
+/**
+ * The lifecycle half of every non-null method session, delegated to SessionCommon; a
+ * provider adds seal, open and destroy around its kernels.
+ */
+export abstract class CommonMethodSession implements MethodSession {
+  protected readonly common: SessionCommon;
+  /** The memory's batch table, which the provider's kernels read. */
+  protected readonly table: BatchTable;
+
+  constructor(flags: SessionFlags, now: number, overhead: number, memory: WebAssembly.Memory) {
+    this.common = new SessionCommon(flags, now, overhead);
+    this.table = BatchTable.of(memory);
+  }
+
+  get initiator(): boolean {
+    return this.common.initiator;
+  }
+
+  isValid(now: number): boolean {
+    return this.common.isValid(now);
+  }
+
+  wantsRefresh(now: number): boolean {
+    return this.common.wantsRefresh(now);
+  }
+
+  supersede(now: number): void {
+    this.common.supersede(now);
+  }
+
+  abstract seal(batch: PacketBatch, now: number): void;
+  abstract open(batch: PacketBatch, now: number): void;
+  abstract destroy(): void;
+}
+
+/** Zeroes the tag block of every Ok entry, which the methods XOR their tag pad and MAC into. */
+export function clearTagBlocks(batch: PacketBatch, bytes: Uint8Array): void {
+  for (let i = 0; i < batch.count; i++) {
+    if (batch.status[i] !== PacketStatus.Ok) continue;
+    const at = batch.offsets[i] + TAG_OFFSET;
+    bytes.fill(0, at, at + TAG_BYTES);
   }
 }

@@ -68,8 +68,10 @@ class Aes128CtrKey implements KeyedCipher {
   }
 
   crypt(table: BatchTable, start: number, maxLength: number, keystreamOffset: number, verify: boolean): void {
+    table.bytes(); // refreshes the table's views before reading entries
     let bound = 0;
-    for (let i = 0; i < table.count; i++) bound += Math.ceil(table.lengthAt(i) / BLOCK_BYTES);
+    for (let i = 0; i < table.count; i++)
+      if (table.statusAt(i) === PacketStatus.Ok) bound += Math.ceil(table.lengthAt(i) / BLOCK_BYTES);
     if (bound === 0) return;
     this.scratch.reserve(bound);
     const scratch = this.scratch.region;
