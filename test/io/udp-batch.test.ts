@@ -5,6 +5,12 @@ import type { PacketMemory } from '../../src/io/native-memory.js';
 import { probeUring } from '../../src/io/uring/availability.js';
 import { UringDatagramIo } from '../../src/io/uring/batch-uring.js';
 import { Ring } from '../../src/io/uring/ring.js';
+import { setsockopt } from '../../src/io/libc.js';
+import { SOL_SOCKET } from '../../src/io/linux-abi.js';
+import { NativeArea } from '../../src/io/native-memory.js';
+
+/** SO_NO_CHECK (asm-generic/socket.h): send UDP without checksums. */
+const SO_NO_CHECK = 11;
 import { closeSocket, openUdpSocket, probeUdpOffloads, type UdpSocket } from '../../src/io/udp.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
 import { splitSegments } from '../../src/io/gro.js';
@@ -218,5 +224,40 @@ describe.runIf(probeUring().available)('io_uring: system calls per packet', () =
     expect(received).toBe(1024);
     expect(txRing.enterCalls).toBe(16);
     expect(rxRing.enterCalls).toBe(16);
+  });
+});
+
+describe.each(backends)('$name: when the kernel refuses GSO', ({ make }) => {
+  it('sends the refused run one datagram at a time and counts the fallback', () => {
+    const mem = testPacketMemory();
+    const a = open();
+    const b = open();
+    // SO_NO_CHECK makes the kernel reject UDP_SEGMENT sends (EINVAL), as a device without
+    // checksum offload or an IPsec route makes it reject them with EIO.
+    const scratch = new NativeArea(8, 'option');
+    scratch.view.setInt32(0, 1, true);
+    expect(setsockopt(a.fd, SOL_SOCKET, SO_NO_CHECK, scratch.address, 4)).toBe(0);
+    scratch.release();
+    const tx = make(a.fd, mem, { capacity: 16, gso: true, gro: false });
+    const rx = make(b.fd, mem, { capacity: 16, gso: false, gro: false });
+    const out = createDatagramBatch(8);
+    for (let i = 0; i < 8; i++) {
+      out.offsets[i] = i * SLOT;
+      out.lengths[i] = 700;
+      fillPattern(mem.bytes, out.offsets[i], 700, i);
+      writeSockaddr(out.addresses, i, b.local);
+    }
+    out.count = 8;
+    expect(tx.send(out)).toBe(8);
+    expect(Array.from(out.errors)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(tx.counters.gsoFallbacks).toBe(1);
+    expect(tx.counters.gsoSends).toBe(0);
+    const into = createDatagramBatch(16);
+    for (let i = 0; i < 16; i++) {
+      into.offsets[i] = (100 + i) * SLOT;
+      into.lengths[i] = SLOT;
+    }
+    expect(rx.receive(into)).toBe(8);
+    for (let i = 0; i < 8; i++) expect(hasPattern(mem.bytes, into.offsets[i], into.lengths[i], i)).toBe(true);
   });
 });
