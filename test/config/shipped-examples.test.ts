@@ -1,0 +1,66 @@
+// The example configurations in conf/ must be valid for fastd-ts and for Debian's fastd,
+// and must fit together: the client's supernodes and the supernode's routers share keys.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/config/loader.ts';
+import { loadPeerDir } from '../../src/config/peer-dir.ts';
+import { derivePublicKey, keyToHex } from '../../src/crypto/ec25519/keys.ts';
+import { DEBIAN_FASTD, haveDebianFastd, requireSystem } from '../helpers/prereq.ts';
+
+const CONF = join(dirname(fileURLToPath(import.meta.url)), '../../conf');
+const EXAMPLES = ['gluon-client.conf', 'supernode.conf'];
+
+const publicKeyOf = (secret: string) => keyToHex(derivePublicKey(Uint8Array.from(Buffer.from(secret, 'hex'))));
+
+describe('shipped example configurations', () => {
+  it.each(EXAMPLES)('%s loads with the start-up checks and no warnings', (name) => {
+    const { warnings } = loadConfigFile(join(CONF, name));
+    expect(warnings).toEqual([]);
+  });
+
+  it('gluon-client.conf is a Gluon-style router', () => {
+    const { config } = loadConfigFile(join(CONF, 'gluon-client.conf'));
+    expect(config).toMatchObject({ interface: 'mesh-vpn', mtu: 1312, methods: ['salsa2012+umac', 'null'] });
+    const backbone = config.peerGroup.children[0].children[0];
+    expect([backbone.name, backbone.peerLimit]).toEqual(['backbone', 1]);
+    const supernodes = config.peers.filter((peer) => peer.group === backbone);
+    expect(supernodes.length).toBeGreaterThanOrEqual(3);
+    for (const peer of supernodes) expect(peer.remotes.some((remote) => remote.kind === 'hostname')).toBe(true);
+  });
+
+  it('supernode.conf knows the client by the key of its secret, and the client knows the supernode', () => {
+    const client = loadConfigFile(join(CONF, 'gluon-client.conf')).config;
+    const supernode = loadConfigFile(join(CONF, 'supernode.conf')).config;
+    const routers = supernode.peerGroup.children.find((group) => group.name === 'routers');
+    expect(routers?.peerDirs).toEqual([join(CONF, 'peers')]);
+    const loaded = loadPeerDir(join(CONF, 'peers'), routers!);
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.peers.map((peer) => peer.key)).toContain(publicKeyOf(client.secret!));
+    expect(client.peers.map((peer) => peer.key)).toContain(publicKeyOf(supernode.secret!));
+    expect(supernode.onVerify?.command).toBe('/etc/fastd/supernode/verify-peer.sh');
+    expect(supernode.statusSocket).toBe('/run/fastd-supernode.sock');
+  });
+
+  it('fastd@.service starts fastd-ts with the instance configuration', () => {
+    const unit = readFileSync(join(CONF, 'fastd@.service'), 'utf8');
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/env fastd-ts .*--config \/etc\/fastd\/%I\/fastd\.conf$/m);
+    expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+  });
+});
+
+const withFastd = requireSystem("checking conf/ with Debian's fastd", { fastd: haveDebianFastd });
+
+describe.runIf(withFastd)("shipped examples with Debian's fastd", () => {
+  it.each(EXAMPLES)('fastd --verify-config accepts %s', (name) => {
+    expect(() => execFileSync(DEBIAN_FASTD, ['--verify-config', '-c', join(CONF, name)], { stdio: 'pipe' })).not.toThrow();
+  });
+
+  it.each(EXAMPLES)('fastd --show-key derives the same public key for %s', (name) => {
+    const { config } = loadConfigFile(join(CONF, name));
+    const shown = execFileSync(DEBIAN_FASTD, ['-c', join(CONF, name), '--show-key', '--machine-readable'], { encoding: 'utf8' });
+    expect(shown.trim()).toBe(publicKeyOf(config.secret!));
+  });
+});
