@@ -118,7 +118,9 @@ export type ScreenOutcome = HandshakeOutcome | { readonly kind: 'sender'; readon
 const drop = (level: LogLevel, reason: string): HandshakeOutcome => ({ kind: 'drop', level, reason });
 
 export class Handshake {
-  readonly keyPair: FhmqvcKeyPair;
+  /** Our long-term public key, as peers configure it. */
+  readonly publicKey: Uint8Array;
+  private readonly keyPair: FhmqvcKeyPair;
   private readonly modeId: ModeId;
   private readonly minInterval: number;
   private readonly l2tpSupport: boolean;
@@ -129,6 +131,7 @@ export class Handshake {
     const pair = keyPairFromSecret(config.secretKey);
     if (!pair) throw new RangeError('invalid secret key');
     this.keyPair = pair;
+    this.publicKey = pair.publicKey;
     this.modeId = config.mode === 'tun' ? ModeId.Tun : ModeId.Tap;
     this.minInterval = config.minHandshakeIntervalMs ?? MIN_HANDSHAKE_INTERVAL_MS;
     this.l2tpSupport = !config.preV22;

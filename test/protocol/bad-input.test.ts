@@ -33,7 +33,7 @@ function endpoint(): Handshake {
 }
 
 function peerFor(other: Handshake): HandshakePeer {
-  return { key: other.keyPair.publicKey, mtu: 1400, methods: METHODS, state: new PeerHandshakeState() };
+  return { key: other.publicKey, mtu: 1400, methods: METHODS, state: new PeerHandshakeState() };
 }
 
 /** parse → screen → handle, catching nothing: a throw fails the test. */

@@ -36,7 +36,7 @@ function pairUp(
   bPeer: Partial<HandshakePeer> = {},
 ): [Side, Side] {
   const peerOf = (other: Handshake, extra: Partial<HandshakePeer>): HandshakePeer => ({
-    key: other.keyPair.publicKey,
+    key: other.publicKey,
     mtu: 1426,
     methods: [SALSA, NULL],
     state: new PeerHandshakeState(),
