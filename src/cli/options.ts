@@ -97,8 +97,9 @@ function applyBind(draft: ConfigDraft, argument: string): void {
   }
 }
 
-function hook(command: string, sync: boolean): ShellCommand {
-  return { command, sync, dir: process.cwd(), source: undefined };
+/** A hook from the command line runs in the directory fastd was started in. */
+function hook(state: ParseState, command: string, sync: boolean): ShellCommand {
+  return { command, sync, dir: state.cwd, source: undefined };
 }
 
 interface ParseState {
@@ -150,15 +151,15 @@ function applyArgument(state: ParseState, id: OptionId, argument: string): void 
       if (argument !== SUPPORTED_PROTOCOL) throw new UsageError(`config error: protocol \`${argument}' not supported`);
       break;
     case 'method': addMethod(draft.root, argument, undefined); break;
-    case 'on-pre-up': draft.onPreUp = hook(argument, true); break;
-    case 'on-post-down': draft.onPostDown = hook(argument, true); break;
-    case 'on-up': draft.root.hooks.onUp = hook(argument, true); break;
-    case 'on-down': draft.root.hooks.onDown = hook(argument, true); break;
-    case 'on-connect': draft.root.hooks.onConnect = hook(argument, false); break;
-    case 'on-establish': draft.root.hooks.onEstablish = hook(argument, false); break;
-    case 'on-disestablish': draft.root.hooks.onDisestablish = hook(argument, false); break;
+    case 'on-pre-up': draft.onPreUp = hook(state, argument, true); break;
+    case 'on-post-down': draft.onPostDown = hook(state, argument, true); break;
+    case 'on-up': draft.root.hooks.onUp = hook(state, argument, true); break;
+    case 'on-down': draft.root.hooks.onDown = hook(state, argument, true); break;
+    case 'on-connect': draft.root.hooks.onConnect = hook(state, argument, false); break;
+    case 'on-establish': draft.root.hooks.onEstablish = hook(state, argument, false); break;
+    case 'on-disestablish': draft.root.hooks.onDisestablish = hook(state, argument, false); break;
     case 'on-verify':
-      draft.onVerify = hook(argument, false);
+      draft.onVerify = hook(state, argument, false);
       draft.onVerifyGroup = draft.root;
       break;
     default:
