@@ -79,7 +79,8 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
   const ourSecret = generateSecretKey();
   const fastdSecret = generateSecretKey();
   let relay: Relay | undefined;
-  let fastd: Fastd | undefined;
+  /** Every fastd we started; a failed test may leave one running, the next start or afterAll ends it. */
+  const fastds: Fastd[] = [];
 
   function fastdConfig(method: string, peerExtra: string): string {
     return [
@@ -97,8 +98,9 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
   }
 
   async function startFastd(name: string, method: string, peerExtra = ''): Promise<Fastd> {
+    for (const earlier of fastds) await stop(earlier.child);
     const started = Fastd.start(namespace, dir, name, fastdConfig(method, peerExtra));
-    fastd = started;
+    fastds.push(started);
     fromFastd.length = 0;
     await started.waitForLog(/bound to 127\.0\.0\.1:10001/);
     await waitForRxPackets(namespace, iface, 0);
@@ -215,7 +217,7 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
   });
 
   afterAll(async () => {
-    await stop(fastd?.child);
+    for (const started of fastds) await stop(started.child);
     await stop(relay?.child);
     deleteNamespace(namespace);
     rmSync(dir, { recursive: true, force: true });
