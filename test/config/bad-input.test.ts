@@ -1,5 +1,5 @@
 // Input that must end in a clear ConfigError, never in an exception of another kind.
-import { symlinkSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.ts';
@@ -33,8 +33,9 @@ function garbage(length: number, seed: number): Uint8Array {
 
 describe('bad input', () => {
   it('reports binary garbage as a ConfigError, whatever the bytes', () => {
+    const dir = makeTree({});
     for (let seed = 1; seed <= 200; seed++) {
-      const dir = makeTree({ 'g.conf': garbage(64 + seed, seed) });
+      writeFileSync(join(dir, 'g.conf'), garbage(64 + seed, seed));
       const error = failure(() => loadConfigFile(join(dir, 'g.conf')));
       // Mostly a syntax error at the first bad byte; a seed may also yield only comments.
       expect(error.message).toMatch(/^config error: [^\n]+$/);

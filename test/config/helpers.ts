@@ -1,8 +1,9 @@
 // Shared fixtures for the configuration tests: real key pairs made by Debian's
 // `fastd --generate-key` / `--show-key`, and a throw-away directory per test file.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export const SECRET = 'c0eda007e878d974a4cc435b6044f63b7e366cfb95e76654c47019ceca835e6a';
 export const PUBLIC_KEYS = [
@@ -17,9 +18,15 @@ export function withBasics(statements: string): string {
   return `secret "${SECRET}";\npeer "basic" { key "${PUBLIC_KEYS[3]}"; }\n${statements}`;
 }
 
-/** Creates a temporary directory holding the given files (paths relative to it). */
+const trees: string[] = [];
+afterAll(() => {
+  for (const tree of trees.splice(0)) rmSync(tree, { recursive: true, force: true });
+});
+
+/** Creates a temporary directory holding the given files (paths relative to it), removed after the test file. */
 export function makeTree(files: Record<string, string | Uint8Array>): string {
   const root = mkdtempSync(join(tmpdir(), 'fastd-ts-config-'));
+  trees.push(root);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
