@@ -54,6 +54,8 @@ export const fcntl = libc.func('int fcntl(int fd, int cmd, long arg)') as (fd: n
 /** ioctl with its argument given as an address (a struct in native memory or an int). */
 export const ioctl = libc.func('int ioctl(int fd, unsigned long request, intptr_t arg)') as (fd: number, request: number, arg: number) => number;
 export const eventfd = libc.func('int eventfd(unsigned int initval, int flags)') as (initval: number, flags: number) => number;
+/** poll(2) over a pollfd array in native memory (see linux-abi.ts Pollfd); blocks up to timeoutMs (-1: forever). */
+export const poll = libc.func('int poll(intptr_t fds, unsigned long nfds, int timeout)') as (fds: number, nfds: number, timeoutMs: number) => number;
 
 export const socket = libc.func('int socket(int domain, int type, int protocol)') as (domain: number, type: number, protocol: number) => number;
 export const bind = libc.func('int bind(int fd, intptr_t addr, uint32_t addrlen)') as (fd: number, addr: number, addrlen: number) => number;

@@ -39,6 +39,10 @@ export const Fcntl = { GETFL: 3, SETFL: 4 } as const;
 
 export const EventFdFlag = { NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
 
+/** struct pollfd (8 bytes) and the poll(2) event bits the datapath uses. */
+export const Pollfd = { SIZE: 8, FD: 0, EVENTS: 4, REVENTS: 6 } as const;
+export const PollEvent = { IN: 0x001, ERR: 0x008, HUP: 0x010, NVAL: 0x020 } as const;
+
 export const Mmap = {
   PROT_READ: 1,
   PROT_WRITE: 2,

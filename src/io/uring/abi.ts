@@ -61,7 +61,11 @@ export const SetupFlag = { CLAMP: 1 << 4, SUBMIT_ALL: 1 << 7, COOP_TASKRUN: 1 <<
 /** io_uring_params.features bits we rely on. */
 export const Feature = { SINGLE_MMAP: 1 << 0, NODROP: 1 << 1, FAST_POLL: 1 << 5 } as const;
 
-export const EnterFlag = { GETEVENTS: 1 << 0 } as const;
+export const EnterFlag = { GETEVENTS: 1 << 0, EXT_ARG: 1 << 3 } as const;
+
+/** struct io_uring_getevents_arg (24 bytes), then the __kernel_timespec its ts points to. */
+export const GeteventsArg = { SIZE: 24, SIGMASK: 0, SIGMASK_SZ: 8, TS: 16 } as const;
+export const KernelTimespec = { SIZE: 16, SEC: 0, NSEC: 8 } as const;
 
 /** sqe->ioprio for send/recv ops. */
 export const RecvSendFlag = { RECV_MULTISHOT: 1 << 1 } as const;

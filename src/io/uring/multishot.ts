@@ -94,13 +94,14 @@ export class MultishotReceiver {
   /**
    * Moves received datagrams into the batch: offsets[i] is the payload (buffer start +
    * MULTISHOT_HEADROOM), bufferStarts[i] the buffer to give back with provide() once done.
-   * With `wait`, blocks in io_uring_enter until at least one datagram is there.
+   * When nothing is there yet, blocks in io_uring_enter for up to `waitMs` (0: not at all,
+   * -1: until a datagram comes).
    */
-  receive(batch: DatagramBatch, bufferStarts: Uint32Array, wait: boolean): number {
+  receive(batch: DatagramBatch, bufferStarts: Uint32Array, waitMs: number): number {
     const ring = this.ring;
     if (!this.armed) this.arm();
     if (ring.ready() === 0) {
-      ring.submit(wait ? 1 : 0);
+      ring.submit(waitMs === 0 ? 0 : 1, waitMs);
       this.counters.syscalls++;
     }
     const available = Math.min(ring.ready(), batch.capacity);

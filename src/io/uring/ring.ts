@@ -6,7 +6,7 @@
 import { close, errno, Errno, mmap, munmap, Syscall, syscall, SystemError, viewOf, type Mapping } from '../libc.js';
 import { Mmap } from '../linux-abi.js';
 import { NativeArea, setU64 } from '../native-memory.js';
-import { CqOffsets, Cqe, EnterFlag, Feature, MmapOffset, Params, Probe, Register, SetupFlag, Sqe, SqOffsets } from './abi.js';
+import { CqOffsets, Cqe, EnterFlag, Feature, GeteventsArg, KernelTimespec, MmapOffset, Params, Probe, Register, SetupFlag, Sqe, SqOffsets } from './abi.js';
 
 /** Thrown when io_uring cannot be used here; `code` tells why (ENOSYS, EPERM, ...). */
 export class UringUnavailable extends SystemError {}
@@ -36,6 +36,8 @@ export class Ring {
   private readonly cqes: number;
   /** Our SQ tail: SQEs claimed but not yet handed to the kernel lie between the published tail and it. */
   private localTail: number;
+  /** io_uring_getevents_arg and its timespec, for waits with a timeout. */
+  private readonly waitArgument: NativeArea;
   private closed = false;
 
   /** Sets up a ring with (at least) `entries` SQ entries; throws UringUnavailable when the kernel refuses. */
@@ -79,6 +81,8 @@ export class Ring {
       const array = sq(SqOffsets.ARRAY) >> 2;
       for (let i = 0; i < this.sqEntries; i++) this.ringWords[array + i] = i;
       this.localTail = this.ringWords[this.sqTail];
+      this.waitArgument = new NativeArea(GeteventsArg.SIZE + KernelTimespec.SIZE, 'io_uring wait argument');
+      setU64(this.waitArgument.u32, GeteventsArg.TS, this.waitArgument.address + GeteventsArg.SIZE);
     } finally {
       params.release();
     }
@@ -116,17 +120,33 @@ export class Ring {
 
   /**
    * Hands all claimed SQEs to the kernel and waits until at least `waitFor` completions are
-   * ready, in ONE io_uring_enter. Returns the number of SQEs the kernel consumed.
+   * ready, in ONE io_uring_enter. With `timeoutMs` >= 0 the wait ends after that long even
+   * without completions (this is where a datapath worker sleeps). Returns the number of
+   * SQEs the kernel consumed.
    */
-  submit(waitFor: number): number {
+  submit(waitFor: number, timeoutMs = -1): number {
     const pending = (this.localTail - this.ringWords[this.sqTail]) >>> 0;
     Atomics.store(this.ringWords, this.sqTail, this.localTail);
     if (pending === 0 && waitFor === 0) return 0;
+    let flags = waitFor > 0 ? EnterFlag.GETEVENTS : 0;
+    let argument = 0;
+    let argumentSize = 0;
+    if (waitFor > 0 && timeoutMs >= 0) {
+      const words = this.waitArgument.u32;
+      const ts = GeteventsArg.SIZE;
+      setU64(words, ts + KernelTimespec.SEC, Math.floor(timeoutMs / 1000));
+      setU64(words, ts + KernelTimespec.NSEC, (timeoutMs % 1000) * 1_000_000);
+      flags |= EnterFlag.EXT_ARG;
+      argument = this.waitArgument.address;
+      argumentSize = GeteventsArg.SIZE;
+    }
     for (;;) {
       this.enterCalls++;
-      const result = syscall(Syscall.ioUringEnter, this.fd, pending, waitFor, waitFor > 0 ? EnterFlag.GETEVENTS : 0, 0, 0);
+      const result = syscall(Syscall.ioUringEnter, this.fd, pending, waitFor, flags, argument, argumentSize);
       if (result >= 0) return result;
       const code = errno();
+      // ETIME: the timeout passed (the SQEs were still submitted).
+      if (code === Errno.ETIME) return pending;
       if (code !== Errno.EINTR) throw new SystemError('io_uring_enter', code);
       if (this.ready() >= waitFor) return pending;
     }
@@ -208,6 +228,7 @@ export class Ring {
     if (this.closed) return;
     this.closed = true;
     for (const mapping of this.mappings) munmap(mapping);
+    this.waitArgument.release();
     close(this.fd);
   }
 }
