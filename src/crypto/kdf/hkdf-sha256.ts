@@ -1,7 +1,6 @@
-// HKDF-SHA256 (RFC 5869), fastd's KDF1 and KDF2 (doc: crypto/fhmqvc.rst):
-//
-//   K1 = HKDF(salt = 0^32, IKM = σ, info = A|B|X|Y, 32)
-//   K2 = HKDF(salt = K1,   IKM = σ, info = A|B|X|Y|method name, key length of the method)
+// HKDF-SHA256 (RFC 5869), which fastd's handshake uses for its handshake key K1 and the
+// method's session key K2; src/protocol/fhmqvc.ts says which inputs (fastd's code orders
+// K2's info differently from crypto/fhmqvc.rst, and only the code's order interoperates).
 //
 // fastd expands whole 32-byte blocks and uses a prefix; HKDF's output for a shorter length is
 // that same prefix, so asking for the exact length here gives the same key.
