@@ -252,7 +252,7 @@ describe('batch crypt (KeyedCipher over a BatchTable)', () => {
     });
   }
 
-  it('verify: a zeroed-out first chunk decrypts the rest; any other value is DropAuth and leaves the packet alone', () => {
+  it.each([0, 16, 32, 48, 64, 112])('verify from keystream byte %i: a matching first chunk decrypts the rest; any other is DropAuth and leaves the packet alone', (ksOffset) => {
     const memory = sharedMemory(8);
     const batch = makeBatch(memory, 10);
     const key = randomBytes(32);
@@ -263,7 +263,7 @@ describe('batch crypt (KeyedCipher over a BatchTable)', () => {
       originals[i] = Uint8Array.from(bytes.subarray(batch.offsets[i], batch.offsets[i] + batch.lengths[i]));
       // Put the keystream's first chunk into bytes 8..24, as a MAC folding in a correct tag would.
       const iv = Uint8Array.of(...originals[i].subarray(2, 8), 0, 1);
-      const pad = kernelKeystream(SALSA2012_ROUNDS, key, iv, 16);
+      const pad = kernelKeystream(SALSA2012_ROUNDS, key, iv, ksOffset + 16).subarray(ksOffset);
       const corrupt = i % 3 === 1;
       for (let j = 0; j < 16; j++) bytes[batch.offsets[i] + 8 + j] = pad[j] ^ (corrupt && j === i % 16 ? 0x40 : 0);
       originals[i].set(bytes.subarray(batch.offsets[i] + 8, batch.offsets[i] + 24), 8);
@@ -271,7 +271,7 @@ describe('batch crypt (KeyedCipher over a BatchTable)', () => {
     const cipher = salsa2012Cipher.createKey(key, memory);
     const table = BatchTable.of(memory);
     table.load(batch);
-    cipher.crypt(table, 8, Infinity, 0, true);
+    cipher.crypt(table, 8, Infinity, ksOffset, true);
     table.storeStatus(batch);
     for (let i = 0; i < batch.count; i++) {
       const got = bytes.subarray(batch.offsets[i], batch.offsets[i] + batch.lengths[i]);
@@ -280,10 +280,11 @@ describe('batch crypt (KeyedCipher over a BatchTable)', () => {
         expect(toHex(got)).toBe(toHex(originals[i]));
       } else {
         expect(batch.status[i]).toBe(PacketStatus.Ok);
-        // Header and tag block unchanged; the payload decrypted with Salsa20/12 keystream bytes 16...
+        // Header and tag block unchanged; the payload decrypted with the keystream after the checked chunk.
         expect(toHex(got.subarray(0, 24))).toBe(toHex(originals[i].subarray(0, 24)));
-        const salsa2012 = kernelKeystream(SALSA2012_ROUNDS, key, Uint8Array.of(...originals[i].subarray(2, 8), 0, 1), got.length - 8);
-        const want = originals[i].subarray(24).map((b, j) => b ^ salsa2012[16 + j]);
+        const iv = Uint8Array.of(...originals[i].subarray(2, 8), 0, 1);
+        const salsa2012 = kernelKeystream(SALSA2012_ROUNDS, key, iv, ksOffset + got.length - 8);
+        const want = originals[i].subarray(24).map((b, j) => b ^ salsa2012[ksOffset + 16 + j]);
         expect(toHex(got.subarray(24))).toBe(toHex(want));
       }
     }
