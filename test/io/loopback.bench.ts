@@ -6,6 +6,8 @@ import { createDatagramBatch, type DatagramIo } from '../../src/io/batch.js';
 import { createBackend, type BackendKind } from '../../src/io/backend.js';
 import { writeSockaddr } from '../../src/io/sockaddr.js';
 import { openUdpSocket, setSocketBuffers } from '../../src/io/udp.js';
+import { MultishotReceiver } from '../../src/io/uring/multishot.js';
+import { Ring } from '../../src/io/uring/ring.js';
 import { testPacketMemory } from './memory.js';
 
 const BATCH = 64;
@@ -42,9 +44,41 @@ function setup(kind: BackendKind, gso: boolean): () => void {
   };
 }
 
+// io_uring SENDMSG batches out, one armed multishot RECVMSG with a provided-buffer ring in.
+function setupMultishot(): () => void {
+  const mem = testPacketMemory();
+  const backend = createBackend(mem, { prefer: 'io_uring' });
+  const a = openUdpSocket({ address: '127.0.0.1', port: 0 });
+  const b = openUdpSocket({ address: '127.0.0.1', port: 0 });
+  setSocketBuffers(b.fd, 4 << 20, 4 << 20);
+  const tx = backend.datagrams(a.fd, { capacity: BATCH, gso: false, gro: false });
+  const receiver = new MultishotReceiver(new Ring(8), b.fd, mem, { entries: 256, bufferSize: SLOT, groupId: 0 });
+  for (let i = 0; i < 256; i++) receiver.provide((BATCH + i) * SLOT);
+  const out = createDatagramBatch(BATCH);
+  const into = createDatagramBatch(BATCH);
+  const starts = new Uint32Array(BATCH);
+  for (let i = 0; i < BATCH; i++) {
+    out.offsets[i] = i * SLOT;
+    out.lengths[i] = SIZE;
+    writeSockaddr(out.addresses, i, b.local);
+  }
+  return () => {
+    out.count = BATCH;
+    let sent = 0;
+    while (sent < BATCH) sent = tx.send(out, sent);
+    let received = 0;
+    while (received < BATCH) {
+      const n = receiver.receive(into, starts, -1);
+      for (let i = 0; i < n; i++) receiver.provide(starts[i]);
+      received += n;
+    }
+  };
+}
+
 describe(`UDP loopback, ${BATCH} × ${SIZE} B per iteration`, () => {
   bench('fallback recvmmsg/sendmmsg', setup('fallback', false), { time: 2000 });
   bench('fallback, sendmmsg with GSO', setup('fallback', true), { time: 2000 });
   bench('io_uring RECVMSG/SENDMSG', setup('io_uring', false), { time: 2000 });
   bench('io_uring, SENDMSG with GSO', setup('io_uring', true), { time: 2000 });
+  bench('io_uring SENDMSG, multishot RECVMSG', setupMultishot(), { time: 2000 });
 });
