@@ -14,7 +14,10 @@ export interface FrameBatch {
   readonly offsets: Uint32Array;
   /** On read: room at offsets[i] before the call, bytes received after. On write: bytes to write. */
   readonly lengths: Uint32Array;
-  /** errno per entry after a write (0: written); frames that failed are dropped, not retried. */
+  /**
+   * errno per entry: after a write, 0 or why it failed (failed entries are dropped, not
+   * retried); after a datagram receive, EMSGSIZE marks a datagram cut short by its buffer.
+   */
   readonly errors: Uint16Array;
 }
 
@@ -74,6 +77,10 @@ export interface DatagramIo {
 
 /** A TUN/TAP queue's batch I/O through one backend; same contract as DatagramIo. */
 export interface FrameIo {
+  /**
+   * Reads the frames that are ready into the batch's buffers. May move buffers between
+   * slots (filled ones first); every buffer the batch had stays in it.
+   */
   read(batch: FrameBatch): number;
   write(batch: FrameBatch, start?: number): number;
   close(): void;

@@ -19,19 +19,13 @@ export const Syscall = {
 
 /** The errno values the io layer reacts to (asm-generic/errno-base.h, errno.h). */
 export const Errno = {
-  EPERM: 1,
   EINTR: 4,
   EIO: 5,
-  EBADF: 9,
   EAGAIN: 11,
-  ENOMEM: 12,
-  EFAULT: 14,
   EBUSY: 16,
   EINVAL: 22,
   ENOSYS: 38,
   EMSGSIZE: 90,
-  ENOPROTOOPT: 92,
-  EOPNOTSUPP: 95,
   ETIME: 62,
   ENOBUFS: 105,
   ECANCELED: 125,
