@@ -1,8 +1,8 @@
 // The msghdr table behind a batch of UDP datagrams: one mmsghdr, one iovec and one control
 // buffer per entry, in a native area whose addresses never change. recvmmsg/sendmmsg take
 // the mmsghdr array as it is; io_uring's RECVMSG/SENDMSG take the msghdr inside each
-// entry. Pointers that never change (iovec, control) are written once; per batch only
-// lengths, buffer addresses and peer-address pointers are rewritten.
+// entry. Every header is rewritten per batch (a few word stores per entry), because the
+// kernel shrinks msg_namelen and msg_controllen in place and GSO runs change the shape.
 //
 // Sending with GSO: a run of consecutive entries to one peer with equal lengths (the last
 // may be shorter) becomes ONE message whose iovecs are those entries' buffers and whose
@@ -39,6 +39,7 @@ export class MessageTable {
   readonly firstEntry: Uint32Array;
   readonly entryCount: Uint16Array;
   private readonly area: NativeArea;
+  /** Addresses of the iovec and control arrays; minus `messages` they are offsets into `area`. */
   private readonly iovecs: number;
   private readonly controls: number;
 
