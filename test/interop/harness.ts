@@ -1,0 +1,161 @@
+// The interop harness: two daemons (Debian's fastd or fastd-ts, in any combination) in
+// two private namespaces joined by veth, a tunnel between them with documentation-range
+// addresses inside it, and the tools to measure it. Everything it creates is removed by
+// `close()`, and by exit/signal handlers if a test never gets there.
+//
+//   side 0 (namespace a)                        side 1 (namespace b)
+//   fts0: 192.0.2.1/24, 2001:db8::1/64  <tunnel>  fts0: 192.0.2.2/24, 2001:db8::2/64
+//   underlay0: 198.51.100.1/24  <----- veth ----->  underlay0: 198.51.100.2/24
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Daemon, type DaemonKind, type DaemonSpec, generateKeyPair, type KeyPair, type TunnelMode } from './harness/daemon.js';
+import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES } from './harness/namespaces.js';
+import { readStatus } from './harness/status.js';
+import { IPV4_ICMP_OVERHEAD, iperf3, type IperfResult, ping, type PingOptions, type PingResult, timeToFirstReply } from './harness/traffic.js';
+
+export { haveFastdTsBuild, type DaemonKind, type TunnelMode } from './harness/daemon.js';
+export { IPV4_ICMP_OVERHEAD, IPV6_ICMP_OVERHEAD, type IperfResult, type PingResult } from './harness/traffic.js';
+export { cleanUpEverything } from './harness/cleanup.js';
+
+export const TUNNEL_INTERFACE = 'fts0';
+export const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
+export const TUNNEL_ADDRESSES_V6 = ['2001:db8::1', '2001:db8::2'] as const;
+const TUNNEL_PREFIX = 24;
+const TUNNEL_PREFIX_V6 = 64;
+export const TUNNEL_PORT = 10_000;
+/** fastd's recommended MTU for an IPv4/IPv6 underlay of 1500 (fastd's documentation). */
+export const DEFAULT_MTU = 1406;
+
+export interface SideOptions {
+  readonly kind: DaemonKind;
+  /** Configure the other side as `remote` (this side initiates). */
+  readonly initiates: boolean;
+  readonly methods?: readonly string[];
+  readonly extraStatements?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface TunnelOptions {
+  readonly mode: TunnelMode;
+  /** Methods for both sides unless a side names its own. */
+  readonly methods: readonly string[];
+  readonly mtu?: number;
+  readonly sides: readonly [SideOptions, SideOptions];
+}
+
+export class Tunnel {
+  readonly daemons: readonly [Daemon, Daemon];
+
+  private constructor(
+    readonly namespaces: NamespacePair,
+    readonly dir: string,
+    readonly options: TunnelOptions,
+    daemons: [Daemon, Daemon],
+  ) {
+    this.daemons = daemons;
+  }
+
+  /** Creates namespaces, keys and configurations; starts nothing yet. */
+  static create(options: TunnelOptions): Tunnel {
+    const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-interop-'));
+    const namespaces = NamespacePair.create();
+    const keys = options.sides.map((side) => generateKeyPair(side.kind)) as [KeyPair, KeyPair];
+    const labels = ['a', 'b'] as const;
+    const daemons = options.sides.map((side, index) => {
+      const other = 1 - index;
+      const spec: DaemonSpec = {
+        kind: side.kind,
+        mode: options.mode,
+        methods: side.methods ?? options.methods,
+        mtu: options.mtu ?? DEFAULT_MTU,
+        interfaceName: TUNNEL_INTERFACE,
+        bind: `${UNDERLAY_ADDRESSES[index]}:${TUNNEL_PORT}`,
+        keys: keys[index]!,
+        peer: {
+          name: labels[other]!,
+          key: keys[other]!.public,
+          remote: side.initiates ? `${UNDERLAY_ADDRESSES[other]}:${TUNNEL_PORT}` : undefined,
+        },
+        statusSocket: join(dir, `${labels[index]}.sock`),
+        extraStatements: side.extraStatements,
+        env: side.env,
+      };
+      return new Daemon(namespaces.sides[index]!, spec, dir, labels[index]!);
+    }) as [Daemon, Daemon];
+    return new Tunnel(namespaces, dir, options, daemons);
+  }
+
+  /** Starts one side and waits until its tunnel interface exists, then addresses it. */
+  async startSide(index: 0 | 1): Promise<void> {
+    const daemon = this.daemons[index];
+    daemon.start();
+    await daemon.waitForInterface();
+    this.addressInterface(index);
+  }
+
+  /**
+   * Starts the side(s) that only respond first: fastd sends its first handshake at once
+   * and retries only after 20 s, so an initiator started first would wait that long.
+   * When both initiate (simultaneous open), both start together.
+   */
+  async start(): Promise<void> {
+    const responders = ([0, 1] as const).filter((index) => !this.options.sides[index].initiates);
+    const initiators = ([0, 1] as const).filter((index) => this.options.sides[index].initiates);
+    await Promise.all(responders.map((index) => this.startSide(index)));
+    await Promise.all(initiators.map((index) => this.startSide(index)));
+  }
+
+  /** `kill -9` one side and start it again (its interface is new, so it is addressed again). */
+  async restartSide(index: 0 | 1): Promise<void> {
+    await this.daemons[index].kill();
+    await this.startSide(index);
+  }
+
+  private addressInterface(index: 0 | 1): void {
+    const side = this.namespaces.sides[index];
+    side.ip('link', 'set', 'dev', TUNNEL_INTERFACE, 'up');
+    side.ip('address', 'replace', `${TUNNEL_ADDRESSES[index]}/${TUNNEL_PREFIX}`, 'dev', TUNNEL_INTERFACE);
+    side.ip('-6', 'address', 'replace', `${TUNNEL_ADDRESSES_V6[index]}/${TUNNEL_PREFIX_V6}`, 'dev', TUNNEL_INTERFACE, 'nodad');
+  }
+
+  side(index: 0 | 1): Namespace {
+    return this.namespaces.sides[index];
+  }
+
+  /** Pings the other side's tunnel address from side `from`. */
+  ping(from: 0 | 1, options: PingOptions, ipv6 = false): Promise<PingResult> {
+    const target = (ipv6 ? TUNNEL_ADDRESSES_V6 : TUNNEL_ADDRESSES)[1 - from]!;
+    return ping(this.side(from), target, options);
+  }
+
+  /** A ping payload that fills the tunnel MTU exactly (IPv4). */
+  get fullSizePing(): number {
+    return (this.options.mtu ?? DEFAULT_MTU) - IPV4_ICMP_OVERHEAD;
+  }
+
+  /** Milliseconds until the first echo reply from the other side, or undefined. */
+  timeToFirstReply(from: 0 | 1, deadlineSeconds: number): Promise<number | undefined> {
+    return timeToFirstReply(this.side(from), TUNNEL_ADDRESSES[1 - from]!, deadlineSeconds);
+  }
+
+  /** TCP throughput from side `from` to the other side. */
+  iperf3(from: 0 | 1, seconds: number): Promise<IperfResult> {
+    return iperf3(this.side(from), this.side(1 - from as 0 | 1), TUNNEL_ADDRESSES[1 - from]!, seconds);
+  }
+
+  status(index: 0 | 1): Promise<unknown> {
+    return readStatus(this.daemons[index].spec.statusSocket);
+  }
+
+  /** Both daemons' logs, for a failure report. */
+  logs(): string {
+    return this.daemons.map((daemon) => `===== ${daemon.label} (${daemon.spec.kind}) ${daemon.logPath}\n${daemon.log()}`).join('\n');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.daemons.map((daemon) => daemon.stop()));
+    this.namespaces.delete();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,97 @@
+// Two private network namespaces joined by a veth pair: the "underlay" the tunnel runs on.
+// Both ends of the veth are created directly inside the namespaces, so nothing (not even a
+// transient interface name) appears in the host's namespace. Addresses are from the
+// documentation range 198.51.100.0/24 and exist only inside these namespaces.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { deleteNamespace, sweepStaleNamespaces, trackNamespace } from './cleanup.js';
+
+const execFileAsync = promisify(execFile);
+
+export const UNDERLAY_PREFIX = 24;
+export const UNDERLAY_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
+const VETH_NAME = 'underlay0';
+
+let created = 0;
+
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class Namespace {
+  constructor(readonly name: string) {}
+
+  /** Runs `ip` with this namespace selected; throws on failure. */
+  ip(...args: string[]): string {
+    return execFileSync('ip', ['-n', this.name, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** Runs a command inside the namespace without blocking the event loop; never throws on exit status. */
+  async run(command: string, args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+    try {
+      const { stdout, stderr } = await execFileAsync('ip', ['netns', 'exec', this.name, command, ...args], {
+        encoding: 'utf8',
+        timeout: timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
+      return {
+        code: typeof failed.code === 'number' ? failed.code : -1,
+        stdout: failed.stdout ?? '',
+        stderr: failed.stderr ?? failed.message,
+      };
+    }
+  }
+
+  hasLink(name: string): boolean {
+    try {
+      this.ip('link', 'show', 'dev', name);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Two namespaces, side 0 and side 1, each with loopback up and one end of the veth. */
+export class NamespacePair {
+  readonly sides: readonly [Namespace, Namespace];
+
+  private constructor(sides: [Namespace, Namespace]) {
+    this.sides = sides;
+  }
+
+  static create(): NamespacePair {
+    sweepStaleNamespaces();
+    created += 1;
+    const names = [`fts${created}-${process.pid}-a`, `fts${created}-${process.pid}-b`] as const;
+    const sides: [Namespace, Namespace] = [new Namespace(names[0]), new Namespace(names[1])];
+    const pair = new NamespacePair(sides);
+    try {
+      for (const name of names) {
+        trackNamespace(name);
+        execFileSync('ip', ['netns', 'add', name], { stdio: 'ignore' });
+      }
+      execFileSync('ip', ['link', 'add', 'name', VETH_NAME, 'netns', names[0], 'type', 'veth', 'peer', 'name', VETH_NAME, 'netns', names[1]], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      sides.forEach((side, index) => {
+        side.ip('link', 'set', 'lo', 'up');
+        side.ip('address', 'add', `${UNDERLAY_ADDRESSES[index]}/${UNDERLAY_PREFIX}`, 'dev', VETH_NAME);
+        side.ip('link', 'set', VETH_NAME, 'up');
+      });
+    } catch (error) {
+      pair.delete();
+      throw error;
+    }
+    return pair;
+  }
+
+  delete(): void {
+    for (const side of this.sides) deleteNamespace(side.name);
+  }
+}

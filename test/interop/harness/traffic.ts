@@ -1,0 +1,116 @@
+// Traffic through the tunnel with the ordinary tools: ping (loss, RTT, time to the first
+// reply) and iperf3 (TCP throughput). Results are parsed from the tools' own output.
+import { spawn } from 'node:child_process';
+import { trackPid, untrackPid } from './cleanup.js';
+import type { Namespace } from './namespaces.js';
+import { sleep } from './wait.js';
+
+/** IPv4 + ICMP headers: a ping of payload size mtu - this fills the tunnel MTU exactly. */
+export const IPV4_ICMP_OVERHEAD = 28;
+/** IPv6 + ICMPv6 headers. */
+export const IPV6_ICMP_OVERHEAD = 48;
+
+export interface PingOptions {
+  readonly count: number;
+  /** ICMP payload bytes; sent with "don't fragment", so too large a size shows as loss. */
+  readonly size?: number;
+  /** Seconds after which ping gives up, whatever was received. */
+  readonly deadlineSeconds: number;
+  readonly intervalSeconds?: number;
+}
+
+export interface PingResult {
+  readonly transmitted: number;
+  readonly received: number;
+  /** Fraction lost, 0..1. */
+  readonly loss: number;
+  /** Round-trip times in ms; undefined when nothing came back. */
+  readonly rtt?: { readonly min: number; readonly avg: number; readonly max: number };
+  readonly output: string;
+}
+
+export function parsePing(output: string): PingResult {
+  const counts = /(\d+) packets transmitted, (\d+) received/.exec(output);
+  const transmitted = counts ? Number(counts[1]) : 0;
+  const received = counts ? Number(counts[2]) : 0;
+  const rtt = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\/[\d.]+ ms/.exec(output);
+  return {
+    transmitted,
+    received,
+    loss: transmitted === 0 ? 1 : 1 - received / transmitted,
+    rtt: rtt ? { min: Number(rtt[1]), avg: Number(rtt[2]), max: Number(rtt[3]) } : undefined,
+    output,
+  };
+}
+
+export async function ping(from: Namespace, target: string, options: PingOptions): Promise<PingResult> {
+  const args = ['-n', '-q', '-c', String(options.count), '-w', String(options.deadlineSeconds)];
+  args.push('-i', String(options.intervalSeconds ?? 0.2));
+  if (options.size !== undefined) args.push('-s', String(options.size), '-M', 'do');
+  const result = await from.run('ping', [...args, target], (options.deadlineSeconds + 10) * 1000);
+  return parsePing(result.stdout + result.stderr);
+}
+
+/** How long one probe of timeToFirstReply waits for its echo reply. */
+const PROBE_WAIT_SECONDS = 1;
+
+/**
+ * Pings until the first reply; returns the milliseconds that took, or undefined if nothing
+ * came back within `deadlineSeconds`. One ping per probe, because ping counts "host
+ * unreachable" errors towards its count and would stop before the deadline.
+ */
+export async function timeToFirstReply(from: Namespace, target: string, deadlineSeconds: number): Promise<number | undefined> {
+  const started = Date.now();
+  const deadline = started + deadlineSeconds * 1000;
+  while (Date.now() < deadline) {
+    const result = await ping(from, target, { count: 1, deadlineSeconds: PROBE_WAIT_SECONDS });
+    if (result.received > 0) return Date.now() - started;
+  }
+  return undefined;
+}
+
+export interface IperfResult {
+  /** Received TCP goodput, Mbit/s. */
+  readonly mbitPerSecond: number;
+  readonly retransmits: number;
+}
+
+const IPERF_PORT = '5201';
+const SERVER_START_MS = 300;
+
+/**
+ * A TCP iperf3 run from `client` to `server` (serverAddress is on the server's side of
+ * the tunnel). The server is a one-off (-1) process we stop afterwards in any case.
+ */
+export async function iperf3(client: Namespace, server: Namespace, serverAddress: string, seconds: number): Promise<IperfResult> {
+  const daemon = spawn('ip', ['netns', 'exec', server.name, 'iperf3', '-s', '-1', '-B', serverAddress, '-p', IPERF_PORT], {
+    stdio: 'ignore',
+  });
+  if (daemon.pid !== undefined) trackPid(daemon.pid);
+  const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
+  try {
+    let result = await runClient();
+    // The server may not listen yet on a loaded machine: one retry after a pause.
+    if (result.code !== 0 && /connect|refused/i.test(result.stdout + result.stderr)) {
+      await sleep(SERVER_START_MS);
+      result = await runClient();
+    }
+    if (result.code !== 0) throw new Error(`iperf3 failed (${result.code}): ${result.stdout}${result.stderr}`);
+    const report = JSON.parse(result.stdout) as {
+      end: { sum_received: { bits_per_second: number }; sum_sent: { retransmits?: number } };
+    };
+    return {
+      mbitPerSecond: report.end.sum_received.bits_per_second / 1e6,
+      retransmits: report.end.sum_sent.retransmits ?? 0,
+    };
+  } finally {
+    if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
+    await exited;
+    if (daemon.pid !== undefined) untrackPid(daemon.pid);
+  }
+
+  async function runClient() {
+    await sleep(SERVER_START_MS);
+    return client.run('iperf3', ['-c', serverAddress, '-p', IPERF_PORT, '-t', String(seconds), '-J'], (seconds + 30) * 1000);
+  }
+}
