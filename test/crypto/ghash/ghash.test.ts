@@ -64,6 +64,18 @@ describe('GHASH kernel', () => {
     ghashKey.destroy();
   });
 
+  it('computes the intermediate values the GCM specification lists for test case 2', () => {
+    const key = new Uint8Array(16);
+    const h = aesBlock(key, new Uint8Array(16));
+    expect(toHex(h)).toBe('66e94bd4ef8a2c3b884cfa59ca342b2e');
+    const y0 = new Uint8Array(16);
+    y0[15] = 1;
+    expect(toHex(aesBlock(key, y0))).toBe('58e2fccefa7e3061367f1d57a4e7455a');
+    const ghashKey = new GhashKey(h, memory, false);
+    expect(toHex(ghash(ghashKey, hex('0388dace60b6a392f328c2b971b2fe78')))).toBe('f38cbb1ad69223dcc3457ae5b6b0f885');
+    ghashKey.destroy();
+  });
+
   it('matches AES-GCM tags from OpenSSL for every length 0..100 and some large ones', () => {
     const key = randomBytes(16);
     const iv = randomBytes(12);
