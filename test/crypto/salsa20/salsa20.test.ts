@@ -165,16 +165,17 @@ describe('cross-checks, random lengths 0..9000 at random alignments', () => {
     crossCheck(SALSA20_ROUNDS, sodiumSalsa20, true);
   });
 
-  it('the 64-bit block counter carries from the low into the high word', () => {
+  it('the 64-bit block counter carries from the low into the high word (four-block and one-block paths)', () => {
     const key = randomBytes(32);
     const iv = randomBytes(8);
     const memory = sharedMemory(2);
     const bytes = new Uint8Array(memory.buffer);
     bytes.set(key, KEY_AT);
-    salsaKernel(memory).stream(SALSA20_ROUNDS, KEY_AT, wordLE(iv, 0), wordLE(iv, 4), 0xffff_fffe, 0, DATA_AT, 256, 0, 0);
-    const expected = new Uint8Array(256);
-    sodiumSalsa20(expected, new Uint8Array(256), iv, 2 ** 32 - 2, key);
-    expect(toHex(bytes.subarray(DATA_AT, DATA_AT + 256))).toBe(toHex(expected));
+    // Blocks 2^32 - 2 .. 2^32 + 1 in one group of four, then block 2^32 + 2 alone.
+    salsaKernel(memory).stream(SALSA20_ROUNDS, KEY_AT, wordLE(iv, 0), wordLE(iv, 4), 0xffff_fffe, 0, DATA_AT, 320, 0, 0);
+    const expected = new Uint8Array(320);
+    sodiumSalsa20(expected, new Uint8Array(320), iv, 2 ** 32 - 2, key);
+    expect(toHex(bytes.subarray(DATA_AT, DATA_AT + 320))).toBe(toHex(expected));
   });
 
   const ok = requireSystem('Salsa20/12 cross-check against libsodium23', { libsodium23: haveLibsodium23 });

@@ -36,6 +36,81 @@
         (local.set $len (i32.sub (local.get $len) (i32.const 1)))
         (br $byte))))
 
+  ;; One block in the diagonal layout (a = words 0 5 10 15, b = 4 9 14 3, c = 8 13 2 7,
+  ;; d = 12 1 6 11): column and row rounds then have the same shape, with a lane rotation of
+  ;; b, c, d in between. Used when the region needs one block only (a MAC pad, a short
+  ;; packet), where the four-block kernel would compute three blocks for nothing.
+  ;; Arguments as for $stream, with skip + len <= 64 and `ptr` at keystream byte `skip`.
+  (func $block1
+    (param $rounds i32) (param $key i32) (param $nonce0 i32) (param $nonce1 i32)
+    (param $ctr_lo i32) (param $ctr_hi i32) (param $ptr i32) (param $skip i32) (param $len i32)
+    (param $compare_first i32)
+    (result i32)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128)
+    (local $b0 v128) (local $c0 v128) (local $d0 v128) (local $t v128)
+    (local $ad v128) (local $cb v128) (local $da v128) (local $bc v128)
+    (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $k3 v128)
+    (local.set $a (v128.const i32x4 0x61707865 0x3320646e 0x79622d32 0x6b206574))
+    (local.set $b (local.tee $b0 (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1
+      (v128.load32_splat offset=12 (local.get $key)) (local.get $ctr_hi))
+      (i32.load offset=28 (local.get $key))) (i32.load offset=8 (local.get $key)))))
+    (local.set $c (local.tee $c0 (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1
+      (i32x4.splat (local.get $ctr_lo)) (i32.load offset=24 (local.get $key)))
+      (i32.load offset=4 (local.get $key))) (local.get $nonce1))))
+    (local.set $d (local.tee $d0 (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1
+      (v128.load32_splat offset=20 (local.get $key)) (i32.load offset=0 (local.get $key)))
+      (local.get $nonce0)) (i32.load offset=16 (local.get $key)))))
+
+    (loop $round
+      (local.set $b (v128.xor (local.get $b) (v128.or (i32x4.shl (local.tee $t (i32x4.add (local.get $a) (local.get $d))) (i32.const 7)) (i32x4.shr_u (local.get $t) (i32.const 25)))))
+      (local.set $c (v128.xor (local.get $c) (v128.or (i32x4.shl (local.tee $t (i32x4.add (local.get $b) (local.get $a))) (i32.const 9)) (i32x4.shr_u (local.get $t) (i32.const 23)))))
+      (local.set $d (v128.xor (local.get $d) (v128.or (i32x4.shl (local.tee $t (i32x4.add (local.get $c) (local.get $b))) (i32.const 13)) (i32x4.shr_u (local.get $t) (i32.const 19)))))
+      (local.set $a (v128.xor (local.get $a) (v128.or (i32x4.shl (local.tee $t (i32x4.add (local.get $d) (local.get $c))) (i32.const 18)) (i32x4.shr_u (local.get $t) (i32.const 14)))))
+      ;; (b, c, d) <- (d, c, b) rotated by 1, 2, 3 lanes: the other round's arrangement.
+      (local.set $t (local.get $b))
+      (local.set $b (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 0 1 2 3 (local.get $d) (local.get $d)))
+      (local.set $c (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c) (local.get $c)))
+      (local.set $d (i8x16.shuffle 12 13 14 15 0 1 2 3 4 5 6 7 8 9 10 11 (local.get $t) (local.get $t)))
+      (br_if $round (local.tee $rounds (i32.sub (local.get $rounds) (i32.const 1)))))
+
+    (local.set $a (i32x4.add (local.get $a) (v128.const i32x4 0x61707865 0x3320646e 0x79622d32 0x6b206574)))
+    (local.set $b (i32x4.add (local.get $b) (local.get $b0)))
+    (local.set $c (i32x4.add (local.get $c) (local.get $c0)))
+    (local.set $d (i32x4.add (local.get $d) (local.get $d0)))
+    ;; Words 0-3 are a0 d1 c2 b3, 4-7 b0 a1 d2 c3, 8-11 c0 b1 a2 d3, 12-15 d0 c1 b2 a3.
+    (local.set $ad (i8x16.shuffle 0 1 2 3 20 21 22 23 8 9 10 11 28 29 30 31 (local.get $a) (local.get $d)))
+    (local.set $cb (i8x16.shuffle 0 1 2 3 20 21 22 23 8 9 10 11 28 29 30 31 (local.get $c) (local.get $b)))
+    (local.set $da (i8x16.shuffle 0 1 2 3 20 21 22 23 8 9 10 11 28 29 30 31 (local.get $d) (local.get $a)))
+    (local.set $bc (i8x16.shuffle 0 1 2 3 20 21 22 23 8 9 10 11 28 29 30 31 (local.get $b) (local.get $c)))
+    (local.set $k0 (i8x16.shuffle 0 1 2 3 4 5 6 7 24 25 26 27 28 29 30 31 (local.get $ad) (local.get $cb)))
+    (local.set $k1 (i8x16.shuffle 0 1 2 3 20 21 22 23 24 25 26 27 12 13 14 15 (local.get $bc) (local.get $da)))
+    (local.set $k2 (i8x16.shuffle 16 17 18 19 20 21 22 23 8 9 10 11 12 13 14 15 (local.get $ad) (local.get $cb)))
+    (local.set $k3 (i8x16.shuffle 0 1 2 3 20 21 22 23 24 25 26 27 12 13 14 15 (local.get $da) (local.get $bc)))
+
+    ;; Move the region's first chunk into k0.
+    (block $aligned
+      (loop $drop
+        (br_if $aligned (i32.lt_u (local.get $skip) (i32.const 16)))
+        (local.set $k0 (local.get $k1)) (local.set $k1 (local.get $k2)) (local.set $k2 (local.get $k3))
+        (local.set $skip (i32.sub (local.get $skip) (i32.const 16)))
+        (br $drop)))
+    (if (local.get $compare_first)
+      (then
+        (if (v128.any_true (v128.xor (v128.load (local.get $ptr)) (local.get $k0))) (then (return (i32.const 0))))
+        (local.set $k0 (local.get $k1)) (local.set $k1 (local.get $k2)) (local.set $k2 (local.get $k3))
+        (local.set $ptr (i32.add (local.get $ptr) (i32.const 16)))
+        (local.set $len (i32.sub (local.get $len) (i32.const 16)))))
+    (block $done
+      (loop $put
+        (if (i32.lt_u (local.get $len) (i32.const 16))
+          (then (call $xor_tail (local.get $ptr) (local.get $len) (local.get $k0)) (br $done)))
+        (v128.store (local.get $ptr) (v128.xor (v128.load (local.get $ptr)) (local.get $k0)))
+        (local.set $k0 (local.get $k1)) (local.set $k1 (local.get $k2)) (local.set $k2 (local.get $k3))
+        (local.set $ptr (i32.add (local.get $ptr) (i32.const 16)))
+        (local.set $len (i32.sub (local.get $len) (i32.const 16)))
+        (br $put)))
+    (i32.const 1))
+
   ;; XORs keystream bytes [skip, skip+len) of (key, nonce, block counter) into [ptr, ptr+len).
   ;; `rounds` is 20 (Salsa20) or 12 (Salsa20/12); nonce and counter are the little-endian
   ;; state words 6, 7 and 8, 9; `skip` is 0, 16, 32 or 48.
@@ -81,6 +156,10 @@
     (local.set $n1 (i32x4.splat (local.get $nonce1)))
 
     (loop $group
+      (if (i32.le_u (i32.add (local.get $skip) (local.get $len)) (i32.const 64))
+        (then (return (call $block1 (local.get $rounds) (local.get $key) (local.get $nonce0) (local.get $nonce1)
+          (local.get $ctr_lo) (local.get $ctr_hi) (i32.add (local.get $at) (local.get $skip))
+          (local.get $skip) (local.get $len) (local.get $compare_first)))))
       ;; Counters of the four blocks; a lane whose low word wrapped carries into the high word.
       (local.set $c8 (i32x4.add (i32x4.splat (local.get $ctr_lo)) (v128.const i32x4 0 1 2 3)))
       (local.set $c9 (i32x4.sub (i32x4.splat (local.get $ctr_hi))
