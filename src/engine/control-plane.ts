@@ -1,0 +1,392 @@
+// The peer life cycle on the main thread (fastd's src/peer.c): setting peers up, the
+// per-peer task (handshake schedule, keepalive, timeout, session refresh), establishing
+// and resetting, and the hooks that go with each step. Packets and sessions live in the
+// datapath worker; this side tells it what changed through the messages of datapath/messages.ts.
+import type { Config, GroupHookName, Peer, ShellCommand } from '../config/types.js';
+import { effectiveHook, effectiveMethods } from '../config/lookup.js';
+import { log, logAddress } from '../log/logger.js';
+import type { EstablishedSession, Handshake, HandshakeMethod, HandshakePeer } from '../protocol/handshake.js';
+import { PEER_STATS_FIELDS, PeerStat, type Endpoint, type ToWorker } from './datapath/messages.js';
+import { addressKey, endpointKey, formatEndpoint } from './endpoints.js';
+import { peerEnvironment, type HookEnvironment, type InterfaceInfo } from './hooks.js';
+import { interfaceSpec, peerMtu, type OpenInterface } from './interfaces.js';
+import type { EnginePeer, PeerLocation } from './peer-state.js';
+import { PeerTable } from './peers.js';
+import { resolveRemote } from './remotes.js';
+import { boundEndpoint, socketFor, type BoundSocket } from './sockets.js';
+import {
+  defaultHandshakeDelay,
+  KEEPALIVE_TIMEOUT,
+  MIN_HANDSHAKE_INTERVAL,
+  PEER_LIMIT_START_SPREAD,
+  PEER_STALE_TIME,
+  randomBetween,
+  refreshTime,
+} from './timing.js';
+import { UnknownAddressBackoff } from './unknown-backoff.js';
+
+/** How often the per-peer task looks at the worker's activity times at the latest. */
+export const MAX_TICK_INTERVAL = 1_000;
+
+/** What the control plane needs from the daemon around it (injected, so tests can stand in). */
+export interface ControlPlaneDeps {
+  readonly config: Config;
+  readonly handshake: Handshake;
+  readonly sockets: readonly BoundSocket[];
+  /** Delivers a message to the datapath worker (and wakes it). */
+  readonly post: (message: ToWorker) => void;
+  /** The worker's PeerStat table. */
+  readonly peerStats: Float64Array;
+  /** Our public key, hex. */
+  readonly localKey: string;
+  /** The daemon-wide interface (TAP, or TUN with one peer); undefined when interfaces are per peer. */
+  readonly singleInterface: OpenInterface | undefined;
+  /** Opens a peer's own interface (TUN/multitap); throws when it cannot. */
+  readonly openPeerInterface: (peer: Peer) => OpenInterface;
+  readonly closePeerInterface: (iface: OpenInterface) => void;
+  readonly runHook: (command: ShellCommand, env: HookEnvironment, report?: boolean) => Promise<number | undefined>;
+  readonly methods: ReadonlyMap<string, HandshakeMethod>;
+  /** The clock the worker's activity times use: epoch milliseconds, performance.timeOrigin + performance.now(). */
+  readonly clock: () => number;
+  readonly random?: () => number;
+}
+
+export class ControlPlane {
+  readonly table: PeerTable;
+  readonly unknownBackoff = new UnknownAddressBackoff();
+  /** Peers the worker currently serves (added at establishment, removed at reset). */
+  private readonly inWorker = new Set<EnginePeer>();
+
+  constructor(
+    readonly deps: ControlPlaneDeps,
+    capacity: number,
+  ) {
+    this.table = new PeerTable(capacity);
+  }
+
+  get config(): Config {
+    return this.deps.config;
+  }
+
+  /** The peer as the handshake state machine sees it. */
+  handshakePeer(peer: EnginePeer): HandshakePeer {
+    const methods = effectiveMethods(peer.config.group)
+      .map((name) => this.deps.methods.get(name))
+      .filter((method): method is HandshakeMethod => method !== undefined);
+    return { key: peer.key, mtu: peerMtu(this.config, peer.config), methods, state: peer.handshake };
+  }
+
+  /** Adds and sets up a peer; returns undefined (logged) when it cannot be added. */
+  addPeer(config: Peer, dynamic: boolean, now: number): EnginePeer | undefined {
+    let peer: EnginePeer;
+    try {
+      peer = this.table.add(config, dynamic);
+    } catch (error) {
+      log.warn(`can't add peer ${config.name ?? config.key}: ${(error as Error).message}`);
+      return undefined;
+    }
+    if (dynamic || config.sourceDir !== undefined) log.verbose(`adding peer ${peer}`);
+    this.setup(peer, now);
+    return peer;
+  }
+
+  /** fastd_peer_reset: drop the connection and start over. */
+  reset(peer: EnginePeer, now: number): void {
+    if (peer.phase !== 'inactive') log.debug(`resetting peer ${peer}`);
+    this.teardown(peer, false);
+    this.setup(peer, now);
+  }
+
+  /** fastd_peer_delete. */
+  delete(peer: EnginePeer): void {
+    this.teardown(peer, true);
+    this.table.remove(peer);
+  }
+
+  /** SIGUSR2 (fastd_peer_reset_all): dynamic peers go, the others start over. */
+  resetAll(now: number): void {
+    for (const peer of [...this.table.all()]) {
+      if (peer.dynamic) this.delete(peer);
+      else this.reset(peer, now);
+    }
+  }
+
+  /** Runs a peer's group hook with fastd's peer environment; resolves with its exit status. */
+  peerHook(peer: EnginePeer | undefined, name: GroupHookName, local?: Endpoint, remote?: Endpoint): Promise<number | undefined> {
+    const command = effectiveHook(peer?.config.group ?? this.config.peerGroup, name);
+    if (!command) return Promise.resolve(0);
+    return this.deps.runHook(command, this.peerEnvironment(peer, local, remote));
+  }
+
+  peerEnvironment(peer: EnginePeer | undefined, local?: Endpoint, remote?: Endpoint): HookEnvironment {
+    return peerEnvironment({
+      localKey: this.deps.localKey,
+      peer: peer && { name: peer.config.name, key: peer.config.key },
+      iface: peer && this.interfaceOf(peer),
+      local,
+      remote,
+    });
+  }
+
+  interfaceOf(peer: EnginePeer): InterfaceInfo | undefined {
+    const iface = this.deps.singleInterface ?? peer.iface;
+    return iface && { name: iface.device.name, mtu: iface.mtu };
+  }
+
+  /** The local address of one of our sockets, for hooks. */
+  localEndpoint(socketId: number): Endpoint | undefined {
+    const bound = this.deps.sockets[socketId];
+    return bound && boundEndpoint(bound);
+  }
+
+  sendPacket(location: PeerLocation, packets: readonly Uint8Array[]): void {
+    for (const packet of packets)
+      this.deps.post({ type: 'sendPacket', socketId: location.socketId, endpoint: location.endpoint, packet });
+  }
+
+  /** fastd's setup_peer. */
+  private setup(peer: EnginePeer, now: number): void {
+    peer.remoteIndex = peer.config.remotes.length > 0 ? 0 : -1;
+    peer.addressIndex = 0;
+    peer.nextHandshake = Infinity;
+    peer.refreshAt = Infinity;
+    // A dynamic peer exists for its handshake; unless it establishes, it goes again.
+    peer.resetAt = peer.dynamic ? now + MIN_HANDSHAKE_INTERVAL : Infinity;
+    if (!this.deps.singleInterface && this.config.persistInterface && !peer.iface && !peer.dynamic) {
+      this.openInterfaceFor(peer);
+    }
+    const remote = peer.config.remotes[0];
+    if (!remote) {
+      peer.phase = 'passive';
+    } else if (remote.kind === 'hostname') {
+      peer.phase = 'resolving';
+      peer.nextHandshake = now + defaultHandshakeDelay(this.deps.random);
+      this.resolve(peer, 0);
+    } else {
+      this.initHandshake(peer, now);
+    }
+  }
+
+  /** fastd's init_handshake: at once, or within 3 s when a peer limit makes the order matter. */
+  private initHandshake(peer: EnginePeer, now: number): void {
+    const spread = PeerTable.hasLimits(peer.config.group) ? randomBetween(0, PEER_LIMIT_START_SPREAD, this.deps.random) : 0;
+    peer.phase = 'handshake';
+    peer.nextHandshake = now + spread;
+  }
+
+  private resolve(peer: EnginePeer, index: number): void {
+    const remote = peer.config.remotes[index];
+    if (!remote) return;
+    void resolveRemote(remote).then((addresses) => {
+      if (this.table.find(peer.config.key) !== peer) return;
+      peer.resolved[index] = addresses;
+      if (peer.remoteIndex === index) peer.addressIndex = 0;
+      if (peer.phase === 'resolving') this.initHandshake(peer, this.deps.clock());
+    });
+  }
+
+  private openInterfaceFor(peer: EnginePeer): boolean {
+    try {
+      peer.iface = this.deps.openPeerInterface(peer.config);
+    } catch (error) {
+      log.error(`can't open interface for ${peer}: ${(error as Error).message}`);
+      return false;
+    }
+    void this.peerHook(peer, 'onUp');
+    return true;
+  }
+
+  /** fastd's reset_peer: disestablish, forget the address and sessions, close a per-peer interface. */
+  private teardown(peer: EnginePeer, deleting: boolean): void {
+    if (peer.established) {
+      void this.peerHook(peer, 'onDisestablish', peer.location && this.localEndpoint(peer.location.socketId), peer.location?.endpoint);
+      log.info(`connection with ${peer} disestablished.`);
+    }
+    if (this.inWorker.delete(peer)) this.deps.post({ type: 'removePeer', peerId: peer.peerId });
+    peer.handshake.cache = undefined;
+    peer.location = undefined;
+    peer.phase = 'inactive';
+    peer.establishedAt = 0;
+    peer.method = undefined;
+    peer.sessionConfirmed = true;
+    peer.nextHandshake = Infinity;
+    peer.resetAt = Infinity;
+    peer.refreshAt = Infinity;
+    if (peer.iface && (!this.config.persistInterface || deleting || peer.dynamic)) {
+      void this.peerHook(peer, 'onDown');
+      this.deps.closePeerInterface(peer.iface);
+      peer.iface = undefined;
+    }
+  }
+
+  /**
+   * fastd's establish + fastd_peer_set_established: a handshake completed with `peer` at
+   * `location`. Returns false when the peer was reset instead.
+   */
+  establish(peer: EnginePeer, session: EstablishedSession, location: PeerLocation, now: number): boolean {
+    log.verbose(`${logAddress(formatEndpoint(location.endpoint))} authenticated as ${peer}`);
+    const holder = this.table.atAddress(location.endpoint);
+    if (holder && holder !== peer) {
+      if (PeerTable.ownsAddress(holder, location.endpoint)) {
+        log.warn(`can't establish session with ${peer}[${logAddress(formatEndpoint(location.endpoint))}] as the address is used by another peer`);
+        this.reset(peer, now);
+        return false;
+      }
+      this.reset(holder, now);
+    }
+    if (!this.deps.singleInterface && !peer.iface && !this.openInterfaceFor(peer)) {
+      this.reset(peer, now);
+      return false;
+    }
+    if (!this.inWorker.has(peer)) {
+      this.resetStats(peer);
+      const iface = this.deps.singleInterface ? undefined : peer.iface;
+      this.deps.post({ type: 'addPeer', peerId: peer.peerId, ...(iface ? { interface: interfaceSpec(iface) } : {}) });
+      this.inWorker.add(peer);
+    }
+    peer.location = location;
+    this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint });
+    this.deps.post({
+      type: 'installSession',
+      peerId: peer.peerId,
+      method: session.method.name,
+      key: session.key,
+      initiator: session.initiator,
+      compat: session.compat,
+      // fastd's responder confirms the new session with an empty packet at once.
+      sendEmpty: !session.initiator,
+    });
+    peer.method = session.method.name;
+    peer.sessionInitiator = session.initiator;
+    peer.sessionConfirmed = false;
+    peer.resetAt = now + PEER_STALE_TIME;
+    peer.lastKeepalive = now;
+    // Both sides keep handshaking until the first packet on the new session arrives.
+    peer.nextHandshake = now + defaultHandshakeDelay(this.deps.random);
+    peer.refreshAt = session.initiator ? refreshTime(now, this.deps.random) : Infinity;
+    log.verbose(`new session with ${peer} established using method \`${session.method.name}'${session.compat ? ' (compat mode)' : ''}.`);
+    if (!peer.established) {
+      peer.phase = 'established';
+      peer.establishedAt = now;
+      this.unknownBackoff.purge(addressKey(location.endpoint));
+      void this.peerHook(peer, 'onEstablish', this.localEndpoint(location.socketId), location.endpoint);
+      log.info(`connection with ${peer} established.`);
+    }
+    return true;
+  }
+
+  /** The first packet on the newest session arrived: stop handshaking (fastd's "cleaning left handshakes"). */
+  sessionConfirmed(peer: EnginePeer, now: number): void {
+    peer.resetAt = Math.max(peer.resetAt, now + PEER_STALE_TIME);
+    if (peer.sessionConfirmed) return;
+    peer.sessionConfirmed = true;
+    log.debug(`cleaning left handshakes with ${peer}`);
+    peer.nextHandshake = Infinity;
+    if (peer.sessionInitiator) {
+      this.deps.post({ type: 'keepalive', peerId: peer.peerId });
+      peer.lastKeepalive = now;
+    }
+  }
+
+  /** A floating peer's packets now come from somewhere else. */
+  peerMoved(peer: EnginePeer, location: PeerLocation, now: number): void {
+    const holder = this.table.atAddress(location.endpoint);
+    if (holder && holder !== peer) this.reset(holder, now);
+    peer.location = location;
+  }
+
+  private resetStats(peer: EnginePeer): void {
+    const base = peer.peerId * PEER_STATS_FIELDS;
+    this.deps.peerStats.fill(0, base, base + PEER_STATS_FIELDS);
+  }
+
+  private stat(peer: EnginePeer, field: number): number {
+    return this.deps.peerStats[peer.peerId * PEER_STATS_FIELDS + field]!;
+  }
+
+  /** fastd_peer_handle_task for every peer; returns when the next one is due. */
+  tick(now: number): number {
+    let due = now + MAX_TICK_INTERVAL;
+    for (const peer of [...this.table.all()]) {
+      this.peerTask(peer, now);
+      if (this.table.find(peer.config.key) === peer) due = Math.min(due, peer.nextHandshake, peer.resetAt, peer.refreshAt);
+    }
+    return Math.max(due, now);
+  }
+
+  private peerTask(peer: EnginePeer, now: number): void {
+    if (peer.established) {
+      const lastReceive = this.stat(peer, PeerStat.LastReceive);
+      if (lastReceive > 0) peer.resetAt = Math.max(peer.resetAt, lastReceive + PEER_STALE_TIME);
+    }
+    if (peer.resetAt <= now) {
+      if (peer.dynamic) this.delete(peer);
+      else this.reset(peer, now);
+      return;
+    }
+    if (peer.established) {
+      const lastSend = Math.max(this.stat(peer, PeerStat.LastSend), peer.lastKeepalive);
+      if (now - lastSend >= KEEPALIVE_TIMEOUT) {
+        log.debug2(`sending keepalive to ${peer}`);
+        this.deps.post({ type: 'keepalive', peerId: peer.peerId });
+        peer.lastKeepalive = now;
+      }
+      if (peer.refreshAt <= now) {
+        log.verbose(`refreshing session with ${peer}`);
+        peer.refreshAt = Infinity;
+        peer.nextHandshake = now;
+      }
+    }
+    if (peer.nextHandshake <= now) this.handshakeTask(peer, now);
+  }
+
+  /** fastd's handle_task_handshake: one handshake, then on to the next address or remote. */
+  private handshakeTask(peer: EnginePeer, now: number): void {
+    peer.nextHandshake = now + defaultHandshakeDelay(this.deps.random);
+    if (!this.table.mayConnect(peer)) {
+      if (peer.remoteIndex !== -1) {
+        log.debug(`temporarily disabling handshakes with ${peer}`);
+        peer.remoteIndex = -1;
+      }
+      return;
+    }
+    const remotes = peer.config.remotes.length;
+    const hasRemote = peer.remoteIndex >= 0 && peer.remoteIndex < remotes;
+    if (hasRemote || peer.established) {
+      this.sendHandshake(peer, now);
+      if (peer.established) return;
+      peer.phase = 'handshake';
+      if (++peer.addressIndex < (peer.resolved[peer.remoteIndex]?.length ?? 0)) return;
+      peer.remoteIndex++;
+    }
+    if (remotes === 0) return;
+    if (peer.remoteIndex < 0 || peer.remoteIndex >= remotes) peer.remoteIndex = 0;
+    peer.addressIndex = 0;
+    if (peer.config.remotes[peer.remoteIndex]!.kind === 'hostname') this.resolve(peer, peer.remoteIndex);
+  }
+
+  /** fastd's send_handshake: to the remote being tried, or to where an established peer is. */
+  private sendHandshake(peer: EnginePeer, now: number): void {
+    if (!peer.established) {
+      const endpoint = peer.resolved[peer.remoteIndex]?.[peer.addressIndex];
+      const socket = endpoint && socketFor(this.deps.sockets, this.config, endpoint.family);
+      if (!endpoint || !socket) {
+        log.debug(`not sending a handshake to ${peer} (no valid address resolved)`);
+        return;
+      }
+      peer.location = { socketId: socket.socketId, endpoint };
+    }
+    const location = peer.location;
+    if (!location) return;
+    const target = endpointKey(location.endpoint);
+    if (now < peer.lastHandshakeUntil && peer.lastHandshakeTo === target) {
+      log.debug(`not sending a handshake to ${peer} as we sent one a short time ago`);
+      return;
+    }
+    peer.lastHandshakeUntil = now + MIN_HANDSHAKE_INTERVAL;
+    peer.lastHandshakeTo = target;
+    log.verbose(`sending handshake to ${peer}[${logAddress(formatEndpoint(location.endpoint))}]...`);
+    if (!peer.established) void this.peerHook(peer, 'onConnect', this.localEndpoint(location.socketId), location.endpoint);
+    this.sendPacket(location, this.deps.handshake.initiate(this.handshakePeer(peer), now));
+  }
+}

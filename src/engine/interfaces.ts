@@ -1,0 +1,96 @@
+// TUN/TAP interfaces as fastd creates them (src/iface.c): one for the whole daemon in TAP
+// mode (and in TUN mode with a single static peer), otherwise one per peer, named from the
+// `interface` pattern with `%n` (peer name) or `%k` (first 16 hex digits of its key).
+import type { Config, Peer } from '../config/types.js';
+import { closeTunTap, openTunTap, type TunTap } from '../io/tuntap.js';
+import type { InterfaceSpec } from './datapath/messages.js';
+
+/** Linux's IFNAMSIZ less the terminating NUL. */
+const MAX_INTERFACE_NAME = 15;
+
+export interface OpenInterface {
+  readonly device: TunTap;
+  readonly interfaceId: number;
+  readonly mtu: number;
+}
+
+export class InterfaceError extends Error {
+  override name = 'InterfaceError';
+}
+
+/** fastd_config_single_iface: TAP, or TUN/multitap with exactly one static peer and nothing that adds peers later. */
+export function usesSingleInterface(config: Config, staticPeers: number): boolean {
+  if (config.mode === 'tap') return true;
+  if (config.onVerify) return false;
+  if (hasPeerDirs(config)) return false;
+  return staticPeers === 1;
+}
+
+function hasPeerDirs(config: Config): boolean {
+  const stack = [config.peerGroup];
+  for (let group = stack.pop(); group; group = stack.pop()) {
+    if (group.peerDirs.length > 0) return true;
+    stack.push(...group.children);
+  }
+  return false;
+}
+
+/** fastd_peer_get_mtu. */
+export function peerMtu(config: Config, peer: Peer | undefined): number {
+  if (config.mode === 'tap') return config.mtu;
+  return peer?.mtu ?? config.mtu;
+}
+
+/**
+ * fastd_iface_format_name: the name to ask the kernel for, '' for the kernel's own choice.
+ * Throws an InterfaceError for a pattern the peer cannot fill.
+ */
+export function interfaceName(config: Config, peer: Peer | undefined, single: boolean): string {
+  let pattern = config.interface;
+  if (peer) {
+    if (peer.interface !== undefined) pattern = peer.interface;
+    else if (!single && !(pattern?.includes('%') ?? false)) pattern = undefined;
+  }
+  if (pattern === undefined) return '';
+  const percent = pattern.indexOf('%');
+  if (percent < 0) return truncate(pattern);
+  if (!peer) throw new InterfaceError("invalid TUN/TAP device name: `%n' and `%k' patterns can't be used in TAP mode");
+  const prefix = pattern.slice(0, percent);
+  const suffix = pattern.slice(percent + 2);
+  if (pattern[percent + 1] === 'n') {
+    if (peer.name === undefined) throw new InterfaceError("invalid `%n' interface pattern for peer without name");
+    return truncate(prefix + peer.name + suffix);
+  }
+  return truncate(prefix + peer.key.slice(0, 16) + suffix);
+}
+
+function truncate(name: string): string {
+  const bytes = Buffer.from(name, 'utf8');
+  return bytes.length <= MAX_INTERFACE_NAME ? name : bytes.subarray(0, MAX_INTERFACE_NAME).toString('utf8');
+}
+
+let nextInterfaceId = 0;
+
+/** Creates (or attaches to) the interface, sets its MTU and brings it up. */
+export function openInterface(config: Config, name: string, mtu: number): OpenInterface {
+  const kind = config.mode === 'tun' ? 'tun' : 'tap';
+  // `persist interface no` leaves an interface someone else made persistent as it is, like fastd.
+  const persist = config.persistInterface ? true : undefined;
+  const device = openTunTap({ kind, name: name === '' ? undefined : name, mtu, up: true, persist });
+  return { device, interfaceId: nextInterfaceId++, mtu };
+}
+
+/** Closes the interface; unless it is persistent the kernel removes it with its last fd. */
+export function closeInterface(iface: OpenInterface): void {
+  closeTunTap(iface.device);
+}
+
+export function interfaceSpec(iface: OpenInterface): InterfaceSpec {
+  return {
+    interfaceId: iface.interfaceId,
+    fd: iface.device.fd,
+    name: iface.device.name,
+    kind: iface.device.kind,
+    mtu: iface.mtu,
+  };
+}

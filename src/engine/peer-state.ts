@@ -1,0 +1,78 @@
+// What the control plane knows about one peer while the daemon runs (fastd's fastd_peer_t
+// minus the datapath half, which lives in the worker under the same peerId).
+import type { Peer } from '../config/types.js';
+import { PeerHandshakeState } from '../protocol/handshake.js';
+import type { Endpoint } from './datapath/messages.js';
+import type { OpenInterface } from './interfaces.js';
+
+/** fastd's peer states. */
+export type PeerPhase = 'inactive' | 'resolving' | 'handshake' | 'passive' | 'established';
+
+/** Where a peer is reached: which of our sockets and which remote endpoint. */
+export interface PeerLocation {
+  readonly socketId: number;
+  readonly endpoint: Endpoint;
+}
+
+export class EnginePeer {
+  readonly handshake = new PeerHandshakeState();
+  phase: PeerPhase = 'inactive';
+  location: PeerLocation | undefined;
+  /** The addresses each configured remote resolved to, in configuration order. */
+  resolved: Endpoint[][];
+  /** fastd's next_remote: the remote being tried, -1 while handshakes are disabled. */
+  remoteIndex = -1;
+  /** The address of that remote being tried. */
+  addressIndex = 0;
+
+  establishedAt = 0;
+  method: string | undefined;
+  sessionInitiator = false;
+  /** Until the first packet on the newest session arrives, handshakes keep going out. */
+  sessionConfirmed = true;
+
+  nextHandshake = Infinity;
+  resetAt = Infinity;
+  refreshAt = Infinity;
+  /** When we last asked the worker for a keepalive (its LastSend catches up a moment later). */
+  lastKeepalive = 0;
+  /** No second initial handshake to the same address before this. */
+  lastHandshakeUntil = 0;
+  lastHandshakeTo: string | undefined;
+
+  /** `on verify` of a dynamic peer: not rerun before verifyUntil; its yes holds until verifiedUntil. */
+  verifyUntil = 0;
+  verifiedUntil = 0;
+
+  /** TUN/multitap: the peer's own interface. */
+  iface: OpenInterface | undefined;
+
+  constructor(
+    readonly config: Peer,
+    readonly peerId: number,
+    /** The public key as bytes (config.key is its hex form). */
+    readonly key: Uint8Array,
+    /** Accepted by `on verify` rather than configured. */
+    readonly dynamic: boolean,
+  ) {
+    this.resolved = config.remotes.map((remote) =>
+      remote.kind === 'address'
+        ? [{ family: remote.family === 'ipv6' ? 6 : 4, address: remote.address, port: remote.port, scopeId: 0 }]
+        : [],
+    );
+  }
+
+  get established(): boolean {
+    return this.phase === 'established';
+  }
+
+  /** fastd treats peers without remotes as floating. */
+  get floating(): boolean {
+    return this.config.floating || this.config.remotes.length === 0;
+  }
+
+  /** fastd's "%P": `<name>`, or `{first 16 hex digits of the key}` for a nameless peer. */
+  toString(): string {
+    return this.config.name !== undefined ? `<${this.config.name}>` : `{${this.config.key.slice(0, 16)}}`;
+  }
+}

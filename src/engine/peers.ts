@@ -1,0 +1,105 @@
+// The set of peers the daemon knows: configured ones, peers from peer directories and
+// dynamic peers accepted by `on verify`. Peers are found by public key (handshakes) and by
+// address; each holds a peerId, its row in the worker's statistics table, for as long as it exists.
+import type { Peer, PeerGroup } from '../config/types.js';
+import { parseKeyHex } from '../crypto/ec25519/keys.js';
+import type { Endpoint } from './datapath/messages.js';
+import { endpointKey } from './endpoints.js';
+import { EnginePeer } from './peer-state.js';
+
+export class PeerTableFull extends Error {
+  override name = 'PeerTableFull';
+}
+
+function isGroupIn(group: PeerGroup | undefined, ancestor: PeerGroup): boolean {
+  for (let current = group; current; current = current.parent) if (current === ancestor) return true;
+  return false;
+}
+
+export class PeerTable {
+  private readonly byKey = new Map<string, EnginePeer>();
+  private readonly freeIds: number[] = [];
+  private nextId = 0;
+
+  /** `capacity`: rows in the statistics table. */
+  constructor(readonly capacity: number) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  all(): IterableIterator<EnginePeer> {
+    return this.byKey.values();
+  }
+
+  find(keyHex: string): EnginePeer | undefined {
+    return this.byKey.get(keyHex);
+  }
+
+  /** Adds a peer under a fresh peerId. Throws PeerTableFull when every row is taken, RangeError for a bad key. */
+  add(config: Peer, dynamic: boolean): EnginePeer {
+    const key = parseKeyHex(config.key);
+    if (!key) throw new RangeError(`invalid key for peer ${config.name ?? config.key}`);
+    if (this.byKey.has(config.key)) throw new RangeError(`duplicate key ${config.key}`);
+    const peerId = this.freeIds.pop() ?? (this.nextId < this.capacity ? this.nextId++ : -1);
+    if (peerId < 0) throw new PeerTableFull(`no room for more than ${this.capacity} peers`);
+    const peer = new EnginePeer(config, peerId, key, dynamic);
+    this.byKey.set(config.key, peer);
+    return peer;
+  }
+
+  remove(peer: EnginePeer): void {
+    if (this.byKey.get(peer.config.key) !== peer) return;
+    this.byKey.delete(peer.config.key);
+    this.freeIds.push(peer.peerId);
+  }
+
+  /** The peer currently using this address, if any. */
+  atAddress(endpoint: Endpoint): EnginePeer | undefined {
+    const wanted = endpointKey(endpoint);
+    for (const peer of this.byKey.values()) {
+      if (peer.location && endpointKey(peer.location.endpoint) === wanted) return peer;
+    }
+    return undefined;
+  }
+
+  /** fastd_peer_owns_address: one of the peer's remotes resolved to this address (a floating peer owns none). */
+  static ownsAddress(peer: EnginePeer, endpoint: Endpoint): boolean {
+    if (peer.floating) return false;
+    const wanted = endpointKey(endpoint);
+    return peer.resolved.some((addresses) => addresses.some((address) => endpointKey(address) === wanted));
+  }
+
+  /** fastd_peer_matches_address: a floating peer may be anywhere, others only at their remotes. */
+  static matchesAddress(peer: EnginePeer, endpoint: Endpoint): boolean {
+    return peer.floating || PeerTable.ownsAddress(peer, endpoint);
+  }
+
+  /** Established peers in `group` or below it. */
+  establishedIn(group: PeerGroup): number {
+    let count = 0;
+    for (const peer of this.byKey.values()) if (peer.established && isGroupIn(peer.config.group, group)) count++;
+    return count;
+  }
+
+  /** fastd_peer_may_connect: an established peer stays; another must fit every `peer limit` above it. */
+  mayConnect(peer: EnginePeer): boolean {
+    if (peer.established) return true;
+    return this.fitsLimits(peer.config.group);
+  }
+
+  /** Whether one more established peer of `group` would stay within every limit on the way to the root. */
+  fitsLimits(group: PeerGroup): boolean {
+    for (let current: PeerGroup | undefined = group; current; current = current.parent) {
+      if (current.peerLimit !== undefined && this.establishedIn(current) >= current.peerLimit) return false;
+    }
+    return true;
+  }
+
+  /** Whether any group above `group` sets a peer limit (fastd then spreads first handshakes out). */
+  static hasLimits(group: PeerGroup): boolean {
+    for (let current: PeerGroup | undefined = group; current; current = current.parent)
+      if (current.peerLimit !== undefined) return true;
+    return false;
+  }
+}

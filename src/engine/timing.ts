@@ -1,0 +1,41 @@
+// fastd's timing constants (src/build.h.in), in milliseconds, named as fastd names them.
+
+/** A peer with a remote is sent a handshake this often until a session is confirmed. */
+export const DEFAULT_HANDSHAKE_INTERVAL = 20_000;
+/** Spread of the handshake interval either way, so peers do not synchronise. */
+export const DEFAULT_HANDSHAKE_JITTER = 2_500;
+/** An empty data packet goes out when nothing was sent for this long. */
+export const KEEPALIVE_TIMEOUT = 20_000;
+/** A peer is reset when nothing was received from it for this long. */
+export const PEER_STALE_TIME = 90_000;
+/** Learned MAC addresses are forgotten after this long without traffic. */
+export const ETH_ADDR_STALE_TIME = 300_000;
+/** No second handshake to the same address before this has passed. */
+export const MIN_HANDSHAKE_INTERVAL = 15_000;
+/** The initiator starts a new handshake this long after establishing ... */
+export const KEY_REFRESH = 3_300_000;
+/** ... minus a random part of this, so both ends of many links do not refresh at once. */
+export const KEY_REFRESH_SPLAY = 300_000;
+/** Peers in a group with a peer limit start their first handshake within this, at random. */
+export const PEER_LIMIT_START_SPREAD = 3_000;
+/** `on verify` runs at most this often per dynamic peer. */
+export const MIN_VERIFY_INTERVAL = 10_000;
+/** A positive `on verify` verdict holds this long. */
+export const VERIFY_VALID_TIME = 60_000;
+/** At most this many asynchronous `on verify` commands run at once. */
+export const VERIFY_LIMIT = 32;
+
+/** A whole number of milliseconds in [min, max), like fastd_rand. */
+export function randomBetween(min: number, max: number, random: () => number = Math.random): number {
+  return min + Math.floor(random() * (max - min));
+}
+
+/** fastd_peer_handshake_default_rand. */
+export function defaultHandshakeDelay(random?: () => number): number {
+  return randomBetween(DEFAULT_HANDSHAKE_INTERVAL - DEFAULT_HANDSHAKE_JITTER, DEFAULT_HANDSHAKE_INTERVAL + DEFAULT_HANDSHAKE_JITTER, random);
+}
+
+/** When the initiator of a session established at `established` refreshes it. */
+export function refreshTime(established: number, random?: () => number): number {
+  return established + KEY_REFRESH - randomBetween(0, KEY_REFRESH_SPLAY, random);
+}

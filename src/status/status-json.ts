@@ -1,0 +1,110 @@
+// The status socket's JSON document, with fastd v23's key paths and value types
+// (src/status.c): times in milliseconds, counters as integers, null where fastd has no
+// value, `interface`/`mtu` per peer only when there is no single daemon-wide interface,
+// `mac_addresses` only in TAP mode.
+import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, PeerStat } from '../engine/datapath/messages.js';
+
+export interface TrafficCounter {
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+export interface StatusStatistics {
+  readonly rx: TrafficCounter;
+  readonly rx_reordered: TrafficCounter;
+  readonly tx: TrafficCounter;
+  readonly tx_dropped: TrafficCounter;
+  readonly tx_error: TrafficCounter;
+}
+
+export interface StatusConnection {
+  readonly established: number;
+  readonly method: string | null;
+  readonly statistics: StatusStatistics;
+  readonly mac_addresses?: string[];
+}
+
+export interface StatusPeer {
+  readonly name: string | null;
+  readonly address: string;
+  readonly interface?: string | null;
+  readonly mtu?: number | null;
+  readonly connection: StatusConnection | null;
+}
+
+export interface StatusDocument {
+  readonly uptime: number;
+  readonly interface?: string | null;
+  readonly statistics: StatusStatistics;
+  readonly peers: Record<string, StatusPeer>;
+}
+
+/** The fastd statistics of one row of a PeerStat-layout table (peer or global). */
+export function readStatistics(table: Float64Array, row: number, fields: number): StatusStatistics {
+  const base = row * fields;
+  const counter = (packets: number, bytes: number): TrafficCounter => ({
+    packets: table[base + packets]!,
+    bytes: table[base + bytes]!,
+  });
+  return {
+    rx: counter(PeerStat.RxPackets, PeerStat.RxBytes),
+    rx_reordered: counter(PeerStat.RxReorderedPackets, PeerStat.RxReorderedBytes),
+    tx: counter(PeerStat.TxPackets, PeerStat.TxBytes),
+    tx_dropped: counter(PeerStat.TxDroppedPackets, PeerStat.TxDroppedBytes),
+    tx_error: counter(PeerStat.TxErrorPackets, PeerStat.TxErrorBytes),
+  };
+}
+
+/** What the engine tells the status document about one peer. */
+export interface PeerStatusSource {
+  readonly key: string;
+  readonly name: string | undefined;
+  /** fastd's "%I" form of the peer's current address ("any" when none). */
+  readonly address: string;
+  /** Per-peer interface (TUN/multitap without a single interface). */
+  readonly iface: { readonly name: string; readonly mtu: number } | undefined;
+  readonly peerId: number;
+  /** undefined when not established. */
+  readonly establishedAt: number | undefined;
+  readonly method: string | undefined;
+  readonly macAddresses: readonly string[];
+}
+
+export interface StatusSource {
+  readonly now: number;
+  readonly startedAt: number;
+  readonly mode: 'tap' | 'multitap' | 'tun';
+  /** The daemon-wide interface's name, undefined when interfaces are per peer. */
+  readonly singleInterface: string | undefined;
+  readonly globalStats: Float64Array;
+  readonly peerStats: Float64Array;
+  readonly peers: readonly PeerStatusSource[];
+}
+
+function peerStatus(source: StatusSource, peer: PeerStatusSource): StatusPeer {
+  const perPeerInterface =
+    source.singleInterface === undefined
+      ? { interface: peer.iface?.name ?? null, mtu: peer.iface && peer.iface.mtu !== 0 ? peer.iface.mtu : null }
+      : {};
+  let connection: StatusConnection | null = null;
+  if (peer.establishedAt !== undefined) {
+    connection = {
+      established: Math.max(0, Math.floor(source.now - peer.establishedAt)),
+      method: peer.method ?? null,
+      statistics: readStatistics(source.peerStats, peer.peerId, PEER_STATS_FIELDS),
+      ...(source.mode === 'tap' ? { mac_addresses: [...peer.macAddresses] } : {}),
+    };
+  }
+  return { name: peer.name ?? null, address: peer.address, ...perPeerInterface, connection };
+}
+
+export function buildStatus(source: StatusSource): StatusDocument {
+  const peers: Record<string, StatusPeer> = {};
+  for (const peer of source.peers) peers[peer.key] = peerStatus(source, peer);
+  return {
+    uptime: Math.max(0, Math.floor(source.now - source.startedAt)),
+    ...(source.singleInterface !== undefined ? { interface: source.singleInterface } : {}),
+    statistics: readStatistics(source.globalStats, 0, GLOBAL_STATS_FIELDS),
+    peers,
+  };
+}

@@ -1,0 +1,86 @@
+// The status socket (fastd's src/status.c): a unix stream socket that answers every
+// connection with one JSON document and closes it. Created owner-only (0600) because the
+// document lists peers, keys and addresses; removed again when the daemon stops.
+import { unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { log } from '../log/logger.js';
+import type { StatusDocument } from './status-json.js';
+
+const OWNER_ONLY_UMASK = 0o177;
+
+export class StatusSocketError extends Error {
+  override name = 'StatusSocketError';
+}
+
+/** True when a live daemon answers on `path` (fastd uses a lock file; a probe connection says the same). */
+function inUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+function removeStale(path: string): void {
+  try {
+    unlinkSync(path);
+    log.info('removing old status socket');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      log.warn(`unable to remove old status socket: ${(error as Error).message}`);
+  }
+}
+
+export class StatusSocket {
+  private constructor(
+    private readonly server: Server,
+    readonly path: string,
+  ) {}
+
+  /** Listens on `path`; `document` is asked for a fresh status on every connection. */
+  static async open(path: string, document: () => StatusDocument): Promise<StatusSocket> {
+    if (await inUse(path)) throw new StatusSocketError('status socket already in use');
+    removeStale(path);
+    const server = createServer((connection) => {
+      connection.on('error', (error) => log.error(`can't dump status: ${error.message}`));
+      let text: string;
+      try {
+        text = JSON.stringify(document());
+      } catch (error) {
+        log.error(`can't dump status: ${(error as Error).message}`);
+        connection.destroy();
+        return;
+      }
+      connection.end(text);
+    });
+    const previousUmask = process.umask(OWNER_ONLY_UMASK);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      throw new StatusSocketError(`unable to create status socket: ${(error as Error).message}`);
+    } finally {
+      process.umask(previousUmask);
+    }
+    server.on('error', (error) => log.warn(`status socket: ${error.message}`));
+    return new StatusSocket(server, path);
+  }
+
+  /** Stops answering and deletes the socket file. */
+  close(): void {
+    this.server.close();
+    try {
+      unlinkSync(this.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`unlink_status_socket: ${(error as Error).message}`);
+    }
+  }
+}
