@@ -101,20 +101,16 @@
     (i64.add (local.get $bits) (i64.add (i64x2.extract_lane 0 (local.get $acc2)) (i64x2.extract_lane 1 (local.get $acc2))))
     (i64.add (local.get $bits) (i64.add (i64x2.extract_lane 0 (local.get $acc3)) (i64x2.extract_lane 1 (local.get $acc3)))))
 
-  ;; a + b mod p64 = 2^64 - 59, for a < p64: reduced, without a data-dependent branch.
-  (func $add_p64 (param $a i64) (param $b i64) (result i64)
-    (local $a59 i64) (local $wrapped i64)
-    (local.set $a59 (i64.add (local.get $a) (i64.const 59)))
-    (local.set $wrapped (i64.add (local.get $a59) (local.get $b)))
-    ;; a + b >= p64 exactly when (a + 59) + b carries out of 64 bits.
-    (select (local.get $wrapped) (i64.add (local.get $a) (local.get $b))
-      (i64.lt_u (local.get $wrapped) (local.get $a59))))
+  ;; POLY arithmetic mod p64 = 2^64 - 59. Sums a + b with a < p64 reduce without a
+  ;; data-dependent branch: a + b >= p64 exactly when (a + 59) + b carries out of 64 bits.
+  ;; Written out where used: V8 does not inline small wasm functions, and POLY is a chain of
+  ;; dependent steps where call overhead would dominate.
 
-  ;; a * b mod p64 for a < 2^64 and b < 2^57 (a masked L2 key): the 128-bit product from
+  ;; a * b mod p64 for a < p64 and b < 2^57 (a masked L2 key): the 128-bit product from
   ;; 32-bit halves, then hi * 2^64 = hi * 59 (mod p64).
   (func $mul_p64 (param $a i64) (param $b i64) (result i64)
     (local $al i64) (local $ah i64) (local $bl i64) (local $bh i64)
-    (local $lo i64) (local $mid i64) (local $hi i64)
+    (local $lo i64) (local $mid i64) (local $hi59 i64) (local $sum i64)
     (local.set $al (i64.and (local.get $a) (i64.const 0xffffffff)))
     (local.set $ah (i64.shr_u (local.get $a) (i64.const 32)))
     (local.set $bl (i64.and (local.get $b) (i64.const 0xffffffff)))
@@ -123,21 +119,36 @@
     (local.set $mid (i64.add
       (i64.add (i64.mul (local.get $al) (local.get $bh)) (i64.mul (local.get $ah) (local.get $bl)))
       (i64.shr_u (local.get $lo) (i64.const 32))))
-    (local.set $hi (i64.add (i64.mul (local.get $ah) (local.get $bh)) (i64.shr_u (local.get $mid) (i64.const 32))))
-    (call $add_p64
-      (i64.mul (local.get $hi) (i64.const 59))
-      (i64.or (i64.shl (local.get $mid) (i64.const 32)) (i64.and (local.get $lo) (i64.const 0xffffffff)))))
+    (local.set $hi59 (i64.mul (i64.const 59)
+      (i64.add (i64.mul (local.get $ah) (local.get $bh)) (i64.shr_u (local.get $mid) (i64.const 32)))))
+    (local.set $lo (i64.or (i64.shl (local.get $mid) (i64.const 32)) (i64.and (local.get $lo) (i64.const 0xffffffff))))
+    ;; hi59 + lo mod p64 (hi59 < 2^63 < p64)
+    (local.set $sum (i64.add (i64.add (local.get $hi59) (i64.const 59)) (local.get $lo)))
+    (select (local.get $sum) (i64.add (local.get $hi59) (local.get $lo))
+      (i64.lt_u (local.get $sum) (i64.add (local.get $hi59) (i64.const 59)))))
 
-  ;; One POLY step of L2-HASH (RFC 5.3.1, wordbits 64): words at or above 2^64 - 2^32 are
-  ;; split into the marker p64 - 1 and the word minus 59. Both paths are computed.
+  ;; One POLY step of L2-HASH (RFC 5.3.1, wordbits 64): y * k + m, except that words at or
+  ;; above 2^64 - 2^32 go in as the marker p64 - 1 followed by the word minus 59. Both paths
+  ;; are computed; the word picks one.
   (func $poly_step (param $y i64) (param $k i64) (param $m i64) (result i64)
-    (local $split i64)
+    (local $split i64) (local $plain i64) (local $t i64)
     (local.set $y (call $mul_p64 (local.get $y) (local.get $k)))
-    (local.set $split (call $add_p64
-      (call $mul_p64 (call $add_p64 (local.get $y) (i64.const 0xffffffffffffffc4)) (local.get $k))
-      (i64.sub (local.get $m) (i64.const 59))))
-    (select (local.get $split) (call $add_p64 (local.get $y) (local.get $m))
-      (i64.eq (i64.shr_u (local.get $m) (i64.const 32)) (i64.const 0xffffffff))))
+    ;; plain = y + m
+    (local.set $t (i64.add (local.get $y) (i64.const 59)))
+    (local.set $plain (i64.add (local.get $t) (local.get $m)))
+    (local.set $plain (select (local.get $plain) (i64.add (local.get $y) (local.get $m))
+      (i64.lt_u (local.get $plain) (local.get $t))))
+    ;; split = (y + marker) * k + (m - 59)
+    (local.set $split (i64.add (local.get $t) (i64.const 0xffffffffffffffc4)))
+    (local.set $split (select (local.get $split) (i64.add (local.get $y) (i64.const 0xffffffffffffffc4))
+      (i64.lt_u (local.get $split) (local.get $t))))
+    (local.set $split (call $mul_p64 (local.get $split) (local.get $k)))
+    (local.set $t (i64.add (local.get $split) (i64.const 59)))
+    (local.set $m (i64.sub (local.get $m) (i64.const 59)))
+    (local.set $split (select (i64.add (local.get $t) (local.get $m)) (i64.add (local.get $split) (local.get $m))
+      (i64.lt_u (i64.add (local.get $t) (local.get $m)) (local.get $t))))
+    (select (local.get $split) (local.get $plain)
+      (i64.eq (i64.shr_u (i64.add (local.get $m) (i64.const 59)) (i64.const 32)) (i64.const 0xffffffff))))
 
   ;; a mod p36 = 2^36 - 5 for a < 2^58.
   (func $mod_p36 (param $a i64) (result i64)
