@@ -32,6 +32,11 @@ export interface InterfaceSpec {
   readonly mtu: number;
 }
 
+/** `workerData` of a datapath worker: the eventfd the control plane writes after each message. */
+export interface DatapathWorkerData {
+  readonly wakeFd: number;
+}
+
 export type ToWorker =
   /** First message: what the worker serves. */
   | {
@@ -47,6 +52,10 @@ export type ToWorker =
       readonly globalStats: SharedArrayBuffer;
       /** Upper bound on the packet memory (bytes). */
       readonly memoryCeiling: number;
+      /** Largest interface MTU to expect, also of interfaces that come later with addPeer (default 1500). */
+      readonly maxMtu?: number;
+      /** fastd's min_overhead: shorter data packets from unknown addresses get no attention (default 1). */
+      readonly minDataLength?: number;
     }
   | {
       readonly type: 'addPeer';
@@ -90,7 +99,11 @@ export type FromWorker =
    * once per address per second by the worker.
    */
   | { readonly type: 'unknownData'; readonly socketId: number; readonly endpoint: Endpoint }
-  /** The first packet opened on a peer's newest session: the connection is confirmed. */
+  /**
+   * The first packet opened on a peer's newest session: the connection is confirmed. The
+   * worker has already dropped the previous session and, as initiator, sent the empty
+   * packet fastd sends at this point.
+   */
   | { readonly type: 'sessionConfirmed'; readonly peerId: number }
   /** A data packet arrived from a new address on a valid session (`float`). */
   | { readonly type: 'peerMoved'; readonly peerId: number; readonly socketId: number; readonly endpoint: Endpoint }

@@ -1,0 +1,174 @@
+// Everything one datapath worker owns, built from the control plane's `init` message: the
+// packet memory and its buffer pool, the sockets and TUN/TAP queues with their batches, the
+// peer and MAC tables, the statistics tables and the method providers. receive.ts, send.ts
+// and control.ts act on it; loop.ts drives them.
+import { BufferPool } from '../../bufferpool/pool.js';
+import { PacketMemory } from '../../bufferpool/packet-memory.js';
+import { createMethodProvider } from '../../crypto/methods/registry.js';
+import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.js';
+import { StateArena } from '../../crypto/state-arena.js';
+import { FallbackDatagramIo, FallbackFrameIo } from '../../io/batch-fallback.js';
+import { createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo } from '../../io/batch.js';
+import { packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
+import { probeUdpOffloads } from '../../io/udp.js';
+import { EthernetHeader, MacTable } from './mac-table.js';
+import type { FromWorker, InterfaceSpec, ToWorker } from './messages.js';
+import { NO_PEER, PeerTable } from './peers.js';
+import { DatapathStats } from './stats.js';
+import { UnknownSources } from './unknown-sources.js';
+
+export type InitMessage = Extract<ToWorker, { type: 'init' }>;
+
+/** Packets per receive, read and send batch. */
+export const BATCH = 64;
+/** Bytes kept free in front of a payload, for the largest method header (and null@l2tp's keepalive headers). */
+export const HEADROOM = 64;
+/** Bytes kept free after a packet, for methods that pad to their block size. */
+export const TAILROOM = 64;
+/** fastd's default MTU, when the control plane names none. */
+const DEFAULT_MTU = 1500;
+const WASM_PAGE = 65536;
+
+export interface Interface {
+  readonly spec: InterfaceSpec;
+  readonly io: FrameIo;
+  /** tun/multitap: the peer the interface belongs to; NO_PEER for the tap interface. */
+  readonly peerId: number;
+  /** Frames opened for this interface, written at the end of each receive batch. */
+  readonly pending: FrameBatch;
+}
+
+/** A socket's outgoing batch, with what each entry means for the statistics and the pool. */
+export interface Outgoing {
+  readonly batch: DatagramBatch;
+  /** Peer each entry is sent for, NO_PEER for control packets (not counted). */
+  readonly peerOf: Int32Array;
+  /** Payload bytes of each entry, as fastd counts them (before sealing). */
+  readonly payloadBytes: Uint32Array;
+  /** Pool buffer to free once the entry is sent, -1 for memory owned elsewhere. */
+  readonly owner: Int32Array;
+}
+
+export interface Socket {
+  readonly id: number;
+  readonly fd: number;
+  readonly io: DatagramIo;
+  readonly receive: DatagramBatch;
+  readonly out: Outgoing;
+}
+
+export class Datapath {
+  readonly mode: InitMessage['mode'];
+  readonly forward: boolean;
+  readonly memory: PacketMemory;
+  readonly io: IoMemory;
+  readonly bytes: Uint8Array;
+  readonly pool: BufferPool;
+  /** Bytes per pool buffer: headroom, the largest frame, tailroom. */
+  readonly bufferSize: number;
+  readonly stats: DatapathStats;
+  readonly peers: PeerTable;
+  readonly macs = new MacTable();
+  readonly unknown = new UnknownSources();
+  readonly sockets: (Socket | undefined)[] = [];
+  readonly interfaces: (Interface | undefined)[] = [];
+  /** Data packets shorter than this from unknown addresses are ignored (fastd's min_overhead). */
+  readonly minDataLength: number;
+  /** The receive path's open batches: a first pass, and a retry on the previous session. */
+  readonly scratch: PacketBatch;
+  readonly retry: PacketBatch;
+  /** Frames to route again (forwarded between peers in tap mode), in pool buffers. */
+  readonly forwards: FrameBatch;
+  /** Read slots for TUN/TAP queues (one queue is read and its frames sent before the next). */
+  readonly reads: FrameBatch;
+  private readonly providers = new Map<string, MethodProvider>();
+  private readonly gso: boolean;
+
+  constructor(
+    init: InitMessage,
+    readonly post: (message: FromWorker) => void,
+  ) {
+    this.mode = init.mode;
+    this.forward = init.forward;
+    this.minDataLength = init.minDataLength ?? 1;
+    // The whole memory is sized up front (pages are committed only when touched), so that
+    // views over it never go stale.
+    const bytes = Math.max(WASM_PAGE, Math.floor(init.memoryCeiling / WASM_PAGE) * WASM_PAGE);
+    this.memory = new PacketMemory(bytes, bytes);
+    StateArena.provideRegions(this.memory.memory, (size) => this.memory.reserve(size, WASM_PAGE));
+    this.io = packetMemory(this.memory.memory);
+    this.bytes = this.io.bytes;
+    const mtu = Math.max(init.maxMtu ?? DEFAULT_MTU, ...init.interfaces.map((i) => i.mtu));
+    this.bufferSize = Math.ceil((HEADROOM + mtu + EthernetHeader.SIZE + TAILROOM) / 64) * 64;
+    const maxBuffers = Math.floor((bytes / 2) / this.bufferSize);
+    this.pool = new BufferPool(this.memory, { bufferSize: this.bufferSize, buffersPerChunk: BATCH, maxBuffers, minChunks: 1, idleReleaseMs: 30_000 });
+    this.stats = new DatapathStats(init.peerStats, init.globalStats);
+    this.peers = new PeerTable(this.stats.peerCapacity);
+    this.scratch = this.packetBatch();
+    this.retry = this.packetBatch();
+    this.forwards = createFrameBatch(BATCH);
+    this.reads = createFrameBatch(BATCH);
+    for (let i = 0; i < BATCH; i++) this.reads.offsets[i] = this.fixedBuffer() + HEADROOM;
+    this.gso = probeUdpOffloads().gso;
+    for (const spec of init.sockets) this.addSocket(spec.socketId, spec.fd);
+    for (const spec of init.interfaces) this.addInterface(spec, NO_PEER);
+  }
+
+  /** The provider of a method name; throws for a name fastd would not know. */
+  provider(method: string): MethodProvider {
+    let provider = this.providers.get(method);
+    if (!provider) {
+      provider = createMethodProvider(method);
+      if (!provider) throw new Error(`unknown method "${method}"`);
+      this.providers.set(method, provider);
+    }
+    return provider;
+  }
+
+  /** A pool buffer's index, or -1 when the pool is at its ceiling (the caller drops the packet). */
+  allocBuffer(now: number): number {
+    return this.pool.alloc(now);
+  }
+
+  addInterface(spec: InterfaceSpec, peerId: number): Interface {
+    const iface: Interface = { spec, io: new FallbackFrameIo(spec.fd, this.io), peerId, pending: createFrameBatch(BATCH) };
+    this.interfaces[spec.interfaceId] = iface;
+    return iface;
+  }
+
+  removeInterface(interfaceId: number): void {
+    this.interfaces[interfaceId]?.io.close();
+    this.interfaces[interfaceId] = undefined;
+  }
+
+  private addSocket(id: number, fd: number): void {
+    const io = new FallbackDatagramIo(fd, this.io, { capacity: BATCH, gso: this.gso, gro: false });
+    const receive = createDatagramBatch(BATCH);
+    for (let i = 0; i < BATCH; i++) receive.offsets[i] = this.fixedBuffer();
+    const out: Outgoing = {
+      batch: createDatagramBatch(BATCH),
+      peerOf: new Int32Array(BATCH),
+      payloadBytes: new Uint32Array(BATCH),
+      owner: new Int32Array(BATCH),
+    };
+    this.sockets[id] = { id, fd, io, receive, out };
+  }
+
+  /** A buffer taken for good (receive slots): its offset. */
+  fixedBuffer(): number {
+    const index = this.pool.alloc(0);
+    if (index < 0) throw new Error(`packet memory ceiling too low for the worker's ${BATCH}-packet batches`);
+    return this.pool.offsetOf(index);
+  }
+
+  /** A batch descriptor for seal/open calls in this worker's memory. */
+  packetBatch(): PacketBatch {
+    return { memory: this.memory.memory, count: 0, offsets: new Uint32Array(BATCH), lengths: new Uint32Array(BATCH), status: new Uint8Array(BATCH) };
+  }
+
+  close(): void {
+    for (const socket of this.sockets) socket?.io.close();
+    for (const iface of this.interfaces) iface?.io.close();
+    while (this.peers.count > 0) this.peers.remove(this.peers.ids[0]);
+  }
+}

@@ -1,0 +1,67 @@
+// Control messages from the main thread, applied between batches. They are rare (a peer
+// comes, a handshake completes, a keepalive is due), so they may allocate; the packet
+// paths never wait for them.
+import type { Datapath } from './context.js';
+import type { ToWorker } from './messages.js';
+import { dropSessions, installSession } from './peers.js';
+import type { Sender } from './send.js';
+
+/** What the loop has to do after a message. */
+export const Outcome = { Continue: 0, FdsChanged: 1, Shutdown: 2 } as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, now: number): Outcome {
+  switch (message.type) {
+    case 'init':
+      throw new Error('init received twice');
+    case 'addPeer': {
+      const spec = message.interface;
+      dp.peers.add(message.peerId, spec ? spec.interfaceId : -1);
+      dp.stats.resetPeer(message.peerId);
+      if (!spec) return Outcome.Continue;
+      dp.addInterface(spec, message.peerId);
+      return Outcome.FdsChanged;
+    }
+    case 'removePeer': {
+      const peer = dp.peers.get(message.peerId);
+      if (!peer) return Outcome.Continue;
+      dp.macs.forgetPeer(peer.id);
+      dp.peers.remove(peer.id);
+      if (peer.interfaceId < 0) return Outcome.Continue;
+      dp.removeInterface(peer.interfaceId);
+      return Outcome.FdsChanged;
+    }
+    case 'setPeerAddress':
+      dp.peers.setAddress(peerOf(dp, message.peerId), message.socketId, message.endpoint);
+      return Outcome.Continue;
+    case 'installSession': {
+      const peer = peerOf(dp, message.peerId);
+      const provider = dp.provider(message.method);
+      if (message.key.length < provider.keyLength) throw new Error(`${message.method} needs ${provider.keyLength} key bytes, got ${message.key.length}`);
+      const session = provider.createSession(message.key, { initiator: message.initiator, compat: message.compat }, now, dp.memory.memory);
+      installSession(peer, session, provider.keyLength > 0, now);
+      if (message.sendEmpty) sender.sendEmpty(peer, now);
+      return Outcome.Continue;
+    }
+    case 'resetPeer': {
+      const peer = peerOf(dp, message.peerId);
+      dropSessions(peer);
+      dp.macs.forgetPeer(peer.id);
+      return Outcome.Continue;
+    }
+    case 'keepalive':
+      sender.sendEmpty(peerOf(dp, message.peerId), now);
+      return Outcome.Continue;
+    case 'sendPacket':
+      sender.sendControl(message.socketId, message.endpoint, message.packet, now);
+      return Outcome.Continue;
+    case 'shutdown':
+      return Outcome.Shutdown;
+  }
+}
+
+function peerOf(dp: Datapath, peerId: number) {
+  const peer = dp.peers.get(peerId);
+  if (!peer) throw new Error(`no peer ${peerId} in the datapath`);
+  return peer;
+}

@@ -1,0 +1,51 @@
+// The main thread's side of a datapath worker: starts it with its wake-up eventfd, and
+// pairs every message with the eventfd write that gets the worker out of poll(2).
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { check, close, eventfd, write } from '../../io/libc.js';
+import { EventFdFlag } from '../../io/linux-abi.js';
+import { NativeArea } from '../../io/native-memory.js';
+import type { DatapathWorkerData, FromWorker, ToWorker } from './messages.js';
+
+/** The compiled worker beside this file (dist/engine/datapath/worker.js). */
+export const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: [number] }> {
+  private readonly worker: Worker;
+  private readonly wakeFd: number;
+  private readonly wakeValue = new NativeArea(8, 'eventfd value');
+  private exited = false;
+
+  /** Starts a worker and sends it `init`; `url` points at the compiled worker.js (tests run from src). */
+  constructor(init: Extract<ToWorker, { type: 'init' }>, url: URL = WORKER_URL) {
+    super();
+    this.wakeFd = check(eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC), 'eventfd for the datapath worker');
+    this.wakeValue.view.setBigUint64(0, 1n, true);
+    const workerData: DatapathWorkerData = { wakeFd: this.wakeFd };
+    this.worker = new Worker(url, { workerData });
+    this.worker.on('message', (message: FromWorker) => this.emit('message', message));
+    this.worker.on('error', (error) => this.emit('message', { type: 'fatal', message: error.message }));
+    this.worker.on('exit', (code) => {
+      this.exited = true;
+      close(this.wakeFd);
+      this.wakeValue.release();
+      this.emit('exit', code);
+    });
+    this.post(init);
+  }
+
+  /** Sends a message and wakes the worker (packets in `sendPacket` are copied, not transferred). */
+  post(message: ToWorker): void {
+    if (this.exited) return;
+    this.worker.postMessage(message);
+    write(this.wakeFd, this.wakeValue.address, 8);
+  }
+
+  /** Asks the worker to shut down and resolves with its exit code. */
+  stop(): Promise<number> {
+    if (this.exited) return Promise.resolve(0);
+    const exit = new Promise<number>((resolve) => this.once('exit', resolve));
+    this.post({ type: 'shutdown' });
+    return exit;
+  }
+}

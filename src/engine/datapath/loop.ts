@@ -1,0 +1,140 @@
+// The worker's loop: block in poll(2) until a socket, a TUN/TAP queue or the wake-up eventfd
+// is readable (or a timer is due), then: control messages → receive batches → interface
+// batches → timers. Everything runs to completion on this thread; nothing here waits on
+// the main thread.
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { read } from '../../io/libc.js';
+import { NativeArea } from '../../io/native-memory.js';
+import { applyControl, Outcome } from './control.js';
+import { HEADROOM, TAILROOM, type Datapath, type Interface } from './context.js';
+import type { ToWorker } from './messages.js';
+import { expireSessions, NO_PEER } from './peers.js';
+import { Poller, Source } from './poller.js';
+import { Receiver } from './receive.js';
+import { NO_OWNER, Sender } from './send.js';
+
+/** How often sessions, MAC addresses and the pool are tidied, ms. */
+export const TIMER_INTERVAL = 1000;
+/** Read batches taken from one interface before the others get their turn. */
+const BATCHES_PER_TURN = 8;
+/** An eventfd is read as one 8-byte counter. */
+const EVENTFD_VALUE_BYTES = 8;
+
+export class Loop {
+  private readonly sender: Sender;
+  private readonly receiver: Receiver;
+  private readonly poller = new Poller();
+  private readonly wakeArea = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
+  private nextTimer = 0;
+
+  constructor(
+    private readonly dp: Datapath,
+    private readonly wakeFd: number,
+    private readonly port: MessagePort,
+  ) {
+    this.sender = new Sender(dp);
+    this.receiver = new Receiver(dp, this.sender);
+    this.watchFds();
+  }
+
+  /** Runs until a shutdown message; throws what it cannot deal with. */
+  run(): void {
+    this.nextTimer = performance.now() + TIMER_INTERVAL;
+    for (;;) {
+      this.poller.wait(Math.max(0, Math.ceil(this.nextTimer - performance.now())));
+      const now = performance.now();
+      let fdsChanged = false;
+      for (let i = 0; i < this.poller.count; i++) {
+        if (this.poller.invalid(i)) this.poller.disable(i);
+        if (!this.poller.readable(i)) continue;
+        const id = this.poller.ids[i];
+        switch (this.poller.kinds[i]) {
+          case Source.Wake: {
+            read(this.wakeFd, this.wakeArea.address, EVENTFD_VALUE_BYTES);
+            const outcome = this.drainMessages(now);
+            if (outcome === Outcome.Shutdown) return;
+            fdsChanged ||= outcome === Outcome.FdsChanged;
+            break;
+          }
+          case Source.Socket:
+            this.receiver.drain(this.dp.sockets[id]!, now);
+            break;
+          case Source.Interface: {
+            const iface = this.dp.interfaces[id];
+            if (iface) this.readInterface(iface, now);
+            break;
+          }
+        }
+      }
+      if (now >= this.nextTimer) {
+        // a message whose wake-up write went missing still gets handled
+        const outcome = this.drainMessages(now);
+        if (outcome === Outcome.Shutdown) return;
+        fdsChanged ||= outcome === Outcome.FdsChanged;
+        this.timers(now);
+      }
+      if (fdsChanged) this.watchFds();
+    }
+  }
+
+  close(): void {
+    this.poller.close();
+    this.wakeArea.release();
+  }
+
+  private drainMessages(now: number): Outcome {
+    let result: Outcome = Outcome.Continue;
+    for (let received = receiveMessageOnPort(this.port); received; received = receiveMessageOnPort(this.port)) {
+      const message = received.message as ToWorker;
+      try {
+        const outcome = applyControl(this.dp, this.sender, message, now);
+        if (outcome === Outcome.Shutdown) return outcome;
+        if (outcome === Outcome.FdsChanged) result = outcome;
+      } catch (error) {
+        this.dp.post({ type: 'fatal', message: `${message.type}: ${(error as Error).message}` });
+      }
+    }
+    return result;
+  }
+
+  private readInterface(iface: Interface, now: number): void {
+    const dp = this.dp;
+    const reads = dp.reads;
+    const room = dp.bufferSize - HEADROOM - TAILROOM;
+    const peer = iface.peerId < 0 ? undefined : dp.peers.get(iface.peerId);
+    for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
+      reads.lengths.fill(room);
+      let count: number;
+      try {
+        count = iface.io.read(reads);
+      } catch {
+        // the interface went away or down; its fd is the control plane's to deal with
+        return;
+      }
+      if (count === 0) return;
+      for (let i = 0; i < count; i++) {
+        if (dp.mode === 'tap') this.sender.routeFrame(reads.offsets[i], reads.lengths[i], NO_PEER, NO_OWNER, now);
+        else if (peer) this.sender.toPeer(peer, reads.offsets[i], reads.lengths[i], NO_OWNER, now);
+      }
+      // the read slots are reused by the next read: everything must be sent first
+      this.sender.flush(now);
+      if (count < reads.capacity) return;
+    }
+  }
+
+  private timers(now: number): void {
+    const dp = this.dp;
+    for (let i = 0; i < dp.peers.count; i++) expireSessions(dp.peers.get(dp.peers.ids[i])!, now);
+    dp.macs.expire(now);
+    dp.pool.maintain(now);
+    this.nextTimer = now + TIMER_INTERVAL;
+  }
+
+  private watchFds(): void {
+    const poller = this.poller;
+    poller.clear();
+    poller.add(this.wakeFd, Source.Wake, 0);
+    for (const socket of this.dp.sockets) if (socket) poller.add(socket.fd, Source.Socket, socket.id);
+    for (const iface of this.dp.interfaces) if (iface) poller.add(iface.spec.fd, Source.Interface, iface.spec.interfaceId);
+  }
+}

@@ -1,0 +1,98 @@
+// TAP mode's MAC learning table (fastd's ctx.eth_addrs): which peer a unicast Ethernet
+// address was last seen behind, or that it is local (seen on our own TAP interface).
+// Entries go stale after ETH_ADDR_STALE_TIME. A 48-bit MAC is its own numeric key, and each
+// entry's owner and timeout live in typed arrays, so learning and looking up an address
+// that is already known allocates nothing.
+
+/** fastd's ETH_ADDR_STALE_TIME (build.h), ms. */
+export const ETH_ADDR_STALE_TIME = 300_000;
+export const ETH_ADDR_BYTES = 6;
+/** Ethernet header: destination, source, ethertype. */
+export const EthernetHeader = { SIZE: 14, DESTINATION: 0, SOURCE: 6 } as const;
+
+/** lookup(): the address was seen on our own interface. */
+export const LOCAL = -1;
+/** lookup(): the address is not (or no longer) known. */
+export const UNKNOWN = -2;
+
+const INITIAL_CAPACITY = 64;
+
+/** The MAC at bytes[at, at + 6) as a number below 2^48. */
+export function macKey(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 8) | bytes[at + 1]) * 2 ** 32 + (((bytes[at + 2] << 24) | (bytes[at + 3] << 16) | (bytes[at + 4] << 8) | bytes[at + 5]) >>> 0);
+}
+
+/** Unicast: the I/G bit (lowest bit of the first byte) is clear. */
+export function isUnicast(bytes: Uint8Array, at: number): boolean {
+  return (bytes[at] & 1) === 0;
+}
+
+export class MacTable {
+  private readonly index = new Map<number, number>();
+  private owner = new Int32Array(INITIAL_CAPACITY);
+  private staleAt = new Float64Array(INITIAL_CAPACITY);
+  private free: number[] = [];
+  private used = 0;
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** Records that `mac` is behind peer `owner` (or LOCAL), for ETH_ADDR_STALE_TIME from now. */
+  learn(mac: number, owner: number, now: number): void {
+    let entry = this.index.get(mac);
+    if (entry === undefined) {
+      entry = this.newEntry();
+      this.index.set(mac, entry);
+    }
+    this.owner[entry] = owner;
+    this.staleAt[entry] = now + ETH_ADDR_STALE_TIME;
+  }
+
+  /** The peer `mac` was learned on, LOCAL, or UNKNOWN (also once it went stale). */
+  lookup(mac: number, now: number): number {
+    const entry = this.index.get(mac);
+    if (entry === undefined || this.staleAt[entry] <= now) return UNKNOWN;
+    return this.owner[entry];
+  }
+
+  /** Forgets every address learned on a peer (it was removed or reset). */
+  forgetPeer(peerId: number): void {
+    for (const entry of this.index.values()) if (this.owner[entry] === peerId) this.staleAt[entry] = 0;
+  }
+
+  /** Drops stale entries (timer work). */
+  expire(now: number): void {
+    for (const [mac, entry] of this.index) {
+      if (this.staleAt[entry] > now) continue;
+      this.index.delete(mac);
+      this.free.push(entry);
+    }
+  }
+
+  /** The addresses currently learned on a peer, as aa:bb:cc:dd:ee:ff (for status reports). */
+  addressesOf(peerId: number, now: number): string[] {
+    const result: string[] = [];
+    for (const [mac, entry] of this.index) {
+      if (this.owner[entry] !== peerId || this.staleAt[entry] <= now) continue;
+      result.push(mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:'));
+    }
+    return result;
+  }
+
+  private newEntry(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    if (this.used === this.owner.length) {
+      const grown = this.owner.length * 2;
+      this.owner = grow(this.owner, new Int32Array(grown));
+      this.staleAt = grow(this.staleAt, new Float64Array(grown));
+    }
+    return this.used++;
+  }
+}
+
+function grow<T extends Int32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}

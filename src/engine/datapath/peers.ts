@@ -1,0 +1,163 @@
+// The worker's peer table: each peer's sessions (current and the one it replaced), where it
+// is (socket and endpoint) and, in tun/multitap mode, its own interface. Peers are numbered
+// by the control plane's peerId (their slot in the statistics table). Finding the peer a
+// datagram came from is a Map lookup on a numeric endpoint key plus a word compare
+// (address-key.ts): nothing is allocated per packet.
+import { SOCKADDR_SLOT } from '../../io/linux-abi.js';
+import { writeSockaddr } from '../../io/sockaddr.js';
+import type { MethodSession } from '../../crypto/methods/provider.js';
+import { endpointKey, NO_KEY, sameEndpoint } from './address-key.js';
+import type { Endpoint } from './messages.js';
+
+export const NO_PEER = -1;
+
+export class Peer {
+  /** The newest session: every packet is sealed with it, and opened with it first. */
+  current: MethodSession | null = null;
+  /** The session `current` replaced, kept for receiving until it expires or current is confirmed. */
+  previous: MethodSession | null = null;
+  /** A packet has opened on `current` (fastd's handshakes_cleaned). */
+  confirmed = false;
+  /** The current session's method has a key, so a packet it opens is proven to come from this peer. */
+  authenticated = false;
+  socketId = -1;
+  /** Endpoint key of the peer's address (NO_KEY: none yet). */
+  key = NO_KEY;
+  /** Next peer with the same endpoint key (IPv6 hash collisions), or NO_PEER. */
+  nextWithKey = NO_PEER;
+
+  constructor(
+    readonly id: number,
+    /** tun/multitap: the peer's own interface; -1 in tap mode. */
+    readonly interfaceId: number,
+  ) {}
+
+  /** Established in fastd's sense: it has a session to send with. */
+  get established(): boolean {
+    return this.current !== null;
+  }
+}
+
+export class PeerTable {
+  /** Endpoint of each peer, one sockaddr slot per peerId, in the kernel's layout. */
+  readonly addressWords: Uint32Array;
+  readonly addressBytes: Uint8Array;
+  private readonly byId: (Peer | undefined)[];
+  private readonly byKey = new Map<number, number>();
+  /** Ids of the existing peers, [0, count) used, for sending to all. */
+  readonly ids: Int32Array;
+  count = 0;
+
+  constructor(readonly capacity: number) {
+    const memory = new ArrayBuffer(capacity * SOCKADDR_SLOT);
+    this.addressWords = new Uint32Array(memory);
+    this.addressBytes = new Uint8Array(memory);
+    this.byId = new Array<Peer | undefined>(capacity).fill(undefined);
+    this.ids = new Int32Array(capacity);
+  }
+
+  get(peerId: number): Peer | undefined {
+    return this.byId[peerId];
+  }
+
+  /** Adds a peer; throws for an id outside the statistics table or one already in use. */
+  add(peerId: number, interfaceId: number): Peer {
+    if (!Number.isInteger(peerId) || peerId < 0 || peerId >= this.capacity) throw new RangeError(`peerId ${peerId} outside the statistics table (0..${this.capacity - 1})`);
+    if (this.byId[peerId]) throw new Error(`peerId ${peerId} is already in use`);
+    const peer = new Peer(peerId, interfaceId);
+    this.byId[peerId] = peer;
+    this.ids[this.count++] = peerId;
+    return peer;
+  }
+
+  /** Removes a peer, destroying its sessions. */
+  remove(peerId: number): void {
+    const peer = this.byId[peerId];
+    if (!peer) return;
+    this.unindex(peer);
+    dropSessions(peer);
+    this.byId[peerId] = undefined;
+    for (let i = 0; i < this.count; i++) {
+      if (this.ids[i] !== peerId) continue;
+      this.ids[i] = this.ids[--this.count];
+      break;
+    }
+  }
+
+  /** Moves a peer to an endpoint (throws on an address that is not an IP address). */
+  setAddress(peer: Peer, socketId: number, endpoint: Endpoint): void {
+    this.unindex(peer);
+    writeSockaddr(this.addressBytes, peer.id, endpoint);
+    peer.socketId = socketId;
+    peer.key = endpointKey(this.addressWords, peer.id);
+    const first = this.byKey.get(peer.key);
+    peer.nextWithKey = first ?? NO_PEER;
+    this.byKey.set(peer.key, peer.id);
+  }
+
+  /** The peer whose endpoint is in slot `slot` of a batch's address words, or NO_PEER. */
+  find(words: Uint32Array, slot: number): number {
+    const key = endpointKey(words, slot);
+    if (key === NO_KEY) return NO_PEER;
+    let id = this.byKey.get(key) ?? NO_PEER;
+    while (id !== NO_PEER && !sameEndpoint(this.addressWords, id, words, slot)) id = this.byId[id]!.nextWithKey;
+    return id;
+  }
+
+  private unindex(peer: Peer): void {
+    if (peer.key === NO_KEY) return;
+    const first = this.byKey.get(peer.key)!;
+    if (first === peer.id) {
+      if (peer.nextWithKey === NO_PEER) this.byKey.delete(peer.key);
+      else this.byKey.set(peer.key, peer.nextWithKey);
+    } else {
+      let at = this.byId[first]!;
+      while (at.nextWithKey !== peer.id) at = this.byId[at.nextWithKey]!;
+      at.nextWithKey = peer.nextWithKey;
+    }
+    peer.key = NO_KEY;
+    peer.nextWithKey = NO_PEER;
+    peer.socketId = -1;
+  }
+}
+
+/**
+ * Installs a session from a completed handshake: the current one is superseded and kept
+ * for receiving (the one before it is destroyed), as fastd's protocol state does.
+ */
+export function installSession(peer: Peer, session: MethodSession, authenticated: boolean, now: number): void {
+  peer.previous?.destroy();
+  peer.previous = peer.current;
+  peer.previous?.supersede(now);
+  peer.current = session;
+  peer.confirmed = false;
+  peer.authenticated = authenticated;
+}
+
+/** Destroys the previous session once a packet opened on the current one (fastd does the same). */
+export function confirmCurrent(peer: Peer): void {
+  peer.confirmed = true;
+  peer.previous?.destroy();
+  peer.previous = null;
+}
+
+export function dropSessions(peer: Peer): void {
+  peer.current?.destroy();
+  peer.previous?.destroy();
+  peer.current = null;
+  peer.previous = null;
+  peer.confirmed = false;
+}
+
+/** Destroys sessions that are no longer valid (timer work, not per packet). */
+export function expireSessions(peer: Peer, now: number): void {
+  if (peer.previous && !peer.previous.isValid(now)) {
+    peer.previous.destroy();
+    peer.previous = null;
+  }
+  if (peer.current && !peer.current.isValid(now)) {
+    peer.current.destroy();
+    peer.current = null;
+    peer.confirmed = false;
+  }
+}

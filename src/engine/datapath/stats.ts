@@ -1,0 +1,68 @@
+// The worker's side of the statistics tables in messages.ts: per-peer and global counters
+// in SharedArrayBuffers that only this worker writes and the control plane reads whenever
+// it likes (a status request), so counting never costs a message.
+import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from './messages.js';
+
+/** The packet/byte counter pairs fastd keeps (fastd_stat_type_t); the byte counter follows the packet counter. */
+export const Counter = {
+  Rx: PeerStat.RxPackets,
+  RxReordered: PeerStat.RxReorderedPackets,
+  Tx: PeerStat.TxPackets,
+  TxDropped: PeerStat.TxDroppedPackets,
+  TxError: PeerStat.TxErrorPackets,
+} as const;
+export type Counter = (typeof Counter)[keyof typeof Counter];
+
+/** Why the worker dropped a received packet (global counters only: the peer may be unknown). */
+export const DropReason = {
+  Malformed: GlobalStat.DropMalformed,
+  UnknownAddress: GlobalStat.DropUnknownAddress,
+  Auth: GlobalStat.DropAuth,
+  Replay: GlobalStat.DropReplay,
+} as const;
+export type DropReason = (typeof DropReason)[keyof typeof DropReason];
+
+/** Activity times are epoch milliseconds, comparable across threads. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export class DatapathStats {
+  readonly peerCapacity: number;
+  private readonly peers: Float64Array;
+  private readonly global: Float64Array;
+
+  constructor(peerStats: SharedArrayBuffer, globalStats: SharedArrayBuffer) {
+    this.peers = new Float64Array(peerStats);
+    this.global = new Float64Array(globalStats, 0, GLOBAL_STATS_FIELDS);
+    this.peerCapacity = Math.floor(this.peers.length / PEER_STATS_FIELDS);
+  }
+
+  /** Zeroes a peer's slot: slots are reused after a peer is removed. */
+  resetPeer(peerId: number): void {
+    const at = peerId * PEER_STATS_FIELDS;
+    this.peers.fill(0, at, at + PEER_STATS_FIELDS);
+  }
+
+  /** Counts `packets` packets of `bytes` bytes in total, for the peer and globally. */
+  add(peerId: number, counter: Counter, packets: number, bytes: number): void {
+    const at = peerId * PEER_STATS_FIELDS + counter;
+    this.peers[at] += packets;
+    this.peers[at + 1] += bytes;
+    this.global[counter] += packets;
+    this.global[counter + 1] += bytes;
+  }
+
+  /** Counts a packet dropped on receipt before it reached a peer. */
+  drop(reason: DropReason): void {
+    this.global[reason]++;
+  }
+
+  received(peerId: number, epochMs: number): void {
+    this.peers[peerId * PEER_STATS_FIELDS + PeerStat.LastReceive] = epochMs;
+  }
+
+  sent(peerId: number, epochMs: number): void {
+    this.peers[peerId * PEER_STATS_FIELDS + PeerStat.LastSend] = epochMs;
+  }
+}

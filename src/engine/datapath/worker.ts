@@ -1,0 +1,31 @@
+// Entry point of a datapath worker thread (compiled to dist/engine/datapath/worker.js). It
+// waits for the control plane's `init`, builds its datapath, says `ready`, then runs the
+// blocking loop; later messages are picked up by the loop with receiveMessageOnPort after
+// each wake-up. See messages.ts for the contract and handle.ts for the main thread's side.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Datapath, type InitMessage } from './context.js';
+import { Loop } from './loop.js';
+import type { DatapathWorkerData, FromWorker, ToWorker } from './messages.js';
+
+const port = parentPort;
+if (!port) throw new Error('the datapath must run in a worker thread');
+const { wakeFd } = workerData as DatapathWorkerData;
+const post = (message: FromWorker): void => port.postMessage(message);
+
+port.once('message', (message: ToWorker) => {
+  let dp: Datapath | undefined;
+  let loop: Loop | undefined;
+  try {
+    if (message.type !== 'init') throw new Error(`expected init, got ${message.type}`);
+    dp = new Datapath(message as InitMessage, post);
+    loop = new Loop(dp, wakeFd, port);
+    post({ type: 'ready' });
+    loop.run();
+  } catch (error) {
+    post({ type: 'fatal', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  } finally {
+    loop?.close();
+    dp?.close();
+    port.close();
+  }
+});

@@ -1,0 +1,130 @@
+// The worker's lookup tables: peers by endpoint (IPv4 exact keys, IPv6 hashed keys with
+// collisions resolved by comparison), MAC learning with staleness, and the per-address rate
+// limit for unknown sources.
+import { describe, expect, it } from 'vitest';
+import { createDatagramBatch } from '../../../src/io/batch.js';
+import { writeSockaddr } from '../../../src/io/sockaddr.js';
+import { endpointKey, hostKey, sameEndpoint } from '../../../src/engine/datapath/address-key.js';
+import { ETH_ADDR_STALE_TIME, isUnicast, LOCAL, MacTable, macKey, UNKNOWN } from '../../../src/engine/datapath/mac-table.js';
+import { NO_PEER, PeerTable } from '../../../src/engine/datapath/peers.js';
+import { UNKNOWN_SOURCE_INTERVAL, UNKNOWN_SOURCE_LIMIT, UnknownSources } from '../../../src/engine/datapath/unknown-sources.js';
+import type { Endpoint } from '../../../src/engine/datapath/messages.js';
+
+const v4 = (address: string, port: number): Endpoint => ({ family: 4, address, port, scopeId: 0 });
+const v6 = (address: string, port: number, scopeId = 0): Endpoint => ({ family: 6, address, port, scopeId });
+
+/** A received batch whose slot i holds endpoints[i], with stale bytes left after each address as the kernel leaves them. */
+function received(...endpoints: Endpoint[]) {
+  const batch = createDatagramBatch(endpoints.length);
+  batch.addresses.fill(0xee);
+  endpoints.forEach((endpoint, i) => {
+    const stale = batch.addresses.slice(i * 32, i * 32 + 32);
+    writeSockaddr(batch.addresses, i, endpoint);
+    const used = endpoint.family === 4 ? 16 : 28;
+    batch.addresses.set(stale.subarray(used), i * 32 + used);
+  });
+  return batch;
+}
+
+describe('endpoint keys', () => {
+  it('distinguish address and port, and ignore the IPv6 flow label and stale slot bytes', () => {
+    const batch = received(v4('192.0.2.1', 10000), v4('192.0.2.1', 10001), v4('192.0.2.2', 10000), v4('192.0.2.1', 10000));
+    const keys = [0, 1, 2, 3].map((i) => endpointKey(batch.addressWords, i));
+    expect(new Set(keys.slice(0, 3)).size).toBe(3);
+    expect(keys[3]).toBe(keys[0]);
+    expect(hostKey(batch.addressWords, 0)).toBe(hostKey(batch.addressWords, 1));
+    expect(hostKey(batch.addressWords, 0)).not.toBe(hostKey(batch.addressWords, 2));
+
+    const six = received(v6('2001:db8::1', 443), v6('2001:db8::1', 443), v6('fe80::1', 443, 2), v6('fe80::1', 443, 3));
+    six.addresses[1 * 32 + 4] = 0x12; // flow label of the second copy
+    expect(endpointKey(six.addressWords, 1)).toBe(endpointKey(six.addressWords, 0));
+    expect(sameEndpoint(six.addressWords, 0, six.addressWords, 1)).toBe(true);
+    expect(sameEndpoint(six.addressWords, 2, six.addressWords, 3)).toBe(false);
+    expect(endpointKey(six.addressWords, 0)).toBeGreaterThanOrEqual(2 ** 48);
+  });
+});
+
+describe('PeerTable', () => {
+  it('finds peers by the address a datagram came from, and forgets old addresses when peers move', () => {
+    const table = new PeerTable(8);
+    const a = table.add(3, -1);
+    const b = table.add(5, -1);
+    table.setAddress(a, 0, v4('198.51.100.7', 1234));
+    table.setAddress(b, 1, v6('2001:db8::7', 1234));
+    const batch = received(v4('198.51.100.7', 1234), v6('2001:db8::7', 1234), v4('198.51.100.7', 1235), v6('2001:db8::8', 1234));
+    expect([0, 1, 2, 3].map((i) => table.find(batch.addressWords, i))).toEqual([3, 5, NO_PEER, NO_PEER]);
+
+    table.setAddress(a, 0, v4('198.51.100.7', 1235));
+    expect(table.find(batch.addressWords, 0)).toBe(NO_PEER);
+    expect(table.find(batch.addressWords, 2)).toBe(3);
+    table.remove(5);
+    expect(table.find(batch.addressWords, 1)).toBe(NO_PEER);
+    expect(Array.from(table.ids.subarray(0, table.count))).toEqual([3]);
+  });
+
+  it('keeps peers sharing an endpoint key apart by comparing the addresses', () => {
+    const table = new PeerTable(4);
+    const peers = [0, 1, 2].map((id) => table.add(id, -1));
+    // the same endpoint three times stands in for an IPv6 hash collision: one key, one chain
+    peers.forEach((peer) => table.setAddress(peer, 0, v6('2001:db8::9', 99)));
+    const batch = received(v6('2001:db8::9', 99));
+    expect(table.find(batch.addressWords, 0)).toBe(2);
+    table.remove(2);
+    expect(table.find(batch.addressWords, 0)).toBe(1);
+    table.setAddress(peers[1], 0, v6('2001:db8::10', 99));
+    expect(table.find(batch.addressWords, 0)).toBe(0);
+    table.remove(0);
+    expect(table.find(batch.addressWords, 0)).toBe(NO_PEER);
+  });
+
+  it('refuses peer ids outside the statistics table and ids in use', () => {
+    const table = new PeerTable(2);
+    table.add(1, -1);
+    expect(() => table.add(2, -1)).toThrow(/outside/);
+    expect(() => table.add(1, -1)).toThrow(/in use/);
+  });
+});
+
+describe('MacTable', () => {
+  const mac = (text: string) => macKey(Uint8Array.from(text.split(':').map((h) => parseInt(h, 16))), 0);
+
+  it('learns, moves and forgets addresses, and lets them go stale after ETH_ADDR_STALE_TIME', () => {
+    const table = new MacTable();
+    const x = mac('02:00:00:00:00:01');
+    table.learn(x, 4, 1000);
+    table.learn(mac('02:00:00:00:00:02'), LOCAL, 1000);
+    expect(table.lookup(x, 2000)).toBe(4);
+    expect(table.lookup(mac('02:00:00:00:00:02'), 2000)).toBe(LOCAL);
+    expect(table.lookup(mac('02:00:00:00:00:03'), 2000)).toBe(UNKNOWN);
+    table.learn(x, 6, 5000);
+    expect(table.lookup(x, 5000 + ETH_ADDR_STALE_TIME - 1)).toBe(6);
+    expect(table.lookup(x, 5000 + ETH_ADDR_STALE_TIME)).toBe(UNKNOWN);
+    expect(table.addressesOf(6, 6000)).toEqual(['02:00:00:00:00:01']);
+    table.forgetPeer(6);
+    expect(table.lookup(x, 6000)).toBe(UNKNOWN);
+    table.expire(6000);
+    expect(table.size).toBe(1);
+  });
+
+  it('grows past its first capacity and keys whole 48-bit addresses', () => {
+    const table = new MacTable();
+    for (let i = 0; i < 300; i++) table.learn(0xfe_00_00_00_00_00 + i * 0x01_00_00_01, i, 0);
+    for (let i = 0; i < 300; i++) expect(table.lookup(0xfe_00_00_00_00_00 + i * 0x01_00_00_01, 1)).toBe(i);
+    expect(mac('ff:ff:ff:ff:ff:ff')).toBe(2 ** 48 - 1);
+    expect(isUnicast(Uint8Array.of(0x01, 0, 0x5e), 0)).toBe(false);
+    expect(isUnicast(Uint8Array.of(0x02), 0)).toBe(true);
+  });
+});
+
+describe('UnknownSources', () => {
+  it('admits an address once per interval and at most UNKNOWN_SOURCE_LIMIT addresses per interval', () => {
+    const limiter = new UnknownSources();
+    expect(limiter.admit(7, 0)).toBe(true);
+    expect(limiter.admit(7, UNKNOWN_SOURCE_INTERVAL - 1)).toBe(false);
+    expect(limiter.admit(8, 10)).toBe(true);
+    expect(limiter.admit(7, UNKNOWN_SOURCE_INTERVAL)).toBe(true);
+    let admitted = 0;
+    for (let key = 100; key < 100 + UNKNOWN_SOURCE_LIMIT + 50; key++) if (limiter.admit(key, 2 * UNKNOWN_SOURCE_INTERVAL)) admitted++;
+    expect(admitted).toBe(UNKNOWN_SOURCE_LIMIT);
+  });
+});
