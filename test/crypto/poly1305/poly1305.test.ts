@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { BatchTable } from '../../../src/crypto/batch-table.js';
 import { poly1305Batch } from '../../../src/crypto/mac/poly1305/poly1305.js';
@@ -47,7 +49,11 @@ function layout(tags: string[]) {
   return { batch, table, bytes };
 }
 
-describe('Poly1305 (sodium crypto_onetimeauth) over a batch', () => {
+const sodium = createRequire(import.meta.url)('sodium-native') as {
+  crypto_onetimeauth(out: Uint8Array, m: Uint8Array, k: Uint8Array): void;
+};
+
+describe('Poly1305 kernel over a batch', () => {
   it('writes the RFC 8439 and NaCl tags', () => {
     const { batch, table, bytes } = layout(VECTORS.map(() => '00'.repeat(16)));
     poly1305Batch(table, KEYS, 32, 0, 16, false);
@@ -61,5 +67,38 @@ describe('Poly1305 (sodium crypto_onetimeauth) over a batch', () => {
     table.storeStatus(batch);
     expect(Array.from(batch.status)).toEqual([PacketStatus.Ok, PacketStatus.DropAuth]);
     expect(toHex(bytes.slice(batch.offsets[1], batch.offsets[1] + 16))).toBe(wrong);
+  });
+
+  it('agrees with libsodium for every length 0..300 and some large ones, keys of all shapes', () => {
+    const lengths = [...Array(301).keys(), 1400, 1500, 9000];
+    const bytes = new Uint8Array(memory.buffer);
+    const keys: Uint8Array[] = [];
+    const messages: Uint8Array[] = [];
+    let at = 65_536;
+    const entries = lengths.map((length, i) => {
+      // some keys all ones: r and s at their extremes exercise the carries and final reduction
+      const key = i % 7 === 0 ? new Uint8Array(32).fill(0xff) : new Uint8Array(randomBytes(32));
+      const message = i % 11 === 0 ? new Uint8Array(length).fill(0xff) : new Uint8Array(randomBytes(length));
+      keys.push(key);
+      messages.push(message);
+      bytes.set(key, KEYS + 32 * (i % 64));
+      bytes.fill(0, at, at + 16);
+      bytes.set(message, at + 16);
+      const entry = [at, 16 + length] as const;
+      at += 16 + length + 5;
+      return entry;
+    });
+    for (let first = 0; first < lengths.length; first += 64) {
+      const chunk = entries.slice(first, first + 64);
+      chunk.forEach((_, j) => bytes.set(keys[first + j], KEYS + 32 * j));
+      const table = BatchTable.of(memory);
+      table.load(batchOf(memory, chunk));
+      poly1305Batch(table, KEYS, 32, 0, 16, false);
+      chunk.forEach(([offset], j) => {
+        const expected = new Uint8Array(16);
+        sodium.crypto_onetimeauth(expected, messages[first + j], keys[first + j]);
+        expect(toHex(bytes.slice(offset, offset + 16)), `length ${lengths[first + j]}`).toBe(toHex(expected));
+      });
+    }
   });
 });
