@@ -9,8 +9,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { countPacketsOfType } from './harness/capture.js';
 import { Daemon, type DaemonKind, type DaemonSpec, generateKeyPair, type KeyPair, type TunnelMode } from './harness/daemon.js';
-import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES } from './harness/namespaces.js';
+import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES, UNDERLAY_DEVICE } from './harness/namespaces.js';
 import { readStatus } from './harness/status.js';
 import { IPV4_ICMP_OVERHEAD, iperf3, type IperfResult, ping, type PingOptions, type PingResult, timeToFirstReply } from './harness/traffic.js';
 
@@ -21,6 +23,7 @@ export { cleanUpEverything } from './harness/cleanup.js';
 export const TUNNEL_INTERFACE = 'fts0';
 export const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
 export const TUNNEL_ADDRESSES_V6 = ['2001:db8::1', '2001:db8::2'] as const;
+const GARBAGE_SENDER = fileURLToPath(new URL('./harness/garbage-sender.mjs', import.meta.url));
 const TUNNEL_PREFIX = 24;
 const TUNNEL_PREFIX_V6 = 64;
 export const TUNNEL_PORT = 10_000;
@@ -142,6 +145,19 @@ export class Tunnel {
   /** TCP throughput from side `from` to the other side. */
   iperf3(from: 0 | 1, seconds: number): Promise<IperfResult> {
     return iperf3(this.side(from), this.side(1 - from as 0 | 1), TUNNEL_ADDRESSES[1 - from]!, seconds);
+  }
+
+  /** Sends `count` junk datagrams from side `from` (another port) at the other side's fastd port. */
+  async sendGarbage(from: 0 | 1, count: number): Promise<number> {
+    const target = UNDERLAY_ADDRESSES[1 - from]!;
+    const result = await this.side(from).run(process.execPath, [GARBAGE_SENDER, target, String(TUNNEL_PORT), String(count)]);
+    if (result.code !== 0) throw new Error(`garbage sender failed: ${result.stderr}`);
+    return (JSON.parse(result.stdout) as { sent: number }).sent;
+  }
+
+  /** Counts tunnel packets of one fastd packet type seen on side `on`'s underlay while `traffic` runs. */
+  countPacketsOfType(on: 0 | 1, packetType: number, traffic: () => Promise<unknown>): Promise<number> {
+    return countPacketsOfType(this.side(on), UNDERLAY_DEVICE, TUNNEL_PORT, packetType, traffic);
   }
 
   status(index: 0 | 1): Promise<unknown> {

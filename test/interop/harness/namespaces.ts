@@ -10,7 +10,7 @@ const execFileAsync = promisify(execFile);
 
 export const UNDERLAY_PREFIX = 24;
 export const UNDERLAY_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
-const VETH_NAME = 'underlay0';
+export const UNDERLAY_DEVICE = 'underlay0';
 
 let created = 0;
 
@@ -76,13 +76,13 @@ export class NamespacePair {
         trackNamespace(name);
         execFileSync('ip', ['netns', 'add', name], { stdio: 'ignore' });
       }
-      execFileSync('ip', ['link', 'add', 'name', VETH_NAME, 'netns', names[0], 'type', 'veth', 'peer', 'name', VETH_NAME, 'netns', names[1]], {
+      execFileSync('ip', ['link', 'add', 'name', UNDERLAY_DEVICE, 'netns', names[0], 'type', 'veth', 'peer', 'name', UNDERLAY_DEVICE, 'netns', names[1]], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       sides.forEach((side, index) => {
         side.ip('link', 'set', 'lo', 'up');
-        side.ip('address', 'add', `${UNDERLAY_ADDRESSES[index]}/${UNDERLAY_PREFIX}`, 'dev', VETH_NAME);
-        side.ip('link', 'set', VETH_NAME, 'up');
+        side.ip('address', 'add', `${UNDERLAY_ADDRESSES[index]}/${UNDERLAY_PREFIX}`, 'dev', UNDERLAY_DEVICE);
+        side.ip('link', 'set', UNDERLAY_DEVICE, 'up');
       });
     } catch (error) {
       pair.delete();

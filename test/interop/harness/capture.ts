@@ -1,0 +1,42 @@
+// Counts the fastd packets of one type on the underlay with tcpdump: proof of which framing
+// (v22+ data 0x00, pre-v22 data 0x02, handshake 0x01) two daemons really use.
+import { spawn } from 'node:child_process';
+import { trackPid, untrackPid } from './cleanup.js';
+import type { Namespace } from './namespaces.js';
+import { sleep } from './wait.js';
+
+/** tcpdump needs a moment to attach its filter before traffic starts. */
+const ATTACH_MS = 500;
+
+/**
+ * Counts UDP packets to or from `port` on `device` whose first payload byte is
+ * `packetType`, while `traffic` runs.
+ */
+export async function countPacketsOfType(
+  namespace: Namespace,
+  device: string,
+  port: number,
+  packetType: number,
+  traffic: () => Promise<unknown>,
+): Promise<number> {
+  const filter = `udp port ${port} and udp[8] = ${packetType}`;
+  const tcpdump = spawn('ip', ['netns', 'exec', namespace.name, 'tcpdump', '-i', device, '-n', '-l', '-q', filter], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  if (tcpdump.pid !== undefined) trackPid(tcpdump.pid);
+  let lines = 0;
+  tcpdump.stdout.on('data', (chunk: Buffer) => {
+    for (const byte of chunk) if (byte === 0x0a) lines += 1;
+  });
+  const exited = new Promise<void>((resolve) => tcpdump.once('exit', () => resolve()));
+  try {
+    await sleep(ATTACH_MS);
+    await traffic();
+    await sleep(ATTACH_MS);
+  } finally {
+    tcpdump.kill('SIGINT');
+    await exited;
+    if (tcpdump.pid !== undefined) untrackPid(tcpdump.pid);
+  }
+  return lines;
+}
