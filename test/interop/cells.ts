@@ -252,3 +252,31 @@ export function garbageCell(): Cell {
     },
   };
 }
+
+/** The JSON shape of a value: key paths and value types, peer keys (hex) folded into one name. */
+export function jsonShape(value: unknown): unknown {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return value.length === 0 ? ['empty'] : [jsonShape(value[0])];
+  if (typeof value !== 'object') return typeof value;
+  const shape: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    shape[/^[0-9a-f]{64}$/.test(key) ? '<peer key>' : key] = jsonShape((value as Record<string, unknown>)[key]);
+  }
+  return shape;
+}
+
+/** fastd-ts's status socket answers with the key paths and value types of fastd's own, per mode. */
+export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']): Cell[] {
+  return modes.map((mode) => {
+    const name = `status socket JSON shape equals fastd's, ${mode}`;
+    return {
+      name,
+      tunnel: oursAndFastd(mode, 'salsa2012+umac', true),
+      check: async (tunnel: Tunnel) => {
+        await expectTraffic(tunnel, name);
+        const [ours, theirs] = await Promise.all([tunnel.status(0), tunnel.status(1)]);
+        expect(jsonShape(ours)).toEqual(jsonShape(theirs));
+      },
+    };
+  });
+}

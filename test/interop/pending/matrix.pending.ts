@@ -11,6 +11,7 @@ import {
   preV22Cell,
   restartCells,
   simultaneousOpenCells,
+  statusShapeCells,
 } from '../cells.js';
 
 defineCells('interop matrix, pending cells', [
@@ -21,4 +22,5 @@ defineCells('interop matrix, pending cells', [
   ...simultaneousOpenCells(),
   ...restartCells(),
   garbageCell(),
+  ...statusShapeCells(),
 ]);
