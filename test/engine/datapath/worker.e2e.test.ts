@@ -1,0 +1,237 @@
+// Two datapath workers, each with a TAP or TUN interface in its own private namespace,
+// joined by UDP over a namespace's loopback; sessions are installed directly with a fixed
+// key (no handshake). The kernel's own traffic (ARP, ping with full-size packets) must pass
+// through both workers, for the null method and salsa2012+umac. Runs the compiled worker
+// (dist/engine/datapath/worker.js): `npm run build` first.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DatapathWorker } from '../../../src/engine/datapath/handle.js';
+import {
+  GLOBAL_STATS_FIELDS,
+  GlobalStat,
+  PEER_STATS_FIELDS,
+  PeerStat,
+  type Endpoint,
+  type FromWorker,
+  type InterfaceSpec,
+} from '../../../src/engine/datapath/messages.js';
+import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
+import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
+import { createDatagramBatch } from '../../../src/io/batch.js';
+import { writeSockaddr } from '../../../src/io/sockaddr.js';
+import { closeTunTap, openTunTap, type TunTap } from '../../../src/io/tuntap.js';
+import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
+import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
+import { testPacketMemory } from '../../io/memory.js';
+import { TestNamespace } from '../../io/netns.js';
+
+const run = promisify(execFile);
+const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
+const ok = requireSystem('datapath workers between TAP/TUN interfaces in private namespaces', { root: isRoot, netns: haveNetns });
+const MTU = 1400;
+const PEER = 0;
+
+/** Resolves once `check` holds; gives up (and lets the assertion after it fail) after `ms`. */
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+}
+
+interface Side {
+  ns: TestNamespace;
+  /** The namespace whose loopback carries the tunnel. */
+  wire: TestNamespace;
+  device: TunTap;
+  socket: UdpSocket;
+  worker: DatapathWorker;
+  messages: FromWorker[];
+  peerStats: Float64Array;
+  globalStats: Float64Array;
+}
+
+const namespaces: TestNamespace[] = [];
+const sides: Side[] = [];
+let sequence = 0;
+
+async function cleanup(): Promise<void> {
+  for (const side of sides.splice(0)) {
+    await side.worker.stop();
+    closeTunTap(side.device);
+    closeSocket(side.socket);
+  }
+  for (const ns of namespaces.splice(0)) ns.delete();
+}
+
+/** Two namespaces: A holds both UDP sockets (on its loopback) and A's interface; B holds B's interface. */
+async function tunnel(kind: 'tap' | 'tun', method: string): Promise<[Side, Side]> {
+  const tag = `${process.pid}-${sequence++}`;
+  const nsA = new TestNamespace(`dp-a-${tag}`);
+  namespaces.push(nsA);
+  const nsB = new TestNamespace(`dp-b-${tag}`);
+  namespaces.push(nsB);
+  nsA.ip('link', 'set', 'lo', 'up');
+  const provider = createMethodProvider(method)!;
+  const key = randomBytes(provider.keyLength);
+  const made: Side[] = [];
+  for (const [index, ns] of [nsA, nsB].entries()) {
+    const name = `dp${index}`;
+    const device = ns.inside(() => openTunTap({ kind, name, mtu: MTU, up: true }));
+    const local = `10.77.0.${index + 1}`;
+    const remote = `10.77.0.${2 - index}`;
+    if (kind === 'tap') ns.ip('addr', 'add', `${local}/24`, 'dev', name);
+    else ns.ip('addr', 'add', local, 'peer', remote, 'dev', name);
+    const socket = nsA.inside(() => openUdpSocket({ address: '127.0.0.1', port: 0 }));
+    const peerStats = new SharedArrayBuffer(4 * PEER_STATS_FIELDS * 8);
+    const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
+    const spec: InterfaceSpec = { interfaceId: 0, fd: device.fd, name, kind, mtu: MTU };
+    const worker = new DatapathWorker(
+      {
+        type: 'init',
+        mode: kind === 'tap' ? 'tap' : 'tun',
+        forward: false,
+        sockets: [{ socketId: 0, fd: socket.fd, family: 4 }],
+        interfaces: kind === 'tap' ? [spec] : [],
+        peerStats,
+        globalStats,
+        memoryCeiling: 32 << 20,
+      },
+      WORKER,
+    );
+    const side: Side = { ns, wire: nsA, device, socket, worker, messages: [], peerStats: new Float64Array(peerStats), globalStats: new Float64Array(globalStats) };
+    worker.on('message', (message) => side.messages.push(message));
+    worker.post({ type: 'addPeer', peerId: PEER, interface: kind === 'tun' ? spec : undefined });
+    sides.push(side);
+    made.push(side);
+  }
+  for (const [index, side] of made.entries()) {
+    const other = made[1 - index];
+    side.worker.post({ type: 'setPeerAddress', peerId: PEER, socketId: 0, endpoint: endpoint(other.socket) });
+    side.worker.post({ type: 'installSession', peerId: PEER, method, key, initiator: index === 0, compat: false, sendEmpty: false });
+  }
+  await until(() => made.every((side) => side.messages.some((m) => m.type === 'ready' || m.type === 'fatal')));
+  for (const side of made) expect(side.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+  return [made[0], made[1]];
+}
+
+function endpoint(socket: UdpSocket): Endpoint {
+  return { family: 4, address: socket.local.address, port: socket.local.port, scopeId: 0 };
+}
+
+function peerStat(side: Side, field: number): number {
+  return side.peerStats[PEER * PEER_STATS_FIELDS + field];
+}
+
+/** ping's summary, also when pings were lost (ping then exits non-zero). */
+async function ping(from: Side, to: string, count: number, size: number): Promise<string> {
+  try {
+    const { stdout } = await run('ip', ['netns', 'exec', from.ns.name, 'ping', '-c', String(count), '-i', '0.2', '-W', '2', '-s', String(size), '-M', 'do', to]);
+    return stdout;
+  } catch (error) {
+    return String((error as { stdout?: string }).stdout);
+  }
+}
+
+/** Sends raw datagrams to a worker's socket from a socket of the test's own. */
+function inject(side: Side, packets: Uint8Array[]): void {
+  const memory = testPacketMemory(4);
+  const socket = side.wire.inside(() => openUdpSocket({ address: '127.0.0.1', port: 0 }));
+  try {
+    const io = new FallbackDatagramIo(socket.fd, memory, { capacity: packets.length, gso: false, gro: false });
+    const batch = createDatagramBatch(packets.length);
+    packets.forEach((packet, i) => {
+      batch.offsets[i] = i * 2048;
+      batch.lengths[i] = packet.length;
+      memory.bytes.set(packet, i * 2048);
+      writeSockaddr(batch.addresses, i, endpoint(side.socket));
+    });
+    batch.count = packets.length;
+    expect(io.send(batch)).toBe(packets.length);
+    io.close();
+  } finally {
+    closeSocket(socket);
+  }
+}
+
+describe.runIf(ok)('datapath workers end to end', () => {
+  beforeAll(() => {
+    if (!existsSync(WORKER)) throw new Error(`${WORKER.pathname} is missing: run "npm run build" first`);
+  });
+  afterEach(cleanup);
+  afterAll(cleanup);
+
+  // ICMP payload + 28 bytes of IPv4/ICMP headers fill the MTU exactly (ping -M do forbids fragments)
+  const FULL = MTU - 28;
+
+  for (const kind of ['tap', 'tun'] as const) {
+    for (const method of ['null', 'salsa2012+umac']) {
+      it(`carries full-size pings through ${kind} with ${method}, confirming both sessions`, async () => {
+        const [a, b] = await tunnel(kind, method);
+        const output = await ping(a, '10.77.0.2', 5, FULL);
+        expect(output).toMatch(/5 received/);
+        for (const side of [a, b]) {
+          expect(side.messages.filter((m) => m.type === 'sessionConfirmed')).toEqual([{ type: 'sessionConfirmed', peerId: PEER }]);
+          expect(peerStat(side, PeerStat.RxPackets)).toBeGreaterThanOrEqual(5);
+          expect(peerStat(side, PeerStat.TxPackets)).toBeGreaterThanOrEqual(5);
+          expect(peerStat(side, PeerStat.LastReceive)).toBeGreaterThan(0);
+          expect(side.globalStats[GlobalStat.DropAuth]).toBe(0);
+        }
+        // a full-size ping's frame is counted with its payload size, as fastd counts it
+        const frame = FULL + 28 + (kind === 'tap' ? 14 : 0);
+        expect(peerStat(b, PeerStat.RxBytes)).toBeGreaterThanOrEqual(5 * frame);
+      });
+    }
+  }
+
+  it('counts keepalives as signs of life without writing them to the interface', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    await ping(a, '10.77.0.2', 1, 56);
+    const rx = peerStat(b, PeerStat.RxPackets);
+    const seen = peerStat(b, PeerStat.LastReceive);
+    const txBefore = peerStat(a, PeerStat.TxPackets);
+    a.worker.post({ type: 'keepalive', peerId: PEER });
+    await until(() => peerStat(b, PeerStat.LastReceive) > seen);
+    expect(peerStat(b, PeerStat.LastReceive)).toBeGreaterThan(seen);
+    expect(peerStat(b, PeerStat.RxPackets)).toBe(rx);
+    expect(peerStat(a, PeerStat.TxPackets)).toBe(txBefore + 1);
+  });
+
+  it('hands handshakes and data from unknown addresses to the control plane, drops garbage, and keeps the session', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    await ping(a, '10.77.0.2', 1, 56);
+    const handshake = Uint8Array.of(0x01, 0x00, 0x00, 0x00);
+    const data = new Uint8Array(80); // type 0x00 and a header's worth of bytes: worth a handshake
+    const short = Uint8Array.of(0x7f, 1, 2, 3); // any type without the L2TP T bit is data to fastd
+    const control = Uint8Array.of(0xc8, 0x02, 0, 12); // L2TP control header with the wrong version
+    inject(b, [handshake, data, data, control, short, new Uint8Array(0)]);
+    await until(() => b.messages.some((m) => m.type === 'handshake') && b.messages.some((m) => m.type === 'unknownData'));
+    const handshakes = b.messages.filter((m) => m.type === 'handshake');
+    expect(handshakes).toHaveLength(1);
+    expect(Array.from((handshakes[0] as { packet: Uint8Array }).packet)).toEqual(Array.from(handshake));
+    // once per address and second, however many data packets came
+    expect(b.messages.filter((m) => m.type === 'unknownData')).toHaveLength(1);
+    await until(() => b.globalStats[GlobalStat.DropMalformed] >= 2);
+    expect(b.globalStats[GlobalStat.DropMalformed]).toBe(2);
+    expect(b.globalStats[GlobalStat.DropUnknownAddress]).toBe(3);
+    expect(await ping(a, '10.77.0.2', 3, 56)).toMatch(/3 received/);
+    expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+  });
+
+  it('keeps receiving on the previous session after a new one is installed, and confirms the new one', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    await ping(a, '10.77.0.2', 1, 56);
+    const key = randomBytes(createMethodProvider('salsa2012+umac')!.keyLength);
+    // only B has the new session: A still seals with the old one, which B must still open,
+    // while B's answers, sealed with the new one, are lost on A
+    b.worker.post({ type: 'installSession', peerId: PEER, method: 'salsa2012+umac', key, initiator: false, compat: false, sendEmpty: false });
+    const rx = peerStat(b, PeerStat.RxPackets);
+    expect(await ping(a, '10.77.0.2', 3, 56)).toMatch(/ 0 received/);
+    expect(peerStat(b, PeerStat.RxPackets)).toBe(rx + 3);
+    expect(b.globalStats[GlobalStat.DropAuth]).toBe(0);
+    expect(a.globalStats[GlobalStat.DropAuth]).toBe(3);
+    a.worker.post({ type: 'installSession', peerId: PEER, method: 'salsa2012+umac', key, initiator: true, compat: false, sendEmpty: false });
+    expect(await ping(a, '10.77.0.2', 3, 56)).toMatch(/3 received/);
+    for (const side of [a, b]) expect(side.messages.filter((m) => m.type === 'sessionConfirmed')).toHaveLength(2);
+  });
+});
