@@ -7,6 +7,7 @@ import { ConfigError, formatWarning } from '../config/errors.js';
 import { configureLogging, log } from '../log/logger.js';
 import { derivePublicKey, generateSecretKey, keyToHex, parseKeyHex } from '../crypto/ec25519/keys.js';
 import { VERSION_TEXT } from './version.js';
+import { runDaemon } from '../engine/daemon.js';
 
 /** fastd's exit status for a failed start (exit_error in src/log.h). */
 const EXIT_FAILURE = 1;
@@ -77,6 +78,6 @@ async function run(argv: string[]): Promise<void> {
     case 'verify-config':
       return;
     case 'run':
-      fail('the tunnel engine is not part of this build yet; use --verify-config, --generate-key or --show-key');
+      await runDaemon(command);
   }
 }

@@ -275,24 +275,30 @@ export class ControlPlane {
     return true;
   }
 
-  /** The first packet on the newest session arrived: stop handshaking (fastd's "cleaning left handshakes"). */
+  /**
+   * The first packet on the newest session arrived: stop handshaking (fastd's "cleaning left
+   * handshakes"); the worker itself sends the initiator's empty packet.
+   */
   sessionConfirmed(peer: EnginePeer, now: number): void {
     peer.resetAt = Math.max(peer.resetAt, now + PEER_STALE_TIME);
     if (peer.sessionConfirmed) return;
     peer.sessionConfirmed = true;
     log.debug(`cleaning left handshakes with ${peer}`);
     peer.nextHandshake = Infinity;
-    if (peer.sessionInitiator) {
-      this.deps.post({ type: 'keepalive', peerId: peer.peerId });
-      peer.lastKeepalive = now;
-    }
+    if (peer.sessionInitiator) peer.lastKeepalive = now;
   }
 
-  /** A floating peer's packets now come from somewhere else. */
+  /** Authentic data from a new address: a floating peer follows it, others stay where they are. */
   peerMoved(peer: EnginePeer, location: PeerLocation, now: number): void {
+    if (!peer.established) return;
+    if (!peer.floating && !PeerTable.ownsAddress(peer, location.endpoint)) {
+      log.debug(`ignoring data for ${peer} from ${logAddress(formatEndpoint(location.endpoint))} (not floating)`);
+      return;
+    }
     const holder = this.table.atAddress(location.endpoint);
     if (holder && holder !== peer) this.reset(holder, now);
     peer.location = location;
+    this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint });
   }
 
   private resetStats(peer: EnginePeer): void {

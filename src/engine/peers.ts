@@ -18,6 +18,7 @@ function isGroupIn(group: PeerGroup | undefined, ancestor: PeerGroup): boolean {
 
 export class PeerTable {
   private readonly byKey = new Map<string, EnginePeer>();
+  private readonly byId = new Map<number, EnginePeer>();
   private readonly freeIds: number[] = [];
   private nextId = 0;
 
@@ -36,6 +37,11 @@ export class PeerTable {
     return this.byKey.get(keyHex);
   }
 
+  /** The peer behind a statistics row the worker names. */
+  withId(peerId: number): EnginePeer | undefined {
+    return this.byId.get(peerId);
+  }
+
   /** Adds a peer under a fresh peerId. Throws PeerTableFull when every row is taken, RangeError for a bad key. */
   add(config: Peer, dynamic: boolean): EnginePeer {
     const key = parseKeyHex(config.key);
@@ -45,12 +51,14 @@ export class PeerTable {
     if (peerId < 0) throw new PeerTableFull(`no room for more than ${this.capacity} peers`);
     const peer = new EnginePeer(config, peerId, key, dynamic);
     this.byKey.set(config.key, peer);
+    this.byId.set(peerId, peer);
     return peer;
   }
 
   remove(peer: EnginePeer): void {
     if (this.byKey.get(peer.config.key) !== peer) return;
     this.byKey.delete(peer.config.key);
+    this.byId.delete(peer.peerId);
     this.freeIds.push(peer.peerId);
   }
 

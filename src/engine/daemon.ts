@@ -1,0 +1,287 @@
+// `fastd-ts` running as a daemon: start-up and shutdown in fastd's order (src/fastd.c),
+// signals, and the timer that drives the per-peer tasks. The main thread only does control
+// work; every data packet stays in the datapath worker.
+import { existsSync, writeFileSync } from 'node:fs';
+import type { CommandLine } from '../cli/options.js';
+import { FASTD_COMPAT_VERSION, VERSION_TEXT } from '../cli/version.js';
+import type { Config } from '../config/types.js';
+import { derivePublicKey, keyToHex, parseKeyHex } from '../crypto/ec25519/keys.js';
+import { createMethodProvider } from '../crypto/methods/registry.js';
+import { log } from '../log/logger.js';
+import { Handshake, type HandshakeMethod } from '../protocol/handshake.js';
+import { StatusSocket } from '../status/status-socket.js';
+import { ControlPlane } from './control-plane.js';
+import { DatapathWorker } from './datapath/handle.js';
+import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type FromWorker } from './datapath/messages.js';
+import { becomeDaemon, isDaemonChild, reportReady } from './daemonize.js';
+import { HandshakeDriver } from './handshake-driver.js';
+import { interfaceEnvironment, runHook, runHookBlocking } from './hooks.js';
+import { closeInterface, interfaceName, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from './interfaces.js';
+import { loadPeerDirs } from './peer-reload.js';
+import { closeSockets, openSockets, socketSpec, type BoundSocket } from './sockets.js';
+import { statusDocument } from './status-source.js';
+import { switchUser } from './privileges.js';
+
+/** Rows in the peer statistics table: the most peers one daemon serves at once. */
+export const PEER_CAPACITY = 4096;
+/** Upper bound of the worker's packet memory. */
+const MEMORY_CEILING = 256 * 1024 * 1024;
+/** fastd's exit status for a failed start. */
+const EXIT_FAILURE = 1;
+/** An interface fd handed to the worker is closed only after the worker has let go of it. */
+const INTERFACE_CLOSE_DELAY = 1_000;
+
+/** A start-up failure fastd would also refuse to run with; its message is the log line. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+const clock = (): number => performance.timeOrigin + performance.now();
+
+/** `offload l2tp yes` needs the kernel's L2TP ethernet pseudowires. */
+function checkL2tpOffload(config: Config): void {
+  if (!config.offloadL2tp) return;
+  if (!existsSync('/sys/module/l2tp_eth') && !existsSync('/sys/module/l2tp_core'))
+    throw new StartupError('unable to initialize L2TP offload: this kernel has no L2TP support (CONFIG_L2TP)');
+  throw new StartupError('L2TP offload is not supported by fastd-ts; remove `offload l2tp yes` to use null@l2tp in userspace');
+}
+
+function handshakeMethods(config: Config): Map<string, HandshakeMethod> {
+  const methods = new Map<string, HandshakeMethod>();
+  for (const name of config.methods) {
+    const provider = createMethodProvider(name);
+    if (!provider) throw new StartupError(`method \`${name}' not supported`);
+    methods.set(name, { name, keyLength: provider.keyLength });
+  }
+  return methods;
+}
+
+/** fastd's min_overhead: no method's packet is shorter than this. */
+function minimumOverhead(config: Config): number {
+  return Math.min(...config.methods.map((name) => createMethodProvider(name)!.overhead));
+}
+
+function writePidFile(path: string | undefined): void {
+  if (path === undefined) return;
+  try {
+    writeFileSync(path, String(process.pid));
+  } catch (error) {
+    log.error(`can't write PID file: ${(error as Error).message}`);
+  }
+}
+
+class Daemon {
+  private readonly startedAt = clock();
+  private sockets: BoundSocket[] = [];
+  private tap: OpenInterface | undefined;
+  private status: StatusSocket | undefined;
+  private worker: DatapathWorker | undefined;
+  private control: ControlPlane | undefined;
+  private driver: HandshakeDriver | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly peerStats = new SharedArrayBuffer(PEER_CAPACITY * PEER_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT);
+  private readonly globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT);
+
+  constructor(private readonly config: Config) {}
+
+  async start(): Promise<void> {
+    const { config } = this;
+    checkL2tpOffload(config);
+    const secret = config.secret === undefined ? undefined : parseKeyHex(config.secret);
+    if (!secret) throw new StartupError('no valid secret key configured');
+    const localKey = keyToHex(derivePublicKey(secret));
+    const handshake = new Handshake({ secretKey: secret, mode: config.mode, versionName: FASTD_COMPAT_VERSION });
+    const methods = handshakeMethods(config);
+    process.chdir('/');
+    log.info(`${VERSION_TEXT} starting`);
+
+    this.sockets = openSockets(config);
+    if (config.statusSocket !== undefined) {
+      this.status = await StatusSocket.open(config.statusSocket, () =>
+        statusDocument({
+          control: this.control!,
+          startedAt: this.startedAt,
+          globalStats: new Float64Array(this.globalStats),
+          peerStats: new Float64Array(this.peerStats),
+        }),
+      );
+    }
+    if (config.onPreUp) runHookBlocking(config.onPreUp, {});
+    const single = usesSingleInterface(config, config.peers.length);
+    if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu);
+    writePidFile(config.pidFile);
+    if (isDaemonChild()) reportReady();
+    const onUp = config.peerGroup.hooks.onUp;
+    if (this.tap && onUp) runHookBlocking(onUp, interfaceEnvironment({ name: this.tap.device.name, mtu: this.tap.mtu }));
+
+    await this.startWorker();
+    this.control = new ControlPlane(
+      {
+        config,
+        handshake,
+        sockets: this.sockets,
+        post: (message) => this.worker?.post(message),
+        peerStats: new Float64Array(this.peerStats),
+        localKey,
+        singleInterface: this.tap,
+        openPeerInterface: (peer) => openInterface(config, interfaceName(config, peer, single), peerMtu(config, peer)),
+        closePeerInterface: (iface) => setTimeout(() => closeInterface(iface), INTERFACE_CLOSE_DELAY).unref(),
+        runHook,
+        methods,
+        clock,
+      },
+      PEER_CAPACITY,
+    );
+    this.driver = new HandshakeDriver(this.control);
+    const now = clock();
+    for (const peer of config.peers) this.control.addPeer(peer, false, now);
+    loadPeerDirs(this.control, now);
+    try {
+      switchUser(config);
+    } catch (error) {
+      throw new StartupError((error as Error).message);
+    }
+    this.installSignals();
+    this.schedule(clock());
+  }
+
+  private async startWorker(): Promise<void> {
+    const { config } = this;
+    const peerMtus = config.peers.map((peer) => peer.mtu ?? config.mtu);
+    const worker = new DatapathWorker({
+      type: 'init',
+      mode: config.mode,
+      forward: config.forward,
+      sockets: this.sockets.map(socketSpec),
+      interfaces: this.tap ? [{ interfaceId: this.tap.interfaceId, fd: this.tap.device.fd, name: this.tap.device.name, kind: this.tap.device.kind, mtu: this.tap.mtu }] : [],
+      peerStats: this.peerStats,
+      globalStats: this.globalStats,
+      memoryCeiling: MEMORY_CEILING,
+      maxMtu: Math.max(config.mtu, ...peerMtus),
+      minDataLength: minimumOverhead(config),
+    });
+    this.worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (message) => {
+        if (message.type === 'ready') resolve();
+        else if (message.type === 'fatal') reject(new StartupError(`datapath worker failed: ${message.message}`));
+        else this.onWorkerMessage(message);
+      });
+      worker.once('exit', (code) => {
+        reject(new StartupError(`datapath worker exited with code ${code}`));
+        if (!this.stopping) {
+          log.fatal(`datapath worker exited with code ${code}`);
+          void this.shutdown(EXIT_FAILURE);
+        }
+      });
+    });
+  }
+
+  private onWorkerMessage(message: FromWorker): void {
+    const control = this.control;
+    const driver = this.driver;
+    if (!control || !driver || this.stopping) return;
+    const now = clock();
+    switch (message.type) {
+      case 'handshake':
+        driver.receive(message.socketId, message.endpoint, message.packet).catch((error: Error) => {
+          log.error(`handling a handshake failed: ${error.message}`);
+        });
+        break;
+      case 'unknownData':
+        driver.unknownData(message.socketId, message.endpoint);
+        break;
+      case 'sessionConfirmed': {
+        const peer = control.table.withId(message.peerId);
+        if (peer) control.sessionConfirmed(peer, now);
+        break;
+      }
+      case 'peerMoved': {
+        const peer = control.table.withId(message.peerId);
+        if (peer) control.peerMoved(peer, { socketId: message.socketId, endpoint: message.endpoint }, now);
+        break;
+      }
+      case 'fatal':
+        log.fatal(`datapath worker failed: ${message.message}`);
+        void this.shutdown(EXIT_FAILURE);
+        break;
+      case 'ready':
+        break;
+    }
+    // A handshake or a reset may have moved a peer's next deadline closer.
+    this.schedule(now);
+  }
+
+  /** Runs the per-peer tasks now and sets the timer for the next due one. */
+  private schedule(now: number): void {
+    if (!this.control || this.stopping) return;
+    clearTimeout(this.timer);
+    const due = this.control.tick(now);
+    this.timer = setTimeout(() => this.schedule(clock()), Math.max(1, Math.ceil(due - clock())));
+  }
+
+  private installSignals(): void {
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void this.shutdown(0));
+    process.on('SIGHUP', () => {
+      log.info('reconfigure triggered');
+      if (this.control) loadPeerDirs(this.control, clock());
+      this.schedule(clock());
+    });
+    process.on('SIGUSR2', () => {
+      log.info('triggered reset of all connections');
+      this.control?.resetAll(clock());
+      this.schedule(clock());
+    });
+    // fastd ignores both; Node would start its inspector on SIGUSR1.
+    process.on('SIGUSR1', () => undefined);
+    process.on('SIGPIPE', () => undefined);
+  }
+
+  /** fastd's cleanup(): peers, worker, interface with `on down`, status socket, sockets, `on post-down`. */
+  async shutdown(code: number): Promise<never> {
+    if (!this.stopping) {
+      this.stopping = true;
+      log.info('terminating fastd');
+      clearTimeout(this.timer);
+      this.cleanup();
+      await this.worker?.stop();
+      if (this.tap) closeInterface(this.tap);
+      this.status?.close();
+      closeSockets(this.sockets);
+      if (this.config.onPostDown) runHookBlocking(this.config.onPostDown, {});
+      process.exit(code);
+    }
+    return new Promise<never>(() => undefined);
+  }
+
+  /** Disestablishes every peer and runs the interface's `on down`; safe to call after a failed start. */
+  cleanup(): void {
+    if (this.control) for (const peer of [...this.control.table.all()]) this.control.delete(peer);
+    const onDown = this.config.peerGroup.hooks.onDown;
+    if (this.tap && onDown) runHookBlocking(onDown, interfaceEnvironment({ name: this.tap.device.name, mtu: this.tap.mtu }));
+  }
+
+  /** After a failed start: undo what was set up, without the hooks of a running daemon. */
+  abort(): void {
+    void this.worker?.stop();
+    if (this.tap) closeInterface(this.tap);
+    this.status?.close();
+    closeSockets(this.sockets);
+  }
+}
+
+/** The `run` command: start the daemon; it ends the process itself on a signal or a fatal error. */
+export async function runDaemon(commandLine: CommandLine): Promise<never> {
+  const { config } = commandLine;
+  if (config.daemon && !isDaemonChild()) return becomeDaemon();
+  const daemon = new Daemon(config);
+  try {
+    await daemon.start();
+  } catch (error) {
+    log.error(error instanceof Error ? error.message : String(error));
+    daemon.abort();
+    process.exit(EXIT_FAILURE);
+  }
+  return new Promise<never>(() => undefined);
+}
