@@ -1,0 +1,230 @@
+// The peer life cycle against a second control plane, packet for packet, with the clock
+// in the test's hand: who sends what to the worker, when, and in which order.
+import { describe, expect, it } from 'vitest';
+import { PEER_STATS_FIELDS, PeerStat, type ToWorker } from '../../src/engine/datapath/messages.js';
+import { DEFAULT_HANDSHAKE_INTERVAL, KEEPALIVE_TIMEOUT, KEY_REFRESH, MIN_HANDSHAKE_INTERVAL, PEER_STALE_TIME } from '../../src/engine/timing.js';
+import { endpoint, exchange, orderedKeyPairs, TestEngine, type KeyPair } from './fixtures.js';
+
+const A = endpoint('192.0.2.1', 10001);
+const B = endpoint('192.0.2.2', 10002);
+
+function configFor(own: KeyPair, other: KeyPair, otherEndpoint: typeof A | undefined, extra = ''): string {
+  const remote = otherEndpoint ? `remote ${otherEndpoint.address}:${otherEndpoint.port};` : '';
+  return `secret "${own.secret}"; mode tap; method "salsa2012+umac"; method "null"; ${extra}
+peer "other" { key "${other.public}"; ${remote} }\n`;
+}
+
+function sessions(messages: ToWorker[]) {
+  return messages.filter((message) => message.type === 'installSession');
+}
+
+function setStat(engine: TestEngine, peerId: number, field: number, value: number): void {
+  engine.peerStats[peerId * PEER_STATS_FIELDS + field] = value;
+}
+
+/** A initiates (has B as remote), B only answers. */
+async function establishedPair(random?: () => number) {
+  const [keyA, keyB] = orderedKeyPairs();
+  const a = new TestEngine(configFor(keyA, keyB, B, 'on establish "true"; on connect "true";'), A, random);
+  const b = new TestEngine(configFor(keyB, keyA, undefined, 'on establish "true";'), B, random);
+  a.control.tick(a.now);
+  const rest = await exchange(a, b);
+  return { a, b, rest, keyA, keyB };
+}
+
+describe('handshake to establishment', () => {
+  it('the initiator and the responder install the same key, responder confirming with an empty packet', async () => {
+    const { a, b, rest, keyA, keyB } = await establishedPair();
+    const [sessionA] = sessions(rest.a) as Extract<ToWorker, { type: 'installSession' }>[];
+    const [sessionB] = sessions(rest.b) as Extract<ToWorker, { type: 'installSession' }>[];
+    expect(sessions(rest.a)).toHaveLength(1);
+    expect(sessions(rest.b)).toHaveLength(1);
+    expect(Buffer.from(sessionA!.key).equals(Buffer.from(sessionB!.key))).toBe(true);
+    expect(sessionA!.method).toBe('salsa2012+umac');
+    expect([sessionA!.initiator, sessionA!.sendEmpty]).toEqual([true, false]);
+    expect([sessionB!.initiator, sessionB!.sendEmpty]).toEqual([false, true]);
+    // The worker learns the peer, then its address, then the session.
+    expect(rest.b.map((message) => message.type)).toEqual(['addPeer', 'setPeerAddress', 'installSession']);
+    expect(rest.b[1]).toMatchObject({ type: 'setPeerAddress', endpoint: A });
+    expect(a.peer('other').established && b.peer('other').established).toBe(true);
+    // on connect before the handshake, on establish after it, with fastd's variables.
+    expect(a.hooks.map((hook) => hook.env.PEER_ADDRESS)).toEqual(['192.0.2.2', '192.0.2.2']);
+    const establishEnv = b.hooks.at(-1)!.env;
+    expect(establishEnv).toMatchObject({
+      PEER_NAME: 'other',
+      PEER_KEY: keyA.public,
+      LOCAL_KEY: keyB.public,
+      PEER_ADDRESS: '192.0.2.1',
+      PEER_PORT: '10001',
+      LOCAL_ADDRESS: '192.0.2.2',
+      LOCAL_PORT: '10002',
+      INTERFACE: 'tap-test',
+      INTERFACE_MTU: '1500',
+    });
+  });
+
+  it('simultaneous open converges on one session whichever end has the larger key', async () => {
+    for (const leaderFirst of [true, false]) {
+      const [low, high] = orderedKeyPairs();
+      const [keyA, keyB] = leaderFirst ? [high, low] : [low, high];
+      const a = new TestEngine(configFor(keyA, keyB, B), A);
+      const b = new TestEngine(configFor(keyB, keyA, A), B);
+      a.control.tick(a.now);
+      b.control.tick(b.now);
+      const rest = await exchange(a, b);
+      const installedA = sessions(rest.a) as Extract<ToWorker, { type: 'installSession' }>[];
+      const installedB = sessions(rest.b) as Extract<ToWorker, { type: 'installSession' }>[];
+      expect(installedA).toHaveLength(1);
+      expect(installedB).toHaveLength(1);
+      expect(Buffer.from(installedA[0]!.key).equals(Buffer.from(installedB[0]!.key))).toBe(true);
+      // The end with the larger key initiated.
+      expect(installedA[0]!.initiator).toBe(leaderFirst);
+    }
+  });
+});
+
+describe('timers', () => {
+  it('sends a keepalive after KEEPALIVE_TIMEOUT without traffic, not before', async () => {
+    const { a } = await establishedPair();
+    const peer = a.peer('other');
+    a.control.sessionConfirmed(peer, a.now);
+    setStat(a, peer.peerId, PeerStat.LastReceive, a.now);
+    a.now += KEEPALIVE_TIMEOUT - 1;
+    a.control.tick(a.now);
+    expect(a.take().filter((message) => message.type === 'keepalive')).toHaveLength(0);
+    a.now += 1;
+    a.control.tick(a.now);
+    expect(a.take()).toEqual([{ type: 'keepalive', peerId: peer.peerId }]);
+    // The worker's LastSend counts as traffic.
+    setStat(a, peer.peerId, PeerStat.LastSend, a.now + KEEPALIVE_TIMEOUT / 2);
+    a.now += KEEPALIVE_TIMEOUT;
+    a.control.tick(a.now);
+    expect(a.take().filter((message) => message.type === 'keepalive')).toHaveLength(0);
+  });
+
+  it('resets a peer PEER_STALE_TIME after the last packet received and starts handshaking again', async () => {
+    const { a } = await establishedPair();
+    const peer = a.peer('other');
+    a.control.sessionConfirmed(peer, a.now);
+    const lastReceive = a.now + 5_000;
+    setStat(a, peer.peerId, PeerStat.LastReceive, lastReceive);
+    setStat(a, peer.peerId, PeerStat.LastSend, lastReceive + PEER_STALE_TIME);
+    a.now = lastReceive + PEER_STALE_TIME - 1;
+    a.control.tick(a.now);
+    expect(a.take()).toEqual([]);
+    expect(peer.established).toBe(true);
+    a.now += 1;
+    a.control.tick(a.now);
+    expect(a.take()).toEqual([{ type: 'removePeer', peerId: peer.peerId }]);
+    expect(peer.established).toBe(false);
+    // The peer has a remote: its next handshake is due at once, both framings.
+    a.control.tick(a.now);
+    expect(a.take().map((message) => message.type)).toEqual(['sendPacket', 'sendPacket']);
+    expect(peer.phase).toBe('handshake');
+  });
+
+  it('keeps handshaking every ~20 s until the first packet on the new session arrives', async () => {
+    const { a } = await establishedPair();
+    const peer = a.peer('other');
+    setStat(a, peer.peerId, PeerStat.LastReceive, a.now + 60_000);
+    setStat(a, peer.peerId, PeerStat.LastSend, a.now + 60_000);
+    // random() = 0.5: the jitter lands in the middle, exactly DEFAULT_HANDSHAKE_INTERVAL.
+    a.now += DEFAULT_HANDSHAKE_INTERVAL;
+    a.control.tick(a.now);
+    expect(a.take().map((message) => message.type)).toEqual(['sendPacket', 'sendPacket']);
+    a.control.sessionConfirmed(peer, a.now);
+    a.now += DEFAULT_HANDSHAKE_INTERVAL * 2;
+    a.control.tick(a.now);
+    expect(a.take()).toEqual([]);
+  });
+
+  it('the initiator refreshes the session before KEY_REFRESH, the responder does not', async () => {
+    const { a, b } = await establishedPair(() => 0);
+    for (const engine of [a, b]) {
+      const peer = engine.peer('other');
+      engine.control.sessionConfirmed(peer, engine.now);
+      engine.now += KEY_REFRESH;
+      setStat(engine, peer.peerId, PeerStat.LastReceive, engine.now);
+      setStat(engine, peer.peerId, PeerStat.LastSend, engine.now);
+      engine.control.tick(engine.now);
+    }
+    expect(a.take().map((message) => message.type)).toEqual(['sendPacket', 'sendPacket']);
+    expect(b.take()).toEqual([]);
+  });
+});
+
+describe('peer limits', () => {
+  it('a group at its limit stops handshakes of its other peers; nested limits all count', async () => {
+    const [own, p1, p2, p3] = [...orderedKeyPairs(), ...orderedKeyPairs()];
+    const text = `secret "${own.secret}"; mode tap; method "null";
+peer group "outer" { peer limit 1;
+  peer group "inner" { peer limit 2;
+    peer "one" { key "${p1.public}"; remote 192.0.2.11:1; }
+    peer "two" { key "${p2.public}"; remote 192.0.2.12:1; }
+  }
+}
+peer "free" { key "${p3.public}"; remote 192.0.2.13:1; }\n`;
+    const engine = new TestEngine(text, A);
+    const [one, two, free] = ['one', 'two', 'free'].map((name) => engine.peer(name));
+    expect(engine.control.table.mayConnect(two!)).toBe(true);
+    one!.phase = 'established';
+    expect(engine.control.table.mayConnect(one!)).toBe(true);
+    // inner allows 2, but outer allows only 1.
+    expect(engine.control.table.mayConnect(two!)).toBe(false);
+    expect(engine.control.table.mayConnect(free!)).toBe(true);
+    engine.take();
+    engine.now += 3_000;
+    two!.nextHandshake = engine.now;
+    free!.nextHandshake = engine.now;
+    engine.control.tick(engine.now);
+    const targets = engine
+      .take()
+      .flatMap((message) => (message.type === 'sendPacket' ? [message.endpoint.address] : []));
+    expect(targets).toEqual(['192.0.2.13', '192.0.2.13']);
+    expect(two!.remoteIndex).toBe(-1);
+  });
+});
+
+describe('unknown peers', () => {
+  async function verifyCase(status: number) {
+    const [keyA, keyB] = orderedKeyPairs();
+    const a = new TestEngine(configFor(keyA, keyB, B), A);
+    const bText = `secret "${keyB.secret}"; mode tap; method "null"; on verify "check-peer";\n`;
+    const b = new TestEngine(bText, B);
+    b.verifyStatus = status;
+    a.control.tick(a.now);
+    const rest = await exchange(a, b);
+    return { a, b, rest, keyA };
+  }
+
+  it('`on verify` exiting 0 admits a dynamic peer, with the peer in its environment', async () => {
+    const { b, rest, keyA } = await verifyCase(0);
+    expect(b.hooks[0]).toMatchObject({ command: 'check-peer', env: { PEER_KEY: keyA.public, PEER_ADDRESS: '192.0.2.1', PEER_PORT: '10001' } });
+    expect(b.hooks[0]!.env.PEER_NAME).toBeUndefined();
+    expect(sessions(rest.b)).toHaveLength(1);
+    expect(sessions(rest.a)).toHaveLength(1);
+  });
+
+  it('`on verify` exiting non-zero refuses the peer and forgets it', async () => {
+    const { b, rest } = await verifyCase(1);
+    expect(b.hooks).toHaveLength(1);
+    expect(sessions(rest.a)).toHaveLength(0);
+    expect(b.control.table.size).toBe(0);
+  });
+
+  it('answers data from unknown addresses with one handshake per address and interval, whatever the port', () => {
+    const [keyA, keyB] = orderedKeyPairs();
+    const a = new TestEngine(configFor(keyA, keyB, undefined), A);
+    a.take();
+    a.driver.unknownData(0, endpoint('203.0.113.5', 4000));
+    a.driver.unknownData(0, endpoint('203.0.113.5', 4001));
+    const sent = a.take();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ type: 'sendPacket', endpoint: { address: '203.0.113.5', port: 4000 } });
+    // One handshake, in the L2TP framing (packet type 0xC8 first).
+    expect((sent[0] as Extract<ToWorker, { type: 'sendPacket' }>).packet[0]).toBe(0xc8);
+    a.now += MIN_HANDSHAKE_INTERVAL;
+    a.driver.unknownData(0, endpoint('203.0.113.5', 4002));
+    expect(a.take()).toHaveLength(1);
+  });
+});
