@@ -26,7 +26,7 @@ import { closeTunTap, openTunTap, type TunTap } from '../../../src/io/tuntap.js'
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../io/memory.js';
-import { TestNamespace } from '../../io/netns.js';
+import { ip, TestNamespace } from '../../io/netns.js';
 
 const run = promisify(execFile);
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
@@ -44,6 +44,8 @@ interface Side {
   /** The namespace whose loopback carries the tunnel. */
   wire: TestNamespace;
   device: TunTap;
+  spec: InterfaceSpec;
+  mode: Mode;
   socket: UdpSocket;
   worker: DatapathWorker;
   messages: FromWorker[];
@@ -64,55 +66,75 @@ async function cleanup(): Promise<void> {
   for (const ns of namespaces.splice(0)) ns.delete();
 }
 
+type Mode = 'tap' | 'tun' | 'multitap';
+
+/** A namespace without IPv6, so that the only broadcasts on its interfaces are the tests' own ARP. */
+function namespace(role: string): TestNamespace {
+  const ns = new TestNamespace(`dp-${role}-${process.pid}-${sequence++}`);
+  namespaces.push(ns);
+  ip('netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+  return ns;
+}
+
+/**
+ * A worker with one interface in `ns` (addressed `address`, or not at all) and one UDP socket
+ * on the loopback of `wire`. In tun/multitap mode the interface is handed over with the
+ * worker's one peer (see link), in tap mode with init.
+ */
+function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: boolean, address: string[] | null): Side {
+  const kind = mode === 'tun' ? 'tun' : 'tap';
+  const name = `dp${sides.length}`;
+  const device = ns.inside(() => openTunTap({ kind, name, mtu: MTU, up: true }));
+  if (address) ns.ip('addr', 'add', ...address, 'dev', name);
+  const socket = wire.inside(() => openUdpSocket({ address: '127.0.0.1', port: 0 }));
+  const peerStats = new SharedArrayBuffer(4 * PEER_STATS_FIELDS * 8);
+  const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
+  const spec: InterfaceSpec = { interfaceId: 0, fd: device.fd, name, kind, mtu: MTU };
+  const init = {
+    type: 'init',
+    mode,
+    forward,
+    sockets: [{ socketId: 0, fd: socket.fd, family: 4 }],
+    interfaces: mode === 'tap' ? [spec] : [],
+    peerStats,
+    globalStats,
+    memoryCeiling: 32 << 20,
+  } as const;
+  const worker = new DatapathWorker(init, WORKER);
+  const side: Side = { ns, wire, device, spec, mode, socket, worker, messages: [], peerStats: new Float64Array(peerStats), globalStats: new Float64Array(globalStats) };
+  worker.on('message', (message) => side.messages.push(message));
+  sides.push(side);
+  return side;
+}
+
+/** Makes x's peer xPeer and y's peer yPeer each other, with a session on a fixed key (x initiates). */
+function link(x: Side, xPeer: number, y: Side, yPeer: number, method: string): void {
+  const key = randomBytes(createMethodProvider(method)!.keyLength);
+  for (const [self, peerId, other, initiator] of [[x, xPeer, y, true], [y, yPeer, x, false]] as const) {
+    self.worker.post({ type: 'addPeer', peerId, interface: self.mode === 'tap' ? undefined : self.spec });
+    self.worker.post({ type: 'setPeerAddress', peerId, socketId: 0, endpoint: endpoint(other.socket) });
+    self.worker.post({ type: 'installSession', peerId, method, key, initiator, compat: false, sendEmpty: false });
+  }
+}
+
+async function ready(...started: Side[]): Promise<void> {
+  await until(() => started.every((side) => side.messages.some((m) => m.type === 'ready' || m.type === 'fatal')));
+  for (const side of started) expect(side.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+}
+
 /** Two namespaces: A holds both UDP sockets (on its loopback) and A's interface; B holds B's interface. */
-async function tunnel(kind: 'tap' | 'tun', method: string): Promise<[Side, Side]> {
-  const tag = `${process.pid}-${sequence++}`;
-  const nsA = new TestNamespace(`dp-a-${tag}`);
-  namespaces.push(nsA);
-  const nsB = new TestNamespace(`dp-b-${tag}`);
-  namespaces.push(nsB);
+async function tunnel(mode: Mode, method: string): Promise<[Side, Side]> {
+  const nsA = namespace('a');
+  const nsB = namespace('b');
   nsA.ip('link', 'set', 'lo', 'up');
-  const provider = createMethodProvider(method)!;
-  const key = randomBytes(provider.keyLength);
-  const made: Side[] = [];
-  for (const [index, ns] of [nsA, nsB].entries()) {
-    const name = `dp${index}`;
-    const device = ns.inside(() => openTunTap({ kind, name, mtu: MTU, up: true }));
-    const local = `10.77.0.${index + 1}`;
-    const remote = `10.77.0.${2 - index}`;
-    if (kind === 'tap') ns.ip('addr', 'add', `${local}/24`, 'dev', name);
-    else ns.ip('addr', 'add', local, 'peer', remote, 'dev', name);
-    const socket = nsA.inside(() => openUdpSocket({ address: '127.0.0.1', port: 0 }));
-    const peerStats = new SharedArrayBuffer(4 * PEER_STATS_FIELDS * 8);
-    const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
-    const spec: InterfaceSpec = { interfaceId: 0, fd: device.fd, name, kind, mtu: MTU };
-    const worker = new DatapathWorker(
-      {
-        type: 'init',
-        mode: kind === 'tap' ? 'tap' : 'tun',
-        forward: false,
-        sockets: [{ socketId: 0, fd: socket.fd, family: 4 }],
-        interfaces: kind === 'tap' ? [spec] : [],
-        peerStats,
-        globalStats,
-        memoryCeiling: 32 << 20,
-      },
-      WORKER,
-    );
-    const side: Side = { ns, wire: nsA, device, socket, worker, messages: [], peerStats: new Float64Array(peerStats), globalStats: new Float64Array(globalStats) };
-    worker.on('message', (message) => side.messages.push(message));
-    worker.post({ type: 'addPeer', peerId: PEER, interface: kind === 'tun' ? spec : undefined });
-    sides.push(side);
-    made.push(side);
-  }
-  for (const [index, side] of made.entries()) {
-    const other = made[1 - index];
-    side.worker.post({ type: 'setPeerAddress', peerId: PEER, socketId: 0, endpoint: endpoint(other.socket) });
-    side.worker.post({ type: 'installSession', peerId: PEER, method, key, initiator: index === 0, compat: false, sendEmpty: false });
-  }
-  await until(() => made.every((side) => side.messages.some((m) => m.type === 'ready' || m.type === 'fatal')));
-  for (const side of made) expect(side.messages.filter((m) => m.type === 'fatal')).toEqual([]);
-  return [made[0], made[1]];
+  const ends = [nsA, nsB].map((ns, i) => {
+    const local = `10.77.0.${i + 1}`;
+    const address = mode === 'tun' ? [local, 'peer', `10.77.0.${2 - i}`] : [`${local}/24`];
+    return startSide(ns, nsA, mode, false, address);
+  });
+  link(ends[0], PEER, ends[1], PEER, method);
+  await ready(...ends);
+  return [ends[0], ends[1]];
 }
 
 function endpoint(socket: UdpSocket): Endpoint {
@@ -164,10 +186,10 @@ describe.runIf(ok)('datapath workers end to end', () => {
   // ICMP payload + 28 bytes of IPv4/ICMP headers fill the MTU exactly (ping -M do forbids fragments)
   const FULL = MTU - 28;
 
-  for (const kind of ['tap', 'tun'] as const) {
+  for (const mode of ['tap', 'tun', 'multitap'] as const) {
     for (const method of ['null', 'salsa2012+umac']) {
-      it(`carries full-size pings through ${kind} with ${method}, confirming both sessions`, async () => {
-        const [a, b] = await tunnel(kind, method);
+      it(`carries full-size pings in ${mode} mode with ${method}, confirming both sessions`, async () => {
+        const [a, b] = await tunnel(mode, method);
         const output = await ping(a, '10.77.0.2', 5, FULL);
         expect(output).toMatch(/5 received/);
         for (const side of [a, b]) {
@@ -178,11 +200,29 @@ describe.runIf(ok)('datapath workers end to end', () => {
           expect(side.globalStats[GlobalStat.DropAuth]).toBe(0);
         }
         // a full-size ping's frame is counted with its payload size, as fastd counts it
-        const frame = FULL + 28 + (kind === 'tap' ? 14 : 0);
+        const frame = FULL + 28 + (mode === 'tun' ? 0 : 14);
         expect(peerStat(b, PeerStat.RxBytes)).toBeGreaterThanOrEqual(5 * frame);
       });
     }
   }
+
+  it('forwards between peers through a tap hub with `forward`, unicast only where the MAC was learned', async () => {
+    const wire = namespace('wire');
+    wire.ip('link', 'set', 'lo', 'up');
+    const hub = startSide(namespace('hub'), wire, 'tap', true, null);
+    const spokes = ['10.77.0.1/24', '10.77.0.2/24', '10.77.0.3/24'].map((address, i) => startSide(namespace(`s${i}`), wire, 'tap', false, [address]));
+    spokes.forEach((spoke, i) => link(spoke, PEER, hub, i, 'salsa2012+umac'));
+    await ready(hub, ...spokes);
+    const [a, b, c] = spokes;
+    expect(await ping(a, '10.77.0.2', 10, FULL)).toMatch(/10 received/);
+    const frame = FULL + 28 + 14;
+    expect(peerStat(b, PeerStat.RxBytes)).toBeGreaterThanOrEqual(10 * frame);
+    expect(peerStat(a, PeerStat.RxBytes)).toBeGreaterThanOrEqual(10 * frame);
+    // the third spoke saw the broadcast (A's ARP request), not one of the pings
+    expect(peerStat(c, PeerStat.RxPackets)).toBeGreaterThan(0);
+    expect(peerStat(c, PeerStat.RxBytes)).toBeLessThan(frame);
+    for (const side of [hub, ...spokes]) expect(side.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+  });
 
   it('counts keepalives as signs of life without writing them to the interface', async () => {
     const [a, b] = await tunnel('tun', 'salsa2012+umac');
