@@ -4,6 +4,7 @@
 // one it has no value for, so a stale INTERFACE from the daemon's own environment never
 // leaks into a hook. Hooks never block the event loop: a "sync" hook is one the caller waits for.
 import { spawn, spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import type { ShellCommand } from '../config/types.js';
 import { log } from '../log/logger.js';
 import type { Endpoint } from './datapath/messages.js';
@@ -70,7 +71,7 @@ const EXIT_NO_DIRECTORY = 126;
 
 // fastd reports how a hook ended only for hooks it waits for and whose status nobody reads.
 function describeExit(status: number | null, signal: NodeJS.Signals | null): void {
-  if (signal) log.warn(`command exited with signal ${signal}`);
+  if (signal) log.warn(`command exited with signal ${constants.signals[signal]}`);
   else if (status !== 0) log.warn(`command exited with status ${status}`);
 }
 

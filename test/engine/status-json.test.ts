@@ -1,0 +1,75 @@
+// The status document built from engine state and statistics tables: fastd v23's keys,
+// value types and nulls (src/status.c), for a TAP daemon and a TUN daemon.
+import { describe, expect, it } from 'vitest';
+import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, PeerStat } from '../../src/engine/datapath/messages.js';
+import { buildStatus, type PeerStatusSource } from '../../src/status/status-json.js';
+
+const KEY_A = 'a1'.repeat(32);
+const KEY_B = 'b2'.repeat(32);
+
+function tables() {
+  const globalStats = new Float64Array(GLOBAL_STATS_FIELDS);
+  const peerStats = new Float64Array(2 * PEER_STATS_FIELDS);
+  globalStats[PeerStat.RxPackets] = 10;
+  globalStats[PeerStat.RxBytes] = 1000;
+  globalStats[PeerStat.TxErrorPackets] = 1;
+  globalStats[PeerStat.TxErrorBytes] = 60;
+  peerStats[PEER_STATS_FIELDS + PeerStat.TxPackets] = 7;
+  peerStats[PEER_STATS_FIELDS + PeerStat.TxBytes] = 700;
+  peerStats[PEER_STATS_FIELDS + PeerStat.RxReorderedPackets] = 2;
+  peerStats[PEER_STATS_FIELDS + PeerStat.RxReorderedBytes] = 200;
+  return { globalStats, peerStats };
+}
+
+const zero = { packets: 0, bytes: 0 };
+
+const peers: PeerStatusSource[] = [
+  { key: KEY_A, name: undefined, address: 'any', iface: undefined, peerId: 0, establishedAt: undefined, method: undefined, macAddresses: [] },
+  {
+    key: KEY_B,
+    name: 'gw',
+    address: '192.0.2.2:10000',
+    iface: { name: 'tun-gw', mtu: 1400 },
+    peerId: 1,
+    establishedAt: 4_000.7,
+    method: 'salsa2012+umac',
+    macAddresses: ['02:00:00:00:00:01'],
+  },
+];
+
+describe('status document', () => {
+  it('TAP: the interface at the top, no per-peer interface, MAC addresses with the connection', () => {
+    const document = buildStatus({ now: 10_000.4, startedAt: 1_000, mode: 'tap', singleInterface: 'fastd0', ...tables(), peers });
+    expect(JSON.parse(JSON.stringify(document))).toEqual({
+      uptime: 9000,
+      interface: 'fastd0',
+      statistics: { rx: { packets: 10, bytes: 1000 }, rx_reordered: zero, tx: zero, tx_dropped: zero, tx_error: { packets: 1, bytes: 60 } },
+      peers: {
+        [KEY_A]: { name: null, address: 'any', connection: null },
+        [KEY_B]: {
+          name: 'gw',
+          address: '192.0.2.2:10000',
+          connection: {
+            established: 5999,
+            method: 'salsa2012+umac',
+            statistics: { rx: zero, rx_reordered: { packets: 2, bytes: 200 }, tx: { packets: 7, bytes: 700 }, tx_dropped: zero, tx_error: zero },
+            mac_addresses: ['02:00:00:00:00:01'],
+          },
+        },
+      },
+    });
+    // fastd's key order (json-c keeps insertion order).
+    expect(Object.keys(document)).toEqual(['uptime', 'interface', 'statistics', 'peers']);
+    expect(Object.keys(document.peers[KEY_B]!.connection!)).toEqual(['established', 'method', 'statistics', 'mac_addresses']);
+  });
+
+  it('TUN: interface and mtu per peer (null when none), no MAC addresses, no top-level interface', () => {
+    const document = buildStatus({ now: 10_000, startedAt: 1_000, mode: 'tun', singleInterface: undefined, ...tables(), peers });
+    expect(document.interface).toBeUndefined();
+    expect('interface' in document).toBe(false);
+    expect(document.peers[KEY_A]).toEqual({ name: null, address: 'any', interface: null, mtu: null, connection: null });
+    expect(Object.keys(document.peers[KEY_B]!)).toEqual(['name', 'address', 'interface', 'mtu', 'connection']);
+    expect(document.peers[KEY_B]).toMatchObject({ interface: 'tun-gw', mtu: 1400 });
+    expect(document.peers[KEY_B]!.connection!.mac_addresses).toBeUndefined();
+  });
+});
