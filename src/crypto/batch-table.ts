@@ -6,6 +6,16 @@
 import type { PacketBatch } from './methods/provider.js';
 import { StateArena } from './state-arena.js';
 
+/**
+ * The entries of a batch that can be processed: `count`, but never past the end of its
+ * arrays, so that a batch claiming more entries than it has cannot make a kernel read or
+ * write past them.
+ */
+export function batchEntries(batch: PacketBatch): number {
+  const count = Math.min(batch.count, batch.offsets.length, batch.lengths.length, batch.status.length);
+  return count > 0 ? Math.floor(count) : 0;
+}
+
 /** Entries a table holds at first; it grows (rarely, at most to the largest batch) on demand. */
 const INITIAL_CAPACITY = 64;
 /** Bytes per entry: u32 offset + u32 length + u8 status. */
@@ -55,17 +65,18 @@ export class BatchTable {
 
   /** Copies the batch's entries [0, count) into the table. */
   load(batch: PacketBatch): void {
-    if (batch.count > this.capacity) this.reserve(batch.count);
+    const count = batchEntries(batch);
+    if (count > this.capacity) this.reserve(count);
     const bytes = this.bytes();
     const words = this.words;
     const offsetsAt = this.offsetsPtr >>> 2;
     const lengthsAt = this.lengthsPtr >>> 2;
-    for (let i = 0; i < batch.count; i++) {
+    for (let i = 0; i < count; i++) {
       words[offsetsAt + i] = batch.offsets[i];
       words[lengthsAt + i] = batch.lengths[i];
       bytes[this.statusPtr + i] = batch.status[i];
     }
-    this.count = batch.count;
+    this.count = count;
   }
 
   /** Copies the kernels' verdicts back into the batch. */

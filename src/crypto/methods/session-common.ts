@@ -18,7 +18,7 @@ import {
   readNonce,
   writeHeader,
 } from './common-header.js';
-import { BatchTable } from '../batch-table.js';
+import { BatchTable, batchEntries } from '../batch-table.js';
 import { PacketStatus, type MethodSession, type PacketBatch, type SessionFlags } from './provider.js';
 import { ReorderWindow } from './reorder-window.js';
 
@@ -87,7 +87,7 @@ export class SessionCommon {
   frameForSeal(batch: PacketBatch, bytes: Uint8Array, now: number): void {
     const { offsets, lengths, status } = batch;
     const valid = this.isValid(now);
-    for (let i = 0; i < batch.count; i++) {
+    for (let i = 0, n = batchEntries(batch); i < n; i++) {
       const start = offsets[i] - this.overhead;
       if (start < 0 || offsets[i] + lengths[i] > bytes.length) {
         status[i] = PacketStatus.DropMalformed;
@@ -112,7 +112,7 @@ export class SessionCommon {
   checkForOpen(batch: PacketBatch, bytes: Uint8Array, now: number): void {
     const { offsets, lengths, status } = batch;
     const valid = this.isValid(now);
-    for (let i = 0; i < batch.count; i++) {
+    for (let i = 0, n = batchEntries(batch); i < n; i++) {
       const at = offsets[i];
       if (lengths[i] < this.overhead || at + lengths[i] > bytes.length) status[i] = PacketStatus.DropMalformed;
       else if (!valid) status[i] = PacketStatus.DropSession;
@@ -133,7 +133,7 @@ export class SessionCommon {
    */
   admitOpened(batch: PacketBatch, bytes: Uint8Array, now: number): void {
     const { offsets, lengths, status } = batch;
-    for (let i = 0; i < batch.count; i++) {
+    for (let i = 0, n = batchEntries(batch); i < n; i++) {
       if (status[i] !== PacketStatus.Ok) continue;
       const verdict = this.window.admit(readNonce(bytes, offsets[i]), now);
       status[i] = verdict;
@@ -182,7 +182,7 @@ export abstract class CommonMethodSession implements MethodSession {
 
 /** Zeroes the tag block of every Ok entry, which the methods XOR their tag pad and MAC into. */
 export function clearTagBlocks(batch: PacketBatch, bytes: Uint8Array): void {
-  for (let i = 0; i < batch.count; i++) {
+  for (let i = 0, n = batchEntries(batch); i < n; i++) {
     if (batch.status[i] !== PacketStatus.Ok) continue;
     const at = batch.offsets[i] + TAG_OFFSET;
     bytes.fill(0, at, at + TAG_BYTES);

@@ -74,6 +74,15 @@ describe.each(ALL)('method %s', (name) => {
     const short = { ...bad, offsets: Uint32Array.from([1000, end - 2, end + 100, 0xffff_fff0]), lengths: Uint32Array.from([0, 100, 10, 0xffff_ffff]) };
     expect(() => responder.open(short, 0)).not.toThrow();
     expect(Array.from(short.status)).toEqual([2, 2, 2, 2].map(() => PacketStatus.DropMalformed));
+    // a count beyond the arrays: only the entries that exist are touched
+    const before = new Uint8Array(memory.buffer).slice(0, 4096);
+    const overlong = { memory, count: 9, offsets: Uint32Array.of(1000), lengths: Uint32Array.of(8), status: new Uint8Array(1) };
+    expect(() => responder.open(overlong, 0)).not.toThrow();
+    expect(() => initiator.seal({ ...overlong, count: 9 }, 0)).not.toThrow();
+    const after = new Uint8Array(memory.buffer).slice(0, 4096);
+    after.fill(0, 1000 - 64, 1000 + 8);
+    before.fill(0, 1000 - 64, 1000 + 8);
+    expect(Buffer.from(after).equals(Buffer.from(before))).toBe(true);
   });
 });
 

@@ -5,7 +5,7 @@
 // up to fastd: sealing one needs KEEPALIVE_HEADROOM bytes in front of it, not just the
 // overhead. Stripping that control header on receipt is the datapath's job (fastd's
 // receive.c does it for any packet type), so open sees the session header first.
-import { BatchTable } from '../../batch-table.js';
+import { BatchTable, batchEntries } from '../../batch-table.js';
 import { PacketStatus, type MethodProvider, type MethodSession, type PacketBatch, type SessionFlags } from '../provider.js';
 import {
   isFastdSessionHeader,
@@ -30,7 +30,7 @@ class NullL2tpSession implements MethodSession {
   seal(batch: PacketBatch): void {
     const bytes = this.table.bytes();
     const { offsets, lengths, status } = batch;
-    for (let i = 0; i < batch.count; i++) {
+    for (let i = 0, n = batchEntries(batch); i < n; i++) {
       const headroom = lengths[i] === 0 ? KEEPALIVE_HEADROOM : L2TP_SESSION_HEADER_BYTES;
       if (offsets[i] < headroom || offsets[i] + lengths[i] > bytes.length) status[i] = PacketStatus.DropMalformed;
       else if (!this.valid) status[i] = PacketStatus.DropSession;
@@ -47,7 +47,7 @@ class NullL2tpSession implements MethodSession {
   open(batch: PacketBatch): void {
     const bytes = this.table.bytes();
     const { offsets, lengths, status } = batch;
-    for (let i = 0; i < batch.count; i++) {
+    for (let i = 0, n = batchEntries(batch); i < n; i++) {
       if (lengths[i] < L2TP_SESSION_HEADER_BYTES || offsets[i] + lengths[i] > bytes.length)
         status[i] = PacketStatus.DropMalformed;
       else if (!this.valid) status[i] = PacketStatus.DropSession;

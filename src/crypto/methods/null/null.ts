@@ -2,7 +2,7 @@
 // packet is the packet type byte followed by the payload (doc/source/devel/protocol.rst).
 // Superseding invalidates the session at once, so that packets of a new session are never
 // taken for the old one's.
-import { BatchTable } from '../../batch-table.js';
+import { BatchTable, batchEntries } from '../../batch-table.js';
 import { HEADER_TYPE_OFFSET, PACKET_DATA, PACKET_DATA_COMPAT } from '../common-header.js';
 import { PacketStatus, type MethodProvider, type MethodSession, type PacketBatch, type SessionFlags } from '../provider.js';
 
@@ -24,7 +24,7 @@ class NullSession implements MethodSession {
   seal(batch: PacketBatch): void {
     const bytes = this.table.bytes();
     const { offsets, lengths, status } = batch;
-    for (let i = 0; i < batch.count; i++) {
+    for (let i = 0, n = batchEntries(batch); i < n; i++) {
       if (offsets[i] < NULL_OVERHEAD || offsets[i] + lengths[i] > bytes.length) status[i] = PacketStatus.DropMalformed;
       else if (!this.valid) status[i] = PacketStatus.DropSession;
       else {
@@ -39,7 +39,7 @@ class NullSession implements MethodSession {
   open(batch: PacketBatch): void {
     const bytes = this.table.bytes();
     const { offsets, lengths, status } = batch;
-    for (let i = 0; i < batch.count; i++) {
+    for (let i = 0, n = batchEntries(batch); i < n; i++) {
       const type = bytes[offsets[i] + HEADER_TYPE_OFFSET];
       if (lengths[i] < NULL_OVERHEAD || offsets[i] + lengths[i] > bytes.length) status[i] = PacketStatus.DropMalformed;
       else if (!this.valid) status[i] = PacketStatus.DropSession;

@@ -7,7 +7,7 @@
 // key area, laid out like a tiny packet (the nonce where a header keeps it, then 32 zero
 // bytes) so that the cipher's ordinary batch call fills all of them at once.
 import { TO_PACKET_END, type KeyedCipher, type StreamCipher } from '../../cipher/index.js';
-import { BatchTable } from '../../batch-table.js';
+import { BatchTable, batchEntries } from '../../batch-table.js';
 import { POLY1305_KEYBYTES, poly1305Batch } from '../../mac/poly1305/poly1305.js';
 import { StateArena } from '../../state-arena.js';
 import { COMMON_HEADBYTES, COMMON_NONCEBYTES, COMMON_OVERHEAD, HEADER_NONCE_OFFSET, PAYLOAD_OFFSET, TAG_OFFSET } from '../common-header.js';
@@ -61,10 +61,11 @@ class GenericPoly1305Session extends CommonMethodSession {
 
   /** Fills key slot i with the one-time key of batch entry i (for the Ok entries). */
   private makeKeys(batch: PacketBatch): void {
-    if (batch.count > this.slotBatch.offsets.length) this.growSlots(batch.count);
+    const count = batchEntries(batch);
+    if (count > this.slotBatch.offsets.length) this.growSlots(count);
     const bytes = this.table.bytes();
     const slots = this.slotBatch;
-    for (let i = 0; i < batch.count; i++) {
+    for (let i = 0; i < count; i++) {
       slots.status[i] = batch.status[i];
       if (batch.status[i] !== PacketStatus.Ok) continue;
       const slot = slots.offsets[i];
@@ -72,7 +73,7 @@ class GenericPoly1305Session extends CommonMethodSession {
       bytes.copyWithin(slot + HEADER_NONCE_OFFSET, nonce, nonce + COMMON_NONCEBYTES);
       bytes.fill(0, slot + COMMON_HEADBYTES, slot + KEY_SLOT_BYTES);
     }
-    slots.count = batch.count;
+    slots.count = count;
     this.slotTable.load(slots);
     this.cipher.crypt(this.slotTable, COMMON_HEADBYTES, POLY1305_KEYBYTES, 0, false);
   }
