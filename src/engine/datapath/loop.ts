@@ -126,6 +126,8 @@ export class Loop {
     const dp = this.dp;
     for (let i = 0; i < dp.peers.count; i++) expireSessions(dp.peers.get(dp.peers.ids[i])!, now);
     dp.macs.expire(now);
+    const macs = dp.macs.snapshot(now);
+    if (macs) dp.post({ type: 'macAddresses', peers: Array.from(macs, ([peerId, addresses]) => ({ peerId, addresses })) });
     dp.pool.maintain(now);
     this.nextTimer = now + TIMER_INTERVAL;
   }

@@ -33,6 +33,8 @@ export class MacTable {
   private staleAt = new Float64Array(INITIAL_CAPACITY);
   private free: number[] = [];
   private used = 0;
+  /** Something other than a timeout changed since the last snapshot(). */
+  private changed = false;
 
   get size(): number {
     return this.index.size;
@@ -44,6 +46,9 @@ export class MacTable {
     if (entry === undefined) {
       entry = this.newEntry();
       this.index.set(mac, entry);
+      this.changed = true;
+    } else if (this.owner[entry] !== owner || this.staleAt[entry] <= now) {
+      this.changed = true;
     }
     this.owner[entry] = owner;
     this.staleAt[entry] = now + ETH_ADDR_STALE_TIME;
@@ -58,7 +63,11 @@ export class MacTable {
 
   /** Forgets every address learned on a peer (it was removed or reset). */
   forgetPeer(peerId: number): void {
-    for (const entry of this.index.values()) if (this.owner[entry] === peerId) this.staleAt[entry] = 0;
+    for (const entry of this.index.values()) {
+      if (this.owner[entry] !== peerId) continue;
+      this.staleAt[entry] = 0;
+      this.changed = true;
+    }
   }
 
   /** Drops stale entries (timer work). */
@@ -67,17 +76,23 @@ export class MacTable {
       if (this.staleAt[entry] > now) continue;
       this.index.delete(mac);
       this.free.push(entry);
+      this.changed = true;
     }
   }
 
-  /** The addresses currently learned on a peer, as aa:bb:cc:dd:ee:ff (for status reports). */
-  addressesOf(peerId: number, now: number): string[] {
-    const result: string[] = [];
+  /** The live addresses of every peer that has any, or null when nothing changed since the last call. */
+  snapshot(now: number): Map<number, string[]> | null {
+    if (!this.changed) return null;
+    this.changed = false;
+    const byPeer = new Map<number, string[]>();
     for (const [mac, entry] of this.index) {
-      if (this.owner[entry] !== peerId || this.staleAt[entry] <= now) continue;
-      result.push(mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:'));
+      const owner = this.owner[entry];
+      if (owner < 0 || this.staleAt[entry] <= now) continue;
+      let list = byPeer.get(owner);
+      if (!list) byPeer.set(owner, (list = []));
+      list.push(formatMac(mac));
     }
-    return result;
+    return byPeer;
   }
 
   private newEntry(): number {
@@ -90,6 +105,11 @@ export class MacTable {
     }
     return this.used++;
   }
+}
+
+/** aa:bb:cc:dd:ee:ff, as fastd prints MAC addresses. */
+export function formatMac(mac: number): string {
+  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
 }
 
 function grow<T extends Int32Array | Float64Array>(from: T, to: T): T {

@@ -107,6 +107,11 @@ export type FromWorker =
   | { readonly type: 'sessionConfirmed'; readonly peerId: number }
   /** A data packet arrived from a new address on a valid session (`float`). */
   | { readonly type: 'peerMoved'; readonly peerId: number; readonly socketId: number; readonly endpoint: Endpoint }
+  /**
+   * tap mode: the MAC addresses learned behind each peer (fastd's status `mac_addresses`),
+   * sent when they changed, at most once per second. Peers not listed have none.
+   */
+  | { readonly type: 'macAddresses'; readonly peers: readonly { readonly peerId: number; readonly addresses: readonly string[] }[] }
   /** The worker failed in a way it cannot continue from. */
   | { readonly type: 'fatal'; readonly message: string };
 

@@ -99,8 +99,12 @@ describe('MacTable', () => {
     table.learn(x, 6, 5000);
     expect(table.lookup(x, 5000 + ETH_ADDR_STALE_TIME - 1)).toBe(6);
     expect(table.lookup(x, 5000 + ETH_ADDR_STALE_TIME)).toBe(UNKNOWN);
-    expect(table.addressesOf(6, 6000)).toEqual(['02:00:00:00:00:01']);
+    expect(table.snapshot(6000)).toEqual(new Map([[6, ['02:00:00:00:00:01']]]));
+    expect(table.snapshot(6000)).toBeNull();
+    table.learn(x, 6, 6000);
+    expect(table.snapshot(6000)).toBeNull();
     table.forgetPeer(6);
+    expect(table.snapshot(6000)).toEqual(new Map());
     expect(table.lookup(x, 6000)).toBe(UNKNOWN);
     table.expire(6000);
     expect(table.size).toBe(1);

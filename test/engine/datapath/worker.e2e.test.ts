@@ -22,7 +22,7 @@ import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../src/io/batch.js';
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
-import { closeTunTap, openTunTap, type TunTap } from '../../../src/io/tuntap.js';
+import { closeTunTap, hardwareAddress, openTunTap, type TunTap } from '../../../src/io/tuntap.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../io/memory.js';
@@ -222,6 +222,13 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(peerStat(c, PeerStat.RxPackets)).toBeGreaterThan(0);
     expect(peerStat(c, PeerStat.RxBytes)).toBeLessThan(frame);
     for (const side of [hub, ...spokes]) expect(side.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+    // the hub reports where it learned the spokes' interface addresses
+    const macs = spokes.slice(0, 2).map((spoke) => spoke.ns.inside(() => hardwareAddress(spoke.spec.name)));
+    const reported = () => hub.messages.filter((m) => m.type === 'macAddresses').at(-1) as Extract<FromWorker, { type: 'macAddresses' }> | undefined;
+    await until(() => (reported()?.peers.length ?? 0) >= 2);
+    const byPeer = Object.fromEntries(reported()!.peers.map((p) => [p.peerId, p.addresses]));
+    expect(byPeer[0]).toEqual([macs[0]]);
+    expect(byPeer[1]).toEqual([macs[1]]);
   });
 
   it('counts keepalives as signs of life without writing them to the interface', async () => {
