@@ -12,7 +12,7 @@ import { kernelLoader } from '../../wasm-kernel.js';
 
 const NIBBLES = 2 * BLOCK_BYTES;
 const NIBBLE_VALUES = 16;
-export const GHASH_KEY_TABLE_BYTES = NIBBLES * NIBBLE_VALUES * BLOCK_BYTES;
+const GHASH_KEY_TABLE_BYTES = NIBBLES * NIBBLE_VALUES * BLOCK_BYTES;
 const R_FIRST_BYTE = 0xe1;
 
 interface GhashKernel {
@@ -32,7 +32,7 @@ function timesX(block: Uint8Array): void {
 }
 
 /** Writes the 32 x 16 table of v * x^(4i) * H that the kernel multiplies with. */
-export function expandGhashKey(h: Uint8Array, table: Uint8Array): void {
+function expandGhashKey(h: Uint8Array, table: Uint8Array): void {
   // powers[j] = H * x^j for the 128 bit positions
   const powers: Uint8Array[] = [];
   const power = Uint8Array.from(h.subarray(0, BLOCK_BYTES));

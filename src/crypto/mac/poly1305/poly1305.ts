@@ -6,7 +6,6 @@ import { PacketStatus } from '../../methods/provider.js';
 import { kernelLoader } from '../../wasm-kernel.js';
 
 export const POLY1305_KEYBYTES = 32;
-export const POLY1305_TAGBYTES = 16;
 
 interface Poly1305Kernel {
   poly1305_batch(
