@@ -7,7 +7,8 @@ import { PacketMemory } from '../../bufferpool/packet-memory.js';
 import { createMethodProvider } from '../../crypto/methods/registry.js';
 import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.js';
 import { StateArena } from '../../crypto/state-arena.js';
-import { FallbackDatagramIo, FallbackFrameIo } from '../../io/batch-fallback.js';
+import { createBackend, type IoBackend } from '../../io/backend.js';
+import { FallbackFrameIo } from '../../io/batch-fallback.js';
 import { createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo } from '../../io/batch.js';
 import { packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { probeUdpOffloads } from '../../io/udp.js';
@@ -81,6 +82,8 @@ export class Datapath {
   readonly forwards: FrameBatch;
   /** Read slots for TUN/TAP queues (one queue is read and its frames sent before the next). */
   readonly reads: FrameBatch;
+  /** io_uring (one ring for all of this worker's fds) or the recvmmsg/sendmmsg fallback. */
+  readonly backend: IoBackend;
   private readonly providers = new Map<string, MethodProvider>();
   private readonly gso: boolean;
 
@@ -110,6 +113,7 @@ export class Datapath {
     this.reads = createFrameBatch(BATCH);
     for (let i = 0; i < BATCH; i++) this.reads.offsets[i] = this.fixedBuffer() + HEADROOM;
     this.gso = probeUdpOffloads().gso;
+    this.backend = createBackend(this.io, { prefer: init.ioBackend ?? 'io_uring', ringEntries: 4 * BATCH });
     for (const spec of init.sockets) this.addSocket(spec.socketId, spec.fd);
     for (const spec of init.interfaces) this.addInterface(spec, NO_PEER);
   }
@@ -131,9 +135,19 @@ export class Datapath {
   }
 
   addInterface(spec: InterfaceSpec, peerId: number): Interface {
-    const iface: Interface = { spec, io: new FallbackFrameIo(spec.fd, this.io), peerId, pending: createFrameBatch(BATCH) };
+    const iface: Interface = { spec, io: this.frameIo(spec.fd), peerId, pending: createFrameBatch(BATCH) };
     this.interfaces[spec.interfaceId] = iface;
     return iface;
+  }
+
+  // TUN/TAP reads go one frame per read(2) until EAGAIN: a wake-up usually finds a few
+  // frames, and io_uring would spend an op on every empty slot of the batch. Writes are a
+  // whole batch per io_uring_enter.
+  private frameIo(fd: number): FrameIo {
+    const reads = new FallbackFrameIo(fd, this.io);
+    if (this.backend.kind === 'fallback') return reads;
+    const writes = this.backend.frames(fd);
+    return { read: (batch) => reads.read(batch), write: (batch, start) => writes.write(batch, start), close: () => writes.close() };
   }
 
   removeInterface(interfaceId: number): void {
@@ -142,7 +156,7 @@ export class Datapath {
   }
 
   private addSocket(id: number, fd: number): void {
-    const io = new FallbackDatagramIo(fd, this.io, { capacity: BATCH, gso: this.gso, gro: false });
+    const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, gro: false });
     const receive = createDatagramBatch(BATCH);
     for (let i = 0; i < BATCH; i++) receive.offsets[i] = this.fixedBuffer();
     const out: Outgoing = {
@@ -169,6 +183,7 @@ export class Datapath {
   close(): void {
     for (const socket of this.sockets) socket?.io.close();
     for (const iface of this.interfaces) iface?.io.close();
+    this.backend.close();
     while (this.peers.count > 0) this.peers.remove(this.peers.ids[0]);
   }
 }

@@ -56,6 +56,8 @@ export type ToWorker =
       readonly maxMtu?: number;
       /** fastd's min_overhead: shorter data packets from unknown addresses get no attention (default 1). */
       readonly minDataLength?: number;
+      /** The I/O backend to use: io_uring (the default) falls back to recvmmsg/sendmmsg by itself, saying why. */
+      readonly ioBackend?: 'io_uring' | 'fallback';
     }
   | {
       readonly type: 'addPeer';
@@ -90,7 +92,8 @@ export type ToWorker =
   | { readonly type: 'shutdown' };
 
 export type FromWorker =
-  | { readonly type: 'ready' }
+  /** Serving; with the I/O backend in use and, if io_uring was wanted but is not used, why. */
+  | { readonly type: 'ready'; readonly backend: 'io_uring' | 'fallback'; readonly fallbackReason: string | null }
   /** A handshake packet (type 0x01), for the control plane's state machine. */
   | { readonly type: 'handshake'; readonly socketId: number; readonly endpoint: Endpoint; readonly packet: Uint8Array }
   /**

@@ -19,7 +19,7 @@ port.once('message', (message: ToWorker) => {
     if (message.type !== 'init') throw new Error(`expected init, got ${message.type}`);
     dp = new Datapath(message as InitMessage, post);
     loop = new Loop(dp, wakeFd, port);
-    post({ type: 'ready' });
+    post({ type: 'ready', backend: dp.backend.kind, fallbackReason: dp.backend.fallbackReason });
     loop.run();
   } catch (error) {
     post({ type: 'fatal', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });

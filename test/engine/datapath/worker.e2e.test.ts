@@ -67,6 +67,7 @@ async function cleanup(): Promise<void> {
 }
 
 type Mode = 'tap' | 'tun' | 'multitap';
+type Backend = 'io_uring' | 'fallback';
 
 /** A namespace without IPv6, so that the only broadcasts on its interfaces are the tests' own ARP. */
 function namespace(role: string): TestNamespace {
@@ -81,7 +82,7 @@ function namespace(role: string): TestNamespace {
  * on the loopback of `wire`. In tun/multitap mode the interface is handed over with the
  * worker's one peer (see link), in tap mode with init.
  */
-function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: boolean, address: string[] | null): Side {
+function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: boolean, address: string[] | null, ioBackend: Backend = 'io_uring'): Side {
   const kind = mode === 'tun' ? 'tun' : 'tap';
   const name = `dp${sides.length}`;
   const device = ns.inside(() => openTunTap({ kind, name, mtu: MTU, up: true }));
@@ -99,6 +100,7 @@ function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: 
     peerStats,
     globalStats,
     memoryCeiling: 32 << 20,
+    ioBackend,
   } as const;
   const worker = new DatapathWorker(init, WORKER);
   const side: Side = { ns, wire, device, spec, mode, socket, worker, messages: [], peerStats: new Float64Array(peerStats), globalStats: new Float64Array(globalStats) };
@@ -123,14 +125,14 @@ async function ready(...started: Side[]): Promise<void> {
 }
 
 /** Two namespaces: A holds both UDP sockets (on its loopback) and A's interface; B holds B's interface. */
-async function tunnel(mode: Mode, method: string): Promise<[Side, Side]> {
+async function tunnel(mode: Mode, method: string, ioBackend: Backend = 'io_uring'): Promise<[Side, Side]> {
   const nsA = namespace('a');
   const nsB = namespace('b');
   nsA.ip('link', 'set', 'lo', 'up');
   const ends = [nsA, nsB].map((ns, i) => {
     const local = `10.77.0.${i + 1}`;
     const address = mode === 'tun' ? [local, 'peer', `10.77.0.${2 - i}`] : [`${local}/24`];
-    return startSide(ns, nsA, mode, false, address);
+    return startSide(ns, nsA, mode, false, address, ioBackend);
   });
   link(ends[0], PEER, ends[1], PEER, method);
   await ready(...ends);
@@ -229,6 +231,17 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const byPeer = Object.fromEntries(reported()!.peers.map((p) => [p.peerId, p.addresses]));
     expect(byPeer[0]).toEqual([macs[0]]);
     expect(byPeer[1]).toEqual([macs[1]]);
+  });
+
+  it('carries the same traffic through the recvmmsg/sendmmsg fallback backend, and says which backend it uses', async () => {
+    const [a, b] = await tunnel('tap', 'salsa2012+umac', 'fallback');
+    expect(await ping(a, '10.77.0.2', 5, FULL)).toMatch(/5 received/);
+    for (const side of [a, b]) expect(side.messages.find((m) => m.type === 'ready')).toEqual({ type: 'ready', backend: 'fallback', fallbackReason: null });
+    const [c] = await tunnel('tap', 'null');
+    const ready = c.messages.find((m) => m.type === 'ready') as Extract<FromWorker, { type: 'ready' }>;
+    // io_uring unless the kernel refuses it, and then the reason is given
+    if (ready.backend === 'io_uring') expect(ready.fallbackReason).toBeNull();
+    else expect(ready.fallbackReason).toMatch(/\w/);
   });
 
   it('counts keepalives as signs of life without writing them to the interface', async () => {
