@@ -244,6 +244,39 @@ describe.runIf(ok)('datapath workers end to end', () => {
     else expect(ready.fallbackReason).toMatch(/\w/);
   });
 
+  it('reports a peer whose packets open from a new address (float), and hands control packets out as they are', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    await ping(a, '10.77.0.2', 1, 56);
+    // B believes A moved away; A's packets now come from an address B has no peer for
+    b.worker.post({ type: 'setPeerAddress', peerId: PEER, socketId: 0, endpoint: { family: 4, address: '127.0.0.1', port: 9, scopeId: 0 } });
+    await ping(a, '10.77.0.2', 2, 56);
+    await until(() => b.messages.some((m) => m.type === 'peerMoved'));
+    expect(b.messages.filter((m) => m.type === 'peerMoved')).toEqual([{ type: 'peerMoved', peerId: PEER, socketId: 0, endpoint: endpoint(a.socket) }]);
+    expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([]);
+
+    const packet = Uint8Array.from([0x01, 0, 0, 2, 0xab, 0xcd]);
+    a.worker.post({ type: 'sendPacket', socketId: 0, endpoint: endpoint(b.socket), packet });
+    await until(() => b.messages.some((m) => m.type === 'handshake'));
+    expect(b.messages.filter((m) => m.type === 'handshake')).toEqual([{ type: 'handshake', socketId: 0, endpoint: endpoint(a.socket), packet }]);
+  });
+
+  it('stops sending on a reset peer and asks for a handshake when its packets cannot be opened', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    await ping(a, '10.77.0.2', 1, 56);
+    b.worker.post({ type: 'resetPeer', peerId: PEER });
+    expect(await ping(a, '10.77.0.2', 2, 56)).toMatch(/ 0 received/);
+    // B's peer has no session: A's packets are data from a peer without a connection
+    expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([{ type: 'unknownData', socketId: 0, endpoint: endpoint(a.socket) }]);
+    const dropped = peerStat(b, PeerStat.TxDroppedPackets);
+    b.worker.post({ type: 'keepalive', peerId: PEER });
+    await until(() => peerStat(b, PeerStat.TxDroppedPackets) > dropped);
+    expect(peerStat(b, PeerStat.TxDroppedPackets)).toBe(dropped + 1);
+    b.worker.post({ type: 'removePeer', peerId: PEER });
+    b.worker.post({ type: 'keepalive', peerId: PEER });
+    await until(() => b.messages.some((m) => m.type === 'fatal'));
+    expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([{ type: 'fatal', message: 'keepalive: no peer 0 in the datapath' }]);
+  });
+
   it('counts keepalives as signs of life without writing them to the interface', async () => {
     const [a, b] = await tunnel('tun', 'salsa2012+umac');
     await ping(a, '10.77.0.2', 1, 56);
