@@ -3,6 +3,7 @@
 // Entries go stale after ETH_ADDR_STALE_TIME. A 48-bit MAC is its own numeric key, and each
 // entry's owner and timeout live in typed arrays, so learning and looking up an address
 // that is already known allocates nothing.
+import { ABSENT, NumberMap } from './number-map.js';
 
 /** fastd's ETH_ADDR_STALE_TIME (build.h), ms. */
 export const ETH_ADDR_STALE_TIME = 300_000;
@@ -28,7 +29,7 @@ export function isUnicast(bytes: Uint8Array, at: number): boolean {
 }
 
 export class MacTable {
-  private readonly index = new Map<number, number>();
+  private readonly index = new NumberMap();
   private owner = new Int32Array(INITIAL_CAPACITY);
   private staleAt = new Float64Array(INITIAL_CAPACITY);
   private free: number[] = [];
@@ -43,7 +44,7 @@ export class MacTable {
   /** Records that `mac` is behind peer `owner` (or LOCAL), for ETH_ADDR_STALE_TIME from now. */
   learn(mac: number, owner: number, now: number): void {
     let entry = this.index.get(mac);
-    if (entry === undefined) {
+    if (entry === ABSENT) {
       entry = this.newEntry();
       this.index.set(mac, entry);
       this.changed = true;
@@ -57,27 +58,27 @@ export class MacTable {
   /** The peer `mac` was learned on, LOCAL, or UNKNOWN (also once it went stale). */
   lookup(mac: number, now: number): number {
     const entry = this.index.get(mac);
-    if (entry === undefined || this.staleAt[entry] <= now) return UNKNOWN;
+    if (entry === ABSENT || this.staleAt[entry] <= now) return UNKNOWN;
     return this.owner[entry];
   }
 
   /** Forgets every address learned on a peer (it was removed or reset). */
   forgetPeer(peerId: number): void {
-    for (const entry of this.index.values()) {
-      if (this.owner[entry] !== peerId) continue;
+    this.index.forEach((entry) => {
+      if (this.owner[entry] !== peerId) return;
       this.staleAt[entry] = 0;
       this.changed = true;
-    }
+    });
   }
 
   /** Drops stale entries (timer work). */
   expire(now: number): void {
-    for (const [mac, entry] of this.index) {
-      if (this.staleAt[entry] > now) continue;
+    this.index.forEach((entry, mac) => {
+      if (this.staleAt[entry] > now) return;
       this.index.delete(mac);
       this.free.push(entry);
       this.changed = true;
-    }
+    });
   }
 
   /** The live addresses of every peer that has any, or null when nothing changed since the last call. */
@@ -85,13 +86,13 @@ export class MacTable {
     if (!this.changed) return null;
     this.changed = false;
     const byPeer = new Map<number, string[]>();
-    for (const [mac, entry] of this.index) {
+    this.index.forEach((entry, mac) => {
       const owner = this.owner[entry];
-      if (owner < 0 || this.staleAt[entry] <= now) continue;
+      if (owner < 0 || this.staleAt[entry] <= now) return;
       let list = byPeer.get(owner);
       if (!list) byPeer.set(owner, (list = []));
       list.push(formatMac(mac));
-    }
+    });
     return byPeer;
   }
 

@@ -8,8 +8,10 @@ import { writeSockaddr } from '../../io/sockaddr.js';
 import type { MethodSession } from '../../crypto/methods/provider.js';
 import { endpointKey, NO_KEY, sameEndpoint } from './address-key.js';
 import type { Endpoint } from './messages.js';
+import { ABSENT, NumberMap } from './number-map.js';
 
-export const NO_PEER = -1;
+/** No peer: the same value as a NumberMap's ABSENT, so a failed lookup is NO_PEER. */
+export const NO_PEER = ABSENT;
 
 export class Peer {
   /** The newest session: every packet is sealed with it, and opened with it first. */
@@ -43,7 +45,7 @@ export class PeerTable {
   readonly addressWords: Uint32Array;
   readonly addressBytes: Uint8Array;
   private readonly byId: (Peer | undefined)[];
-  private readonly byKey = new Map<number, number>();
+  private readonly byKey = new NumberMap();
   /** Ids of the existing peers, [0, count) used, for sending to all. */
   readonly ids: Int32Array;
   count = 0;
@@ -90,8 +92,7 @@ export class PeerTable {
     writeSockaddr(this.addressBytes, peer.id, endpoint);
     peer.socketId = socketId;
     peer.key = endpointKey(this.addressWords, peer.id);
-    const first = this.byKey.get(peer.key);
-    peer.nextWithKey = first ?? NO_PEER;
+    peer.nextWithKey = this.byKey.get(peer.key);
     this.byKey.set(peer.key, peer.id);
   }
 
@@ -99,14 +100,14 @@ export class PeerTable {
   find(words: Uint32Array, slot: number): number {
     const key = endpointKey(words, slot);
     if (key === NO_KEY) return NO_PEER;
-    let id = this.byKey.get(key) ?? NO_PEER;
+    let id = this.byKey.get(key);
     while (id !== NO_PEER && !sameEndpoint(this.addressWords, id, words, slot)) id = this.byId[id]!.nextWithKey;
     return id;
   }
 
   private unindex(peer: Peer): void {
     if (peer.key === NO_KEY) return;
-    const first = this.byKey.get(peer.key)!;
+    const first = this.byKey.get(peer.key);
     if (first === peer.id) {
       if (peer.nextWithKey === NO_PEER) this.byKey.delete(peer.key);
       else this.byKey.set(peer.key, peer.nextWithKey);

@@ -94,7 +94,11 @@ export class Sender {
   /** Seals what is queued and sends every socket's batch. Call before the memory of queued frames is reused. */
   flush(now: number): void {
     this.sealRun(now);
-    for (const socket of this.dp.sockets) if (socket && socket.out.batch.count > 0) this.sendSocket(socket.out, socket.io);
+    const sockets = this.dp.sockets;
+    for (let s = 0; s < sockets.length; s++) {
+      const socket = sockets[s];
+      if (socket && socket.out.batch.count > 0) this.sendSocket(socket.out, socket.io);
+    }
   }
 
   // Copies the frame for every established peer but its source (fastd's send_all).

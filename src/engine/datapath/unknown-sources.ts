@@ -4,6 +4,7 @@
 // address, port ignored (the CVE-2025-24356 mitigation keys on the address), per interval.
 // The table is cleared each interval and holds a bounded number of addresses, so a flood
 // of spoofed sources costs bounded memory and gets nothing once the table is full.
+import { ABSENT, NumberMap } from './number-map.js';
 
 /** How often one address may get attention, ms (the contract says once per second). */
 export const UNKNOWN_SOURCE_INTERVAL = 1000;
@@ -11,7 +12,7 @@ export const UNKNOWN_SOURCE_INTERVAL = 1000;
 export const UNKNOWN_SOURCE_LIMIT = 4096;
 
 export class UnknownSources {
-  private readonly seen = new Set<number>();
+  private readonly seen = new NumberMap(UNKNOWN_SOURCE_LIMIT);
   private intervalStart = -Infinity;
 
   /** True if the address with host key `key` may get attention now (and records that it did). */
@@ -20,8 +21,8 @@ export class UnknownSources {
       this.seen.clear();
       this.intervalStart = now;
     }
-    if (this.seen.has(key) || this.seen.size >= UNKNOWN_SOURCE_LIMIT) return false;
-    this.seen.add(key);
+    if (this.seen.get(key) !== ABSENT || this.seen.size >= UNKNOWN_SOURCE_LIMIT) return false;
+    this.seen.set(key, 1);
     return true;
   }
 }

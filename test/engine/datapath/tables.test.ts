@@ -7,6 +7,7 @@ import { writeSockaddr } from '../../../src/io/sockaddr.js';
 import { endpointKey, hostKey, sameEndpoint } from '../../../src/engine/datapath/address-key.js';
 import { ETH_ADDR_STALE_TIME, isUnicast, LOCAL, MacTable, macKey, UNKNOWN } from '../../../src/engine/datapath/mac-table.js';
 import { NO_PEER, PeerTable } from '../../../src/engine/datapath/peers.js';
+import { ABSENT, NumberMap } from '../../../src/engine/datapath/number-map.js';
 import { UNKNOWN_SOURCE_INTERVAL, UNKNOWN_SOURCE_LIMIT, UnknownSources } from '../../../src/engine/datapath/unknown-sources.js';
 import type { Endpoint } from '../../../src/engine/datapath/messages.js';
 
@@ -130,5 +131,35 @@ describe('UnknownSources', () => {
     let admitted = 0;
     for (let key = 100; key < 100 + UNKNOWN_SOURCE_LIMIT + 50; key++) if (limiter.admit(key, 2 * UNKNOWN_SOURCE_INTERVAL)) admitted++;
     expect(admitted).toBe(UNKNOWN_SOURCE_LIMIT);
+  });
+});
+
+describe('NumberMap', () => {
+  it('agrees with a Map through inserts, updates, deletes and growth, for keys up to 2^53', () => {
+    const map = new NumberMap(8);
+    const reference = new Map<number, number>();
+    let seed = 12345;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let step = 0; step < 20_000; step++) {
+      // few distinct keys, so that updates and deletes hit; high bits vary as much as low ones
+      const key = (random() % 500) * 2 ** 32 * 4096 + (random() % 3) + (step % 7 === 0 ? 2 ** 48 : 0);
+      const action = random() % 3;
+      if (action === 0) {
+        const value = random() % 1000;
+        map.set(key, value);
+        reference.set(key, value);
+      } else if (action === 1) {
+        expect(map.delete(key)).toBe(reference.delete(key));
+      } else {
+        expect(map.get(key)).toBe(reference.get(key) ?? ABSENT);
+      }
+    }
+    expect(map.size).toBe(reference.size);
+    const seen = new Map<number, number>();
+    map.forEach((value, key) => seen.set(key, value));
+    expect(seen).toEqual(reference);
+    map.clear();
+    expect(map.size).toBe(0);
+    expect(map.get([...reference.keys()][0])).toBe(ABSENT);
   });
 });
