@@ -6,17 +6,16 @@ import type { Config, GroupHookName, Peer, ShellCommand } from '../config/types.
 import { effectiveHook, effectiveMethods } from '../config/lookup.js';
 import { log, logAddress } from '../log/logger.js';
 import type { EstablishedSession, Handshake, HandshakeMethod, HandshakePeer } from '../protocol/handshake.js';
-import { PEER_STATS_FIELDS, PeerStat, type Endpoint, type ToWorker } from './datapath/messages.js';
-import { addressKey, endpointKey, formatEndpoint } from './endpoints.js';
+import { PEER_STATS_FIELDS, type Endpoint, type ToWorker } from './datapath/messages.js';
+import { addressKey, formatEndpoint } from './endpoints.js';
 import { peerEnvironment, type HookEnvironment, type InterfaceInfo } from './hooks.js';
 import { interfaceSpec, peerMtu, type OpenInterface } from './interfaces.js';
 import type { EnginePeer, PeerLocation } from './peer-state.js';
 import { PeerTable } from './peers.js';
 import { resolveRemote } from './remotes.js';
-import { boundEndpoint, socketFor, type BoundSocket } from './sockets.js';
+import { boundEndpoint, type BoundSocket } from './sockets.js';
 import {
   defaultHandshakeDelay,
-  KEEPALIVE_TIMEOUT,
   MIN_HANDSHAKE_INTERVAL,
   PEER_LIMIT_START_SPREAD,
   PEER_STALE_TIME,
@@ -24,9 +23,7 @@ import {
   refreshTime,
 } from './timing.js';
 import { UnknownAddressBackoff } from './unknown-backoff.js';
-
-/** How often the per-peer task looks at the worker's activity times at the latest. */
-export const MAX_TICK_INTERVAL = 1_000;
+import { PeerTasks } from './peer-tasks.js';
 
 /** What the control plane needs from the daemon around it (injected, so tests can stand in). */
 export interface ControlPlaneDeps {
@@ -54,6 +51,7 @@ export interface ControlPlaneDeps {
 export class ControlPlane {
   readonly table: PeerTable;
   readonly unknownBackoff = new UnknownAddressBackoff();
+  private readonly tasks = new PeerTasks(this);
   /** Peers the worker currently serves (added at establishment, removed at reset). */
   private readonly inWorker = new Set<EnginePeer>();
 
@@ -174,7 +172,8 @@ export class ControlPlane {
     peer.nextHandshake = now + spread;
   }
 
-  private resolve(peer: EnginePeer, index: number): void {
+  /** Resolves one remote of the peer again; handshakes start when a resolving peer gets addresses. */
+  resolve(peer: EnginePeer, index: number): void {
     const remote = peer.config.remotes[index];
     if (!remote) return;
     void resolveRemote(remote).then((addresses) => {
@@ -208,6 +207,7 @@ export class ControlPlane {
     peer.phase = 'inactive';
     peer.establishedAt = 0;
     peer.method = undefined;
+    peer.macAddresses = [];
     peer.sessionConfirmed = true;
     peer.nextHandshake = Infinity;
     peer.resetAt = Infinity;
@@ -301,98 +301,27 @@ export class ControlPlane {
     this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint });
   }
 
+  /** The worker's latest MAC learning table, per peer; peers not listed have no addresses. */
+  setMacAddresses(entries: readonly { readonly peerId: number; readonly addresses: readonly string[] }[]): void {
+    for (const peer of this.table.all()) peer.macAddresses = [];
+    for (const { peerId, addresses } of entries) {
+      const peer = this.table.withId(peerId);
+      if (peer && this.inWorker.has(peer)) peer.macAddresses = addresses;
+    }
+  }
+
   private resetStats(peer: EnginePeer): void {
     const base = peer.peerId * PEER_STATS_FIELDS;
     this.deps.peerStats.fill(0, base, base + PEER_STATS_FIELDS);
   }
 
-  private stat(peer: EnginePeer, field: number): number {
+  /** One of the worker's statistics of the peer. */
+  stat(peer: EnginePeer, field: number): number {
     return this.deps.peerStats[peer.peerId * PEER_STATS_FIELDS + field]!;
   }
 
-  /** fastd_peer_handle_task for every peer; returns when the next one is due. */
+  /** Runs every peer's due task; returns when the next one is due. */
   tick(now: number): number {
-    let due = now + MAX_TICK_INTERVAL;
-    for (const peer of [...this.table.all()]) {
-      this.peerTask(peer, now);
-      if (this.table.find(peer.config.key) === peer) due = Math.min(due, peer.nextHandshake, peer.resetAt, peer.refreshAt);
-    }
-    return Math.max(due, now);
-  }
-
-  private peerTask(peer: EnginePeer, now: number): void {
-    if (peer.established) {
-      const lastReceive = this.stat(peer, PeerStat.LastReceive);
-      if (lastReceive > 0) peer.resetAt = Math.max(peer.resetAt, lastReceive + PEER_STALE_TIME);
-    }
-    if (peer.resetAt <= now) {
-      if (peer.dynamic) this.delete(peer);
-      else this.reset(peer, now);
-      return;
-    }
-    if (peer.established) {
-      const lastSend = Math.max(this.stat(peer, PeerStat.LastSend), peer.lastKeepalive);
-      if (now - lastSend >= KEEPALIVE_TIMEOUT) {
-        log.debug2(`sending keepalive to ${peer}`);
-        this.deps.post({ type: 'keepalive', peerId: peer.peerId });
-        peer.lastKeepalive = now;
-      }
-      if (peer.refreshAt <= now) {
-        log.verbose(`refreshing session with ${peer}`);
-        peer.refreshAt = Infinity;
-        peer.nextHandshake = now;
-      }
-    }
-    if (peer.nextHandshake <= now) this.handshakeTask(peer, now);
-  }
-
-  /** fastd's handle_task_handshake: one handshake, then on to the next address or remote. */
-  private handshakeTask(peer: EnginePeer, now: number): void {
-    peer.nextHandshake = now + defaultHandshakeDelay(this.deps.random);
-    if (!this.table.mayConnect(peer)) {
-      if (peer.remoteIndex !== -1) {
-        log.debug(`temporarily disabling handshakes with ${peer}`);
-        peer.remoteIndex = -1;
-      }
-      return;
-    }
-    const remotes = peer.config.remotes.length;
-    const hasRemote = peer.remoteIndex >= 0 && peer.remoteIndex < remotes;
-    if (hasRemote || peer.established) {
-      this.sendHandshake(peer, now);
-      if (peer.established) return;
-      peer.phase = 'handshake';
-      if (++peer.addressIndex < (peer.resolved[peer.remoteIndex]?.length ?? 0)) return;
-      peer.remoteIndex++;
-    }
-    if (remotes === 0) return;
-    if (peer.remoteIndex < 0 || peer.remoteIndex >= remotes) peer.remoteIndex = 0;
-    peer.addressIndex = 0;
-    if (peer.config.remotes[peer.remoteIndex]!.kind === 'hostname') this.resolve(peer, peer.remoteIndex);
-  }
-
-  /** fastd's send_handshake: to the remote being tried, or to where an established peer is. */
-  private sendHandshake(peer: EnginePeer, now: number): void {
-    if (!peer.established) {
-      const endpoint = peer.resolved[peer.remoteIndex]?.[peer.addressIndex];
-      const socket = endpoint && socketFor(this.deps.sockets, this.config, endpoint.family);
-      if (!endpoint || !socket) {
-        log.debug(`not sending a handshake to ${peer} (no valid address resolved)`);
-        return;
-      }
-      peer.location = { socketId: socket.socketId, endpoint };
-    }
-    const location = peer.location;
-    if (!location) return;
-    const target = endpointKey(location.endpoint);
-    if (now < peer.lastHandshakeUntil && peer.lastHandshakeTo === target) {
-      log.debug(`not sending a handshake to ${peer} as we sent one a short time ago`);
-      return;
-    }
-    peer.lastHandshakeUntil = now + MIN_HANDSHAKE_INTERVAL;
-    peer.lastHandshakeTo = target;
-    log.verbose(`sending handshake to ${peer}[${logAddress(formatEndpoint(location.endpoint))}]...`);
-    if (!peer.established) void this.peerHook(peer, 'onConnect', this.localEndpoint(location.socketId), location.endpoint);
-    this.sendPacket(location, this.deps.handshake.initiate(this.handshakePeer(peer), now));
+    return this.tasks.tick(now);
   }
 }

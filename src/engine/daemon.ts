@@ -202,6 +202,9 @@ class Daemon {
         if (peer) control.peerMoved(peer, { socketId: message.socketId, endpoint: message.endpoint }, now);
         break;
       }
+      case 'macAddresses':
+        control.setMacAddresses(message.peers);
+        break;
       case 'fatal':
         log.fatal(`datapath worker failed: ${message.message}`);
         void this.shutdown(EXIT_FAILURE);

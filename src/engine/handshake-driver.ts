@@ -15,7 +15,7 @@ import type { Endpoint } from './datapath/messages.js';
 import { addressKey, endpointKey, formatEndpoint } from './endpoints.js';
 import type { EnginePeer, PeerLocation } from './peer-state.js';
 import { PeerTable } from './peers.js';
-import { MIN_VERIFY_INTERVAL, VERIFY_LIMIT, VERIFY_VALID_TIME } from './timing.js';
+import { MIN_VERIFY_INTERVAL, RECONNECT_ANSWER_INTERVAL, VERIFY_LIMIT, VERIFY_VALID_TIME } from './timing.js';
 
 function logAt(level: LogLevel, message: string): void {
   log[level](message);
@@ -25,6 +25,19 @@ function logAt(level: LogLevel, message: string): void {
 function compareKeys(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return 0;
+}
+
+/**
+ * An init from a peer we are connected to means it lost the connection (it restarted, or
+ * timed out). fastd ignores every handshake for MIN_HANDSHAKE_INTERVAL after establishing
+ * and answers an address at most that often, which leaves a peer restarted in that time cut
+ * off for up to 15 s. We answer such an init at once, but at most once per
+ * RECONNECT_ANSWER_INTERVAL, so spoofed inits cannot make us compute and send without bound;
+ * a peer that still has the session ignores our answer in its own quiet period, and only an
+ * authenticated finish replaces our session.
+ */
+function isReconnect(handshake: ReceivedHandshake, peer: EnginePeer, now: number): boolean {
+  return handshake.type === HandshakeType.Init && peer.established && now - peer.lastReconnectAnswer >= RECONNECT_ANSWER_INTERVAL;
 }
 
 export class HandshakeDriver {
@@ -62,6 +75,11 @@ export class HandshakeDriver {
     if (this.control.table.find(peer.config.key) !== peer) return;
     if (this.yieldsToSimultaneousOpen(peer, handshake, location)) return;
     const now = this.control.deps.clock();
+    if (isReconnect(handshake, peer, now)) {
+      peer.lastReconnectAnswer = now;
+      peer.handshake.ignoreHandshakesUntil = 0;
+      peer.handshake.respondedUntil = 0;
+    }
     const outcome = this.control.deps.handshake.handle(handshake, this.control.handshakePeer(peer), endpointKey(endpoint), now);
     this.act(outcome, peer, location);
   }

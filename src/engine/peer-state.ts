@@ -40,9 +40,15 @@ export class EnginePeer {
   lastHandshakeUntil = 0;
   lastHandshakeTo: string | undefined;
 
+  /** When we last answered a reconnecting peer's init inside the quiet period after establishing. */
+  lastReconnectAnswer = -Infinity;
+
   /** `on verify` of a dynamic peer: not rerun before verifyUntil; its yes holds until verifiedUntil. */
   verifyUntil = 0;
   verifiedUntil = 0;
+
+  /** TAP: the MAC addresses the worker last reported behind this peer. */
+  macAddresses: readonly string[] = [];
 
   /** TUN/multitap: the peer's own interface. */
   iface: OpenInterface | undefined;

@@ -24,8 +24,7 @@ export function statusDocument(inputs: StatusInputs): StatusDocument {
       peerId: peer.peerId,
       establishedAt: peer.established ? peer.establishedAt : undefined,
       method: peer.method,
-      // MAC learning happens in the worker, which does not publish its table yet.
-      macAddresses: [],
+      macAddresses: peer.macAddresses,
     });
   }
   return buildStatus({

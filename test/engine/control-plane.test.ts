@@ -2,7 +2,15 @@
 // in the test's hand: who sends what to the worker, when, and in which order.
 import { describe, expect, it } from 'vitest';
 import { PEER_STATS_FIELDS, PeerStat, type ToWorker } from '../../src/engine/datapath/messages.js';
-import { DEFAULT_HANDSHAKE_INTERVAL, KEEPALIVE_TIMEOUT, KEY_REFRESH, MIN_HANDSHAKE_INTERVAL, PEER_STALE_TIME } from '../../src/engine/timing.js';
+import {
+  DEFAULT_HANDSHAKE_INTERVAL,
+  KEEPALIVE_TIMEOUT,
+  KEY_REFRESH,
+  MIN_HANDSHAKE_INTERVAL,
+  PEER_STALE_TIME,
+  RECONNECT_ANSWER_INTERVAL,
+  RESTART_PROBE_INTERVAL,
+} from '../../src/engine/timing.js';
 import { endpoint, exchange, orderedKeyPairs, TestEngine, type KeyPair } from './fixtures.js';
 
 const A = endpoint('192.0.2.1', 10001);
@@ -83,23 +91,77 @@ describe('handshake to establishment', () => {
   });
 });
 
+describe('restarts', () => {
+  it('a peer restarted right after establishing is answered at once, not after the 15 s quiet period', async () => {
+    const { a, b, keyA, keyB } = await establishedPair();
+    // A restarts: new process, same configuration, no memory of the session.
+    const restarted = new TestEngine(configFor(keyA, keyB, B), A);
+    restarted.now = b.now += 1_000;
+    restarted.control.tick(restarted.now);
+    const rest = await exchange(restarted, b);
+    const installedA = sessions(rest.a) as Extract<ToWorker, { type: 'installSession' }>[];
+    const installedB = sessions(rest.b) as Extract<ToWorker, { type: 'installSession' }>[];
+    expect(installedA).toHaveLength(1);
+    expect(installedB).toHaveLength(1);
+    expect(Buffer.from(installedA[0]!.key).equals(Buffer.from(installedB[0]!.key))).toBe(true);
+    expect(a.peer('other').established).toBe(true);
+  });
+
+  it('answers reconnecting inits inside the quiet period at most once per RECONNECT_ANSWER_INTERVAL', async () => {
+    const { b, keyA, keyB } = await establishedPair();
+    const inits = async () => {
+      const restarted = new TestEngine(configFor(keyA, keyB, B), A);
+      restarted.now = b.now;
+      restarted.control.tick(restarted.now);
+      for (const message of restarted.take())
+        if (message.type === 'sendPacket') await b.driver.receive(0, A, message.packet);
+      return b.take().filter((message) => message.type === 'sendPacket').length;
+    };
+    b.now += 100;
+    expect(await inits()).toBe(1);
+    b.now += RECONNECT_ANSWER_INTERVAL - 200;
+    expect(await inits()).toBe(0);
+    b.now += 200;
+    expect(await inits()).toBe(1);
+  });
+});
+
 describe('timers', () => {
-  it('sends a keepalive after KEEPALIVE_TIMEOUT without traffic, not before', async () => {
+  it('sends a keepalive after KEEPALIVE_TIMEOUT without traffic, not before (peer without remote)', async () => {
+    const { b } = await establishedPair();
+    const peer = b.peer('other');
+    b.control.sessionConfirmed(peer, b.now);
+    setStat(b, peer.peerId, PeerStat.LastReceive, b.now);
+    b.now += KEEPALIVE_TIMEOUT - 1;
+    b.control.tick(b.now);
+    expect(b.take().filter((message) => message.type === 'keepalive')).toHaveLength(0);
+    b.now += 1;
+    b.control.tick(b.now);
+    expect(b.take()).toEqual([{ type: 'keepalive', peerId: peer.peerId }]);
+    // The worker's LastSend counts as traffic.
+    setStat(b, peer.peerId, PeerStat.LastSend, b.now + KEEPALIVE_TIMEOUT / 2);
+    b.now += KEEPALIVE_TIMEOUT;
+    b.control.tick(b.now);
+    expect(b.take().filter((message) => message.type === 'keepalive')).toHaveLength(0);
+  });
+
+  it('probes a quiet peer it has a remote for every RESTART_PROBE_INTERVAL, so a restarted peer answers', async () => {
     const { a } = await establishedPair();
     const peer = a.peer('other');
     a.control.sessionConfirmed(peer, a.now);
     setStat(a, peer.peerId, PeerStat.LastReceive, a.now);
-    a.now += KEEPALIVE_TIMEOUT - 1;
+    setStat(a, peer.peerId, PeerStat.LastSend, a.now);
+    a.now += RESTART_PROBE_INTERVAL - 1;
     a.control.tick(a.now);
-    expect(a.take().filter((message) => message.type === 'keepalive')).toHaveLength(0);
+    expect(a.take()).toEqual([]);
     a.now += 1;
     a.control.tick(a.now);
     expect(a.take()).toEqual([{ type: 'keepalive', peerId: peer.peerId }]);
-    // The worker's LastSend counts as traffic.
-    setStat(a, peer.peerId, PeerStat.LastSend, a.now + KEEPALIVE_TIMEOUT / 2);
-    a.now += KEEPALIVE_TIMEOUT;
+    // Hearing from the peer stops the probes.
+    setStat(a, peer.peerId, PeerStat.LastReceive, a.now + RESTART_PROBE_INTERVAL);
+    a.now += RESTART_PROBE_INTERVAL;
     a.control.tick(a.now);
-    expect(a.take().filter((message) => message.type === 'keepalive')).toHaveLength(0);
+    expect(a.take()).toEqual([]);
   });
 
   it('resets a peer PEER_STALE_TIME after the last packet received and starts handshaking again', async () => {
