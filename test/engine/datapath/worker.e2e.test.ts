@@ -69,11 +69,11 @@ async function cleanup(): Promise<void> {
 type Mode = 'tap' | 'tun' | 'multitap';
 type Backend = 'io_uring' | 'fallback';
 
-/** A namespace without IPv6, so that the only broadcasts on its interfaces are the tests' own ARP. */
-function namespace(role: string): TestNamespace {
+/** A namespace, without IPv6 unless asked, so that the only broadcasts on its interfaces are the tests' own ARP. */
+function namespace(role: string, ipv6 = false): TestNamespace {
   const ns = new TestNamespace(`dp-${role}-${process.pid}-${sequence++}`);
   namespaces.push(ns);
-  ip('netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+  if (!ipv6) ip('netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
   return ns;
 }
 
@@ -82,12 +82,12 @@ function namespace(role: string): TestNamespace {
  * on the loopback of `wire`. In tun/multitap mode the interface is handed over with the
  * worker's one peer (see link), in tap mode with init.
  */
-function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: boolean, address: string[] | null, ioBackend: Backend = 'io_uring'): Side {
+function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: boolean, address: string[] | null, ioBackend: Backend = 'io_uring', loopback = '127.0.0.1'): Side {
   const kind = mode === 'tun' ? 'tun' : 'tap';
   const name = `dp${sides.length}`;
   const device = ns.inside(() => openTunTap({ kind, name, mtu: MTU, up: true }));
   if (address) ns.ip('addr', 'add', ...address, 'dev', name);
-  const socket = wire.inside(() => openUdpSocket({ address: '127.0.0.1', port: 0 }));
+  const socket = wire.inside(() => openUdpSocket({ address: loopback, port: 0 }));
   const peerStats = new SharedArrayBuffer(4 * PEER_STATS_FIELDS * 8);
   const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
   const spec: InterfaceSpec = { interfaceId: 0, fd: device.fd, name, kind, mtu: MTU };
@@ -95,7 +95,7 @@ function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: 
     type: 'init',
     mode,
     forward,
-    sockets: [{ socketId: 0, fd: socket.fd, family: 4 }],
+    sockets: [{ socketId: 0, fd: socket.fd, family: loopback.includes(':') ? 6 : 4 }],
     interfaces: mode === 'tap' ? [spec] : [],
     peerStats,
     globalStats,
@@ -125,14 +125,14 @@ async function ready(...started: Side[]): Promise<void> {
 }
 
 /** Two namespaces: A holds both UDP sockets (on its loopback) and A's interface; B holds B's interface. */
-async function tunnel(mode: Mode, method: string, ioBackend: Backend = 'io_uring'): Promise<[Side, Side]> {
-  const nsA = namespace('a');
+async function tunnel(mode: Mode, method: string, ioBackend: Backend = 'io_uring', loopback = '127.0.0.1'): Promise<[Side, Side]> {
+  const nsA = namespace('a', loopback.includes(':'));
   const nsB = namespace('b');
   nsA.ip('link', 'set', 'lo', 'up');
   const ends = [nsA, nsB].map((ns, i) => {
     const local = `10.77.0.${i + 1}`;
     const address = mode === 'tun' ? [local, 'peer', `10.77.0.${2 - i}`] : [`${local}/24`];
-    return startSide(ns, nsA, mode, false, address, ioBackend);
+    return startSide(ns, nsA, mode, false, address, ioBackend, loopback);
   });
   link(ends[0], PEER, ends[1], PEER, method);
   await ready(...ends);
@@ -140,7 +140,8 @@ async function tunnel(mode: Mode, method: string, ioBackend: Backend = 'io_uring
 }
 
 function endpoint(socket: UdpSocket): Endpoint {
-  return { family: 4, address: socket.local.address, port: socket.local.port, scopeId: 0 };
+  const family = socket.local.address.includes(':') ? 6 : 4;
+  return { family, address: socket.local.address, port: socket.local.port, scopeId: socket.local.scopeId ?? 0 };
 }
 
 function peerStat(side: Side, field: number): number {
@@ -207,6 +208,28 @@ describe.runIf(ok)('datapath workers end to end', () => {
       });
     }
   }
+
+  for (const method of ['null@l2tp', 'aes128-gcm', 'salsa20+poly1305', 'salsa2012+gmac', 'aes128-ctr+umac', 'null+salsa2012+umac']) {
+    it(`carries pings with ${method}, keepalives included`, async () => {
+      const [a, b] = await tunnel('tun', method);
+      expect(await ping(a, '10.77.0.2', 2, FULL)).toMatch(/2 received/);
+      const seen = peerStat(b, PeerStat.LastReceive);
+      a.worker.post({ type: 'keepalive', peerId: PEER });
+      await until(() => peerStat(b, PeerStat.LastReceive) > seen);
+      expect(peerStat(b, PeerStat.LastReceive)).toBeGreaterThan(seen);
+      for (const side of [a, b]) expect(side.globalStats.subarray(GlobalStat.DropMalformed)).toEqual(new Float64Array(4));
+    });
+  }
+
+  it('runs the tunnel over IPv6 and finds the peer by its IPv6 endpoint', async () => {
+    const [a, b] = await tunnel('tap', 'salsa2012+umac', 'io_uring', '::1');
+    expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
+    expect(peerStat(b, PeerStat.RxPackets)).toBeGreaterThanOrEqual(3);
+    const packet = Uint8Array.of(0x01, 0, 0, 0);
+    a.worker.post({ type: 'sendPacket', socketId: 0, endpoint: endpoint(b.socket), packet });
+    await until(() => b.messages.some((m) => m.type === 'handshake'));
+    expect(b.messages.find((m) => m.type === 'handshake')).toEqual({ type: 'handshake', socketId: 0, endpoint: { family: 6, address: '::1', port: a.socket.local.port, scopeId: 0 }, packet });
+  });
 
   it('forwards between peers through a tap hub with `forward`, unicast only where the MAC was learned', async () => {
     const wire = namespace('wire');
