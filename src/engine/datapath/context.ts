@@ -9,6 +9,8 @@ import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.
 import { StateArena } from '../../crypto/state-arena.js';
 import { createBackend, type IoBackend } from '../../io/backend.js';
 import { FallbackFrameIo } from '../../io/batch-fallback.js';
+import { check, close, fcntl } from '../../io/libc.js';
+import { Fcntl } from '../../io/linux-abi.js';
 import { createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo } from '../../io/batch.js';
 import { packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { probeUdpOffloads } from '../../io/udp.js';
@@ -32,6 +34,8 @@ const WASM_PAGE = 65536;
 
 export interface Interface {
   readonly spec: InterfaceSpec;
+  /** The worker's own duplicate of spec.fd (see Datapath.own). */
+  readonly fd: number;
   readonly io: FrameIo;
   /** tun/multitap: the peer the interface belongs to; NO_PEER for the tap interface. */
   readonly peerId: number;
@@ -56,6 +60,15 @@ export interface Socket {
   readonly io: DatagramIo;
   readonly receive: DatagramBatch;
   readonly out: Outgoing;
+}
+
+/**
+ * The worker works on its own duplicates of the fds it is given: the control plane may close
+ * its copy as soon as it has sent removePeer, and a number it closed and reused for something
+ * else never reaches this worker's poll or reads.
+ */
+function own(fd: number): number {
+  return check(fcntl(fd, Fcntl.DUPFD_CLOEXEC, 0), `duplicating fd ${fd} for the datapath`);
 }
 
 export class Datapath {
@@ -135,7 +148,8 @@ export class Datapath {
   }
 
   addInterface(spec: InterfaceSpec, peerId: number): Interface {
-    const iface: Interface = { spec, io: this.frameIo(spec.fd), peerId, pending: createFrameBatch(BATCH) };
+    const fd = own(spec.fd);
+    const iface: Interface = { spec, fd, io: this.frameIo(fd), peerId, pending: createFrameBatch(BATCH) };
     this.interfaces[spec.interfaceId] = iface;
     return iface;
   }
@@ -151,11 +165,15 @@ export class Datapath {
   }
 
   removeInterface(interfaceId: number): void {
-    this.interfaces[interfaceId]?.io.close();
+    const iface = this.interfaces[interfaceId];
+    if (!iface) return;
+    iface.io.close();
+    close(iface.fd);
     this.interfaces[interfaceId] = undefined;
   }
 
-  private addSocket(id: number, fd: number): void {
+  private addSocket(id: number, given: number): void {
+    const fd = own(given);
     const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, gro: false });
     const receive = createDatagramBatch(BATCH);
     for (let i = 0; i < BATCH; i++) receive.offsets[i] = this.fixedBuffer();
@@ -181,8 +199,11 @@ export class Datapath {
   }
 
   close(): void {
-    for (const socket of this.sockets) socket?.io.close();
-    for (const iface of this.interfaces) iface?.io.close();
+    for (const socket of this.sockets) {
+      socket?.io.close();
+      if (socket) close(socket.fd);
+    }
+    for (let id = 0; id < this.interfaces.length; id++) this.removeInterface(id);
     this.backend.close();
     while (this.peers.count > 0) this.peers.remove(this.peers.ids[0]);
   }

@@ -137,6 +137,6 @@ export class Loop {
     poller.clear();
     poller.add(this.wakeFd, Source.Wake, 0);
     for (const socket of this.dp.sockets) if (socket) poller.add(socket.fd, Source.Socket, socket.id);
-    for (const iface of this.dp.interfaces) if (iface) poller.add(iface.spec.fd, Source.Interface, iface.spec.interfaceId);
+    for (const iface of this.dp.interfaces) if (iface) poller.add(iface.fd, Source.Interface, iface.spec.interfaceId);
   }
 }

@@ -7,7 +7,6 @@ import { ABSENT, NumberMap } from './number-map.js';
 
 /** fastd's ETH_ADDR_STALE_TIME (build.h), ms. */
 export const ETH_ADDR_STALE_TIME = 300_000;
-export const ETH_ADDR_BYTES = 6;
 /** Ethernet header: destination, source, ethertype. */
 export const EthernetHeader = { SIZE: 14, DESTINATION: 0, SOURCE: 6 } as const;
 

@@ -46,6 +46,8 @@ interface Side {
   device: TunTap;
   spec: InterfaceSpec;
   mode: Mode;
+  /** The test closed its copy of the interface fd: the worker's is the only one left. */
+  handedOver?: boolean;
   socket: UdpSocket;
   worker: DatapathWorker;
   messages: FromWorker[];
@@ -60,7 +62,7 @@ let sequence = 0;
 async function cleanup(): Promise<void> {
   for (const side of sides.splice(0)) {
     await side.worker.stop();
-    closeTunTap(side.device);
+    if (!side.handedOver) closeTunTap(side.device);
     closeSocket(side.socket);
   }
   for (const ns of namespaces.splice(0)) ns.delete();
@@ -220,6 +222,19 @@ describe.runIf(ok)('datapath workers end to end', () => {
       for (const side of [a, b]) expect(side.globalStats.subarray(GlobalStat.DropMalformed)).toEqual(new Float64Array(4));
     });
   }
+
+  it('keeps serving an interface whose fd the control plane closed after handing it over', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    for (const side of [a, b]) {
+      closeTunTap(side.device);
+      side.handedOver = true;
+    }
+    expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
+    // removing the peer lets the worker close its copy, and with it the interface goes
+    b.worker.post({ type: 'removePeer', peerId: PEER });
+    await until(() => !b.ns.ip('link', 'show').includes(b.spec.name));
+    expect(b.ns.ip('link', 'show')).not.toContain(b.spec.name);
+  });
 
   it('runs the tunnel over IPv6 and finds the peer by its IPv6 endpoint', async () => {
     const [a, b] = await tunnel('tap', 'salsa2012+umac', 'io_uring', '::1');
