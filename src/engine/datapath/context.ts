@@ -34,7 +34,7 @@ const WASM_PAGE = 65536;
 
 export interface Interface {
   readonly spec: InterfaceSpec;
-  /** The worker's own duplicate of spec.fd (see Datapath.own). */
+  /** The worker's own duplicate of spec.fd (see own()). */
   readonly fd: number;
   readonly io: FrameIo;
   /** tun/multitap: the peer the interface belongs to; NO_PEER for the tap interface. */

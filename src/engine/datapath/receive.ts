@@ -9,7 +9,7 @@ import { SystemError } from '../../io/libc.js';
 import { readSockaddr } from '../../io/sockaddr.js';
 import { classifyPacket, L2tpHeader, PacketClass } from '../../protocol/wire.js';
 import { hostKey } from './address-key.js';
-import { BATCH, HEADROOM, type Datapath, type Interface, type Socket } from './context.js';
+import { BATCH, HEADROOM, TAILROOM, type Datapath, type Interface, type Socket } from './context.js';
 import { EthernetHeader, isUnicast, LOCAL, macKey } from './mac-table.js';
 import type { Endpoint } from './messages.js';
 import { confirmCurrent, NO_PEER, type Peer } from './peers.js';
@@ -42,8 +42,10 @@ export class Receiver {
   /** Receives from a socket until it has nothing more, or its turn is over. */
   drain(socket: Socket, now: number): void {
     const batch = socket.receive;
+    // the tailroom stays free for kernels that round a packet up to their block size
+    const room = this.dp.bufferSize - TAILROOM;
     for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
-      batch.lengths.fill(this.dp.bufferSize);
+      batch.lengths.fill(room);
       let received: number;
       try {
         received = socket.io.receive(batch);
@@ -197,7 +199,8 @@ export class Receiver {
     const destination = offset + EthernetHeader.DESTINATION;
     if (isUnicast(dp.bytes, destination) && dp.macs.lookup(macKey(dp.bytes, destination), now) === LOCAL) return;
     const forwards = dp.forwards;
-    if (forwards.count === forwards.capacity) return;
+    // a forwarded frame is copied behind HEADROOM into a buffer of its own: it must fit there
+    if (forwards.count === forwards.capacity || length > dp.bufferSize - HEADROOM - TAILROOM) return;
     forwards.offsets[forwards.count] = offset;
     forwards.lengths[forwards.count] = length;
     this.forwardSource[forwards.count++] = source;
