@@ -28,8 +28,9 @@ export const PEER_CAPACITY = 4096;
 const MEMORY_CEILING = 256 * 1024 * 1024;
 /** fastd's exit status for a failed start. */
 const EXIT_FAILURE = 1;
-/** An interface fd handed to the worker is closed only after the worker has let go of it. */
-const INTERFACE_CLOSE_DELAY = 1_000;
+
+/** Environment switch of the interop tests: handshake like a pre-v22 fastd (bare handshakes, data type 0x02). */
+const PRE_V22_TEST_SWITCH = 'FASTD_TS_TEST_PRE_V22';
 
 /** A start-up failure fastd would also refuse to run with; its message is the log line. */
 export class StartupError extends Error {
@@ -91,7 +92,13 @@ class Daemon {
     const secret = config.secret === undefined ? undefined : parseKeyHex(config.secret);
     if (!secret) throw new StartupError('no valid secret key configured');
     const localKey = keyToHex(derivePublicKey(secret));
-    const handshake = new Handshake({ secretKey: secret, mode: config.mode, versionName: FASTD_COMPAT_VERSION });
+    const handshake = new Handshake({
+      secretKey: secret,
+      mode: config.mode,
+      versionName: FASTD_COMPAT_VERSION,
+      // Test-only: speak like pre-v22 fastd, to prove that old peers are still served.
+      preV22: process.env[PRE_V22_TEST_SWITCH] === '1',
+    });
     const methods = handshakeMethods(config);
     process.chdir('/');
     log.info(`${VERSION_TEXT} starting`);
@@ -126,7 +133,8 @@ class Daemon {
         localKey,
         singleInterface: this.tap,
         openPeerInterface: (peer) => openInterface(config, interfaceName(config, peer, single), peerMtu(config, peer)),
-        closePeerInterface: (iface) => setTimeout(() => closeInterface(iface), INTERFACE_CLOSE_DELAY).unref(),
+        // The worker works on its own duplicate of the fd; ours can go at once.
+        closePeerInterface: closeInterface,
         runHook,
         methods,
         clock,
