@@ -349,6 +349,25 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([]);
   });
 
+  it('accounts for every one of 1000 random and truncated datagrams while the session keeps working', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    await ping(a, '10.77.0.2', 1, 56);
+    const packets = Array.from({ length: 1000 }, (_, i) => randomBytes(i % 100 === 0 ? 0 : 1 + ((i * 37) % 1500)));
+    // in bursts the socket buffer holds, so that the kernel drops none of them before the worker sees them
+    for (let i = 0; i < packets.length; i += 25) {
+      inject(b, packets.slice(i, i + 25));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const handshakes = packets.filter((p) => p.length >= 4 && (p[0] === 0x01 || (p[0] === 0xc8 && p.length > 12 && (p[1] & 0x0f) === 3 && p[12] === 0x01))).length;
+    const accounted = () =>
+      b.globalStats[GlobalStat.DropMalformed] + b.globalStats[GlobalStat.DropUnknownAddress] + b.messages.filter((m) => m.type === 'handshake').length;
+    await until(() => accounted() >= packets.length);
+    expect(accounted()).toBe(packets.length);
+    expect(b.messages.filter((m) => m.type === 'handshake').length).toBeLessThanOrEqual(handshakes);
+    expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
+    expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+  });
+
   it('keeps receiving on the previous session after a new one is installed, and confirms the new one', async () => {
     const [a, b] = await tunnel('tun', 'salsa2012+umac');
     await ping(a, '10.77.0.2', 1, 56);
