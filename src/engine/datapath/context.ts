@@ -1,7 +1,8 @@
 // Everything one datapath worker owns, built from the control plane's `init` message: the
 // packet memory and its buffer pool, the sockets and TUN/TAP queues with their batches, the
 // peer and MAC tables, the statistics tables and the method providers. receive.ts, send.ts
-// and control.ts act on it; loop.ts drives them.
+// and control.ts act on it; loop.ts drives them. The fds in the messages are the worker's
+// own (handle.ts duplicates them before sending), so it closes them when it is done.
 import { BufferPool } from '../../bufferpool/pool.js';
 import { PacketMemory } from '../../bufferpool/packet-memory.js';
 import { createMethodProvider } from '../../crypto/methods/registry.js';
@@ -9,8 +10,7 @@ import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.
 import { StateArena } from '../../crypto/state-arena.js';
 import { createBackend, type IoBackend } from '../../io/backend.js';
 import { FallbackFrameIo } from '../../io/batch-fallback.js';
-import { check, close, fcntl } from '../../io/libc.js';
-import { Fcntl } from '../../io/linux-abi.js';
+import { close } from '../../io/libc.js';
 import { createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo } from '../../io/batch.js';
 import { packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { probeUdpOffloads } from '../../io/udp.js';
@@ -34,8 +34,6 @@ const WASM_PAGE = 65536;
 
 export interface Interface {
   readonly spec: InterfaceSpec;
-  /** The worker's own duplicate of spec.fd (see own()). */
-  readonly fd: number;
   readonly io: FrameIo;
   /** tun/multitap: the peer the interface belongs to; NO_PEER for the tap interface. */
   readonly peerId: number;
@@ -60,15 +58,6 @@ export interface Socket {
   readonly io: DatagramIo;
   readonly receive: DatagramBatch;
   readonly out: Outgoing;
-}
-
-/**
- * The worker works on its own duplicates of the fds it is given: the control plane may close
- * its copy as soon as it has sent removePeer, and a number it closed and reused for something
- * else never reaches this worker's poll or reads.
- */
-function own(fd: number): number {
-  return check(fcntl(fd, Fcntl.DUPFD_CLOEXEC, 0), `duplicating fd ${fd} for the datapath`);
 }
 
 export class Datapath {
@@ -148,8 +137,7 @@ export class Datapath {
   }
 
   addInterface(spec: InterfaceSpec, peerId: number): Interface {
-    const fd = own(spec.fd);
-    const iface: Interface = { spec, fd, io: this.frameIo(fd), peerId, pending: createFrameBatch(BATCH) };
+    const iface: Interface = { spec, io: this.frameIo(spec.fd), peerId, pending: createFrameBatch(BATCH) };
     this.interfaces[spec.interfaceId] = iface;
     return iface;
   }
@@ -168,12 +156,11 @@ export class Datapath {
     const iface = this.interfaces[interfaceId];
     if (!iface) return;
     iface.io.close();
-    close(iface.fd);
+    close(iface.spec.fd);
     this.interfaces[interfaceId] = undefined;
   }
 
-  private addSocket(id: number, given: number): void {
-    const fd = own(given);
+  private addSocket(id: number, fd: number): void {
     const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, gro: false });
     const receive = createDatagramBatch(BATCH);
     for (let i = 0; i < BATCH; i++) receive.offsets[i] = this.fixedBuffer();

@@ -2,13 +2,32 @@
 // pairs every message with the eventfd write that gets the worker out of poll(2).
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { check, close, eventfd, write } from '../../io/libc.js';
-import { EventFdFlag } from '../../io/linux-abi.js';
+import { check, close, eventfd, fcntl, write } from '../../io/libc.js';
+import { EventFdFlag, Fcntl } from '../../io/linux-abi.js';
 import { NativeArea } from '../../io/native-memory.js';
 import type { DatapathWorkerData, FromWorker, ToWorker } from './messages.js';
 
 /** The compiled worker beside this file (dist/engine/datapath/worker.js). */
 export const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+function duplicate(fd: number): number {
+  return check(fcntl(fd, Fcntl.DUPFD_CLOEXEC, 0), `duplicating fd ${fd} for the datapath worker`);
+}
+
+function handOver(message: ToWorker): ToWorker {
+  switch (message.type) {
+    case 'init':
+      return {
+        ...message,
+        sockets: message.sockets.map((socket) => ({ ...socket, fd: duplicate(socket.fd) })),
+        interfaces: message.interfaces.map((spec) => ({ ...spec, fd: duplicate(spec.fd) })),
+      };
+    case 'addPeer':
+      return message.interface ? { ...message, interface: { ...message.interface, fd: duplicate(message.interface.fd) } } : message;
+    default:
+      return message;
+  }
+}
 
 export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: [number] }> {
   private readonly worker: Worker;
@@ -34,10 +53,15 @@ export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: 
     this.post(init);
   }
 
-  /** Sends a message and wakes the worker (packets in `sendPacket` are copied, not transferred). */
+  /**
+   * Sends a message and wakes the worker (packets in `sendPacket` are copied, not transferred).
+   * The fds in `init` and `addPeer` are handed over as duplicates the worker closes itself, so
+   * the caller keeps its own and may close them whenever it likes, even before the worker
+   * has read the message.
+   */
   post(message: ToWorker): void {
     if (this.exited) return;
-    this.worker.postMessage(message);
+    this.worker.postMessage(handOver(message));
     write(this.wakeFd, this.wakeValue.address, 8);
   }
 

@@ -108,7 +108,7 @@ export class Loop {
       try {
         count = iface.io.read(reads);
       } catch {
-        // the interface went away or down; its fd is the control plane's to deal with
+        // the interface went away or down: what becomes of its peer is the control plane's call
         return;
       }
       if (count === 0) return;
@@ -137,6 +137,6 @@ export class Loop {
     poller.clear();
     poller.add(this.wakeFd, Source.Wake, 0);
     for (const socket of this.dp.sockets) if (socket) poller.add(socket.fd, Source.Socket, socket.id);
-    for (const iface of this.dp.interfaces) if (iface) poller.add(iface.fd, Source.Interface, iface.spec.interfaceId);
+    for (const iface of this.dp.interfaces) if (iface) poller.add(iface.spec.fd, Source.Interface, iface.spec.interfaceId);
   }
 }

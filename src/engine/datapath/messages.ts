@@ -18,14 +18,17 @@ export interface Endpoint {
 export interface SocketSpec {
   /** Index in the control plane's list of bound sockets. */
   readonly socketId: number;
-  /** An open, bound, non-blocking UDP socket; fds are process-wide, so the worker uses it directly. */
+  /**
+   * An open, bound, non-blocking UDP socket; fds are process-wide, so the worker uses it
+   * directly. DatapathWorker.post (handle.ts) sends a duplicate that the worker owns and closes.
+   */
   readonly fd: number;
   readonly family: 4 | 6;
 }
 
 export interface InterfaceSpec {
   readonly interfaceId: number;
-  /** An open, non-blocking TUN/TAP queue fd. */
+  /** An open, non-blocking TUN/TAP queue fd (sent as a duplicate the worker owns, like a socket's). */
   readonly fd: number;
   readonly name: string;
   readonly kind: 'tap' | 'tun';
