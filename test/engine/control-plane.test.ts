@@ -290,3 +290,30 @@ describe('unknown peers', () => {
     expect(a.take()).toHaveLength(1);
   });
 });
+
+describe('float', () => {
+  it('a floating peer follows its authentic packets to a new address; a fixed one stays', async () => {
+    for (const floating of [true, false]) {
+      const [keyA, keyB] = orderedKeyPairs();
+      const a = new TestEngine(configFor(keyA, keyB, undefined), A);
+      // The peer has a remote; `float yes` lets it move anyway.
+      const bText = `secret "${keyB.secret}"; mode tap; method "null";
+peer "other" { key "${keyA.public}"; remote ${A.address}:${A.port}; ${floating ? 'float yes;' : ''} }\n`;
+      const fixedOrFloating = new TestEngine(bText, B);
+      fixedOrFloating.control.tick(fixedOrFloating.now);
+      await exchange(fixedOrFloating, a);
+      const peer = fixedOrFloating.peer('other');
+      expect(peer.established).toBe(true);
+      const moved = endpoint('198.51.100.9', 777);
+      fixedOrFloating.control.peerMoved(peer, { socketId: 0, endpoint: moved }, fixedOrFloating.now);
+      const posted = fixedOrFloating.take();
+      if (floating) {
+        expect(posted).toEqual([{ type: 'setPeerAddress', peerId: peer.peerId, socketId: 0, endpoint: moved }]);
+        expect(peer.location?.endpoint).toEqual(moved);
+      } else {
+        expect(posted).toEqual([]);
+        expect(peer.location?.endpoint).toEqual(A);
+      }
+    }
+  });
+});
