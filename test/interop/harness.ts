@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countPacketsOfType } from './harness/capture.js';
+import { type Capture, capturePacketsOfType } from './harness/capture.js';
 import { Daemon, type DaemonKind, type DaemonSpec, generateKeyPair, type KeyPair, type TunnelMode } from './harness/daemon.js';
 import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES, UNDERLAY_DEVICE } from './harness/namespaces.js';
 import { readStatus } from './harness/status.js';
@@ -24,6 +24,8 @@ export const TUNNEL_INTERFACE = 'fts0';
 export const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
 export const TUNNEL_ADDRESSES_V6 = ['2001:db8::1', '2001:db8::2'] as const;
 const GARBAGE_SENDER = fileURLToPath(new URL('./harness/garbage-sender.mjs', import.meta.url));
+/** Locally administered unicast MACs for the TAP interfaces. */
+const TUNNEL_MACS = ['02:00:00:00:00:01', '02:00:00:00:00:02'] as const;
 const TUNNEL_PREFIX = 24;
 const TUNNEL_PREFIX_V6 = 64;
 export const TUNNEL_PORT = 10_000;
@@ -117,6 +119,9 @@ export class Tunnel {
 
   private addressInterface(index: 0 | 1): void {
     const side = this.namespaces.sides[index];
+    // A restarted daemon's new TAP device would get a new random MAC, and the other side
+    // would keep sending to the old one until its neighbour entry expires: keep it fixed.
+    if (this.options.mode !== 'tun') side.ip('link', 'set', 'dev', TUNNEL_INTERFACE, 'address', TUNNEL_MACS[index]);
     side.ip('link', 'set', 'dev', TUNNEL_INTERFACE, 'up');
     side.ip('address', 'replace', `${TUNNEL_ADDRESSES[index]}/${TUNNEL_PREFIX}`, 'dev', TUNNEL_INTERFACE);
     side.ip('-6', 'address', 'replace', `${TUNNEL_ADDRESSES_V6[index]}/${TUNNEL_PREFIX_V6}`, 'dev', TUNNEL_INTERFACE, 'nodad');
@@ -155,9 +160,9 @@ export class Tunnel {
     return (JSON.parse(result.stdout) as { sent: number }).sent;
   }
 
-  /** Counts tunnel packets of one fastd packet type seen on side `on`'s underlay while `traffic` runs. */
-  countPacketsOfType(on: 0 | 1, packetType: number, traffic: () => Promise<unknown>): Promise<number> {
-    return countPacketsOfType(this.side(on), UNDERLAY_DEVICE, TUNNEL_PORT, packetType, traffic);
+  /** The tunnel packets of one fastd packet type seen on side `on`'s underlay while `traffic` runs. */
+  capturePacketsOfType(on: 0 | 1, packetType: number, traffic: () => Promise<unknown>): Promise<Capture> {
+    return capturePacketsOfType(this.side(on), UNDERLAY_DEVICE, TUNNEL_PORT, packetType, traffic);
   }
 
   status(index: 0 | 1): Promise<unknown> {

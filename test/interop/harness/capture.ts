@@ -8,25 +8,31 @@ import { sleep } from './wait.js';
 /** tcpdump needs a moment to attach its filter before traffic starts. */
 const ATTACH_MS = 500;
 
+export interface Capture {
+  readonly count: number;
+  /** tcpdump's text (one header line per packet, then its bytes in hex), for failure messages. */
+  readonly text: string;
+}
+
 /**
- * Counts UDP packets to or from `port` on `device` whose first payload byte is
+ * Captures the UDP packets to or from `port` on `device` whose first payload byte is
  * `packetType`, while `traffic` runs.
  */
-export async function countPacketsOfType(
+export async function capturePacketsOfType(
   namespace: Namespace,
   device: string,
   port: number,
   packetType: number,
   traffic: () => Promise<unknown>,
-): Promise<number> {
+): Promise<Capture> {
   const filter = `udp port ${port} and udp[8] = ${packetType}`;
-  const tcpdump = spawn('ip', ['netns', 'exec', namespace.name, 'tcpdump', '-i', device, '-n', '-l', '-q', filter], {
+  const tcpdump = spawn('ip', ['netns', 'exec', namespace.name, 'tcpdump', '-i', device, '-n', '-l', '-x', filter], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   if (tcpdump.pid !== undefined) trackPid(tcpdump.pid);
-  let lines = 0;
+  let text = '';
   tcpdump.stdout.on('data', (chunk: Buffer) => {
-    for (const byte of chunk) if (byte === 0x0a) lines += 1;
+    text += chunk.toString();
   });
   const exited = new Promise<void>((resolve) => tcpdump.once('exit', () => resolve()));
   try {
@@ -38,5 +44,7 @@ export async function countPacketsOfType(
     await exited;
     if (tcpdump.pid !== undefined) untrackPid(tcpdump.pid);
   }
-  return lines;
+  // Hex dump lines are indented; every other line is one packet's header line.
+  const count = text.split('\n').filter((line) => line !== '' && !/^\s/.test(line)).length;
+  return { count, text };
 }
