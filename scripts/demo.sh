@@ -113,14 +113,7 @@ start() {
 step "starting $other in B (responder), then fastd-ts in A (initiator, $METHOD)"
 started=$(date +%s%N)
 start "$ns_b" "$other" "$work/b.conf" "$work/b.log" "$B_TUN" || die "$other in B did not bring up its interface (log above)"
-a_kind=fastd-ts
-if ! start "$ns_a" fastd-ts "$work/a.conf" "$work/a.log" "$A_TUN"; then
-  # Until the engine can run a tunnel, show the same steps with Debian's fastd in A.
-  command -v fastd >/dev/null || die "fastd-ts could not run a tunnel (log above), and there is no Debian fastd to show instead"
-  printf '\n\033[1mfastd-ts cannot run a tunnel in this build yet (its log is above); showing the same steps with Debian fastd in A\033[0m\n'
-  a_kind=fastd
-  start "$ns_a" fastd "$work/a.conf" "$work/a.log" "$A_TUN" || die "fastd in A did not bring up its interface (log above)"
-fi
+start "$ns_a" fastd-ts "$work/a.conf" "$work/a.log" "$A_TUN" || die "fastd-ts in A did not bring up its interface (log above)"
 
 step "first ping through the tunnel"
 first_ms=""
@@ -152,7 +145,7 @@ ip netns exec "$ns_a" iperf3 -c "$B_TUN" -t "$SECONDS_OF_IPERF" -i 1 --forceflus
 rate=$(grep receiver "$work/iperf" | awk '{for (i = 1; i < NF; i++) if ($(i+1) ~ /bits\/sec/) print $i, $(i+1)}')
 
 step "summary"
-printf '  endpoints      %s (A, initiator) <-> %s (B, responder)\n' "$a_kind" "$other"
+printf '  endpoints      fastd-ts (A, initiator) <-> %s (B, responder)\n' "$other"
 printf '  method         %s, mode tap, mtu %s\n' "$METHOD" "$MTU"
 printf '  first reply    %s ms after start\n' "$first_ms"
 printf '  ping           %s loss, average RTT %s ms\n' "$loss" "$rtt"
