@@ -10,9 +10,10 @@ import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.
 import { StateArena } from '../../crypto/state-arena.js';
 import { createBackend, type IoBackend } from '../../io/backend.js';
 import { FallbackFrameIo } from '../../io/batch-fallback.js';
-import { close } from '../../io/libc.js';
-import { createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo } from '../../io/batch.js';
-import { packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
+import { check, close, setsockopt } from '../../io/libc.js';
+import { SOL_UDP, UDP_MAX_SEGMENTS, UdpOption } from '../../io/linux-abi.js';
+import { createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
+import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { probeUdpOffloads } from '../../io/udp.js';
 import { EthernetHeader, MacTable } from './mac-table.js';
 import type { FromWorker, InterfaceSpec, ToWorker } from './messages.js';
@@ -56,8 +57,26 @@ export interface Socket {
   readonly id: number;
   readonly fd: number;
   readonly io: DatagramIo;
+  /** What the kernel fills: with UDP GRO, GRO_ENTRIES buffers that hold up to UDP_MAX_SEGMENTS datagrams each. */
+  readonly raw: DatagramBatch;
+  /** One entry per datagram (split from raw by offset arithmetic with GRO; raw itself without). */
   readonly receive: DatagramBatch;
   readonly out: Outgoing;
+}
+
+/** Receive buffers per socket with UDP GRO, each room for the largest UDP payload. */
+export const GRO_ENTRIES = 16;
+const GRO_BUFFER = 65536 + TAILROOM;
+
+// The socket is shared with the control plane's copy of the fd; only this worker reads it.
+function enableGro(fd: number): void {
+  const value = new NativeArea(4, 'UDP_GRO option');
+  try {
+    value.view.setInt32(0, 1, true);
+    check(setsockopt(fd, SOL_UDP, UdpOption.GRO, value.address, 4), 'setsockopt UDP_GRO');
+  } finally {
+    value.release();
+  }
 }
 
 export class Datapath {
@@ -86,6 +105,10 @@ export class Datapath {
   readonly reads: FrameBatch;
   /** io_uring (one ring for all of this worker's fds) or the recvmmsg/sendmmsg fallback. */
   readonly backend: IoBackend;
+  /** Counters of every I/O object, also of removed ones (their totals stay in the statistics). */
+  readonly ioCounters: IoCounters[] = [];
+  /** UDP GRO on the sockets: the kernel hands over same-size datagrams of one sender coalesced. */
+  readonly gro: boolean;
   private readonly providers = new Map<string, MethodProvider>();
   private readonly gso: boolean;
 
@@ -114,7 +137,9 @@ export class Datapath {
     this.forwards = createFrameBatch(BATCH);
     this.reads = createFrameBatch(BATCH);
     for (let i = 0; i < BATCH; i++) this.reads.offsets[i] = this.fixedBuffer() + HEADROOM;
-    this.gso = probeUdpOffloads().gso;
+    const offloads = probeUdpOffloads();
+    this.gso = offloads.gso;
+    this.gro = offloads.gro && init.gro !== false;
     this.backend = createBackend(this.io, { prefer: init.ioBackend ?? 'io_uring', ringEntries: 4 * BATCH });
     for (const spec of init.sockets) this.addSocket(spec.socketId, spec.fd);
     for (const spec of init.interfaces) this.addInterface(spec, NO_PEER);
@@ -147,8 +172,10 @@ export class Datapath {
   // whole batch per io_uring_enter.
   private frameIo(fd: number): FrameIo {
     const reads = new FallbackFrameIo(fd, this.io);
+    this.ioCounters.push(reads.counters);
     if (this.backend.kind === 'fallback') return reads;
     const writes = this.backend.frames(fd);
+    this.ioCounters.push(writes.counters);
     return { read: (batch) => reads.read(batch), write: (batch, start) => writes.write(batch, start), close: () => writes.close() };
   }
 
@@ -161,16 +188,33 @@ export class Datapath {
   }
 
   private addSocket(id: number, fd: number): void {
-    const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, gro: false });
-    const receive = createDatagramBatch(BATCH);
-    for (let i = 0; i < BATCH; i++) receive.offsets[i] = this.fixedBuffer();
+    const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, gro: this.gro });
+    this.ioCounters.push(io.counters);
+    let raw: DatagramBatch;
+    let receive: DatagramBatch;
+    if (this.gro) {
+      enableGro(fd);
+      raw = createDatagramBatch(GRO_ENTRIES);
+      const at = this.memory.reserve(GRO_ENTRIES * GRO_BUFFER);
+      if (at < 0) throw new Error('packet memory ceiling too low for the UDP GRO receive buffers');
+      for (let i = 0; i < GRO_ENTRIES; i++) raw.offsets[i] = at + i * GRO_BUFFER;
+      receive = createDatagramBatch(GRO_ENTRIES * UDP_MAX_SEGMENTS);
+    } else {
+      raw = receive = createDatagramBatch(BATCH);
+      for (let i = 0; i < BATCH; i++) receive.offsets[i] = this.fixedBuffer();
+    }
     const out: Outgoing = {
       batch: createDatagramBatch(BATCH),
       peerOf: new Int32Array(BATCH),
       payloadBytes: new Uint32Array(BATCH),
       owner: new Int32Array(BATCH),
     };
-    this.sockets[id] = { id, fd, io, receive, out };
+    this.sockets[id] = { id, fd, io, raw, receive, out };
+  }
+
+  /** Bytes each raw receive buffer takes (the tailroom stays free for kernels that round up to their block size). */
+  receiveRoom(): number {
+    return (this.gro ? GRO_BUFFER : this.bufferSize) - TAILROOM;
   }
 
   /** A buffer taken for good (receive slots): its offset. */

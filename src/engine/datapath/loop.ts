@@ -129,6 +129,7 @@ export class Loop {
     const macs = dp.macs.snapshot(now);
     if (macs) dp.post({ type: 'macAddresses', peers: Array.from(macs, ([peerId, addresses]) => ({ peerId, addresses })) });
     dp.pool.maintain(now);
+    dp.stats.io(dp.ioCounters);
     this.nextTimer = now + TIMER_INTERVAL;
   }
 

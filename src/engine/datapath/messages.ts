@@ -59,6 +59,8 @@ export type ToWorker =
       readonly maxMtu?: number;
       /** fastd's min_overhead: shorter data packets from unknown addresses get no attention (default 1). */
       readonly minDataLength?: number;
+      /** UDP GRO on the sockets where the kernel has it (default true). */
+      readonly gro?: boolean;
       /** The I/O backend to use: io_uring (the default) falls back to recvmmsg/sendmmsg by itself, saying why. */
       readonly ioBackend?: 'io_uring' | 'fallback';
     }
@@ -144,12 +146,23 @@ export const PeerStat = {
 } as const;
 export const PEER_STATS_FIELDS = 12;
 
-/** Global statistics (same first ten fields), plus drops the worker counts by reason. */
+/**
+ * Global statistics (same first ten fields), plus drops the worker counts by reason, and
+ * what proves the batching mechanisms are used (updated once a second).
+ */
 export const GlobalStat = {
   ...PeerStat,
   DropMalformed: 12,
   DropUnknownAddress: 13,
   DropAuth: 14,
   DropReplay: 15,
+  /** Datagrams that arrived coalesced by UDP GRO. */
+  GroDatagrams: 16,
+  /** Datagrams sent inside UDP GSO sends. */
+  GsoDatagrams: 17,
+  /** System calls (io_uring_enter included) made for packet I/O. */
+  IoSyscalls: 18,
+  /** Packets and frames moved by those calls (UDP and TUN/TAP, both directions). */
+  IoPackets: 19,
 } as const;
-export const GLOBAL_STATS_FIELDS = 16;
+export const GLOBAL_STATS_FIELDS = 20;

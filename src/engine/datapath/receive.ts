@@ -5,6 +5,7 @@
 // Consecutive packets of one peer are opened with one call; frames for one interface are
 // written with one batch write at the end.
 import { PacketStatus } from '../../crypto/methods/provider.js';
+import { splitSegments } from '../../io/gro.js';
 import { SystemError } from '../../io/libc.js';
 import { readSockaddr } from '../../io/sockaddr.js';
 import { classifyPacket, L2tpHeader, PacketClass } from '../../protocol/wire.js';
@@ -41,23 +42,37 @@ export class Receiver {
 
   /** Receives from a socket until it has nothing more, or its turn is over. */
   drain(socket: Socket, now: number): void {
-    const batch = socket.receive;
-    // the tailroom stays free for kernels that round a packet up to their block size
-    const room = this.dp.bufferSize - TAILROOM;
+    const raw = socket.raw;
+    const room = this.dp.receiveRoom();
     for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
-      batch.lengths.fill(room);
+      raw.lengths.fill(room);
       let received: number;
       try {
-        received = socket.io.receive(batch);
+        received = socket.io.receive(raw);
       } catch (error) {
         // e.g. an ICMP error reported on the socket: nothing to receive this time
         if (error instanceof SystemError) return;
         throw error;
       }
       if (received === 0) return;
+      if (raw !== socket.receive) {
+        // each GRO buffer holds at most UDP_MAX_SEGMENTS datagrams, which the split batch has room for
+        socket.receive.count = 0;
+        splitSegments(raw, socket.receive);
+        if (socket.receive.count > received) this.countCoalesced(raw);
+      }
       this.handle(socket, now);
-      if (received < batch.capacity) return;
+      if (received < raw.capacity) return;
     }
+  }
+
+  private countCoalesced(raw: Socket['raw']): void {
+    let datagrams = 0;
+    for (let i = 0; i < raw.count; i++) {
+      const size = raw.segmentSizes[i];
+      if (size > 0 && raw.lengths[i] > size) datagrams += Math.ceil(raw.lengths[i] / size);
+    }
+    this.dp.stats.coalesced(datagrams);
   }
 
   private handle(socket: Socket, now: number): void {
@@ -200,7 +215,12 @@ export class Receiver {
     if (isUnicast(dp.bytes, destination) && dp.macs.lookup(macKey(dp.bytes, destination), now) === LOCAL) return;
     const forwards = dp.forwards;
     // a forwarded frame is copied behind HEADROOM into a buffer of its own: it must fit there
-    if (forwards.count === forwards.capacity || length > dp.bufferSize - HEADROOM - TAILROOM) return;
+    if (length > dp.bufferSize - HEADROOM - TAILROOM) return;
+    if (forwards.count === forwards.capacity) {
+      // the frames noted so far must reach our interface before they go on to other peers
+      this.writeInterfaces();
+      this.forwardFrames(now);
+    }
     forwards.offsets[forwards.count] = offset;
     forwards.lengths[forwards.count] = length;
     this.forwardSource[forwards.count++] = source;

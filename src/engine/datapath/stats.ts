@@ -1,6 +1,7 @@
 // The worker's side of the statistics tables in messages.ts: per-peer and global counters
 // in SharedArrayBuffers that only this worker writes and the control plane reads whenever
 // it likes (a status request), so counting never costs a message.
+import type { IoCounters } from '../../io/batch.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from './messages.js';
 
 /** The packet/byte counter pairs fastd keeps (fastd_stat_type_t); the byte counter follows the packet counter. */
@@ -56,6 +57,26 @@ export class DatapathStats {
   /** Counts a packet dropped on receipt before it reached a peer. */
   drop(reason: DropReason): void {
     this.global[reason]++;
+  }
+
+  /** Counts datagrams that arrived coalesced by GRO. */
+  coalesced(datagrams: number): void {
+    this.global[GlobalStat.GroDatagrams] += datagrams;
+  }
+
+  /** Publishes the I/O layer's running totals. */
+  io(counters: readonly IoCounters[]): void {
+    let syscalls = 0;
+    let packets = 0;
+    let gso = 0;
+    for (const c of counters) {
+      syscalls += c.syscalls;
+      packets += c.packetsIn + c.packetsOut;
+      gso += c.gsoSegments;
+    }
+    this.global[GlobalStat.IoSyscalls] = syscalls;
+    this.global[GlobalStat.IoPackets] = packets;
+    this.global[GlobalStat.GsoDatagrams] = gso;
   }
 
   received(peerId: number, epochMs: number): void {

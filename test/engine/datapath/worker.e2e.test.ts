@@ -3,7 +3,7 @@
 // key (no handshake). The kernel's own traffic (ARP, ping with full-size packets) must pass
 // through both workers, for the null method and salsa2012+umac. Runs the compiled worker
 // (dist/engine/datapath/worker.js): `npm run build` first.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -32,6 +32,7 @@ const run = promisify(execFile);
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
 const ok = requireSystem('datapath workers between TAP/TUN interfaces in private namespaces', { root: isRoot, netns: haveNetns });
 const MTU = 1400;
+const haveIperf3 = requireSystem('iperf3 for a TCP transfer through the tunnel', { iperf3: existsSync('/usr/bin/iperf3') });
 const PEER = 0;
 
 /** Resolves once `check` holds; gives up (and lets the assertion after it fail) after `ms`. */
@@ -313,6 +314,29 @@ describe.runIf(ok)('datapath workers end to end', () => {
     b.worker.post({ type: 'keepalive', peerId: PEER });
     await until(() => b.messages.some((m) => m.type === 'fatal'));
     expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([{ type: 'fatal', message: 'keepalive: no peer 0 in the datapath' }]);
+  });
+
+  it.runIf(haveIperf3)('batches a TCP transfer: sends with UDP GSO, receives coalesced by UDP GRO', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    const server = spawn('ip', ['netns', 'exec', b.ns.name, 'iperf3', '-s', '-1', '-B', '10.77.0.2'], { stdio: 'ignore' });
+    try {
+      await until(() => {
+        try {
+          return ip('netns', 'exec', b.ns.name, 'ss', '-ltn').includes(':5201');
+        } catch {
+          return false;
+        }
+      });
+      await run('ip', ['netns', 'exec', a.ns.name, 'iperf3', '-c', '10.77.0.2', '-t', '2']);
+    } finally {
+      server.kill();
+    }
+    // the worker publishes the I/O counters once a second
+    await until(() => a.globalStats[GlobalStat.GsoDatagrams] > 0 && b.globalStats[GlobalStat.GroDatagrams] > 0);
+    expect(a.globalStats[GlobalStat.GsoDatagrams]).toBeGreaterThan(0);
+    expect(b.globalStats[GlobalStat.GroDatagrams]).toBeGreaterThan(0);
+    expect(b.globalStats[GlobalStat.IoPackets]).toBeGreaterThanOrEqual(peerStat(b, PeerStat.RxPackets));
+    expect(b.globalStats[GlobalStat.DropAuth] + b.globalStats[GlobalStat.DropMalformed]).toBe(0);
   });
 
   it('counts keepalives as signs of life without writing them to the interface', async () => {
