@@ -201,7 +201,10 @@ export class Receiver {
     if (reordered) dp.stats.add(peer.id, Counter.RxReordered, 1, length);
     const pending = iface.pending;
     if (pending.count === pending.capacity) this.writeInterface(iface);
-    if (pending.count === 0) this.dirty[this.dirtyCount++] = iface.spec.interfaceId;
+    if (pending.count === 0) {
+      if (this.dirtyCount === this.dirty.length) this.writeInterfaces();
+      this.dirty[this.dirtyCount++] = iface.spec.interfaceId;
+    }
     pending.offsets[pending.count] = offset;
     pending.lengths[pending.count] = length;
     pending.count++;
