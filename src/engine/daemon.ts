@@ -80,6 +80,7 @@ class Daemon {
   private control: ControlPlane | undefined;
   private driver: HandshakeDriver | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private wakeUp: NodeJS.Immediate | undefined;
   private stopping = false;
   private readonly peerStats = new SharedArrayBuffer(PEER_CAPACITY * PEER_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT);
   private readonly globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT);
@@ -221,7 +222,15 @@ class Daemon {
         break;
     }
     // A handshake or a reset may have moved a peer's next deadline closer.
-    this.schedule(now);
+    this.wake();
+  }
+
+  /** Runs the per-peer tasks soon, once for any number of messages that arrive together. */
+  private wake(): void {
+    this.wakeUp ??= setImmediate(() => {
+      this.wakeUp = undefined;
+      this.schedule(clock());
+    });
   }
 
   /** Runs the per-peer tasks now and sets the timer for the next due one. */
@@ -237,12 +246,12 @@ class Daemon {
     process.on('SIGHUP', () => {
       log.info('reconfigure triggered');
       if (this.control) loadPeerDirs(this.control, clock());
-      this.schedule(clock());
+      this.wake();
     });
     process.on('SIGUSR2', () => {
       log.info('triggered reset of all connections');
       this.control?.resetAll(clock());
-      this.schedule(clock());
+      this.wake();
     });
     // fastd ignores both; Node would start its inspector on SIGUSR1.
     process.on('SIGUSR1', () => undefined);

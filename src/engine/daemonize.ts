@@ -18,8 +18,8 @@ export function becomeDaemon(): Promise<never> {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    // Same directory, so relative paths on the command line mean the same; the daemon itself moves to / later.
     env: { ...process.env, [CHILD_MARK]: String(READY_FD) },
-    cwd: '/',
   });
   return new Promise<never>(() => {
     const pipe = child.stdio[READY_FD]!;
