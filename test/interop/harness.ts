@@ -63,9 +63,10 @@ export class Tunnel {
 
   /** Creates namespaces, keys and configurations; starts nothing yet. */
   static create(options: TunnelOptions): Tunnel {
+    // Keys first: if a program cannot even make a key, nothing is left to clean up.
+    const keys = options.sides.map((side) => generateKeyPair(side.kind)) as [KeyPair, KeyPair];
     const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-interop-'));
     const namespaces = NamespacePair.create();
-    const keys = options.sides.map((side) => generateKeyPair(side.kind)) as [KeyPair, KeyPair];
     const labels = ['a', 'b'] as const;
     const daemons = options.sides.map((side, index) => {
       const other = 1 - index;
