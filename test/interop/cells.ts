@@ -143,6 +143,50 @@ export function methodCells(methods: readonly string[] = METHODS): Cell[] {
   );
 }
 
+/** The method both ends report on their status sockets (they must agree). */
+async function agreedMethod(tunnel: Tunnel): Promise<string | undefined> {
+  const [a, b] = await Promise.all([connectionSeenBy(tunnel, 0), connectionSeenBy(tunnel, 1)]);
+  expect(a?.method).toBe(b?.method);
+  return b?.method;
+}
+
+/**
+ * Different method lists on the two ends, several in common: fastd-ts must agree on the
+ * method two Debian fastd agree on with the same lists and roles (fastd's choice depends
+ * on the order of the lists and on who initiates, handshake.c).
+ */
+export function negotiationCells(
+  oursMethods: readonly string[] = ['salsa2012+umac', 'null', 'aes128-gcm'],
+  fastdMethods: readonly string[] = ['aes128-gcm', 'salsa20+poly1305', 'null'],
+): Cell[] {
+  return [true, false].map((oursInitiate) => {
+    const name = `method negotiation [${oursMethods.join(', ')}] vs fastd's [${fastdMethods.join(', ')}], ${who(oursInitiate)}`;
+    const sides = (ours: DaemonKind) =>
+      [
+        { kind: ours, initiates: oursInitiate, methods: oursMethods },
+        { kind: 'fastd' as const, initiates: !oursInitiate, methods: fastdMethods },
+      ] as const;
+    return {
+      name,
+      tunnel: { mode: 'tap' as const, methods: [], sides: sides('fastd-ts') },
+      check: async (tunnel: Tunnel) => {
+        await expectTraffic(tunnel, name);
+        const ours = await agreedMethod(tunnel);
+        const reference = Tunnel.create({ mode: 'tap', methods: [], sides: sides('fastd') });
+        try {
+          await reference.start();
+          await expectTraffic(reference, `${name} (fastd ↔ fastd reference)`);
+          const fastds = await agreedMethod(reference);
+          report(name, `agreed on ${ours}; two fastd agree on ${fastds}`);
+          expect(ours).toBe(fastds);
+        } finally {
+          await reference.close();
+        }
+      },
+    };
+  });
+}
+
 /** TUN and multitap (one interface per peer), each way round; one iperf3 per mode. */
 export function modeCells(modes: readonly TunnelMode[] = ['tun', 'multitap']): Cell[] {
   return modes.flatMap((mode) =>

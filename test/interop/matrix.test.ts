@@ -6,6 +6,7 @@ import {
   garbageCell,
   methodCells,
   modeCells,
+  negotiationCells,
   preV22Cell,
   restartCell,
   simultaneousOpenCells,
@@ -14,6 +15,7 @@ import {
 
 defineCells('interop matrix: fastd-ts ↔ Debian fastd', [
   ...methodCells(),
+  ...negotiationCells(),
   ...modeCells(),
   preV22Cell(),
   ...fastdTsPairCells(),
