@@ -272,6 +272,7 @@ export class Receiver {
       const peer = dp.peers.get(dp.peers.ids[p])!;
       // without a key (the null methods) any packet "opens": that proves nothing
       if (!peer.current || !peer.authenticated) continue;
+      if (!dp.unknown.takeTrial()) break;
       trial.count = 1;
       trial.offsets[0] = offset;
       trial.lengths[0] = length;

@@ -8,7 +8,7 @@ import { endpointKey, hostKey, sameEndpoint } from '../../../src/engine/datapath
 import { ETH_ADDR_STALE_TIME, isUnicast, LOCAL, MacTable, macKey, UNKNOWN } from '../../../src/engine/datapath/mac-table.js';
 import { NO_PEER, PeerTable } from '../../../src/engine/datapath/peers.js';
 import { ABSENT, NumberMap } from '../../../src/engine/datapath/number-map.js';
-import { UNKNOWN_SOURCE_INTERVAL, UNKNOWN_SOURCE_LIMIT, UnknownSources } from '../../../src/engine/datapath/unknown-sources.js';
+import { TRIAL_OPEN_LIMIT, UNKNOWN_SOURCE_INTERVAL, UNKNOWN_SOURCE_LIMIT, UnknownSources } from '../../../src/engine/datapath/unknown-sources.js';
 import type { Endpoint } from '../../../src/engine/datapath/messages.js';
 
 const v4 = (address: string, port: number): Endpoint => ({ family: 4, address, port, scopeId: 0 });
@@ -131,6 +131,16 @@ describe('UnknownSources', () => {
     let admitted = 0;
     for (let key = 100; key < 100 + UNKNOWN_SOURCE_LIMIT + 50; key++) if (limiter.admit(key, 2 * UNKNOWN_SOURCE_INTERVAL)) admitted++;
     expect(admitted).toBe(UNKNOWN_SOURCE_LIMIT);
+  });
+
+  it('allows TRIAL_OPEN_LIMIT session tries per interval over all addresses', () => {
+    const limiter = new UnknownSources();
+    limiter.admit(1, 0);
+    let tries = 0;
+    while (limiter.takeTrial() && tries <= TRIAL_OPEN_LIMIT) tries++;
+    expect(tries).toBe(TRIAL_OPEN_LIMIT);
+    limiter.admit(2, UNKNOWN_SOURCE_INTERVAL);
+    expect(limiter.takeTrial()).toBe(true);
   });
 });
 
