@@ -21,6 +21,7 @@ import { loadPeerDirs } from './peer-reload.js';
 import { closeSockets, openSockets, socketSpec, type BoundSocket } from './sockets.js';
 import { statusDocument } from './status-source.js';
 import { switchUser } from './privileges.js';
+import { keepCapabilities, neededCapabilities, retainOnly } from './capabilities.js';
 
 /** Rows in the peer statistics table: the most peers one daemon serves at once. */
 export const PEER_CAPACITY = 4096;
@@ -71,6 +72,25 @@ function writePidFile(path: string | undefined): void {
   }
 }
 
+/** fastd's set_user, as a start-up failure when it fails. */
+function changeUser(config: Config): void {
+  try {
+    switchUser(config);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+}
+
+/** fastd's drop_caps: the user changes, then only the capabilities still needed remain. */
+function dropPrivileges(config: Config): void {
+  changeUser(config);
+  try {
+    retainOnly(neededCapabilities(config));
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+}
+
 class Daemon {
   private readonly startedAt = clock();
   private sockets: BoundSocket[] = [];
@@ -103,6 +123,7 @@ class Daemon {
     const methods = handshakeMethods(config);
     process.chdir('/');
     log.info(`${VERSION_TEXT} starting`);
+    keepCapabilities();
 
     this.sockets = openSockets(config);
     if (config.statusSocket !== undefined) {
@@ -120,6 +141,7 @@ class Daemon {
     if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu);
     writePidFile(config.pidFile);
     if (isDaemonChild()) reportReady();
+    if (config.dropCapabilities === 'early' || config.dropCapabilities === 'force') dropPrivileges(config);
     const onUp = config.peerGroup.hooks.onUp;
     if (this.tap && onUp) runHookBlocking(onUp, interfaceEnvironment({ name: this.tap.device.name, mtu: this.tap.mtu }));
 
@@ -145,12 +167,9 @@ class Daemon {
     this.driver = new HandshakeDriver(this.control);
     const now = clock();
     for (const peer of config.peers) this.control.addPeer(peer, false, now);
+    if (config.dropCapabilities === 'yes') dropPrivileges(config);
+    else if (config.dropCapabilities === 'no') changeUser(config);
     loadPeerDirs(this.control, now);
-    try {
-      switchUser(config);
-    } catch (error) {
-      throw new StartupError((error as Error).message);
-    }
     this.installSignals();
     this.schedule(clock());
   }

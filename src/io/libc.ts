@@ -59,6 +59,9 @@ export const getsockopt = libc.func('int getsockopt(int fd, int level, int name,
 export const recvmmsg = libc.func('int recvmmsg(int fd, intptr_t msgvec, unsigned int vlen, int flags, intptr_t timeout)') as (fd: number, msgvec: number, vlen: number, flags: number, timeout: number) => number;
 export const sendmmsg = libc.func('int sendmmsg(int fd, intptr_t msgvec, unsigned int vlen, int flags)') as (fd: number, msgvec: number, vlen: number, flags: number) => number;
 export const ifNameToIndex = libc.func('unsigned int if_nametoindex(const char *name)') as (name: string) => number;
+export const prctl = libc.func('int prctl(int option, unsigned long a, unsigned long b, unsigned long c, unsigned long d)') as (option: number, a: number, b: number, c: number, d: number) => number;
+/** capset(2) with its header and data structs in native memory. */
+export const capset = libc.func('int capset(intptr_t header, intptr_t data)') as (header: number, data: number) => number;
 
 const mmapRaw = libc.func('void *mmap(intptr_t addr, size_t length, int prot, int flags, int fd, int64_t offset)');
 const munmapRaw = libc.func('int munmap(void *addr, size_t length)');

@@ -203,4 +203,35 @@ describe.runIf(ok)('the daemon process', () => {
       await until('the daemon to exit', DEADLINE_MS, () => (existsSync(status) ? undefined : true));
     }
   }, 90_000);
+
+  /** The effective capabilities of a process's main thread, from /proc. */
+  function effectiveCapabilities(pid: number): bigint {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('CapEff:'))!;
+    return BigInt(`0x${line.split(/\s+/)[1]}`);
+  }
+
+  it('drops capabilities as fastd does: none left once every interface exists, CAP_NET_ADMIN kept while peers still need interfaces', async () => {
+    await Promise.all(running.splice(0).map((process) => process.stop()));
+    namespaces ??= NamespacePair.create();
+    for (const mode of ['tap', 'multitap; persist interface yes', 'multitap; persist interface no'] as const) {
+      const capabilities: bigint[] = [];
+      for (const [index, program] of [DEBIAN_FASTD, FASTD_TS].entries()) {
+        const config = join(dir, `caps-${mode}-${index}.conf`);
+        writeFileSync(
+          config,
+          `log level verbose; mode ${mode}; method "null"; bind ${UNDERLAY_ADDRESSES[0]}:${PORT + 1};\n` +
+            `secret "${ours.secret}"; peer "p" { key "${theirs.public}"; }\n`,
+        );
+        const args = program === DEBIAN_FASTD ? ['--config', config] : [FASTD_TS, '--config', config];
+        const daemon = Running.start(namespaces.sides[0].name, program === DEBIAN_FASTD ? DEBIAN_FASTD : process.execPath, args);
+        running.push(daemon);
+        await daemon.waitForLog(/dropped capabilities/);
+        capabilities.push(effectiveCapabilities(daemon.child.pid!));
+        await daemon.stop();
+      }
+      const netAdmin = 1n << 12n;
+      expect(capabilities[1], `fastd-ts in ${mode} mode`).toBe(capabilities[0]);
+      expect(capabilities[0]).toBe(mode.endsWith('persist interface no') ? netAdmin : 0n);
+    }
+  }, 90_000);
 });
