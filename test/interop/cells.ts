@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { type DaemonKind, haveFastdTsBuild, Tunnel, type TunnelMode, type TunnelOptions } from './harness.js';
+import { type DaemonKind, haveFastdTsBuild, Tunnel, type TunnelMode, type TunnelOptions, underlayEndpoint } from './harness.js';
 import { sleep, until } from './harness/wait.js';
 
 export const METHODS = [
@@ -202,6 +202,28 @@ export function modeCells(modes: readonly TunnelMode[] = ['tun', 'multitap']): C
       };
     }),
   );
+}
+
+/**
+ * Over an IPv6 underlay (fastd's recommended MTU 1406 is sized for it), each way round;
+ * both status sockets write the peer's address the same way ("[address]:port").
+ */
+export function ipv6UnderlayCells(): Cell[] {
+  return [true, false].map((oursInitiate) => {
+    const name = `tap salsa2012+umac over IPv6, ${who(oursInitiate)}`;
+    return {
+      name,
+      tunnel: { ...oursAndFastd('tap', 'salsa2012+umac', oursInitiate), underlay: 6 as const },
+      check: async (tunnel: Tunnel) => {
+        await expectTraffic(tunnel, name);
+        for (const index of [0, 1] as const) {
+          const status = (await tunnel.status(index)) as { peers: Record<string, { address: string }> };
+          const other = 1 - index;
+          expect(status.peers[tunnel.daemons[other]!.spec.keys.public]?.address).toBe(underlayEndpoint(other, 6));
+        }
+      },
+    };
+  });
 }
 
 /** Ours speaks only the pre-v22 handshake (test switch): fastd answers in kind and data goes as 0x02. */

@@ -6,13 +6,14 @@
 //   side 0 (namespace a)                        side 1 (namespace b)
 //   fts0: 192.0.2.1/24, 2001:db8::1/64  <tunnel>  fts0: 192.0.2.2/24, 2001:db8::2/64
 //   underlay0: 198.51.100.1/24  <----- veth ----->  underlay0: 198.51.100.2/24
+//              2001:db8:1::1/64                                2001:db8:1::2/64
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Capture, capturePacketsOfType } from './harness/capture.js';
 import { Daemon, type DaemonKind, type DaemonSpec, generateKeyPair, type KeyPair, type TunnelMode } from './harness/daemon.js';
-import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES, UNDERLAY_DEVICE } from './harness/namespaces.js';
+import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES, UNDERLAY_ADDRESSES_V6, UNDERLAY_DEVICE } from './harness/namespaces.js';
 import { readStatus } from './harness/status.js';
 import { IPV4_ICMP_OVERHEAD, iperf3, type IperfResult, ping, type PingOptions, type PingResult, timeToFirstReply } from './harness/traffic.js';
 
@@ -46,7 +47,14 @@ export interface TunnelOptions {
   /** Methods for both sides unless a side names its own. */
   readonly methods: readonly string[];
   readonly mtu?: number;
+  /** The underlay the daemons bind to and reach each other over (default 4). */
+  readonly underlay?: 4 | 6;
   readonly sides: readonly [SideOptions, SideOptions];
+}
+
+/** "address:port" on the underlay, in fastd's syntax (IPv6 in brackets). */
+export function underlayEndpoint(index: number, family: 4 | 6): string {
+  return family === 4 ? `${UNDERLAY_ADDRESSES[index]}:${TUNNEL_PORT}` : `[${UNDERLAY_ADDRESSES_V6[index]}]:${TUNNEL_PORT}`;
 }
 
 export class Tunnel {
@@ -76,12 +84,12 @@ export class Tunnel {
         methods: side.methods ?? options.methods,
         mtu: options.mtu ?? DEFAULT_MTU,
         interfaceName: TUNNEL_INTERFACE,
-        bind: `${UNDERLAY_ADDRESSES[index]}:${TUNNEL_PORT}`,
+        bind: underlayEndpoint(index, options.underlay ?? 4),
         keys: keys[index]!,
         peer: {
           name: labels[other]!,
           key: keys[other]!.public,
-          remote: side.initiates ? `${UNDERLAY_ADDRESSES[other]}:${TUNNEL_PORT}` : undefined,
+          remote: side.initiates ? underlayEndpoint(other, options.underlay ?? 4) : undefined,
         },
         statusSocket: join(dir, `${labels[index]}.sock`),
         extraStatements: side.extraStatements,

@@ -1,7 +1,8 @@
 // Two private network namespaces joined by a veth pair: the "underlay" the tunnel runs on.
 // Both ends of the veth are created directly inside the namespaces, so nothing (not even a
 // transient interface name) appears in the host's namespace. Addresses are from the
-// documentation range 198.51.100.0/24 and exist only inside these namespaces.
+// documentation ranges 198.51.100.0/24 and 2001:db8::/32 and exist only inside these
+// namespaces.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { deleteNamespace, sweepStaleNamespaces, trackNamespace } from './cleanup.js';
@@ -10,6 +11,8 @@ const execFileAsync = promisify(execFile);
 
 export const UNDERLAY_PREFIX = 24;
 export const UNDERLAY_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
+export const UNDERLAY_PREFIX_V6 = 64;
+export const UNDERLAY_ADDRESSES_V6 = ['2001:db8:1::1', '2001:db8:1::2'] as const;
 export const UNDERLAY_DEVICE = 'underlay0';
 
 let created = 0;
@@ -82,6 +85,7 @@ export class NamespacePair {
       sides.forEach((side, index) => {
         side.ip('link', 'set', 'lo', 'up');
         side.ip('address', 'add', `${UNDERLAY_ADDRESSES[index]}/${UNDERLAY_PREFIX}`, 'dev', UNDERLAY_DEVICE);
+        side.ip('-6', 'address', 'add', `${UNDERLAY_ADDRESSES_V6[index]}/${UNDERLAY_PREFIX_V6}`, 'dev', UNDERLAY_DEVICE, 'nodad');
         side.ip('link', 'set', UNDERLAY_DEVICE, 'up');
       });
     } catch (error) {
