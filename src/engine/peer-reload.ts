@@ -67,7 +67,9 @@ function apply(control: ControlPlane, config: Peer, now: number): void {
   if (existing) {
     if (existing.dynamic) {
       log.verbose(`dynamic peer ${existing} is now configured as <${config.name}>`);
-    } else if (samePeerConfig(existing.config, config) && existing.config.name === config.name) {
+    } else if (samePeerConfig(existing.config, config)) {
+      if (existing.config.name !== config.name) log.verbose(`peer ${existing} has been renamed to <${config.name}>`);
+      existing.config = config;
       log.verbose(`peer ${existing} is unchanged`);
       return;
     } else {

@@ -54,7 +54,8 @@ export class EnginePeer {
   iface: OpenInterface | undefined;
 
   constructor(
-    readonly config: Peer,
+    /** Replaced only by a SIGHUP reload that renames the peer and changes nothing else. */
+    public config: Peer,
     readonly peerId: number,
     /** The public key as bytes (config.key is its hex form). */
     readonly key: Uint8Array,
