@@ -234,4 +234,36 @@ describe.runIf(ok)('the daemon process', () => {
       expect(capabilities[0]).toBe(mode.endsWith('persist interface no') ? netAdmin : 0n);
     }
   }, 90_000);
+
+  it('accepts an unknown peer that `on verify` approves, with the key in its environment', async () => {
+    await Promise.all(running.splice(0).map((process) => process.stop()));
+    namespaces ??= NamespacePair.create();
+    const work = join(dir, 'verify');
+    mkdirSync(work, { recursive: true });
+    const status = join(work, 'status.sock');
+    const oursConfig = join(work, 'ours.conf');
+    writeFileSync(
+      oursConfig,
+      `log level verbose; mode tap; interface "ours-verify"; method "null"; bind ${UNDERLAY_ADDRESSES[0]}:${PORT};\n` +
+        `secret "${ours.secret}"; status socket "${status}";\n` +
+        `on verify "test \\"$PEER_KEY\\" = ${theirs.public} && echo \\"$PEER_ADDRESS $PEER_PORT\\" > ${join(work, 'verified')}";\n`,
+    );
+    const fastdConfig = join(work, 'fastd.conf');
+    writeFileSync(
+      fastdConfig,
+      `mode tap; interface "fastd-verify"; method "null"; bind ${UNDERLAY_ADDRESSES[1]}:${PORT}; secret "${theirs.secret}";\n` +
+        `peer "ours" { key "${ours.public}"; remote ${UNDERLAY_ADDRESSES[0]}:${PORT}; }\n`,
+    );
+    const daemon = Running.start(namespaces.sides[0].name, process.execPath, [FASTD_TS, '--config', oursConfig]);
+    running.push(daemon);
+    await until('our status socket', DEADLINE_MS, () => (existsSync(status) ? true : undefined));
+    running.push(Running.start(namespaces.sides[1].name, DEBIAN_FASTD, ['--config', fastdConfig]));
+    onTestFailed(() => {
+      for (const process of running) globalThis.process.stderr.write(`----- log\n${process.log}\n`);
+    });
+    await establishedWithin(status, daemon);
+    const document = (await readStatus(status)) as { peers: Record<string, { name: unknown }> };
+    expect(document.peers[theirs.public]?.name).toBeNull();
+    expect(readFileSync(join(work, 'verified'), 'utf8')).toBe(`${UNDERLAY_ADDRESSES[1]} ${PORT}\n`);
+  }, 90_000);
 });
