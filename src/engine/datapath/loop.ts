@@ -61,7 +61,7 @@ export class Loop {
             break;
           case Source.Interface: {
             const iface = this.dp.interfaces[id];
-            if (iface) this.readInterface(iface, now);
+            if (iface && !this.readInterface(iface, now)) this.poller.disable(i);
             break;
           }
         }
@@ -97,7 +97,8 @@ export class Loop {
     return result;
   }
 
-  private readInterface(iface: Interface, now: number): void {
+  /** Reads and sends what the interface has; false when it failed (it is not polled again). */
+  private readInterface(iface: Interface, now: number): boolean {
     const dp = this.dp;
     const reads = dp.reads;
     const room = dp.bufferSize - HEADROOM - TAILROOM;
@@ -107,19 +108,21 @@ export class Loop {
       let count: number;
       try {
         count = iface.io.read(reads);
-      } catch {
-        // the interface went away or down: what becomes of its peer is the control plane's call
-        return;
+      } catch (error) {
+        // fastd exits when reading its interface fails (e.g. it was deleted): the control plane decides
+        dp.post({ type: 'fatal', message: `reading from ${iface.spec.name}: ${(error as Error).message}` });
+        return false;
       }
-      if (count === 0) return;
+      if (count === 0) return true;
       for (let i = 0; i < count; i++) {
         if (dp.mode === 'tap') this.sender.routeFrame(reads.offsets[i], reads.lengths[i], NO_PEER, NO_OWNER, now);
         else if (peer) this.sender.toPeer(peer, reads.offsets[i], reads.lengths[i], NO_OWNER, now);
       }
       // the read slots are reused by the next read: everything must be sent first
       this.sender.flush(now);
-      if (count < reads.capacity) return;
+      if (count < reads.capacity) return true;
     }
+    return true;
   }
 
   private timers(now: number): void {

@@ -237,6 +237,16 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(b.ns.ip('link', 'show')).not.toContain(b.spec.name);
   });
 
+  it('reports, once, that an interface it reads from was deleted underneath it', async () => {
+    const [, b] = await tunnel('tun', 'null');
+    b.ns.ip('link', 'del', b.spec.name);
+    await until(() => b.messages.some((m) => m.type === 'fatal'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const fatal = b.messages.filter((m) => m.type === 'fatal');
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]).toMatchObject({ message: expect.stringContaining(`reading from ${b.spec.name}`) });
+  });
+
   it('runs the tunnel over IPv6 and finds the peer by its IPv6 endpoint', async () => {
     const [a, b] = await tunnel('tap', 'salsa2012+umac', 'io_uring', '::1');
     expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
