@@ -36,7 +36,7 @@ export interface ControlPlaneDeps {
   readonly peerStats: Float64Array;
   /** Our public key, hex. */
   readonly localKey: string;
-  /** The daemon-wide interface (TAP, or TUN with one peer); undefined when interfaces are per peer. */
+  /** TAP mode's one interface for all peers; undefined when interfaces are per peer (TUN, multitap). */
   readonly singleInterface: OpenInterface | undefined;
   /** Opens a peer's own interface (TUN/multitap); throws when it cannot. */
   readonly openPeerInterface: (peer: Peer) => OpenInterface;
@@ -203,7 +203,7 @@ export class ControlPlane {
     }
     if (this.inWorker.delete(peer)) this.deps.post({ type: 'removePeer', peerId: peer.peerId });
     peer.handshake.cache = undefined;
-    peer.location = undefined;
+    this.table.relocate(peer, undefined);
     peer.phase = 'inactive';
     peer.establishedAt = 0;
     peer.method = undefined;
@@ -244,7 +244,7 @@ export class ControlPlane {
       this.deps.post({ type: 'addPeer', peerId: peer.peerId, ...(iface ? { interface: interfaceSpec(iface) } : {}) });
       this.inWorker.add(peer);
     }
-    peer.location = location;
+    this.table.relocate(peer, location);
     this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint });
     this.deps.post({
       type: 'installSession',
@@ -297,7 +297,7 @@ export class ControlPlane {
     }
     const holder = this.table.atAddress(location.endpoint);
     if (holder && holder !== peer) this.reset(holder, now);
-    peer.location = location;
+    this.table.relocate(peer, location);
     this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint });
   }
 

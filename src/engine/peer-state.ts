@@ -17,6 +17,7 @@ export interface PeerLocation {
 export class EnginePeer {
   readonly handshake = new PeerHandshakeState();
   phase: PeerPhase = 'inactive';
+  /** Where the peer is, or is being tried; changed only through PeerTable.relocate, which indexes it. */
   location: PeerLocation | undefined;
   /** The addresses each configured remote resolved to, in configuration order. */
   resolved: Endpoint[][];

@@ -96,7 +96,7 @@ export class PeerTasks {
         log.debug(`not sending a handshake to ${peer} (no valid address resolved)`);
         return;
       }
-      peer.location = { socketId: socket.socketId, endpoint };
+      this.control.table.relocate(peer, { socketId: socket.socketId, endpoint });
     }
     const location = peer.location;
     if (!location) return;

@@ -5,7 +5,7 @@ import type { Peer, PeerGroup } from '../config/types.js';
 import { parseKeyHex } from '../crypto/ec25519/keys.js';
 import type { Endpoint } from './datapath/messages.js';
 import { endpointKey } from './endpoints.js';
-import { EnginePeer } from './peer-state.js';
+import { EnginePeer, type PeerLocation } from './peer-state.js';
 
 export class PeerTableFull extends Error {
   override name = 'PeerTableFull';
@@ -19,6 +19,8 @@ function isGroupIn(group: PeerGroup | undefined, ancestor: PeerGroup): boolean {
 export class PeerTable {
   private readonly byKey = new Map<string, EnginePeer>();
   private readonly byId = new Map<number, EnginePeer>();
+  /** endpointKey → the peers at (or trying) that address; usually one. */
+  private readonly byAddress = new Map<string, Set<EnginePeer>>();
   private readonly freeIds: number[] = [];
   private nextId = 0;
 
@@ -57,6 +59,7 @@ export class PeerTable {
 
   remove(peer: EnginePeer): void {
     if (this.byKey.get(peer.config.key) !== peer) return;
+    this.relocate(peer, undefined);
     this.byKey.delete(peer.config.key);
     this.byId.delete(peer.peerId);
     this.freeIds.push(peer.peerId);
@@ -64,11 +67,25 @@ export class PeerTable {
 
   /** The peer currently using this address, if any. */
   atAddress(endpoint: Endpoint): EnginePeer | undefined {
-    const wanted = endpointKey(endpoint);
-    for (const peer of this.byKey.values()) {
-      if (peer.location && endpointKey(peer.location.endpoint) === wanted) return peer;
+    const peers = this.byAddress.get(endpointKey(endpoint));
+    return peers?.values().next().value;
+  }
+
+  /** Moves a peer to a new location (or none), keeping the address index current. */
+  relocate(peer: EnginePeer, location: PeerLocation | undefined): void {
+    if (peer.location) {
+      const key = endpointKey(peer.location.endpoint);
+      const peers = this.byAddress.get(key);
+      peers?.delete(peer);
+      if (peers?.size === 0) this.byAddress.delete(key);
     }
-    return undefined;
+    peer.location = location;
+    if (location) {
+      const key = endpointKey(location.endpoint);
+      let peers = this.byAddress.get(key);
+      if (!peers) this.byAddress.set(key, (peers = new Set()));
+      peers.add(peer);
+    }
   }
 
   /** fastd_peer_owns_address: one of the peer's remotes resolved to this address (a floating peer owns none). */
