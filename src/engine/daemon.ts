@@ -218,7 +218,7 @@ class Daemon {
         });
         break;
       case 'unknownData':
-        driver.unknownData(message.socketId, message.endpoint);
+        driver.unknownData(message.socketId, message.endpoint, message.compat === true);
         break;
       case 'sessionConfirmed': {
         const peer = control.table.withId(message.peerId);

@@ -207,7 +207,7 @@ export class HandshakeDriver {
    * Data from an address with no session (fastd v23's fast reconnect): answer with one
    * handshake to the unknown sender, at most once per address per MIN_HANDSHAKE_INTERVAL.
    */
-  unknownData(socketId: number, endpoint: Endpoint): void {
+  unknownData(socketId: number, endpoint: Endpoint, compat = false): void {
     const now = this.control.deps.clock();
     if (this.control.unknownBackoff.backOff(addressKey(endpoint), now)) {
       log.debug2(`sent a handshake to unknown address ${logAddress(formatEndpoint(endpoint))} a short time ago, not sending again`);
@@ -216,7 +216,8 @@ export class HandshakeDriver {
     log.debug(`unexpectedly received payload data from ${logAddress(formatEndpoint(endpoint))}, sending handshake`);
     const location = { socketId, endpoint };
     void this.control.peerHook(undefined, 'onConnect', this.control.localEndpoint(socketId), endpoint);
-    // The worker does not say which data type arrived; v22+ peers (L2TP framing) are the norm.
-    this.control.sendPacket(location, this.control.deps.handshake.initiate(undefined, now, HandshakeFlag.L2tpSupport));
+    // One handshake, in the framing of the data that prompted it (fastd v23).
+    const format = compat ? 0 : HandshakeFlag.L2tpSupport;
+    this.control.sendPacket(location, this.control.deps.handshake.initiate(undefined, now, format));
   }
 }

@@ -288,6 +288,10 @@ describe('unknown peers', () => {
     a.now += MIN_HANDSHAKE_INTERVAL;
     a.driver.unknownData(0, endpoint('203.0.113.5', 4002));
     expect(a.take()).toHaveLength(1);
+    // Pre-v22 data (type 0x02) is answered with a bare handshake (type 0x01) only.
+    a.driver.unknownData(0, endpoint('203.0.113.6', 4000), true);
+    const bare = a.take() as Extract<ToWorker, { type: 'sendPacket' }>[];
+    expect(bare.map((message) => message.packet[0])).toEqual([0x01]);
   });
 });
 

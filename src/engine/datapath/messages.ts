@@ -106,7 +106,13 @@ export type FromWorker =
    * a handshake (rate-limited per address) so a restarted peer reconnects quickly. Sent at most
    * once per address per second by the worker.
    */
-  | { readonly type: 'unknownData'; readonly socketId: number; readonly endpoint: Endpoint }
+  | {
+      readonly type: 'unknownData';
+      readonly socketId: number;
+      readonly endpoint: Endpoint;
+      /** The packet was pre-v22 data (type 0x02): answer with a bare handshake only. Absent: v22+ (0x00). */
+      readonly compat?: boolean;
+    }
   /**
    * The first packet opened on a peer's newest session: the connection is confirmed. The
    * worker has already dropped the previous session and, as initiator, sent the empty
