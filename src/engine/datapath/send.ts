@@ -146,7 +146,10 @@ export class Sender {
       batch.count = 0;
       return;
     }
-    peer.current.seal(batch, now);
+    // fastd's use_old_session: an initiator keeps sealing with the previous session until a
+    // packet on the new one shows the responder has it too (its finish packet may be late)
+    const session = peer.current.initiator && peer.previous?.isValid(now) ? peer.previous : peer.current;
+    session.seal(batch, now);
     const out = socket.out;
     for (let i = 0; i < batch.count; i++) {
       if (batch.status[i] !== PacketStatus.Ok) {

@@ -402,6 +402,22 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([]);
   });
 
+  it('keeps sealing with the previous session as initiator until the new one is confirmed, as fastd does', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    await ping(a, '10.77.0.2', 1, 56);
+    const key = randomBytes(createMethodProvider('salsa2012+umac')!.keyLength);
+    // A (initiator) has the new session, B has not yet got A's finish: traffic must go on
+    a.worker.post({ type: 'installSession', peerId: PEER, method: 'salsa2012+umac', key, initiator: true, compat: false, sendEmpty: false });
+    expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
+    expect(b.globalStats[GlobalStat.DropAuth]).toBe(0);
+    // B installs it and confirms with an empty packet; A answers with one; both switch over
+    b.worker.post({ type: 'installSession', peerId: PEER, method: 'salsa2012+umac', key, initiator: false, compat: false, sendEmpty: true });
+    await until(() => [a, b].every((side) => side.messages.filter((m) => m.type === 'sessionConfirmed').length === 2));
+    for (const side of [a, b]) expect(side.messages.filter((m) => m.type === 'sessionConfirmed')).toHaveLength(2);
+    expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
+    expect(a.globalStats[GlobalStat.DropAuth] + b.globalStats[GlobalStat.DropAuth]).toBe(0);
+  });
+
   it('keeps receiving on the previous session after a new one is installed, and confirms the new one', async () => {
     const [a, b] = await tunnel('tun', 'salsa2012+umac');
     await ping(a, '10.77.0.2', 1, 56);
