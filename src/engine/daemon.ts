@@ -27,6 +27,8 @@ import { keepCapabilities, neededCapabilities, retainOnly } from './capabilities
 export const PEER_CAPACITY = 4096;
 /** Upper bound of the worker's packet memory. */
 const MEMORY_CEILING = 256 * 1024 * 1024;
+/** How long shutdown waits for the datapath worker to finish. */
+const WORKER_STOP_GRACE = 3_000;
 /** fastd's exit status for a failed start. */
 const EXIT_FAILURE = 1;
 
@@ -284,7 +286,8 @@ class Daemon {
       log.info('terminating fastd');
       clearTimeout(this.timer);
       this.cleanup();
-      await this.worker?.stop();
+      // A worker that does not answer must not keep the daemon from going down.
+      await Promise.race([this.worker?.stop(), new Promise((resolve) => setTimeout(resolve, WORKER_STOP_GRACE).unref())]);
       if (this.tap) closeInterface(this.tap);
       this.status?.close();
       closeSockets(this.sockets);
