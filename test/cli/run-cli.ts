@@ -25,6 +25,9 @@ export function runCommand(file: string, args: string[], input?: string): Promis
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
+    // A program that exits without reading its input closes the pipe under us; that is
+    // its business, not a test failure.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }

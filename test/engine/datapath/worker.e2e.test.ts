@@ -198,6 +198,9 @@ describe.runIf(ok)('datapath workers end to end', () => {
         const [a, b] = await tunnel(mode, method);
         const output = await ping(a, '10.77.0.2', 5, FULL);
         expect(output).toMatch(/5 received/);
+        // A send is counted when its completion is reaped, which can be a loop turn after
+        // the packet left; the last reply may already be on its way but not counted yet.
+        await until(() => [a, b].every((side) => peerStat(side, PeerStat.TxPackets) >= 5), 5000);
         for (const side of [a, b]) {
           expect(side.messages.filter((m) => m.type === 'sessionConfirmed')).toEqual([{ type: 'sessionConfirmed', peerId: PEER }]);
           expect(peerStat(side, PeerStat.RxPackets)).toBeGreaterThanOrEqual(5);
