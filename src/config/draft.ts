@@ -3,7 +3,7 @@
 // as in fastd's global `conf`). finish.ts checks and freezes them into a Config.
 import type { LogLevel } from '../log/logger.js';
 import type { ConfigWarning, SourceLocation } from './errors.js';
-import type { AddressFamily, DropCapabilities, GroupHookName, Mode, Remote, ShellCommand } from './types.js';
+import { IO_BACKENDS, type AddressFamily, type DropCapabilities, type GroupHookName, type IoBackend, type Mode, type Remote, type ShellCommand } from './types.js';
 
 export interface GroupDraft {
   name: string;
@@ -51,6 +51,7 @@ export interface ConfigDraft {
   persistInterface: boolean;
   offloadL2tp: { enabled: boolean; source: SourceLocation | undefined };
   forward: boolean;
+  ioBackend: IoBackend;
   packetMark: number;
   binds: BindDraft[];
   stderrLevel: LogLevel | undefined;
@@ -98,6 +99,10 @@ export function newPeerDraft(name: string | undefined, sourceDir?: string): Peer
   return { name, key: undefined, remotes: [], floating: false, mtu: undefined, interface: undefined, sourceDir };
 }
 
+export function isIoBackend(name: string): name is IoBackend {
+  return (IO_BACKENDS as readonly string[]).includes(name);
+}
+
 /** fastd's default_config(). */
 export function newConfigDraft(): ConfigDraft {
   return {
@@ -108,6 +113,7 @@ export function newConfigDraft(): ConfigDraft {
     persistInterface: true,
     offloadL2tp: { enabled: false, source: undefined },
     forward: false,
+    ioBackend: 'io_uring',
     packetMark: 0,
     binds: [],
     stderrLevel: undefined,

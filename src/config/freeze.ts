@@ -82,6 +82,7 @@ export function freezeConfig(draft: ConfigDraft): Config {
     persistInterface: draft.persistInterface,
     offloadL2tp: draft.offloadL2tp.enabled,
     forward: draft.forward,
+    ioBackend: draft.ioBackend,
     packetMark: draft.packetMark,
     binds,
     defaultBind: {

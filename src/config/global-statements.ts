@@ -2,7 +2,7 @@
 // `statement` minus `peer_group_statement`): interface, sockets, logging, privileges.
 import { simplifyIPv6 } from './addresses.js';
 import { isKnownImplementation, CIPHER_IMPLEMENTATIONS, MAC_IMPLEMENTATIONS } from './crypto-implementations.js';
-import { DEFAULT_LOG_LEVEL, isValidInterfaceName, type BindDraft, type ConfigDraft } from './draft.js';
+import { DEFAULT_LOG_LEVEL, isIoBackend, isValidInterfaceName, type BindDraft, type ConfigDraft } from './draft.js';
 import { ConfigError, type SourceLocation } from './errors.js';
 import type { Keyword } from './lexer.js';
 import type { ConfigSource } from './sources.js';
@@ -17,7 +17,7 @@ const SECURE_HANDSHAKES_WARNING =
 
 const GLOBAL_KEYWORDS: ReadonlySet<Keyword> = new Set<Keyword>([
   'user', 'group', 'drop', 'secure', 'cipher', 'mac', 'log', 'hide', 'interface', 'bind', 'packet', 'mtu',
-  'pmtu', 'mode', 'persist', 'offload', 'protocol', 'secret', 'status', 'forward',
+  'pmtu', 'mode', 'persist', 'offload', 'protocol', 'secret', 'status', 'forward', 'io',
 ]);
 
 export interface StatementContext {
@@ -205,6 +205,14 @@ export function parseGlobalStatement(keyword: Keyword, at: SourceLocation, conte
     case 'forward':
       draft.forward = tokens.expectBoolean();
       break;
+    case 'io': {
+      // A fastd-ts extension (fastd has no such statement), written the way fastd.conf names things.
+      tokens.expectKeyword('backend');
+      const { value, location } = tokens.expectString();
+      if (!isIoBackend(value)) throw new ConfigError(`unknown I/O backend \`${value}' (use "io_uring" or "fallback")`, location);
+      draft.ioBackend = value;
+      break;
+    }
     default:
       throw new ConfigError('syntax error', at);
   }

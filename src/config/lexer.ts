@@ -6,9 +6,9 @@ import { parseIPv4, parseIPv6 } from './addresses.js';
 import { ConfigError, type SourceLocation } from './errors.js';
 
 export const KEYWORDS = [
-  'addresses', 'any', 'as', 'async', 'auto', 'bind', 'capabilities', 'cipher', 'connect', 'debug',
+  'addresses', 'any', 'as', 'async', 'auto', 'backend', 'bind', 'capabilities', 'cipher', 'connect', 'debug',
   'debug2', 'default', 'disestablish', 'down', 'drop', 'early', 'error', 'establish', 'fatal', 'float',
-  'force', 'forward', 'from', 'group', 'handshakes', 'hide', 'include', 'info', 'interface', 'ip', 'ipv4',
+  'force', 'forward', 'from', 'group', 'handshakes', 'hide', 'include', 'info', 'interface', 'io', 'ip', 'ipv4',
   'ipv6', 'key', 'l2tp', 'level', 'limit', 'log', 'mac', 'mark', 'method', 'mode', 'mtu', 'multitap',
   'no', 'offload', 'on', 'packet', 'peer', 'peers', 'persist', 'pmtu', 'port', 'post-down', 'pre-up',
   'protocol', 'remote', 'secret', 'secure', 'socket', 'status', 'stderr', 'sync', 'syslog', 'tap', 'to',

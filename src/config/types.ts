@@ -4,6 +4,9 @@ import type { LogLevel } from '../log/logger.js';
 import type { SourceLocation } from './errors.js';
 
 export type Mode = 'tap' | 'multitap' | 'tun';
+/** fastd-ts's datapath I/O: io_uring (falls back by itself where the kernel refuses it) or recvmmsg/sendmmsg. */
+export const IO_BACKENDS = ['io_uring', 'fallback'] as const;
+export type IoBackend = (typeof IO_BACKENDS)[number];
 
 /** `drop capabilities yes|no|early|force` (fastd's DROP_CAPS_ON/OFF/EARLY/FORCE). */
 export type DropCapabilities = 'yes' | 'no' | 'early' | 'force';
@@ -105,6 +108,8 @@ export interface Config {
   readonly persistInterface: boolean;
   readonly offloadL2tp: boolean;
   readonly forward: boolean;
+  /** `io backend` / --io-backend, a fastd-ts extension. */
+  readonly ioBackend: IoBackend;
   /** 32-bit SO_MARK value; 0 = none. */
   readonly packetMark: number;
   /** In configuration order. Empty means fastd's default: `bind any` with a random port per connection. */

@@ -45,6 +45,7 @@ function expectationOf(path: string): Expectation | 'accept' {
 /** Files Debian's fastd v22 rejects although fastd-ts accepts them. */
 const DEBIAN_REJECTS: Record<string, string> = {
   'method-cipher-test.conf': "Debian builds fastd without the `cipher-test' method provider",
+  'io-backend.conf': '`io backend` is a fastd-ts extension (the datapath I/O backend); fastd has no such statement',
 };
 
 /** Files `fastd --verify-config` passes, but fastd refuses them when it starts. */
@@ -67,6 +68,7 @@ const POSITION_DIFFERS: Record<string, string> = {
   'peer-key-replaced-by-bad.conf': 'we point at the bad key, fastd at the end of the peer',
   'peer-key-too-short.conf': 'we point at the bad key, fastd at the end of the peer',
   'include-directory.conf': "we point at the include, fastd reports an I/O error at the directory's 1:0",
+  'io-backend-unknown.conf': 'fastd knows no `io backend` statement at all; we point at the unknown backend name',
 };
 
 function ourError(path: string): ConfigError | undefined {
