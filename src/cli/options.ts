@@ -3,14 +3,14 @@
 // ones. Like fastd, --help and --version act at once and ignore what follows.
 import type { LogLevel } from '../log/logger.js';
 import { parseIPv4, parseIPv6, simplifyIPv6 } from '../config/addresses.js';
-import { addMethod, isValidInterfaceName, isValidMtu, newConfigDraft, type ConfigDraft } from '../config/draft.js';
+import { addMethod, isIoBackend, isValidInterfaceName, isValidMtu, newConfigDraft, type ConfigDraft } from '../config/draft.js';
 import type { ConfigWarning } from '../config/errors.js';
 import { SUPPORTED_PROTOCOL } from '../config/global-statements.js';
 import type { CheckLevel } from '../config/checks.js';
 import { addRootPeerDir, finishConfig, readConfigFile, readConfigText, readPeerConfigFile } from '../config/loader.js';
 import { readStdin } from '../config/sources.js';
 import type { Config, Mode, ShellCommand } from '../config/types.js';
-import { OPTION_GROUPS, type OptionId, type OptionSpec } from './usage.js';
+import { EXTENSION_OPTIONS, OPTION_GROUPS, type OptionId, type OptionSpec } from './usage.js';
 
 export { usageText } from './usage.js';
 
@@ -32,7 +32,7 @@ export class UsageError extends Error {
 }
 
 const OPTIONS_BY_NAME = new Map<string, OptionSpec>(
-  OPTION_GROUPS.flat().flatMap((option) => option.names.map((name) => [name, option] as const)),
+  [...OPTION_GROUPS.flat(), ...EXTENSION_OPTIONS].flatMap((option) => option.names.map((name) => [name, option] as const)),
 );
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'verbose', 'debug', 'debug2'];
 const MODES: readonly Mode[] = ['tap', 'multitap', 'tun'];
@@ -151,6 +151,10 @@ function applyArgument(state: ParseState, id: OptionId, argument: string): void 
       if (argument !== SUPPORTED_PROTOCOL) throw new UsageError(`config error: protocol \`${argument}' not supported`);
       break;
     case 'method': addMethod(draft.root, argument, undefined); break;
+    case 'io-backend':
+      if (!isIoBackend(argument)) throw new UsageError(`invalid I/O backend \`${argument}'`);
+      draft.ioBackend = argument;
+      break;
     case 'on-pre-up': draft.onPreUp = hook(state, argument, true); break;
     case 'on-post-down': draft.onPostDown = hook(state, argument, true); break;
     case 'on-up': draft.root.hooks.onUp = hook(state, argument, true); break;

@@ -9,7 +9,8 @@ export type OptionId =
   | 'log-level' | 'syslog-level' | 'syslog-ident' | 'hide-ip-addresses' | 'hide-mac-addresses'
   | 'mode' | 'interface' | 'mtu' | 'bind' | 'protocol' | 'method' | 'forward'
   | 'on-pre-up' | 'on-up' | 'on-down' | 'on-post-down' | 'on-connect' | 'on-establish' | 'on-disestablish' | 'on-verify'
-  | 'verify-config' | 'generate-key' | 'show-key' | 'machine-readable';
+  | 'verify-config' | 'generate-key' | 'show-key' | 'machine-readable'
+  | 'io-backend';
 
 export interface OptionSpec {
   readonly id: OptionId;
@@ -113,6 +114,16 @@ export const OPTION_GROUPS: readonly (readonly OptionSpec[])[] = [
   ],
 ];
 
+/** Options fastd does not have; --help lists them after fastd's own, under a heading of their own. */
+export const EXTENSION_OPTIONS: readonly OptionSpec[] = [
+  {
+    id: 'io-backend',
+    names: ['--io-backend'],
+    argument: 'io_uring|fallback',
+    help: 'Sets the datapath I/O backend; default is io_uring where the kernel allows it',
+  },
+];
+
 /** fastd's print_usage puts the help text in column 29, or on the next line when the option is wider. */
 const HELP_COLUMN = 28;
 
@@ -123,8 +134,9 @@ function usageLine(option: OptionSpec): string {
     : `${left}\n${' '.repeat(HELP_COLUMN)}${option.help}\n`;
 }
 
-/** The --help text, byte for byte in fastd's layout. */
-export function usageText(): string {
+/** The --help text: fastd's part byte for byte in fastd's layout, then our extensions (unless left out). */
+export function usageText(withExtensions = true): string {
   const groups = OPTION_GROUPS.map((group) => group.map(usageLine).join(''));
-  return `fastd (Fast and Secure Tunnelling Daemon) ${FASTD_COMPAT_VERSION} usage:\n\n${groups.join('\n')}`;
+  const fastd = `fastd (Fast and Secure Tunnelling Daemon) ${FASTD_COMPAT_VERSION} usage:\n\n${groups.join('\n')}`;
+  return withExtensions ? `${fastd}\nfastd-ts extensions:\n${EXTENSION_OPTIONS.map(usageLine).join('')}` : fastd;
 }

@@ -40,6 +40,14 @@ describe('command line', () => {
     expect(parseCommandLine(['-c', main, '-M', '1400']).config.mtu).toBe(1400);
   });
 
+  it('chooses the I/O backend with --io-backend (a fastd-ts extension), in order with the config file', () => {
+    const { main } = files();
+    expect(parseCommandLine(['-c', main]).config.ioBackend).toBe('io_uring');
+    expect(parseCommandLine(['-c', main, '--io-backend', 'fallback']).config.ioBackend).toBe('fallback');
+    expect(parseCommandLine(['--io-backend', 'fallback', '-c', '-'], () => `secret "${SECRET}"; ${PEER} io backend "io_uring";`).config.ioBackend).toBe('io_uring');
+    expect(usageError(['--io-backend', 'epoll'])).toBe("invalid I/O backend `epoll'");
+  });
+
   it('reads `-c -` from stdin, with includes relative to the working directory', () => {
     const line = parseCommandLine(['-c', '-'], () => `secret "${SECRET}"; ${PEER} mode tun;`);
     expect(line.config.mode).toBe('tun');
@@ -152,7 +160,12 @@ describe('usage text', () => {
 
   it.runIf(withFastd)("matches Debian fastd's --help apart from the version", () => {
     const debian = execFileSync(DEBIAN_FASTD, ['--help'], { encoding: 'utf8' });
-    expect(usageText().replace(/\) v\d+ usage/, ') vN usage')).toBe(debian.replace(/\) v\d+ usage/, ') vN usage'));
+    expect(usageText(false).replace(/\) v\d+ usage/, ') vN usage')).toBe(debian.replace(/\) v\d+ usage/, ') vN usage'));
+  });
+
+  it('lists the fastd-ts extensions after fastd\'s options', () => {
+    expect(usageText().startsWith(usageText(false))).toBe(true);
+    expect(usageText().slice(usageText(false).length)).toContain('--io-backend io_uring|fallback');
   });
 });
 
