@@ -109,11 +109,14 @@ export class ControlPlane {
     }
   }
 
-  /** Runs a peer's group hook with fastd's peer environment; resolves with its exit status. */
-  peerHook(peer: EnginePeer | undefined, name: GroupHookName, local?: Endpoint, remote?: Endpoint): Promise<number | undefined> {
+  /**
+   * Runs a peer's group hook with fastd's peer environment; resolves with its exit status.
+   * `wait` makes it sync whatever its declaration, where fastd forces that (fastd_peer_exec_shell_command).
+   */
+  peerHook(peer: EnginePeer | undefined, name: GroupHookName, local?: Endpoint, remote?: Endpoint, wait = false): Promise<number | undefined> {
     const command = effectiveHook(peer?.config.group ?? this.config.peerGroup, name);
     if (!command) return Promise.resolve(0);
-    return this.deps.runHook(command, this.peerEnvironment(peer, local, remote));
+    return this.deps.runHook(wait ? { ...command, sync: true } : command, this.peerEnvironment(peer, local, remote));
   }
 
   peerEnvironment(peer: EnginePeer | undefined, local?: Endpoint, remote?: Endpoint): HookEnvironment {
@@ -150,8 +153,9 @@ export class ControlPlane {
     peer.refreshAt = Infinity;
     // A dynamic peer exists for its handshake; unless it establishes, it goes again.
     peer.resetAt = peer.dynamic ? now + MIN_HANDSHAKE_INTERVAL : Infinity;
+    // fastd waits for `on up` of a persistent interface (setup_peer).
     if (!this.deps.singleInterface && this.config.persistInterface && !peer.iface && !peer.dynamic) {
-      this.openInterfaceFor(peer);
+      this.openInterfaceFor(peer, true);
     }
     const remote = peer.config.remotes[0];
     if (!remote) {
@@ -184,14 +188,14 @@ export class ControlPlane {
     });
   }
 
-  private openInterfaceFor(peer: EnginePeer): boolean {
+  private openInterfaceFor(peer: EnginePeer, wait = false): boolean {
     try {
       peer.iface = this.deps.openPeerInterface(peer.config);
     } catch (error) {
       log.error(`can't open interface for ${peer}: ${(error as Error).message}`);
       return false;
     }
-    void this.peerHook(peer, 'onUp');
+    void this.peerHook(peer, 'onUp', undefined, undefined, wait);
     return true;
   }
 
@@ -213,7 +217,9 @@ export class ControlPlane {
     peer.resetAt = Infinity;
     peer.refreshAt = Infinity;
     if (peer.iface && (!this.config.persistInterface || deleting || peer.dynamic)) {
-      void this.peerHook(peer, 'onDown');
+      // fastd's delete_peer waits for `on down` of an interface that outlived the reset.
+      const persisted = this.config.persistInterface && !peer.dynamic;
+      void this.peerHook(peer, 'onDown', undefined, undefined, deleting && persisted);
       this.deps.closePeerInterface(peer.iface);
       peer.iface = undefined;
     }

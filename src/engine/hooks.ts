@@ -2,7 +2,9 @@
 // (src/shell.c): `/bin/sh -c command` in the directory of the config that set the hook, with
 // the environment fastd builds for that hook. fastd sets a variable it knows and *unsets*
 // one it has no value for, so a stale INTERFACE from the daemon's own environment never
-// leaks into a hook. Hooks never block the event loop: a "sync" hook is one the caller waits for.
+// leaks into a hook. A hook declared `sync` blocks the main thread until it ends, as fastd
+// blocks its one thread: nothing on the control plane moves meanwhile (the datapath worker
+// keeps forwarding). Other hooks run beside the event loop.
 import { spawn, spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ShellCommand } from '../config/types.js';
@@ -77,13 +79,15 @@ function describeExit(status: number | null, signal: NodeJS.Signals | null): voi
 
 /**
  * Runs a hook; resolves with its exit status (undefined when it could not run or was killed
- * by a signal). Callers that want fastd's "sync" semantics await it; others may ignore the promise.
+ * by a signal). A `sync` hook has ended when this returns (fastd_shell_command_exec); `report`
+ * logs a failing status, which fastd does only for hooks it waits for and whose status nobody reads.
  */
 export function runHook(
   command: ShellCommand,
   variables: HookEnvironment,
   report: boolean = command.sync,
 ): Promise<number | undefined> {
+  if (command.sync) return Promise.resolve(runHookBlocking(command, variables, report));
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', command.command], {
       cwd: command.dir,
@@ -102,10 +106,10 @@ export function runHook(
 }
 
 /**
- * Runs a hook to completion before returning. Only for start-up and shutdown (on pre-up, up,
- * down, post-down), where fastd itself waits and nothing else is running yet or any more.
+ * Runs a hook to completion before returning, whatever its `sync` flag: for the hooks fastd
+ * always waits for (on pre-up, up, down, post-down) and for those declared `sync`.
  */
-export function runHookBlocking(command: ShellCommand, variables: HookEnvironment): number | undefined {
+export function runHookBlocking(command: ShellCommand, variables: HookEnvironment, report = true): number | undefined {
   const result = spawnSync('/bin/sh', ['-c', command.command], {
     cwd: command.dir,
     env: processEnvironment(variables),
@@ -113,8 +117,8 @@ export function runHookBlocking(command: ShellCommand, variables: HookEnvironmen
   });
   if (result.error) {
     log.error(`can't run hook \`${command.command}': ${result.error.message}`);
-    return undefined;
+    return result.error.message.includes('ENOENT') ? EXIT_NO_DIRECTORY : undefined;
   }
-  describeExit(result.status, result.signal);
+  if (report) describeExit(result.status, result.signal);
   return result.signal ? undefined : (result.status ?? undefined);
 }
