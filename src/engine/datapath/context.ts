@@ -138,7 +138,7 @@ export class Datapath {
     this.reads = createFrameBatch(BATCH);
     for (let i = 0; i < BATCH; i++) this.reads.offsets[i] = this.fixedBuffer() + HEADROOM;
     const offloads = probeUdpOffloads();
-    this.gso = offloads.gso;
+    this.gso = offloads.gso && init.gso !== false;
     this.gro = offloads.gro && init.gro !== false;
     this.backend = createBackend(this.io, { prefer: init.ioBackend ?? 'io_uring', ringEntries: 4 * BATCH });
     for (const spec of init.sockets) this.addSocket(spec.socketId, spec.fd);

@@ -61,6 +61,8 @@ export type ToWorker =
       readonly minDataLength?: number;
       /** UDP GRO on the sockets where the kernel has it (default true). */
       readonly gro?: boolean;
+      /** UDP GSO on the sockets where the kernel has it (default true). */
+      readonly gso?: boolean;
       /** The I/O backend to use: io_uring (the default) falls back to recvmmsg/sendmmsg by itself, saying why. */
       readonly ioBackend?: 'io_uring' | 'fallback';
     }
