@@ -34,6 +34,8 @@ const EXIT_FAILURE = 1;
 
 /** Environment switch of the interop tests: handshake like a pre-v22 fastd (bare handshakes, data type 0x02). */
 const PRE_V22_TEST_SWITCH = 'FASTD_TS_TEST_PRE_V22';
+/** Benchmark switch: FASTD_TS_GSO=0 turns UDP GSO and GRO off, to measure what they bring. */
+const UDP_OFFLOAD_SWITCH = 'FASTD_TS_GSO';
 
 /** A start-up failure fastd would also refuse to run with; its message is the log line. */
 export class StartupError extends Error {
@@ -99,6 +101,8 @@ class Daemon {
   private tap: OpenInterface | undefined;
   private status: StatusSocket | undefined;
   private worker: DatapathWorker | undefined;
+  /** The backend the worker reported when ready (what the status socket shows). */
+  private ioBackend: 'io_uring' | 'fallback' | undefined;
   private control: ControlPlane | undefined;
   private driver: HandshakeDriver | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -135,6 +139,7 @@ class Daemon {
           startedAt: this.startedAt,
           globalStats: new Float64Array(this.globalStats),
           peerStats: new Float64Array(this.peerStats),
+          ioBackend: this.ioBackend,
         }),
       );
     }
@@ -190,11 +195,18 @@ class Daemon {
       memoryCeiling: MEMORY_CEILING,
       maxMtu: Math.max(config.mtu, ...peerMtus),
       minDataLength: minimumOverhead(config),
+      ioBackend: config.ioBackend,
+      ...(process.env[UDP_OFFLOAD_SWITCH] === '0' ? { gso: false, gro: false } : {}),
     });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (message) => {
-        if (message.type === 'ready') resolve();
+        if (message.type === 'ready') {
+          this.ioBackend = message.backend;
+          if (message.fallbackReason === null) log.info(`datapath I/O backend: ${message.backend}`);
+          else log.warn(`datapath I/O backend: ${message.backend} (io_uring unavailable: ${message.fallbackReason})`);
+          resolve();
+        }
         else if (message.type === 'fatal') reject(new StartupError(`datapath worker failed: ${message.message}`));
         else this.onWorkerMessage(message);
       });

@@ -8,6 +8,8 @@ export interface StatusInputs {
   readonly startedAt: number;
   readonly globalStats: Float64Array;
   readonly peerStats: Float64Array;
+  /** undefined until the datapath worker is ready. */
+  readonly ioBackend: 'io_uring' | 'fallback' | undefined;
 }
 
 export function statusDocument(inputs: StatusInputs): StatusDocument {
@@ -35,5 +37,6 @@ export function statusDocument(inputs: StatusInputs): StatusDocument {
     globalStats: inputs.globalStats,
     peerStats: inputs.peerStats,
     peers,
+    ioBackend: inputs.ioBackend,
   });
 }

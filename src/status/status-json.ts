@@ -37,6 +37,13 @@ export interface StatusDocument {
   readonly interface?: string | null;
   readonly statistics: StatusStatistics;
   readonly peers: Record<string, StatusPeer>;
+  /** What fastd-ts adds (fastd has no such key; fastd's readers ignore it). */
+  readonly 'fastd-ts': FastdTsStatus;
+}
+
+export interface FastdTsStatus {
+  /** The datapath I/O backend in use; null before the datapath is ready. */
+  readonly io_backend: 'io_uring' | 'fallback' | null;
 }
 
 /** The fastd statistics of one row of a PeerStat-layout table (peer or global). */
@@ -79,6 +86,7 @@ export interface StatusSource {
   readonly globalStats: Float64Array;
   readonly peerStats: Float64Array;
   readonly peers: readonly PeerStatusSource[];
+  readonly ioBackend: 'io_uring' | 'fallback' | undefined;
 }
 
 function peerStatus(source: StatusSource, peer: PeerStatusSource): StatusPeer {
@@ -106,5 +114,6 @@ export function buildStatus(source: StatusSource): StatusDocument {
     ...(source.singleInterface !== undefined ? { interface: source.singleInterface } : {}),
     statistics: readStatistics(source.globalStats, 0, GLOBAL_STATS_FIELDS),
     peers,
+    'fastd-ts': { io_backend: source.ioBackend ?? null },
   };
 }

@@ -39,7 +39,7 @@ const peers: PeerStatusSource[] = [
 
 describe('status document', () => {
   it('TAP: the interface at the top, no per-peer interface, MAC addresses with the connection', () => {
-    const document = buildStatus({ now: 10_000.4, startedAt: 1_000, mode: 'tap', singleInterface: 'fastd0', ...tables(), peers });
+    const document = buildStatus({ now: 10_000.4, startedAt: 1_000, mode: 'tap', singleInterface: 'fastd0', ...tables(), peers, ioBackend: 'io_uring' });
     expect(JSON.parse(JSON.stringify(document))).toEqual({
       uptime: 9000,
       interface: 'fastd0',
@@ -57,19 +57,22 @@ describe('status document', () => {
           },
         },
       },
+      'fastd-ts': { io_backend: 'io_uring' },
     });
-    // fastd's key order (json-c keeps insertion order).
-    expect(Object.keys(document)).toEqual(['uptime', 'interface', 'statistics', 'peers']);
+    // fastd's key order (json-c keeps insertion order), our extension last.
+    expect(Object.keys(document)).toEqual(['uptime', 'interface', 'statistics', 'peers', 'fastd-ts']);
     expect(Object.keys(document.peers[KEY_B]!.connection!)).toEqual(['established', 'method', 'statistics', 'mac_addresses']);
   });
 
   it('TUN: interface and mtu per peer (null when none), no MAC addresses, no top-level interface', () => {
-    const document = buildStatus({ now: 10_000, startedAt: 1_000, mode: 'tun', singleInterface: undefined, ...tables(), peers });
+    const document = buildStatus({ now: 10_000, startedAt: 1_000, mode: 'tun', singleInterface: undefined, ...tables(), peers, ioBackend: undefined });
     expect(document.interface).toBeUndefined();
     expect('interface' in document).toBe(false);
     expect(document.peers[KEY_A]).toEqual({ name: null, address: 'any', interface: null, mtu: null, connection: null });
     expect(Object.keys(document.peers[KEY_B]!)).toEqual(['name', 'address', 'interface', 'mtu', 'connection']);
     expect(document.peers[KEY_B]).toMatchObject({ interface: 'tun-gw', mtu: 1400 });
     expect(document.peers[KEY_B]!.connection!.mac_addresses).toBeUndefined();
+    // Before the datapath is ready the backend is not known yet.
+    expect(document['fastd-ts']).toEqual({ io_backend: null });
   });
 });
