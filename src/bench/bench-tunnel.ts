@@ -1,0 +1,125 @@
+// One bench setup brought up for real: a namespace pair, a daemon on each side (side a
+// initiates and sends the iperf3 traffic, side b responds and receives), TAP interfaces
+// addressed inside the tunnel, and the measurements the report needs.
+//
+//   side a: fts0 192.0.2.1/24  <tunnel>  side b: fts0 192.0.2.2/24
+//           underlay0 198.51.100.1 <-- veth --> underlay0 198.51.100.2
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchDaemon, generateKeyPair } from './daemon.js';
+import { createNamespacePair, deleteNamespace, type Netns, UNDERLAY_ADDRESSES } from './netns.js';
+import type { Setup } from './report.js';
+import { answers, iperf3, pingTimes } from './traffic.js';
+
+const TUNNEL_INTERFACE = 'fts0';
+const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
+const TUNNEL_PREFIX = 24;
+const TUNNEL_PORT = 10_000;
+/** fastd's recommended MTU for a 1500-byte IPv4/IPv6 underlay. */
+const TUNNEL_MTU = 1406;
+const START_DEADLINE_MS = 30_000;
+const POLL_MS = 100;
+const BACKEND_LOG = /datapath I\/O backend: (\S+)/;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function until(what: string, deadlineMs: number, probe: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`gave up after ${deadlineMs} ms waiting for ${what}`);
+    await sleep(POLL_MS);
+  }
+}
+
+export interface ThroughputRun {
+  readonly mbit: number;
+  readonly cpuPerGb: readonly [number, number];
+}
+
+export class BenchTunnel {
+  private constructor(
+    readonly setup: Setup,
+    readonly sides: readonly [Netns, Netns],
+    readonly daemons: readonly [BenchDaemon, BenchDaemon],
+    private readonly dir: string,
+  ) {}
+
+  static create(setup: Setup): BenchTunnel {
+    const keys = [generateKeyPair(), generateKeyPair()] as const;
+    const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-bench-'));
+    const sides = createNamespacePair();
+    const daemons = ([0, 1] as const).map((index) => {
+      const kind = setup.kinds[index];
+      const ours = kind === 'fastd-ts';
+      return new BenchDaemon(
+        sides[index],
+        {
+          kind,
+          method: setup.method,
+          mtu: TUNNEL_MTU,
+          interfaceName: TUNNEL_INTERFACE,
+          bind: `${UNDERLAY_ADDRESSES[index]}:${TUNNEL_PORT}`,
+          keys: keys[index],
+          peerKey: keys[1 - index]!.public,
+          remote: index === 0 ? `${UNDERLAY_ADDRESSES[1]}:${TUNNEL_PORT}` : undefined,
+          args: ours && setup.fallback ? ['--io-backend', 'fallback'] : [],
+          env: ours && setup.noGso ? { FASTD_TS_GSO: '0' } : {},
+        },
+        dir,
+        index === 0 ? 'a' : 'b',
+      );
+    }) as [BenchDaemon, BenchDaemon];
+    return new BenchTunnel(setup, sides, daemons, dir);
+  }
+
+  /** The responder first (fastd retries a first handshake only after 20 s), then the initiator; waits for a ping through. */
+  async start(): Promise<void> {
+    for (const index of [1, 0] as const) {
+      const daemon = this.daemons[index];
+      daemon.start();
+      await until(`${daemon.label}'s interface`, START_DEADLINE_MS, () => this.alive(daemon) && this.sides[index].hasLink(TUNNEL_INTERFACE));
+      const side = this.sides[index];
+      side.ip('link', 'set', 'dev', TUNNEL_INTERFACE, 'up');
+      side.ip('address', 'add', `${TUNNEL_ADDRESSES[index]}/${TUNNEL_PREFIX}`, 'dev', TUNNEL_INTERFACE);
+    }
+    await until('a ping through the tunnel', START_DEADLINE_MS, async () => this.daemons.every((d) => this.alive(d)) && (await answers(this.sides[0], TUNNEL_ADDRESSES[1])));
+  }
+
+  private alive(daemon: BenchDaemon): boolean {
+    if (!daemon.running) throw new Error(`${daemon.label} (${daemon.spec.kind}) exited; log:\n${daemon.log()}`);
+    return true;
+  }
+
+  /** The I/O backend each side logged ("-" for Debian's fastd, "?" if not logged). */
+  backends(): [string, string] {
+    return this.daemons.map((daemon) => (daemon.spec.kind === 'fastd' ? '-' : (BACKEND_LOG.exec(daemon.log())?.[1] ?? '?'))) as [string, string];
+  }
+
+  idleRtt(count: number, intervalSeconds: number): Promise<number[]> {
+    return pingTimes(this.sides[0], TUNNEL_ADDRESSES[1], count, intervalSeconds);
+  }
+
+  /** One iperf3 run a → b with both daemons' CPU time around it. */
+  async throughput(seconds: number): Promise<ThroughputRun> {
+    const before = this.daemons.map((daemon) => daemon.cpuSeconds());
+    const run = await iperf3(this.sides[0], this.sides[1], TUNNEL_ADDRESSES[1], seconds);
+    const after = this.daemons.map((daemon) => daemon.cpuSeconds());
+    const gigabytes = run.bytes / 1e9;
+    return { mbit: run.mbitPerSecond, cpuPerGb: [(after[0]! - before[0]!) / gigabytes, (after[1]! - before[1]!) / gigabytes] };
+  }
+
+  rssMiB(): [number, number] {
+    return [this.daemons[0].rssMiB(), this.daemons[1].rssMiB()];
+  }
+
+  logs(): string {
+    return this.daemons.map((daemon) => `===== ${daemon.label} (${daemon.spec.kind})\n${daemon.log()}`).join('\n');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.daemons.map((daemon) => daemon.stop()));
+    for (const side of this.sides) deleteNamespace(side);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,141 @@
+// One tunnel daemon of the bench, Debian's fastd or fastd-ts, in a namespace: started from
+// the same configuration text (fastd-ts is a drop-in), its output in a log file, and its
+// CPU time and memory read from /proc while it runs.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Netns, trackPid, untrackPid } from './netns.js';
+import type { DaemonKind } from './report.js';
+
+export const DEBIAN_FASTD = '/usr/bin/fastd';
+const FASTD_TS = fileURLToPath(new URL('../../bin/fastd-ts', import.meta.url));
+/** utime and stime are the 14th and 15th fields of /proc/<pid>/stat (proc(5)), counted from 1. */
+const STAT_UTIME_FIELD = 14;
+const STAT_STIME_FIELD = 15;
+const STOP_GRACE_MS = 5_000;
+
+/** The kernel's clock tick for /proc times (USER_HZ). */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+export interface KeyPair {
+  readonly secret: string;
+  readonly public: string;
+}
+
+/** A fresh key pair from Debian's fastd (fastd-ts prints the same keys). */
+export function generateKeyPair(): KeyPair {
+  const run = (args: string[], input?: string) =>
+    execFileSync(DEBIAN_FASTD, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] }).trim();
+  const secret = run(['--generate-key', '--machine-readable']);
+  return { secret, public: run(['--machine-readable', '--show-key', '--config', '-'], `secret "${secret}";\n`) };
+}
+
+export interface DaemonSpec {
+  readonly kind: DaemonKind;
+  readonly method: string;
+  readonly mtu: number;
+  readonly interfaceName: string;
+  readonly bind: string;
+  readonly keys: KeyPair;
+  readonly peerKey: string;
+  /** "address:port" of the other side when this side initiates. */
+  readonly remote?: string;
+  /** Extra command-line arguments (fastd-ts switches such as --io-backend). */
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+function configText(spec: DaemonSpec): string {
+  return [
+    'log level info;',
+    'mode tap;',
+    `interface "${spec.interfaceName}";`,
+    `method "${spec.method}";`,
+    `mtu ${spec.mtu};`,
+    `bind ${spec.bind};`,
+    `secret "${spec.keys.secret}";`,
+    `peer "other" {\n  key "${spec.peerKey}";${spec.remote ? `\n  remote ${spec.remote};` : ''}\n}`,
+    '',
+  ].join('\n');
+}
+
+export class BenchDaemon {
+  readonly logPath: string;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly netns: Netns,
+    readonly spec: DaemonSpec,
+    private readonly dir: string,
+    readonly label: string,
+  ) {
+    this.logPath = join(dir, `${label}.log`);
+  }
+
+  /** `ip netns exec` execs the program, so the child's pid is the daemon's own. */
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error(`${this.label} is not running`);
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): void {
+    const configPath = join(this.dir, `${this.label}.conf`);
+    writeFileSync(configPath, configText(this.spec));
+    const log = openSync(this.logPath, 'w');
+    const [command, ...prefix] = this.spec.kind === 'fastd' ? [DEBIAN_FASTD] : [process.execPath, FASTD_TS];
+    try {
+      const child = spawn('ip', ['netns', 'exec', this.netns.name, command!, ...prefix, '--config', configPath, ...(this.spec.args ?? [])], {
+        stdio: ['ignore', log, log],
+        env: { ...process.env, ...this.spec.env },
+      });
+      this.child = child;
+      if (child.pid !== undefined) trackPid(child.pid);
+      this.exited = new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.once('error', () => resolve());
+      });
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return this.exited;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+    if (child.pid !== undefined) untrackPid(child.pid);
+  }
+
+  log(): string {
+    try {
+      return readFileSync(this.logPath, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** User plus system CPU seconds of all the daemon's threads so far. */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; fields are counted after its ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const field = (n: number) => Number(fields[n - 3]);
+    return (field(STAT_UTIME_FIELD) + field(STAT_STIME_FIELD)) / CLOCK_TICKS;
+  }
+
+  /** Resident memory (VmRSS) in MiB. */
+  rssMiB(): number {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+    if (!match) throw new Error(`no VmRSS for ${this.label}`);
+    return Number(match[1]) / 1024;
+  }
+}

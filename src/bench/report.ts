@@ -1,0 +1,119 @@
+// What the tunnel bench prints: one row per setup (medians over the runs) and the goals of
+// the datapath issue as ratios between rows measured in the same run. Pure functions, so
+// the arithmetic is tested without namespaces.
+
+export type DaemonKind = 'fastd' | 'fastd-ts';
+
+export interface Setup {
+  /** Short name used in the goals, e.g. "ts-ts salsa2012+umac". */
+  readonly id: string;
+  readonly kinds: readonly [DaemonKind, DaemonKind];
+  readonly method: string;
+  /** fastd-ts only: --io-backend fallback. */
+  readonly fallback?: boolean;
+  /** fastd-ts only: UDP GSO/GRO off (FASTD_TS_GSO=0). */
+  readonly noGso?: boolean;
+}
+
+/** Raw measurements of one setup, one entry per iperf3 run. */
+export interface Measurements {
+  readonly mbit: readonly number[];
+  /** Per run: CPU seconds per GB received, of side a (sender) and side b (receiver). */
+  readonly cpuPerGb: readonly (readonly [number, number])[];
+  readonly rttMs: readonly number[];
+  readonly rssMiB: readonly [number, number];
+  /** What each fastd-ts side logged as its I/O backend ("-" for fastd). */
+  readonly backends: readonly [string, string];
+}
+
+export interface Row {
+  readonly setup: Setup;
+  readonly mbit: number;
+  readonly cpuPerGb: readonly [number, number];
+  readonly rttMs: number;
+  readonly rssMiB: readonly [number, number];
+  readonly backends: readonly [string, string];
+  readonly runs: number;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export function summarize(setup: Setup, m: Measurements): Row {
+  return {
+    setup,
+    mbit: median(m.mbit),
+    cpuPerGb: [median(m.cpuPerGb.map((run) => run[0])), median(m.cpuPerGb.map((run) => run[1]))],
+    rttMs: median(m.rttMs),
+    rssMiB: m.rssMiB,
+    backends: m.backends,
+    runs: m.mbit.length,
+  };
+}
+
+export function setupLabel(setup: Setup): string {
+  const pair = `${setup.kinds[0]} → ${setup.kinds[1]}`;
+  const variant = [setup.fallback ? 'fallback' : '', setup.noGso ? 'no GSO/GRO' : ''].filter(Boolean).join(', ');
+  return `${pair} ${setup.method}${variant ? ` (${variant})` : ''}`;
+}
+
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+/** The table, columns aligned; a and b are the sending and the receiving side. */
+export function formatTable(rows: readonly Row[]): string {
+  const header = ['setup (a → b)', 'Mbit/s', 'CPU s/GB a', 'CPU s/GB b', 'RTT ms', 'RSS MiB a', 'RSS MiB b', 'io a/b', 'runs'];
+  const body = rows.map((row) => [
+    setupLabel(row.setup),
+    fixed(row.mbit, 0),
+    fixed(row.cpuPerGb[0], 2),
+    fixed(row.cpuPerGb[1], 2),
+    fixed(row.rttMs, 3),
+    fixed(row.rssMiB[0], 0),
+    fixed(row.rssMiB[1], 0),
+    `${row.backends[0]}/${row.backends[1]}`,
+    String(row.runs),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column]!.length)));
+  const line = (cells: readonly string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
+}
+
+export interface Goal {
+  readonly what: string;
+  readonly value: number;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+/** The issue's goals that three setups of one method (fastd↔fastd, fastd-ts↔fastd, fastd-ts↔fastd-ts) allow. */
+export function goals(method: string, base: Row, mixed: Row | undefined, ours: Row): Goal[] {
+  const result: Goal[] = [];
+  const speedup = ours.mbit / base.mbit;
+  result.push({ what: `${method}: fastd-ts↔fastd-ts / fastd↔fastd throughput`, value: speedup, target: '≥ 2.00×', met: speedup >= 2 });
+  if (mixed) {
+    const mixedSpeedup = mixed.mbit / base.mbit;
+    result.push({ what: `${method}: fastd-ts↔fastd / fastd↔fastd throughput`, value: mixedSpeedup, target: '≥ 1.00×', met: mixedSpeedup >= 1 });
+  }
+  const cpu = (ours.cpuPerGb[0] + ours.cpuPerGb[1]) / (base.cpuPerGb[0] + base.cpuPerGb[1]);
+  result.push({ what: `${method}: CPU per GB, both fastd-ts / both fastd`, value: cpu, target: '≤ 0.50×', met: cpu <= 0.5 });
+  const rtt = ours.rttMs - base.rttMs;
+  result.push({ what: `${method}: idle RTT, fastd-ts↔fastd-ts − fastd↔fastd (ms)`, value: rtt, target: '≤ 0.10', met: rtt <= 0.1 });
+  return result;
+}
+
+export function formatGoals(list: readonly Goal[]): string {
+  const width = Math.max(...list.map((goal) => goal.what.length));
+  return list.map((goal) => `${goal.what.padEnd(width)}  ${fixed(goal.value, 2).padStart(6)}  (goal ${goal.target})  ${goal.met ? 'met' : 'NOT met'}`).join('\n');
+}
+
+/**
+ * The order of the setups in each round: forwards in even rounds, backwards in odd ones
+ * (A B C, C B A, …), so slow drift of the machine spreads evenly over the setups.
+ */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
+  return round % 2 === 0 ? [...items] : [...items].reverse();
+}

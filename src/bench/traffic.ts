@@ -1,0 +1,52 @@
+// The measuring tools of the bench, run inside the namespaces: iperf3 for TCP throughput
+// through the tunnel, ping for the round-trip time. Results come from the tools' own output.
+import { spawn } from 'node:child_process';
+import { type Netns, trackPid, untrackPid } from './netns.js';
+
+const IPERF_PORT = '5201';
+/** iperf3's server needs a moment before it accepts; the client retries once after it. */
+const SERVER_START_MS = 300;
+const TOOL_SLACK_MS = 30_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface IperfRun {
+  readonly mbitPerSecond: number;
+  /** Bytes the receiver got: the divisor of CPU per GB. */
+  readonly bytes: number;
+}
+
+/** One TCP iperf3 run from `client` to `serverAddress` (inside `server`), a one-off server each time. */
+export async function iperf3(client: Netns, server: Netns, serverAddress: string, seconds: number): Promise<IperfRun> {
+  const daemon = spawn('ip', ['netns', 'exec', server.name, 'iperf3', '-s', '-1', '-B', serverAddress, '-p', IPERF_PORT], { stdio: 'ignore' });
+  if (daemon.pid !== undefined) trackPid(daemon.pid);
+  const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
+  const runClient = async () => {
+    await sleep(SERVER_START_MS);
+    return client.run('iperf3', ['-c', serverAddress, '-p', IPERF_PORT, '-t', String(seconds), '-J'], seconds * 1000 + TOOL_SLACK_MS);
+  };
+  try {
+    let result = await runClient();
+    if (result.code !== 0 && /connect|refused/i.test(result.stdout + result.stderr)) result = await runClient();
+    if (result.code !== 0) throw new Error(`iperf3 failed (${result.code}): ${result.stdout}${result.stderr}`);
+    const report = JSON.parse(result.stdout) as { end: { sum_received: { bits_per_second: number; bytes: number } } };
+    return { mbitPerSecond: report.end.sum_received.bits_per_second / 1e6, bytes: report.end.sum_received.bytes };
+  } finally {
+    if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
+    await exited;
+    if (daemon.pid !== undefined) untrackPid(daemon.pid);
+  }
+}
+
+/** Every reply's round-trip time in ms of `count` pings, `intervalSeconds` apart. */
+export async function pingTimes(from: Netns, target: string, count: number, intervalSeconds: number): Promise<number[]> {
+  const deadline = Math.ceil(count * intervalSeconds) + 5;
+  const result = await from.run('ping', ['-n', '-c', String(count), '-i', String(intervalSeconds), '-w', String(deadline), target], deadline * 1000 + TOOL_SLACK_MS);
+  return [...result.stdout.matchAll(/time=([\d.]+) ms/g)].map((match) => Number(match[1]));
+}
+
+/** Whether one ping to `target` comes back within a second. */
+export async function answers(from: Netns, target: string): Promise<boolean> {
+  const result = await from.run('ping', ['-n', '-c', '1', '-w', '1', target], TOOL_SLACK_MS);
+  return result.code === 0;
+}

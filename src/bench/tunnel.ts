@@ -1,0 +1,121 @@
+// The tunnel bench of the datapath issue: Debian's fastd and fastd-ts in every pairing,
+// for salsa2012+umac and null, plus fastd-ts with the fallback I/O backend and without UDP
+// GSO/GRO, each in its own pair of namespaces, all measured in one run. Per setup: iperf3
+// TCP throughput (median of the runs), CPU seconds per GB of each daemon, the median idle
+// ping RTT and each daemon's RSS; then the issue's goals as ratios between the rows.
+//
+// Run (root; Debian's fastd and iperf3 installed): npm run bench [-- --quick]
+// The setups take turns in alternating order (A B C, C B A, …) so drift of a shared machine
+// spreads over all of them. Figures from one run are comparable; from different runs, not.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BenchTunnel } from './bench-tunnel.js';
+import { DEBIAN_FASTD } from './daemon.js';
+import { cleanUpEverything } from './netns.js';
+import { type Goal, formatGoals, formatTable, goals, type Row, roundOrder, type Setup, summarize } from './report.js';
+
+const METHODS = ['salsa2012+umac', 'null'] as const;
+const FULL = { runs: 3, seconds: 5, pings: 50 };
+const QUICK = { runs: 1, seconds: 3, pings: 20 };
+const PING_INTERVAL_SECONDS = 0.05;
+const DIST_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+function setups(): Setup[] {
+  const list: Setup[] = [];
+  for (const method of METHODS) {
+    list.push({ id: `fastd-fastd ${method}`, kinds: ['fastd', 'fastd'], method });
+    list.push({ id: `ts-fastd ${method}`, kinds: ['fastd-ts', 'fastd'], method });
+    list.push({ id: `ts-ts ${method}`, kinds: ['fastd-ts', 'fastd-ts'], method });
+  }
+  const method = METHODS[0];
+  list.push({ id: `ts-ts ${method} fallback`, kinds: ['fastd-ts', 'fastd-ts'], method, fallback: true });
+  list.push({ id: `ts-ts ${method} no-gso`, kinds: ['fastd-ts', 'fastd-ts'], method, noGso: true });
+  return list;
+}
+
+function missingPrerequisites(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root (namespaces, TAP devices)');
+  if (!existsSync(DEBIAN_FASTD)) missing.push(`Debian's fastd at ${DEBIAN_FASTD}`);
+  if (!['/usr/bin/iperf3', '/bin/iperf3'].some(existsSync)) missing.push('iperf3');
+  if (!existsSync(DIST_MAIN)) missing.push('a build of fastd-ts (npm run build)');
+  return missing;
+}
+
+const progress = (text: string) => process.stderr.write(`${text}\n`);
+
+/** Brings every setup up, measures them in alternating rounds, and returns the rows in setup order. */
+export async function runBench(options: { runs: number; seconds: number; pings: number }, only?: readonly Setup[]): Promise<Row[]> {
+  const list = only ?? setups();
+  const tunnels: BenchTunnel[] = [];
+  try {
+    for (const setup of list) {
+      progress(`starting ${setup.id}`);
+      const tunnel = BenchTunnel.create(setup);
+      tunnels.push(tunnel);
+      await tunnel.start();
+    }
+    const rtt = new Map<BenchTunnel, number[]>();
+    for (const tunnel of tunnels) rtt.set(tunnel, await tunnel.idleRtt(options.pings, PING_INTERVAL_SECONDS));
+    const runs = new Map<BenchTunnel, { mbit: number; cpuPerGb: readonly [number, number] }[]>(tunnels.map((t) => [t, []]));
+    for (let round = 0; round < options.runs; round++) {
+      for (const tunnel of roundOrder(tunnels, round)) {
+        const run = await tunnel.throughput(options.seconds);
+        runs.get(tunnel)!.push(run);
+        progress(`round ${round + 1}/${options.runs} ${tunnel.setup.id}: ${run.mbit.toFixed(0)} Mbit/s`);
+      }
+    }
+    return tunnels.map((tunnel) =>
+      summarize(tunnel.setup, {
+        mbit: runs.get(tunnel)!.map((run) => run.mbit),
+        cpuPerGb: runs.get(tunnel)!.map((run) => run.cpuPerGb),
+        rttMs: rtt.get(tunnel)!,
+        rssMiB: tunnel.rssMiB(),
+        backends: tunnel.backends(),
+      }),
+    );
+  } finally {
+    await Promise.all(tunnels.map((tunnel) => tunnel.close()));
+  }
+}
+
+function goalsOf(rows: readonly Row[]): Goal[] {
+  const byId = new Map(rows.map((row) => [row.setup.id, row]));
+  return METHODS.flatMap((method) => {
+    const base = byId.get(`fastd-fastd ${method}`);
+    const ours = byId.get(`ts-ts ${method}`);
+    return base && ours ? goals(method, base, byId.get(`ts-fastd ${method}`), ours) : [];
+  });
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const unknown = argv.filter((arg) => arg !== '--quick');
+  if (unknown.length > 0) {
+    progress(`usage: npm run bench [-- --quick]  (unknown: ${unknown.join(' ')})`);
+    return 2;
+  }
+  const missing = missingPrerequisites();
+  if (missing.length > 0) {
+    progress(`the tunnel bench needs: ${missing.join('; ')}`);
+    return 1;
+  }
+  const options = argv.includes('--quick') ? QUICK : FULL;
+  const started = Date.now();
+  const rows = await runBench(options);
+  process.stdout.write(`\n${formatTable(rows)}\n\n${formatGoals(goalsOf(rows))}\n`);
+  process.stdout.write(`\n${options.runs} run(s) × ${options.seconds} s per setup, ${options.pings} idle pings; a sends, b receives; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`);
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: Error) => {
+      cleanUpEverything();
+      progress(`bench failed: ${error.stack ?? error.message}`);
+      process.exitCode = 1;
+    },
+  );
+}
