@@ -5,8 +5,8 @@
 // up to fastd: sealing one needs KEEPALIVE_HEADROOM bytes in front of it, not just the
 // overhead. Stripping that control header on receipt is the datapath's job (fastd's
 // receive.c does it for any packet type), so open sees the session header first.
-import { BatchTable, batchEntries } from '../../batch-table.js';
-import { PacketStatus, type MethodProvider, type MethodSession, type PacketBatch, type SessionFlags } from '../provider.js';
+import type { MethodProvider, SessionFlags } from '../provider.js';
+import { UnkeyedSession } from '../unkeyed-session.js';
 import {
   isFastdSessionHeader,
   L2TP_CONTROL_HEADER_BYTES,
@@ -17,64 +17,22 @@ import {
 
 export const KEEPALIVE_HEADROOM = L2TP_CONTROL_HEADER_BYTES + L2TP_SESSION_HEADER_BYTES;
 
-class NullL2tpSession implements MethodSession {
-  readonly initiator: boolean;
-  private readonly table: BatchTable;
-  private valid = true;
-
+class NullL2tpSession extends UnkeyedSession {
   constructor(flags: SessionFlags, memory: WebAssembly.Memory) {
-    this.initiator = flags.initiator;
-    this.table = BatchTable.of(memory);
+    super(flags, memory, L2TP_SESSION_HEADER_BYTES);
   }
 
-  seal(batch: PacketBatch): void {
-    const bytes = this.table.bytes();
-    const { offsets, lengths, status } = batch;
-    for (let i = 0, n = batchEntries(batch); i < n; i++) {
-      const headroom = lengths[i] === 0 ? KEEPALIVE_HEADROOM : L2TP_SESSION_HEADER_BYTES;
-      if (offsets[i] < headroom || offsets[i] + lengths[i] > bytes.length) status[i] = PacketStatus.DropMalformed;
-      else if (!this.valid) status[i] = PacketStatus.DropSession;
-      else {
-        writeSessionHeader(bytes, offsets[i] - L2TP_SESSION_HEADER_BYTES);
-        if (lengths[i] === 0) writeControlHeader(bytes, offsets[i] - KEEPALIVE_HEADROOM);
-        offsets[i] -= headroom;
-        lengths[i] += headroom;
-        status[i] = PacketStatus.Ok;
-      }
-    }
+  protected headroomFor(payloadLength: number): number {
+    return payloadLength === 0 ? KEEPALIVE_HEADROOM : L2TP_SESSION_HEADER_BYTES;
   }
 
-  open(batch: PacketBatch): void {
-    const bytes = this.table.bytes();
-    const { offsets, lengths, status } = batch;
-    for (let i = 0, n = batchEntries(batch); i < n; i++) {
-      if (lengths[i] < L2TP_SESSION_HEADER_BYTES || offsets[i] + lengths[i] > bytes.length)
-        status[i] = PacketStatus.DropMalformed;
-      else if (!this.valid) status[i] = PacketStatus.DropSession;
-      else if (!isFastdSessionHeader(bytes, offsets[i])) status[i] = PacketStatus.DropHeader;
-      else {
-        offsets[i] += L2TP_SESSION_HEADER_BYTES;
-        lengths[i] -= L2TP_SESSION_HEADER_BYTES;
-        status[i] = PacketStatus.Ok;
-      }
-    }
+  protected writeHeader(bytes: Uint8Array, payloadAt: number, payloadLength: number): void {
+    writeSessionHeader(bytes, payloadAt - L2TP_SESSION_HEADER_BYTES);
+    if (payloadLength === 0) writeControlHeader(bytes, payloadAt - KEEPALIVE_HEADROOM);
   }
 
-  isValid(): boolean {
-    return this.valid;
-  }
-
-  wantsRefresh(): boolean {
-    return false;
-  }
-
-  /** As null: invalid at once. */
-  supersede(): void {
-    this.valid = false;
-  }
-
-  destroy(): void {
-    this.valid = false;
+  protected acceptsHeader(bytes: Uint8Array, at: number): boolean {
+    return isFastdSessionHeader(bytes, at);
   }
 }
 
