@@ -20,7 +20,6 @@ const TUNNEL_PORT = 10_000;
 const TUNNEL_MTU = 1406;
 const START_DEADLINE_MS = 30_000;
 const POLL_MS = 100;
-const BACKEND_LOG = /datapath I\/O backend: (\S+)/;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -91,9 +90,16 @@ export class BenchTunnel {
     return true;
   }
 
-  /** The I/O backend each side logged ("-" for Debian's fastd, "?" if not logged). */
-  backends(): [string, string] {
-    return this.daemons.map((daemon) => (daemon.spec.kind === 'fastd' ? '-' : (BACKEND_LOG.exec(daemon.log())?.[1] ?? '?'))) as [string, string];
+  /** The I/O backend each side's status socket reports ("-" for Debian's fastd, "?" if it reports none). */
+  async backends(): Promise<[string, string]> {
+    const reported = await Promise.all(
+      this.daemons.map(async (daemon) => {
+        if (daemon.spec.kind === 'fastd') return '-';
+        const status = (await daemon.status()) as { 'fastd-ts'?: { io_backend?: unknown } };
+        return typeof status['fastd-ts']?.io_backend === 'string' ? status['fastd-ts'].io_backend : '?';
+      }),
+    );
+    return reported as [string, string];
   }
 
   idleRtt(count: number, intervalSeconds: number): Promise<number[]> {

@@ -3,6 +3,7 @@
 // CPU time and memory read from /proc while it runs.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Netns, trackPid, untrackPid } from './netns.js';
@@ -14,6 +15,7 @@ const FASTD_TS = fileURLToPath(new URL('../../bin/fastd-ts', import.meta.url));
 const STAT_UTIME_FIELD = 14;
 const STAT_STIME_FIELD = 15;
 const STOP_GRACE_MS = 5_000;
+const STATUS_DEADLINE_MS = 5_000;
 
 /** The kernel's clock tick for /proc times (USER_HZ). */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -46,9 +48,10 @@ export interface DaemonSpec {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-function configText(spec: DaemonSpec): string {
+function configText(spec: DaemonSpec, statusSocket: string): string {
   return [
     'log level info;',
+    `status socket "${statusSocket}";`,
     'mode tap;',
     `interface "${spec.interfaceName}";`,
     `method "${spec.method}";`,
@@ -62,6 +65,7 @@ function configText(spec: DaemonSpec): string {
 
 export class BenchDaemon {
   readonly logPath: string;
+  readonly statusPath: string;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
 
@@ -72,6 +76,7 @@ export class BenchDaemon {
     readonly label: string,
   ) {
     this.logPath = join(dir, `${label}.log`);
+    this.statusPath = join(dir, `${label}.sock`);
   }
 
   /** `ip netns exec` execs the program, so the child's pid is the daemon's own. */
@@ -86,7 +91,7 @@ export class BenchDaemon {
 
   start(): void {
     const configPath = join(this.dir, `${this.label}.conf`);
-    writeFileSync(configPath, configText(this.spec));
+    writeFileSync(configPath, configText(this.spec, this.statusPath));
     const log = openSync(this.logPath, 'w');
     const [command, ...prefix] = this.spec.kind === 'fastd' ? [DEBIAN_FASTD] : [process.execPath, FASTD_TS];
     try {
@@ -121,6 +126,18 @@ export class BenchDaemon {
     } catch {
       return '';
     }
+  }
+
+  /** The status socket's JSON document (fastd's, with fastd-ts's additions). */
+  status(): Promise<unknown> {
+    return new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(this.statusPath);
+      socket.setTimeout(STATUS_DEADLINE_MS, () => socket.destroy(new Error(`${this.label}'s status socket does not answer`)));
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    }).then((text) => JSON.parse(text) as unknown);
   }
 
   /** User plus system CPU seconds of all the daemon's threads so far. */

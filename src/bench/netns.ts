@@ -54,7 +54,7 @@ export class Netns {
   }
 }
 
-/** Creates namespaces `<prefix>-a` and `<prefix>-b` with the veth between them, loopback up. */
+/** Creates namespaces ftsbench<n>-<pid>-a and -b with the veth between them, loopback up. */
 export function createNamespacePair(): readonly [Netns, Netns] {
   installHandlers();
   created += 1;

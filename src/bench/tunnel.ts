@@ -65,13 +65,14 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
         progress(`round ${round + 1}/${options.runs} ${tunnel.setup.id}: ${run.mbit.toFixed(0)} Mbit/s`);
       }
     }
-    return tunnels.map((tunnel) =>
+    const backends = await Promise.all(tunnels.map((tunnel) => tunnel.backends()));
+    return tunnels.map((tunnel, index) =>
       summarize(tunnel.setup, {
         mbit: runs.get(tunnel)!.map((run) => run.mbit),
         cpuPerGb: runs.get(tunnel)!.map((run) => run.cpuPerGb),
         rttMs: rtt.get(tunnel)!,
         rssMiB: tunnel.rssMiB(),
-        backends: tunnel.backends(),
+        backends: backends[index]!,
       }),
     );
   } finally {
