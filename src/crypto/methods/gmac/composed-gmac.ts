@@ -9,10 +9,11 @@
 // Unlike generic-gmac, the length block carries the bit length in its bytes 4-7
 // (GHASH_SHIFT_SIZE, "a bad design decision" in fastd's words, kept for compatibility).
 import { TO_PACKET_END, type KeyedCipher, type StreamCipher } from '../../cipher/index.js';
-import { GhashKey } from '../../mac/ghash/ghash.js';
-import { BLOCK_BYTES, COMMON_OVERHEAD, PAYLOAD_OFFSET, TAG_BYTES, TAG_OFFSET } from '../common-header.js';
-import { PacketStatus, type MethodProvider, type PacketBatch, type SessionFlags } from '../provider.js';
+import type { GhashKey } from '../../mac/ghash/ghash.js';
+import { COMMON_OVERHEAD, PAYLOAD_OFFSET, TAG_BYTES, TAG_OFFSET } from '../common-header.js';
+import { type MethodProvider, type PacketBatch, type SessionFlags } from '../provider.js';
 import { clearTagBlocks, CommonMethodSession } from '../session-common.js';
+import { ghashKeyOf, restoreFailedTags } from './ghash-tag.js';
 
 class ComposedGmacSession extends CommonMethodSession {
   private readonly cipher: KeyedCipher;
@@ -33,10 +34,7 @@ class ComposedGmacSession extends CommonMethodSession {
       secret.subarray(cipher.keyLength, cipher.keyLength + gmacCipher.keyLength),
       memory,
     );
-    const h = new Uint8Array(BLOCK_BYTES);
-    this.gmacCipher.keystream(new Uint8Array(gmacCipher.ivLength), h);
-    this.ghash = new GhashKey(h, memory, true);
-    h.fill(0);
+    this.ghash = ghashKeyOf(this.gmacCipher, gmacCipher.ivLength, memory, true);
   }
 
   seal(batch: PacketBatch, now: number): void {
@@ -55,10 +53,7 @@ class ComposedGmacSession extends CommonMethodSession {
     this.table.load(batch);
     this.ghash.foldInto(this.table, TAG_OFFSET, PAYLOAD_OFFSET);
     this.gmacCipher.crypt(this.table, TAG_OFFSET, TAG_BYTES, 0, true);
-    // failed packets get their tag block back: folding GHASH in again cancels it
-    this.table.swapStatus(PacketStatus.Ok, PacketStatus.DropAuth);
-    this.ghash.foldInto(this.table, TAG_OFFSET, PAYLOAD_OFFSET);
-    this.table.swapStatus(PacketStatus.Ok, PacketStatus.DropAuth);
+    restoreFailedTags(this.table, this.ghash);
     this.cipher.crypt(this.table, PAYLOAD_OFFSET, TO_PACKET_END, 0, false);
     this.table.storeStatus(batch);
     this.common.admitOpened(batch, bytes, now);

@@ -6,10 +6,11 @@
 //   keystream 16..     -> payload
 //   H                  = first 16 keystream bytes under the all-zero IV
 import { TO_PACKET_END, type KeyedCipher, type StreamCipher } from '../../cipher/index.js';
-import { GhashKey } from '../../mac/ghash/ghash.js';
-import { BLOCK_BYTES, COMMON_OVERHEAD, PAYLOAD_OFFSET, TAG_OFFSET } from '../common-header.js';
-import { PacketStatus, type MethodProvider, type PacketBatch, type SessionFlags } from '../provider.js';
+import type { GhashKey } from '../../mac/ghash/ghash.js';
+import { COMMON_OVERHEAD, PAYLOAD_OFFSET, TAG_OFFSET } from '../common-header.js';
+import { type MethodProvider, type PacketBatch, type SessionFlags } from '../provider.js';
 import { clearTagBlocks, CommonMethodSession } from '../session-common.js';
+import { ghashKeyOf, restoreFailedTags } from './ghash-tag.js';
 
 class GenericGmacSession extends CommonMethodSession {
   private readonly cipher: KeyedCipher;
@@ -18,10 +19,7 @@ class GenericGmacSession extends CommonMethodSession {
   constructor(cipher: StreamCipher, secret: Uint8Array, flags: SessionFlags, now: number, memory: WebAssembly.Memory) {
     super(flags, now, COMMON_OVERHEAD, memory);
     this.cipher = cipher.createKey(secret.subarray(0, cipher.keyLength), memory);
-    const h = new Uint8Array(BLOCK_BYTES);
-    this.cipher.keystream(new Uint8Array(cipher.ivLength), h);
-    this.ghash = new GhashKey(h, memory, false);
-    h.fill(0);
+    this.ghash = ghashKeyOf(this.cipher, cipher.ivLength, memory, false);
   }
 
   seal(batch: PacketBatch, now: number): void {
@@ -39,10 +37,7 @@ class GenericGmacSession extends CommonMethodSession {
     this.table.load(batch);
     this.ghash.foldInto(this.table, TAG_OFFSET, PAYLOAD_OFFSET);
     this.cipher.crypt(this.table, TAG_OFFSET, TO_PACKET_END, 0, true);
-    // failed packets get their tag block back: folding GHASH in again cancels it
-    this.table.swapStatus(PacketStatus.Ok, PacketStatus.DropAuth);
-    this.ghash.foldInto(this.table, TAG_OFFSET, PAYLOAD_OFFSET);
-    this.table.swapStatus(PacketStatus.Ok, PacketStatus.DropAuth);
+    restoreFailedTags(this.table, this.ghash);
     this.table.storeStatus(batch);
     this.common.admitOpened(batch, bytes, now);
   }
