@@ -63,11 +63,11 @@ export class MessageTable {
     return this.messages + m * Mmsghdr.SIZE;
   }
 
-  /** Points messages [0, n) at the batch's buffers and address slots, ready to receive. */
-  prepareReceive(batch: DatagramBatch, n: number, withControl: boolean): void {
+  /** Points messages [start, end) at the same entries' buffers and address slots, ready to receive. */
+  prepareReceive(batch: DatagramBatch, end: number, withControl: boolean, start = 0): void {
     const words = this.area.u32;
     const base = this.packets.base;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       const msg = i * Mmsghdr.SIZE;
       const iov = this.iovecs - this.messages + i * Iovec.SIZE;
       setU64(words, iov + Iovec.BASE, base + batch.offsets[i]);

@@ -27,9 +27,16 @@ function submitAll(ring: Ring, count: number): void {
   if (ring.ready() < count) throw new SystemError('io_uring_enter returned before all completions', Errno.EIO);
 }
 
+/** Receive ops armed after an idle spell: room for a datagram and the EAGAIN that ends the link. */
+const MIN_RECEIVE_WINDOW = 2;
+/** How fast the armed receive ops grow while all of them come back with datagrams. */
+const RECEIVE_WINDOW_GROWTH = 4;
+
 export class UringDatagramIo implements DatagramIo {
   readonly counters: IoCounters = createCounters();
   private readonly table: MessageTable;
+  /** Receive ops to arm in the next call: the first call of a burst arms a whole batch. */
+  private receiveWindow: number;
 
   constructor(
     private readonly ring: Ring,
@@ -39,33 +46,52 @@ export class UringDatagramIo implements DatagramIo {
   ) {
     // Each op's completion must fit the CQ before the next batch reaps them.
     this.table = new MessageTable(packets, Math.min(options.capacity, ring.sqEntries));
+    this.receiveWindow = this.table.capacity;
   }
 
+  /**
+   * Receives until the batch is full or the socket has nothing more. Linked ops after the
+   * first EAGAIN are cancelled, but each still costs an SQE and a CQE to prepare and reap,
+   * so only about twice as many ops as the last call received are armed (an idle link gets
+   * a datagram and an EAGAIN, not a whole batch of cancelled ops); when every armed op
+   * comes back with a datagram, more are armed at once, growing towards the whole batch.
+   */
   receive(batch: DatagramBatch): number {
     const ring = this.ring;
-    const n = Math.min(batch.capacity, this.table.capacity, ring.freeSqes());
-    this.table.prepareReceive(batch, n, this.options.gro);
-    for (let i = 0; i < n; i++) {
-      const at = ring.claim();
-      ring.prepare(at, Op.RECVMSG, this.fd, this.table.messageAddress(i), 1, i);
-      ring.sqeWords[(at + Sqe.OP_FLAGS) >> 2] = MessageFlag.DONTWAIT;
-      if (i + 1 < n) ring.sqeBytes[at + Sqe.FLAGS] = SqeFlag.IO_LINK;
-    }
-    submitAll(ring, n);
-    this.counters.syscalls++;
+    const limit = Math.min(batch.capacity, this.table.capacity);
     let received = 0;
     let failure = 0;
-    for (let k = 0; k < n; k++) {
-      const i = ring.cqeUserData(k);
-      const result = ring.cqeResult(k);
-      if (result >= 0) {
-        this.table.finishReceive(batch, i, result);
-        received++;
-      } else if (failure === 0 && result !== -Errno.ECANCELED) {
-        failure = -result;
+    let window = this.receiveWindow;
+    for (;;) {
+      const n = Math.min(window, limit - received, ring.freeSqes());
+      if (n <= 0) break;
+      const end = received + n;
+      this.table.prepareReceive(batch, end, this.options.gro, received);
+      for (let i = received; i < end; i++) {
+        const at = ring.claim();
+        ring.prepare(at, Op.RECVMSG, this.fd, this.table.messageAddress(i), 1, i);
+        ring.sqeWords[(at + Sqe.OP_FLAGS) >> 2] = MessageFlag.DONTWAIT;
+        if (i + 1 < end) ring.sqeBytes[at + Sqe.FLAGS] = SqeFlag.IO_LINK;
       }
+      submitAll(ring, n);
+      this.counters.syscalls++;
+      let got = 0;
+      for (let k = 0; k < n; k++) {
+        const i = ring.cqeUserData(k);
+        const result = ring.cqeResult(k);
+        if (result >= 0) {
+          this.table.finishReceive(batch, i, result);
+          got++;
+        } else if (failure === 0 && result !== -Errno.ECANCELED) {
+          failure = -result;
+        }
+      }
+      ring.consume(n);
+      received += got;
+      if (got < n || received === limit) break;
+      window *= RECEIVE_WINDOW_GROWTH;
     }
-    ring.consume(n);
+    this.receiveWindow = Math.min(limit, Math.max(MIN_RECEIVE_WINDOW, received * 2));
     batch.count = received;
     this.counters.packetsIn += received;
     if (received === 0 && failure !== 0 && failure !== Errno.EAGAIN) throw new SystemError('io_uring recvmsg', failure);

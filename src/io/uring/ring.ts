@@ -20,6 +20,8 @@ export class Ring {
   readonly features: number;
   /** io_uring_enter calls made so far: the figure that proves batching. */
   enterCalls = 0;
+  /** SQEs handed to the kernel so far: what each call cost it (and us, in preparing them). */
+  sqesSubmitted = 0;
 
   /** The SQE array: claim() returns a byte offset into these views. */
   readonly sqeBytes: Uint8Array;
@@ -127,6 +129,7 @@ export class Ring {
   submit(waitFor: number, timeoutMs = -1): number {
     const pending = (this.localTail - this.ringWords[this.sqTail]) >>> 0;
     Atomics.store(this.ringWords, this.sqTail, this.localTail);
+    this.sqesSubmitted += pending;
     if (pending === 0 && waitFor === 0) return 0;
     let flags = waitFor > 0 ? EnterFlag.GETEVENTS : 0;
     let argument = 0;
