@@ -1,14 +1,16 @@
 // `drop capabilities` (fastd's capabilities.c): the daemon starts as root, keeps its
 // capabilities across the switch to `user`, and then retains only what it still needs —
-// CAP_NET_ADMIN while it must create interfaces for peers that come later — and drops the rest.
+// CAP_NET_ADMIN while it must create interfaces for peers that come later, and what per-peer
+// sockets need — and drops the rest.
 // Capabilities are per thread in Linux; the main thread is the one that opens interfaces.
 import type { Config } from '../config/types.js';
 import { capset, check, prctl } from '../io/libc.js';
 import { NativeArea } from '../io/native-memory.js';
 import { log } from '../log/logger.js';
+import { outgoingBind } from './sockets.js';
 
 /** linux/capability.h bit numbers. */
-const Capability = { NetAdmin: 12 } as const;
+const Capability = { NetAdmin: 12, NetRaw: 13 } as const;
 /** linux/prctl.h. */
 const PR_SET_KEEPCAPS = 8;
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set. */
@@ -29,9 +31,20 @@ function persistentInterfaces(config: Config): boolean {
   return true;
 }
 
-/** The capabilities the running daemon still needs (fastd's need_cap_*; sockets are all bound at start here). */
+/**
+ * The capabilities the running daemon still needs (fastd's need_cap_*): CAP_NET_ADMIN for
+ * interfaces opened later, and for SO_MARK on per-peer sockets (a port-less bind) when no
+ * outgoing bind has a socket of its own; CAP_NET_RAW for their SO_BINDTODEVICE.
+ */
 export function neededCapabilities(config: Config): number[] {
-  return !persistentInterfaces(config) && config.dropCapabilities !== 'force' ? [Capability.NetAdmin] : [];
+  const needed: number[] = [];
+  const outgoing = [outgoingBind(config, 4), outgoingBind(config, 6)];
+  const perPeer = outgoing.filter((bind) => bind !== undefined && bind.port === undefined);
+  const interfacesLater = !persistentInterfaces(config) && config.dropCapabilities !== 'force';
+  const marksLater = config.packetMark !== 0 && !outgoing.some((bind) => bind?.port !== undefined);
+  if (interfacesLater || marksLater) needed.push(Capability.NetAdmin);
+  if (perPeer.some((bind) => bind!.interface !== undefined)) needed.push(Capability.NetRaw);
+  return needed;
 }
 
 /** fastd_cap_acquire: the capabilities survive the change to `user` (prctl PR_SET_KEEPCAPS). */

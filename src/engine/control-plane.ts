@@ -13,6 +13,7 @@ import { interfaceSpec, peerMtu, type OpenInterface } from './interfaces.js';
 import type { EnginePeer, PeerLocation } from './peer-state.js';
 import { PeerTable } from './peers.js';
 import { resolveRemote } from './remotes.js';
+import { SocketTable } from './peer-sockets.js';
 import { boundEndpoint, type BoundSocket } from './sockets.js';
 import {
   defaultHandshakeDelay,
@@ -29,6 +30,7 @@ import { PeerTasks } from './peer-tasks.js';
 export interface ControlPlaneDeps {
   readonly config: Config;
   readonly handshake: Handshake;
+  /** The sockets of the binds with a port; port-less binds get per-peer sockets (peer-sockets.ts). */
   readonly sockets: readonly BoundSocket[];
   /** Delivers a message to the datapath worker (and wakes it). */
   readonly post: (message: ToWorker) => void;
@@ -51,6 +53,7 @@ export interface ControlPlaneDeps {
 export class ControlPlane {
   readonly table: PeerTable;
   readonly unknownBackoff = new UnknownAddressBackoff();
+  readonly sockets: SocketTable;
   private readonly tasks = new PeerTasks(this);
   /** Peers the worker currently serves (added at establishment, removed at reset). */
   private readonly inWorker = new Set<EnginePeer>();
@@ -60,6 +63,7 @@ export class ControlPlane {
     capacity: number,
   ) {
     this.table = new PeerTable(capacity);
+    this.sockets = new SocketTable(deps.config, deps.sockets, deps.post);
   }
 
   get config(): Config {
@@ -136,7 +140,7 @@ export class ControlPlane {
 
   /** The local address of one of our sockets, for hooks. */
   localEndpoint(socketId: number): Endpoint | undefined {
-    const bound = this.deps.sockets[socketId];
+    const bound = this.sockets.get(socketId);
     return bound && boundEndpoint(bound);
   }
 
@@ -206,6 +210,7 @@ export class ControlPlane {
       log.info(`connection with ${peer} disestablished.`);
     }
     if (this.inWorker.delete(peer)) this.deps.post({ type: 'removePeer', peerId: peer.peerId });
+    this.sockets.release(peer);
     peer.handshake.cache = undefined;
     this.table.relocate(peer, undefined);
     peer.phase = 'inactive';
@@ -250,6 +255,7 @@ export class ControlPlane {
       this.deps.post({ type: 'addPeer', peerId: peer.peerId, ...(iface ? { interface: interfaceSpec(iface) } : {}) });
       this.inWorker.add(peer);
     }
+    this.sockets.claim(peer, location.socketId);
     this.table.relocate(peer, location);
     this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint });
     this.deps.post({
@@ -303,6 +309,7 @@ export class ControlPlane {
     }
     const holder = this.table.atAddress(location.endpoint);
     if (holder && holder !== peer) this.reset(holder, now);
+    this.sockets.claim(peer, location.socketId);
     this.table.relocate(peer, location);
     this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint });
   }

@@ -6,7 +6,6 @@ import type { ControlPlane } from './control-plane.js';
 import { PeerStat } from './datapath/messages.js';
 import { endpointKey, formatEndpoint } from './endpoints.js';
 import type { EnginePeer } from './peer-state.js';
-import { socketFor } from './sockets.js';
 import { defaultHandshakeDelay, KEEPALIVE_TIMEOUT, MIN_HANDSHAKE_INTERVAL, PEER_STALE_TIME, RESTART_PROBE_INTERVAL } from './timing.js';
 
 /** How often the per-peer task looks at the worker's activity times at the latest. */
@@ -89,22 +88,24 @@ export class PeerTasks {
 
   /** fastd's send_handshake: to the remote being tried, or to where an established peer is. */
   private sendHandshake(peer: EnginePeer, now: number): void {
-    if (!peer.established) {
-      const endpoint = peer.resolved[peer.remoteIndex]?.[peer.addressIndex];
-      const socket = endpoint && socketFor(this.control.deps.sockets, this.control.config, endpoint.family);
-      if (!endpoint || !socket) {
-        log.debug(`not sending a handshake to ${peer} (no valid address resolved)`);
-        return;
-      }
-      this.control.table.relocate(peer, { socketId: socket.socketId, endpoint });
+    const endpoint = peer.established ? peer.location?.endpoint : peer.resolved[peer.remoteIndex]?.[peer.addressIndex];
+    if (!endpoint) {
+      log.debug(`not sending a handshake to ${peer} (no valid address resolved)`);
+      return;
     }
-    const location = peer.location;
-    if (!location) return;
-    const target = endpointKey(location.endpoint);
+    const target = endpointKey(endpoint);
     if (now < peer.lastHandshakeUntil && peer.lastHandshakeTo === target) {
       log.debug(`not sending a handshake to ${peer} as we sent one a short time ago`);
       return;
     }
+    if (!peer.established) {
+      // fastd_peer_reset_socket: a port-less bind gives each new attempt a socket of its own
+      const socket = this.control.sockets.forHandshake(peer, endpoint.family);
+      if (!socket) return;
+      this.control.table.relocate(peer, { socketId: socket.socketId, endpoint });
+    }
+    const location = peer.location;
+    if (!location) return;
     peer.lastHandshakeUntil = now + MIN_HANDSHAKE_INTERVAL;
     peer.lastHandshakeTo = target;
     log.verbose(`sending handshake to ${peer}[${logAddress(formatEndpoint(location.endpoint))}]...`);

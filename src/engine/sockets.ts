@@ -1,6 +1,7 @@
-// The daemon's UDP sockets, one per `bind` statement (src/socket.c): `bind any` is one
-// dual-stack IPv6 socket, an address without a port gets a random one. fastd opens a fresh
-// socket per connection for a port-less bind; we bind one random port for all of them.
+// The daemon's UDP sockets, one per `bind` statement with a port (src/socket.c): `bind any`
+// is one dual-stack IPv6 socket, port 0 a random port kept while the daemon runs. A bind
+// without a port opens nothing here: as in fastd, each outgoing connection gets a fresh
+// socket of its own (peer-sockets.ts), and no bind at all means `bind any` without a port.
 import type { BindAddress, Config } from '../config/types.js';
 import { AddressFamily } from '../io/linux-abi.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../io/udp.js';
@@ -17,20 +18,23 @@ export interface BoundSocket {
 /** fastd's default when no `bind` is configured. */
 const BIND_ANY: BindAddress = { family: 'any', address: '::', port: undefined, interface: undefined };
 
+/** Opens a socket for `bind` (port 0 when it has none); throws when it cannot. */
+export function openBind(config: Config, bind: BindAddress, socketId: number): BoundSocket {
+  const dualStack = bind.family === 'any';
+  const socket = openUdpSocket({
+    address: dualStack ? null : bind.address,
+    port: bind.port ?? 0,
+    interface: bind.interface,
+    mark: config.packetMark,
+  });
+  return { socketId, socket, bind, dualStack };
+}
+
+/** The sockets of the binds with a port, opened at start. */
 export function openSockets(config: Config): BoundSocket[] {
-  const binds = config.binds.length > 0 ? config.binds : [BIND_ANY];
   const sockets: BoundSocket[] = [];
   try {
-    for (const bind of binds) {
-      const dualStack = bind.family === 'any';
-      const socket = openUdpSocket({
-        address: dualStack ? null : bind.address,
-        port: bind.port ?? 0,
-        interface: bind.interface,
-        mark: config.packetMark,
-      });
-      sockets.push({ socketId: sockets.length, socket, bind, dualStack });
-    }
+    for (const bind of config.binds) if (bind.port !== undefined) sockets.push(openBind(config, bind, sockets.length));
   } catch (error) {
     for (const open of sockets) closeSocket(open.socket);
     throw error;
@@ -38,20 +42,23 @@ export function openSockets(config: Config): BoundSocket[] {
   return sockets;
 }
 
+/**
+ * fastd's bind_addr_default_v4/v6 as fastd_socket_open uses it: the bind outgoing
+ * connections to `family` go from; undefined when other families are bound but not this one.
+ */
+export function outgoingBind(config: Config, family: 4 | 6): BindAddress | undefined {
+  if (config.binds.length === 0) return BIND_ANY;
+  const index = family === 4 ? config.defaultBind.ipv4 : config.defaultBind.ipv6;
+  return index === undefined ? undefined : config.binds[index];
+}
+
 export function socketSpec(bound: BoundSocket): SocketSpec {
   return { socketId: bound.socketId, fd: bound.socket.fd, family: bound.socket.family === AddressFamily.INET6 ? 6 : 4 };
 }
 
-function reaches(bound: BoundSocket, family: 4 | 6): boolean {
-  if (bound.dualStack) return true;
-  return (bound.socket.family === AddressFamily.INET6 ? 6 : 4) === family;
-}
-
-/** The socket to send to `family` from: the `default` bind of that family, else the first that reaches it. */
-export function socketFor(sockets: readonly BoundSocket[], config: Config, family: 4 | 6): BoundSocket | undefined {
-  const preferred = family === 4 ? config.defaultBind.ipv4 : config.defaultBind.ipv6;
-  if (preferred !== undefined && sockets[preferred] && reaches(sockets[preferred], family)) return sockets[preferred];
-  return sockets.find((bound) => reaches(bound, family));
+/** The socket opened at start for a bind with a port. */
+export function socketOf(sockets: readonly BoundSocket[], bind: BindAddress): BoundSocket | undefined {
+  return sockets.find((bound) => bound.bind === bind);
 }
 
 /** The socket's bound address for hooks; undefined for a wildcard, which names no address. */

@@ -58,14 +58,15 @@ export class TestEngine {
     readonly local: Endpoint,
     random: () => number = () => 0.5,
   ) {
-    this.config = loadConfigText(configText, 'full', '/').config;
+    // The one socket stands for a bind with a port: handshakes go out from it.
+    this.config = loadConfigText(`bind ${local.address}:${local.port};\n${configText}`, 'full', '/').config;
     const secret = Uint8Array.from(Buffer.from(this.config.secret!, 'hex'));
     const methods = new Map<string, HandshakeMethod>();
     for (const name of this.config.methods) methods.set(name, { name, keyLength: createMethodProvider(name)!.keyLength });
     const socket: BoundSocket = {
       socketId: 0,
       socket: { fd: -1, family: AddressFamily.INET, local: { address: local.address, port: local.port } },
-      bind: { family: 'ipv4', address: local.address, port: local.port, interface: undefined },
+      bind: this.config.binds[0]!,
       dualStack: false,
     };
     const tap: OpenInterface = { device: { fd: -1, name: 'tap-test', kind: 'tap' }, interfaceId: 0, mtu: this.config.mtu };

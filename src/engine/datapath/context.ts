@@ -12,7 +12,7 @@ import { createBackend, type IoBackend } from '../../io/backend.js';
 import { FallbackFrameIo } from '../../io/batch-fallback.js';
 import { check, close, setsockopt } from '../../io/libc.js';
 import { SOL_UDP, UDP_MAX_SEGMENTS, UdpOption } from '../../io/linux-abi.js';
-import { createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
+import { createCounters, createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
 import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { probeUdpOffloads } from '../../io/udp.js';
 import { EthernetHeader, MacTable } from './mac-table.js';
@@ -56,13 +56,16 @@ export interface Outgoing {
 export interface Socket {
   readonly id: number;
   readonly fd: number;
-  readonly io: DatagramIo;
+  readonly io: DatagramIo & { readonly counters: IoCounters };
   /** What the kernel fills: with UDP GRO, GRO_ENTRIES buffers that hold up to UDP_MAX_SEGMENTS datagrams each. */
   readonly raw: DatagramBatch;
   /** One entry per datagram (split from raw by offset arithmetic with GRO; raw itself without). */
   readonly receive: DatagramBatch;
   readonly out: Outgoing;
 }
+
+/** A socket's batches and their memory, which outlive the socket. */
+type SocketBatches = Pick<Socket, 'raw' | 'receive' | 'out'>;
 
 /** Receive buffers per socket with UDP GRO, each room for the largest UDP payload. */
 export const GRO_ENTRIES = 16;
@@ -93,6 +96,10 @@ export class Datapath {
   readonly macs = new MacTable();
   readonly unknown = new UnknownSources();
   readonly sockets: (Socket | undefined)[] = [];
+  /** Batches of closed sockets, reused by the next one: their receive memory is taken for good. */
+  private readonly spareBatches: SocketBatches[] = [];
+  /** What closed sockets did, still counted in the statistics. */
+  private readonly closedCounters: IoCounters = createCounters();
   readonly interfaces: (Interface | undefined)[] = [];
   /** Data packets shorter than this from unknown addresses are ignored (fastd's min_overhead). */
   readonly minDataLength: number;
@@ -106,7 +113,7 @@ export class Datapath {
   /** io_uring (one ring for all of this worker's fds) or the recvmmsg/sendmmsg fallback. */
   readonly backend: IoBackend;
   /** Counters of every I/O object, also of removed ones (their totals stay in the statistics). */
-  readonly ioCounters: IoCounters[] = [];
+  readonly ioCounters: IoCounters[] = [this.closedCounters];
   /** UDP GRO on the sockets: the kernel hands over same-size datagrams of one sender coalesced. */
   readonly gro: boolean;
   private readonly providers = new Map<string, MethodProvider>();
@@ -187,13 +194,30 @@ export class Datapath {
     this.interfaces[interfaceId] = undefined;
   }
 
-  private addSocket(id: number, fd: number): void {
+  addSocket(id: number, fd: number): void {
     const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, gro: this.gro });
     this.ioCounters.push(io.counters);
+    if (this.gro) enableGro(fd);
+    this.sockets[id] = { id, fd, io, ...(this.spareBatches.pop() ?? this.socketBatches()) };
+  }
+
+  /** Closes a socket the control plane opened for one peer; send what is queued on it first. */
+  removeSocket(id: number): void {
+    const socket = this.sockets[id];
+    if (!socket) return;
+    socket.io.close();
+    close(socket.fd);
+    this.sockets[id] = undefined;
+    this.spareBatches.push({ raw: socket.raw, receive: socket.receive, out: socket.out });
+    const counters = this.ioCounters;
+    counters.splice(counters.indexOf(socket.io.counters), 1);
+    for (const key of Object.keys(this.closedCounters) as (keyof IoCounters)[]) this.closedCounters[key] += socket.io.counters[key];
+  }
+
+  private socketBatches(): SocketBatches {
     let raw: DatagramBatch;
     let receive: DatagramBatch;
     if (this.gro) {
-      enableGro(fd);
       raw = createDatagramBatch(GRO_ENTRIES);
       const at = this.memory.reserve(GRO_ENTRIES * GRO_BUFFER);
       if (at < 0) throw new Error('packet memory ceiling too low for the UDP GRO receive buffers');
@@ -209,7 +233,7 @@ export class Datapath {
       payloadBytes: new Uint32Array(BATCH),
       owner: new Int32Array(BATCH),
     };
-    this.sockets[id] = { id, fd, io, raw, receive, out };
+    return { raw, receive, out };
   }
 
   /** Bytes each raw receive buffer takes (the tailroom stays free for kernels that round up to their block size). */

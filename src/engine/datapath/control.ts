@@ -31,6 +31,13 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       dp.removeInterface(peer.interfaceId);
       return Outcome.FdsChanged;
     }
+    case 'addSocket':
+      dp.addSocket(message.socket.socketId, message.socket.fd);
+      return Outcome.FdsChanged;
+    case 'removeSocket':
+      sender.flush(now);
+      dp.removeSocket(message.socketId);
+      return Outcome.FdsChanged;
     case 'setPeerAddress':
       dp.peers.setAddress(peerOf(dp, message.peerId), message.socketId, message.endpoint);
       return Outcome.Continue;

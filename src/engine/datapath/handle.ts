@@ -22,6 +22,8 @@ function handOver(message: ToWorker): ToWorker {
         sockets: message.sockets.map((socket) => ({ ...socket, fd: duplicate(socket.fd) })),
         interfaces: message.interfaces.map((spec) => ({ ...spec, fd: duplicate(spec.fd) })),
       };
+    case 'addSocket':
+      return { ...message, socket: { ...message.socket, fd: duplicate(message.socket.fd) } };
     case 'addPeer':
       return message.interface ? { ...message, interface: { ...message.interface, fd: duplicate(message.interface.fd) } } : message;
     default:
@@ -55,7 +57,7 @@ export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: 
 
   /**
    * Sends a message and wakes the worker (packets in `sendPacket` are copied, not transferred).
-   * The fds in `init` and `addPeer` are handed over as duplicates the worker closes itself, so
+   * The fds in `init`, `addSocket` and `addPeer` are handed over as duplicates the worker closes itself, so
    * the caller keeps its own and may close them whenever it likes, even before the worker
    * has read the message.
    */

@@ -16,7 +16,7 @@ export interface Endpoint {
 }
 
 export interface SocketSpec {
-  /** Index in the control plane's list of bound sockets. */
+  /** The control plane's name for the socket: its configured sockets first, then per-peer ones (ids reused). */
   readonly socketId: number;
   /**
    * An open, bound, non-blocking UDP socket; fds are process-wide, so the worker uses it
@@ -74,6 +74,10 @@ export type ToWorker =
       readonly interface?: InterfaceSpec;
     }
   | { readonly type: 'removePeer'; readonly peerId: number }
+  /** A socket opened for one peer (fastd's dynamic socket of a port-less `bind`); its fd is handed over like init's. */
+  | { readonly type: 'addSocket'; readonly socket: SocketSpec }
+  /** The peer's socket is closed: what is queued on it is sent first; packets for it later are dropped. */
+  | { readonly type: 'removeSocket'; readonly socketId: number }
   /** Where the peer is now (after a handshake, or when it floats). */
   | { readonly type: 'setPeerAddress'; readonly peerId: number; readonly socketId: number; readonly endpoint: Endpoint }
   /**
