@@ -34,6 +34,7 @@ async function until(what: string, deadlineMs: number, probe: () => boolean | Pr
 export interface ThroughputRun {
   readonly mbit: number;
   readonly cpuPerGb: readonly [number, number];
+  readonly retransmits: number;
 }
 
 export class BenchTunnel {
@@ -112,7 +113,11 @@ export class BenchTunnel {
     const run = await iperf3(this.sides[0], this.sides[1], TUNNEL_ADDRESSES[1], seconds);
     const after = this.daemons.map((daemon) => daemon.cpuSeconds());
     const gigabytes = run.bytes / 1e9;
-    return { mbit: run.mbitPerSecond, cpuPerGb: [(after[0]! - before[0]!) / gigabytes, (after[1]! - before[1]!) / gigabytes] };
+    return {
+      mbit: run.mbitPerSecond,
+      cpuPerGb: [(after[0]! - before[0]!) / gigabytes, (after[1]! - before[1]!) / gigabytes],
+      retransmits: run.retransmits,
+    };
   }
 
   rssMiB(): [number, number] {

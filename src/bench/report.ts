@@ -20,6 +20,7 @@ export interface Measurements {
   readonly mbit: readonly number[];
   /** Per run: CPU seconds per GB received, of side a (sender) and side b (receiver). */
   readonly cpuPerGb: readonly (readonly [number, number])[];
+  readonly retransmits: readonly number[];
   readonly rttMs: readonly number[];
   readonly rssMiB: readonly [number, number];
   /** What each fastd-ts side logged as its I/O backend ("-" for fastd). */
@@ -30,6 +31,7 @@ export interface Row {
   readonly setup: Setup;
   readonly mbit: number;
   readonly cpuPerGb: readonly [number, number];
+  readonly retransmits: number;
   readonly rttMs: number;
   readonly rssMiB: readonly [number, number];
   readonly backends: readonly [string, string];
@@ -48,6 +50,7 @@ export function summarize(setup: Setup, m: Measurements): Row {
     setup,
     mbit: median(m.mbit),
     cpuPerGb: [median(m.cpuPerGb.map((run) => run[0])), median(m.cpuPerGb.map((run) => run[1]))],
+    retransmits: median(m.retransmits),
     rttMs: median(m.rttMs),
     rssMiB: m.rssMiB,
     backends: m.backends,
@@ -65,10 +68,11 @@ const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value
 
 /** The table, columns aligned; a and b are the sending and the receiving side. */
 export function formatTable(rows: readonly Row[]): string {
-  const header = ['setup (a → b)', 'Mbit/s', 'CPU s/GB a', 'CPU s/GB b', 'RTT ms', 'RSS MiB a', 'RSS MiB b', 'io a/b', 'runs'];
+  const header = ['setup (a → b)', 'Mbit/s', 'retr', 'CPU s/GB a', 'CPU s/GB b', 'RTT ms', 'RSS MiB a', 'RSS MiB b', 'io a/b', 'runs'];
   const body = rows.map((row) => [
     setupLabel(row.setup),
     fixed(row.mbit, 0),
+    fixed(row.retransmits, 0),
     fixed(row.cpuPerGb[0], 2),
     fixed(row.cpuPerGb[1], 2),
     fixed(row.rttMs, 3),

@@ -14,6 +14,8 @@ export interface IperfRun {
   readonly mbitPerSecond: number;
   /** Bytes the receiver got: the divisor of CPU per GB. */
   readonly bytes: number;
+  /** TCP retransmissions of the sender: loss or reordering in the tunnel. */
+  readonly retransmits: number;
 }
 
 /** One TCP iperf3 run from `client` to `serverAddress` (inside `server`), a one-off server each time. */
@@ -29,8 +31,11 @@ export async function iperf3(client: Netns, server: Netns, serverAddress: string
     let result = await runClient();
     if (result.code !== 0 && /connect|refused/i.test(result.stdout + result.stderr)) result = await runClient();
     if (result.code !== 0) throw new Error(`iperf3 failed (${result.code}): ${result.stdout}${result.stderr}`);
-    const report = JSON.parse(result.stdout) as { end: { sum_received: { bits_per_second: number; bytes: number } } };
-    return { mbitPerSecond: report.end.sum_received.bits_per_second / 1e6, bytes: report.end.sum_received.bytes };
+    const report = JSON.parse(result.stdout) as {
+      end: { sum_received: { bits_per_second: number; bytes: number }; sum_sent: { retransmits?: number } };
+    };
+    const { sum_received: received, sum_sent: sent } = report.end;
+    return { mbitPerSecond: received.bits_per_second / 1e6, bytes: received.bytes, retransmits: sent.retransmits ?? 0 };
   } finally {
     if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
     await exited;

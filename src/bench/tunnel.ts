@@ -9,7 +9,7 @@
 // spreads over all of them. Figures from one run are comparable; from different runs, not.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BenchTunnel } from './bench-tunnel.js';
+import { BenchTunnel, type ThroughputRun } from './bench-tunnel.js';
 import { DEBIAN_FASTD } from './daemon.js';
 import { cleanUpEverything } from './netns.js';
 import { type Goal, formatGoals, formatTable, goals, type Row, roundOrder, type Setup, summarize } from './report.js';
@@ -57,12 +57,12 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
     }
     const rtt = new Map<BenchTunnel, number[]>();
     for (const tunnel of tunnels) rtt.set(tunnel, await tunnel.idleRtt(options.pings, PING_INTERVAL_SECONDS));
-    const runs = new Map<BenchTunnel, { mbit: number; cpuPerGb: readonly [number, number] }[]>(tunnels.map((t) => [t, []]));
+    const runs = new Map<BenchTunnel, ThroughputRun[]>(tunnels.map((t) => [t, []]));
     for (let round = 0; round < options.runs; round++) {
       for (const tunnel of roundOrder(tunnels, round)) {
         const run = await tunnel.throughput(options.seconds);
         runs.get(tunnel)!.push(run);
-        progress(`round ${round + 1}/${options.runs} ${tunnel.setup.id}: ${run.mbit.toFixed(0)} Mbit/s`);
+        progress(`round ${round + 1}/${options.runs} ${tunnel.setup.id}: ${run.mbit.toFixed(0)} Mbit/s, ${run.retransmits} retransmits`);
       }
     }
     const backends = await Promise.all(tunnels.map((tunnel) => tunnel.backends()));
@@ -70,6 +70,7 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
       summarize(tunnel.setup, {
         mbit: runs.get(tunnel)!.map((run) => run.mbit),
         cpuPerGb: runs.get(tunnel)!.map((run) => run.cpuPerGb),
+        retransmits: runs.get(tunnel)!.map((run) => run.retransmits),
         rttMs: rtt.get(tunnel)!,
         rssMiB: tunnel.rssMiB(),
         backends: backends[index]!,
