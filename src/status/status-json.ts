@@ -2,7 +2,7 @@
 // (src/status.c): times in milliseconds, counters as integers, null where fastd has no
 // value, `interface`/`mtu` per peer only when there is no single daemon-wide interface,
 // `mac_addresses` only in TAP mode.
-import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, PeerStat } from '../engine/datapath/messages.js';
+import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from '../engine/datapath/messages.js';
 
 export interface TrafficCounter {
   readonly packets: number;
@@ -44,6 +44,33 @@ export interface StatusDocument {
 export interface FastdTsStatus {
   /** The datapath I/O backend in use; null before the datapath is ready. */
   readonly io_backend: 'io_uring' | 'fallback' | null;
+  /** Received packets dropped, by reason: each one counted once, as one of these. */
+  readonly dropped: {
+    /** Not a fastd packet (empty, unknown type, short, or an I/O error on receipt). */
+    readonly malformed: number;
+    /** Data from an address no established peer has (fast reconnect may answer it). */
+    readonly unknown_address: number;
+    /** Data that failed authentication on its peer's sessions. */
+    readonly auth: number;
+    /** Authentic data seen before or too old for the reorder window. */
+    readonly replay: number;
+  };
+  /** Handshake packets received: the control plane decides about them. */
+  readonly handshakes_received: number;
+}
+
+function fastdTsStatus(source: StatusSource): FastdTsStatus {
+  const stats = source.globalStats;
+  return {
+    io_backend: source.ioBackend ?? null,
+    dropped: {
+      malformed: stats[GlobalStat.DropMalformed]!,
+      unknown_address: stats[GlobalStat.DropUnknownAddress]!,
+      auth: stats[GlobalStat.DropAuth]!,
+      replay: stats[GlobalStat.DropReplay]!,
+    },
+    handshakes_received: stats[GlobalStat.HandshakesReceived]!,
+  };
 }
 
 /** The fastd statistics of one row of a PeerStat-layout table (peer or global). */
@@ -114,6 +141,6 @@ export function buildStatus(source: StatusSource): StatusDocument {
     ...(source.singleInterface !== undefined ? { interface: source.singleInterface } : {}),
     statistics: readStatistics(source.globalStats, 0, GLOBAL_STATS_FIELDS),
     peers,
-    'fastd-ts': { io_backend: source.ioBackend ?? null },
+    'fastd-ts': fastdTsStatus(source),
   };
 }

@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { type DaemonKind, haveFastdTsBuild, Tunnel, type TunnelMode, type TunnelOptions, underlayEndpoint } from './harness.js';
+import { type DaemonKind, haveFastdTsBuild, Tunnel, TUNNEL_PORT, type TunnelMode, type TunnelOptions, underlayEndpoint } from './harness.js';
 import { sleep, until } from './harness/wait.js';
 
 export const METHODS = [
@@ -316,15 +316,41 @@ export function restartCell(oursInitiate: boolean, restarted: 0 | 1): Cell {
 
 interface StatusWithTotals {
   readonly statistics: { readonly rx: { readonly packets: number } };
+  readonly 'fastd-ts': {
+    readonly dropped: { readonly malformed: number; readonly unknown_address: number; readonly auth: number; readonly replay: number };
+    readonly handshakes_received: number;
+  };
 }
 
 const GARBAGE_COUNT = 1000;
 const GARBAGE_PINGS = 5;
+const GARBAGE_ACCOUNTED_DEADLINE_MS = 10_000;
+
+/** What fastd-ts did with received packets that were not data for a session: dropped (by reason) or handed on as handshakes. */
+function notData(status: StatusWithTotals) {
+  const { dropped, handshakes_received } = status['fastd-ts'];
+  return { ...dropped, handshakes: handshakes_received };
+}
+
+/** Datagrams the kernel dropped for a full receive buffer on the tunnel port (/proc/net/udp{,6} "drops", last column). */
+async function kernelDrops(tunnel: Tunnel, side: 0 | 1): Promise<number> {
+  const result = await tunnel.side(side).run('cat', ['/proc/net/udp', '/proc/net/udp6']);
+  const port = `:${TUNNEL_PORT.toString(16).toUpperCase().padStart(4, '0')}`;
+  let drops = 0;
+  for (const line of result.stdout.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[1]?.endsWith(port)) drops += Number(fields.at(-1));
+  }
+  return drops;
+}
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /**
  * 1000 random and truncated datagrams at fastd-ts's port from the peer's address (another
- * port): the session stays (same connection, no loss), and none of the junk is counted as
- * received traffic.
+ * port): the session stays (same connection, no loss), none of the junk is counted as
+ * received traffic, and each junk datagram is accounted for exactly once: dropped for a
+ * reason, handed to the control plane as a handshake, or dropped by the kernel.
  */
 export function garbageCell(): Cell {
   const name = `${GARBAGE_COUNT} random and truncated packets at fastd-ts while a session runs`;
@@ -334,10 +360,26 @@ export function garbageCell(): Cell {
     check: async (tunnel) => {
       await expectTraffic(tunnel, name);
       const before = await connectionSeenBy(tunnel, 0);
-      const rxBefore = ((await tunnel.status(0)) as StatusWithTotals).statistics.rx.packets;
+      const statusBefore = (await tunnel.status(0)) as StatusWithTotals;
+      const rxBefore = statusBefore.statistics.rx.packets;
+      const kernelBefore = await kernelDrops(tunnel, 0);
       expect(before).not.toBeNull();
       const sentAt = Date.now();
       expect(await tunnel.sendGarbage(1, GARBAGE_COUNT)).toBe(GARBAGE_COUNT);
+      const accounted = async () => {
+        const [now, kernel] = [notData((await tunnel.status(0)) as StatusWithTotals), await kernelDrops(tunnel, 0)];
+        const was = notData(statusBefore);
+        const rise = Object.fromEntries(Object.entries(now).map(([reason, count]) => [reason, count - was[reason as keyof typeof was]]));
+        return { ...rise, kernel: kernel - kernelBefore };
+      };
+      let counts = await accounted();
+      // Fewer than sent after the deadline fails below, with the counts in the message.
+      await until('the junk to be counted', GARBAGE_ACCOUNTED_DEADLINE_MS, async () => {
+        counts = await accounted();
+        return sum(counts) >= GARBAGE_COUNT ? true : undefined;
+      }).catch(() => undefined);
+      expect(sum(counts), JSON.stringify(counts)).toBe(GARBAGE_COUNT);
+      report(name, `junk accounted for: ${JSON.stringify(counts)}`);
       const result = await tunnel.ping(0, { count: GARBAGE_PINGS, size: tunnel.fullSizePing, deadlineSeconds: PING_DEADLINE_S });
       expect(result.received, result.output).toBe(GARBAGE_PINGS);
       const after = await connectionSeenBy(tunnel, 0);
@@ -383,7 +425,11 @@ export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']):
         const oursNow = async () => {
           const shape = jsonShape(await tunnel.status(0)) as { peers: Record<string, Record<string, unknown>>; 'fastd-ts'?: unknown };
           // fastd-ts's own extension object, which fastd has not.
-          expect(shape['fastd-ts']).toEqual({ io_backend: 'string' });
+          expect(shape['fastd-ts']).toEqual({
+            io_backend: 'string',
+            dropped: { malformed: 'number', unknown_address: 'number', auth: 'number', replay: 'number' },
+            handshakes_received: 'number',
+          });
           delete shape['fastd-ts'];
           const peer = shape.peers['<peer key>'];
           if (mode !== 'tap' && peer) {

@@ -176,5 +176,7 @@ export const GlobalStat = {
   IoSyscalls: 18,
   /** Packets and frames moved by those calls (UDP and TUN/TAP, both directions). */
   IoPackets: 19,
+  /** Handshake packets handed to the control plane (every received packet is this or a drop or data). */
+  HandshakesReceived: 20,
 } as const;
-export const GLOBAL_STATS_FIELDS = 20;
+export const GLOBAL_STATS_FIELDS = 21;

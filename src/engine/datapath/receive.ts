@@ -85,6 +85,7 @@ export class Receiver {
       const kind = batch.errors[i] === 0 ? classifyPacket(bytes, offset, length) : PacketClass.Invalid;
       if (kind === PacketClass.Handshake || kind === PacketClass.L2tpHandshake) {
         const packet = bytes.slice(offset, offset + length);
+        dp.stats.handshake();
         dp.post({ type: 'handshake', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), packet });
         continue;
       }

@@ -59,6 +59,11 @@ export class DatapathStats {
     this.global[reason]++;
   }
 
+  /** Counts a handshake packet handed to the control plane. */
+  handshake(): void {
+    this.global[GlobalStat.HandshakesReceived]++;
+  }
+
   /** Counts datagrams that arrived coalesced by GRO. */
   coalesced(datagrams: number): void {
     this.global[GlobalStat.GroDatagrams] += datagrams;
