@@ -1,7 +1,8 @@
 // A `bind` without a port (fastd's config.rst: "a new socket with a random port will be
 // created for each outgoing connection"): fastd-ts connects to two Debian fastd from one
 // port-less bind, and each of them sees it come from a port of its own. TUN mode, one
-// interface per peer, pings through both tunnels.
+// interface per peer, pings through both tunnels; after SIGUSR2 the old sockets are closed
+// and the connections come back from new ports.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -119,9 +120,28 @@ describe.runIf(ok)('a bind without a port', () => {
         side.ip('address', 'add', local, 'peer', remote, 'dev', device);
       }
     }
-    for (const peer of PEERS) {
-      const ping = await a.run('ping', ['-c', '3', '-i', '0.2', '-W', '5', peer.theirs]);
-      expect(ping.stdout, `ping ${peer.theirs} through ${peer.name}`).toMatch(/ 3 received/);
-    }
+    const pingBoth = async () => {
+      for (const peer of PEERS) {
+        const ping = await a.run('ping', ['-c', '3', '-i', '0.2', '-W', '5', peer.theirs]);
+        expect(ping.stdout, `ping ${peer.theirs} through ${peer.name}`).toMatch(/ 3 received/);
+      }
+    };
+    await pingBoth();
+
+    // SIGUSR2 resets every connection: the sockets close and each new attempt opens another.
+    children.at(-1)!.kill('SIGUSR2');
+    const newPorts = await Promise.all(
+      PEERS.map((peer, i) =>
+        until(`${peer.name} established again`, DEADLINE_MS, async () => {
+          const seen = await statusPeer(join(dir, `fastd-${peer.name}.sock`), ours.public);
+          const port = seen?.connection && seen.address ? Number(/:(\d+)$/.exec(seen.address)![1]) : undefined;
+          return port !== undefined && port !== ports[i] ? port : undefined;
+        }),
+      ),
+    );
+    expect(newPorts[0]).not.toBe(newPorts[1]);
+    const socketsAfter = await a.run('ss', ['-u', '-a', '-n', '-H']);
+    for (const port of ports) expect(socketsAfter.stdout).not.toContain(`${UNDERLAY_ADDRESSES[0]}:${port}`);
+    await pingBoth();
   });
 });
