@@ -2,6 +2,7 @@
 // waits for the control plane's `init`, builds its datapath, says `ready`, then runs the
 // blocking loop; later messages are picked up by the loop with receiveMessageOnPort after
 // each wake-up. See messages.ts for the contract and handle.ts for the main thread's side.
+import './tiering.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Datapath, type InitMessage } from './context.js';
 import { Loop } from './loop.js';
