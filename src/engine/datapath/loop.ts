@@ -2,6 +2,8 @@
 // is readable (or a timer is due), then: control messages → receive batches → interface
 // batches → timers. Everything runs to completion on this thread; nothing here waits on
 // the main thread.
+// node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
+import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { read } from '../../io/libc.js';
 import { NativeArea } from '../../io/native-memory.js';
@@ -40,44 +42,48 @@ export class Loop {
   /** Runs until a shutdown message; throws what it cannot deal with. */
   run(): void {
     this.nextTimer = performance.now() + TIMER_INTERVAL;
-    for (;;) {
-      this.poller.wait(Math.max(0, Math.ceil(this.nextTimer - performance.now())));
-      const now = performance.now();
-      let fdsChanged = false;
-      for (let i = 0; i < this.poller.count; i++) {
-        if (this.poller.invalid(i)) this.poller.disable(i);
-        if (!this.poller.readable(i)) continue;
-        const id = this.poller.ids[i];
-        switch (this.poller.kinds[i]) {
-          case Source.Wake: {
-            read(this.wakeFd, this.wakeArea.address, EVENTFD_VALUE_BYTES);
-            const outcome = this.drainMessages(now);
-            if (outcome === Outcome.Shutdown) return;
-            fdsChanged ||= outcome === Outcome.FdsChanged;
-            break;
-          }
-          case Source.Socket: {
-            // a message earlier in this pass may have closed it
-            const socket = this.dp.sockets[id];
-            if (socket) this.receiver.drain(socket, now);
-            break;
-          }
-          case Source.Interface: {
-            const iface = this.dp.interfaces[id];
-            if (iface && !this.readInterface(iface, now)) this.poller.disable(i);
-            break;
-          }
+    while (this.turn()) {
+      // each turn is a call of its own: V8 optimises a function it calls often, while a
+      // loop that never returns would wait for on-stack replacement and run in baseline code
+    }
+  }
+
+  /** One wake-up: waits, then serves whatever is ready; false on shutdown. */
+  private turn(): boolean {
+    this.poller.wait(Math.max(0, Math.ceil(this.nextTimer - performance.now())));
+    const now = performance.now();
+    let fdsChanged = false;
+    for (let i = 0; i < this.poller.count; i++) {
+      if (this.poller.invalid(i)) this.poller.disable(i);
+      if (!this.poller.readable(i)) continue;
+      const id = this.poller.ids[i];
+      switch (this.poller.kinds[i]) {
+        case Source.Wake: {
+          read(this.wakeFd, this.wakeArea.address, EVENTFD_VALUE_BYTES);
+          const outcome = this.drainMessages(now);
+          if (outcome === Outcome.Shutdown) return false;
+          fdsChanged ||= outcome === Outcome.FdsChanged;
+          break;
+        }
+        case Source.Socket:
+          this.receiver.drain(this.dp.sockets[id]!, now);
+          break;
+        case Source.Interface: {
+          const iface = this.dp.interfaces[id];
+          if (iface && !this.readInterface(iface, now)) this.poller.disable(i);
+          break;
         }
       }
-      if (now >= this.nextTimer) {
-        // a message whose wake-up write went missing still gets handled
-        const outcome = this.drainMessages(now);
-        if (outcome === Outcome.Shutdown) return;
-        fdsChanged ||= outcome === Outcome.FdsChanged;
-        this.timers(now);
-      }
-      if (fdsChanged) this.watchFds();
     }
+    if (now >= this.nextTimer) {
+      // a message whose wake-up write went missing still gets handled
+      const outcome = this.drainMessages(now);
+      if (outcome === Outcome.Shutdown) return false;
+      fdsChanged ||= outcome === Outcome.FdsChanged;
+      this.timers(now);
+    }
+    if (fdsChanged) this.watchFds();
+    return true;
   }
 
   close(): void {

@@ -1,6 +1,8 @@
 // The worker's side of the statistics tables in messages.ts: per-peer and global counters
 // in SharedArrayBuffers that only this worker writes and the control plane reads whenever
 // it likes (a status request), so counting never costs a message.
+// node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
+import { performance } from 'node:perf_hooks';
 import type { IoCounters } from '../../io/batch.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from './messages.js';
 
