@@ -35,6 +35,8 @@ export interface ThroughputRun {
   readonly mbit: number;
   readonly cpuPerGb: readonly [number, number];
   readonly retransmits: number;
+  /** Tunnel datagrams both sides' kernels dropped for a full socket receive buffer. */
+  readonly udpDrops: number;
 }
 
 export class BenchTunnel {
@@ -109,15 +111,23 @@ export class BenchTunnel {
 
   /** One iperf3 run a → b with both daemons' CPU time around it. */
   async throughput(seconds: number): Promise<ThroughputRun> {
+    const dropsBefore = await this.udpDrops();
     const before = this.daemons.map((daemon) => daemon.cpuSeconds());
     const run = await iperf3(this.sides[0], this.sides[1], TUNNEL_ADDRESSES[1], seconds);
     const after = this.daemons.map((daemon) => daemon.cpuSeconds());
+    const dropsAfter = await this.udpDrops();
     const gigabytes = run.bytes / 1e9;
     return {
       mbit: run.mbitPerSecond,
       cpuPerGb: [(after[0]! - before[0]!) / gigabytes, (after[1]! - before[1]!) / gigabytes],
       retransmits: run.retransmits,
+      udpDrops: dropsAfter - dropsBefore,
     };
+  }
+
+  private async udpDrops(): Promise<number> {
+    const counts = await Promise.all(this.sides.map((side) => side.udpReceiveBufferErrors()));
+    return counts[0]! + counts[1]!;
   }
 
   rssMiB(): [number, number] {

@@ -10,6 +10,7 @@ const execFileAsync = promisify(execFile);
 export const UNDERLAY_DEVICE = 'underlay0';
 export const UNDERLAY_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
 const UNDERLAY_PREFIX = 24;
+const RUN_DEADLINE_MS = 10_000;
 
 const namespaces = new Set<string>();
 const pids = new Set<number>();
@@ -27,6 +28,15 @@ export class Netns {
 
   ip(...args: string[]): void {
     execFileSync('ip', ['-n', this.name, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  }
+
+  /** The namespace's UDP RcvbufErrors (/proc/net/snmp): datagrams dropped because a socket's receive buffer was full. */
+  async udpReceiveBufferErrors(): Promise<number> {
+    const snmp = (await this.run('cat', ['/proc/net/snmp'], RUN_DEADLINE_MS)).stdout;
+    const [names, values] = snmp.split('\n').filter((line) => line.startsWith('Udp:')).map((line) => line.split(/\s+/));
+    const column = names?.indexOf('RcvbufErrors') ?? -1;
+    if (!values || column < 0) throw new Error(`no UDP RcvbufErrors in ${this.name}'s /proc/net/snmp`);
+    return Number(values[column]);
   }
 
   hasLink(name: string): boolean {

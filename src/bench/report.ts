@@ -21,6 +21,8 @@ export interface Measurements {
   /** Per run: CPU seconds per GB received, of side a (sender) and side b (receiver). */
   readonly cpuPerGb: readonly (readonly [number, number])[];
   readonly retransmits: readonly number[];
+  /** Per run: tunnel datagrams dropped by the kernel for full socket receive buffers (both sides). */
+  readonly udpDrops: readonly number[];
   readonly rttMs: readonly number[];
   readonly rssMiB: readonly [number, number];
   /** What each fastd-ts side logged as its I/O backend ("-" for fastd). */
@@ -32,6 +34,7 @@ export interface Row {
   readonly mbit: number;
   readonly cpuPerGb: readonly [number, number];
   readonly retransmits: number;
+  readonly udpDrops: number;
   readonly rttMs: number;
   readonly rssMiB: readonly [number, number];
   readonly backends: readonly [string, string];
@@ -51,6 +54,7 @@ export function summarize(setup: Setup, m: Measurements): Row {
     mbit: median(m.mbit),
     cpuPerGb: [median(m.cpuPerGb.map((run) => run[0])), median(m.cpuPerGb.map((run) => run[1]))],
     retransmits: median(m.retransmits),
+    udpDrops: median(m.udpDrops),
     rttMs: median(m.rttMs),
     rssMiB: m.rssMiB,
     backends: m.backends,
@@ -68,11 +72,12 @@ const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value
 
 /** The table, columns aligned; a and b are the sending and the receiving side. */
 export function formatTable(rows: readonly Row[]): string {
-  const header = ['setup (a → b)', 'Mbit/s', 'retr', 'CPU s/GB a', 'CPU s/GB b', 'RTT ms', 'RSS MiB a', 'RSS MiB b', 'io a/b', 'runs'];
+  const header = ['setup (a → b)', 'Mbit/s', 'retr', 'UDP drops', 'CPU s/GB a', 'CPU s/GB b', 'RTT ms', 'RSS MiB a', 'RSS MiB b', 'io a/b', 'runs'];
   const body = rows.map((row) => [
     setupLabel(row.setup),
     fixed(row.mbit, 0),
     fixed(row.retransmits, 0),
+    fixed(row.udpDrops, 0),
     fixed(row.cpuPerGb[0], 2),
     fixed(row.cpuPerGb[1], 2),
     fixed(row.rttMs, 3),

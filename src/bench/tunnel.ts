@@ -62,7 +62,7 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
       for (const tunnel of roundOrder(tunnels, round)) {
         const run = await tunnel.throughput(options.seconds);
         runs.get(tunnel)!.push(run);
-        progress(`round ${round + 1}/${options.runs} ${tunnel.setup.id}: ${run.mbit.toFixed(0)} Mbit/s, ${run.retransmits} retransmits`);
+        progress(`round ${round + 1}/${options.runs} ${tunnel.setup.id}: ${run.mbit.toFixed(0)} Mbit/s, ${run.retransmits} retransmits, ${run.udpDrops} UDP drops`);
       }
     }
     const backends = await Promise.all(tunnels.map((tunnel) => tunnel.backends()));
@@ -71,6 +71,7 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
         mbit: runs.get(tunnel)!.map((run) => run.mbit),
         cpuPerGb: runs.get(tunnel)!.map((run) => run.cpuPerGb),
         retransmits: runs.get(tunnel)!.map((run) => run.retransmits),
+        udpDrops: runs.get(tunnel)!.map((run) => run.udpDrops),
         rttMs: rtt.get(tunnel)!,
         rssMiB: tunnel.rssMiB(),
         backends: backends[index]!,

@@ -6,7 +6,7 @@ import { formatGoals, formatTable, goals, median, roundOrder, type Row, type Set
 const setup = (kinds: Setup['kinds'], extra: Partial<Setup> = {}): Setup => ({ id: kinds.join('-'), kinds, method: 'null', ...extra });
 
 function row(kinds: Setup['kinds'], mbit: number, cpu: [number, number], rtt: number): Row {
-  return summarize(setup(kinds), { mbit: [mbit], cpuPerGb: [cpu], retransmits: [0], rttMs: [rtt], rssMiB: [10, 20], backends: ['-', '-'] });
+  return summarize(setup(kinds), { mbit: [mbit], cpuPerGb: [cpu], retransmits: [0], udpDrops: [0], rttMs: [rtt], rssMiB: [10, 20], backends: ['-', '-'] });
 }
 
 describe('bench report', () => {
@@ -21,11 +21,12 @@ describe('bench report', () => {
       mbit: [700, 500, 600],
       cpuPerGb: [[9, 1], [7, 3], [8, 2]],
       retransmits: [40, 0, 7],
+      udpDrops: [3, 100, 5],
       rttMs: [0.3, 0.1, 0.2, 0.9, 0.25],
       rssMiB: [5, 50],
       backends: ['-', 'io_uring'],
     });
-    expect(summary).toMatchObject({ mbit: 600, cpuPerGb: [8, 2], retransmits: 7, rttMs: 0.25, runs: 3 });
+    expect(summary).toMatchObject({ mbit: 600, cpuPerGb: [8, 2], retransmits: 7, udpDrops: 5, rttMs: 0.25, runs: 3 });
   });
 
   it('alternates the order of the setups from round to round', () => {
@@ -54,6 +55,6 @@ describe('bench report', () => {
     const lines = formatTable(rows).split('\n');
     expect(lines).toHaveLength(4);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
-    expect(lines[2]).toMatch(/^fastd → fastd null\s+512\s+0\s+12\.35\s+9\.80\s+0\.123\s/);
+    expect(lines[2]).toMatch(/^fastd → fastd null\s+512\s+0\s+0\s+12\.35\s+9\.80\s+0\.123\s/);
   });
 });
