@@ -2,7 +2,7 @@
 // for salsa2012+umac and null, plus fastd-ts with the fallback I/O backend and without UDP
 // GSO/GRO, each in its own pair of namespaces, all measured in one run. Per setup: iperf3
 // TCP throughput (median of the runs), CPU seconds per GB of each daemon, the median idle
-// ping RTT and each daemon's RSS; then the issue's goals as ratios between the rows.
+// ping RTT (after the traffic) and each daemon's RSS; then the issue's goals as ratios.
 //
 // Run (root; Debian's fastd and iperf3 installed): npm run bench [-- --quick]
 // The setups take turns in alternating order (A B C, C B A, …) so drift of a shared machine
@@ -55,8 +55,6 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
       tunnels.push(tunnel);
       await tunnel.start();
     }
-    const rtt = new Map<BenchTunnel, number[]>();
-    for (const tunnel of tunnels) rtt.set(tunnel, await tunnel.idleRtt(options.pings, PING_INTERVAL_SECONDS));
     const runs = new Map<BenchTunnel, ThroughputRun[]>(tunnels.map((t) => [t, []]));
     for (let round = 0; round < options.runs; round++) {
       for (const tunnel of roundOrder(tunnels, round)) {
@@ -65,6 +63,10 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
         progress(`round ${round + 1}/${options.runs} ${tunnel.setup.id}: ${run.mbit.toFixed(0)} Mbit/s, ${run.retransmits} retransmits, ${run.udpDrops} UDP drops`);
       }
     }
+    // Idle RTT after the traffic, when V8 has optimized the datapath as in a daemon that has run
+    // a while; right after start-up, fastd-ts's first packets run unoptimized code (~1 ms more).
+    const rtt = new Map<BenchTunnel, number[]>();
+    for (const tunnel of tunnels) rtt.set(tunnel, await tunnel.idleRtt(options.pings, PING_INTERVAL_SECONDS));
     const backends = await Promise.all(tunnels.map((tunnel) => tunnel.backends()));
     return tunnels.map((tunnel, index) =>
       summarize(tunnel.setup, {
