@@ -303,7 +303,8 @@ class Daemon {
       if (this.tap) closeInterface(this.tap);
       this.status?.close();
       closeSockets(this.sockets);
-      if (this.config.onPostDown) runHookBlocking(this.config.onPostDown, {});
+      // fastd waits for `on post-down` only when it is declared sync; it may outlive us.
+      if (this.config.onPostDown) void runHook(this.config.onPostDown, {});
       process.exit(code);
     }
     return new Promise<never>(() => undefined);

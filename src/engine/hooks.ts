@@ -107,7 +107,7 @@ export function runHook(
 
 /**
  * Runs a hook to completion before returning, whatever its `sync` flag: for the hooks fastd
- * always waits for (on pre-up, up, down, post-down) and for those declared `sync`.
+ * always waits for (on pre-up, and on up/down of the daemon's interface) and for those declared `sync`.
  */
 export function runHookBlocking(command: ShellCommand, variables: HookEnvironment, report = true): number | undefined {
   const result = spawnSync('/bin/sh', ['-c', command.command], {
