@@ -4,8 +4,8 @@
 // sockets need — and drops the rest.
 // Capabilities are per thread in Linux; the main thread is the one that opens interfaces.
 import type { Config } from '../config/types.js';
-import { capset, check, prctl } from '../io/libc.js';
-import { NativeArea } from '../io/native-memory.js';
+import { setThreadCapabilities } from '../io/capabilities.js';
+import { prctl } from '../io/libc.js';
 import { log } from '../log/logger.js';
 import { outgoingBind } from './sockets.js';
 
@@ -13,11 +13,6 @@ import { outgoingBind } from './sockets.js';
 const Capability = { NetAdmin: 12, NetRaw: 13 } as const;
 /** linux/prctl.h. */
 const PR_SET_KEEPCAPS = 8;
-/** _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set. */
-const CAPABILITY_VERSION_3 = 0x20080522;
-/** struct __user_cap_header_struct { u32 version; int pid; } then two struct __user_cap_data_struct { u32 effective, permitted, inheritable; }. */
-const CapHeader = { VERSION: 0, PID: 4, SIZE: 8 } as const;
-const CapData = { EFFECTIVE: 0, PERMITTED: 4, INHERITABLE: 8, SIZE: 12 } as const;
 
 /** fastd_config_persistent_ifaces: every interface exists from the start. */
 function persistentInterfaces(config: Config): boolean {
@@ -54,20 +49,6 @@ export function keepCapabilities(): void {
 
 /** fastd_cap_reacquire_drop: exactly `capabilities` stay permitted and effective, all others go. */
 export function retainOnly(capabilities: readonly number[]): void {
-  const area = new NativeArea(CapHeader.SIZE + 2 * CapData.SIZE, 'capabilities');
-  try {
-    area.view.setUint32(CapHeader.VERSION, CAPABILITY_VERSION_3, true);
-    area.view.setInt32(CapHeader.PID, 0, true);
-    for (const capability of capabilities) {
-      const word = CapHeader.SIZE + Math.floor(capability / 32) * CapData.SIZE;
-      const bit = 1 << capability % 32;
-      for (const set of [CapData.EFFECTIVE, CapData.PERMITTED]) {
-        area.view.setUint32(word + set, (area.view.getUint32(word + set, true) | bit) >>> 0, true);
-      }
-    }
-    check(capset(area.address, area.address + CapHeader.SIZE), 'unable to retain required capabilities');
-    log.verbose('dropped capabilities');
-  } finally {
-    area.release();
-  }
+  setThreadCapabilities(capabilities);
+  log.verbose('dropped capabilities');
 }

@@ -3,7 +3,7 @@
 // status socket's permissions, and --daemon. Debian's fastd is the peer in a private
 // namespace pair; deadlines only turn hangs into failures.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -206,9 +206,10 @@ describe.runIf(ok)('the daemon process', () => {
     }
   }, 90_000);
 
-  /** The effective capabilities of a process's main thread, from /proc. */
-  function effectiveCapabilities(pid: number): bigint {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('CapEff:'))!;
+  /** The effective capabilities of a process's main thread (or of one of its threads), from /proc. */
+  function effectiveCapabilities(pid: number, tid?: string): bigint {
+    const path = tid === undefined ? `/proc/${pid}/status` : `/proc/${pid}/task/${tid}/status`;
+    const line = readFileSync(path, 'utf8').split('\n').find((entry) => entry.startsWith('CapEff:'))!;
     return BigInt(`0x${line.split(/\s+/)[1]}`);
   }
 
@@ -236,6 +237,27 @@ describe.runIf(ok)('the daemon process', () => {
       expect(capabilities[0]).toBe(mode.endsWith('persist interface no') ? netAdmin : 0n);
     }
   }, 90_000);
+
+  it('leaves the datapath worker thread without capabilities, even with drop capabilities no', async () => {
+    await Promise.all(running.splice(0).map((process) => process.stop()));
+    namespaces ??= NamespacePair.create();
+    const config = join(dir, 'caps-worker.conf');
+    writeFileSync(
+      config,
+      `log level verbose; mode tap; drop capabilities no; method "null"; bind ${UNDERLAY_ADDRESSES[0]}:${PORT + 2};\n` +
+        `secret "${ours.secret}"; peer "p" { key "${theirs.public}"; }\n`,
+    );
+    const daemon = Running.start(namespaces.sides[0].name, process.execPath, [FASTD_TS, '--config', config]);
+    running.push(daemon);
+    await daemon.waitForLog(/datapath I\/O backend/);
+    const pid = daemon.child.pid!;
+    const mainThread = effectiveCapabilities(pid);
+    const threads = readdirSync(`/proc/${pid}/task`).map((tid) => effectiveCapabilities(pid, tid));
+    await daemon.stop();
+    // Every thread but the worker keeps root's capabilities here; the worker dropped its own.
+    expect(mainThread).not.toBe(0n);
+    expect(threads.filter((capabilities) => capabilities === 0n)).toHaveLength(1);
+  }, 60_000);
 
   it('accepts an unknown peer that `on verify` approves, with the key in its environment', async () => {
     await Promise.all(running.splice(0).map((process) => process.stop()));
