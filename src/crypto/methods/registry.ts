@@ -2,8 +2,7 @@
 // (parseMethodName decides which provider owns a name, in fastd's order).
 import { getCipher } from '../cipher/index.js';
 import { cipherTestProvider } from './cipher-test/cipher-test.js';
-import { composedGmacProvider } from './gmac/composed-gmac.js';
-import { genericGmacProvider } from './gmac/generic-gmac.js';
+import { composedGmacProvider, genericGmacProvider } from './gmac/gmac.js';
 import { parseMethodName } from './names.js';
 import { nullL2tpProvider } from './null-l2tp/null-l2tp.js';
 import { nullProvider } from './null/null.js';
