@@ -130,6 +130,7 @@ class Daemon {
     process.chdir('/');
     log.info(`${VERSION_TEXT} starting`);
     keepCapabilities();
+    const worker = this.spawnWorker();
 
     this.sockets = openSockets(config);
     if (config.statusSocket !== undefined) {
@@ -145,14 +146,19 @@ class Daemon {
     }
     if (config.onPreUp) runHookBlocking(config.onPreUp, {});
     const single = usesSingleInterface(config, config.peers.length);
+    // The interface comes up only once the worker can serve it at once: the first handshake
+    // then leaves as early as fastd's, before the kernel's first ARP request on the new
+    // interface has gone unanswered (its retry comes only a second later).
+    await worker.loaded;
     if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu);
+    this.initWorker();
     writePidFile(config.pidFile);
     if (isDaemonChild()) reportReady();
     if (config.dropCapabilities === 'early' || config.dropCapabilities === 'force') dropPrivileges(config);
     const onUp = config.peerGroup.hooks.onUp;
     if (this.tap && onUp) runHookBlocking(onUp, interfaceEnvironment({ name: this.tap.device.name, mtu: this.tap.mtu }));
 
-    await this.startWorker();
+    await worker.ready;
     this.control = new ControlPlane(
       {
         config,
@@ -181,10 +187,57 @@ class Daemon {
     this.schedule(clock());
   }
 
-  private async startWorker(): Promise<void> {
+  /**
+   * Starts the worker thread: `loaded` once its modules are (~0.1 s), `ready` once it has its
+   * datapath (after `initWorker`).
+   */
+  private spawnWorker(): { loaded: Promise<void>; ready: Promise<void> } {
+    const worker = new DatapathWorker();
+    this.worker = worker;
+    let onLoaded = (): void => undefined;
+    let onFailed = (_error: StartupError): void => undefined;
+    const loaded = new Promise<void>((resolve, reject) => {
+      onLoaded = resolve;
+      onFailed = reject;
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (message) => {
+        if (message.type === 'loaded') onLoaded();
+        else if (message.type === 'ready') {
+          this.ioBackend = message.backend;
+          if (message.fallbackReason === null) log.info(`datapath I/O backend: ${message.backend}`);
+          else log.warn(`datapath I/O backend: ${message.backend} (io_uring unavailable: ${message.fallbackReason})`);
+          resolve();
+        }
+        else if (message.type === 'fatal') {
+          const error = new StartupError(`datapath worker failed: ${message.message}`);
+          onFailed(error);
+          reject(error);
+        }
+        else this.onWorkerMessage(message);
+      });
+      worker.once('exit', (code) => {
+        const error = new StartupError(`datapath worker exited with code ${code}`);
+        onFailed(error);
+        reject(error);
+        // Before the control plane runs, a failed start reports and cleans up instead.
+        if (!this.stopping && this.control) {
+          log.fatal(`datapath worker exited with code ${code}`);
+          void this.shutdown(EXIT_FAILURE);
+        }
+      });
+    });
+    // A start that fails before awaiting these reports its own error, not theirs.
+    loaded.catch(() => undefined);
+    ready.catch(() => undefined);
+    return { loaded, ready };
+  }
+
+  /** Hands the worker its sockets and interface. */
+  private initWorker(): void {
     const { config } = this;
     const peerMtus = config.peers.map((peer) => peer.mtu ?? config.mtu);
-    const worker = new DatapathWorker({
+    this.worker?.post({
       type: 'init',
       mode: config.mode,
       forward: config.forward,
@@ -197,26 +250,6 @@ class Daemon {
       minDataLength: minimumOverhead(config),
       ioBackend: config.ioBackend,
       ...(process.env[UDP_OFFLOAD_SWITCH] === '0' ? { gso: false, gro: false } : {}),
-    });
-    this.worker = worker;
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (message) => {
-        if (message.type === 'ready') {
-          this.ioBackend = message.backend;
-          if (message.fallbackReason === null) log.info(`datapath I/O backend: ${message.backend}`);
-          else log.warn(`datapath I/O backend: ${message.backend} (io_uring unavailable: ${message.fallbackReason})`);
-          resolve();
-        }
-        else if (message.type === 'fatal') reject(new StartupError(`datapath worker failed: ${message.message}`));
-        else this.onWorkerMessage(message);
-      });
-      worker.once('exit', (code) => {
-        reject(new StartupError(`datapath worker exited with code ${code}`));
-        if (!this.stopping) {
-          log.fatal(`datapath worker exited with code ${code}`);
-          void this.shutdown(EXIT_FAILURE);
-        }
-      });
     });
   }
 
@@ -251,6 +284,7 @@ class Daemon {
         log.fatal(`datapath worker failed: ${message.message}`);
         void this.shutdown(EXIT_FAILURE);
         break;
+      case 'loaded':
       case 'ready':
         break;
     }

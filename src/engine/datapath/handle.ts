@@ -37,8 +37,12 @@ export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: 
   private readonly wakeValue = new NativeArea(8, 'eventfd value');
   private exited = false;
 
-  /** Starts a worker and sends it `init`; `url` points at the compiled worker.js (tests run from src). */
-  constructor(init: Extract<ToWorker, { type: 'init' }>, url: URL = WORKER_URL) {
+  /**
+   * Starts a worker thread, which loads its modules and then waits for `init` (send it with
+   * `post`); starting it early hides that load time. `url` points at the compiled worker.js
+   * (tests run from src).
+   */
+  constructor(url: URL = WORKER_URL) {
     super();
     this.wakeFd = check(eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC), 'eventfd for the datapath worker');
     this.wakeValue.view.setBigUint64(0, 1n, true);
@@ -52,7 +56,6 @@ export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: 
       this.wakeValue.release();
       this.emit('exit', code);
     });
-    this.post(init);
   }
 
   /**

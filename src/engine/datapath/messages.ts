@@ -103,6 +103,8 @@ export type ToWorker =
   | { readonly type: 'shutdown' };
 
 export type FromWorker =
+  /** Its modules are loaded; it waits for `init`. */
+  | { readonly type: 'loaded' }
   /** Serving; with the I/O backend in use and, if io_uring was wanted but is not used, why. */
   | { readonly type: 'ready'; readonly backend: 'io_uring' | 'fallback'; readonly fallbackReason: string | null }
   /** A handshake packet (type 0x01), for the control plane's state machine. */

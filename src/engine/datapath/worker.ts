@@ -1,5 +1,6 @@
-// Entry point of a datapath worker thread (compiled to dist/engine/datapath/worker.js). It
-// waits for the control plane's `init`, builds its datapath, says `ready`, then runs the
+// Entry point of a datapath worker thread (compiled to dist/engine/datapath/worker.js). Its
+// modules loaded, it says `loaded` and waits for the control plane's `init` (the daemon
+// spawns it early, to open the interface only then), builds its datapath, says `ready`, then runs the
 // blocking loop; later messages are picked up by the loop with receiveMessageOnPort after
 // each wake-up. See messages.ts for the contract and handle.ts for the main thread's side.
 import './tiering.js';
@@ -34,3 +35,4 @@ port.once('message', (message: ToWorker) => {
     port.close();
   }
 });
+post({ type: 'loaded' });

@@ -54,19 +54,17 @@ describe.runIf(ok)('a worker receiving out of order from a peer', () => {
       openUdpSocket({ address: '127.0.0.1', port: 0 }),
       openUdpSocket({ address: '10.78.0.2', port: LISTEN_PORT }),
     ]);
-    worker = new DatapathWorker(
-      {
-        type: 'init',
-        mode: 'tun',
-        forward: false,
-        sockets: [{ socketId: 0, fd: workerSocket.fd, family: 4 }],
-        interfaces: [],
-        peerStats: peerStats.buffer as SharedArrayBuffer,
-        globalStats: globalStats.buffer as SharedArrayBuffer,
-        memoryCeiling: 16 << 20,
-      },
-      WORKER,
-    );
+    worker = new DatapathWorker(WORKER);
+    worker.post({
+      type: 'init',
+      mode: 'tun',
+      forward: false,
+      sockets: [{ socketId: 0, fd: workerSocket.fd, family: 4 }],
+      interfaces: [],
+      peerStats: peerStats.buffer as SharedArrayBuffer,
+      globalStats: globalStats.buffer as SharedArrayBuffer,
+      memoryCeiling: 16 << 20,
+    });
     worker.on('message', (message) => messages.push(message));
     await until(() => messages.some((m) => m.type === 'ready'));
   });

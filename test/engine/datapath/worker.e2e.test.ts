@@ -105,7 +105,8 @@ function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: 
     memoryCeiling: 32 << 20,
     ioBackend,
   } as const;
-  const worker = new DatapathWorker(init, WORKER);
+  const worker = new DatapathWorker(WORKER);
+  worker.post(init);
   const side: Side = { ns, wire, device, spec, mode, socket, worker, messages: [], peerStats: new Float64Array(peerStats), globalStats: new Float64Array(globalStats) };
   worker.on('message', (message) => side.messages.push(message));
   sides.push(side);
