@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchDaemon, generateKeyPair } from './daemon.js';
-import { createNamespacePair, deleteNamespace, type Netns, UNDERLAY_ADDRESSES } from './netns.js';
+import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES } from '../testbed/namespaces.js';
 import type { Setup } from './report.js';
 import { answers, iperf3, pingTimes } from './traffic.js';
 
@@ -42,15 +42,20 @@ export interface ThroughputRun {
 export class BenchTunnel {
   private constructor(
     readonly setup: Setup,
-    readonly sides: readonly [Netns, Netns],
+    private readonly pair: NamespacePair,
     readonly daemons: readonly [BenchDaemon, BenchDaemon],
     private readonly dir: string,
   ) {}
 
+  get sides(): readonly [Namespace, Namespace] {
+    return this.pair.sides;
+  }
+
   static create(setup: Setup): BenchTunnel {
     const keys = [generateKeyPair(), generateKeyPair()] as const;
     const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-bench-'));
-    const sides = createNamespacePair();
+    const pair = NamespacePair.create('ftsbench');
+    const sides = pair.sides;
     const daemons = ([0, 1] as const).map((index) => {
       const kind = setup.kinds[index];
       const ours = kind === 'fastd-ts';
@@ -72,7 +77,7 @@ export class BenchTunnel {
         index === 0 ? 'a' : 'b',
       );
     }) as [BenchDaemon, BenchDaemon];
-    return new BenchTunnel(setup, sides, daemons, dir);
+    return new BenchTunnel(setup, pair, daemons, dir);
   }
 
   /** The responder first (fastd retries a first handshake only after 20 s), then the initiator; waits for a ping through. */
@@ -140,7 +145,7 @@ export class BenchTunnel {
 
   async close(): Promise<void> {
     await Promise.all(this.daemons.map((daemon) => daemon.stop()));
-    for (const side of this.sides) deleteNamespace(side);
+    this.pair.delete();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,8 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Netns, trackPid, untrackPid } from './netns.js';
+import { trackPid, untrackPid } from '../testbed/cleanup.js';
+import type { Namespace } from '../testbed/namespaces.js';
 import type { DaemonKind } from './report.js';
 
 export const DEBIAN_FASTD = '/usr/bin/fastd';
@@ -70,7 +71,7 @@ export class BenchDaemon {
   private exited: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly netns: Netns,
+    readonly netns: Namespace,
     readonly spec: DaemonSpec,
     private readonly dir: string,
     readonly label: string,

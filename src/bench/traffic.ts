@@ -1,7 +1,8 @@
 // The measuring tools of the bench, run inside the namespaces: iperf3 for TCP throughput
 // through the tunnel, ping for the round-trip time. Results come from the tools' own output.
 import { spawn } from 'node:child_process';
-import { type Netns, trackPid, untrackPid } from './netns.js';
+import { trackPid, untrackPid } from '../testbed/cleanup.js';
+import type { Namespace } from '../testbed/namespaces.js';
 
 const IPERF_PORT = '5201';
 /** iperf3's server needs a moment before it accepts; the client retries once after it. */
@@ -19,7 +20,7 @@ export interface IperfRun {
 }
 
 /** One TCP iperf3 run from `client` to `serverAddress` (inside `server`), a one-off server each time. */
-export async function iperf3(client: Netns, server: Netns, serverAddress: string, seconds: number): Promise<IperfRun> {
+export async function iperf3(client: Namespace, server: Namespace, serverAddress: string, seconds: number): Promise<IperfRun> {
   const daemon = spawn('ip', ['netns', 'exec', server.name, 'iperf3', '-s', '-1', '-B', serverAddress, '-p', IPERF_PORT], { stdio: 'ignore' });
   if (daemon.pid !== undefined) trackPid(daemon.pid);
   const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
@@ -44,14 +45,14 @@ export async function iperf3(client: Netns, server: Netns, serverAddress: string
 }
 
 /** Every reply's round-trip time in ms of `count` pings, `intervalSeconds` apart. */
-export async function pingTimes(from: Netns, target: string, count: number, intervalSeconds: number): Promise<number[]> {
+export async function pingTimes(from: Namespace, target: string, count: number, intervalSeconds: number): Promise<number[]> {
   const deadline = Math.ceil(count * intervalSeconds) + 5;
   const result = await from.run('ping', ['-n', '-c', String(count), '-i', String(intervalSeconds), '-w', String(deadline), target], deadline * 1000 + TOOL_SLACK_MS);
   return [...result.stdout.matchAll(/time=([\d.]+) ms/g)].map((match) => Number(match[1]));
 }
 
 /** Whether one ping to `target` comes back within a second. */
-export async function answers(from: Netns, target: string): Promise<boolean> {
+export async function answers(from: Namespace, target: string): Promise<boolean> {
   const result = await from.run('ping', ['-n', '-c', '1', '-w', '1', target], TOOL_SLACK_MS);
   return result.code === 0;
 }

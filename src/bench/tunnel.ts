@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BenchTunnel, type ThroughputRun } from './bench-tunnel.js';
 import { DEBIAN_FASTD } from './daemon.js';
-import { cleanUpEverything } from './netns.js';
+import { cleanUpEverything } from '../testbed/cleanup.js';
 import { type Goal, formatGoals, formatTable, goals, type Row, roundOrder, type Setup, summarize } from './report.js';
 
 const METHODS = ['salsa2012+umac', 'null'] as const;

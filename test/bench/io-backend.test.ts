@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { BenchTunnel } from '../../src/bench/bench-tunnel.ts';
-import { cleanUpEverything } from '../../src/bench/netns.ts';
+import { cleanUpEverything } from '../../src/testbed/cleanup.ts';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.ts';
 
 const ok = requireSystem('I/O backend switch', {

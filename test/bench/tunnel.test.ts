@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanUpEverything } from '../../src/bench/netns.ts';
+import { cleanUpEverything } from '../../src/testbed/cleanup.ts';
 import { formatTable, type Setup } from '../../src/bench/report.ts';
 import { runBench } from '../../src/bench/tunnel.ts';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.ts';

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { derivePublicKey, generateSecretKey, keyToHex } from '../../src/crypto/ec25519/keys.js';
 import { DEBIAN_FASTD, haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
 import { cleanUpEverything, haveFastdTsBuild } from '../interop/harness.js';
-import { NamespacePair, UNDERLAY_ADDRESSES } from '../interop/harness/namespaces.js';
+import { NamespacePair, UNDERLAY_ADDRESSES } from '../../src/testbed/namespaces.js';
 import { readStatus } from '../interop/harness/status.js';
 import { until } from '../interop/harness/wait.js';
 

@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Capture, capturePacketsOfType } from './harness/capture.js';
 import { Daemon, type DaemonKind, type DaemonSpec, generateKeyPair, type KeyPair, type TunnelMode } from './harness/daemon.js';
-import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES, UNDERLAY_ADDRESSES_V6, UNDERLAY_DEVICE } from './harness/namespaces.js';
+import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES, UNDERLAY_ADDRESSES_V6, UNDERLAY_DEVICE } from '../../src/testbed/namespaces.js';
 import { readStatus } from './harness/status.js';
 import { IPV4_ICMP_OVERHEAD, iperf3, type IperfResult, ping, type PingOptions, type PingResult, timeToFirstReply } from './harness/traffic.js';
 
 export { haveFastdTsBuild, type DaemonKind, type TunnelMode } from './harness/daemon.js';
 export { IPV4_ICMP_OVERHEAD, IPV6_ICMP_OVERHEAD, type IperfResult, type PingResult } from './harness/traffic.js';
-export { cleanUpEverything } from './harness/cleanup.js';
+export { cleanUpEverything } from '../../src/testbed/cleanup.js';
 
 export const TUNNEL_INTERFACE = 'fts0';
 export const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;

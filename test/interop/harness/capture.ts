@@ -1,8 +1,8 @@
 // Counts the fastd packets of one type on the underlay with tcpdump: proof of which framing
 // (v22+ data 0x00, pre-v22 data 0x02, handshake 0x01) two daemons really use.
 import { spawn } from 'node:child_process';
-import { trackPid, untrackPid } from './cleanup.js';
-import type { Namespace } from './namespaces.js';
+import { trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
+import type { Namespace } from '../../../src/testbed/namespaces.js';
 import { sleep } from './wait.js';
 
 /** tcpdump needs a moment to attach its filter before traffic starts. */

@@ -6,8 +6,8 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
-import { trackPid, untrackPid } from './cleanup.js';
-import type { Namespace } from './namespaces.js';
+import { trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
+import type { Namespace } from '../../../src/testbed/namespaces.js';
 import { until } from './wait.js';
 
 export type DaemonKind = 'fastd' | 'fastd-ts';

@@ -1,8 +1,8 @@
 // Traffic through the tunnel with the ordinary tools: ping (loss, RTT, time to the first
 // reply) and iperf3 (TCP throughput). Results are parsed from the tools' own output.
 import { spawn } from 'node:child_process';
-import { trackPid, untrackPid } from './cleanup.js';
-import type { Namespace } from './namespaces.js';
+import { trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
+import type { Namespace } from '../../../src/testbed/namespaces.js';
 import { sleep } from './wait.js';
 
 /** IPv4 + ICMP headers: a ping of payload size mtu - this fills the tunnel MTU exactly. */

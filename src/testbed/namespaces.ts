@@ -1,4 +1,4 @@
-// Two private network namespaces joined by a veth pair: the "underlay" the tunnel runs on.
+// Shared by the interop tests and `npm run bench`. Two private network namespaces joined by a veth pair: the "underlay" the tunnel runs on.
 // Both ends of the veth are created directly inside the namespaces, so nothing (not even a
 // transient interface name) appears in the host's namespace. Addresses are from the
 // documentation ranges 198.51.100.0/24 and 2001:db8::/32 and exist only inside these
@@ -50,6 +50,15 @@ export class Namespace {
     }
   }
 
+  /** The namespace's UDP RcvbufErrors (/proc/net/snmp): datagrams dropped because a socket's receive buffer was full. */
+  async udpReceiveBufferErrors(): Promise<number> {
+    const snmp = (await this.run('cat', ['/proc/net/snmp'], 10_000)).stdout;
+    const [names, values] = snmp.split('\n').filter((line) => line.startsWith('Udp:')).map((line) => line.split(/\s+/));
+    const column = names?.indexOf('RcvbufErrors') ?? -1;
+    if (!values || column < 0) throw new Error(`no UDP RcvbufErrors in ${this.name}'s /proc/net/snmp`);
+    return Number(values[column]);
+  }
+
   hasLink(name: string): boolean {
     try {
       this.ip('link', 'show', 'dev', name);
@@ -68,10 +77,14 @@ export class NamespacePair {
     this.sides = sides;
   }
 
-  static create(): NamespacePair {
-    sweepStaleNamespaces();
+  /**
+   * `prefix` keeps users apart: only the tests' own prefix is swept for leftovers, so a bench
+   * running beside the tests keeps its namespaces.
+   */
+  static create(prefix = 'fts'): NamespacePair {
+    if (prefix === 'fts') sweepStaleNamespaces();
     created += 1;
-    const names = [`fts${created}-${process.pid}-a`, `fts${created}-${process.pid}-b`] as const;
+    const names = [`${prefix}${created}-${process.pid}-a`, `${prefix}${created}-${process.pid}-b`] as const;
     const sides: [Namespace, Namespace] = [new Namespace(names[0]), new Namespace(names[1])];
     const pair = new NamespacePair(sides);
     try {
