@@ -3,7 +3,7 @@
 // ones. Like fastd, --help and --version act at once and ignore what follows.
 import type { LogLevel } from '../log/logger.js';
 import { parseIPv4, parseIPv6, simplifyIPv6 } from '../config/addresses.js';
-import { addMethod, isIoBackend, isValidInterfaceName, isValidMtu, newConfigDraft, type ConfigDraft } from '../config/draft.js';
+import { addMethod, isIoBackend, isValidWorkerCount, isValidInterfaceName, isValidMtu, newConfigDraft, type ConfigDraft } from '../config/draft.js';
 import type { ConfigWarning } from '../config/errors.js';
 import { SUPPORTED_PROTOCOL } from '../config/global-statements.js';
 import type { CheckLevel } from '../config/checks.js';
@@ -155,6 +155,12 @@ function applyArgument(state: ParseState, id: OptionId, argument: string): void 
       if (!isIoBackend(argument)) throw new UsageError(`invalid I/O backend \`${argument}'`);
       draft.ioBackend = argument;
       break;
+    case 'workers': {
+      const count = parseDecimal(argument);
+      if (count === undefined || !isValidWorkerCount(count)) throw new UsageError(`invalid worker count \`${argument}'`);
+      draft.workers = count;
+      break;
+    }
     case 'on-pre-up': draft.onPreUp = hook(state, argument, true); break;
     case 'on-post-down': draft.onPostDown = hook(state, argument, true); break;
     case 'on-up': draft.root.hooks.onUp = hook(state, argument, true); break;

@@ -10,7 +10,8 @@ export type OptionId =
   | 'mode' | 'interface' | 'mtu' | 'bind' | 'protocol' | 'method' | 'forward'
   | 'on-pre-up' | 'on-up' | 'on-down' | 'on-post-down' | 'on-connect' | 'on-establish' | 'on-disestablish' | 'on-verify'
   | 'verify-config' | 'generate-key' | 'show-key' | 'machine-readable'
-  | 'io-backend';
+  | 'io-backend'
+  | 'workers';
 
 export interface OptionSpec {
   readonly id: OptionId;
@@ -121,6 +122,12 @@ export const EXTENSION_OPTIONS: readonly OptionSpec[] = [
     names: ['--io-backend'],
     argument: 'io_uring|fallback',
     help: 'Sets the datapath I/O backend; default is io_uring where the kernel allows it',
+  },
+  {
+    id: 'workers',
+    names: ['--workers'],
+    argument: 'N',
+    help: 'Sets the number of datapath worker threads; default is one per core',
   },
 ];
 

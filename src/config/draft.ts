@@ -3,7 +3,7 @@
 // as in fastd's global `conf`). finish.ts checks and freezes them into a Config.
 import type { LogLevel } from '../log/logger.js';
 import type { ConfigWarning, SourceLocation } from './errors.js';
-import { IO_BACKENDS, type AddressFamily, type DropCapabilities, type GroupHookName, type IoBackend, type Mode, type Remote, type ShellCommand } from './types.js';
+import { IO_BACKENDS, MAX_WORKERS, type AddressFamily, type DropCapabilities, type GroupHookName, type IoBackend, type Mode, type Remote, type ShellCommand } from './types.js';
 
 export interface GroupDraft {
   name: string;
@@ -52,6 +52,7 @@ export interface ConfigDraft {
   offloadL2tp: { enabled: boolean; source: SourceLocation | undefined };
   forward: boolean;
   ioBackend: IoBackend;
+  workers: number | undefined;
   packetMark: number;
   binds: BindDraft[];
   stderrLevel: LogLevel | undefined;
@@ -99,6 +100,10 @@ export function newPeerDraft(name: string | undefined, sourceDir?: string): Peer
   return { name, key: undefined, remotes: [], floating: false, mtu: undefined, interface: undefined, sourceDir };
 }
 
+export function isValidWorkerCount(count: bigint | number): boolean {
+  return count >= 1 && count <= MAX_WORKERS;
+}
+
 export function isIoBackend(name: string): name is IoBackend {
   return (IO_BACKENDS as readonly string[]).includes(name);
 }
@@ -114,6 +119,7 @@ export function newConfigDraft(): ConfigDraft {
     offloadL2tp: { enabled: false, source: undefined },
     forward: false,
     ioBackend: 'io_uring',
+    workers: undefined,
     packetMark: 0,
     binds: [],
     stderrLevel: undefined,

@@ -83,6 +83,7 @@ export function freezeConfig(draft: ConfigDraft): Config {
     offloadL2tp: draft.offloadL2tp.enabled,
     forward: draft.forward,
     ioBackend: draft.ioBackend,
+    workers: draft.workers,
     packetMark: draft.packetMark,
     binds,
     defaultBind: {

@@ -2,12 +2,13 @@
 // `statement` minus `peer_group_statement`): interface, sockets, logging, privileges.
 import { simplifyIPv6 } from './addresses.js';
 import { isKnownImplementation, CIPHER_IMPLEMENTATIONS, MAC_IMPLEMENTATIONS } from './crypto-implementations.js';
-import { DEFAULT_LOG_LEVEL, isIoBackend, isValidInterfaceName, type BindDraft, type ConfigDraft } from './draft.js';
+import { DEFAULT_LOG_LEVEL, isIoBackend, isValidWorkerCount, isValidInterfaceName, type BindDraft, type ConfigDraft } from './draft.js';
 import { ConfigError, type SourceLocation } from './errors.js';
 import type { Keyword } from './lexer.js';
 import type { ConfigSource } from './sources.js';
 import type { TokenStream } from './token-stream.js';
 import type { LogLevel } from '../log/logger.js';
+import { MAX_WORKERS } from './types.js';
 
 export const SUPPORTED_PROTOCOL = 'ec25519-fhmqvc';
 const LOG_LEVEL_KEYWORDS = ['fatal', 'error', 'warn', 'info', 'verbose', 'debug', 'debug2'] as const;
@@ -18,6 +19,7 @@ const SECURE_HANDSHAKES_WARNING =
 const GLOBAL_KEYWORDS: ReadonlySet<Keyword> = new Set<Keyword>([
   'user', 'group', 'drop', 'secure', 'cipher', 'mac', 'log', 'hide', 'interface', 'bind', 'packet', 'mtu',
   'pmtu', 'mode', 'persist', 'offload', 'protocol', 'secret', 'status', 'forward', 'io',
+  'workers',
 ]);
 
 export interface StatementContext {
@@ -211,6 +213,13 @@ export function parseGlobalStatement(keyword: Keyword, at: SourceLocation, conte
       const { value, location } = tokens.expectString();
       if (!isIoBackend(value)) throw new ConfigError(`unknown I/O backend \`${value}' (use "io_uring" or "fallback")`, location);
       draft.ioBackend = value;
+      break;
+    }
+    case 'workers': {
+      // A fastd-ts extension: how many datapath threads the peers are spread over.
+      const { value, location } = tokens.expect('uint');
+      if (!isValidWorkerCount(value)) throw new ConfigError(`invalid worker count (use 1 to ${MAX_WORKERS})`, location);
+      draft.workers = Number(value);
       break;
     }
     default:

@@ -12,7 +12,7 @@ export const KEYWORDS = [
   'ipv6', 'key', 'l2tp', 'level', 'limit', 'log', 'mac', 'mark', 'method', 'mode', 'mtu', 'multitap',
   'no', 'offload', 'on', 'packet', 'peer', 'peers', 'persist', 'pmtu', 'port', 'post-down', 'pre-up',
   'protocol', 'remote', 'secret', 'secure', 'socket', 'status', 'stderr', 'sync', 'syslog', 'tap', 'to',
-  'tun', 'up', 'use', 'user', 'verbose', 'verify', 'warn', 'yes',
+  'tun', 'up', 'use', 'user', 'verbose', 'verify', 'warn', 'workers', 'yes',
 ] as const;
 export type Keyword = (typeof KEYWORDS)[number];
 const KEYWORD_SET: ReadonlySet<string> = new Set(KEYWORDS);

@@ -7,6 +7,8 @@ export type Mode = 'tap' | 'multitap' | 'tun';
 /** fastd-ts's datapath I/O: io_uring (falls back by itself where the kernel refuses it) or recvmmsg/sendmmsg. */
 export const IO_BACKENDS = ['io_uring', 'fallback'] as const;
 export type IoBackend = (typeof IO_BACKENDS)[number];
+/** Most datapath workers `workers` / --workers accepts: far beyond any core count it makes sense to spread peers over. */
+export const MAX_WORKERS = 64;
 
 /** `drop capabilities yes|no|early|force` (fastd's DROP_CAPS_ON/OFF/EARLY/FORCE). */
 export type DropCapabilities = 'yes' | 'no' | 'early' | 'force';
@@ -110,6 +112,8 @@ export interface Config {
   readonly forward: boolean;
   /** `io backend` / --io-backend, a fastd-ts extension. */
   readonly ioBackend: IoBackend;
+  /** `workers` / --workers, a fastd-ts extension: datapath worker threads; undefined = one per core. */
+  readonly workers: number | undefined;
   /** 32-bit SO_MARK value; 0 = none. */
   readonly packetMark: number;
   /** In configuration order. Empty means fastd's default: `bind any` with a random port per connection. */
