@@ -14,6 +14,7 @@ import { check, close, setsockopt } from '../../io/libc.js';
 import { SOL_UDP, UDP_MAX_SEGMENTS, UdpOption } from '../../io/linux-abi.js';
 import { createCounters, createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
 import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
+import { OffloadFrameIo } from '../../io/offload/offload-frame-io.js';
 import { probeUdpOffloads } from '../../io/udp.js';
 import { EthernetHeader, MacTable } from './mac-table.js';
 import type { FromWorker, InterfaceSpec, ToWorker } from './messages.js';
@@ -96,6 +97,8 @@ export class Datapath {
   readonly macs = new MacTable();
   readonly unknown = new UnknownSources();
   readonly sockets: (Socket | undefined)[] = [];
+  /** Scratch memory of closed offloading interfaces (OffloadFrameIo), reused by the next one. */
+  private readonly offloadScratch: number[] = [];
   /** Batches of closed sockets, reused by the next one: their receive memory is taken for good. */
   private readonly spareBatches: SocketBatches[] = [];
   /** What closed sockets did, still counted in the statistics. */
@@ -169,7 +172,7 @@ export class Datapath {
   }
 
   addInterface(spec: InterfaceSpec, peerId: number): Interface {
-    const iface: Interface = { spec, io: this.frameIo(spec.fd), peerId, pending: createFrameBatch(BATCH) };
+    const iface: Interface = { spec, io: this.frameIo(spec), peerId, pending: createFrameBatch(BATCH) };
     this.interfaces[spec.interfaceId] = iface;
     return iface;
   }
@@ -177,18 +180,32 @@ export class Datapath {
   // TUN/TAP reads go one frame per read(2) until EAGAIN: a wake-up usually finds a few
   // frames, and io_uring would spend an op on every empty slot of the batch. Writes are a
   // whole batch per io_uring_enter.
-  private frameIo(fd: number): FrameIo {
+  // With a vnet header the queue hands over and takes super-frames: OffloadFrameIo cuts and
+  // coalesces them around the same reads and writes.
+  private frameIo(spec: InterfaceSpec): FrameIo {
+    const fd = spec.fd;
     const reads = new FallbackFrameIo(fd, this.io);
     this.ioCounters.push(reads.counters);
-    if (this.backend.kind === 'fallback') return reads;
-    const writes = this.backend.frames(fd);
-    this.ioCounters.push(writes.counters);
+    let writes: FrameIo = reads;
+    if (this.backend.kind !== 'fallback') {
+      const ring = this.backend.frames(fd);
+      this.ioCounters.push(ring.counters);
+      writes = ring;
+    }
+    if (spec.vnetHeader) {
+      const frameRoom = this.bufferSize - HEADROOM - TAILROOM;
+      const scratch = this.offloadScratch.pop() ?? this.memory.reserve(OffloadFrameIo.scratchBytes(BATCH, frameRoom));
+      if (scratch < 0) throw new Error('packet memory ceiling too low for the TUN/TAP offload buffers');
+      return new OffloadFrameIo(reads, writes, this.bytes, { kind: spec.kind, scratch, capacity: BATCH, frameRoom });
+    }
+    if (writes === reads) return reads;
     return { read: (batch) => reads.read(batch), write: (batch, start) => writes.write(batch, start), close: () => writes.close() };
   }
 
   removeInterface(interfaceId: number): void {
     const iface = this.interfaces[interfaceId];
     if (!iface) return;
+    if (iface.io instanceof OffloadFrameIo) this.offloadScratch.push(iface.io.scratch);
     iface.io.close();
     close(iface.spec.fd);
     this.interfaces[interfaceId] = undefined;

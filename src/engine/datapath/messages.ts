@@ -33,6 +33,11 @@ export interface InterfaceSpec {
   readonly name: string;
   readonly kind: 'tap' | 'tun';
   readonly mtu: number;
+  /**
+   * The queue was opened with IFF_VNET_HDR and TSO/checksum offloads: every frame read or
+   * written carries a virtio_net_hdr, and reads may be TCP super-frames (see io/offload).
+   */
+  readonly vnetHeader?: boolean;
 }
 
 /** `workerData` of a datapath worker: the eventfd the control plane writes after each message. */

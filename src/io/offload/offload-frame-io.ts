@@ -48,6 +48,8 @@ const EMSGSIZE = 90;
 
 export class OffloadFrameIo implements FrameIo {
   readonly offload: OffloadCounters = { segmented: 0, segments: 0, checksummed: 0, dropped: 0, coalesced: 0, coalescedFrames: 0 };
+  /** The packet memory this queue was given (OffloadFrameIoOptions.scratch), for reuse once it is closed. */
+  readonly scratch: number;
   private readonly linkHeader: number;
   private readonly raw: number;
   /** The reader's one slot: the read buffer. */
@@ -80,6 +82,7 @@ export class OffloadFrameIo implements FrameIo {
     options: OffloadFrameIoOptions,
   ) {
     this.linkHeader = options.kind === 'tap' ? Ethernet.SIZE : 0;
+    this.scratch = options.scratch;
     this.raw = options.scratch;
     this.rawBatch.offsets[0] = this.raw;
     this.writeStart = options.scratch + READ_ROOM;
