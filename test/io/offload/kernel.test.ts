@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFrameBatch } from '../../../src/io/batch.js';
 import { FallbackFrameIo } from '../../../src/io/batch-fallback.js';
-import { TunOffload } from '../../../src/io/linux-abi.js';
 import { OffloadFrameIo } from '../../../src/io/offload/offload-frame-io.js';
-import { closeTunTap, hardwareAddress, openTunTap, type TunTap } from '../../../src/io/tuntap.js';
+import { openOffloadedQueue } from '../../../src/io/offload/open-queue.js';
+import { closeTunTap, hardwareAddress, type TunTap } from '../../../src/io/tuntap.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../memory.js';
 import { pause, TestNamespace } from '../netns.js';
@@ -60,7 +60,11 @@ describe.runIf(ok)('TUN/TAP offloads with the real kernel', () => {
   beforeAll(() => {
     ns = new TestNamespace(`ftsoff-${process.pid}`);
     ns.inside(() => {
-      tap = openTunTap({ kind: 'tap', name: 'ftsoff0', vnetHeader: true, offloads: TunOffload.CSUM | TunOffload.TSO4 | TunOffload.TSO6, mtu: MTU, up: true });
+      const queue = openOffloadedQueue({ kind: 'tap', name: 'ftsoff0', mtu: MTU, up: true }, true, (reason) => {
+        throw new Error(`offloads refused: ${reason}`);
+      });
+      expect(queue.vnetHeader).toBe(true);
+      tap = queue.device;
       ns.ip('addr', 'add', '10.77.0.1/24', 'dev', tap.name);
       ns.ip('neigh', 'add', '10.77.0.2', 'lladdr', '02:00:00:00:00:02', 'dev', tap.name, 'nud', 'permanent');
       tapMac = macBytes(hardwareAddress(tap.name));
@@ -97,6 +101,30 @@ describe.runIf(ok)('TUN/TAP offloads with the real kernel', () => {
 
   const fromPeer = (spec: { srcPort: number; dstPort: number; seq: number; ack: number; flags: number; payload?: Uint8Array; id?: number; options?: Uint8Array }) =>
     tcpFrame({ version: 4, tap: true, srcIp: PEER, dstIp: LOCAL, srcMac: PEER_MAC, dstMac: tapMac, window: 65535, payload: new Uint8Array(0), ...spec });
+
+  it('offloads off: the queue opens plainly, frames come without a header', () => {
+    ns.inside(() => {
+      const plain = openOffloadedQueue({ kind: 'tun', name: 'ftsoffp0', up: true }, false, () => undefined);
+      try {
+        expect(plain.vnetHeader).toBe(false);
+        ns.ip('addr', 'add', '10.78.0.1/24', 'dev', plain.device.name);
+        const reader = new FallbackFrameIo(plain.device.fd, memory);
+        const batch = createFrameBatch(1);
+        let first: number | undefined;
+        spawn('ip', ['netns', 'exec', ns.name, 'ping', '-c', '3', '-i', '0.2', '10.78.0.2'], { stdio: 'ignore' });
+        for (let attempt = 0; attempt < 2000 && first === undefined; attempt++) {
+          batch.offsets[0] = SLOTS_AT;
+          batch.lengths[0] = ROOM;
+          if (reader.read(batch) === 1) first = memory.bytes[SLOTS_AT];
+          else pause(2);
+        }
+        // an IPv4 or IPv6 packet right at the start: no virtio_net_hdr in front
+        expect([0x4, 0x6]).toContain(first! >> 4);
+      } finally {
+        closeTunTap(plain.device);
+      }
+    });
+  });
 
   it('reading: the kernel hands over TSO super-frames; they come out as valid MTU-sized frames carrying the stream intact', async () => {
     const total = 400_000;
