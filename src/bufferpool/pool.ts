@@ -32,6 +32,8 @@ export interface BufferPoolStats {
   exhausted: number;
   grows: number;
   shrinks: number;
+  /** Bytes of packet memory behind `size` (whole chunks, page-rounded). */
+  bytes: number;
 }
 
 const NO_BUFFER = -1;
@@ -50,7 +52,7 @@ export class BufferPool {
   private readonly freeList: Int32Array;
   private freeCount = 0;
   private lastPressure = 0;
-  private readonly counters: BufferPoolStats = { size: 0, inUse: 0, hits: 0, misses: 0, exhausted: 0, grows: 0, shrinks: 0 };
+  private readonly counters: BufferPoolStats = { size: 0, inUse: 0, hits: 0, misses: 0, exhausted: 0, grows: 0, shrinks: 0, bytes: 0 };
 
   constructor(
     private readonly memory: PacketMemory,
@@ -110,7 +112,9 @@ export class BufferPool {
   }
 
   stats(): Readonly<BufferPoolStats> {
-    this.counters.size = this.liveChunks() * this.perChunk;
+    const live = this.liveChunks();
+    this.counters.size = live * this.perChunk;
+    this.counters.bytes = live * this.chunkBytes;
     return this.counters;
   }
 

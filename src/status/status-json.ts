@@ -57,6 +57,38 @@ export interface FastdTsStatus {
   };
   /** Handshake packets received: the control plane decides about them. */
   readonly handshakes_received: number;
+  /** The datapath workers' packet buffer pools, summed. */
+  readonly buffer_pool: BufferPoolStatus;
+}
+
+export interface BufferPoolStatus {
+  /** Buffers backed by memory. */
+  readonly buffers: number;
+  readonly in_use: number;
+  /** Allocations served from a free list. */
+  readonly hits: number;
+  /** Allocations that found the free list empty (served by growing, or refused at the ceiling). */
+  readonly misses: number;
+  /** Allocations refused at the ceiling (`packet memory limit`): the packet was dropped. */
+  readonly exhausted: number;
+  /** Chunks of buffers brought into service, and given back to the OS after an idle period. */
+  readonly grows: number;
+  readonly shrinks: number;
+  /** Packet memory behind the buffers. */
+  readonly bytes: number;
+}
+
+function bufferPoolStatus(stats: Float64Array): BufferPoolStatus {
+  return {
+    buffers: stats[GlobalStat.PoolSize]!,
+    in_use: stats[GlobalStat.PoolInUse]!,
+    hits: stats[GlobalStat.PoolHits]!,
+    misses: stats[GlobalStat.PoolMisses]!,
+    exhausted: stats[GlobalStat.PoolExhausted]!,
+    grows: stats[GlobalStat.PoolGrows]!,
+    shrinks: stats[GlobalStat.PoolShrinks]!,
+    bytes: stats[GlobalStat.PoolBytes]!,
+  };
 }
 
 function fastdTsStatus(source: StatusSource): FastdTsStatus {
@@ -70,6 +102,7 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
       replay: stats[GlobalStat.DropReplay]!,
     },
     handshakes_received: stats[GlobalStat.HandshakesReceived]!,
+    buffer_pool: bufferPoolStatus(stats),
   };
 }
 

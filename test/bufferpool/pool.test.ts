@@ -48,6 +48,7 @@ describe('BufferPool', () => {
     expect(grown.grows).toBe(40);
     expect(grown.misses).toBe(39);
     expect(grown.inUse).toBe(512 * 40);
+    expect(grown.bytes).toBe(40 << 20); // 512 × 2048 B per chunk
 
     // Touch every buffer, as packets would, so the chunks are resident.
     const bytes = new Uint8Array(pool['memory'].memory.buffer);
@@ -63,6 +64,7 @@ describe('BufferPool', () => {
     expect(shrunk.size).toBe(512);
     expect(shrunk.shrinks).toBe(39);
     expect(shrunk.inUse).toBe(0);
+    expect(shrunk.bytes).toBe(1 << 20);
     // 39 MiB of touched buffers went back to the OS.
     expect(rssBusy - rssKiB()).toBeGreaterThan(30 * 1024);
 

@@ -62,7 +62,12 @@ describe('status document', () => {
           },
         },
       },
-      'fastd-ts': { io_backend: 'io_uring', dropped: { malformed: 3, unknown_address: 4, auth: 5, replay: 6 }, handshakes_received: 7 },
+      'fastd-ts': {
+        io_backend: 'io_uring',
+        dropped: { malformed: 3, unknown_address: 4, auth: 5, replay: 6 },
+        handshakes_received: 7,
+        buffer_pool: { buffers: 0, in_use: 0, hits: 0, misses: 0, exhausted: 0, grows: 0, shrinks: 0, bytes: 0 },
+      },
     });
     // fastd's key order (json-c keeps insertion order), our extension last.
     expect(Object.keys(document)).toEqual(['uptime', 'interface', 'statistics', 'peers', 'fastd-ts']);

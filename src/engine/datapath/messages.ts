@@ -185,5 +185,14 @@ export const GlobalStat = {
   IoPackets: 19,
   /** Handshake packets handed to the control plane (every received packet is this or a drop or data). */
   HandshakesReceived: 20,
+  /** The worker's buffer pool (bufferpool/pool.ts BufferPoolStats), published once a second. */
+  PoolSize: 23,
+  PoolInUse: 24,
+  PoolHits: 25,
+  PoolMisses: 26,
+  PoolExhausted: 27,
+  PoolGrows: 28,
+  PoolShrinks: 29,
+  PoolBytes: 30,
 } as const;
-export const GLOBAL_STATS_FIELDS = 21;
+export const GLOBAL_STATS_FIELDS = 31;

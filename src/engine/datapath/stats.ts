@@ -3,6 +3,7 @@
 // it likes (a status request), so counting never costs a message.
 // node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
 import { performance } from 'node:perf_hooks';
+import type { BufferPoolStats } from '../../bufferpool/pool.js';
 import type { IoCounters } from '../../io/batch.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from './messages.js';
 
@@ -84,6 +85,19 @@ export class DatapathStats {
     this.global[GlobalStat.IoSyscalls] = syscalls;
     this.global[GlobalStat.IoPackets] = packets;
     this.global[GlobalStat.GsoDatagrams] = gso;
+  }
+
+  /** Publishes the buffer pool's size and counters. */
+  pool(stats: Readonly<BufferPoolStats>): void {
+    const global = this.global;
+    global[GlobalStat.PoolSize] = stats.size;
+    global[GlobalStat.PoolInUse] = stats.inUse;
+    global[GlobalStat.PoolHits] = stats.hits;
+    global[GlobalStat.PoolMisses] = stats.misses;
+    global[GlobalStat.PoolExhausted] = stats.exhausted;
+    global[GlobalStat.PoolGrows] = stats.grows;
+    global[GlobalStat.PoolShrinks] = stats.shrinks;
+    global[GlobalStat.PoolBytes] = stats.bytes;
   }
 
   received(peerId: number, epochMs: number): void {
