@@ -2,6 +2,7 @@
 // signals, and the timer that drives the per-peer tasks. The main thread only does control
 // work; every data packet stays in the datapath worker.
 import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { CommandLine } from '../cli/options.js';
 import { FASTD_COMPAT_VERSION, VERSION_TEXT } from '../cli/version.js';
 import type { Config } from '../config/types.js';
@@ -11,23 +12,24 @@ import { log } from '../log/logger.js';
 import { Handshake, type HandshakeMethod } from '../protocol/handshake.js';
 import { StatusSocket } from '../status/status-socket.js';
 import { ControlPlane } from './control-plane.js';
-import { DatapathWorker } from './datapath/handle.js';
-import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type FromWorker } from './datapath/messages.js';
+import { createHandoffPlaces, windowBytes } from './datapath/handoff-places.js';
+import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type FromWorker, type WorkerPlace } from './datapath/messages.js';
 import { becomeDaemon, isDaemonChild, reportReady } from './daemonize.js';
 import { HandshakeDriver } from './handshake-driver.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from './hooks.js';
-import { closeInterface, interfaceName, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from './interfaces.js';
+import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from './interfaces.js';
 import { loadPeerDirs } from './peer-reload.js';
 import { closeSockets, openSockets, socketSpec, type BoundSocket } from './sockets.js';
 import { statusDocument } from './status-source.js';
 import { switchUser } from './privileges.js';
 import { keepCapabilities, neededCapabilities, retainOnly } from './capabilities.js';
+import { Workers } from './workers.js';
 
 /** Rows in the peer statistics table: the most peers one daemon serves at once. */
 export const PEER_CAPACITY = 4096;
-/** Upper bound of the worker's packet memory. */
+/** Upper bound of each worker's packet memory. */
 const MEMORY_CEILING = 256 * 1024 * 1024;
-/** How long shutdown waits for the datapath worker to finish. */
+/** How long shutdown waits for the datapath workers to finish. */
 const WORKER_STOP_GRACE = 3_000;
 /** fastd's exit status for a failed start. */
 const EXIT_FAILURE = 1;
@@ -97,11 +99,14 @@ function dropPrivileges(config: Config): void {
 
 class Daemon {
   private readonly startedAt = clock();
+  /** The control plane's sockets: each configured bind's first copy. */
   private sockets: BoundSocket[] = [];
+  /** Every worker's copy of every configured bind (see openSockets). */
+  private allSockets: BoundSocket[] = [];
   private tap: OpenInterface | undefined;
   private status: StatusSocket | undefined;
-  private worker: DatapathWorker | undefined;
-  /** The backend the worker reported when ready (what the status socket shows). */
+  private workers: Workers | undefined;
+  /** The backend the first worker reported when ready (what the status socket shows). */
   private ioBackend: 'io_uring' | 'fallback' | undefined;
   private control: ControlPlane | undefined;
   private driver: HandshakeDriver | undefined;
@@ -109,7 +114,8 @@ class Daemon {
   private wakeUp: NodeJS.Immediate | undefined;
   private stopping = false;
   private readonly peerStats = new SharedArrayBuffer(PEER_CAPACITY * PEER_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT);
-  private readonly globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT);
+  /** The workers' global statistics, summed for each status request. */
+  private readonly globalStats = new Float64Array(GLOBAL_STATS_FIELDS);
 
   constructor(private readonly config: Config) {}
 
@@ -130,17 +136,21 @@ class Daemon {
     process.chdir('/');
     log.info(`${VERSION_TEXT} starting`);
     keepCapabilities();
-    const worker = this.spawnWorker();
+    const count = config.workers ?? availableParallelism();
+    log.info(`datapath workers: ${count}`);
+    const worker = this.spawnWorkers(count);
 
-    this.sockets = openSockets(config);
+    this.allSockets = openSockets(config, count);
+    this.sockets = this.allSockets.slice(0, this.allSockets.length / count);
     if (config.statusSocket !== undefined) {
       this.status = await StatusSocket.open(config.statusSocket, () =>
         statusDocument({
           control: this.control!,
           startedAt: this.startedAt,
-          globalStats: new Float64Array(this.globalStats),
+          globalStats: this.workers!.sumGlobalStats(this.globalStats),
           peerStats: new Float64Array(this.peerStats),
           ioBackend: this.ioBackend,
+          workers: this.workers!,
         }),
       );
     }
@@ -150,8 +160,8 @@ class Daemon {
     // then leaves as early as fastd's, before the kernel's first ARP request on the new
     // interface has gone unanswered (its retry comes only a second later).
     await worker.loaded;
-    if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu);
-    this.initWorker();
+    if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu, count);
+    this.initWorkers();
     writePidFile(config.pidFile);
     if (isDaemonChild()) reportReady();
     if (config.dropCapabilities === 'early' || config.dropCapabilities === 'force') dropPrivileges(config);
@@ -164,7 +174,7 @@ class Daemon {
         config,
         handshake,
         sockets: this.sockets,
-        post: (message) => this.worker?.post(message),
+        post: (message) => this.workers?.post(message),
         peerStats: new Float64Array(this.peerStats),
         localKey,
         singleInterface: this.tap,
@@ -188,12 +198,15 @@ class Daemon {
   }
 
   /**
-   * Starts the worker thread: `loaded` once its modules are (~0.1 s), `ready` once it has its
-   * datapath (after `initWorker`).
+   * Starts the worker threads: `loaded` once all their modules are (~0.1 s), `ready` once
+   * all have their datapath (after `initWorkers`).
    */
-  private spawnWorker(): { loaded: Promise<void>; ready: Promise<void> } {
-    const worker = new DatapathWorker();
-    this.worker = worker;
+  private spawnWorkers(count: number): { loaded: Promise<void>; ready: Promise<void> } {
+    const workers = new Workers(count);
+    this.workers = workers;
+    let loadedCount = 0;
+    let readyCount = 0;
+    let fallbackReason: string | null = null;
     let onLoaded = (): void => undefined;
     let onFailed = (_error: StartupError): void => undefined;
     const loaded = new Promise<void>((resolve, reject) => {
@@ -201,12 +214,16 @@ class Daemon {
       onFailed = reject;
     });
     const ready = new Promise<void>((resolve, reject) => {
-      worker.on('message', (message) => {
-        if (message.type === 'loaded') onLoaded();
-        else if (message.type === 'ready') {
-          this.ioBackend = message.backend;
-          if (message.fallbackReason === null) log.info(`datapath I/O backend: ${message.backend}`);
-          else log.warn(`datapath I/O backend: ${message.backend} (io_uring unavailable: ${message.fallbackReason})`);
+      workers.onMessage((message, index) => {
+        if (message.type === 'loaded') {
+          if (++loadedCount === count) onLoaded();
+        } else if (message.type === 'ready') {
+          // all workers make the same choice on one kernel: the first one's report stands for all
+          if (index === 0) this.ioBackend = message.backend;
+          if (index === 0 && message.fallbackReason !== null) fallbackReason = message.fallbackReason;
+          if (++readyCount < count) return;
+          if (fallbackReason === null) log.info(`datapath I/O backend: ${this.ioBackend}`);
+          else log.warn(`datapath I/O backend: ${this.ioBackend} (io_uring unavailable: ${fallbackReason})`);
           resolve();
         }
         else if (message.type === 'fatal') {
@@ -214,9 +231,9 @@ class Daemon {
           onFailed(error);
           reject(error);
         }
-        else this.onWorkerMessage(message);
+        else this.onWorkerMessage(message, index);
       });
-      worker.once('exit', (code) => {
+      workers.onExit((code) => {
         const error = new StartupError(`datapath worker exited with code ${code}`);
         onFailed(error);
         reject(error);
@@ -233,33 +250,45 @@ class Daemon {
     return { loaded, ready };
   }
 
-  /** Hands the worker its sockets and interface. */
-  private initWorker(): void {
+  /**
+   * Hands each worker its copy of the sockets and its TAP queue; with several workers also
+   * its window of the one packet memory and the handoff rings between them.
+   */
+  private initWorkers(): void {
     const { config } = this;
+    const workers = this.workers!;
     const peerMtus = config.peers.map((peer) => peer.mtu ?? config.mtu);
-    this.worker?.post({
-      type: 'init',
-      mode: config.mode,
-      forward: config.forward,
-      sockets: this.sockets.map(socketSpec),
-      interfaces: this.tap ? [{ interfaceId: this.tap.interfaceId, fd: this.tap.device.fd, name: this.tap.device.name, kind: this.tap.device.kind, mtu: this.tap.mtu }] : [],
-      peerStats: this.peerStats,
-      globalStats: this.globalStats,
-      memoryCeiling: MEMORY_CEILING,
-      maxMtu: Math.max(config.mtu, ...peerMtus),
-      minDataLength: minimumOverhead(config),
-      ioBackend: config.ioBackend,
-      ...(process.env[UDP_OFFLOAD_SWITCH] === '0' ? { gso: false, gro: false } : {}),
-    });
+    const several = workers.count > 1;
+    const places: (WorkerPlace | undefined)[] = several ? createHandoffPlaces(workers.handles.map((handle) => handle.wakeFd), MEMORY_CEILING) : [undefined];
+    const perWorker = this.sockets.length;
+    for (let index = 0; index < workers.count; index++) {
+      const place = places[index];
+      workers.postTo(index, {
+        type: 'init',
+        mode: config.mode,
+        forward: config.forward,
+        sockets: this.allSockets.slice(index * perWorker, (index + 1) * perWorker).map(socketSpec),
+        interfaces: this.tap ? [interfaceSpec(this.tap, index)] : [],
+        peerStats: this.peerStats,
+        globalStats: workers.globalStats[index]!,
+        memoryCeiling: several ? windowBytes(workers.count, MEMORY_CEILING) : MEMORY_CEILING,
+        maxMtu: Math.max(config.mtu, ...peerMtus),
+        minDataLength: minimumOverhead(config),
+        ioBackend: config.ioBackend,
+        ...(process.env[UDP_OFFLOAD_SWITCH] === '0' ? { gso: false, gro: false } : {}),
+        ...(place ? { place } : {}),
+      });
+    }
   }
 
-  private onWorkerMessage(message: FromWorker): void {
+  private onWorkerMessage(message: FromWorker, worker: number): void {
     const control = this.control;
     const driver = this.driver;
     if (!control || !driver || this.stopping) return;
     const now = clock();
     switch (message.type) {
       case 'handshake':
+        this.workers?.noteHandshake(worker, message.socketId, message.endpoint);
         driver.receive(message.socketId, message.endpoint, message.packet).catch((error: Error) => {
           log.error(`handling a handshake failed: ${error.message}`);
         });
@@ -333,10 +362,10 @@ class Daemon {
       clearTimeout(this.timer);
       this.cleanup();
       // A worker that does not answer must not keep the daemon from going down.
-      await Promise.race([this.worker?.stop(), new Promise((resolve) => setTimeout(resolve, WORKER_STOP_GRACE).unref())]);
+      await Promise.race([this.workers?.stop(), new Promise((resolve) => setTimeout(resolve, WORKER_STOP_GRACE).unref())]);
       if (this.tap) closeInterface(this.tap);
       this.status?.close();
-      closeSockets(this.sockets);
+      closeSockets(this.allSockets);
       // fastd waits for `on post-down` only when it is declared sync; it may outlive us.
       if (this.config.onPostDown) void runHook(this.config.onPostDown, {});
       process.exit(code);
@@ -353,10 +382,10 @@ class Daemon {
 
   /** After a failed start: undo what was set up, without the hooks of a running daemon. */
   abort(): void {
-    void this.worker?.stop();
+    void this.workers?.stop();
     if (this.tap) closeInterface(this.tap);
     this.status?.close();
-    closeSockets(this.sockets);
+    closeSockets(this.allSockets);
   }
 }
 

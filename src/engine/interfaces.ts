@@ -10,6 +10,8 @@ const MAX_INTERFACE_NAME = 15;
 
 export interface OpenInterface {
   readonly device: TunTap;
+  /** TAP mode with several datapath workers: the interface's further queues (IFF_MULTI_QUEUE), one per worker after the first. */
+  readonly extraQueues: readonly TunTap[];
   readonly interfaceId: number;
   readonly mtu: number;
 }
@@ -71,24 +73,38 @@ function truncate(name: string): string {
 
 let nextInterfaceId = 0;
 
-/** Creates (or attaches to) the interface, sets its MTU and brings it up. */
-export function openInterface(config: Config, name: string, mtu: number): OpenInterface {
+/**
+ * Creates (or attaches to) the interface, sets its MTU and brings it up. `queues` > 1 opens
+ * it with IFF_MULTI_QUEUE and that many queues, all with the same flags (the kernel refuses
+ * a queue whose flags differ).
+ */
+export function openInterface(config: Config, name: string, mtu: number, queues = 1): OpenInterface {
   const kind = config.mode === 'tun' ? 'tun' : 'tap';
   // `persist interface no` leaves an interface someone else made persistent as it is, like fastd.
   const persist = config.persistInterface ? true : undefined;
-  const device = openTunTap({ kind, name: name === '' ? undefined : name, mtu, up: true, persist });
-  return { device, interfaceId: nextInterfaceId++, mtu };
+  const multiQueue = queues > 1;
+  const device = openTunTap({ kind, name: name === '' ? undefined : name, mtu, up: true, persist, multiQueue });
+  const extraQueues: TunTap[] = [];
+  try {
+    while (extraQueues.length < queues - 1) extraQueues.push(openTunTap({ kind, name: device.name, multiQueue }));
+  } catch (error) {
+    for (const queue of [device, ...extraQueues]) closeTunTap(queue);
+    throw error;
+  }
+  return { device, extraQueues, interfaceId: nextInterfaceId++, mtu };
 }
 
 /** Closes the interface; unless it is persistent the kernel removes it with its last fd. */
 export function closeInterface(iface: OpenInterface): void {
+  for (const queue of iface.extraQueues) closeTunTap(queue);
   closeTunTap(iface.device);
 }
 
-export function interfaceSpec(iface: OpenInterface): InterfaceSpec {
+/** The interface as a worker gets it; `queue` picks one of a multi-queue TAP's queues. */
+export function interfaceSpec(iface: OpenInterface, queue = 0): InterfaceSpec {
   return {
     interfaceId: iface.interfaceId,
-    fd: iface.device.fd,
+    fd: queue === 0 ? iface.device.fd : iface.extraQueues[queue - 1]!.fd,
     name: iface.device.name,
     kind: iface.device.kind,
     mtu: iface.mtu,

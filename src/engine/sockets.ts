@@ -18,23 +18,36 @@ export interface BoundSocket {
 /** fastd's default when no `bind` is configured. */
 const BIND_ANY: BindAddress = { family: 'any', address: '::', port: undefined, interface: undefined };
 
-/** Opens a socket for `bind` (port 0 when it has none); throws when it cannot. */
-export function openBind(config: Config, bind: BindAddress, socketId: number): BoundSocket {
+/**
+ * Opens a socket for `bind` (port 0 when it has none, unless `port` names the one to share);
+ * throws when it cannot. `reusePort`: other sockets (one per datapath worker) share its port.
+ */
+export function openBind(config: Config, bind: BindAddress, socketId: number, reusePort = false, port = bind.port ?? 0): BoundSocket {
   const dualStack = bind.family === 'any';
   const socket = openUdpSocket({
     address: dualStack ? null : bind.address,
-    port: bind.port ?? 0,
+    port,
     interface: bind.interface,
     mark: config.packetMark,
+    reusePort,
   });
   return { socketId, socket, bind, dualStack };
 }
 
-/** The sockets of the binds with a port, opened at start. */
-export function openSockets(config: Config): BoundSocket[] {
+/**
+ * The sockets of the binds with a port, opened at start: `copies` sockets per bind, all on
+ * the bind's port with SO_REUSEPORT, so that the kernel spreads peers over the datapath
+ * workers by their address. Returns copy 0 of each bind first (the control plane's), then
+ * the sockets of copy k at [k * binds, (k + 1) * binds).
+ */
+export function openSockets(config: Config, copies = 1): BoundSocket[] {
   const sockets: BoundSocket[] = [];
   try {
-    for (const bind of config.binds) if (bind.port !== undefined) sockets.push(openBind(config, bind, sockets.length));
+    const binds = config.binds.filter((bind) => bind.port !== undefined);
+    for (const bind of binds) sockets.push(openBind(config, bind, sockets.length, copies > 1));
+    for (let copy = 1; copy < copies; copy++) {
+      binds.forEach((bind, socketId) => sockets.push(openBind(config, bind, socketId, true, sockets[socketId]!.socket.local.port)));
+    }
   } catch (error) {
     for (const open of sockets) closeSocket(open.socket);
     throw error;

@@ -1,7 +1,9 @@
 // What the status socket reports, read from the control plane and the worker's statistics.
-import { buildStatus, type PeerStatusSource, type StatusDocument } from '../status/status-json.js';
+import { buildStatus, type PeerStatusSource, type StatusDocument, type WorkerStatus } from '../status/status-json.js';
 import type { ControlPlane } from './control-plane.js';
+import { GlobalStat } from './datapath/messages.js';
 import { formatEndpoint } from './endpoints.js';
+import type { Workers } from './workers.js';
 
 export interface StatusInputs {
   readonly control: ControlPlane;
@@ -10,6 +12,22 @@ export interface StatusInputs {
   readonly peerStats: Float64Array;
   /** undefined until the datapath worker is ready. */
   readonly ioBackend: 'io_uring' | 'fallback' | undefined;
+  readonly workers: Workers;
+}
+
+/** Each worker's share, from its own global statistics table. */
+export function workerStatus(workers: Workers): WorkerStatus[] {
+  const peers = workers.peerCounts();
+  return workers.globalStats.map((buffer, index) => {
+    const stats = new Float64Array(buffer);
+    return {
+      peers: peers[index]!,
+      rx_packets: stats[GlobalStat.RxPackets]!,
+      tx_packets: stats[GlobalStat.TxPackets]!,
+      handoffs: stats[GlobalStat.Handoffs]!,
+      handoff_drops: stats[GlobalStat.DropHandoff]!,
+    };
+  });
 }
 
 export function statusDocument(inputs: StatusInputs): StatusDocument {
@@ -38,5 +56,6 @@ export function statusDocument(inputs: StatusInputs): StatusDocument {
     peerStats: inputs.peerStats,
     peers,
     ioBackend: inputs.ioBackend,
+    workers: workerStatus(inputs.workers),
   });
 }

@@ -59,6 +59,19 @@ export interface FastdTsStatus {
   readonly handshakes_received: number;
   /** The datapath workers' packet buffer pools, summed. */
   readonly buffer_pool: BufferPoolStatus;
+  /** The datapath workers, in order: what each serves. */
+  readonly workers: readonly WorkerStatus[];
+}
+
+export interface WorkerStatus {
+  /** Peers whose sessions the worker holds. */
+  readonly peers: number;
+  readonly rx_packets: number;
+  readonly tx_packets: number;
+  /** Packets and frames it handed to the worker owning their peer. */
+  readonly handoffs: number;
+  /** Of those, dropped because the ring to the owner was full. */
+  readonly handoff_drops: number;
 }
 
 export interface BufferPoolStatus {
@@ -103,6 +116,7 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
     },
     handshakes_received: stats[GlobalStat.HandshakesReceived]!,
     buffer_pool: bufferPoolStatus(stats),
+    workers: source.workers ?? [],
   };
 }
 
@@ -147,6 +161,8 @@ export interface StatusSource {
   readonly peerStats: Float64Array;
   readonly peers: readonly PeerStatusSource[];
   readonly ioBackend: 'io_uring' | 'fallback' | undefined;
+  /** undefined before the datapath workers exist. */
+  readonly workers?: readonly WorkerStatus[];
 }
 
 function peerStatus(source: StatusSource, peer: PeerStatusSource): StatusPeer {

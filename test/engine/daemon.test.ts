@@ -238,13 +238,13 @@ describe.runIf(ok)('the daemon process', () => {
     }
   }, 90_000);
 
-  it('leaves the datapath worker thread without capabilities, even with drop capabilities no', async () => {
+  it('leaves every datapath worker thread without capabilities, even with drop capabilities no', async () => {
     await Promise.all(running.splice(0).map((process) => process.stop()));
     namespaces ??= NamespacePair.create();
     const config = join(dir, 'caps-worker.conf');
     writeFileSync(
       config,
-      `log level verbose; mode tap; drop capabilities no; method "null"; bind ${UNDERLAY_ADDRESSES[0]}:${PORT + 2};\n` +
+      `log level verbose; mode tap; drop capabilities no; workers 2; method "null"; bind ${UNDERLAY_ADDRESSES[0]}:${PORT + 2};\n` +
         `secret "${ours.secret}"; peer "p" { key "${theirs.public}"; }\n`,
     );
     const daemon = Running.start(namespaces.sides[0].name, process.execPath, [FASTD_TS, '--config', config]);
@@ -254,9 +254,9 @@ describe.runIf(ok)('the daemon process', () => {
     const mainThread = effectiveCapabilities(pid);
     const threads = readdirSync(`/proc/${pid}/task`).map((tid) => effectiveCapabilities(pid, tid));
     await daemon.stop();
-    // Every thread but the worker keeps root's capabilities here; the worker dropped its own.
+    // Every thread but the workers keeps root's capabilities here; each worker dropped its own.
     expect(mainThread).not.toBe(0n);
-    expect(threads.filter((capabilities) => capabilities === 0n)).toHaveLength(1);
+    expect(threads.filter((capabilities) => capabilities === 0n)).toHaveLength(2);
   }, 60_000);
 
   it('accepts an unknown peer that `on verify` approves, with the key in its environment', async () => {

@@ -69,7 +69,7 @@ export class TestEngine {
       bind: this.config.binds[0]!,
       dualStack: false,
     };
-    const tap: OpenInterface = { device: { fd: -1, name: 'tap-test', kind: 'tap' }, interfaceId: 0, mtu: this.config.mtu };
+    const tap: OpenInterface = { device: { fd: -1, name: 'tap-test', kind: 'tap' }, extraQueues: [], interfaceId: 0, mtu: this.config.mtu };
     this.control = new ControlPlane(
       {
         config: this.config,
@@ -79,7 +79,7 @@ export class TestEngine {
         peerStats: this.peerStats,
         localKey: keyToHex(derivePublicKey(secret)),
         singleInterface: this.config.mode === 'tap' ? tap : undefined,
-        openPeerInterface: (peer) => ({ device: { fd: -1, name: `tun-${peer.name}`, kind: 'tun' }, interfaceId: 1, mtu: peer.mtu ?? this.config.mtu }),
+        openPeerInterface: (peer) => ({ device: { fd: -1, name: `tun-${peer.name}`, kind: 'tun' }, extraQueues: [], interfaceId: 1, mtu: peer.mtu ?? this.config.mtu }),
         closePeerInterface: () => undefined,
         runHook: (command: ShellCommand, env: HookEnvironment) => {
           this.hooks.push({ command: command.command, env });

@@ -67,6 +67,7 @@ describe('status document', () => {
         dropped: { malformed: 3, unknown_address: 4, auth: 5, replay: 6 },
         handshakes_received: 7,
         buffer_pool: { buffers: 0, in_use: 0, hits: 0, misses: 0, exhausted: 0, grows: 0, shrinks: 0, bytes: 0 },
+        workers: [],
       },
     });
     // fastd's key order (json-c keeps insertion order), our extension last.

@@ -429,6 +429,7 @@ export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']):
             io_backend: 'string',
             dropped: { malformed: 'number', unknown_address: 'number', auth: 'number', replay: 'number' },
             handshakes_received: 'number',
+            workers: [{ peers: 'number', rx_packets: 'number', tx_packets: 'number', handoffs: 'number', handoff_drops: 'number' }],
           });
           delete shape['fastd-ts'];
           const peer = shape.peers['<peer key>'];

@@ -16,6 +16,7 @@ import { createCounters, createDatagramBatch, createFrameBatch, type DatagramBat
 import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { OffloadFrameIo } from '../../io/offload/offload-frame-io.js';
 import { probeUdpOffloads } from '../../io/udp.js';
+import { Handoff } from './handoff.js';
 import { EthernetHeader, MacTable } from './mac-table.js';
 import type { FromWorker, InterfaceSpec, ToWorker } from './messages.js';
 import { NO_PEER, PeerTable } from './peers.js';
@@ -86,6 +87,8 @@ function enableGro(fd: number): void {
 export class Datapath {
   readonly mode: InitMessage['mode'];
   readonly forward: boolean;
+  /** This worker's index among the datapath workers (0 when it is the only one). */
+  readonly self: number;
   readonly memory: PacketMemory;
   readonly io: IoMemory;
   readonly bytes: Uint8Array;
@@ -119,6 +122,8 @@ export class Datapath {
   readonly ioCounters: IoCounters[] = [this.closedCounters];
   /** UDP GRO on the sockets: the kernel hands over same-size datagrams of one sender coalesced. */
   readonly gro: boolean;
+  /** With several workers: the rings to and from the others; null when this is the only worker. */
+  readonly handoff: Handoff | null;
   private readonly providers = new Map<string, MethodProvider>();
   private readonly gso: boolean;
 
@@ -130,9 +135,12 @@ export class Datapath {
     this.forward = init.forward;
     this.minDataLength = init.minDataLength ?? 1;
     // The whole memory is sized up front (pages are committed only when touched), so that
-    // views over it never go stale.
+    // views over it never go stale. With several workers it is one memory for all of them
+    // and this worker allocates from its own window.
     const bytes = Math.max(WASM_PAGE, Math.floor(init.memoryCeiling / WASM_PAGE) * WASM_PAGE);
-    this.memory = new PacketMemory(bytes, bytes);
+    const place = init.place;
+    this.memory = place ? PacketMemory.window(place.memory, place.index * bytes, bytes) : new PacketMemory(bytes, bytes);
+    this.self = place?.index ?? 0;
     StateArena.provideRegions(this.memory.memory, (size) => this.memory.reserve(size, WASM_PAGE));
     this.io = packetMemory(this.memory.memory);
     this.bytes = this.io.bytes;
@@ -151,6 +159,7 @@ export class Datapath {
     this.gso = offloads.gso && init.gso !== false;
     this.gro = offloads.gro && init.gro !== false;
     this.backend = createBackend(this.io, { prefer: init.ioBackend ?? 'io_uring', ringEntries: 4 * BATCH });
+    this.handoff = place ? new Handoff(this, place, bytes) : null;
     for (const spec of init.sockets) this.addSocket(spec.socketId, spec.fd);
     for (const spec of init.interfaces) this.addInterface(spec, NO_PEER);
   }
@@ -277,6 +286,7 @@ export class Datapath {
     }
     for (let id = 0; id < this.interfaces.length; id++) this.removeInterface(id);
     this.backend.close();
+    this.handoff?.close();
     while (this.peers.count > 0) this.peers.remove(this.peers.ids[0]);
   }
 }

@@ -16,8 +16,10 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       throw new Error('init received twice');
     case 'addPeer': {
       const spec = message.interface;
-      dp.peers.add(message.peerId, spec ? spec.interfaceId : -1);
-      dp.stats.resetPeer(message.peerId);
+      const owner = message.owner ?? dp.self;
+      dp.peers.add(message.peerId, spec ? spec.interfaceId : -1, owner);
+      // only the owner writes the peer's statistics row
+      if (owner === dp.self && message.moved !== true) dp.stats.resetPeer(message.peerId);
       if (!spec) return Outcome.Continue;
       dp.addInterface(spec, message.peerId);
       return Outcome.FdsChanged;

@@ -33,7 +33,8 @@ function handOver(message: ToWorker): ToWorker {
 
 export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: [number] }> {
   private readonly worker: Worker;
-  private readonly wakeFd: number;
+  /** The eventfd the worker polls: the control plane and the other workers' handoff rings write it. */
+  readonly wakeFd: number;
   private readonly wakeValue = new NativeArea(8, 'eventfd value');
   private exited = false;
 

@@ -50,7 +50,11 @@ export class Loop {
 
   /** One wake-up: waits, then serves whatever is ready; false on shutdown. */
   private turn(): boolean {
-    this.poller.wait(Math.max(0, Math.ceil(this.nextTimer - performance.now())));
+    const handoff = this.dp.handoff;
+    // entries that came in since the rings were last read mean: look, don't sleep
+    const sleep = handoff === null || handoff.prepareToSleep();
+    this.poller.wait(sleep ? Math.max(0, Math.ceil(this.nextTimer - performance.now())) : 0);
+    handoff?.awake();
     const now = performance.now();
     let fdsChanged = false;
     for (let i = 0; i < this.poller.count; i++) {
@@ -81,6 +85,10 @@ export class Loop {
       if (outcome === Outcome.Shutdown) return false;
       fdsChanged ||= outcome === Outcome.FdsChanged;
       this.timers(now);
+    }
+    if (handoff) {
+      handoff.drain(this.receiver, this.sender, now);
+      handoff.publish();
     }
     if (fdsChanged) this.watchFds();
     return true;

@@ -40,6 +40,29 @@ export interface InterfaceSpec {
   readonly vnetHeader?: boolean;
 }
 
+/**
+ * Where a worker stands among several (absent: it is the only one). Every worker has every
+ * peer in its table, but only a peer's owner has its sessions, its statistics row and its
+ * interface; a packet that reaches another worker crosses to the owner through the handoff
+ * rings by its offset in the one packet memory all workers share.
+ */
+export interface WorkerPlace {
+  readonly index: number;
+  readonly count: number;
+  /**
+   * The packet memory of all workers (PacketMemory.createShared), cut into windows of
+   * `memoryCeiling` bytes back to back: worker i allocates from [i × memoryCeiling, (i + 1) ×
+   * memoryCeiling), so the owner of a buffer follows from its offset.
+   */
+  readonly memory: WebAssembly.Memory;
+  /** rings[from * count + to]: packets worker `from` hands to worker `to` (null where from = to). */
+  readonly rings: readonly (SharedArrayBuffer | null)[];
+  /** returns[from * count + to]: buffers of worker `to` that worker `from` is done with. */
+  readonly returns: readonly (SharedArrayBuffer | null)[];
+  /** Each worker's wake-up eventfd: a producer writes the consumer's when the ring says it sleeps. */
+  readonly wakeFds: readonly number[];
+}
+
 /** `workerData` of a datapath worker: the eventfd the control plane writes after each message. */
 export interface DatapathWorkerData {
   readonly wakeFd: number;
@@ -70,13 +93,19 @@ export type ToWorker =
       readonly gso?: boolean;
       /** The I/O backend to use: io_uring (the default) falls back to recvmmsg/sendmmsg by itself, saying why. */
       readonly ioBackend?: 'io_uring' | 'fallback';
+      /** With several workers: this worker's place among them. */
+      readonly place?: WorkerPlace;
     }
   | {
       readonly type: 'addPeer';
       /** Slot in the statistics table; stable while the peer exists. */
       readonly peerId: number;
-      /** multitap/tun: the peer's own interface. */
+      /** multitap/tun: the peer's own interface (sent to its owner only). */
       readonly interface?: InterfaceSpec;
+      /** The worker that owns the peer (default: this one). */
+      readonly owner?: number;
+      /** The peer moved here from another worker: its statistics row keeps counting. */
+      readonly moved?: boolean;
     }
   | { readonly type: 'removePeer'; readonly peerId: number }
   /** A socket opened for one peer (fastd's dynamic socket of a port-less `bind`); its fd is handed over like init's. */
@@ -112,8 +141,8 @@ export type FromWorker =
   | { readonly type: 'loaded' }
   /** Serving; with the I/O backend in use and, if io_uring was wanted but is not used, why. */
   | { readonly type: 'ready'; readonly backend: 'io_uring' | 'fallback'; readonly fallbackReason: string | null }
-  /** A handshake packet (type 0x01), for the control plane's state machine. */
-  | { readonly type: 'handshake'; readonly socketId: number; readonly endpoint: Endpoint; readonly packet: Uint8Array }
+  /** A handshake packet (type 0x01), for the control plane's state machine; `worker`: whose socket received it. */
+  | { readonly type: 'handshake'; readonly socketId: number; readonly endpoint: Endpoint; readonly packet: Uint8Array; readonly worker: number }
   /**
    * A data packet from an address with no session that could open it: fastd v23 answers with
    * a handshake (rate-limited per address) so a restarted peer reconnects quickly. Sent at most
@@ -185,6 +214,10 @@ export const GlobalStat = {
   IoPackets: 19,
   /** Handshake packets handed to the control plane (every received packet is this or a drop or data). */
   HandshakesReceived: 20,
+  /** Packets and frames handed to the worker that owns their peer. */
+  Handoffs: 21,
+  /** Packets and frames dropped because the handoff ring to their owner was full. */
+  DropHandoff: 22,
   /** The worker's buffer pool (bufferpool/pool.ts BufferPoolStats), published once a second. */
   PoolSize: 23,
   PoolInUse: 24,

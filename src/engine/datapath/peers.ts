@@ -30,8 +30,10 @@ export class Peer {
 
   constructor(
     readonly id: number,
-    /** tun/multitap: the peer's own interface; -1 in tap mode. */
+    /** tun/multitap: the peer's own interface (at its owner only); -1 in tap mode. */
     readonly interfaceId: number,
+    /** The worker that has the peer's sessions; packets for it elsewhere are handed over to it. */
+    readonly owner: number,
   ) {}
 
   /** Established in fastd's sense: it has a session to send with. */
@@ -63,10 +65,10 @@ export class PeerTable {
   }
 
   /** Adds a peer; throws for an id outside the statistics table or one already in use. */
-  add(peerId: number, interfaceId: number): Peer {
+  add(peerId: number, interfaceId: number, owner = 0): Peer {
     if (!Number.isInteger(peerId) || peerId < 0 || peerId >= this.capacity) throw new RangeError(`peerId ${peerId} outside the statistics table (0..${this.capacity - 1})`);
     if (this.byId[peerId]) throw new Error(`peerId ${peerId} is already in use`);
-    const peer = new Peer(peerId, interfaceId);
+    const peer = new Peer(peerId, interfaceId, owner);
     this.byId[peerId] = peer;
     this.ids[this.count++] = peerId;
     return peer;

@@ -11,6 +11,8 @@ import { readSockaddr } from '../../io/sockaddr.js';
 import { classifyPacket, L2tpHeader, PacketClass } from '../../protocol/wire.js';
 import { hostKey } from './address-key.js';
 import { BATCH, HEADROOM, TAILROOM, type Datapath, type Interface, type Socket } from './context.js';
+import { HandoffKind } from './handoff.js';
+import type { HandoffBatch } from './handoff-ring.js';
 import { EthernetHeader, isUnicast, LOCAL, macKey } from './mac-table.js';
 import type { Endpoint } from './messages.js';
 import { confirmCurrent, NO_PEER, type Peer } from './peers.js';
@@ -86,7 +88,7 @@ export class Receiver {
       if (kind === PacketClass.Handshake || kind === PacketClass.L2tpHandshake) {
         const packet = bytes.slice(offset, offset + length);
         dp.stats.handshake();
-        dp.post({ type: 'handshake', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), packet });
+        dp.post({ type: 'handshake', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), packet, worker: dp.self });
         continue;
       }
       if (kind === PacketClass.Invalid) {
@@ -100,25 +102,54 @@ export class Receiver {
       }
       const peerId = dp.peers.find(batch.addressWords, i);
       const peer = peerId === NO_PEER ? undefined : dp.peers.get(peerId);
+      if (peer && peer.owner !== dp.self) {
+        dp.handoff!.open(peer.owner, peerId, offset, length, batch.addressWords, i, now);
+        continue;
+      }
       if (!peer || !peer.established) {
         this.fromUnknown(socket, i, offset, length, now);
         continue;
       }
-      const open = dp.scratch;
-      if (peerId !== this.runPeer || open.count === BATCH) {
-        this.openRun(socket, now);
-        this.runPeer = peerId;
-      }
-      open.offsets[open.count] = offset;
-      open.lengths[open.count] = length;
-      open.count++;
+      this.queueOpen(peer, offset, length, now);
     }
-    this.openRun(socket, now);
+    this.finishBatch(now);
+  }
+
+  /**
+   * The Open entries of a batch from another worker's ring: datagrams its socket received
+   * for peers of ours. Its buffers are given back after this returns, so everything that
+   * points into them is written out before.
+   */
+  openHandedOver(taken: HandoffBatch, now: number): void {
+    const dp = this.dp;
+    for (let i = 0; i < taken.count; i++) {
+      if (taken.kinds[i] !== HandoffKind.Open) continue;
+      const peer = dp.peers.get(taken.a[i]);
+      // it lost its session or moved on meanwhile: as if it came from an unknown address
+      if (!peer || peer.owner !== dp.self || !peer.established) dp.stats.drop(DropReason.UnknownAddress);
+      else this.queueOpen(peer, taken.offsets[i], taken.lengths[i], now);
+    }
+    this.finishBatch(now);
+  }
+
+  private queueOpen(peer: Peer, offset: number, length: number, now: number): void {
+    const open = this.dp.scratch;
+    if (peer.id !== this.runPeer || open.count === BATCH) {
+      this.openRun(now);
+      this.runPeer = peer.id;
+    }
+    open.offsets[open.count] = offset;
+    open.lengths[open.count] = length;
+    open.count++;
+  }
+
+  private finishBatch(now: number): void {
+    this.openRun(now);
     this.writeInterfaces();
     this.forwardFrames(now);
   }
 
-  private openRun(socket: Socket, now: number): void {
+  private openRun(now: number): void {
     const dp = this.dp;
     const open = dp.scratch;
     const peer = dp.peers.get(this.runPeer);
@@ -151,7 +182,7 @@ export class Receiver {
     // Only packets no session of ours opens: the peer may have a session we missed (it
     // restarted, or our answer got lost); a new handshake sorts that out.
     else if (refused && dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) {
-      dp.post({ type: 'unknownData', socketId: socket.id, endpoint: endpointOf(dp.peers.addressBytes, peer.id) });
+      dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id) });
     }
     open.count = 0;
   }

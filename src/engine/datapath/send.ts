@@ -8,6 +8,7 @@ import { PacketStatus, type PacketBatch } from '../../crypto/methods/provider.js
 import type { DatagramIo } from '../../io/batch.js';
 import { writeSockaddr } from '../../io/sockaddr.js';
 import { copySlot } from './address-key.js';
+import { isLent, lentOffset, lentOwner } from './handoff.js';
 import { BATCH, HEADROOM, type Datapath, type Outgoing } from './context.js';
 import { EthernetHeader, isUnicast, LOCAL, macKey, UNKNOWN } from './mac-table.js';
 import type { Endpoint } from './messages.js';
@@ -48,13 +49,28 @@ export class Sender {
       const target = dp.macs.lookup(macKey(bytes, offset + EthernetHeader.DESTINATION), now);
       if (target !== UNKNOWN) {
         const peer = target === LOCAL || target === source ? undefined : dp.peers.get(target);
-        if (peer) this.toPeer(peer, offset, length, owner, now);
-        else this.release(owner);
+        if (peer && peer.owner === dp.self) this.toPeer(peer, offset, length, owner, now);
+        else {
+          if (peer) dp.handoff!.seal(peer.owner, peer.id, offset, length, now);
+          this.release(owner);
+        }
         return;
       }
     }
-    this.toAll(offset, length, source, now);
+    this.toLocalPeers(offset, length, source, now);
+    dp.handoff?.sealForAll(source, offset, length, now);
     this.release(owner);
+  }
+
+  /** A frame another worker read for a peer of ours, in a buffer it lent us. */
+  sealHandedOver(peerId: number, offset: number, length: number, now: number): void {
+    const peer = this.dp.peers.get(peerId);
+    if (peer && peer.owner === this.dp.self) {
+      this.toPeer(peer, offset, length, lentOwner(offset), now);
+      return;
+    }
+    if (peer) this.dp.stats.add(peer.id, Counter.TxDropped, 1, length);
+    this.dp.handoff!.giveBack(offset);
   }
 
   /** An empty data packet on the peer's current session (keepalive, confirmation). */
@@ -101,8 +117,11 @@ export class Sender {
     }
   }
 
-  // Copies the frame for every established peer but its source (fastd's send_all).
-  private toAll(offset: number, length: number, source: number, now: number): void {
+  /**
+   * Copies the frame for every established peer of this worker but its source (fastd's
+   * send_all; the other workers get it through the handoff rings).
+   */
+  toLocalPeers(offset: number, length: number, source: number, now: number): void {
     const dp = this.dp;
     for (let i = 0; i < dp.peers.count; i++) {
       const peer = dp.peers.get(dp.peers.ids[i])!;
@@ -191,6 +210,7 @@ export class Sender {
   }
 
   private release(owner: number): void {
-    if (owner !== NO_OWNER) this.dp.pool.free(owner);
+    if (owner >= 0) this.dp.pool.free(owner);
+    else if (isLent(owner)) this.dp.handoff!.giveBack(lentOffset(owner));
   }
 }

@@ -23,6 +23,8 @@ export const DropReason = {
   UnknownAddress: GlobalStat.DropUnknownAddress,
   Auth: GlobalStat.DropAuth,
   Replay: GlobalStat.DropReplay,
+  /** Not received but handed between workers: the ring to the peer's owner was full. */
+  Handoff: GlobalStat.DropHandoff,
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
@@ -65,6 +67,11 @@ export class DatapathStats {
   /** Counts a handshake packet handed to the control plane. */
   handshake(): void {
     this.global[GlobalStat.HandshakesReceived]++;
+  }
+
+  /** Counts packets and frames handed to another worker. */
+  handedOff(): void {
+    this.global[GlobalStat.Handoffs]++;
   }
 
   /** Counts datagrams that arrived coalesced by GRO. */

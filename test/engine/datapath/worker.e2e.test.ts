@@ -258,7 +258,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const packet = Uint8Array.of(0x01, 0, 0, 0);
     a.worker.post({ type: 'sendPacket', socketId: 0, endpoint: endpoint(b.socket), packet });
     await until(() => b.messages.some((m) => m.type === 'handshake'));
-    expect(b.messages.find((m) => m.type === 'handshake')).toEqual({ type: 'handshake', socketId: 0, endpoint: { family: 6, address: '::1', port: a.socket.local.port, scopeId: 0 }, packet });
+    expect(b.messages.find((m) => m.type === 'handshake')).toEqual({ type: 'handshake', socketId: 0, endpoint: { family: 6, address: '::1', port: a.socket.local.port, scopeId: 0 }, packet, worker: 0 });
   });
 
   it('forwards between peers through a tap hub with `forward`, unicast only where the MAC was learned', async () => {
@@ -310,7 +310,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const packet = Uint8Array.from([0x01, 0, 0, 2, 0xab, 0xcd]);
     a.worker.post({ type: 'sendPacket', socketId: 0, endpoint: endpoint(b.socket), packet });
     await until(() => b.messages.some((m) => m.type === 'handshake'));
-    expect(b.messages.filter((m) => m.type === 'handshake')).toEqual([{ type: 'handshake', socketId: 0, endpoint: endpoint(a.socket), packet }]);
+    expect(b.messages.filter((m) => m.type === 'handshake')).toEqual([{ type: 'handshake', socketId: 0, endpoint: endpoint(a.socket), packet, worker: 0 }]);
   });
 
   it('stops sending on a reset peer and asks for a handshake when its packets cannot be opened', async () => {
