@@ -3,13 +3,13 @@
 // ones. Like fastd, --help and --version act at once and ignore what follows.
 import type { LogLevel } from '../log/logger.js';
 import { parseIPv4, parseIPv6, simplifyIPv6 } from '../config/addresses.js';
-import { addMethod, isIoBackend, isValidWorkerCount, isValidInterfaceName, isValidMtu, newConfigDraft, type ConfigDraft } from '../config/draft.js';
+import { addMethod, isIoBackend, isValidPacketMemoryLimit, isValidWorkerCount, isValidInterfaceName, isValidMtu, newConfigDraft, type ConfigDraft } from '../config/draft.js';
 import type { ConfigWarning } from '../config/errors.js';
 import { SUPPORTED_PROTOCOL } from '../config/global-statements.js';
 import type { CheckLevel } from '../config/checks.js';
 import { addRootPeerDir, finishConfig, readConfigFile, readConfigText, readPeerConfigFile } from '../config/loader.js';
 import { readStdin } from '../config/sources.js';
-import type { Config, Mode, ShellCommand } from '../config/types.js';
+import { BYTES_PER_MIB, type Config, type Mode, type ShellCommand } from '../config/types.js';
 import { EXTENSION_OPTIONS, OPTION_GROUPS, type OptionId, type OptionSpec } from './usage.js';
 
 export { usageText } from './usage.js';
@@ -159,6 +159,12 @@ function applyArgument(state: ParseState, id: OptionId, argument: string): void 
       const count = parseDecimal(argument);
       if (count === undefined || !isValidWorkerCount(count)) throw new UsageError(`invalid worker count \`${argument}'`);
       draft.workers = count;
+      break;
+    }
+    case 'packet-memory-limit': {
+      const mib = parseDecimal(argument);
+      if (mib === undefined || !isValidPacketMemoryLimit(mib)) throw new UsageError(`invalid packet memory limit \`${argument}'`);
+      draft.packetMemoryLimit = mib * BYTES_PER_MIB;
       break;
     }
     case 'on-pre-up': draft.onPreUp = hook(state, argument, true); break;

@@ -11,7 +11,8 @@ export type OptionId =
   | 'on-pre-up' | 'on-up' | 'on-down' | 'on-post-down' | 'on-connect' | 'on-establish' | 'on-disestablish' | 'on-verify'
   | 'verify-config' | 'generate-key' | 'show-key' | 'machine-readable'
   | 'io-backend'
-  | 'workers';
+  | 'workers'
+  | 'packet-memory-limit';
 
 export interface OptionSpec {
   readonly id: OptionId;
@@ -128,6 +129,12 @@ export const EXTENSION_OPTIONS: readonly OptionSpec[] = [
     names: ['--workers'],
     argument: 'N',
     help: 'Sets the number of datapath worker threads; default is one per core',
+  },
+  {
+    id: 'packet-memory-limit',
+    names: ['--packet-memory-limit'],
+    argument: 'MiB',
+    help: 'Sets the most packet memory each datapath worker may use; default is 256',
   },
 ];
 

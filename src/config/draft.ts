@@ -3,7 +3,7 @@
 // as in fastd's global `conf`). finish.ts checks and freezes them into a Config.
 import type { LogLevel } from '../log/logger.js';
 import type { ConfigWarning, SourceLocation } from './errors.js';
-import { IO_BACKENDS, MAX_WORKERS, type AddressFamily, type DropCapabilities, type GroupHookName, type IoBackend, type Mode, type Remote, type ShellCommand } from './types.js';
+import { BYTES_PER_MIB, IO_BACKENDS, MAX_WORKERS, PACKET_MEMORY_LIMIT_MIB, type AddressFamily, type DropCapabilities, type GroupHookName, type IoBackend, type Mode, type Remote, type ShellCommand } from './types.js';
 
 export interface GroupDraft {
   name: string;
@@ -53,6 +53,8 @@ export interface ConfigDraft {
   forward: boolean;
   ioBackend: IoBackend;
   workers: number | undefined;
+  /** Bytes. */
+  packetMemoryLimit: number;
   packetMark: number;
   binds: BindDraft[];
   stderrLevel: LogLevel | undefined;
@@ -104,6 +106,10 @@ export function isValidWorkerCount(count: bigint | number): boolean {
   return count >= 1 && count <= MAX_WORKERS;
 }
 
+export function isValidPacketMemoryLimit(mib: bigint | number): boolean {
+  return mib >= PACKET_MEMORY_LIMIT_MIB.MIN && mib <= PACKET_MEMORY_LIMIT_MIB.MAX;
+}
+
 export function isIoBackend(name: string): name is IoBackend {
   return (IO_BACKENDS as readonly string[]).includes(name);
 }
@@ -120,6 +126,7 @@ export function newConfigDraft(): ConfigDraft {
     forward: false,
     ioBackend: 'io_uring',
     workers: undefined,
+    packetMemoryLimit: PACKET_MEMORY_LIMIT_MIB.DEFAULT * BYTES_PER_MIB,
     packetMark: 0,
     binds: [],
     stderrLevel: undefined,

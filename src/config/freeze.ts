@@ -84,6 +84,7 @@ export function freezeConfig(draft: ConfigDraft): Config {
     forward: draft.forward,
     ioBackend: draft.ioBackend,
     workers: draft.workers,
+    packetMemoryLimit: draft.packetMemoryLimit,
     packetMark: draft.packetMark,
     binds,
     defaultBind: {

@@ -2,13 +2,13 @@
 // `statement` minus `peer_group_statement`): interface, sockets, logging, privileges.
 import { simplifyIPv6 } from './addresses.js';
 import { isKnownImplementation, CIPHER_IMPLEMENTATIONS, MAC_IMPLEMENTATIONS } from './crypto-implementations.js';
-import { DEFAULT_LOG_LEVEL, isIoBackend, isValidWorkerCount, isValidInterfaceName, type BindDraft, type ConfigDraft } from './draft.js';
+import { DEFAULT_LOG_LEVEL, isIoBackend, isValidPacketMemoryLimit, isValidWorkerCount, isValidInterfaceName, type BindDraft, type ConfigDraft } from './draft.js';
 import { ConfigError, type SourceLocation } from './errors.js';
 import type { Keyword } from './lexer.js';
 import type { ConfigSource } from './sources.js';
 import type { TokenStream } from './token-stream.js';
 import type { LogLevel } from '../log/logger.js';
-import { MAX_WORKERS } from './types.js';
+import { BYTES_PER_MIB, MAX_WORKERS, PACKET_MEMORY_LIMIT_MIB } from './types.js';
 
 export const SUPPORTED_PROTOCOL = 'ec25519-fhmqvc';
 const LOG_LEVEL_KEYWORDS = ['fatal', 'error', 'warn', 'info', 'verbose', 'debug', 'debug2'] as const;
@@ -161,6 +161,10 @@ export function parseGlobalStatement(keyword: Keyword, at: SourceLocation, conte
       parseBind(context);
       break;
     case 'packet': {
+      if (tokens.acceptKeyword('memory')) {
+        parsePacketMemoryLimit(context);
+        break;
+      }
       tokens.expectKeyword('mark');
       const { value, location } = tokens.expect('uint');
       // fastd stores the mark in 32 bits and silently drops the rest.
@@ -226,4 +230,14 @@ export function parseGlobalStatement(keyword: Keyword, at: SourceLocation, conte
       throw new ConfigError('syntax error', at);
   }
   tokens.expectEnd();
+}
+
+/** `packet memory limit <MiB>;`, a fastd-ts extension: each datapath worker's packet memory ceiling. */
+function parsePacketMemoryLimit({ tokens, draft }: StatementContext): void {
+  tokens.expectKeyword('limit');
+  const { value, location } = tokens.expect('uint');
+  if (!isValidPacketMemoryLimit(value)) {
+    throw new ConfigError(`invalid packet memory limit (use ${PACKET_MEMORY_LIMIT_MIB.MIN} to ${PACKET_MEMORY_LIMIT_MIB.MAX} MiB)`, location);
+  }
+  draft.packetMemoryLimit = Number(value) * BYTES_PER_MIB;
 }

@@ -7,6 +7,14 @@ export type Mode = 'tap' | 'multitap' | 'tun';
 /** fastd-ts's datapath I/O: io_uring (falls back by itself where the kernel refuses it) or recvmmsg/sendmmsg. */
 export const IO_BACKENDS = ['io_uring', 'fallback'] as const;
 export type IoBackend = (typeof IO_BACKENDS)[number];
+/**
+ * `packet memory limit` / --packet-memory-limit (MiB), a fastd-ts extension: the packet memory
+ * each datapath worker may use at most. The workers' windows of the one shared memory are
+ * addressed by signed 32-bit offsets, hence the maximum; below the minimum a worker cannot
+ * hold its receive slots and a few batches.
+ */
+export const PACKET_MEMORY_LIMIT_MIB = { DEFAULT: 256, MIN: 16, MAX: 2048 } as const;
+export const BYTES_PER_MIB = 1024 * 1024;
 /** Most datapath workers `workers` / --workers accepts: far beyond any core count it makes sense to spread peers over. */
 export const MAX_WORKERS = 64;
 
@@ -112,6 +120,8 @@ export interface Config {
   readonly forward: boolean;
   /** `io backend` / --io-backend, a fastd-ts extension. */
   readonly ioBackend: IoBackend;
+  /** `packet memory limit` / --packet-memory-limit, a fastd-ts extension: bytes of packet memory per datapath worker. */
+  readonly packetMemoryLimit: number;
   /** `workers` / --workers, a fastd-ts extension: datapath worker threads; undefined = one per core. */
   readonly workers: number | undefined;
   /** 32-bit SO_MARK value; 0 = none. */

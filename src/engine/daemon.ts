@@ -27,8 +27,6 @@ import { Workers } from './workers.js';
 
 /** Rows in the peer statistics table: the most peers one daemon serves at once. */
 export const PEER_CAPACITY = 4096;
-/** Upper bound of each worker's packet memory. */
-const MEMORY_CEILING = 256 * 1024 * 1024;
 /** How long shutdown waits for the datapath workers to finish. */
 const WORKER_STOP_GRACE = 3_000;
 /** fastd's exit status for a failed start. */
@@ -259,7 +257,8 @@ class Daemon {
     const workers = this.workers!;
     const peerMtus = config.peers.map((peer) => peer.mtu ?? config.mtu);
     const several = workers.count > 1;
-    const places: (WorkerPlace | undefined)[] = several ? createHandoffPlaces(workers.handles.map((handle) => handle.wakeFd), MEMORY_CEILING) : [undefined];
+    const ceiling = config.packetMemoryLimit;
+    const places: (WorkerPlace | undefined)[] = several ? createHandoffPlaces(workers.handles.map((handle) => handle.wakeFd), ceiling) : [undefined];
     const perWorker = this.sockets.length;
     for (let index = 0; index < workers.count; index++) {
       const place = places[index];
@@ -271,7 +270,7 @@ class Daemon {
         interfaces: this.tap ? [interfaceSpec(this.tap, index)] : [],
         peerStats: this.peerStats,
         globalStats: workers.globalStats[index]!,
-        memoryCeiling: several ? windowBytes(workers.count, MEMORY_CEILING) : MEMORY_CEILING,
+        memoryCeiling: several ? windowBytes(workers.count, ceiling) : ceiling,
         maxMtu: Math.max(config.mtu, ...peerMtus),
         minDataLength: minimumOverhead(config),
         ioBackend: config.ioBackend,
