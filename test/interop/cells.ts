@@ -429,6 +429,16 @@ export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']):
             io_backend: 'string',
             dropped: { malformed: 'number', unknown_address: 'number', auth: 'number', replay: 'number' },
             handshakes_received: 'number',
+            buffer_pool: {
+              buffers: 'number',
+              in_use: 'number',
+              hits: 'number',
+              misses: 'number',
+              exhausted: 'number',
+              grows: 'number',
+              shrinks: 'number',
+              bytes: 'number',
+            },
             workers: [{ peers: 'number', rx_packets: 'number', tx_packets: 'number', handoffs: 'number', handoff_drops: 'number' }],
           });
           delete shape['fastd-ts'];
