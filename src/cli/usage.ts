@@ -1,5 +1,6 @@
 // fastd's command-line options (src/options.def.h) as one table: the parser in options.ts
 // matches arguments against it and usageText() prints it in fastd's --help layout.
+import { PACKET_MEMORY_LIMIT_MIB } from '../config/types.js';
 import { FASTD_COMPAT_VERSION } from './version.js';
 
 export type OptionId =
@@ -134,7 +135,7 @@ export const EXTENSION_OPTIONS: readonly OptionSpec[] = [
     id: 'packet-memory-limit',
     names: ['--packet-memory-limit'],
     argument: 'MiB',
-    help: 'Sets the most packet memory each datapath worker may use; default is 256',
+    help: `Sets the most packet memory each datapath worker may use; default is ${PACKET_MEMORY_LIMIT_MIB.DEFAULT}`,
   },
 ];
 
