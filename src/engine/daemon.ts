@@ -36,6 +36,8 @@ const EXIT_FAILURE = 1;
 const PRE_V22_TEST_SWITCH = 'FASTD_TS_TEST_PRE_V22';
 /** Benchmark switch: FASTD_TS_GSO=0 turns UDP GSO and GRO off, to measure what they bring. */
 const UDP_OFFLOAD_SWITCH = 'FASTD_TS_GSO';
+/** Benchmark switch: FASTD_TS_OFFLOAD=0 opens TUN/TAP interfaces without vnet header and TSO/GRO offloads. */
+const TUN_OFFLOAD_SWITCH = 'FASTD_TS_OFFLOAD';
 
 /** A start-up failure fastd would also refuse to run with; its message is the log line. */
 export class StartupError extends Error {
@@ -43,6 +45,9 @@ export class StartupError extends Error {
 }
 
 const clock = (): number => performance.timeOrigin + performance.now();
+
+/** TUN/TAP offloads (vnet header, TSO cut up and TCP coalesced by us) unless the benchmark switch turns them off. */
+const tunOffloads = (): boolean => process.env[TUN_OFFLOAD_SWITCH] !== '0';
 
 /** `offload l2tp yes` needs the kernel's L2TP ethernet pseudowires. */
 function checkL2tpOffload(config: Config): void {
@@ -158,7 +163,7 @@ class Daemon {
     // then leaves as early as fastd's, before the kernel's first ARP request on the new
     // interface has gone unanswered (its retry comes only a second later).
     await worker.loaded;
-    if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu, count);
+    if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu, count, tunOffloads());
     this.initWorkers();
     writePidFile(config.pidFile);
     if (isDaemonChild()) reportReady();
@@ -176,7 +181,7 @@ class Daemon {
         peerStats: new Float64Array(this.peerStats),
         localKey,
         singleInterface: this.tap,
-        openPeerInterface: (peer) => openInterface(config, interfaceName(config, peer, single), peerMtu(config, peer)),
+        openPeerInterface: (peer) => openInterface(config, interfaceName(config, peer, single), peerMtu(config, peer), 1, tunOffloads()),
         // The worker works on its own duplicate of the fd; ours can go at once.
         closePeerInterface: closeInterface,
         runHook,

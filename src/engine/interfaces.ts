@@ -2,7 +2,9 @@
 // mode (and in TUN mode with a single static peer), otherwise one per peer, named from the
 // `interface` pattern with `%n` (peer name) or `%k` (first 16 hex digits of its key).
 import type { Config, Peer } from '../config/types.js';
+import { openOffloadedQueue, TCP_OFFLOADS } from '../io/offload/open-queue.js';
 import { closeTunTap, openTunTap, type TunTap } from '../io/tuntap.js';
+import { log } from '../log/logger.js';
 import type { InterfaceSpec } from './datapath/messages.js';
 
 /** Linux's IFNAMSIZ less the terminating NUL. */
@@ -14,6 +16,8 @@ export interface OpenInterface {
   readonly extraQueues: readonly TunTap[];
   readonly interfaceId: number;
   readonly mtu: number;
+  /** Its queues carry a virtio_net_hdr and may hand over TCP super-frames (the datapath wraps them in OffloadFrameIo). */
+  readonly vnetHeader?: boolean;
 }
 
 export class InterfaceError extends Error {
@@ -72,26 +76,37 @@ function truncate(name: string): string {
 }
 
 let nextInterfaceId = 0;
+let offloadsRefusedReported = false;
+
+function reportOffloadsRefused(reason: string): void {
+  if (offloadsRefusedReported) return;
+  offloadsRefusedReported = true;
+  log.warn(`TUN/TAP offloads unavailable, frames go one by one: ${reason}`);
+}
 
 /**
  * Creates (or attaches to) the interface, sets its MTU and brings it up. `queues` > 1 opens
  * it with IFF_MULTI_QUEUE and that many queues, all with the same flags (the kernel refuses
- * a queue whose flags differ).
+ * a queue whose flags differ). `offloads` asks for the vnet header and TSO offloads, which
+ * it goes without (saying so once) where the kernel refuses them.
  */
-export function openInterface(config: Config, name: string, mtu: number, queues = 1): OpenInterface {
+export function openInterface(config: Config, name: string, mtu: number, queues = 1, offloads = false): OpenInterface {
   const kind = config.mode === 'tun' ? 'tun' : 'tap';
   // `persist interface no` leaves an interface someone else made persistent as it is, like fastd.
   const persist = config.persistInterface ? true : undefined;
   const multiQueue = queues > 1;
-  const device = openTunTap({ kind, name: name === '' ? undefined : name, mtu, up: true, persist, multiQueue });
+  const options = { kind, name: name === '' ? undefined : name, mtu, up: true, persist, multiQueue } as const;
+  const { device, vnetHeader } = openOffloadedQueue(options, offloads, reportOffloadsRefused);
+  // the vnet header is a flag of the device, not of one queue: every queue must ask for it alike
+  const queueOffloads = vnetHeader ? { vnetHeader, offloads: TCP_OFFLOADS } : {};
   const extraQueues: TunTap[] = [];
   try {
-    while (extraQueues.length < queues - 1) extraQueues.push(openTunTap({ kind, name: device.name, multiQueue }));
+    while (extraQueues.length < queues - 1) extraQueues.push(openTunTap({ kind, name: device.name, multiQueue, ...queueOffloads }));
   } catch (error) {
     for (const queue of [device, ...extraQueues]) closeTunTap(queue);
     throw error;
   }
-  return { device, extraQueues, interfaceId: nextInterfaceId++, mtu };
+  return { device, extraQueues, interfaceId: nextInterfaceId++, mtu, vnetHeader };
 }
 
 /** Closes the interface; unless it is persistent the kernel removes it with its last fd. */
@@ -108,5 +123,6 @@ export function interfaceSpec(iface: OpenInterface, queue = 0): InterfaceSpec {
     name: iface.device.name,
     kind: iface.device.kind,
     mtu: iface.mtu,
+    vnetHeader: iface.vnetHeader === true,
   };
 }
