@@ -311,7 +311,7 @@ class Daemon {
         break;
       }
       case 'macAddresses':
-        control.setMacAddresses(message.peers);
+        control.setMacAddresses(this.workers!.mergeMacAddresses(worker, message.peers));
         break;
       case 'fatal':
         log.fatal(`datapath worker failed: ${message.message}`);

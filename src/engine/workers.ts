@@ -12,6 +12,8 @@ import { GLOBAL_STATS_FIELDS, type Endpoint, type FromWorker, type InterfaceSpec
 const HANDSHAKE_MEMORY = 4096;
 const NO_WORKER = -1;
 
+type MacReport = Extract<FromWorker, { type: 'macAddresses' }>['peers'];
+
 interface PeerPlace {
   owner: number;
   interface: InterfaceSpec | undefined;
@@ -29,6 +31,8 @@ export class Workers {
   private readonly handshakeWorker = new Map<string, number>();
   /** Peers owned plus per-peer sockets held, per worker: new ones go to the least loaded. */
   private readonly load: Int32Array;
+  /** Each worker's latest `macAddresses` report: it learns the addresses behind its own peers only. */
+  private readonly macReports: MacReport[];
 
   constructor(
     readonly count: number,
@@ -37,6 +41,13 @@ export class Workers {
     this.handles = Array.from({ length: count }, () => new DatapathWorker(url));
     this.globalStats = Array.from({ length: count }, () => new SharedArrayBuffer(GLOBAL_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT));
     this.load = new Int32Array(count);
+    this.macReports = Array.from({ length: count }, () => []);
+  }
+
+  /** Takes one worker's MAC address report; returns all workers' reports together. */
+  mergeMacAddresses(worker: number, report: MacReport): MacReport {
+    this.macReports[worker] = report;
+    return this.macReports.flat();
   }
 
   /** Calls `listener` with every message of every worker, and the worker's index. */
