@@ -34,6 +34,8 @@ const EXIT_FAILURE = 1;
 
 /** Environment switch of the interop tests: handshake like a pre-v22 fastd (bare handshakes, data type 0x02). */
 const PRE_V22_TEST_SWITCH = 'FASTD_TS_TEST_PRE_V22';
+/** Test switch: every peer owned by a worker other than the one its datagrams arrive at (see Workers). */
+const MISPLACE_PEERS_TEST_SWITCH = 'FASTD_TS_TEST_MISPLACE_PEERS';
 /** Benchmark switch: FASTD_TS_GSO=0 turns UDP GSO and GRO off, to measure what they bring. */
 const UDP_OFFLOAD_SWITCH = 'FASTD_TS_GSO';
 /** Benchmark switch: FASTD_TS_OFFLOAD=0 opens TUN/TAP interfaces without vnet header and TSO/GRO offloads. */
@@ -205,7 +207,7 @@ class Daemon {
    * all have their datapath (after `initWorkers`).
    */
   private spawnWorkers(count: number): { loaded: Promise<void>; ready: Promise<void> } {
-    const workers = new Workers(count);
+    const workers = new Workers(count, undefined, process.env[MISPLACE_PEERS_TEST_SWITCH] === '1');
     this.workers = workers;
     let loadedCount = 0;
     let readyCount = 0;

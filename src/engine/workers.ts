@@ -37,6 +37,11 @@ export class Workers {
   constructor(
     readonly count: number,
     url?: URL,
+    /**
+     * Test switch: give each peer on a configured socket to the worker after the one its
+     * datagrams arrive at, so that every packet of it crosses a handoff ring.
+     */
+    private readonly misplace = false,
   ) {
     this.handles = Array.from({ length: count }, () => new DatapathWorker(url));
     this.globalStats = Array.from({ length: count }, () => new SharedArrayBuffer(GLOBAL_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT));
@@ -163,7 +168,8 @@ export class Workers {
     if (!address) return NO_WORKER;
     const own = this.socketWorker.get(address.socketId);
     if (own !== undefined) return own;
-    return this.handshakeWorker.get(`${address.socketId}|${endpointKey(address.endpoint)}`) ?? NO_WORKER;
+    const arrival = this.handshakeWorker.get(`${address.socketId}|${endpointKey(address.endpoint)}`) ?? NO_WORKER;
+    return this.misplace && arrival !== NO_WORKER ? (arrival + 1) % this.count : arrival;
   }
 
   private moveIfElsewhere(peerId: number): void {
