@@ -1,0 +1,117 @@
+// The handoff between two workers' datapaths, both in this thread over one shared packet
+// memory: a full ring drops what does not fit and counts it, the consumer opens what was
+// handed over and gives every buffer back, and the owner's pool gets all of them again.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyControl } from '../../../src/engine/datapath/control.js';
+import { Datapath } from '../../../src/engine/datapath/context.js';
+import { createHandoffPlaces, windowBytes } from '../../../src/engine/datapath/handoff-places.js';
+import { HANDOFF_RING_CAPACITY } from '../../../src/engine/datapath/handoff.js';
+import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type FromWorker } from '../../../src/engine/datapath/messages.js';
+import { Receiver } from '../../../src/engine/datapath/receive.js';
+import { Sender } from '../../../src/engine/datapath/send.js';
+import { check, close, eventfd, read } from '../../../src/io/libc.js';
+import { EventFdFlag, SOCKADDR_SLOT } from '../../../src/io/linux-abi.js';
+import { NativeArea } from '../../../src/io/native-memory.js';
+
+const CEILING = 16 << 20;
+const PEER = 3;
+const OWNER = 1;
+/** A null-method data packet: the type byte, then the payload. */
+const PACKET = [0x00, ...Array.from({ length: 100 }, (_, i) => i)];
+
+describe('handoff between two workers', () => {
+  const wakeFds: number[] = [];
+  const workers: { dp: Datapath; sender: Sender; receiver: Receiver; global: Float64Array; posted: FromWorker[] }[] = [];
+  const eventValue = new NativeArea(8, 'eventfd value');
+  const peerStats = new SharedArrayBuffer(8 * PEER_STATS_FIELDS * 8);
+  const now = 1000;
+
+  beforeAll(() => {
+    for (let i = 0; i < 2; i++) wakeFds.push(check(eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC), 'eventfd'));
+    const places = createHandoffPlaces(wakeFds, CEILING);
+    for (const place of places) {
+      const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
+      const posted: FromWorker[] = [];
+      const dp = new Datapath(
+        { type: 'init', mode: 'tun', forward: false, sockets: [], interfaces: [], peerStats, globalStats, memoryCeiling: windowBytes(2, CEILING), ioBackend: 'fallback', gro: false, place },
+        (message) => posted.push(message),
+      );
+      const sender = new Sender(dp);
+      workers.push({ dp, sender, receiver: new Receiver(dp, sender), global: new Float64Array(globalStats), posted });
+    }
+    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'addPeer', peerId: PEER, owner: OWNER }, now);
+    const owner = workers[OWNER]!;
+    applyControl(owner.dp, owner.sender, { type: 'installSession', peerId: PEER, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false }, now);
+  });
+
+  afterAll(() => {
+    for (const { dp } of workers) dp.close();
+    for (const fd of wakeFds) close(fd);
+    eventValue.release();
+  });
+
+  /** Hands `count` datagrams of the peer from worker 0 (which received them) to its owner. */
+  function handOver(count: number): void {
+    const { dp } = workers[0]!;
+    const index = dp.pool.alloc(now);
+    const at = dp.pool.offsetOf(index);
+    dp.bytes.set(PACKET, at);
+    const address = new Uint32Array(SOCKADDR_SLOT / 4);
+    for (let i = 0; i < count; i++) dp.handoff!.open(OWNER, PEER, at, PACKET.length, address, 0, now);
+    dp.pool.free(index);
+    dp.handoff!.publish();
+  }
+
+  function wakeUps(fd: number): number {
+    return read(fd, eventValue.address, 8) === 8 ? Number(eventValue.view.getBigUint64(0, true)) : 0;
+  }
+
+  it('drops what a full ring cannot take and counts it; the owner opens the rest; every buffer comes back', () => {
+    const [receiving, owner] = workers as [(typeof workers)[0], (typeof workers)[0]];
+    const inUseBefore = receiving.dp.pool.stats().inUse;
+    const extra = 100;
+
+    // the owner is about to block in poll: the producer's publish must wake it
+    expect(owner.dp.handoff!.prepareToSleep()).toBe(true);
+    handOver(HANDOFF_RING_CAPACITY + extra);
+    expect(wakeUps(wakeFds[OWNER]!)).toBe(1);
+    owner.dp.handoff!.awake();
+    expect(receiving.global[GlobalStat.Handoffs]).toBe(HANDOFF_RING_CAPACITY);
+    expect(receiving.global[GlobalStat.DropHandoff]).toBe(extra);
+    expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore + HANDOFF_RING_CAPACITY);
+
+    // the owner opens every packet on the peer's session and gives the buffers back
+    owner.dp.handoff!.drain(owner.receiver, owner.sender, now);
+    owner.dp.handoff!.publish();
+    // the first packet opened on the new session confirms it: proof the owner opened them
+    expect(owner.posted).toContainEqual({ type: 'sessionConfirmed', peerId: PEER });
+    for (const field of [GlobalStat.DropAuth, GlobalStat.DropMalformed, GlobalStat.DropUnknownAddress, GlobalStat.DropReplay]) {
+      expect(owner.global[field]).toBe(0);
+    }
+    expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore + HANDOFF_RING_CAPACITY);
+    receiving.dp.handoff!.drain(receiving.receiver, receiving.sender, now);
+    expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore);
+
+    // with the buffers home, the ring takes packets again
+    handOver(1);
+    expect(receiving.global[GlobalStat.Handoffs]).toBe(HANDOFF_RING_CAPACITY + 1);
+    expect(receiving.global[GlobalStat.DropHandoff]).toBe(extra);
+    // the owner did not ask to be woken this time
+    expect(wakeUps(wakeFds[OWNER]!)).toBe(0);
+  });
+
+  it('drops a datagram the owner has no session for as from an unknown address, and still gives its buffer back', () => {
+    const [receiving, owner] = workers as [(typeof workers)[0], (typeof workers)[0]];
+    owner.dp.handoff!.drain(owner.receiver, owner.sender, now);
+    owner.dp.handoff!.publish();
+    receiving.dp.handoff!.drain(receiving.receiver, receiving.sender, now);
+    const inUseBefore = receiving.dp.pool.stats().inUse;
+    applyControl(owner.dp, owner.sender, { type: 'resetPeer', peerId: PEER }, now);
+    handOver(3);
+    owner.dp.handoff!.drain(owner.receiver, owner.sender, now);
+    owner.dp.handoff!.publish();
+    expect(owner.global[GlobalStat.DropUnknownAddress]).toBe(3);
+    receiving.dp.handoff!.drain(receiving.receiver, receiving.sender, now);
+    expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore);
+  });
+});
