@@ -207,7 +207,7 @@ class Daemon {
    * all have their datapath (after `initWorkers`).
    */
   private spawnWorkers(count: number): { loaded: Promise<void>; ready: Promise<void> } {
-    const workers = new Workers(count, undefined, process.env[MISPLACE_PEERS_TEST_SWITCH] === '1');
+    const workers = Workers.spawn(count, process.env[MISPLACE_PEERS_TEST_SWITCH] === '1');
     this.workers = workers;
     let loadedCount = 0;
     let readyCount = 0;

@@ -14,6 +14,15 @@ const NO_WORKER = -1;
 
 type MacReport = Extract<FromWorker, { type: 'macAddresses' }>['peers'];
 
+/** What Workers needs of a worker thread's handle (handle.ts DatapathWorker; tests stand in). */
+export interface WorkerHandle {
+  readonly wakeFd: number;
+  post(message: ToWorker): void;
+  stop(): Promise<number>;
+  on(event: 'message', listener: (message: FromWorker) => void): unknown;
+  once(event: 'exit', listener: (code: number) => void): unknown;
+}
+
 interface PeerPlace {
   owner: number;
   interface: InterfaceSpec | undefined;
@@ -21,7 +30,7 @@ interface PeerPlace {
 }
 
 export class Workers {
-  readonly handles: readonly DatapathWorker[];
+  readonly count: number;
   /** One global statistics table per worker (see GlobalStat); `sumGlobalStats` adds them up. */
   readonly globalStats: readonly SharedArrayBuffer[];
   private readonly peers = new Map<number, PeerPlace>();
@@ -34,16 +43,21 @@ export class Workers {
   /** Each worker's latest `macAddresses` report: it learns the addresses behind its own peers only. */
   private readonly macReports: MacReport[];
 
+  /** Starts `count` worker threads (see DatapathWorker). */
+  static spawn(count: number, misplace = false): Workers {
+    return new Workers(Array.from({ length: count }, () => new DatapathWorker()), misplace);
+  }
+
   constructor(
-    readonly count: number,
-    url?: URL,
+    readonly handles: readonly WorkerHandle[],
     /**
      * Test switch: give each peer on a configured socket to the worker after the one its
      * datagrams arrive at, so that every packet of it crosses a handoff ring.
      */
     private readonly misplace = false,
   ) {
-    this.handles = Array.from({ length: count }, () => new DatapathWorker(url));
+    const count = handles.length;
+    this.count = count;
     this.globalStats = Array.from({ length: count }, () => new SharedArrayBuffer(GLOBAL_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT));
     this.load = new Int32Array(count);
     this.macReports = Array.from({ length: count }, () => []);
