@@ -18,6 +18,7 @@ import { OffloadFrameIo } from '../../io/offload/offload-frame-io.js';
 import { probeUdpOffloads } from '../../io/udp.js';
 import { Handoff } from './handoff.js';
 import { EthernetHeader, MacTable } from './mac-table.js';
+import { SharedMacTable } from './shared-mac-table.js';
 import type { FromWorker, InterfaceSpec, ToWorker } from './messages.js';
 import { NO_PEER, PeerTable } from './peers.js';
 import { DatapathStats } from './stats.js';
@@ -97,7 +98,8 @@ export class Datapath {
   readonly bufferSize: number;
   readonly stats: DatapathStats;
   readonly peers: PeerTable;
-  readonly macs = new MacTable();
+  /** TAP mode's MAC learning: shared by all workers when there are several. */
+  readonly macs: MacTable | SharedMacTable;
   readonly unknown = new UnknownSources();
   readonly sockets: (Socket | undefined)[] = [];
   /** Scratch memory of closed offloading interfaces (OffloadFrameIo), reused by the next one. */
@@ -141,6 +143,7 @@ export class Datapath {
     const place = init.place;
     this.memory = place ? PacketMemory.window(place.memory, place.index * bytes, bytes) : new PacketMemory(bytes, bytes);
     this.self = place?.index ?? 0;
+    this.macs = place ? new SharedMacTable(place.macTable) : new MacTable();
     StateArena.provideRegions(this.memory.memory, (size) => this.memory.reserve(size, WASM_PAGE));
     this.io = packetMemory(this.memory.memory);
     this.bytes = this.io.bytes;

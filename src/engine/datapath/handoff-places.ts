@@ -1,10 +1,14 @@
 // The main thread's part of the handoff between several datapath workers: one packet memory
-// for all of them, cut into one window per worker, and the rings between every ordered pair.
+// for all of them, cut into one window per worker, the rings between every ordered pair, and
+// the MAC learning table they share.
 import { PacketMemory, WASM_PAGE_BYTES } from '../../bufferpool/packet-memory.js';
 import { HANDOFF_RING_CAPACITY } from './handoff.js';
 import { HandoffRing } from './handoff-ring.js';
+import { SharedMacTable } from './shared-mac-table.js';
 import type { WorkerPlace } from './messages.js';
 
+/** MAC addresses the workers' shared table holds: a big layer-2 network, at 32 bytes each. */
+const MAC_TABLE_CAPACITY = 16_384;
 /** The pool addresses buffers with signed 32-bit offsets: all windows together stay below 2 GiB. */
 const MEMORY_LIMIT = 2 ** 31 - WASM_PAGE_BYTES;
 
@@ -26,5 +30,6 @@ export function createHandoffPlaces(wakeFds: readonly number[], ceiling: number)
       returns.push(from === to ? null : HandoffRing.create(HANDOFF_RING_CAPACITY));
     }
   }
-  return wakeFds.map((_, index) => ({ index, count, memory, rings, returns, wakeFds }));
+  const macTable = SharedMacTable.create(MAC_TABLE_CAPACITY);
+  return wakeFds.map((_, index) => ({ index, count, memory, rings, returns, wakeFds, macTable }));
 }

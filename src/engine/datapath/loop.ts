@@ -28,6 +28,7 @@ export class Loop {
   private readonly poller = new Poller();
   private readonly wakeArea = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
   private nextTimer = 0;
+  private readonly ownPeer = (peerId: number): boolean => this.dp.peers.get(peerId)?.owner === this.dp.self;
 
   constructor(
     private readonly dp: Datapath,
@@ -146,7 +147,8 @@ export class Loop {
     const dp = this.dp;
     for (let i = 0; i < dp.peers.count; i++) expireSessions(dp.peers.get(dp.peers.ids[i])!, now);
     dp.macs.expire(now);
-    const macs = dp.macs.snapshot(now);
+    // each worker reports the addresses behind its own peers; the daemon merges the reports
+    const macs = dp.macs.snapshot(now, this.ownPeer);
     if (macs) dp.post({ type: 'macAddresses', peers: Array.from(macs, ([peerId, addresses]) => ({ peerId, addresses })) });
     dp.pool.maintain(now);
     dp.stats.io(dp.ioCounters);

@@ -61,6 +61,8 @@ export interface WorkerPlace {
   readonly returns: readonly (SharedArrayBuffer | null)[];
   /** Each worker's wake-up eventfd: a producer writes the consumer's when the ring says it sleeps. */
   readonly wakeFds: readonly number[];
+  /** TAP mode's MAC learning table, one for all workers (SharedMacTable). */
+  readonly macTable: SharedArrayBuffer;
 }
 
 /** `workerData` of a datapath worker: the eventfd the control plane writes after each message. */
