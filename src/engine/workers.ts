@@ -24,6 +24,7 @@ export interface WorkerHandle {
 }
 
 interface PeerPlace {
+  /** NO_WORKER until the peer's first address is known. */
   owner: number;
   interface: InterfaceSpec | undefined;
   address: { readonly socketId: number; readonly endpoint: Endpoint } | undefined;
@@ -86,7 +87,7 @@ export class Workers {
   /** Peers each worker owns. */
   peerCounts(): number[] {
     const counts = new Array<number>(this.count).fill(0);
-    for (const place of this.peers.values()) counts[place.owner]++;
+    for (const place of this.peers.values()) if (place.owner !== NO_WORKER) counts[place.owner]++;
     return counts;
   }
 
@@ -101,24 +102,29 @@ export class Workers {
     switch (message.type) {
       case 'init':
         throw new Error('init is per worker: use postTo');
-      case 'addPeer': {
-        const owner = this.leastLoaded();
-        this.peers.set(message.peerId, { owner, interface: message.interface, address: undefined });
-        this.load[owner]++;
-        this.announce(message.peerId, owner, false);
+      case 'addPeer':
+        // announced with its first address, which tells where its datagrams arrive
+        this.peers.set(message.peerId, { owner: NO_WORKER, interface: message.interface, address: undefined });
         return;
-      }
       case 'removePeer': {
         const place = this.peers.get(message.peerId);
         if (!place) return;
         this.peers.delete(message.peerId);
+        if (place.owner === NO_WORKER) return;
         this.load[place.owner]--;
         this.toAll(message);
         return;
       }
       case 'setPeerAddress': {
         const place = this.peers.get(message.peerId);
-        if (place) place.address = { socketId: message.socketId, endpoint: message.endpoint };
+        if (!place) return;
+        place.address = { socketId: message.socketId, endpoint: message.endpoint };
+        if (place.owner === NO_WORKER) {
+          const arrival = this.arrivalWorker(place);
+          place.owner = arrival === NO_WORKER ? this.leastLoaded() : arrival;
+          this.load[place.owner]++;
+          this.announce(message.peerId, place.owner, false);
+        }
         this.toAll(message);
         return;
       }
@@ -188,7 +194,7 @@ export class Workers {
 
   private moveIfElsewhere(peerId: number): void {
     const place = this.peers.get(peerId);
-    if (!place) return;
+    if (!place || place.owner === NO_WORKER) return;
     const target = this.arrivalWorker(place);
     if (target === NO_WORKER || target === place.owner) return;
     this.toAll({ type: 'removePeer', peerId });

@@ -41,25 +41,39 @@ function establish(workers: Workers, peerId: number, port: number, iface?: Inter
 }
 
 describe('Workers', () => {
-  it('tells every worker about a peer, the interface and the session only to its owner', () => {
+  it('tells every worker about a peer, the interface and the session only to the worker its handshake came in at', () => {
     const { workers, fakes } = setup(2);
     workers.noteHandshake(1, 0, endpoint(1000));
     establish(workers, 5, 1000, TUN);
     expect(workers.ownerOf(5)).toBe(1);
     const [zero, one] = fakes.map((fake) => fake.take());
-    expect(zero!.map((m) => m.type)).toEqual(['addPeer', 'setPeerAddress', 'removePeer', 'addPeer', 'setPeerAddress']);
-    expect(one!.map((m) => m.type)).toEqual(['addPeer', 'setPeerAddress', 'removePeer', 'addPeer', 'setPeerAddress', 'installSession']);
-    // first placed on the least loaded worker (0), then moved to the one its handshake came in at
-    expect(zero![0]).toEqual({ type: 'addPeer', peerId: 5, owner: 0, interface: TUN });
-    expect(one![0]).toEqual({ type: 'addPeer', peerId: 5, owner: 0 });
-    expect(one![3]).toEqual({ type: 'addPeer', peerId: 5, owner: 1, moved: true, interface: TUN });
-    expect(zero![3]).toEqual({ type: 'addPeer', peerId: 5, owner: 1, moved: true });
+    expect(zero).toEqual([
+      { type: 'addPeer', peerId: 5, owner: 1 },
+      { type: 'setPeerAddress', peerId: 5, socketId: 0, endpoint: endpoint(1000) },
+    ]);
+    expect(one).toEqual([
+      { type: 'addPeer', peerId: 5, owner: 1, interface: TUN },
+      { type: 'setPeerAddress', peerId: 5, socketId: 0, endpoint: endpoint(1000) },
+      session(5),
+    ]);
 
     workers.post({ type: 'keepalive', peerId: 5 });
     workers.post({ type: 'resetPeer', peerId: 5 });
     expect(fakes[0]!.take()).toEqual([]);
     expect(fakes[1]!.take().map((m) => m.type)).toEqual(['keepalive', 'resetPeer']);
     expect(workers.peerCounts()).toEqual([0, 1]);
+
+    // a new session from an address whose handshake came in at worker 0: the peer moves there,
+    // its interface with it; its statistics row keeps counting
+    workers.noteHandshake(0, 0, endpoint(1001));
+    workers.post({ type: 'setPeerAddress', peerId: 5, socketId: 0, endpoint: endpoint(1001) });
+    workers.post(session(5));
+    expect(workers.ownerOf(5)).toBe(0);
+    const [zeroAfter, oneAfter] = fakes.map((fake) => fake.take());
+    expect(zeroAfter!.map((m) => m.type)).toEqual(['setPeerAddress', 'removePeer', 'addPeer', 'setPeerAddress', 'installSession']);
+    expect(oneAfter!.map((m) => m.type)).toEqual(['setPeerAddress', 'removePeer', 'addPeer', 'setPeerAddress']);
+    expect(zeroAfter![2]).toEqual({ type: 'addPeer', peerId: 5, owner: 0, moved: true, interface: TUN });
+    expect(oneAfter![2]).toEqual({ type: 'addPeer', peerId: 5, owner: 0, moved: true });
 
     workers.post({ type: 'removePeer', peerId: 5 });
     expect(fakes.map((fake) => fake.take())).toEqual([[{ type: 'removePeer', peerId: 5 }], [{ type: 'removePeer', peerId: 5 }]]);
