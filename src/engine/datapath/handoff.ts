@@ -79,12 +79,15 @@ export class Handoff {
     this.wakeValue.view.setBigUint64(0, 1n, true);
   }
 
-  /** A datagram of `owner`'s peer that arrived here: the owner opens it. The address slot is the sender's. */
-  open(owner: number, peerId: number, offset: number, length: number, addressWords: Uint32Array, slot: number, now: number): void {
+  /**
+   * A datagram of `owner`'s peer that arrived here (from the peer's known address, found in
+   * the peer table every worker has): the owner opens it.
+   */
+  open(owner: number, peerId: number, offset: number, length: number, now: number): void {
     // opening needs no headroom: the copy starts at the buffer
     const copy = this.lend(owner, offset, length, 0, this.dp.bufferSize - TAILROOM, now);
     if (copy < 0) return;
-    this.pushed(owner, copy, this.toWorker[owner]!.pushWithAddress(HandoffKind.Open, peerId, copy, length, addressWords, slot));
+    this.pushed(owner, copy, this.toWorker[owner]!.push(HandoffKind.Open, peerId, copy, length));
   }
 
   /** A frame for `owner`'s peer read here: the owner seals and sends it. */

@@ -103,7 +103,7 @@ export class Receiver {
       const peerId = dp.peers.find(batch.addressWords, i);
       const peer = peerId === NO_PEER ? undefined : dp.peers.get(peerId);
       if (peer && peer.owner !== dp.self) {
-        dp.handoff!.open(peer.owner, peerId, offset, length, batch.addressWords, i, now);
+        dp.handoff!.open(peer.owner, peerId, offset, length, now);
         continue;
       }
       if (!peer || !peer.established) {

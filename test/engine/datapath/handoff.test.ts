@@ -10,7 +10,7 @@ import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type FromWorker } f
 import { Receiver } from '../../../src/engine/datapath/receive.js';
 import { Sender } from '../../../src/engine/datapath/send.js';
 import { check, close, eventfd, read } from '../../../src/io/libc.js';
-import { EventFdFlag, SOCKADDR_SLOT } from '../../../src/io/linux-abi.js';
+import { EventFdFlag } from '../../../src/io/linux-abi.js';
 import { NativeArea } from '../../../src/io/native-memory.js';
 
 const CEILING = 16 << 20;
@@ -56,8 +56,7 @@ describe('handoff between two workers', () => {
     const index = dp.pool.alloc(now);
     const at = dp.pool.offsetOf(index);
     dp.bytes.set(PACKET, at);
-    const address = new Uint32Array(SOCKADDR_SLOT / 4);
-    for (let i = 0; i < count; i++) dp.handoff!.open(OWNER, PEER, at, PACKET.length, address, 0, now);
+    for (let i = 0; i < count; i++) dp.handoff!.open(OWNER, PEER, at, PACKET.length, now);
     dp.pool.free(index);
     dp.handoff!.publish();
   }
