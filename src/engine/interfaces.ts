@@ -3,6 +3,7 @@
 // `interface` pattern with `%n` (peer name) or `%k` (first 16 hex digits of its key).
 import type { Config, Peer } from '../config/types.js';
 import { openOffloadedQueue, TCP_OFFLOADS } from '../io/offload/open-queue.js';
+import { Errno, SystemError } from '../io/libc.js';
 import { closeTunTap, openTunTap, type TunTap } from '../io/tuntap.js';
 import { log } from '../log/logger.js';
 import type { InterfaceSpec } from './datapath/messages.js';
@@ -96,7 +97,7 @@ export function openInterface(config: Config, name: string, mtu: number, queues 
   const persist = config.persistInterface ? true : undefined;
   const multiQueue = queues > 1;
   const options = { kind, name: name === '' ? undefined : name, mtu, up: true, persist, multiQueue } as const;
-  const { device, vnetHeader } = openOffloadedQueue(options, offloads, reportOffloadsRefused);
+  const { device, vnetHeader } = openFirstQueue(options, offloads);
   // the vnet header is a flag of the device, not of one queue: every queue must ask for it alike
   const queueOffloads = vnetHeader ? { vnetHeader, offloads: TCP_OFFLOADS } : {};
   const extraQueues: TunTap[] = [];
@@ -107,6 +108,21 @@ export function openInterface(config: Config, name: string, mtu: number, queues 
     throw error;
   }
   return { device, extraQueues, interfaceId: nextInterfaceId++, mtu, vnetHeader };
+}
+
+function openFirstQueue(options: Parameters<typeof openOffloadedQueue>[0], offloads: boolean): ReturnType<typeof openOffloadedQueue> {
+  try {
+    return openOffloadedQueue(options, offloads, reportOffloadsRefused);
+  } catch (error) {
+    // the kernel refuses a queue whose flags differ from the existing device's
+    if (options.multiQueue && error instanceof SystemError && error.code === Errno.EINVAL && options.name !== undefined) {
+      throw new InterfaceError(
+        `interface ${options.name} exists without multi-queue support (persistent from an earlier run?), ` +
+          'but every datapath worker needs a queue of it: delete it, or configure `workers 1;`',
+      );
+    }
+    throw error;
+  }
 }
 
 /** Closes the interface; unless it is persistent the kernel removes it with its last fd. */
