@@ -18,6 +18,9 @@ export const SocketOption = {
   RCVBUF: 8,
   REUSEPORT: 15,
   BINDTODEVICE: 25,
+  /** SO_SNDBUF / SO_RCVBUF past net.core.wmem_max / rmem_max (CAP_NET_ADMIN). */
+  SNDBUFFORCE: 32,
+  RCVBUFFORCE: 33,
   MARK: 36,
 } as const;
 

@@ -129,6 +129,19 @@ export function setSocketBuffers(fd: number, sendBytes: number, receiveBytes: nu
   setIntOption(fd, SOL_SOCKET, SocketOption.RCVBUF, receiveBytes, 'SO_RCVBUF');
 }
 
+/**
+ * Sets the socket buffers past the sysctl caps where the process may (CAP_NET_ADMIN, as a
+ * daemon started by root has), else as far as the caps allow.
+ */
+export function forceSocketBuffers(fd: number, sendBytes: number, receiveBytes: number): void {
+  try {
+    setIntOption(fd, SOL_SOCKET, SocketOption.SNDBUFFORCE, sendBytes, 'SO_SNDBUFFORCE');
+    setIntOption(fd, SOL_SOCKET, SocketOption.RCVBUFFORCE, receiveBytes, 'SO_RCVBUFFORCE');
+  } catch {
+    setSocketBuffers(fd, sendBytes, receiveBytes);
+  }
+}
+
 /** Probes UDP_SEGMENT and UDP_GRO on a throwaway socket. */
 export function probeUdpOffloads(): UdpOffloadSupport {
   const area = scratch();

@@ -5,7 +5,9 @@ import { getsockopt } from '../../src/io/libc.js';
 import { IpOption, Ipv6Option, Protocol, SOL_SOCKET, SOL_UDP, SocketOption, UdpOption } from '../../src/io/linux-abi.js';
 import { NativeArea } from '../../src/io/native-memory.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
-import { closeSocket, openUdpSocket, type UdpSocket } from '../../src/io/udp.js';
+import { closeSocket, forceSocketBuffers, openUdpSocket, type UdpSocket } from '../../src/io/udp.js';
+import { readFileSync } from 'node:fs';
+import { isRoot, requireSystem } from '../helpers/prereq.js';
 import { testPacketMemory } from './memory.js';
 
 const opened: UdpSocket[] = [];
@@ -91,5 +93,17 @@ describe('UDP sockets as fastd makes them', () => {
 
   it('reports a clear error for an address it cannot bind', () => {
     expect(() => openUdpSocket({ address: '192.0.2.1', port: 0 })).toThrow(/bind 192\.0\.2\.1:0: Cannot assign requested address/);
+  });
+});
+
+describe.runIf(requireSystem('socket buffers past the sysctl caps', { root: isRoot }))('socket buffers', () => {
+  it('forceSocketBuffers goes past net.core.rmem_max/wmem_max for a root process', () => {
+    const s = open({ address: '127.0.0.1', port: 0 });
+    const caps = ['rmem_max', 'wmem_max'].map((name) => Number(readFileSync(`/proc/sys/net/core/${name}`, 'utf8')));
+    const wanted = 2 * Math.max(...caps);
+    forceSocketBuffers(s.fd, wanted, wanted);
+    // the kernel doubles what it is given, for its bookkeeping
+    expect(intOption(s.fd, SOL_SOCKET, SocketOption.RCVBUF)).toBe(2 * wanted);
+    expect(intOption(s.fd, SOL_SOCKET, SocketOption.SNDBUF)).toBe(2 * wanted);
   });
 });
