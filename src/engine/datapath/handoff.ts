@@ -1,12 +1,13 @@
 // Packets that reach a worker which does not own their peer cross to the owner through the
 // handoff rings (handoff-ring.ts), by offset in the packet memory all workers share: a
 // datagram received on another worker's socket is opened by the owner (Open), a frame read
-// from another worker's TAP queue is sealed by the owner (Seal), and a frame for everybody
-// is sealed by each worker for its own peers (SealAll). The producer copies the packet into
-// a buffer of its own pool; the consumer gives that buffer back through the return ring
-// once it is done with it (Free), and the owner frees it into its pool. A producer never
-// lends a worker more buffers than its return ring holds, so a Free always finds room;
-// a full ring drops the packet and counts it.
+// from another worker's TAP queue is sealed by the owner (Seal), a frame for everybody is
+// sealed by each worker for its own peers (SealAll), and a datagram from an unknown address
+// is tried on the other workers' sessions (Try: a floating peer of theirs moved). The
+// producer copies the packet into a buffer of its own pool; the consumer gives that buffer
+// back through the return ring once it is done with it (Free), and the owner frees it into
+// its pool. A producer never lends a worker more buffers than its return ring holds, so a
+// Free always finds room; a full ring drops the packet and counts it.
 import { write } from '../../io/libc.js';
 import { NativeArea } from '../../io/native-memory.js';
 import { BATCH, HEADROOM, TAILROOM, type Datapath } from './context.js';
@@ -17,8 +18,12 @@ import type { Receiver } from './receive.js';
 import type { Sender } from './send.js';
 import { DropReason } from './stats.js';
 
-/** What an entry asks of its consumer; `a` is a peerId (Open, Seal) or the source peer (SealAll). */
-export const HandoffKind = { Open: 1, Seal: 2, SealAll: 3, Free: 4 } as const;
+/**
+ * What an entry asks of its consumer; `a` is a peerId (Open, Seal), the source peer
+ * (SealAll), or the socket a datagram from an unknown address came in on (Try: see whether
+ * one of your sessions opens it, i.e. your peer moved; the entry carries the sender's address).
+ */
+export const HandoffKind = { Open: 1, Seal: 2, SealAll: 3, Free: 4, Try: 5 } as const;
 
 /** Entries per ring: a few batches in flight before a slow owner makes the others drop. */
 export const HANDOFF_RING_CAPACITY = 1024;
@@ -56,6 +61,8 @@ export class Handoff {
   /** Offset of each lent buffer → its pool index. */
   private readonly lent: NumberMap;
   private readonly taken: HandoffBatch = createHandoffBatch(BATCH);
+  /** The taken entries' sender addresses as bytes (sockaddr slots), for Try entries. */
+  private readonly takenAddresses = new Uint8Array(this.taken.addressWords.buffer);
   private readonly wakeValue = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
 
   constructor(
@@ -86,15 +93,13 @@ export class Handoff {
   open(owner: number, peerId: number, offset: number, length: number, now: number): void {
     // opening needs no headroom: the copy starts at the buffer
     const copy = this.lend(owner, offset, length, 0, this.dp.bufferSize - TAILROOM, now);
-    if (copy < 0) return;
-    this.pushed(owner, copy, this.toWorker[owner]!.push(HandoffKind.Open, peerId, copy, length));
+    this.pushed(owner, copy, copy >= 0 && this.toWorker[owner]!.push(HandoffKind.Open, peerId, copy, length));
   }
 
   /** A frame for `owner`'s peer read here: the owner seals and sends it. */
   seal(owner: number, peerId: number, offset: number, length: number, now: number): void {
     const copy = this.lend(owner, offset, length, HEADROOM, this.dp.bufferSize - HEADROOM - TAILROOM, now);
-    if (copy < 0) return;
-    this.pushed(owner, copy, this.toWorker[owner]!.push(HandoffKind.Seal, peerId, copy, length));
+    this.pushed(owner, copy, copy >= 0 && this.toWorker[owner]!.push(HandoffKind.Seal, peerId, copy, length));
   }
 
   /** A frame for every peer (broadcast, unknown destination): each other worker seals it for its own peers. */
@@ -102,8 +107,20 @@ export class Handoff {
     for (let other = 0; other < this.count; other++) {
       if (other === this.self) continue;
       const copy = this.lend(other, offset, length, HEADROOM, this.dp.bufferSize - HEADROOM - TAILROOM, now);
-      if (copy < 0) continue;
-      this.pushed(other, copy, this.toWorker[other]!.push(HandoffKind.SealAll, source, copy, length));
+      this.pushed(other, copy, copy >= 0 && this.toWorker[other]!.push(HandoffKind.SealAll, source, copy, length));
+    }
+  }
+
+  /**
+   * A datagram from an unknown address none of our sessions opened: every other worker tries
+   * theirs. Not counted as a handoff: the datagram is already counted as dropped, and a try
+   * that does not fit only leaves the peer to the handshake the control plane answers with.
+   */
+  tryElsewhere(socketId: number, offset: number, length: number, addressWords: Uint32Array, slot: number, now: number): void {
+    for (let other = 0; other < this.count; other++) {
+      if (other === this.self) continue;
+      const copy = this.lend(other, offset, length, 0, this.dp.bufferSize - TAILROOM, now);
+      if (copy >= 0 && !this.toWorker[other]!.pushWithAddress(HandoffKind.Try, socketId, copy, length, addressWords, slot)) this.reclaimOne(other, copy);
     }
   }
 
@@ -135,6 +152,10 @@ export class Handoff {
               break;
             case HandoffKind.SealAll:
               sender.toLocalPeers(offset, taken.lengths[i], taken.a[i], now);
+              this.giveBack(offset);
+              break;
+            case HandoffKind.Try:
+              receiver.tryHandedOver(taken.a[i], offset, taken.lengths[i], this.takenAddresses, i, now);
               this.giveBack(offset);
               break;
           }
@@ -174,15 +195,12 @@ export class Handoff {
     this.wakeValue.release();
   }
 
-  /** Copies a packet into a pool buffer lent to `other`: the copy's offset, or -1 (dropped, counted). */
+  /** Copies a packet into a pool buffer lent to `other`: the copy's offset, or -1 (too long, pool or return ring full). */
   private lend(other: number, offset: number, length: number, headroom: number, room: number, now: number): number {
     const dp = this.dp;
     const returns = this.returnsFrom[other];
     const index = length <= room && returns && this.lentTo[other]! < returns.capacity ? dp.allocBuffer(now) : -1;
-    if (index < 0) {
-      dp.stats.drop(DropReason.Handoff);
-      return -1;
-    }
+    if (index < 0) return -1;
     const copy = dp.pool.offsetOf(index) + headroom;
     dp.bytes.copyWithin(copy, offset, offset + length);
     this.lent.set(copy, index);
@@ -196,7 +214,7 @@ export class Handoff {
       this.dp.stats.handedOff();
       return;
     }
-    this.reclaimOne(other, copy);
+    if (copy >= 0) this.reclaimOne(other, copy);
     this.dp.stats.drop(DropReason.Handoff);
   }
 

@@ -299,6 +299,29 @@ export class Receiver {
       dp.stats.drop(DropReason.UnknownAddress);
       return;
     }
+    const moved = this.trySessions(offset, length, now);
+    dp.stats.drop(DropReason.UnknownAddress);
+    if (moved !== NO_PEER) {
+      dp.post({ type: 'peerMoved', peerId: moved, socketId: socket.id, endpoint: endpointOf(batch.addresses, i) });
+      return;
+    }
+    // the peer may be another worker's: they try their sessions too
+    dp.handoff?.tryElsewhere(socket.id, offset, length, batch.addressWords, i, now);
+    dp.post({ type: 'unknownData', socketId: socket.id, endpoint: endpointOf(batch.addresses, i) });
+  }
+
+  /**
+   * A datagram from an unknown address that another worker received and none of its
+   * sessions opened: if one of ours does, its peer moved there (`float`).
+   */
+  tryHandedOver(socketId: number, offset: number, length: number, addresses: Uint8Array, slot: number, now: number): void {
+    const moved = this.trySessions(offset, length, now);
+    if (moved !== NO_PEER) this.dp.post({ type: 'peerMoved', peerId: moved, socketId, endpoint: endpointOf(addresses, slot) });
+  }
+
+  /** The authenticated peer of ours whose current session opens the packet, or NO_PEER (within the trial budget). */
+  private trySessions(offset: number, length: number, now: number): number {
+    const dp = this.dp;
     const trial = dp.retry;
     for (let p = 0; p < dp.peers.count; p++) {
       const peer = dp.peers.get(dp.peers.ids[p])!;
@@ -310,16 +333,11 @@ export class Receiver {
       trial.lengths[0] = length;
       peer.current.open(trial, now);
       const status = trial.status[0];
-      if (status === PacketStatus.Ok || status === PacketStatus.Reordered) {
-        dp.post({ type: 'peerMoved', peerId: peer.id, socketId: socket.id, endpoint: endpointOf(batch.addresses, i) });
-        dp.stats.drop(DropReason.UnknownAddress);
-        return;
-      }
+      if (status === PacketStatus.Ok || status === PacketStatus.Reordered) return peer.id;
       // authentic but replayed: it belongs to this peer, and the packet is no longer intact
       if (status === PacketStatus.DropReplay) break;
     }
-    dp.stats.drop(DropReason.UnknownAddress);
-    dp.post({ type: 'unknownData', socketId: socket.id, endpoint: endpointOf(batch.addresses, i) });
+    return NO_PEER;
   }
 }
 

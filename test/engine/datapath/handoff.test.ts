@@ -3,19 +3,22 @@
 // handed over and gives every buffer back, and the owner's pool gets all of them again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyControl } from '../../../src/engine/datapath/control.js';
-import { Datapath } from '../../../src/engine/datapath/context.js';
+import { Datapath, HEADROOM } from '../../../src/engine/datapath/context.js';
 import { createHandoffPlaces, windowBytes } from '../../../src/engine/datapath/handoff-places.js';
 import { HANDOFF_RING_CAPACITY } from '../../../src/engine/datapath/handoff.js';
-import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type FromWorker } from '../../../src/engine/datapath/messages.js';
+import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type Endpoint, type FromWorker } from '../../../src/engine/datapath/messages.js';
 import { Receiver } from '../../../src/engine/datapath/receive.js';
 import { Sender } from '../../../src/engine/datapath/send.js';
 import { check, close, eventfd, read } from '../../../src/io/libc.js';
-import { EventFdFlag } from '../../../src/io/linux-abi.js';
+import { EventFdFlag, SOCKADDR_SLOT } from '../../../src/io/linux-abi.js';
+import { writeSockaddr } from '../../../src/io/sockaddr.js';
 import { NativeArea } from '../../../src/io/native-memory.js';
 
 const CEILING = 16 << 20;
 const PEER = 3;
 const OWNER = 1;
+/** A peer of the owner's with a keyed session, whose datagrams arrive from a new address. */
+const FLOATING = 4;
 /** A null-method data packet: the type byte, then the payload. */
 const PACKET = [0x00, ...Array.from({ length: 100 }, (_, i) => i)];
 
@@ -61,6 +64,14 @@ describe('handoff between two workers', () => {
     dp.handoff!.publish();
   }
 
+  /** Lets both workers serve their rings until every lent buffer is home. */
+  function settle(): void {
+    for (const { dp, receiver, sender } of [...workers, workers[0]!]) {
+      dp.handoff!.drain(receiver, sender, now);
+      dp.handoff!.publish();
+    }
+  }
+
   function wakeUps(fd: number): number {
     return read(fd, eventValue.address, 8) === 8 ? Number(eventValue.view.getBigUint64(0, true)) : 0;
   }
@@ -99,11 +110,39 @@ describe('handoff between two workers', () => {
     expect(wakeUps(wakeFds[OWNER]!)).toBe(0);
   });
 
-  it('drops a datagram the owner has no session for as from an unknown address, and still gives its buffer back', () => {
+  it('lets the other worker try its sessions on a datagram from an unknown address: its peer moved there', () => {
     const [receiving, owner] = workers as [(typeof workers)[0], (typeof workers)[0]];
+    settle();
+    const inUse = receiving.dp.pool.stats().inUse;
+    const method = 'salsa2012+umac';
+    const key = new Uint8Array(owner.dp.provider(method).keyLength).fill(7);
+    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'addPeer', peerId: FLOATING, owner: OWNER }, now);
+    applyControl(owner.dp, owner.sender, { type: 'installSession', peerId: FLOATING, method, key, initiator: false, compat: false, sendEmpty: false }, now);
+    // the peer's side of the session seals a packet, which reaches worker 0 from a new address
+    const theirs = receiving.dp.provider(method).createSession(key, { initiator: true, compat: false }, now, receiving.dp.memory.memory);
+    const batch = receiving.dp.packetBatch();
+    const index = receiving.dp.pool.alloc(now);
+    batch.offsets[0] = receiving.dp.pool.offsetOf(index) + HEADROOM;
+    batch.lengths[0] = 200;
+    batch.count = 1;
+    theirs.seal(batch, now);
+    const address = new Uint8Array(SOCKADDR_SLOT);
+    const moved: Endpoint = { family: 4, address: '192.0.2.9', port: 4242, scopeId: 0 };
+    writeSockaddr(address, 0, moved);
+    receiving.dp.handoff!.tryElsewhere(0, batch.offsets[0], batch.lengths[0], new Uint32Array(address.buffer), 0, now);
+    receiving.dp.handoff!.publish();
+    receiving.dp.pool.free(index);
+    theirs.destroy();
     owner.dp.handoff!.drain(owner.receiver, owner.sender, now);
     owner.dp.handoff!.publish();
+    expect(owner.posted).toContainEqual({ type: 'peerMoved', peerId: FLOATING, socketId: 0, endpoint: moved });
     receiving.dp.handoff!.drain(receiving.receiver, receiving.sender, now);
+    expect(receiving.dp.pool.stats().inUse).toBe(inUse);
+  });
+
+  it('drops a datagram the owner has no session for as from an unknown address, and still gives its buffer back', () => {
+    const [receiving, owner] = workers as [(typeof workers)[0], (typeof workers)[0]];
+    settle();
     const inUseBefore = receiving.dp.pool.stats().inUse;
     applyControl(owner.dp, owner.sender, { type: 'resetPeer', peerId: PEER }, now);
     handOver(3);
