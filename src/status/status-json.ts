@@ -59,6 +59,22 @@ export interface FastdTsStatus {
   readonly handshakes_received: number;
   /** The datapath workers' packet buffer pools, summed. */
   readonly buffer_pool: BufferPoolStatus;
+  /** TUN/TAP offloads (vnet header): what proves the kernel's super-frames are used. */
+  readonly offloads: OffloadStatus;
+  /** UDP segmentation offloads on the tunnel sockets. */
+  readonly udp_offloads: {
+    /** Datagrams sent inside UDP GSO sends. */
+    readonly gso_datagrams: number;
+    /** Datagrams that arrived coalesced by UDP GRO. */
+    readonly gro_datagrams: number;
+  };
+  /** Packet I/O of the workers: how well system calls are batched. */
+  readonly io: {
+    /** System calls made for packet I/O (io_uring_enter included). */
+    readonly system_calls: number;
+    /** Packets and frames those calls moved (UDP and TUN/TAP, both directions). */
+    readonly packets: number;
+  };
   /** The datapath workers, in order: what each serves. */
   readonly workers: readonly WorkerStatus[];
 }
@@ -72,6 +88,17 @@ export interface WorkerStatus {
   readonly handoffs: number;
   /** Of those, dropped because the ring to the owner was full. */
   readonly handoff_drops: number;
+}
+
+export interface OffloadStatus {
+  /** TCP super-frames read from the interface and cut into tunnel-MTU frames (TSO), and the frames they gave. */
+  readonly tso_superframes: number;
+  readonly tso_segments: number;
+  /** Frames read with a partial checksum that the daemon completed. */
+  readonly checksums_completed: number;
+  /** Super-frames written to the interface, and the received frames coalesced into them (GRO). */
+  readonly gro_superframes: number;
+  readonly gro_frames: number;
 }
 
 export interface BufferPoolStatus {
@@ -116,6 +143,15 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
     },
     handshakes_received: stats[GlobalStat.HandshakesReceived]!,
     buffer_pool: bufferPoolStatus(stats),
+    offloads: {
+      tso_superframes: stats[GlobalStat.TsoSuperFrames]!,
+      tso_segments: stats[GlobalStat.TsoSegments]!,
+      checksums_completed: stats[GlobalStat.ChecksumsCompleted]!,
+      gro_superframes: stats[GlobalStat.GroSuperFrames]!,
+      gro_frames: stats[GlobalStat.GroFrames]!,
+    },
+    udp_offloads: { gso_datagrams: stats[GlobalStat.GsoDatagrams]!, gro_datagrams: stats[GlobalStat.GroDatagrams]! },
+    io: { system_calls: stats[GlobalStat.IoSyscalls]!, packets: stats[GlobalStat.IoPackets]! },
     workers: source.workers ?? [],
   };
 }

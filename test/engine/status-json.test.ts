@@ -19,6 +19,16 @@ function tables() {
   globalStats[GlobalStat.DropAuth] = 5;
   globalStats[GlobalStat.DropReplay] = 6;
   globalStats[GlobalStat.HandshakesReceived] = 7;
+  // every mechanism counter distinct, so a swapped index shows
+  globalStats[GlobalStat.TsoSuperFrames] = 11;
+  globalStats[GlobalStat.TsoSegments] = 12;
+  globalStats[GlobalStat.ChecksumsCompleted] = 13;
+  globalStats[GlobalStat.GroSuperFrames] = 14;
+  globalStats[GlobalStat.GroFrames] = 15;
+  globalStats[GlobalStat.GsoDatagrams] = 16;
+  globalStats[GlobalStat.GroDatagrams] = 17;
+  globalStats[GlobalStat.IoSyscalls] = 18;
+  globalStats[GlobalStat.IoPackets] = 19;
   peerStats[PEER_STATS_FIELDS + PeerStat.TxPackets] = 7;
   peerStats[PEER_STATS_FIELDS + PeerStat.TxBytes] = 700;
   peerStats[PEER_STATS_FIELDS + PeerStat.RxReorderedPackets] = 2;
@@ -67,6 +77,9 @@ describe('status document', () => {
         dropped: { malformed: 3, unknown_address: 4, auth: 5, replay: 6 },
         handshakes_received: 7,
         buffer_pool: { buffers: 0, in_use: 0, hits: 0, misses: 0, exhausted: 0, grows: 0, shrinks: 0, bytes: 0 },
+        offloads: { tso_superframes: 11, tso_segments: 12, checksums_completed: 13, gro_superframes: 14, gro_frames: 15 },
+        udp_offloads: { gso_datagrams: 16, gro_datagrams: 17 },
+        io: { system_calls: 18, packets: 19 },
         workers: [],
       },
     });

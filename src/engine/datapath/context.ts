@@ -14,7 +14,7 @@ import { check, close, setsockopt } from '../../io/libc.js';
 import { SOL_UDP, UDP_MAX_SEGMENTS, UdpOption } from '../../io/linux-abi.js';
 import { createCounters, createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
 import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
-import { OffloadFrameIo } from '../../io/offload/offload-frame-io.js';
+import { OffloadFrameIo, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
 import { probeUdpOffloads } from '../../io/udp.js';
 import { Handoff } from './handoff.js';
 import { EthernetHeader, MacTable } from './mac-table.js';
@@ -122,6 +122,10 @@ export class Datapath {
   readonly backend: IoBackend;
   /** Counters of every I/O object, also of removed ones (their totals stay in the statistics). */
   readonly ioCounters: IoCounters[] = [this.closedCounters];
+  /** What removed offloading interfaces did, still counted in the statistics. */
+  private readonly closedOffloads: OffloadCounters = { segmented: 0, segments: 0, checksummed: 0, dropped: 0, coalesced: 0, coalescedFrames: 0 };
+  /** Offload counters of every offloading interface, also of removed ones (like ioCounters). */
+  readonly offloadCounters: OffloadCounters[] = [this.closedOffloads];
   /** UDP GRO on the sockets: the kernel hands over same-size datagrams of one sender coalesced. */
   readonly gro: boolean;
   /** With several workers: the rings to and from the others; null when this is the only worker. */
@@ -208,7 +212,9 @@ export class Datapath {
       const frameRoom = this.bufferSize - HEADROOM - TAILROOM;
       const scratch = this.offloadScratch.pop() ?? this.memory.reserve(OffloadFrameIo.scratchBytes(BATCH, frameRoom));
       if (scratch < 0) throw new Error('packet memory ceiling too low for the TUN/TAP offload buffers');
-      return new OffloadFrameIo(reads, writes, this.bytes, { kind: spec.kind, scratch, capacity: BATCH, frameRoom });
+      const io = new OffloadFrameIo(reads, writes, this.bytes, { kind: spec.kind, scratch, capacity: BATCH, frameRoom });
+      this.offloadCounters.push(io.offload);
+      return io;
     }
     if (writes === reads) return reads;
     return { read: (batch) => reads.read(batch), write: (batch, start) => writes.write(batch, start), close: () => writes.close() };
@@ -217,7 +223,12 @@ export class Datapath {
   removeInterface(interfaceId: number): void {
     const iface = this.interfaces[interfaceId];
     if (!iface) return;
-    if (iface.io instanceof OffloadFrameIo) this.offloadScratch.push(iface.io.scratch);
+    if (iface.io instanceof OffloadFrameIo) {
+      this.offloadScratch.push(iface.io.scratch);
+      const counters = this.offloadCounters;
+      counters.splice(counters.indexOf(iface.io.offload), 1);
+      for (const key of Object.keys(this.closedOffloads) as (keyof OffloadCounters)[]) this.closedOffloads[key] += iface.io.offload[key];
+    }
     iface.io.close();
     close(iface.spec.fd);
     this.interfaces[interfaceId] = undefined;

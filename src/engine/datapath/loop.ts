@@ -152,6 +152,7 @@ export class Loop {
     if (macs) dp.post({ type: 'macAddresses', peers: Array.from(macs, ([peerId, addresses]) => ({ peerId, addresses })) });
     dp.pool.maintain(now);
     dp.stats.io(dp.ioCounters);
+    dp.stats.offloads(dp.offloadCounters);
     dp.stats.pool(dp.pool.stats());
     this.nextTimer = now + TIMER_INTERVAL;
   }

@@ -229,5 +229,13 @@ export const GlobalStat = {
   PoolGrows: 28,
   PoolShrinks: 29,
   PoolBytes: 30,
+  /** TUN/TAP offloads (io/offload OffloadCounters), published once a second: TSO super-frames read and cut up, the frames they gave. */
+  TsoSuperFrames: 31,
+  TsoSegments: 32,
+  /** Frames read whose partial checksum the worker completed. */
+  ChecksumsCompleted: 33,
+  /** Super-frames written to the interface (GRO on the TUN/TAP side), and the frames coalesced into them. */
+  GroSuperFrames: 34,
+  GroFrames: 35,
 } as const;
-export const GLOBAL_STATS_FIELDS = 31;
+export const GLOBAL_STATS_FIELDS = 36;

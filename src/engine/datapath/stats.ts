@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BufferPoolStats } from '../../bufferpool/pool.js';
 import type { IoCounters } from '../../io/batch.js';
+import type { OffloadCounters } from '../../io/offload/offload-frame-io.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from './messages.js';
 
 /** The packet/byte counter pairs fastd keeps (fastd_stat_type_t); the byte counter follows the packet counter. */
@@ -37,6 +38,8 @@ export class DatapathStats {
   readonly peerCapacity: number;
   private readonly peers: Float64Array;
   private readonly global: Float64Array;
+  /** Offload drops already counted as malformed: the offload counters are running totals. */
+  private offloadDropsCounted = 0;
 
   constructor(peerStats: SharedArrayBuffer, globalStats: SharedArrayBuffer) {
     this.peers = new Float64Array(peerStats);
@@ -92,6 +95,35 @@ export class DatapathStats {
     this.global[GlobalStat.IoSyscalls] = syscalls;
     this.global[GlobalStat.IoPackets] = packets;
     this.global[GlobalStat.GsoDatagrams] = gso;
+  }
+
+  /**
+   * Publishes the TUN/TAP offloads' running totals; the frames they dropped (a truncated or
+   * inconsistent super-frame is bad input) are counted as malformed once.
+   */
+  offloads(counters: readonly OffloadCounters[]): void {
+    const global = this.global;
+    let segmented = 0;
+    let segments = 0;
+    let checksummed = 0;
+    let dropped = 0;
+    let coalesced = 0;
+    let coalescedFrames = 0;
+    for (const c of counters) {
+      segmented += c.segmented;
+      segments += c.segments;
+      checksummed += c.checksummed;
+      dropped += c.dropped;
+      coalesced += c.coalesced;
+      coalescedFrames += c.coalescedFrames;
+    }
+    global[GlobalStat.TsoSuperFrames] = segmented;
+    global[GlobalStat.TsoSegments] = segments;
+    global[GlobalStat.ChecksumsCompleted] = checksummed;
+    global[GlobalStat.GroSuperFrames] = coalesced;
+    global[GlobalStat.GroFrames] = coalescedFrames;
+    global[GlobalStat.DropMalformed] += dropped - this.offloadDropsCounted;
+    this.offloadDropsCounted = dropped;
   }
 
   /** Publishes the buffer pool's size and counters. */
