@@ -63,7 +63,8 @@ export interface FastdTsStatus {
   readonly offloads: OffloadStatus;
   /** UDP segmentation offloads on the tunnel sockets. */
   readonly udp_offloads: {
-    /** Datagrams sent inside UDP GSO sends. */
+    /** UDP GSO sends, and the datagrams sent inside them. */
+    readonly gso_sends: number;
     readonly gso_datagrams: number;
     /** Datagrams that arrived coalesced by UDP GRO. */
     readonly gro_datagrams: number;
@@ -150,7 +151,7 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
       gro_superframes: stats[GlobalStat.GroSuperFrames]!,
       gro_frames: stats[GlobalStat.GroFrames]!,
     },
-    udp_offloads: { gso_datagrams: stats[GlobalStat.GsoDatagrams]!, gro_datagrams: stats[GlobalStat.GroDatagrams]! },
+    udp_offloads: { gso_sends: stats[GlobalStat.GsoSends]!, gso_datagrams: stats[GlobalStat.GsoDatagrams]!, gro_datagrams: stats[GlobalStat.GroDatagrams]! },
     io: { system_calls: stats[GlobalStat.IoSyscalls]!, packets: stats[GlobalStat.IoPackets]! },
     workers: source.workers ?? [],
   };

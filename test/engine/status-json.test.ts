@@ -29,6 +29,7 @@ function tables() {
   globalStats[GlobalStat.GroDatagrams] = 17;
   globalStats[GlobalStat.IoSyscalls] = 18;
   globalStats[GlobalStat.IoPackets] = 19;
+  globalStats[GlobalStat.GsoSends] = 20;
   peerStats[PEER_STATS_FIELDS + PeerStat.TxPackets] = 7;
   peerStats[PEER_STATS_FIELDS + PeerStat.TxBytes] = 700;
   peerStats[PEER_STATS_FIELDS + PeerStat.RxReorderedPackets] = 2;
@@ -78,7 +79,7 @@ describe('status document', () => {
         handshakes_received: 7,
         buffer_pool: { buffers: 0, in_use: 0, hits: 0, misses: 0, exhausted: 0, grows: 0, shrinks: 0, bytes: 0 },
         offloads: { tso_superframes: 11, tso_segments: 12, checksums_completed: 13, gro_superframes: 14, gro_frames: 15 },
-        udp_offloads: { gso_datagrams: 16, gro_datagrams: 17 },
+        udp_offloads: { gso_sends: 20, gso_datagrams: 16, gro_datagrams: 17 },
         io: { system_calls: 18, packets: 19 },
         workers: [],
       },

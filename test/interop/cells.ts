@@ -440,7 +440,7 @@ export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']):
               bytes: 'number',
             },
             offloads: { tso_superframes: 'number', tso_segments: 'number', checksums_completed: 'number', gro_superframes: 'number', gro_frames: 'number' },
-            udp_offloads: { gso_datagrams: 'number', gro_datagrams: 'number' },
+            udp_offloads: { gso_sends: 'number', gso_datagrams: 'number', gro_datagrams: 'number' },
             io: { system_calls: 'number', packets: 'number' },
             workers: [{ peers: 'number', rx_packets: 'number', tx_packets: 'number', handoffs: 'number', handoff_drops: 'number' }],
           });

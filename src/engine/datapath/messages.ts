@@ -237,5 +237,7 @@ export const GlobalStat = {
   /** Super-frames written to the interface (GRO on the TUN/TAP side), and the frames coalesced into them. */
   GroSuperFrames: 34,
   GroFrames: 35,
+  /** UDP GSO sends (each carried GsoDatagrams / GsoSends datagrams on average). */
+  GsoSends: 36,
 } as const;
-export const GLOBAL_STATS_FIELDS = 36;
+export const GLOBAL_STATS_FIELDS = 37;

@@ -87,11 +87,14 @@ export class DatapathStats {
     let syscalls = 0;
     let packets = 0;
     let gso = 0;
+    let gsoSends = 0;
     for (const c of counters) {
       syscalls += c.syscalls;
       packets += c.packetsIn + c.packetsOut;
       gso += c.gsoSegments;
+      gsoSends += c.gsoSends;
     }
+    this.global[GlobalStat.GsoSends] = gsoSends;
     this.global[GlobalStat.IoSyscalls] = syscalls;
     this.global[GlobalStat.IoPackets] = packets;
     this.global[GlobalStat.GsoDatagrams] = gso;
