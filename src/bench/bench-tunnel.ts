@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchDaemon, generateKeyPair } from './daemon.js';
 import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES } from '../testbed/namespaces.js';
+import { type MechanismCounters, readMechanisms } from './mechanisms.js';
 import type { Setup } from './report.js';
 import { answers, iperf3, pingTimes } from './traffic.js';
 
@@ -29,6 +30,11 @@ async function until(what: string, deadlineMs: number, probe: () => boolean | Pr
     if (Date.now() > deadline) throw new Error(`gave up after ${deadlineMs} ms waiting for ${what}`);
     await sleep(POLL_MS);
   }
+}
+
+/** fastd-ts's command-line switches for a setup's variant. */
+function switches(setup: Setup): string[] {
+  return [...(setup.fallback ? ['--io-backend', 'fallback'] : []), ...(setup.oneWorker ? ['--workers', '1'] : [])];
 }
 
 export interface ThroughputRun {
@@ -70,8 +76,8 @@ export class BenchTunnel {
           keys: keys[index],
           peerKey: keys[1 - index]!.public,
           remote: index === 0 ? `${UNDERLAY_ADDRESSES[1]}:${TUNNEL_PORT}` : undefined,
-          args: ours && setup.fallback ? ['--io-backend', 'fallback'] : [],
-          env: ours && setup.noGso ? { FASTD_TS_GSO: '0' } : {},
+          args: ours ? switches(setup) : [],
+          env: ours ? { ...(setup.noGso ? { FASTD_TS_GSO: '0' } : {}), ...(setup.noOffload ? { FASTD_TS_OFFLOAD: '0' } : {}) } : {},
         },
         dir,
         index === 0 ? 'a' : 'b',
@@ -108,6 +114,12 @@ export class BenchTunnel {
       }),
     );
     return reported as [string, string];
+  }
+
+  /** Each side's mechanism counters from its status socket (undefined for Debian's fastd). */
+  async mechanisms(): Promise<[MechanismCounters | undefined, MechanismCounters | undefined]> {
+    const read = async (daemon: BenchDaemon) => (daemon.spec.kind === 'fastd' ? undefined : readMechanisms(await daemon.status()));
+    return [await read(this.daemons[0]), await read(this.daemons[1])];
   }
 
   idleRtt(count: number, intervalSeconds: number): Promise<number[]> {

@@ -1,6 +1,7 @@
 // What the tunnel bench prints: one row per setup (medians over the runs) and the goals of
 // the datapath issue as ratios between rows measured in the same run. Pure functions, so
 // the arithmetic is tested without namespaces.
+import type { MechanismCounters } from './mechanisms.js';
 
 export type DaemonKind = 'fastd' | 'fastd-ts';
 
@@ -13,6 +14,10 @@ export interface Setup {
   readonly fallback?: boolean;
   /** fastd-ts only: UDP GSO/GRO off (FASTD_TS_GSO=0). */
   readonly noGso?: boolean;
+  /** fastd-ts only: TUN/TAP vnet-header offloads off (FASTD_TS_OFFLOAD=0). */
+  readonly noOffload?: boolean;
+  /** fastd-ts only: one datapath worker (--workers 1). */
+  readonly oneWorker?: boolean;
 }
 
 /** Raw measurements of one setup, one entry per iperf3 run. */
@@ -27,6 +32,8 @@ export interface Measurements {
   readonly rssMiB: readonly [number, number];
   /** What each fastd-ts side logged as its I/O backend ("-" for fastd). */
   readonly backends: readonly [string, string];
+  /** Each side's mechanism counters after the runs (undefined for Debian's fastd). */
+  readonly mechanisms?: readonly [MechanismCounters | undefined, MechanismCounters | undefined];
 }
 
 export interface Row {
@@ -38,6 +45,7 @@ export interface Row {
   readonly rttMs: number;
   readonly rssMiB: readonly [number, number];
   readonly backends: readonly [string, string];
+  readonly mechanisms?: Measurements['mechanisms'];
   readonly runs: number;
 }
 
@@ -58,13 +66,21 @@ export function summarize(setup: Setup, m: Measurements): Row {
     rttMs: median(m.rttMs),
     rssMiB: m.rssMiB,
     backends: m.backends,
+    mechanisms: m.mechanisms,
     runs: m.mbit.length,
   };
 }
 
 export function setupLabel(setup: Setup): string {
   const pair = `${setup.kinds[0]} → ${setup.kinds[1]}`;
-  const variant = [setup.fallback ? 'fallback' : '', setup.noGso ? 'no GSO/GRO' : ''].filter(Boolean).join(', ');
+  const variant = [
+    setup.fallback ? 'fallback' : '',
+    setup.noGso ? 'no GSO/GRO' : '',
+    setup.noOffload ? 'no TUN/TAP offloads' : '',
+    setup.oneWorker ? '1 worker' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `${pair} ${setup.method}${variant ? ` (${variant})` : ''}`;
 }
 

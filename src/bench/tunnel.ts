@@ -1,8 +1,10 @@
 // The tunnel bench of the datapath issue: Debian's fastd and fastd-ts in every pairing,
-// for salsa2012+umac and null, plus fastd-ts with the fallback I/O backend and without UDP
-// GSO/GRO, each in its own pair of namespaces, all measured in one run. Per setup: iperf3
-// TCP throughput (median of the runs), CPU seconds per GB of each daemon, the median idle
-// ping RTT (after the traffic) and each daemon's RSS; then the issue's goals as ratios.
+// for salsa2012+umac and null, plus fastd-ts with the fallback I/O backend, without UDP
+// GSO/GRO, without TUN/TAP offloads and with one worker, each in its own pair of
+// namespaces, all measured in one run. Per setup: iperf3 TCP throughput (median of the
+// runs), CPU seconds per GB of each daemon, the median idle ping RTT (after the traffic)
+// and each daemon's RSS; then each fastd-ts daemon's mechanism counters from its status
+// socket, and the issue's goals as ratios.
 //
 // Run (root; Debian's fastd and iperf3 installed): npm run bench [-- --quick]
 // The setups take turns in alternating order (A B C, C B A, …) so drift of a shared machine
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { BenchTunnel, type ThroughputRun } from './bench-tunnel.js';
 import { DEBIAN_FASTD } from './daemon.js';
 import { cleanUpEverything } from '../testbed/cleanup.js';
+import { formatMechanisms } from './mechanisms.js';
 import { type Goal, formatGoals, formatTable, goals, type Row, roundOrder, type Setup, summarize } from './report.js';
 
 const METHODS = ['salsa2012+umac', 'null'] as const;
@@ -30,6 +33,8 @@ function setups(): Setup[] {
   const method = METHODS[0];
   list.push({ id: `ts-ts ${method} fallback`, kinds: ['fastd-ts', 'fastd-ts'], method, fallback: true });
   list.push({ id: `ts-ts ${method} no-gso`, kinds: ['fastd-ts', 'fastd-ts'], method, noGso: true });
+  list.push({ id: `ts-ts ${method} no-offload`, kinds: ['fastd-ts', 'fastd-ts'], method, noOffload: true });
+  list.push({ id: `ts-ts ${method} one-worker`, kinds: ['fastd-ts', 'fastd-ts'], method, oneWorker: true });
   return list;
 }
 
@@ -67,7 +72,9 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
     // a while; right after start-up, fastd-ts's first packets run unoptimized code (~1 ms more).
     const rtt = new Map<BenchTunnel, number[]>();
     for (const tunnel of tunnels) rtt.set(tunnel, await tunnel.idleRtt(options.pings, PING_INTERVAL_SECONDS));
+    // read after the pings: the workers publish their totals once a second, so the last run's are in by now
     const backends = await Promise.all(tunnels.map((tunnel) => tunnel.backends()));
+    const mechanisms = await Promise.all(tunnels.map((tunnel) => tunnel.mechanisms()));
     return tunnels.map((tunnel, index) =>
       summarize(tunnel.setup, {
         mbit: runs.get(tunnel)!.map((run) => run.mbit),
@@ -77,6 +84,7 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
         rttMs: rtt.get(tunnel)!,
         rssMiB: tunnel.rssMiB(),
         backends: backends[index]!,
+        mechanisms: mechanisms[index]!,
       }),
     );
   } finally {
@@ -107,7 +115,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = argv.includes('--quick') ? QUICK : FULL;
   const started = Date.now();
   const rows = await runBench(options);
-  process.stdout.write(`\n${formatTable(rows)}\n\n${formatGoals(goalsOf(rows))}\n`);
+  process.stdout.write(`\n${formatTable(rows)}\n\nMechanisms, per fastd-ts daemon, totals since start:\n${formatMechanisms(rows)}\n\n${formatGoals(goalsOf(rows))}\n`);
   process.stdout.write(`\n${options.runs} run(s) × ${options.seconds} s per setup, ${options.pings} idle pings; a sends, b receives; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`);
   return 0;
 }

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanUpEverything } from '../../src/testbed/cleanup.ts';
+import { formatMechanisms } from '../../src/bench/mechanisms.ts';
 import { formatTable, type Setup } from '../../src/bench/report.ts';
 import { runBench } from '../../src/bench/tunnel.ts';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.ts';
@@ -41,5 +42,11 @@ describe.runIf(ok)('tunnel bench', () => {
     expect(['io_uring', 'fallback']).toContain(rows[0]!.backends[0]);
     expect(rows[1]!.backends).toEqual(['fallback', 'fallback']);
     expect(formatTable(rows)).toContain('fastd-ts → fastd-ts null (fallback)');
+    // every fastd-ts daemon's status socket gave its mechanism counters, covering the traffic
+    for (const row of rows) {
+      for (const side of row.mechanisms ?? []) expect(side?.tunnelPackets).toBeGreaterThan(0);
+      expect(row.mechanisms?.every((side) => side !== undefined)).toBe(true);
+    }
+    expect(formatMechanisms(rows).split('\n')).toHaveLength(2 + 2 * rows.length);
   }, DEADLINE_MS);
 });
