@@ -1,6 +1,6 @@
 // `fastd-ts` running as a daemon: start-up and shutdown in fastd's order (src/fastd.c),
 // signals, and the timer that drives the per-peer tasks. The main thread only does control
-// work; every data packet stays in the datapath worker.
+// work; every data packet stays in the datapath workers (workers.ts spreads peers over them).
 import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { CommandLine } from '../cli/options.js';

@@ -1,8 +1,9 @@
 // Everything one datapath worker owns, built from the control plane's `init` message: the
 // packet memory and its buffer pool, the sockets and TUN/TAP queues with their batches, the
 // peer and MAC tables, the statistics tables and the method providers. receive.ts, send.ts
-// and control.ts act on it; loop.ts drives them. The fds in the messages are the worker's
-// own (handle.ts duplicates them before sending), so it closes them when it is done.
+// and control.ts act on it; loop.ts drives them; handoff.ts moves packets to and from the
+// other workers, if there are several. The fds in the messages are the worker's own
+// (handle.ts duplicates them before sending), so it closes them when it is done.
 import { BufferPool } from '../../bufferpool/pool.js';
 import { PacketMemory } from '../../bufferpool/packet-memory.js';
 import { createMethodProvider } from '../../crypto/methods/registry.js';
