@@ -45,6 +45,8 @@ export function lentOffset(owner: number): number {
 }
 
 const EVENTFD_VALUE_BYTES = 8;
+/** Batches taken from one ring before the worker turns to its sockets and queues again. */
+const BATCHES_PER_TURN = 8;
 
 export class Handoff {
   private readonly self: number;
@@ -139,7 +141,9 @@ export class Handoff {
       if (returns) while (returns.take(taken) > 0) this.reclaim(other, taken);
       const ring = this.fromWorker[other];
       if (!ring) continue;
-      while (ring.take(taken) > 0) {
+      // a busy producer must not keep this worker from its own sockets: what is left waits
+      // for the next turn, which does not sleep while a ring has entries
+      for (let turn = 0; turn < BATCHES_PER_TURN && ring.take(taken) > 0; turn++) {
         receiver.openHandedOver(taken, now);
         for (let i = 0; i < taken.count; i++) {
           const offset = taken.offsets[i];

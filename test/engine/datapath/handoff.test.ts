@@ -64,12 +64,19 @@ describe('handoff between two workers', () => {
     dp.handoff!.publish();
   }
 
+  /** Lets a worker serve its rings until they are empty (a turn takes a bounded number of batches). */
+  function serve(worker: (typeof workers)[0]): void {
+    const handoff = worker.dp.handoff!;
+    do {
+      handoff.drain(worker.receiver, worker.sender, now);
+      handoff.publish();
+    } while (!handoff.prepareToSleep());
+    handoff.awake();
+  }
+
   /** Lets both workers serve their rings until every lent buffer is home. */
   function settle(): void {
-    for (const { dp, receiver, sender } of [...workers, workers[0]!]) {
-      dp.handoff!.drain(receiver, sender, now);
-      dp.handoff!.publish();
-    }
+    for (const worker of [...workers, workers[0]!]) serve(worker);
   }
 
   function wakeUps(fd: number): number {
@@ -91,15 +98,14 @@ describe('handoff between two workers', () => {
     expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore + HANDOFF_RING_CAPACITY);
 
     // the owner opens every packet on the peer's session and gives the buffers back
-    owner.dp.handoff!.drain(owner.receiver, owner.sender, now);
-    owner.dp.handoff!.publish();
+    serve(owner);
     // the first packet opened on the new session confirms it: proof the owner opened them
     expect(owner.posted).toContainEqual({ type: 'sessionConfirmed', peerId: PEER });
     for (const field of [GlobalStat.DropAuth, GlobalStat.DropMalformed, GlobalStat.DropUnknownAddress, GlobalStat.DropReplay]) {
       expect(owner.global[field]).toBe(0);
     }
     expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore + HANDOFF_RING_CAPACITY);
-    receiving.dp.handoff!.drain(receiving.receiver, receiving.sender, now);
+    serve(receiving);
     expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore);
 
     // with the buffers home, the ring takes packets again
@@ -133,10 +139,9 @@ describe('handoff between two workers', () => {
     receiving.dp.handoff!.publish();
     receiving.dp.pool.free(index);
     theirs.destroy();
-    owner.dp.handoff!.drain(owner.receiver, owner.sender, now);
-    owner.dp.handoff!.publish();
+    serve(owner);
     expect(owner.posted).toContainEqual({ type: 'peerMoved', peerId: FLOATING, socketId: 0, endpoint: moved });
-    receiving.dp.handoff!.drain(receiving.receiver, receiving.sender, now);
+    serve(receiving);
     expect(receiving.dp.pool.stats().inUse).toBe(inUse);
   });
 
@@ -146,10 +151,9 @@ describe('handoff between two workers', () => {
     const inUseBefore = receiving.dp.pool.stats().inUse;
     applyControl(owner.dp, owner.sender, { type: 'resetPeer', peerId: PEER }, now);
     handOver(3);
-    owner.dp.handoff!.drain(owner.receiver, owner.sender, now);
-    owner.dp.handoff!.publish();
+    serve(owner);
     expect(owner.global[GlobalStat.DropUnknownAddress]).toBe(3);
-    receiving.dp.handoff!.drain(receiving.receiver, receiving.sender, now);
+    serve(receiving);
     expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore);
   });
 });
