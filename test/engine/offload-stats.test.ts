@@ -31,7 +31,7 @@ describe('offload statistics', () => {
     ]).toEqual([5, 110, 7, 9, 90]);
   });
 
-  it('counts frames the offload layer dropped as malformed once, beside the datapath's own malformed drops', () => {
+  it('counts frames the offload layer dropped as malformed once, beside the other malformed drops', () => {
     const { stats, global } = statsTables();
     const live = counters({ dropped: 2 });
     stats.drop(DropReason.Malformed);
