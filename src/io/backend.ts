@@ -6,7 +6,13 @@ import { FallbackDatagramIo, FallbackFrameIo } from './batch-fallback.js';
 import type { PacketMemory } from './native-memory.js';
 import { probeUring } from './uring/availability.js';
 import { UringDatagramIo, UringFrameIo } from './uring/batch-uring.js';
+import { EventRing } from './uring/event-ring.js';
+import { MultishotReceiver, type MultishotOptions } from './uring/multishot.js';
 import { Ring } from './uring/ring.js';
+import { UringSocketIo } from './uring/socket-io.js';
+
+/** Buffer group ids are 16 bits. */
+const BUFFER_GROUP_MASK = 0xffff;
 
 export type BackendKind = 'io_uring' | 'fallback';
 
@@ -15,6 +21,11 @@ export interface DatagramIoOptions {
   readonly capacity: number;
   readonly gso: boolean;
   readonly gro: boolean;
+  /**
+   * io_uring only: packet memory for the socket's multishot receive (see multishot.ts); the
+   * receive then stays armed on the backend's event ring instead of going out per batch.
+   */
+  readonly multishot?: Omit<MultishotOptions, 'groupId'>;
 }
 
 export interface IoBackend {
@@ -23,8 +34,10 @@ export interface IoBackend {
   readonly fallbackReason: string | null;
   datagrams(fd: number, options: DatagramIoOptions): DatagramIo & { readonly counters: IoCounters };
   frames(fd: number): FrameIo & { readonly counters: IoCounters };
-  /** io_uring_enter calls so far (0 for the fallback, whose calls are in the counters). */
+  /** io_uring_enter calls so far, on both rings (0 for the fallback, whose calls are in the counters). */
   enterCalls(): number;
+  /** io_uring: the ring a worker sleeps on, where armed receives and polls complete; null for the fallback. */
+  readonly events: EventRing | null;
   close(): void;
 }
 
@@ -47,6 +60,17 @@ export function createBackend(packets: PacketMemory, options: BackendOptions): I
   } catch (error) {
     return fallbackBackend(packets, (error as Error).message);
   }
+  // Without multishot receives (Linux < 6.0) the worker keeps waiting in poll(2).
+  let events: EventRing | null = null;
+  if (support.multishotRecvmsg) {
+    try {
+      events = new EventRing(options.ringEntries ?? 256);
+    } catch (error) {
+      ring.close();
+      return fallbackBackend(packets, (error as Error).message);
+    }
+  }
+  let nextGroup = 0;
   let fixedLength = 0;
   if (options.fixedBuffers) {
     try {
@@ -59,10 +83,20 @@ export function createBackend(packets: PacketMemory, options: BackendOptions): I
   return {
     kind: 'io_uring',
     fallbackReason: null,
-    datagrams: (fd, o) => new UringDatagramIo(ring, fd, packets, o),
+    datagrams: (fd, o) => {
+      const sender = new UringDatagramIo(ring, fd, packets, o);
+      if (!o.multishot || !events) return sender;
+      // group ids only need to be unique among the buffer rings registered at one time
+      nextGroup = (nextGroup + 1) & BUFFER_GROUP_MASK;
+      return new UringSocketIo(new MultishotReceiver(events, fd, packets, { ...o.multishot, groupId: nextGroup }, sender.counters), sender);
+    },
     frames: (fd) => new UringFrameIo(ring, fd, packets, fixedLength),
-    enterCalls: () => ring.enterCalls,
-    close: () => ring.close(),
+    enterCalls: () => ring.enterCalls + (events?.ring.enterCalls ?? 0),
+    events,
+    close: () => {
+      events?.close();
+      ring.close();
+    },
   };
 }
 
@@ -73,6 +107,7 @@ function fallbackBackend(packets: PacketMemory, reason: string | null): IoBacken
     datagrams: (fd, o) => new FallbackDatagramIo(fd, packets, o),
     frames: (fd) => new FallbackFrameIo(fd, packets),
     enterCalls: () => 0,
+    events: null,
     close: () => {},
   };
 }

@@ -72,6 +72,8 @@ export interface DatagramIo {
    * count only when the socket buffer is full (EAGAIN); call again from there later.
    */
   send(batch: DatagramBatch, start?: number): number;
+  /** With a receive that stays armed (io_uring multishot): whether datagrams wait to be taken. */
+  waiting?(): boolean;
   close(): void;
 }
 
@@ -97,8 +99,12 @@ export interface IoCounters {
   gsoSegments: number;
   /** GSO sends the kernel refused (EIO) and that went out one by one instead. */
   gsoFallbacks: number;
+  /** io_uring multishot receives armed (once per socket, again each time one ended). */
+  receiveArms: number;
+  /** Times an armed receive ended because all its buffers were in use (ENOBUFS). */
+  receiveExhausted: number;
 }
 
 export function createCounters(): IoCounters {
-  return { syscalls: 0, packetsIn: 0, packetsOut: 0, gsoSends: 0, gsoSegments: 0, gsoFallbacks: 0 };
+  return { syscalls: 0, packetsIn: 0, packetsOut: 0, gsoSends: 0, gsoSegments: 0, gsoFallbacks: 0, receiveArms: 0, receiveExhausted: 0 };
 }

@@ -5,12 +5,14 @@ import type { PacketMemory } from '../../src/io/native-memory.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../src/io/udp.js';
 import { probeUring } from '../../src/io/uring/availability.js';
+import { EventRing } from '../../src/io/uring/event-ring.js';
 import { MULTISHOT_HEADROOM, MultishotReceiver } from '../../src/io/uring/multishot.js';
-import { Ring } from '../../src/io/uring/ring.js';
 import { fillPattern, hasPattern, testPacketMemory } from './memory.js';
 
 const support = probeUring();
 const SLOT = 2048;
+/** Where the test's outgoing datagrams live, away from the receive buffers. */
+const SEND_AREA = 600 * SLOT;
 const opened: { close(): void }[] = [];
 afterEach(() => {
   for (const item of opened.splice(0).reverse()) item.close();
@@ -27,8 +29,8 @@ function sendFrom(a: UdpSocket, to: UdpSocket, mem: PacketMemory, count: number,
   const io = new FallbackDatagramIo(a.fd, mem, { capacity: count, gso: false, gro: false });
   const batch = createDatagramBatch(count);
   for (let i = 0; i < count; i++) {
-    batch.offsets[i] = (200 + i) * SLOT;
-    batch.lengths[i] = 300 + i;
+    batch.offsets[i] = SEND_AREA + i * SLOT;
+    batch.lengths[i] = 300 + (i % 1000);
     fillPattern(mem.bytes, batch.offsets[i], batch.lengths[i], seed + i);
     writeSockaddr(batch.addresses, i, to.local);
   }
@@ -37,61 +39,61 @@ function sendFrom(a: UdpSocket, to: UdpSocket, mem: PacketMemory, count: number,
   io.close();
 }
 
-describe.runIf(support.available && support.multishotRecvmsg)('io_uring multishot RECVMSG with a provided-buffer ring', () => {
-  it('one armed receive delivers every datagram into buffers from the ring, with peer addresses', () => {
-    const mem = testPacketMemory();
-    const { a, b } = socketPair();
-    const ring = new Ring(8);
-    opened.push(ring);
-    const receiver = new MultishotReceiver(ring, b.fd, mem, { entries: 16, bufferSize: SLOT, groupId: 7 });
-    opened.push(receiver);
-    for (let i = 0; i < 16; i++) expect(receiver.provide(i * SLOT)).toBe(true);
-    expect(receiver.provide(99 * SLOT)).toBe(false);
+function setup(buffers: number): { mem: PacketMemory; a: UdpSocket; b: UdpSocket; events: EventRing; receiver: MultishotReceiver } {
+  const mem = testPacketMemory(128);
+  const { a, b } = socketPair();
+  const events = new EventRing(8);
+  opened.push(events);
+  const receiver = new MultishotReceiver(events, b.fd, mem, { buffers, bufferSize: SLOT, stride: SLOT, area: 0, groupId: 7 });
+  opened.push(receiver);
+  return { mem, a, b, events, receiver };
+}
 
-    const batch = createDatagramBatch(32);
-    const starts = new Uint32Array(32);
-    expect(receiver.receive(batch, starts, 0)).toBe(0);
-    sendFrom(a, b, mem, 10, 0);
-    let got = 0;
+describe.runIf(support.available && support.multishotRecvmsg)('io_uring multishot RECVMSG on the event ring', () => {
+  it('armed once, it delivers every datagram into the provided buffers, with peer addresses, one wait per burst', () => {
+    const { mem, a, b, events, receiver } = setup(16);
+    const batch = createDatagramBatch(8);
+    events.wait(0);
+    expect(receiver.receive(batch)).toBe(0);
+    sendFrom(a, b, mem, 8, 0);
+    const entersBefore = events.ring.enterCalls;
+    events.wait(-1);
     const seen: number[] = [];
-    while (got < 10) {
-      const n = receiver.receive(batch, starts, -1);
+    for (let n = receiver.receive(batch); n > 0 || receiver.waiting(); n = receiver.receive(batch)) {
       for (let i = 0; i < n; i++) {
         const index = batch.lengths[i] - 300;
         seen.push(index);
-        expect(batch.offsets[i]).toBe(starts[i] + MULTISHOT_HEADROOM);
+        expect((batch.offsets[i] - MULTISHOT_HEADROOM) % SLOT).toBe(0);
         expect(hasPattern(mem.bytes, batch.offsets[i], batch.lengths[i], index)).toBe(true);
         expect(readSockaddr(batch.addresses, i)).toEqual({ address: '127.0.0.1', port: a.local.port });
       }
-      got += n;
+      if (!receiver.waiting() && seen.length < 8) events.wait(-1);
     }
-    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    // nothing more: a bounded wait comes back empty
-    expect(receiver.receive(batch, starts, 30)).toBe(0);
-    // the arming submit plus at most one wait: no system call per datagram
-    expect(ring.enterCalls).toBeLessThanOrEqual(4);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // all eight arrived before the wait: at most that one system call (the completions may
+    // even be posted already), and nothing was re-armed
+    expect(events.ring.enterCalls - entersBefore).toBeLessThanOrEqual(1);
+    expect(receiver.counters.receiveArms).toBe(1);
+    expect(receiver.counters.receiveExhausted).toBe(0);
   });
 
-  it('when the buffer ring runs dry the receive ends and re-arms once buffers come back, losing nothing', () => {
-    const mem = testPacketMemory();
-    const { a, b } = socketPair();
-    const ring = new Ring(8);
-    opened.push(ring);
-    const receiver = new MultishotReceiver(ring, b.fd, mem, { entries: 4, bufferSize: SLOT, groupId: 1 });
-    opened.push(receiver);
-    for (let i = 0; i < 4; i++) receiver.provide(i * SLOT);
-    sendFrom(a, b, mem, 10, 100);
-    const batch = createDatagramBatch(16);
-    const starts = new Uint32Array(16);
+  it('a burst bigger than the buffer ring ends the receive with ENOBUFS: it is counted, re-armed, and nothing is lost', () => {
+    const { mem, a, b, events, receiver } = setup(4);
+    events.wait(0);
+    sendFrom(a, b, mem, 40, 100);
+    const batch = createDatagramBatch(2);
     const seen: number[] = [];
-    for (let rounds = 0; seen.length < 10 && rounds < 50; rounds++) {
-      const n = receiver.receive(batch, starts, -1);
+    for (let rounds = 0; seen.length < 40 && rounds < 500; rounds++) {
+      events.wait(receiver.waiting() ? 0 : 1000);
+      const n = receiver.receive(batch);
       for (let i = 0; i < n; i++) {
-        seen.push(batch.lengths[i] - 300);
-        expect(hasPattern(mem.bytes, batch.offsets[i], batch.lengths[i], 100 + batch.lengths[i] - 300)).toBe(true);
-        receiver.provide(starts[i]);
+        const index = batch.lengths[i] - 300;
+        seen.push(index);
+        expect(hasPattern(mem.bytes, batch.offsets[i], batch.lengths[i], 100 + index)).toBe(true);
       }
     }
-    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(receiver.counters.receiveExhausted).toBeGreaterThan(0);
+    expect(receiver.counters.receiveArms).toBe(receiver.counters.receiveExhausted + 1);
   });
 });

@@ -17,6 +17,7 @@ import { createCounters, createDatagramBatch, createFrameBatch, type DatagramBat
 import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { OffloadFrameIo, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
 import { probeUdpOffloads } from '../../io/udp.js';
+import { MULTISHOT_HEADROOM, type MultishotOptions } from '../../io/uring/multishot.js';
 import { Handoff } from './handoff.js';
 import { EthernetHeader, MacTable } from './mac-table.js';
 import { SharedMacTable } from './shared-mac-table.js';
@@ -36,6 +37,7 @@ export const TAILROOM = 64;
 /** fastd's default MTU, when the control plane names none. */
 const DEFAULT_MTU = 1500;
 const WASM_PAGE = 65536;
+const CACHE_LINE = 64;
 
 export interface Interface {
   readonly spec: InterfaceSpec;
@@ -66,10 +68,18 @@ export interface Socket {
   /** One entry per datagram (split from raw by offset arithmetic with GRO; raw itself without). */
   readonly receive: DatagramBatch;
   readonly out: Outgoing;
+  /** io_uring: the buffers its multishot receive hands the kernel (raw's entries point into them). */
+  readonly multishot?: Omit<MultishotOptions, 'groupId'>;
 }
 
 /** A socket's batches and their memory, which outlive the socket. */
-type SocketBatches = Pick<Socket, 'raw' | 'receive' | 'out'>;
+type SocketBatches = Pick<Socket, 'raw' | 'receive' | 'out' | 'multishot'>;
+
+/**
+ * Multishot receive buffers per raw batch entry: while the datapath holds one batch's
+ * buffers, the kernel still has as many to fill, so a burst rarely runs it dry.
+ */
+const MULTISHOT_BUFFERS_PER_ENTRY = 2;
 
 /** Receive buffers per socket with UDP GRO, each room for the largest UDP payload. */
 export const GRO_ENTRIES = 16;
@@ -236,10 +246,12 @@ export class Datapath {
   }
 
   addSocket(id: number, fd: number): void {
-    const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, gro: this.gro });
-    this.ioCounters.push(io.counters);
+    // GRO first: a multishot receive armed before it could hand over an uncoalesced datagram
     if (this.gro) enableGro(fd);
-    this.sockets[id] = { id, fd, io, ...(this.spareBatches.pop() ?? this.socketBatches()) };
+    const batches = this.spareBatches.pop() ?? this.socketBatches();
+    const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, gro: this.gro, multishot: batches.multishot });
+    this.ioCounters.push(io.counters);
+    this.sockets[id] = { id, fd, io, ...batches };
   }
 
   /** Closes a socket the control plane opened for one peer; send what is queued on it first. */
@@ -249,7 +261,7 @@ export class Datapath {
     socket.io.close();
     close(socket.fd);
     this.sockets[id] = undefined;
-    this.spareBatches.push({ raw: socket.raw, receive: socket.receive, out: socket.out });
+    this.spareBatches.push({ raw: socket.raw, receive: socket.receive, out: socket.out, multishot: socket.multishot });
     const counters = this.ioCounters;
     counters.splice(counters.indexOf(socket.io.counters), 1);
     for (const key of Object.keys(this.closedCounters) as (keyof IoCounters)[]) this.closedCounters[key] += socket.io.counters[key];
@@ -258,7 +270,18 @@ export class Datapath {
   private socketBatches(): SocketBatches {
     let raw: DatagramBatch;
     let receive: DatagramBatch;
-    if (this.gro) {
+    let multishot: SocketBatches['multishot'];
+    if (this.backend.events) {
+      // the kernel picks the buffers: raw's entries are set by each receive
+      raw = createDatagramBatch(this.gro ? GRO_ENTRIES : BATCH);
+      receive = this.gro ? createDatagramBatch(GRO_ENTRIES * UDP_MAX_SEGMENTS) : raw;
+      const bufferSize = MULTISHOT_HEADROOM + this.receiveRoom();
+      const stride = Math.ceil((bufferSize + TAILROOM) / CACHE_LINE) * CACHE_LINE;
+      const buffers = raw.capacity * MULTISHOT_BUFFERS_PER_ENTRY;
+      const area = this.memory.reserve(buffers * stride);
+      if (area < 0) throw new Error('packet memory ceiling too low for the socket receive buffers');
+      multishot = { area, buffers, bufferSize, stride };
+    } else if (this.gro) {
       raw = createDatagramBatch(GRO_ENTRIES);
       const at = this.memory.reserve(GRO_ENTRIES * GRO_BUFFER);
       if (at < 0) throw new Error('packet memory ceiling too low for the UDP GRO receive buffers');
@@ -274,7 +297,7 @@ export class Datapath {
       payloadBytes: new Uint32Array(BATCH),
       owner: new Int32Array(BATCH),
     };
-    return { raw, receive, out };
+    return { raw, receive, out, multishot };
   }
 
   /** Bytes each raw receive buffer takes (the tailroom stays free for kernels that round up to their block size). */

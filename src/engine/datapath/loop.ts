@@ -1,32 +1,28 @@
-// The worker's loop: block in poll(2) until a socket, a TUN/TAP queue or the wake-up eventfd
-// is readable (or a timer is due), then: control messages → receive batches → interface
-// batches → timers. Everything runs to completion on this thread; nothing here waits on
-// the main thread.
+// The worker's loop: block (in one io_uring_enter, or poll(2) on the fallback backend) until
+// a socket, a TUN/TAP queue or the wake-up eventfd is readable (or a timer is due), then:
+// control messages → receive batches → interface batches → timers. Everything runs to
+// completion on this thread; nothing here waits on the main thread.
 // node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { read } from '../../io/libc.js';
-import { NativeArea } from '../../io/native-memory.js';
 import { applyControl, Outcome } from './control.js';
 import { HEADROOM, TAILROOM, type Datapath, type Interface } from './context.js';
 import type { ToWorker } from './messages.js';
 import { expireSessions, NO_PEER } from './peers.js';
-import { Poller, Source } from './poller.js';
+import { Poller, Source, type Waiter } from './poller.js';
 import { Receiver } from './receive.js';
+import { RingWaiter } from './ring-waiter.js';
 import { NO_OWNER, Sender } from './send.js';
 
 /** How often sessions, MAC addresses and the pool are tidied, ms. */
 export const TIMER_INTERVAL = 1000;
 /** Read batches taken from one interface before the others get their turn. */
 const BATCHES_PER_TURN = 8;
-/** An eventfd is read as one 8-byte counter. */
-const EVENTFD_VALUE_BYTES = 8;
 
 export class Loop {
   private readonly sender: Sender;
   private readonly receiver: Receiver;
-  private readonly poller = new Poller();
-  private readonly wakeArea = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
+  private readonly poller: Waiter;
   private nextTimer = 0;
   private readonly ownPeer = (peerId: number): boolean => this.dp.peers.get(peerId)?.owner === this.dp.self;
 
@@ -37,6 +33,8 @@ export class Loop {
   ) {
     this.sender = new Sender(dp);
     this.receiver = new Receiver(dp, this.sender);
+    const events = dp.backend.events;
+    this.poller = events ? new RingWaiter(events, (id) => dp.sockets[id]?.io.waiting?.() ?? false) : new Poller();
     this.watchFds();
   }
 
@@ -64,7 +62,7 @@ export class Loop {
       const id = this.poller.ids[i];
       switch (this.poller.kinds[i]) {
         case Source.Wake: {
-          read(this.wakeFd, this.wakeArea.address, EVENTFD_VALUE_BYTES);
+          this.poller.resetWake();
           const outcome = this.drainMessages(now);
           if (outcome === Outcome.Shutdown) return false;
           fdsChanged ||= outcome === Outcome.FdsChanged;
@@ -97,7 +95,6 @@ export class Loop {
 
   close(): void {
     this.poller.close();
-    this.wakeArea.release();
   }
 
   private drainMessages(now: number): Outcome {
@@ -152,6 +149,7 @@ export class Loop {
     if (macs) dp.post({ type: 'macAddresses', peers: Array.from(macs, ([peerId, addresses]) => ({ peerId, addresses })) });
     dp.pool.maintain(now);
     dp.stats.io(dp.ioCounters);
+    dp.stats.waits(dp.backend.events?.ring.enterCalls ?? 0);
     dp.stats.offloads(dp.offloadCounters);
     dp.stats.pool(dp.pool.stats());
     this.nextTimer = now + TIMER_INTERVAL;

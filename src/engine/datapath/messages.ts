@@ -239,5 +239,9 @@ export const GlobalStat = {
   GroFrames: 35,
   /** UDP GSO sends (each carried GsoDatagrams / GsoSends datagrams on average). */
   GsoSends: 36,
+  /** io_uring: the worker's waits (io_uring_enter on its event ring), multishot receives armed, and how often one ran out of buffers. */
+  UringWaits: 37,
+  ReceiveArms: 38,
+  ReceiveExhausted: 39,
 } as const;
-export const GLOBAL_STATS_FIELDS = 37;
+export const GLOBAL_STATS_FIELDS = 40;

@@ -1,8 +1,8 @@
-// The worker's one blocking point: poll(2) over its wake-up eventfd, its UDP sockets and its
-// TUN/TAP queues, with a timeout so that timers run. The pollfd array lives in native memory
+// The worker's one blocking point on the fallback backend: poll(2) over its wake-up eventfd,
+// its UDP sockets and its TUN/TAP queues, with a timeout so that timers run. The pollfd array lives in native memory
 // and is rewritten only when the set of fds changes (a peer with its own interface comes or
 // goes), so a wait allocates nothing.
-import { poll, errno, Errno, SystemError } from '../../io/libc.js';
+import { poll, errno, Errno, read, SystemError } from '../../io/libc.js';
 import { PollEvent, Pollfd } from '../../io/linux-abi.js';
 import { NativeArea } from '../../io/native-memory.js';
 
@@ -11,14 +11,35 @@ export const Source = { Wake: 0, Socket: 1, Interface: 2 } as const;
 export type Source = (typeof Source)[keyof typeof Source];
 
 const INITIAL_CAPACITY = 16;
+/** An eventfd is read as one 8-byte counter. */
+const EVENTFD_VALUE_BYTES = 8;
 
-export class Poller {
+/** How the loop waits: poll(2) here, or one io_uring_enter (ring-waiter.ts). */
+export interface Waiter {
+  readonly count: number;
+  readonly kinds: Uint8Array;
+  readonly ids: Int32Array;
+  clear(): void;
+  add(fd: number, kind: Source, id: number): void;
+  /** Blocks until something is ready or `timeoutMs` passed (-1: no limit). */
+  wait(timeoutMs: number): number;
+  readable(i: number): boolean;
+  invalid(i: number): boolean;
+  disable(i: number): void;
+  /** After the wake-up eventfd fired: reset its counter so the next wait sleeps. */
+  resetWake(): void;
+  close(): void;
+}
+
+export class Poller implements Waiter {
   count = 0;
   /** Per entry: Source and the socketId / interfaceId it stands for. */
   kinds = new Uint8Array(INITIAL_CAPACITY);
   ids = new Int32Array(INITIAL_CAPACITY);
   private area = new NativeArea(INITIAL_CAPACITY * Pollfd.SIZE, 'pollfd array');
   private capacity = INITIAL_CAPACITY;
+  private wakeFd = -1;
+  private readonly wakeArea = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
 
   /** Forgets all entries (before adding the current set again). */
   clear(): void {
@@ -34,6 +55,7 @@ export class Poller {
     this.kinds[this.count] = kind;
     this.ids[this.count] = id;
     this.count++;
+    if (kind === Source.Wake) this.wakeFd = fd;
   }
 
   /** Blocks until an fd is readable or `timeoutMs` passed; returns how many entries have events. */
@@ -60,7 +82,12 @@ export class Poller {
     this.area.view.setInt32(i * Pollfd.SIZE + Pollfd.FD, -1, true);
   }
 
+  resetWake(): void {
+    read(this.wakeFd, this.wakeArea.address, EVENTFD_VALUE_BYTES);
+  }
+
   close(): void {
+    this.wakeArea.release();
     this.area.release();
   }
 

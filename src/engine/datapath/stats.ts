@@ -88,7 +88,11 @@ export class DatapathStats {
     let packets = 0;
     let gso = 0;
     let gsoSends = 0;
+    let arms = 0;
+    let exhausted = 0;
     for (const c of counters) {
+      arms += c.receiveArms;
+      exhausted += c.receiveExhausted;
       syscalls += c.syscalls;
       packets += c.packetsIn + c.packetsOut;
       gso += c.gsoSegments;
@@ -98,6 +102,13 @@ export class DatapathStats {
     this.global[GlobalStat.IoSyscalls] = syscalls;
     this.global[GlobalStat.IoPackets] = packets;
     this.global[GlobalStat.GsoDatagrams] = gso;
+    this.global[GlobalStat.ReceiveArms] = arms;
+    this.global[GlobalStat.ReceiveExhausted] = exhausted;
+  }
+
+  /** io_uring_enter calls the worker made to wait (0 when it waits in poll(2)). */
+  waits(count: number): void {
+    this.global[GlobalStat.UringWaits] = count;
   }
 
   /**

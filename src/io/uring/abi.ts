@@ -47,6 +47,7 @@ export const Op = {
   WRITE_FIXED: 5,
   POLL_ADD: 6,
   SENDMSG: 9,
+  ASYNC_CANCEL: 14,
   RECVMSG: 10,
   READ: 22,
   WRITE: 23,
