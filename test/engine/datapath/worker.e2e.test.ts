@@ -363,6 +363,8 @@ describe.runIf(ok)('datapath workers end to end', () => {
     await until(() => peerStat(b, PeerStat.LastReceive) > seen);
     expect(peerStat(b, PeerStat.LastReceive)).toBeGreaterThan(seen);
     expect(peerStat(b, PeerStat.RxPackets)).toBe(rx);
+    // a counts the packet once its send call has returned, which may be after b has it
+    await until(() => peerStat(a, PeerStat.TxPackets) > txBefore);
     expect(peerStat(a, PeerStat.TxPackets)).toBe(txBefore + 1);
   });
 
