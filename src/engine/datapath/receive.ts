@@ -125,11 +125,23 @@ export class Receiver {
     for (let i = 0; i < taken.count; i++) {
       if (taken.kinds[i] !== HandoffKind.Open) continue;
       const peer = dp.peers.get(taken.a[i]);
-      // it lost its session or moved on meanwhile: as if it came from an unknown address
-      if (!peer || peer.owner !== dp.self || !peer.established) dp.stats.drop(DropReason.UnknownAddress);
-      else this.queueOpen(peer, taken.offsets[i], taken.lengths[i], now);
+      if (peer && peer.owner === dp.self && peer.established) {
+        this.queueOpen(peer, taken.offsets[i], taken.lengths[i], now);
+        continue;
+      }
+      // it moved on meanwhile, or has no session (any more): as if from an unknown address
+      dp.stats.drop(DropReason.UnknownAddress);
+      if (peer && peer.owner === dp.self) this.askForHandshake(peer, taken.lengths[i], now);
     }
     this.finishBatch(now);
+  }
+
+  // Data from our peer without a session to open it: the peer has one we do not (it
+  // restarted, or we reset it), so the control plane answers with a handshake, rate-limited.
+  private askForHandshake(peer: Peer, length: number, now: number): void {
+    const dp = this.dp;
+    if (length < dp.minDataLength || !dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) return;
+    dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id) });
   }
 
   private queueOpen(peer: Peer, offset: number, length: number, now: number): void {

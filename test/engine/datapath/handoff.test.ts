@@ -145,14 +145,18 @@ describe('handoff between two workers', () => {
     expect(receiving.dp.pool.stats().inUse).toBe(inUse);
   });
 
-  it('drops a datagram the owner has no session for as from an unknown address, and still gives its buffer back', () => {
+  it('drops a datagram the owner has no session for as from an unknown address, asks for a handshake once, and gives its buffer back', () => {
     const [receiving, owner] = workers as [(typeof workers)[0], (typeof workers)[0]];
     settle();
     const inUseBefore = receiving.dp.pool.stats().inUse;
+    const address: Endpoint = { family: 4, address: '198.51.100.7', port: 5555, scopeId: 0 };
+    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'setPeerAddress', peerId: PEER, socketId: 0, endpoint: address }, now);
     applyControl(owner.dp, owner.sender, { type: 'resetPeer', peerId: PEER }, now);
     handOver(3);
     serve(owner);
     expect(owner.global[GlobalStat.DropUnknownAddress]).toBe(3);
+    // the peer has a session we lost: the control plane answers with a handshake (once per address and second)
+    expect(owner.posted.filter((message) => message.type === 'unknownData')).toEqual([{ type: 'unknownData', socketId: 0, endpoint: address }]);
     serve(receiving);
     expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore);
   });
