@@ -11,6 +11,11 @@ import { MultishotReceiver, type MultishotOptions } from './uring/multishot.js';
 import { Ring } from './uring/ring.js';
 import { UringSocketIo } from './uring/socket-io.js';
 
+/**
+ * Benchmark switch: FASTD_TS_URING_WAIT=0 keeps io_uring for batches but has the workers wait
+ * in poll(2) and receive per batch, as before the event ring, to measure what it brings.
+ */
+const URING_WAIT_SWITCH = 'FASTD_TS_URING_WAIT';
 /** Buffer group ids are 16 bits. */
 const BUFFER_GROUP_MASK = 0xffff;
 
@@ -62,7 +67,7 @@ export function createBackend(packets: PacketMemory, options: BackendOptions): I
   }
   // Without multishot receives (Linux < 6.0) the worker keeps waiting in poll(2).
   let events: EventRing | null = null;
-  if (support.multishotRecvmsg) {
+  if (support.multishotRecvmsg && process.env[URING_WAIT_SWITCH] !== '0') {
     try {
       events = new EventRing(options.ringEntries ?? 256);
     } catch (error) {

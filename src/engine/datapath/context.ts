@@ -15,8 +15,9 @@ import { check, close, setsockopt } from '../../io/libc.js';
 import { SOL_UDP, UDP_MAX_SEGMENTS, UdpOption } from '../../io/linux-abi.js';
 import { createCounters, createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
 import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
-import { OffloadFrameIo, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
+import { OffloadFrameIo, READ_ROOM, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
 import { probeUdpOffloads } from '../../io/udp.js';
+import { ArmedFrameReader } from '../../io/uring/armed-read.js';
 import { MULTISHOT_HEADROOM, type MultishotOptions } from '../../io/uring/multishot.js';
 import { Handoff } from './handoff.js';
 import { EthernetHeader, MacTable } from './mac-table.js';
@@ -46,6 +47,8 @@ export interface Interface {
   readonly peerId: number;
   /** Frames opened for this interface, written at the end of each receive batch. */
   readonly pending: FrameBatch;
+  /** io_uring: the READ kept armed on the worker's event ring (it wakes the worker with the first frame). */
+  readonly armed?: ArmedFrameReader;
 }
 
 /** A socket's outgoing batch, with what each entry means for the statistics and the pool. */
@@ -115,6 +118,8 @@ export class Datapath {
   readonly sockets: (Socket | undefined)[] = [];
   /** Scratch memory of closed offloading interfaces (OffloadFrameIo), reused by the next one. */
   private readonly offloadScratch: number[] = [];
+  /** Armed-read buffers of closed interfaces (READ_ROOM bytes each), reused by the next one. */
+  private readonly armedAreas: number[] = [];
   /** Batches of closed sockets, reused by the next one: their receive memory is taken for good. */
   private readonly spareBatches: SocketBatches[] = [];
   /** What closed sockets did, still counted in the statistics. */
@@ -199,7 +204,8 @@ export class Datapath {
   }
 
   addInterface(spec: InterfaceSpec, peerId: number): Interface {
-    const iface: Interface = { spec, io: this.frameIo(spec), peerId, pending: createFrameBatch(BATCH) };
+    const armed = this.armedReader(spec);
+    const iface: Interface = { spec, io: this.frameIo(spec, armed), peerId, pending: createFrameBatch(BATCH), armed };
     this.interfaces[spec.interfaceId] = iface;
     return iface;
   }
@@ -209,10 +215,10 @@ export class Datapath {
   // whole batch per io_uring_enter.
   // With a vnet header the queue hands over and takes super-frames: OffloadFrameIo cuts and
   // coalesces them around the same reads and writes.
-  private frameIo(spec: InterfaceSpec): FrameIo {
+  private frameIo(spec: InterfaceSpec, armed: ArmedFrameReader | undefined): FrameIo {
     const fd = spec.fd;
-    const reads = new FallbackFrameIo(fd, this.io);
-    this.ioCounters.push(reads.counters);
+    const reads = armed ?? new FallbackFrameIo(fd, this.io);
+    if (!armed) this.ioCounters.push(reads.counters);
     let writes: FrameIo = reads;
     if (this.backend.kind !== 'fallback') {
       const ring = this.backend.frames(fd);
@@ -231,9 +237,27 @@ export class Datapath {
     return { read: (batch) => reads.read(batch), write: (batch, start) => writes.write(batch, start), close: () => writes.close() };
   }
 
+  // With an event ring, the first frame of a burst comes with the worker's wait (armed-read.ts).
+  private armedReader(spec: InterfaceSpec): ArmedFrameReader | undefined {
+    const events = this.backend.events;
+    if (!events) return undefined;
+    const plain = new FallbackFrameIo(spec.fd, this.io);
+    this.ioCounters.push(plain.counters);
+    const area = this.armedAreas.pop() ?? this.memory.reserve(READ_ROOM);
+    if (area < 0) throw new Error('packet memory ceiling too low for the TUN/TAP read buffers');
+    // a queue with a vnet header may hand over a 64 KiB super-frame; plain frames fit the pool's buffers
+    const room = spec.vnetHeader ? READ_ROOM : this.bufferSize - HEADROOM - TAILROOM;
+    return new ArmedFrameReader(events, spec.fd, this.io, area, room, plain);
+  }
+
   removeInterface(interfaceId: number): void {
     const iface = this.interfaces[interfaceId];
     if (!iface) return;
+    if (iface.armed) {
+      // the armed READ ends before the fd closes; its buffer serves the next interface
+      iface.armed.close();
+      this.armedAreas.push(iface.armed.area);
+    }
     if (iface.io instanceof OffloadFrameIo) {
       this.offloadScratch.push(iface.io.scratch);
       const counters = this.offloadCounters;

@@ -34,7 +34,13 @@ export class Loop {
     this.sender = new Sender(dp);
     this.receiver = new Receiver(dp, this.sender);
     const events = dp.backend.events;
-    this.poller = events ? new RingWaiter(events, (id) => dp.sockets[id]?.io.waiting?.() ?? false) : new Poller();
+    this.poller = events
+      ? new RingWaiter(
+          events,
+          (id) => dp.sockets[id]?.io.waiting?.() ?? false,
+          (id) => dp.interfaces[id]?.armed,
+        )
+      : new Poller();
     this.watchFds();
   }
 

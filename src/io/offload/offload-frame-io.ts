@@ -43,7 +43,7 @@ export interface OffloadFrameIoOptions {
 
 const HEADER = VirtioNetHdr.SIZE;
 /** The longest frame the kernel may hand over: a 64 KiB IPv6 payload behind its headers. */
-const READ_ROOM = HEADER + Ethernet.SIZE + Ipv6.SIZE + IP_MAX_LENGTH;
+export const READ_ROOM = HEADER + Ethernet.SIZE + Ipv6.SIZE + IP_MAX_LENGTH;
 const EMSGSIZE = 90;
 
 export class OffloadFrameIo implements FrameIo {

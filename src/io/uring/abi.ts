@@ -57,7 +57,7 @@ export const Op = {
 export const SqeFlag = { IO_LINK: 1 << 2, BUFFER_SELECT: 1 << 5, CQE_SKIP_SUCCESS: 1 << 6 } as const;
 
 /** io_uring_setup flags. */
-export const SetupFlag = { CLAMP: 1 << 4, SUBMIT_ALL: 1 << 7, COOP_TASKRUN: 1 << 8, SINGLE_ISSUER: 1 << 12 } as const;
+export const SetupFlag = { CLAMP: 1 << 4, SUBMIT_ALL: 1 << 7, COOP_TASKRUN: 1 << 8, SINGLE_ISSUER: 1 << 12, DEFER_TASKRUN: 1 << 13 } as const;
 
 /** io_uring_params.features bits we rely on. */
 export const Feature = { SINGLE_MMAP: 1 << 0, NODROP: 1 << 1, FAST_POLL: 1 << 5 } as const;

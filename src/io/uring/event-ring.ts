@@ -28,7 +28,7 @@ export class EventRing {
   private nextTag = 1;
 
   constructor(entries: number) {
-    this.ring = new Ring(entries);
+    this.ring = new Ring(entries, true);
   }
 
   /**

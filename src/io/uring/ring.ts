@@ -42,11 +42,24 @@ export class Ring {
   private readonly waitArgument: NativeArea;
   private closed = false;
 
-  /** Sets up a ring with (at least) `entries` SQ entries; throws UringUnavailable when the kernel refuses. */
-  constructor(entries: number) {
+  /**
+   * Completions of armed ops are only posted inside io_uring_enter(GETEVENTS) (DEFER_TASKRUN,
+   * Linux 6.1): the kernel wakes the waiting thread straight away and runs the op's work in
+   * that one enter, instead of queueing it as task work for whenever the thread next enters.
+   */
+  readonly deferTaskrun: boolean;
+
+  /**
+   * Sets up a ring with (at least) `entries` SQ entries; throws UringUnavailable when the
+   * kernel refuses. `deferTaskrun` suits a ring one thread sleeps on (EventRing).
+   */
+  constructor(entries: number, deferTaskrun = false) {
     const params = new NativeArea(Params.SIZE, 'io_uring params');
     try {
-      let fd = this.setup(entries, SetupFlag.CLAMP | SetupFlag.SUBMIT_ALL | SetupFlag.COOP_TASKRUN | SetupFlag.SINGLE_ISSUER, params);
+      const base = SetupFlag.CLAMP | SetupFlag.SUBMIT_ALL | SetupFlag.SINGLE_ISSUER;
+      let fd = deferTaskrun ? this.setup(entries, base | SetupFlag.DEFER_TASKRUN, params) : -1;
+      this.deferTaskrun = fd >= 0;
+      if (fd < 0) fd = this.setup(entries, base | SetupFlag.COOP_TASKRUN, params);
       // Older kernels reject flags they do not know with EINVAL: retry with the plain ring.
       if (fd < 0 && errno() === Errno.EINVAL) fd = this.setup(entries, SetupFlag.CLAMP, params);
       if (fd < 0) throw new UringUnavailable('io_uring_setup', errno());
@@ -130,8 +143,9 @@ export class Ring {
     const pending = (this.localTail - this.ringWords[this.sqTail]) >>> 0;
     Atomics.store(this.ringWords, this.sqTail, this.localTail);
     this.sqesSubmitted += pending;
-    if (pending === 0 && waitFor === 0) return 0;
-    let flags = waitFor > 0 ? EnterFlag.GETEVENTS : 0;
+    // with deferred task work, completions that are due get posted only by a GETEVENTS enter
+    if (pending === 0 && waitFor === 0 && !this.deferTaskrun) return 0;
+    let flags = waitFor > 0 || this.deferTaskrun ? EnterFlag.GETEVENTS : 0;
     let argument = 0;
     let argumentSize = 0;
     if (waitFor > 0 && timeoutMs >= 0) {

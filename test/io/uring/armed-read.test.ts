@@ -1,0 +1,97 @@
+// A READ kept armed on the event ring for a TUN queue: the wait that wakes the worker carries
+// the first frame of a burst, so the burst costs one read(2) fewer (the plain reader takes the
+// rest until EAGAIN); it is re-armed only once its frame was taken, and cancelled on close.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatagramBatch, createFrameBatch } from '../../../src/io/batch.js';
+import { FallbackDatagramIo, FallbackFrameIo } from '../../../src/io/batch-fallback.js';
+import { writeSockaddr } from '../../../src/io/sockaddr.js';
+import { closeTunTap, openTunTap } from '../../../src/io/tuntap.js';
+import { closeSocket, openUdpSocket } from '../../../src/io/udp.js';
+import { ArmedFrameReader } from '../../../src/io/uring/armed-read.js';
+import { probeUring } from '../../../src/io/uring/availability.js';
+import { EventRing } from '../../../src/io/uring/event-ring.js';
+import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
+import { testPacketMemory } from '../memory.js';
+import { TestNamespace } from '../netns.js';
+import { parseIpv4Udp } from '../packets.js';
+
+const ok = requireSystem('an armed io_uring READ on a TUN queue in a private namespace', { root: isRoot, netns: haveNetns, ioUring: probeUring().available });
+const SLOT = 2048;
+const AREA = 100 * SLOT;
+const PORT = 7777;
+const PACKETS = 3;
+
+describe.runIf(ok)('ArmedFrameReader', () => {
+  let ns: TestNamespace;
+  beforeAll(() => {
+    ns = new TestNamespace(`fastdts-armed-${process.pid}`);
+  });
+  afterAll(() => ns?.delete());
+
+  it('the wait brings the first frame; the plain reader takes the rest; one read(2) fewer than frames + EAGAIN', () => {
+    const mem = testPacketMemory();
+    ns.inside(() => {
+      const tun = openTunTap({ kind: 'tun', name: 'ura%d', mtu: 1400, up: true });
+      ns.ip('addr', 'add', '10.98.0.1/24', 'dev', tun.name);
+      const sock = openUdpSocket({ address: '10.98.0.1', port: 0 });
+      const events = new EventRing(8);
+      try {
+        const plain = new FallbackFrameIo(tun.fd, mem);
+        const reader = new ArmedFrameReader(events, tun.fd, mem, AREA, SLOT, plain);
+        reader.arm();
+        events.wait(0);
+        // anything the kernel sent on its own (IPv6 autoconfiguration) is read away first
+        while (reader.ready()) {
+          drain(reader, mem.bytes);
+          reader.arm();
+          events.wait(0);
+        }
+
+        const out = new FallbackDatagramIo(sock.fd, mem, { capacity: PACKETS, gso: false, gro: false });
+        const datagrams = createDatagramBatch(PACKETS);
+        for (let i = 0; i < PACKETS; i++) {
+          datagrams.offsets[i] = (50 + i) * SLOT;
+          datagrams.lengths[i] = 10 + i;
+          mem.bytes.fill(i + 1, datagrams.offsets[i], datagrams.offsets[i] + 10 + i);
+          writeSockaddr(datagrams.addresses, i, { address: '10.98.0.2', port: PORT });
+        }
+        datagrams.count = PACKETS;
+        expect(out.send(datagrams)).toBe(PACKETS);
+        out.close();
+
+        events.wait(5000);
+        expect(reader.ready()).toBe(true);
+        const callsBefore = plain.counters.syscalls;
+        const frames = drain(reader, mem.bytes);
+        const ours = frames.filter((f) => f?.dstPort === PORT);
+        expect(ours.map((f) => f!.payload.length)).toEqual([10, 11, 12]);
+        expect(ours.map((f) => f!.payload[0])).toEqual([1, 2, 3]);
+        // PACKETS frames: the first came with the wait, the others took a read(2) each, then one EAGAIN
+        expect(plain.counters.syscalls - callsBefore).toBe(frames.length);
+        expect(reader.counters.packetsIn).toBeGreaterThanOrEqual(PACKETS);
+
+        // idle again: re-armed, nothing to take
+        reader.arm();
+        events.wait(0);
+        expect(reader.ready()).toBe(false);
+        reader.close();
+        events.wait(0);
+        expect(reader.ready()).toBe(false);
+      } finally {
+        events.close();
+        closeSocket(sock);
+        closeTunTap(tun);
+      }
+    });
+  });
+});
+
+function drain(reader: ArmedFrameReader, bytes: Uint8Array): ReturnType<typeof parseIpv4Udp>[] {
+  const batch = createFrameBatch(8);
+  for (let i = 0; i < batch.capacity; i++) {
+    batch.offsets[i] = i * SLOT;
+    batch.lengths[i] = SLOT;
+  }
+  const n = reader.read(batch);
+  return Array.from({ length: n }, (_, i) => parseIpv4Udp(bytes.slice(batch.offsets[i], batch.offsets[i] + batch.lengths[i])));
+}
