@@ -22,7 +22,7 @@ export interface Waiter {
   clear(): void;
   add(fd: number, kind: Source, id: number): void;
   /** Blocks until something is ready or `timeoutMs` passed (-1: no limit). */
-  wait(timeoutMs: number): number;
+  wait(timeoutMs: number): void;
   readable(i: number): boolean;
   invalid(i: number): boolean;
   disable(i: number): void;

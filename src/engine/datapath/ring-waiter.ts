@@ -55,7 +55,7 @@ export class RingWaiter implements Waiter {
     if (kind === Source.Wake) this.wakeFd = fd;
   }
 
-  wait(timeoutMs: number): number {
+  wait(timeoutMs: number): void {
     const events = this.events;
     let timeout = timeoutMs;
     for (let i = 0; i < this.count; i++) {
@@ -72,7 +72,6 @@ export class RingWaiter implements Waiter {
     this.wake.fired = false;
     if (this.wake.tag === 0 && this.wakeFd >= 0) this.wake.tag = events.arm(this.wake, Op.READ, this.wakeFd, this.wakeArea.address, EVENTFD_VALUE_BYTES);
     events.wait(timeout);
-    return 1;
   }
 
   readable(i: number): boolean {

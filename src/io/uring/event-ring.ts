@@ -20,8 +20,6 @@ const TAG_LIMIT = 0xffffffff;
 
 export class EventRing {
   readonly ring: Ring;
-  /** Completions routed to a sink so far. */
-  completions = 0;
   /** Byte offset (in ring.sqeBytes) of the SQE the last arm() claimed, for op-specific fields. */
   lastSqe = 0;
   private readonly sinks = new Map<number, CompletionSink>();
@@ -91,7 +89,6 @@ export class EventRing {
         if (sink === undefined) continue;
         const flags = ring.cqeFlags(k);
         if ((flags & CqeFlag.MORE) === 0) sinks.delete(tag);
-        this.completions++;
         sink.complete(ring.cqeResult(k), flags);
       }
       ring.consume(n);

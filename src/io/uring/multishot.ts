@@ -92,6 +92,7 @@ export class MultishotReceiver implements CompletionSink {
   }
 
   complete(result: number, flags: number): void {
+    // cannot be full: each buffer completes at most once until given back, plus the op's end
     if (this.queued === this.results.length) return;
     const at = (this.queueHead + this.queued) % this.results.length;
     this.results[at] = result;
