@@ -1,12 +1,14 @@
 // One datapath worker with a TUN in a private namespace, and the test as its peer, sealing
-// packets with the same method code and sending them out of order: the worker must deliver
-// each in-window packet once, count the late ones as rx_reordered (fastd's statistic), and
-// drop the replayed one. Runs the compiled worker: `npm run build` first.
+// packets with the same method code. Sent out of order, the worker must deliver each
+// in-window packet once, count the late ones as rx_reordered (fastd's statistic), and drop
+// the replayed one; sent as one UDP GSO send, the packets reach the worker as one UDP GRO
+// bundle, and a forged packet inside it must cost only itself. Runs the compiled worker:
+// `npm run build` first.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
-import { PacketStatus, type PacketBatch } from '../../../src/crypto/methods/provider.js';
+import { PacketStatus, type MethodSession, type PacketBatch } from '../../../src/crypto/methods/provider.js';
 import { DatapathWorker } from '../../../src/engine/datapath/handle.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat, type FromWorker } from '../../../src/engine/datapath/messages.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
@@ -29,7 +31,7 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
   for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
 }
 
-describe.runIf(ok)('a worker receiving out of order from a peer', () => {
+describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
   let ns: TestNamespace;
   let device: TunTap;
   let workerSocket: UdpSocket;
@@ -42,6 +44,8 @@ describe.runIf(ok)('a worker receiving out of order from a peer', () => {
   // the test's own packet memory, with room for the method's state to grow into
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 256, shared: true });
   const io = packetMemory(memory);
+  /** The test's end of the peer's session (it initiated). */
+  let session: MethodSession;
 
   beforeAll(async () => {
     if (!existsSync(WORKER)) throw new Error(`${WORKER.pathname} is missing: run "npm run build" first`);
@@ -67,18 +71,25 @@ describe.runIf(ok)('a worker receiving out of order from a peer', () => {
     });
     worker.on('message', (message) => messages.push(message));
     await until(() => messages.some((m) => m.type === 'ready'));
+    const provider = createMethodProvider(METHOD)!;
+    const key = randomBytes(provider.keyLength);
+    worker.post({ type: 'addPeer', peerId: 0, interface: { interfaceId: 0, fd: device.fd, name: 'dpr', kind: 'tun', mtu: 1400 } });
+    worker.post({ type: 'setPeerAddress', peerId: 0, socketId: 0, endpoint: { family: 4, ...peerSocket.local, scopeId: 0 } });
+    worker.post({ type: 'installSession', peerId: 0, method: METHOD, key, initiator: false, compat: false, sendEmpty: false });
+    session = provider.createSession(key, { initiator: true, compat: false }, performance.now(), memory);
   });
 
   afterAll(async () => {
+    session?.destroy();
     await worker?.stop();
     for (const socket of [workerSocket, peerSocket, listener]) if (socket) closeSocket(socket);
     if (device) closeTunTap(device);
     ns?.delete();
   });
 
-  /** Sends sealed packets [offset, length) from the peer's socket to the worker's. */
-  function send(packets: readonly [number, number][]): void {
-    const out = new FallbackDatagramIo(peerSocket.fd, io, { capacity: packets.length, gso: false, gro: false });
+  /** Sends sealed packets [offset, length) from the peer's socket to the worker's (with `gso`: as one UDP_SEGMENT send). */
+  function send(packets: readonly [number, number][], gso = false): void {
+    const out = new FallbackDatagramIo(peerSocket.fd, io, { capacity: packets.length, gso, gro: false });
     const batch = createDatagramBatch(packets.length);
     packets.forEach(([offset, length], i) => {
       batch.offsets[i] = offset;
@@ -108,24 +119,24 @@ describe.runIf(ok)('a worker receiving out of order from a peer', () => {
     return payloads;
   }
 
-  it('delivers late packets inside the window once, counts them as reordered, and drops a replay', async () => {
-    const provider = createMethodProvider(METHOD)!;
-    const key = randomBytes(provider.keyLength);
-    worker.post({ type: 'addPeer', peerId: 0, interface: { interfaceId: 0, fd: device.fd, name: 'dpr', kind: 'tun', mtu: 1400 } });
-    worker.post({ type: 'setPeerAddress', peerId: 0, socketId: 0, endpoint: { family: 4, ...peerSocket.local, scopeId: 0 } });
-    worker.post({ type: 'installSession', peerId: 0, method: METHOD, key, initiator: false, compat: false, sendEmpty: false });
-    const session = provider.createSession(key, { initiator: true, compat: false }, performance.now(), memory);
-
-    const batch: PacketBatch = { memory, count: 5, offsets: new Uint32Array(5), lengths: new Uint32Array(5), status: new Uint8Array(5) };
+  /** Seals UDP datagrams carrying `payloads` to the listener with the test's session, in slots 1.. of its memory. */
+  function seal(payloads: readonly string[]): PacketBatch {
+    const count = payloads.length;
+    const batch: PacketBatch = { memory, count, offsets: new Uint32Array(count), lengths: new Uint32Array(count), status: new Uint8Array(count) };
     const bytes = new Uint8Array(memory.buffer);
-    for (let i = 0; i < 5; i++) {
-      const packet = ipv4Udp('10.78.0.1', '10.78.0.2', 4000, LISTEN_PORT, new TextEncoder().encode(`packet ${i}`));
+    payloads.forEach((payload, i) => {
+      const packet = ipv4Udp('10.78.0.1', '10.78.0.2', 4000, LISTEN_PORT, new TextEncoder().encode(payload));
       batch.offsets[i] = (i + 1) * SLOT + 64;
       batch.lengths[i] = packet.length;
       bytes.set(packet, batch.offsets[i]);
-    }
+    });
     session.seal(batch, performance.now());
-    expect(Array.from(batch.status)).toEqual(new Array(5).fill(PacketStatus.Ok));
+    expect(Array.from(batch.status)).toEqual(new Array(count).fill(PacketStatus.Ok));
+    return batch;
+  }
+
+  it('delivers late packets inside the window once, counts them as reordered, and drops a replay', async () => {
+    const batch = seal(['packet 0', 'packet 1', 'packet 2', 'packet 3', 'packet 4']);
     const sealed = (i: number): [number, number] => [batch.offsets[i], batch.lengths[i]];
 
     send([sealed(0), sealed(2), sealed(1), sealed(4), sealed(3)]);
@@ -141,6 +152,27 @@ describe.runIf(ok)('a worker receiving out of order from a peer', () => {
     expect(globalStats[GlobalStat.DropReplay]).toBe(1);
     expect(peerStats[PeerStat.RxPackets]).toBe(5);
     expect(messages.filter((m) => m.type === 'fatal')).toEqual([]);
-    session.destroy();
+  });
+
+  it('opens a UDP GRO bundle with one forged packet: only that one is dropped, and counted', async () => {
+    const before = { rx: peerStats[PeerStat.RxPackets], auth: globalStats[GlobalStat.DropAuth], gro: globalStats[GlobalStat.GroDatagrams] };
+    const COUNT = 16;
+    const FORGED = 7;
+    // same-size payloads, so that one UDP_SEGMENT send carries them all
+    const payloads = Array.from({ length: COUNT }, (_, i) => `bundle ${String(i).padStart(2, '0')}`);
+    const batch = seal(payloads);
+    const bytes = new Uint8Array(memory.buffer);
+    bytes[batch.offsets[FORGED] + batch.lengths[FORGED] - 1] ^= 0x01;
+    send(Array.from({ length: COUNT }, (_, i): [number, number] => [batch.offsets[i], batch.lengths[i]]), true);
+    await until(() => globalStats[GlobalStat.DropAuth] > before.auth && peerStats[PeerStat.RxPackets] >= before.rx + COUNT - 1);
+    expect(globalStats[GlobalStat.DropAuth] - before.auth).toBe(1);
+    expect(peerStats[PeerStat.RxPackets] - before.rx).toBe(COUNT - 1);
+    const received: string[] = [];
+    await until(() => received.push(...delivered()) >= COUNT - 1);
+    expect(received.sort()).toEqual(payloads.filter((_, i) => i !== FORGED));
+    // the statistics are published once a second: the bundle arrived coalesced
+    await until(() => globalStats[GlobalStat.GroDatagrams] >= before.gro + COUNT, 3000);
+    expect(globalStats[GlobalStat.GroDatagrams] - before.gro).toBeGreaterThanOrEqual(COUNT);
+    expect(messages.filter((m) => m.type === 'fatal')).toEqual([]);
   });
 });
