@@ -15,8 +15,8 @@ export interface CompletionSink {
 
 /** user_data of ops whose completions nobody needs (cancellations). */
 const UNROUTED = 0;
-/** user_data is a 32-bit tag here; 0 is UNROUTED. */
-const TAG_LIMIT = 0xffffffff;
+/** Tags wrap below 2^30, so V8 keeps them small integers: routing never allocates. */
+const TAG_LIMIT = 0x3fffffff;
 
 export class EventRing {
   readonly ring: Ring;
@@ -41,7 +41,9 @@ export class EventRing {
       ring.submit(0);
       at = ring.claim();
     }
-    const tag = this.nextTag;
+    // after a wrap, a tag may still belong to an op armed long ago (a multishot receive)
+    let tag = this.nextTag;
+    while (this.sinks.has(tag)) tag = tag === TAG_LIMIT ? 1 : tag + 1;
     this.nextTag = tag === TAG_LIMIT ? 1 : tag + 1;
     ring.prepare(at, opcode, fd, addr, length, tag);
     this.sinks.set(tag, sink);
