@@ -94,6 +94,11 @@ export class BufferPool {
     this.freeList[this.freeCount++] = index;
   }
 
+  /** The most buffers the pool can ever hold: indices lie in [0, capacity). */
+  get capacity(): number {
+    return this.freeList.length;
+  }
+
   /** Byte offset of a buffer in the packet memory. */
   offsetOf(index: number): number {
     const chunk = (index / this.perChunk) | 0;

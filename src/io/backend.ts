@@ -7,7 +7,7 @@ import type { PacketMemory } from './native-memory.js';
 import { probeUring } from './uring/availability.js';
 import { UringDatagramIo, UringFrameIo } from './uring/batch-uring.js';
 import { EventRing } from './uring/event-ring.js';
-import { MultishotReceiver, type MultishotOptions } from './uring/multishot.js';
+import { MultishotReceiver, type MultishotSetup } from './uring/multishot.js';
 import { Ring } from './uring/ring.js';
 import { UringSocketIo } from './uring/socket-io.js';
 
@@ -27,10 +27,11 @@ export interface DatagramIoOptions {
   readonly gso: boolean;
   readonly gro: boolean;
   /**
-   * io_uring only: packet memory for the socket's multishot receive (see multishot.ts); the
-   * receive then stays armed on the backend's event ring instead of going out per batch.
+   * io_uring only: the pool and ring sizes of the socket's multishot receive (see
+   * multishot.ts); the receive then stays armed on the backend's event ring instead of
+   * going out per batch.
    */
-  readonly multishot?: Omit<MultishotOptions, 'groupId'>;
+  readonly multishot?: MultishotSetup;
 }
 
 export interface IoBackend {

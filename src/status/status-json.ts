@@ -59,6 +59,8 @@ export interface FastdTsStatus {
   readonly handshakes_received: number;
   /** The datapath workers' packet buffer pools, summed. */
   readonly buffer_pool: BufferPoolStatus;
+  /** io_uring: the pools the sockets' multishot receives are fed from (provided buffers), summed; all zero with the fallback backend. */
+  readonly receive_pool: BufferPoolStatus;
   /** TUN/TAP offloads (vnet header): what proves the kernel's super-frames are used. */
   readonly offloads: OffloadStatus;
   /** UDP segmentation offloads on the tunnel sockets. */
@@ -119,16 +121,17 @@ export interface BufferPoolStatus {
   readonly bytes: number;
 }
 
-function bufferPoolStatus(stats: Float64Array): BufferPoolStatus {
+// Both pools' fields lie in the same order from their first (messages.ts GlobalStat).
+function bufferPoolStatus(stats: Float64Array, first: number): BufferPoolStatus {
   return {
-    buffers: stats[GlobalStat.PoolSize]!,
-    in_use: stats[GlobalStat.PoolInUse]!,
-    hits: stats[GlobalStat.PoolHits]!,
-    misses: stats[GlobalStat.PoolMisses]!,
-    exhausted: stats[GlobalStat.PoolExhausted]!,
-    grows: stats[GlobalStat.PoolGrows]!,
-    shrinks: stats[GlobalStat.PoolShrinks]!,
-    bytes: stats[GlobalStat.PoolBytes]!,
+    buffers: stats[first]!,
+    in_use: stats[first + 1]!,
+    hits: stats[first + 2]!,
+    misses: stats[first + 3]!,
+    exhausted: stats[first + 4]!,
+    grows: stats[first + 5]!,
+    shrinks: stats[first + 6]!,
+    bytes: stats[first + 7]!,
   };
 }
 
@@ -143,7 +146,8 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
       replay: stats[GlobalStat.DropReplay]!,
     },
     handshakes_received: stats[GlobalStat.HandshakesReceived]!,
-    buffer_pool: bufferPoolStatus(stats),
+    buffer_pool: bufferPoolStatus(stats, GlobalStat.PoolSize),
+    receive_pool: bufferPoolStatus(stats, GlobalStat.ReceivePoolSize),
     offloads: {
       tso_superframes: stats[GlobalStat.TsoSuperFrames]!,
       tso_segments: stats[GlobalStat.TsoSegments]!,

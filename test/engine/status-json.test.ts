@@ -30,6 +30,11 @@ function tables() {
   globalStats[GlobalStat.IoSyscalls] = 18;
   globalStats[GlobalStat.IoPackets] = 19;
   globalStats[GlobalStat.GsoSends] = 20;
+  globalStats[GlobalStat.ReceivePoolSize] = 64;
+  globalStats[GlobalStat.ReceivePoolInUse] = 32;
+  globalStats[GlobalStat.ReceivePoolGrows] = 3;
+  globalStats[GlobalStat.ReceivePoolShrinks] = 1;
+  globalStats[GlobalStat.ReceivePoolBytes] = 4096;
   peerStats[PEER_STATS_FIELDS + PeerStat.TxPackets] = 7;
   peerStats[PEER_STATS_FIELDS + PeerStat.TxBytes] = 700;
   peerStats[PEER_STATS_FIELDS + PeerStat.RxReorderedPackets] = 2;
@@ -78,6 +83,7 @@ describe('status document', () => {
         dropped: { malformed: 3, unknown_address: 4, auth: 5, replay: 6 },
         handshakes_received: 7,
         buffer_pool: { buffers: 0, in_use: 0, hits: 0, misses: 0, exhausted: 0, grows: 0, shrinks: 0, bytes: 0 },
+        receive_pool: { buffers: 64, in_use: 32, hits: 0, misses: 0, exhausted: 0, grows: 3, shrinks: 1, bytes: 4096 },
         offloads: { tso_superframes: 11, tso_segments: 12, checksums_completed: 13, gro_superframes: 14, gro_frames: 15 },
         udp_offloads: { gso_sends: 20, gso_datagrams: 16, gro_datagrams: 17 },
         io: { system_calls: 18, packets: 19 },

@@ -1,18 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PacketMemory as PoolMemory } from '../../src/bufferpool/packet-memory.js';
+import { BufferPool } from '../../src/bufferpool/pool.js';
 import { createDatagramBatch } from '../../src/io/batch.js';
 import { FallbackDatagramIo } from '../../src/io/batch-fallback.js';
-import type { PacketMemory } from '../../src/io/native-memory.js';
+import { packetMemory, type PacketMemory } from '../../src/io/native-memory.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../src/io/udp.js';
 import { probeUring } from '../../src/io/uring/availability.js';
 import { EventRing } from '../../src/io/uring/event-ring.js';
 import { MULTISHOT_HEADROOM, MultishotReceiver } from '../../src/io/uring/multishot.js';
-import { fillPattern, hasPattern, testPacketMemory } from './memory.js';
+import { fillPattern, hasPattern } from './memory.js';
 
 const support = probeUring();
 const SLOT = 2048;
-/** Where the test's outgoing datagrams live, away from the receive buffers. */
-const SEND_AREA = 600 * SLOT;
 const opened: { close(): void }[] = [];
 afterEach(() => {
   for (const item of opened.splice(0).reverse()) item.close();
@@ -25,11 +25,22 @@ function socketPair(): { a: UdpSocket; b: UdpSocket } {
   return { a, b };
 }
 
-function sendFrom(a: UdpSocket, to: UdpSocket, mem: PacketMemory, count: number, seed: number): void {
+interface Setup {
+  mem: PacketMemory;
+  pool: BufferPool;
+  /** Where the test's outgoing datagrams live, away from the receive buffers. */
+  sendArea: number;
+  a: UdpSocket;
+  b: UdpSocket;
+  events: EventRing;
+  receiver: MultishotReceiver;
+}
+
+function sendFrom({ a, b: to, mem, sendArea }: Setup, count: number, seed: number): void {
   const io = new FallbackDatagramIo(a.fd, mem, { capacity: count, gso: false, gro: false });
   const batch = createDatagramBatch(count);
   for (let i = 0; i < count; i++) {
-    batch.offsets[i] = SEND_AREA + i * SLOT;
+    batch.offsets[i] = sendArea + i * SLOT;
     batch.lengths[i] = 300 + (i % 1000);
     fillPattern(mem.bytes, batch.offsets[i], batch.lengths[i], seed + i);
     writeSockaddr(batch.addresses, i, to.local);
@@ -39,23 +50,44 @@ function sendFrom(a: UdpSocket, to: UdpSocket, mem: PacketMemory, count: number,
   io.close();
 }
 
-function setup(buffers: number): { mem: PacketMemory; a: UdpSocket; b: UdpSocket; events: EventRing; receiver: MultishotReceiver } {
-  const mem = testPacketMemory(128);
+/** A receiver fed from a pool of SLOT-byte buffers, `perChunk` to a chunk, at most `maxBuffers`. */
+function setup(initialFill: number, ringEntries = initialFill, perChunk = initialFill, maxBuffers = 1024, idleMs = 60_000): Setup {
+  const memory = new PoolMemory(16 << 20, 16 << 20);
+  const sendArea = memory.reserve(1024 * SLOT);
+  const pool = new BufferPool(memory, { bufferSize: SLOT, buffersPerChunk: perChunk, maxBuffers, minChunks: 1, idleReleaseMs: idleMs });
+  const mem = packetMemory(memory.memory);
   const { a, b } = socketPair();
   const events = new EventRing(8);
   opened.push(events);
-  const receiver = new MultishotReceiver(events, b.fd, mem, { buffers, bufferSize: SLOT, stride: SLOT, area: 0, groupId: 7 });
+  const receiver = new MultishotReceiver(events, b.fd, mem, { pool, ringEntries, initialFill, bufferSize: SLOT, idleMs, groupId: 7 });
   opened.push(receiver);
-  return { mem, a, b, events, receiver };
+  return { mem, pool, sendArea, a, b, events, receiver };
+}
+
+/** Receives until `expected` datagrams arrived (or 500 rounds passed), checking each one's bytes; returns their indices. */
+function receiveAll({ mem, events, receiver }: Setup, expected: number, batchSize: number, seed: number): number[] {
+  const batch = createDatagramBatch(batchSize);
+  const seen: number[] = [];
+  for (let rounds = 0; seen.length < expected && rounds < 500; rounds++) {
+    events.wait(receiver.waiting() ? 0 : 1000);
+    const n = receiver.receive(batch);
+    for (let i = 0; i < n; i++) {
+      const index = batch.lengths[i] - 300;
+      seen.push(index);
+      expect(hasPattern(mem.bytes, batch.offsets[i], batch.lengths[i], seed + index)).toBe(true);
+    }
+  }
+  return seen;
 }
 
 describe.runIf(support.available && support.multishotRecvmsg)('io_uring multishot RECVMSG on the event ring', () => {
   it('armed once, it delivers every datagram into the provided buffers, with peer addresses, one wait per burst', () => {
-    const { mem, a, b, events, receiver } = setup(16);
+    const context = setup(16);
+    const { mem, a, events, receiver } = context;
     const batch = createDatagramBatch(8);
     events.wait(0);
     expect(receiver.receive(batch)).toBe(0);
-    sendFrom(a, b, mem, 8, 0);
+    sendFrom(context, 8, 0);
     const entersBefore = events.ring.enterCalls;
     events.wait(-1);
     const seen: number[] = [];
@@ -63,7 +95,7 @@ describe.runIf(support.available && support.multishotRecvmsg)('io_uring multisho
       for (let i = 0; i < n; i++) {
         const index = batch.lengths[i] - 300;
         seen.push(index);
-        expect((batch.offsets[i] - MULTISHOT_HEADROOM) % SLOT).toBe(0);
+        expect((batch.offsets[i] - MULTISHOT_HEADROOM - context.pool.offsetOf(0)) % SLOT).toBe(0);
         expect(hasPattern(mem.bytes, batch.offsets[i], batch.lengths[i], index)).toBe(true);
         expect(readSockaddr(batch.addresses, i)).toEqual({ address: '127.0.0.1', port: a.local.port });
       }
@@ -78,9 +110,10 @@ describe.runIf(support.available && support.multishotRecvmsg)('io_uring multisho
   });
 
   it('a burst bigger than the buffer ring ends the receive with ENOBUFS: it is counted, re-armed, and nothing is lost', () => {
-    const { mem, a, b, events, receiver } = setup(4);
+    const context = setup(4, 4, 4, 8);
+    const { mem, events, receiver } = context;
     events.wait(0);
-    sendFrom(a, b, mem, 40, 100);
+    sendFrom(context, 40, 100);
     const batch = createDatagramBatch(2);
     const seen: number[] = [];
     for (let rounds = 0; seen.length < 40 && rounds < 500; rounds++) {
@@ -95,5 +128,58 @@ describe.runIf(support.available && support.multishotRecvmsg)('io_uring multisho
     expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect(receiver.counters.receiveExhausted).toBeGreaterThan(0);
     expect(receiver.counters.receiveArms).toBe(receiver.counters.receiveExhausted + 1);
+  });
+  it('fed from the buffer pool: a burst beyond the initial fill runs the ring dry, which grows the fill and the pool; nothing is lost', () => {
+    const context = setup(4, 32, 4, 1024);
+    const { pool, events, receiver } = context;
+    expect(receiver.heldByKernel).toBe(4);
+    expect(pool.stats().grows).toBe(1);
+    events.wait(0);
+    sendFrom(context, 40, 200);
+    expect(receiveAll(context, 40, 2, 200)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(receiver.counters.receiveExhausted).toBeGreaterThan(0);
+    expect(receiver.heldByKernel).toBeGreaterThan(4);
+    expect(pool.stats().grows).toBeGreaterThan(1);
+    expect(pool.stats().size).toBeGreaterThan(4);
+    // every buffer is the kernel's or lent to the last batch: none leaked
+    expect(pool.stats().inUse).toBeLessThanOrEqual(receiver.heldByKernel + 2);
+  });
+
+  it("at the pool's ceiling the ring holds fewer buffers: ENOBUFS is counted and the socket keeps the rest", () => {
+    const context = setup(8, 8, 4, 4);
+    const { pool, events, receiver } = context;
+    expect(receiver.heldByKernel).toBe(4);
+    events.wait(0);
+    sendFrom(context, 30, 300);
+    expect(receiveAll(context, 30, 2, 300)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(pool.stats().exhausted).toBeGreaterThan(0);
+    expect(receiver.counters.receiveExhausted).toBeGreaterThan(0);
+  });
+
+  it('after an idle spell trim() takes the extra buffers back, the pool releases their chunks, and receiving goes on', async () => {
+    const idleMs = 50;
+    const context = setup(4, 32, 4, 1024, idleMs);
+    const { pool, events, receiver } = context;
+    events.wait(0);
+    sendFrom(context, 40, 400);
+    expect(receiveAll(context, 40, 2, 400)).toHaveLength(40);
+    const grown = pool.stats().size;
+    expect(grown).toBeGreaterThan(8);
+    // give the last batch back (an empty receive), as the datapath's next turn would
+    events.wait(0);
+    receiver.receive(createDatagramBatch(2));
+    for (let tries = 0; pool.stats().shrinks === 0 && tries < 500; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const now = performance.now();
+      receiver.trim(now);
+      pool.maintain(now);
+    }
+    expect(receiver.heldByKernel).toBe(4);
+    expect(pool.stats().shrinks).toBeGreaterThan(0);
+    expect(pool.stats().size).toBeLessThan(grown);
+    expect(pool.stats().inUse).toBe(4);
+    // the re-registered ring and re-armed receive still deliver
+    sendFrom(context, 10, 500);
+    expect(receiveAll(context, 10, 2, 500)).toEqual(Array.from({ length: 10 }, (_, i) => i));
   });
 });

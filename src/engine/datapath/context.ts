@@ -18,7 +18,8 @@ import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../i
 import { OffloadFrameIo, READ_ROOM, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
 import { probeUdpOffloads } from '../../io/udp.js';
 import { ArmedFrameReader } from '../../io/uring/armed-read.js';
-import { MULTISHOT_HEADROOM, type MultishotOptions } from '../../io/uring/multishot.js';
+import { MULTISHOT_HEADROOM, type MultishotSetup } from '../../io/uring/multishot.js';
+import { UringSocketIo } from '../../io/uring/socket-io.js';
 import { Handoff } from './handoff.js';
 import { EthernetHeader, MacTable } from './mac-table.js';
 import { SharedMacTable } from './shared-mac-table.js';
@@ -71,8 +72,8 @@ export interface Socket {
   /** One entry per datagram (split from raw by offset arithmetic with GRO; raw itself without). */
   readonly receive: DatagramBatch;
   readonly out: Outgoing;
-  /** io_uring: the buffers its multishot receive hands the kernel (raw's entries point into them). */
-  readonly multishot?: Omit<MultishotOptions, 'groupId'>;
+  /** io_uring: how its multishot receive feeds the kernel from the receive pool (raw's entries point into those buffers). */
+  readonly multishot?: MultishotSetup;
 }
 
 /** A socket's batches and their memory, which outlive the socket. */
@@ -83,6 +84,14 @@ type SocketBatches = Pick<Socket, 'raw' | 'receive' | 'out' | 'multishot'>;
  * buffers, the kernel still has as many to fill, so a burst rarely runs it dry.
  */
 const MULTISHOT_BUFFERS_PER_ENTRY = 2;
+/** How far bursts can grow a socket's provided-buffer ring beyond its initial fill. */
+const MULTISHOT_RING_GROWTH = 4;
+/** Share of the worker's packet memory the receive pool may take (the packet pool takes half). */
+const RECEIVE_POOL_SHARE = 1 / 4;
+/** Buffer ids of a provided-buffer ring are 16 bits. */
+const RECEIVE_POOL_MAX_BUFFERS = 65536;
+/** How long the pools wait without pressure before giving memory back. */
+const POOL_IDLE_MS = 30_000;
 
 /** Receive buffers per socket with UDP GRO, each room for the largest UDP payload. */
 export const GRO_ENTRIES = 16;
@@ -108,6 +117,11 @@ export class Datapath {
   readonly io: IoMemory;
   readonly bytes: Uint8Array;
   readonly pool: BufferPool;
+  /**
+   * io_uring: what the sockets' multishot receives feed the kernel from, its own size class
+   * (a UDP GRO bundle with GRO), so it grows under a burst and shrinks when idle; null otherwise.
+   */
+  readonly receivePool: BufferPool | null = null;
   /** Bytes per pool buffer: headroom, the largest frame, tailroom. */
   readonly bufferSize: number;
   readonly stats: DatapathStats;
@@ -170,7 +184,7 @@ export class Datapath {
     const mtu = Math.max(init.maxMtu ?? DEFAULT_MTU, ...init.interfaces.map((i) => i.mtu));
     this.bufferSize = Math.ceil((HEADROOM + mtu + EthernetHeader.SIZE + TAILROOM) / 64) * 64;
     const maxBuffers = Math.floor((bytes / 2) / this.bufferSize);
-    this.pool = new BufferPool(this.memory, { bufferSize: this.bufferSize, buffersPerChunk: BATCH, maxBuffers, minChunks: 1, idleReleaseMs: 30_000 });
+    this.pool = new BufferPool(this.memory, { bufferSize: this.bufferSize, buffersPerChunk: BATCH, maxBuffers, minChunks: 1, idleReleaseMs: POOL_IDLE_MS });
     this.stats = new DatapathStats(init.peerStats, init.globalStats);
     this.peers = new PeerTable(this.stats.peerCapacity);
     this.scratch = this.packetBatch();
@@ -182,6 +196,17 @@ export class Datapath {
     this.gso = offloads.gso && init.gso !== false;
     this.gro = offloads.gro && init.gro !== false;
     this.backend = createBackend(this.io, { prefer: init.ioBackend ?? 'io_uring', ringEntries: 4 * BATCH });
+    if (this.backend.events) {
+      const size = Math.ceil((MULTISHOT_HEADROOM + this.receiveRoom() + TAILROOM) / CACHE_LINE) * CACHE_LINE;
+      const most = Math.min(RECEIVE_POOL_MAX_BUFFERS, Math.floor((bytes * RECEIVE_POOL_SHARE) / size));
+      this.receivePool = new BufferPool(this.memory, {
+        bufferSize: size,
+        buffersPerChunk: this.gro ? GRO_ENTRIES : BATCH,
+        maxBuffers: most,
+        minChunks: 1,
+        idleReleaseMs: POOL_IDLE_MS,
+      });
+    }
     this.handoff = place ? new Handoff(this, place, bytes) : null;
     for (const spec of init.sockets) this.addSocket(spec.socketId, spec.fd);
     for (const spec of init.interfaces) this.addInterface(spec, NO_PEER);
@@ -299,12 +324,14 @@ export class Datapath {
       // the kernel picks the buffers: raw's entries are set by each receive
       raw = createDatagramBatch(this.gro ? GRO_ENTRIES : BATCH);
       receive = this.gro ? createDatagramBatch(GRO_ENTRIES * UDP_MAX_SEGMENTS) : raw;
-      const bufferSize = MULTISHOT_HEADROOM + this.receiveRoom();
-      const stride = Math.ceil((bufferSize + TAILROOM) / CACHE_LINE) * CACHE_LINE;
-      const buffers = raw.capacity * MULTISHOT_BUFFERS_PER_ENTRY;
-      const area = this.memory.reserve(buffers * stride);
-      if (area < 0) throw new Error('packet memory ceiling too low for the socket receive buffers');
-      multishot = { area, buffers, bufferSize, stride };
+      const initialFill = raw.capacity * MULTISHOT_BUFFERS_PER_ENTRY;
+      multishot = {
+        pool: this.receivePool!,
+        ringEntries: initialFill * MULTISHOT_RING_GROWTH,
+        initialFill,
+        bufferSize: MULTISHOT_HEADROOM + this.receiveRoom(),
+        idleMs: POOL_IDLE_MS,
+      };
     } else if (this.gro) {
       raw = createDatagramBatch(GRO_ENTRIES);
       const at = this.memory.reserve(GRO_ENTRIES * GRO_BUFFER);
@@ -327,6 +354,14 @@ export class Datapath {
   /** Bytes each raw receive buffer takes (the tailroom stays free for kernels that round up to their block size). */
   receiveRoom(): number {
     return (this.gro ? GRO_BUFFER : this.bufferSize) - TAILROOM;
+  }
+
+  /** Called from the timer: pools give back what an idle spell left unused (receive rings first, so their buffers count as free). */
+  maintainPools(now: number): void {
+    this.pool.maintain(now);
+    if (!this.receivePool) return;
+    for (const socket of this.sockets) if (socket?.io instanceof UringSocketIo) socket.io.receiver.trim(now);
+    this.receivePool.maintain(now);
   }
 
   /** A buffer taken for good (receive slots): its offset. */

@@ -153,11 +153,12 @@ export class Loop {
     // each worker reports the addresses behind its own peers; the daemon merges the reports
     const macs = dp.macs.snapshot(now, this.ownPeer);
     if (macs) dp.post({ type: 'macAddresses', peers: Array.from(macs, ([peerId, addresses]) => ({ peerId, addresses })) });
-    dp.pool.maintain(now);
+    dp.maintainPools(now);
     dp.stats.io(dp.ioCounters);
     dp.stats.waits(dp.backend.events?.ring.enterCalls ?? 0);
     dp.stats.offloads(dp.offloadCounters);
     dp.stats.pool(dp.pool.stats());
+    if (dp.receivePool) dp.stats.receivePool(dp.receivePool.stats());
     this.nextTimer = now + TIMER_INTERVAL;
   }
 

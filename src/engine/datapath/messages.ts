@@ -243,5 +243,14 @@ export const GlobalStat = {
   UringWaits: 37,
   ReceiveArms: 38,
   ReceiveExhausted: 39,
+  /** io_uring: the pool the multishot receives are fed from (same fields as the packet pool's). */
+  ReceivePoolSize: 40,
+  ReceivePoolInUse: 41,
+  ReceivePoolHits: 42,
+  ReceivePoolMisses: 43,
+  ReceivePoolExhausted: 44,
+  ReceivePoolGrows: 45,
+  ReceivePoolShrinks: 46,
+  ReceivePoolBytes: 47,
 } as const;
-export const GLOBAL_STATS_FIELDS = 40;
+export const GLOBAL_STATS_FIELDS = 48;

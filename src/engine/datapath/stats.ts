@@ -140,17 +140,27 @@ export class DatapathStats {
     this.offloadDropsCounted = dropped;
   }
 
-  /** Publishes the buffer pool's size and counters. */
+  /** Publishes the packet buffer pool's size and counters. */
   pool(stats: Readonly<BufferPoolStats>): void {
+    this.publishPool(stats, GlobalStat.PoolSize);
+  }
+
+  /** Publishes the receive pool's (io_uring's provided buffers) size and counters. */
+  receivePool(stats: Readonly<BufferPoolStats>): void {
+    this.publishPool(stats, GlobalStat.ReceivePoolSize);
+  }
+
+  // both pools' fields lie in messages.ts's order: size, in use, hits, misses, exhausted, grows, shrinks, bytes
+  private publishPool(stats: Readonly<BufferPoolStats>, first: number): void {
     const global = this.global;
-    global[GlobalStat.PoolSize] = stats.size;
-    global[GlobalStat.PoolInUse] = stats.inUse;
-    global[GlobalStat.PoolHits] = stats.hits;
-    global[GlobalStat.PoolMisses] = stats.misses;
-    global[GlobalStat.PoolExhausted] = stats.exhausted;
-    global[GlobalStat.PoolGrows] = stats.grows;
-    global[GlobalStat.PoolShrinks] = stats.shrinks;
-    global[GlobalStat.PoolBytes] = stats.bytes;
+    global[first] = stats.size;
+    global[first + 1] = stats.inUse;
+    global[first + 2] = stats.hits;
+    global[first + 3] = stats.misses;
+    global[first + 4] = stats.exhausted;
+    global[first + 5] = stats.grows;
+    global[first + 6] = stats.shrinks;
+    global[first + 7] = stats.bytes;
   }
 
   received(peerId: number, epochMs: number): void {

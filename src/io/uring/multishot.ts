@@ -1,13 +1,17 @@
 // A UDP receive that stays armed: ONE multishot RECVMSG (Linux 6.0) posts a completion per
 // datagram (or UDP GRO bundle) on the worker's EventRing, each into a buffer the kernel
-// picks from a provided-buffer ring (Linux 5.19). The buffers are a fixed set in the packet
-// memory: a batch lends them to the datapath, and the next receive() gives them back to the
-// kernel, just as the plain backends overwrite their receive slots on the next call. So
-// receiving costs no system call of its own: the worker's one wait harvests the datagrams.
+// picks from a provided-buffer ring (Linux 5.19). The ring is fed from a BufferPool: a
+// batch lends the filled buffers to the datapath, and the next receive() frees them to the
+// pool and tops the ring up from it. A burst that runs the ring dry (ENOBUFS) doubles how
+// many buffers the kernel is given, so the pool grows; after an idle spell trim() takes the
+// extra ones back (a provided ring cannot hand entries back: it is re-registered), so the
+// pool can shrink. Receiving costs no system call of its own: the worker's one wait
+// harvests the datagrams.
 //
 // Each buffer the kernel fills is laid out as
 //   | io_uring_recvmsg_out (16) | peer sockaddr (SOCKADDR_SLOT) | control (CONTROL_ROOM) | payload ... |
-// so the payload of buffer b starts at its offset + MULTISHOT_HEADROOM.
+// so the payload of a buffer at offset o starts at o + MULTISHOT_HEADROOM.
+import type { BufferPool } from '../../bufferpool/pool.js';
 import { createCounters, type DatagramBatch, type IoCounters } from '../batch.js';
 import { Errno, errno, SystemError } from '../libc.js';
 import { Cmsghdr, cmsgLen, cmsgSpace, MessageFlag, Mmsghdr, Msghdr, SOCKADDR_SLOT, SOL_UDP, UdpOption } from '../linux-abi.js';
@@ -23,15 +27,24 @@ const MAX_BUFFERS = 32768;
 /** Completions without a buffer that can be queued besides the buffers' (the op's last one, a cancel's). */
 const EXTRA_COMPLETIONS = 4;
 
-export interface MultishotOptions {
-  /** Buffers handed to the kernel; a power of two, at least twice the batches' capacity. */
-  readonly buffers: number;
-  /** Bytes of each buffer the kernel may fill, headroom included. */
+/** Buffer ids are 16 bits (the upper half of a CQE's flags): pool indices must fit. */
+const MAX_BUFFER_ID = 0xffff;
+
+/** What the datapath decides about a socket's receive; the backend adds the group id. */
+export interface MultishotSetup {
+  /** Where the buffers come from, and go back to once their datagrams are handled. */
+  readonly pool: BufferPool;
+  /** Provided-buffer ring entries: a power of two, the most buffers the kernel holds at once. */
+  readonly ringEntries: number;
+  /** Buffers the kernel holds at first and again after an idle spell; at least twice the batches' capacity. */
+  readonly initialFill: number;
+  /** Bytes of each buffer the kernel may fill, headroom included (at most the pool's buffer size). */
   readonly bufferSize: number;
-  /** Distance between buffers (bufferSize plus whatever the caller keeps free behind each). */
-  readonly stride: number;
-  /** Offset of the first buffer in the packet memory. */
-  readonly area: number;
+  /** How long (ms) without the ring running dry before trim() gives the extra buffers back. */
+  readonly idleMs: number;
+}
+
+export interface MultishotOptions extends MultishotSetup {
   /** Buffer group id, unique per ring. */
   readonly groupId: number;
 }
@@ -40,8 +53,16 @@ export class MultishotReceiver implements CompletionSink {
   private readonly bufRing: NativeArea;
   private readonly template: NativeArea;
   private readonly tailWords: Uint16Array;
+  private readonly pool: BufferPool;
   private tail = 0;
-  /** Buffer ids of the last batch, given back at the next receive. */
+  /** Buffers the kernel holds now, and how many it should hold. */
+  private posted = 0;
+  private fill: number;
+  /** Per pool index: 1 while the buffer sits in the provided ring. */
+  private readonly inKernel: Uint8Array;
+  /** When the ring last ran dry (performance.now() ms). */
+  private lastDry = 0;
+  /** Buffer ids of the last batch, freed at the next receive. */
   private readonly lent: Uint16Array;
   private lentCount = 0;
   /** Completions routed to us, not yet taken by receive(): a ring of results and flags. */
@@ -49,7 +70,8 @@ export class MultishotReceiver implements CompletionSink {
   private readonly flags: Uint32Array;
   private queueHead = 0;
   private queued = 0;
-  private armed = false;
+  /** RECVMSG ops in the kernel: 1 when armed, 2 for a moment after trim() cancelled one. */
+  private armedOps = 0;
   private tag = 0;
   private closed = false;
 
@@ -61,39 +83,50 @@ export class MultishotReceiver implements CompletionSink {
     /** Where it counts datagrams, arms (receiveArms) and ENOBUFS ends (receiveExhausted): the datagrams waited in the socket meanwhile. */
     readonly counters: IoCounters = createCounters(),
   ) {
-    const { buffers } = options;
-    if (buffers < 1 || buffers > MAX_BUFFERS || (buffers & (buffers - 1)) !== 0) throw new RangeError(`buffer count must be a power of two up to ${MAX_BUFFERS}`);
+    const { ringEntries, pool } = options;
+    if (ringEntries < 1 || ringEntries > MAX_BUFFERS || (ringEntries & (ringEntries - 1)) !== 0) throw new RangeError(`ring entries must be a power of two up to ${MAX_BUFFERS}`);
+    if (options.initialFill < 1 || options.initialFill > ringEntries) throw new RangeError('the initial fill must be between 1 and the ring entries');
     if (options.bufferSize <= MULTISHOT_HEADROOM) throw new RangeError(`buffers must be larger than the ${MULTISHOT_HEADROOM}-byte headroom`);
-    this.bufRing = new NativeArea(buffers * BufRingEntry.SIZE, 'provided-buffer ring');
+    if (options.bufferSize > pool.bufferSize) throw new RangeError(`receive buffers of ${options.bufferSize} bytes do not fit the pool's ${pool.bufferSize}`);
+    if (pool.capacity > MAX_BUFFER_ID + 1) throw new RangeError(`a receive pool holds at most ${MAX_BUFFER_ID + 1} buffers (16-bit buffer ids)`);
+    this.pool = pool;
+    this.fill = options.initialFill;
+    this.inKernel = new Uint8Array(pool.capacity);
+    this.bufRing = new NativeArea(ringEntries * BufRingEntry.SIZE, 'provided-buffer ring');
     this.tailWords = new Uint16Array(this.bufRing.bytes.buffer);
-    this.lent = new Uint16Array(buffers);
-    this.results = new Int32Array(buffers + EXTRA_COMPLETIONS);
-    this.flags = new Uint32Array(buffers + EXTRA_COMPLETIONS);
-    const reg = new NativeArea(BufReg.SIZE, 'buffer ring registration');
-    try {
-      setU64(reg.u32, BufReg.RING_ADDR, this.bufRing.address);
-      reg.view.setUint32(BufReg.RING_ENTRIES, buffers, true);
-      reg.view.setUint16(BufReg.BGID, options.groupId, true);
-      if (events.ring.register(Register.PBUF_RING, reg.address, 1) < 0) throw new SystemError('IORING_REGISTER_PBUF_RING', errno());
-    } finally {
-      reg.release();
-    }
+    this.lent = new Uint16Array(ringEntries);
+    this.results = new Int32Array(ringEntries + EXTRA_COMPLETIONS);
+    this.flags = new Uint32Array(ringEntries + EXTRA_COMPLETIONS);
     // The msghdr only tells the kernel how much room to leave for the name and control.
     this.template = new NativeArea(Mmsghdr.SIZE, 'multishot msghdr');
     this.template.view.setUint32(Msghdr.NAMELEN, SOCKADDR_SLOT, true);
     setU64(this.template.u32, Msghdr.CONTROLLEN, CONTROL_ROOM);
-    for (let id = 0; id < buffers; id++) this.provide(id);
+    try {
+      this.registerRing();
+    } catch (error) {
+      this.template.release();
+      this.bufRing.release();
+      throw error;
+    }
+    this.refill(performance.now());
     this.arm();
   }
 
-  /** Offset of buffer `id` in the packet memory. */
-  bufferOffset(id: number): number {
-    return this.options.area + id * this.options.stride;
+  /** Buffers the kernel holds now (for tests and statistics). */
+  get heldByKernel(): number {
+    return this.posted;
   }
 
   complete(result: number, flags: number): void {
-    // cannot be full: each buffer completes at most once until given back, plus the op's end
+    // cannot be full: each buffer completes at most once until given back, plus the ops' ends
     if (this.queued === this.results.length) return;
+    if ((flags & CqeFlag.BUFFER) !== 0) {
+      const id = flags >>> CQE_BUFFER_SHIFT;
+      if (this.inKernel[id] === 1) {
+        this.inKernel[id] = 0;
+        this.posted--;
+      }
+    }
     const at = (this.queueHead + this.queued) % this.results.length;
     this.results[at] = result;
     this.flags[at] = flags;
@@ -106,48 +139,123 @@ export class MultishotReceiver implements CompletionSink {
   }
 
   /**
-   * Gives the last batch's buffers back to the kernel and moves what arrived since into
-   * the batch (payload offsets, lengths, addresses, GRO segment sizes). Never blocks;
-   * re-arms the RECVMSG when it ended.
+   * Frees the last batch's buffers to the pool, tops the ring up from it, and moves what
+   * arrived since into the batch (payload offsets, lengths, addresses, GRO segment sizes).
+   * Never blocks; re-arms the RECVMSG when it ended.
    */
   receive(batch: DatagramBatch): number {
-    for (let j = 0; j < this.lentCount; j++) this.provide(this.lent[j]);
+    const pool = this.pool;
+    for (let j = 0; j < this.lentCount; j++) pool.free(this.lent[j]);
     this.lentCount = 0;
+    if (this.posted < this.fill && !this.closed) this.refill(performance.now());
     let count = 0;
     let failure = 0;
     const capacity = this.results.length;
-    while (this.queued > 0 && count < batch.capacity) {
+    const limit = Math.min(batch.capacity, this.lent.length);
+    while (this.queued > 0 && count < limit) {
       const result = this.results[this.queueHead];
       const flags = this.flags[this.queueHead];
       this.queueHead = (this.queueHead + 1) % capacity;
       this.queued--;
-      if ((flags & CqeFlag.MORE) === 0) this.armed = false;
+      if ((flags & CqeFlag.MORE) === 0) this.armedOps--;
       if ((flags & CqeFlag.BUFFER) === 0) {
         // no buffer: the op ended, because the ring ran dry (ENOBUFS) or for a reason to report
-        if (result === -Errno.ENOBUFS) this.counters.receiveExhausted++;
+        if (result === -Errno.ENOBUFS) this.ranDry();
         else if (result < 0 && result !== -Errno.ECANCELED) failure = -result;
         continue;
       }
       const id = flags >>> CQE_BUFFER_SHIFT;
       this.lent[this.lentCount++] = id;
-      this.takeBuffer(batch, count, this.bufferOffset(id));
+      this.takeBuffer(batch, count, pool.offsetOf(id));
       count++;
     }
     batch.count = count;
     this.counters.packetsIn += count;
-    if (!this.armed && !this.closed) this.arm();
+    if (this.armedOps === 0 && !this.closed) {
+      // the datagrams the socket buffer kept meanwhile need buffers before the new op
+      if (this.posted < this.fill) this.refill(performance.now());
+      this.arm();
+    }
     if (count === 0 && failure !== 0) throw new SystemError('io_uring multishot recvmsg', failure);
     return count;
   }
 
-  private provide(id: number): void {
-    const at = (this.tail & (this.options.buffers - 1)) * BufRingEntry.SIZE;
-    const ring = this.bufRing;
-    setU64(ring.u32, at + BufRingEntry.ADDR, this.packets.base + this.bufferOffset(id));
-    ring.view.setUint32(at + BufRingEntry.LEN, this.options.bufferSize, true);
-    ring.view.setUint16(at + BufRingEntry.BID, id, true);
-    this.tail = (this.tail + 1) & 0xffff;
+  /**
+   * Called from a timer: once the ring has not run dry for idleMs, gives the buffers beyond
+   * the initial fill back to the pool (whose idle release then returns their memory). The
+   * kernel cannot hand ring entries back, so the RECVMSG is cancelled and the ring
+   * registered anew with the initial fill; datagrams arriving meanwhile wait in the socket.
+   */
+  trim(now: number): void {
+    if (this.closed || this.fill === this.options.initialFill || now - this.lastDry < this.options.idleMs) return;
+    this.fill = this.options.initialFill;
+    this.retire();
+    this.registerRing();
+    this.refill(now);
+    if (this.armedOps === 0) this.arm();
+  }
+
+  private ranDry(): void {
+    this.counters.receiveExhausted++;
+    this.lastDry = performance.now();
+    this.fill = Math.min(this.fill * 2, this.options.ringEntries);
+  }
+
+  /** Stops the armed op and takes the ring and every buffer in it back (they go to the pool). */
+  private retire(): void {
+    if (this.armedOps > 0) this.events.cancel(this.tag);
+    // routes what the kernel finished before the cancel, so no completion names a freed buffer
+    this.events.wait(0);
+    const reg = new NativeArea(BufReg.SIZE, 'buffer ring unregistration');
+    try {
+      reg.view.setUint16(BufReg.BGID, this.options.groupId, true);
+      this.events.ring.register(Register.UNREGISTER_PBUF_RING, reg.address, 1);
+    } finally {
+      reg.release();
+    }
+    const inKernel = this.inKernel;
+    for (let index = 0; index < inKernel.length; index++) {
+      if (inKernel[index] === 0) continue;
+      inKernel[index] = 0;
+      this.pool.free(index);
+    }
+    this.posted = 0;
+  }
+
+  private registerRing(): void {
+    this.tail = 0;
+    Atomics.store(this.tailWords, BufRingEntry.TAIL >> 1, 0);
+    const reg = new NativeArea(BufReg.SIZE, 'buffer ring registration');
+    try {
+      setU64(reg.u32, BufReg.RING_ADDR, this.bufRing.address);
+      reg.view.setUint32(BufReg.RING_ENTRIES, this.options.ringEntries, true);
+      reg.view.setUint16(BufReg.BGID, this.options.groupId, true);
+      if (this.events.ring.register(Register.PBUF_RING, reg.address, 1) < 0) throw new SystemError('IORING_REGISTER_PBUF_RING', errno());
+    } finally {
+      reg.release();
+    }
+  }
+
+  /** Gives the kernel pool buffers until it holds `fill`; at the pool's ceiling it holds fewer (a dry ring ends in ENOBUFS, counted). */
+  private refill(now: number): void {
+    const pool = this.pool;
+    while (this.posted < this.fill) {
+      const index = pool.alloc(now);
+      if (index < 0) break;
+      this.provide(index);
+    }
     Atomics.store(this.tailWords, BufRingEntry.TAIL >> 1, this.tail);
+  }
+
+  private provide(index: number): void {
+    const at = (this.tail & (this.options.ringEntries - 1)) * BufRingEntry.SIZE;
+    const ring = this.bufRing;
+    setU64(ring.u32, at + BufRingEntry.ADDR, this.packets.base + this.pool.offsetOf(index));
+    ring.view.setUint32(at + BufRingEntry.LEN, this.options.bufferSize, true);
+    ring.view.setUint16(at + BufRingEntry.BID, index, true);
+    this.tail = (this.tail + 1) & 0xffff;
+    this.inKernel[index] = 1;
+    this.posted++;
   }
 
   private takeBuffer(batch: DatagramBatch, i: number, offset: number): void {
@@ -182,24 +290,22 @@ export class MultishotReceiver implements CompletionSink {
     sqe[at + Sqe.IOPRIO] = RecvSendFlag.RECV_MULTISHOT;
     sqe[at + Sqe.BUF_INDEX] = this.options.groupId & 0xff;
     sqe[at + Sqe.BUF_INDEX + 1] = this.options.groupId >> 8;
-    this.armed = true;
+    this.armedOps++;
     this.counters.receiveArms++;
   }
 
-  /** Ends the armed RECVMSG at once (the caller closes the socket next) and drops the buffer ring. */
+  /** Ends the armed RECVMSG at once (the caller closes the socket next), drops the buffer ring and gives every buffer back to the pool. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.armed) {
-      this.events.cancel(this.tag);
-      this.events.flush();
-    }
-    const reg = new NativeArea(BufReg.SIZE, 'buffer ring unregistration');
-    try {
-      reg.view.setUint16(BufReg.BGID, this.options.groupId, true);
-      this.events.ring.register(Register.UNREGISTER_PBUF_RING, reg.address, 1);
-    } finally {
-      reg.release();
+    this.retire();
+    const pool = this.pool;
+    for (let j = 0; j < this.lentCount; j++) pool.free(this.lent[j]);
+    this.lentCount = 0;
+    for (; this.queued > 0; this.queued--) {
+      const flags = this.flags[this.queueHead];
+      if ((flags & CqeFlag.BUFFER) !== 0) pool.free(flags >>> CQE_BUFFER_SHIFT);
+      this.queueHead = (this.queueHead + 1) % this.results.length;
     }
     this.template.release();
     this.bufRing.release();
