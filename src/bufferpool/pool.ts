@@ -36,7 +36,18 @@ export interface BufferPoolStats {
   bytes: number;
 }
 
+/**
+ * Hears about chunks coming into service and going out of it, e.g. to register them with
+ * io_uring. chunkRemoved comes BEFORE the chunk's pages are released.
+ */
+export interface ChunkWatcher {
+  /** Returns a handle for chunkRemoved, or -1 when the chunk is not tracked. */
+  chunkAdded(offset: number, bytes: number): number;
+  chunkRemoved(handle: number): void;
+}
+
 const NO_BUFFER = -1;
+const NO_HANDLE = -1;
 
 export class BufferPool {
   readonly bufferSize: number;
@@ -47,6 +58,9 @@ export class BufferPool {
   private readonly chunkOffset: Int32Array;
   private readonly chunkInUse: Uint32Array;
   private readonly chunkLive: Uint8Array;
+  /** The watcher's handle of each live chunk, or -1. */
+  private readonly chunkHandle: Int32Array;
+  private watcher: ChunkWatcher | null = null;
   private chunkCount = 0;
   /** Stack of free buffer indices. */
   private readonly freeList: Int32Array;
@@ -66,6 +80,7 @@ export class BufferPool {
     this.chunkOffset = new Int32Array(this.maxChunks).fill(-1);
     this.chunkInUse = new Uint32Array(this.maxChunks);
     this.chunkLive = new Uint8Array(this.maxChunks);
+    this.chunkHandle = new Int32Array(this.maxChunks).fill(NO_HANDLE);
     this.freeList = new Int32Array(this.maxChunks * this.perChunk);
     for (let i = 0; i < options.minChunks; i++) this.grow();
   }
@@ -97,6 +112,19 @@ export class BufferPool {
   /** The most buffers the pool can ever hold: indices lie in [0, capacity). */
   get capacity(): number {
     return this.freeList.length;
+  }
+
+  /** The most chunks the pool can ever hold (a fixed buffer table needs a slot for each). */
+  get chunkCapacity(): number {
+    return this.maxChunks;
+  }
+
+  /** Tells `watcher` about every live chunk now, and about each one added or removed from now on. */
+  watch(watcher: ChunkWatcher): void {
+    this.watcher = watcher;
+    for (let chunk = 0; chunk < this.chunkCount; chunk++) {
+      if (this.chunkLive[chunk]) this.chunkHandle[chunk] = watcher.chunkAdded(this.chunkOffset[chunk], this.chunkBytes);
+    }
   }
 
   /** Byte offset of a buffer in the packet memory. */
@@ -141,6 +169,7 @@ export class BufferPool {
       this.chunkCount++;
     }
     this.chunkLive[chunk] = 1;
+    if (this.watcher) this.chunkHandle[chunk] = this.watcher.chunkAdded(this.chunkOffset[chunk], this.chunkBytes);
     const first = chunk * this.perChunk;
     // Pushed in reverse so that buffers are handed out in address order.
     for (let i = this.perChunk - 1; i >= 0; i--) this.freeList[this.freeCount++] = first + i;
@@ -158,6 +187,10 @@ export class BufferPool {
     }
     this.freeCount = kept;
     this.chunkLive[chunk] = 0;
+    // unregistered first: pinned pages would stay in memory after the release
+    const handle = this.chunkHandle[chunk];
+    if (handle !== NO_HANDLE) this.watcher!.chunkRemoved(handle);
+    this.chunkHandle[chunk] = NO_HANDLE;
     this.memory.release(this.chunkOffset[chunk], this.chunkBytes);
     this.counters.shrinks++;
   }

@@ -226,6 +226,7 @@ class Daemon {
           // all workers make the same choice on one kernel: the first one's report stands for all
           if (index === 0) this.ioBackend = message.backend;
           if (index === 0 && message.fallbackReason !== null) fallbackReason = message.fallbackReason;
+          if (index === 0 && message.fixedRefusal !== null) log.warn(`io_uring fixed buffers refused, using plain TUN/TAP writes: ${message.fixedRefusal}`);
           if (++readyCount < count) return;
           if (fallbackReason === null) log.info(`datapath I/O backend: ${this.ioBackend}`);
           else log.warn(`datapath I/O backend: ${this.ioBackend} (io_uring unavailable: ${fallbackReason})`);

@@ -7,6 +7,7 @@ import type { PacketMemory } from './native-memory.js';
 import { probeUring } from './uring/availability.js';
 import { UringDatagramIo, UringFrameIo } from './uring/batch-uring.js';
 import { EventRing } from './uring/event-ring.js';
+import { FixedBuffers, type FixedWindow } from './uring/fixed-buffers.js';
 import { MultishotReceiver, type MultishotSetup } from './uring/multishot.js';
 import { Ring } from './uring/ring.js';
 import { UringSocketIo } from './uring/socket-io.js';
@@ -44,6 +45,12 @@ export interface IoBackend {
   enterCalls(): number;
   /** io_uring: the ring a worker sleeps on, where armed receives and polls complete; null for the fallback. */
   readonly events: EventRing | null;
+  /**
+   * io_uring: registers a table of `slots` fixed buffers in `window` on the ring that writes
+   * to TUN/TAP queues (created from now on use it); the buffer pools then watch() it. Throws
+   * when the kernel refuses (RLIMIT_MEMLOCK, an old kernel): plain ops stay in use. Null for the fallback.
+   */
+  readonly registerFixed: ((window: FixedWindow, slots: number) => FixedBuffers) | null;
   close(): void;
 }
 
@@ -51,8 +58,6 @@ export interface BackendOptions {
   readonly prefer: BackendKind;
   /** SQ entries of the io_uring (bounds the ops per io_uring_enter). */
   readonly ringEntries?: number;
-  /** Register the packet memory as a fixed buffer for TUN/TAP reads and writes. */
-  readonly fixedBuffers?: boolean;
 }
 
 /** Creates a backend for this thread; never throws for io_uring trouble, it falls back and says why. */
@@ -77,15 +82,7 @@ export function createBackend(packets: PacketMemory, options: BackendOptions): I
     }
   }
   let nextGroup = 0;
-  let fixedLength = 0;
-  if (options.fixedBuffers) {
-    try {
-      ring.registerBuffer(packets.base, packets.bytes.length);
-      fixedLength = packets.bytes.length;
-    } catch {
-      // Pinning can fail under a tight RLIMIT_MEMLOCK; plain READ/WRITE still work.
-    }
-  }
+  let fixed: FixedBuffers | null = null;
   return {
     kind: 'io_uring',
     fallbackReason: null,
@@ -96,10 +93,12 @@ export function createBackend(packets: PacketMemory, options: BackendOptions): I
       nextGroup = (nextGroup + 1) & BUFFER_GROUP_MASK;
       return new UringSocketIo(new MultishotReceiver(events, fd, packets, { ...o.multishot, groupId: nextGroup }, sender.counters), sender);
     },
-    frames: (fd) => new UringFrameIo(ring, fd, packets, fixedLength),
+    frames: (fd) => new UringFrameIo(ring, fd, packets, fixed),
     enterCalls: () => ring.enterCalls + (events?.ring.enterCalls ?? 0),
     events,
+    registerFixed: (window, slots) => (fixed = new FixedBuffers(ring, packets, window, slots)),
     close: () => {
+      fixed?.release();
       events?.close();
       ring.close();
     },
@@ -114,6 +113,7 @@ function fallbackBackend(packets: PacketMemory, reason: string | null): IoBacken
     frames: (fd) => new FallbackFrameIo(fd, packets),
     enterCalls: () => 0,
     events: null,
+    registerFixed: null,
     close: () => {},
   };
 }

@@ -77,6 +77,9 @@ export interface FastdTsStatus {
     readonly system_calls: number;
     /** Packets and frames those calls moved (UDP and TUN/TAP, both directions). */
     readonly packets: number;
+    /** io_uring: buffer pool chunks registered as fixed buffers now, and TUN/TAP writes made from them (WRITE_FIXED). */
+    readonly fixed_chunks: number;
+    readonly fixed_writes: number;
   };
   /** The datapath workers, in order: what each serves. */
   readonly workers: readonly WorkerStatus[];
@@ -156,7 +159,12 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
       gro_frames: stats[GlobalStat.GroFrames]!,
     },
     udp_offloads: { gso_sends: stats[GlobalStat.GsoSends]!, gso_datagrams: stats[GlobalStat.GsoDatagrams]!, gro_datagrams: stats[GlobalStat.GroDatagrams]! },
-    io: { system_calls: stats[GlobalStat.IoSyscalls]!, packets: stats[GlobalStat.IoPackets]! },
+    io: {
+      system_calls: stats[GlobalStat.IoSyscalls]!,
+      packets: stats[GlobalStat.IoPackets]!,
+      fixed_chunks: stats[GlobalStat.FixedChunks]!,
+      fixed_writes: stats[GlobalStat.FixedWrites]!,
+    },
     workers: source.workers ?? [],
   };
 }

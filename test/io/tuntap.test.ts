@@ -3,6 +3,7 @@ import { createDatagramBatch, createFrameBatch, type FrameIo } from '../../src/i
 import { FallbackDatagramIo, FallbackFrameIo } from '../../src/io/batch-fallback.js';
 import { TunOffload, VirtioNetHdr } from '../../src/io/linux-abi.js';
 import { probeUring } from '../../src/io/uring/availability.js';
+import { FixedBuffers } from '../../src/io/uring/fixed-buffers.js';
 import { UringFrameIo } from '../../src/io/uring/batch-uring.js';
 import { Ring } from '../../src/io/uring/ring.js';
 import type { PacketMemory } from '../../src/io/native-memory.js';
@@ -30,13 +31,14 @@ function ring(): Ring {
 }
 const frameBackends: FrameBackend[] = [{ name: 'fallback read/write', make: (fd, mem) => new FallbackFrameIo(fd, mem) }];
 if (probeUring().available) {
-  frameBackends.push({ name: 'io_uring READ/WRITE', make: (fd, mem) => new UringFrameIo(ring(), fd, mem, 0) });
+  frameBackends.push({ name: 'io_uring READ/WRITE', make: (fd, mem) => new UringFrameIo(ring(), fd, mem, null) });
   frameBackends.push({
     name: 'io_uring READ_FIXED/WRITE_FIXED',
     make: (fd, mem) => {
-      const r = ring();
-      r.registerBuffer(mem.base, mem.bytes.length);
-      return new UringFrameIo(r, fd, mem, mem.bytes.length);
+      // the whole test memory as one registered chunk
+      const fixed = new FixedBuffers(ring(), mem, { base: 0, bytes: mem.bytes.length }, 1);
+      fixed.chunkAdded(0, mem.bytes.length);
+      return new UringFrameIo(rings[rings.length - 1], fd, mem, fixed);
     },
   });
 }

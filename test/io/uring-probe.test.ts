@@ -83,7 +83,7 @@ describe('backend selection', () => {
     expect(fallback.kind).toBe('fallback');
     expect(fallback.fallbackReason).toBeNull();
     fallback.close();
-    const preferred = createBackend(mem, { prefer: 'io_uring', fixedBuffers: true });
+    const preferred = createBackend(mem, { prefer: 'io_uring' });
     const support = probeUring();
     expect(preferred.kind).toBe(support.available ? 'io_uring' : 'fallback');
     if (!support.available) expect(preferred.fallbackReason).toBe(support.reason);

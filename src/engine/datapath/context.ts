@@ -19,6 +19,7 @@ import { OffloadFrameIo, READ_ROOM, type OffloadCounters } from '../../io/offloa
 import { probeUdpOffloads } from '../../io/udp.js';
 import { ArmedFrameReader } from '../../io/uring/armed-read.js';
 import { MULTISHOT_HEADROOM, type MultishotSetup } from '../../io/uring/multishot.js';
+import type { FixedBuffers } from '../../io/uring/fixed-buffers.js';
 import { UringSocketIo } from '../../io/uring/socket-io.js';
 import { Handoff } from './handoff.js';
 import { EthernetHeader, MacTable } from './mac-table.js';
@@ -122,6 +123,10 @@ export class Datapath {
    * (a UDP GRO bundle with GRO), so it grows under a burst and shrinks when idle; null otherwise.
    */
   readonly receivePool: BufferPool | null = null;
+  /** io_uring: both pools' chunks registered on the ring that writes to TUN/TAP queues (WRITE_FIXED); null when refused or not io_uring. */
+  readonly fixed: FixedBuffers | null = null;
+  /** Why the kernel refused fixed buffers (logged once by the control plane); null otherwise. */
+  readonly fixedRefusal: string | null = null;
   /** Bytes per pool buffer: headroom, the largest frame, tailroom. */
   readonly bufferSize: number;
   readonly stats: DatapathStats;
@@ -206,6 +211,17 @@ export class Datapath {
         minChunks: 1,
         idleReleaseMs: POOL_IDLE_MS,
       });
+    }
+    if (this.backend.registerFixed) {
+      const slots = this.pool.chunkCapacity + (this.receivePool?.chunkCapacity ?? 0);
+      try {
+        this.fixed = this.backend.registerFixed({ base: this.memory.base, bytes: this.memory.maximumBytes - this.memory.base }, slots);
+        this.pool.watch(this.fixed);
+        this.receivePool?.watch(this.fixed);
+        this.fixedRefusal = this.fixed.refusal;
+      } catch (error) {
+        this.fixedRefusal = (error as Error).message;
+      }
     }
     this.handoff = place ? new Handoff(this, place, bytes) : null;
     for (const spec of init.sockets) this.addSocket(spec.socketId, spec.fd);

@@ -159,6 +159,7 @@ export class Loop {
     dp.stats.offloads(dp.offloadCounters);
     dp.stats.pool(dp.pool.stats());
     if (dp.receivePool) dp.stats.receivePool(dp.receivePool.stats());
+    if (dp.fixed) dp.stats.fixedBuffers(dp.fixed.registered, dp.fixed.fixedWrites);
     this.nextTimer = now + TIMER_INTERVAL;
   }
 

@@ -142,7 +142,13 @@ export type FromWorker =
   /** Its modules are loaded; it waits for `init`. */
   | { readonly type: 'loaded' }
   /** Serving; with the I/O backend in use and, if io_uring was wanted but is not used, why. */
-  | { readonly type: 'ready'; readonly backend: 'io_uring' | 'fallback'; readonly fallbackReason: string | null }
+  | {
+      readonly type: 'ready';
+      readonly backend: 'io_uring' | 'fallback';
+      readonly fallbackReason: string | null;
+      /** io_uring: why the kernel refused to register the pools as fixed buffers (plain ops are used); null otherwise. */
+      readonly fixedRefusal: string | null;
+    }
   /** A handshake packet (type 0x01), for the control plane's state machine; `worker`: whose socket received it. */
   | { readonly type: 'handshake'; readonly socketId: number; readonly endpoint: Endpoint; readonly packet: Uint8Array; readonly worker: number }
   /**
@@ -252,5 +258,8 @@ export const GlobalStat = {
   ReceivePoolGrows: 45,
   ReceivePoolShrinks: 46,
   ReceivePoolBytes: 47,
+  /** io_uring: pool chunks registered as fixed buffers now, and TUN/TAP writes that used them (WRITE_FIXED). */
+  FixedChunks: 48,
+  FixedWrites: 49,
 } as const;
-export const GLOBAL_STATS_FIELDS = 48;
+export const GLOBAL_STATS_FIELDS = 50;

@@ -150,6 +150,12 @@ export class DatapathStats {
     this.publishPool(stats, GlobalStat.ReceivePoolSize);
   }
 
+  /** Publishes the fixed buffer registration: chunks registered now, WRITE_FIXED ops so far. */
+  fixedBuffers(chunks: number, writes: number): void {
+    this.global[GlobalStat.FixedChunks] = chunks;
+    this.global[GlobalStat.FixedWrites] = writes;
+  }
+
   // both pools' fields lie in messages.ts's order: size, in use, hits, misses, exhausted, grows, shrinks, bytes
   private publishPool(stats: Readonly<BufferPoolStats>, first: number): void {
     const global = this.global;

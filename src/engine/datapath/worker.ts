@@ -25,7 +25,7 @@ port.once('message', (message: ToWorker) => {
     // Holding its fds and its ring, the worker needs no privilege; capabilities are per
     // thread, so the control plane's `drop capabilities` would not reach this one.
     setThreadCapabilities([]);
-    post({ type: 'ready', backend: dp.backend.kind, fallbackReason: dp.backend.fallbackReason });
+    post({ type: 'ready', backend: dp.backend.kind, fallbackReason: dp.backend.fallbackReason, fixedRefusal: dp.fixedRefusal });
     loop.run();
   } catch (error) {
     post({ type: 'fatal', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });

@@ -81,11 +81,11 @@ export const RWF_NOWAIT = 0x08;
 export const POLLIN = 0x0001;
 
 export const Register = {
-  BUFFERS: 0,
-  UNREGISTER_BUFFERS: 1,
   EVENTFD: 4,
   UNREGISTER_EVENTFD: 5,
   PROBE: 8,
+  BUFFERS2: 15,
+  BUFFERS_UPDATE: 16,
   PBUF_RING: 22,
   UNREGISTER_PBUF_RING: 23,
 } as const;
@@ -100,8 +100,15 @@ export const BufReg = { SIZE: 40, RING_ADDR: 0, RING_ENTRIES: 8, BGID: 12 } as c
 /** struct io_uring_recvmsg_out: what multishot RECVMSG writes in front of each buffer. */
 export const RecvmsgOut = { SIZE: 16, NAMELEN: 0, CONTROLLEN: 4, PAYLOADLEN: 8, FLAGS: 12 } as const;
 
-/** struct iovec as IORING_REGISTER_BUFFERS takes it. */
+/** struct iovec as the fixed buffer registrations take it. */
 export const RegisteredIovec = { SIZE: 16, BASE: 0, LEN: 8 } as const;
+
+/** struct io_uring_rsrc_register (32 bytes), the argument of IORING_REGISTER_BUFFERS2. */
+export const RsrcRegister = { SIZE: 32, NR: 0, FLAGS: 4, DATA: 16, TAGS: 24 } as const;
+/** io_uring_rsrc_register.flags: a table of empty slots, filled later by updates. */
+export const RSRC_REGISTER_SPARSE = 1 << 0;
+/** struct io_uring_rsrc_update2 (32 bytes), the argument of IORING_REGISTER_BUFFERS_UPDATE. */
+export const RsrcUpdate2 = { SIZE: 32, OFFSET: 0, DATA: 8, TAGS: 16, NR: 24 } as const;
 
 /** Where the administrator can switch io_uring off (Linux 6.6+): 0 on, 1 root only, 2 off. */
 export const IO_URING_DISABLED_SYSCTL = '/proc/sys/kernel/io_uring_disabled';

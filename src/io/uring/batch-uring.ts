@@ -13,6 +13,7 @@ import { MessageFlag } from '../linux-abi.js';
 import { MessageTable } from '../message-table.js';
 import type { PacketMemory } from '../native-memory.js';
 import { Op, RWF_NOWAIT, Sqe, SqeFlag } from './abi.js';
+import type { FixedBuffers } from './fixed-buffers.js';
 import type { Ring } from './ring.js';
 
 export interface UringDatagramOptions {
@@ -153,10 +154,8 @@ export class UringDatagramIo implements DatagramIo {
 }
 
 /**
- * TUN/TAP reads and writes as READ/WRITE SQEs, or READ_FIXED/WRITE_FIXED for packets
- * inside the first `fixedLength` bytes of the packet memory when those are registered as
- * fixed buffer 0 (memory grown since is beyond the registration, so it uses plain ops).
- * Reads are not linked: a TUN read is always shorter than its buffer, and io_uring treats
+ * TUN/TAP reads and writes as READ/WRITE SQEs, or READ_FIXED/WRITE_FIXED for packets that
+ * lie in a chunk registered with the ring (fixed-buffers.ts), with that chunk's slot. Reads are not linked: a TUN read is always shorter than its buffer, and io_uring treats
  * a short read as a failed link.
  */
 export class UringFrameIo implements FrameIo {
@@ -166,11 +165,17 @@ export class UringFrameIo implements FrameIo {
     private readonly ring: Ring,
     private readonly fd: number,
     private readonly packets: PacketMemory,
-    private readonly fixedLength: number,
+    private readonly fixed: FixedBuffers | null,
   ) {}
 
-  private opcode(batch: FrameBatch, i: number, fixed: number, plain: number): number {
-    return batch.offsets[i] + batch.lengths[i] <= this.fixedLength ? fixed : plain;
+  /** Prepares entry i as the fixed op when its bytes lie in a registered chunk, else as the plain op; true for fixed. */
+  private prepare(at: number, batch: FrameBatch, i: number, fixedOp: number, plainOp: number): boolean {
+    const slot = this.fixed ? this.fixed.slotFor(batch.offsets[i], batch.lengths[i]) : -1;
+    this.ring.prepare(at, slot >= 0 ? fixedOp : plainOp, this.fd, this.packets.base + batch.offsets[i], batch.lengths[i], i);
+    if (slot < 0) return false;
+    this.ring.sqeBytes[at + Sqe.BUF_INDEX] = slot & 0xff;
+    this.ring.sqeBytes[at + Sqe.BUF_INDEX + 1] = slot >> 8;
+    return true;
   }
 
   read(batch: FrameBatch): number {
@@ -178,7 +183,7 @@ export class UringFrameIo implements FrameIo {
     const n = Math.min(batch.capacity, ring.freeSqes());
     for (let i = 0; i < n; i++) {
       const at = ring.claim();
-      ring.prepare(at, this.opcode(batch, i, Op.READ_FIXED, Op.READ), this.fd, this.packets.base + batch.offsets[i], batch.lengths[i], i);
+      this.prepare(at, batch, i, Op.READ_FIXED, Op.READ);
       ring.sqeWords[(at + Sqe.OP_FLAGS) >> 2] = RWF_NOWAIT;
       // offset -1: "the file's current position", the only offset a character device accepts
       ring.sqeWords[(at + Sqe.OFF) >> 2] = 0xffffffff;
@@ -223,7 +228,7 @@ export class UringFrameIo implements FrameIo {
       for (let k = 0; k < n; k++) {
         const i = next + k;
         const at = ring.claim();
-        ring.prepare(at, this.opcode(batch, i, Op.WRITE_FIXED, Op.WRITE), this.fd, this.packets.base + batch.offsets[i], batch.lengths[i], i);
+        if (this.prepare(at, batch, i, Op.WRITE_FIXED, Op.WRITE)) this.fixed!.fixedWrites++;
         ring.sqeWords[(at + Sqe.OFF) >> 2] = 0xffffffff;
         ring.sqeWords[(at + Sqe.OFF + 4) >> 2] = 0xffffffff;
         if (k + 1 < n) ring.sqeBytes[at + Sqe.FLAGS] = SqeFlag.IO_LINK;

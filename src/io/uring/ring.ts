@@ -229,18 +229,6 @@ export class Ring {
     }
   }
 
-  /** Registers [address, address + length) as fixed buffer 0 (pinned once, no per-op page walks). */
-  registerBuffer(address: number, length: number): void {
-    const area = new NativeArea(16, 'fixed buffer iovec');
-    try {
-      setU64(area.u32, 0, address);
-      setU64(area.u32, 8, length);
-      if (this.register(Register.BUFFERS, area.address, 1) < 0) throw new SystemError('IORING_REGISTER_BUFFERS', errno());
-    } finally {
-      area.release();
-    }
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;

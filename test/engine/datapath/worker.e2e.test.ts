@@ -216,6 +216,23 @@ describe.runIf(ok)('datapath workers end to end', () => {
     }
   }
 
+  it('writes frames opened in pool buffers to the TAP with WRITE_FIXED: the pools\' chunks are registered with io_uring', async () => {
+    const [a, b] = await tunnel('tap', 'salsa2012+umac');
+    const ready = b.messages.find((m) => m.type === 'ready') as Extract<FromWorker, { type: 'ready' }>;
+    // with the fallback backend (io_uring refused) there is nothing to register
+    if (ready.backend !== 'io_uring') return;
+    expect(ready.fixedRefusal).toBeNull();
+    expect(await ping(a, '10.77.0.2', 5, FULL)).toMatch(/5 received/);
+    // the counters are published once a second
+    await until(() => [a, b].every((side) => side.globalStats[GlobalStat.FixedWrites] >= 5));
+    for (const side of [a, b]) {
+      expect(side.globalStats[GlobalStat.FixedWrites]).toBeGreaterThanOrEqual(5);
+      // at least a chunk of each pool: the packet pool's and the receive pool's
+      expect(side.globalStats[GlobalStat.FixedChunks]).toBeGreaterThanOrEqual(2);
+      expect(side.globalStats[GlobalStat.ReceivePoolSize]).toBeGreaterThan(0);
+    }
+  });
+
   for (const method of ['null@l2tp', 'aes128-gcm', 'salsa20+poly1305', 'salsa2012+gmac', 'aes128-ctr+umac', 'null+salsa2012+umac']) {
     it(`carries pings with ${method}, keepalives included`, async () => {
       const [a, b] = await tunnel('tun', method);
@@ -289,7 +306,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
   it('carries the same traffic through the recvmmsg/sendmmsg fallback backend, and says which backend it uses', async () => {
     const [a, b] = await tunnel('tap', 'salsa2012+umac', 'fallback');
     expect(await ping(a, '10.77.0.2', 5, FULL)).toMatch(/5 received/);
-    for (const side of [a, b]) expect(side.messages.find((m) => m.type === 'ready')).toEqual({ type: 'ready', backend: 'fallback', fallbackReason: null });
+    for (const side of [a, b]) expect(side.messages.find((m) => m.type === 'ready')).toEqual({ type: 'ready', backend: 'fallback', fallbackReason: null, fixedRefusal: null });
     const [c] = await tunnel('tap', 'null');
     const ready = c.messages.find((m) => m.type === 'ready') as Extract<FromWorker, { type: 'ready' }>;
     // io_uring unless the kernel refuses it, and then the reason is given
