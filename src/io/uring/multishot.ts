@@ -118,6 +118,7 @@ export class MultishotReceiver implements CompletionSink {
   }
 
   complete(result: number, flags: number): void {
+    if (this.closed) return;
     // cannot be full: each buffer completes at most once until given back, plus the ops' ends
     if (this.queued === this.results.length) return;
     if ((flags & CqeFlag.BUFFER) !== 0) {
@@ -189,7 +190,7 @@ export class MultishotReceiver implements CompletionSink {
   trim(now: number): void {
     if (this.closed || this.fill === this.options.initialFill || now - this.lastDry < this.options.idleMs) return;
     this.fill = this.options.initialFill;
-    this.retire();
+    this.retire(false);
     this.registerRing();
     this.refill(now);
     if (this.armedOps === 0) this.arm();
@@ -201,11 +202,16 @@ export class MultishotReceiver implements CompletionSink {
     this.fill = Math.min(this.fill * 2, this.options.ringEntries);
   }
 
-  /** Stops the armed op and takes the ring and every buffer in it back (they go to the pool). */
-  private retire(): void {
+  /**
+   * Stops the armed op and takes the ring and every buffer still in it back (they go to the
+   * pool). Completions are not routed here (the worker's wait does that, and its wake-up
+   * logic relies on it): buffers whose completions already wait in the CQ stay taken, or,
+   * with `freeWaiting` (closing: nobody will take them), go back to the pool too.
+   */
+  private retire(freeWaiting: boolean): void {
     if (this.armedOps > 0) this.events.cancel(this.tag);
-    // routes what the kernel finished before the cancel, so no completion names a freed buffer
-    this.events.wait(0);
+    this.events.flush();
+    this.claimPosted(freeWaiting);
     const reg = new NativeArea(BufReg.SIZE, 'buffer ring unregistration');
     try {
       reg.view.setUint16(BufReg.BGID, this.options.groupId, true);
@@ -220,6 +226,21 @@ export class MultishotReceiver implements CompletionSink {
       this.pool.free(index);
     }
     this.posted = 0;
+  }
+
+  /** Marks the buffers named by our completions waiting unrouted in the CQ as out of the ring; with `free`, gives them to the pool. */
+  private claimPosted(free: boolean): void {
+    const ring = this.events.ring;
+    for (let k = 0, n = ring.ready(); k < n; k++) {
+      const flags = ring.cqeFlags(k);
+      if (ring.cqeUserData(k) !== this.tag || (flags & CqeFlag.BUFFER) === 0) continue;
+      const id = flags >>> CQE_BUFFER_SHIFT;
+      if (this.inKernel[id] === 1) {
+        this.inKernel[id] = 0;
+        this.posted--;
+        if (free) this.pool.free(id);
+      }
+    }
   }
 
   private registerRing(): void {
@@ -297,8 +318,9 @@ export class MultishotReceiver implements CompletionSink {
   /** Ends the armed RECVMSG at once (the caller closes the socket next), drops the buffer ring and gives every buffer back to the pool. */
   close(): void {
     if (this.closed) return;
+    // completions routed after this are ignored: retire gives their buffers back now
     this.closed = true;
-    this.retire();
+    this.retire(true);
     const pool = this.pool;
     for (let j = 0; j < this.lentCount; j++) pool.free(this.lent[j]);
     this.lentCount = 0;
