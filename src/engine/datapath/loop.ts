@@ -18,12 +18,19 @@ import { NO_OWNER, Sender } from './send.js';
 export const TIMER_INTERVAL = 1000;
 /** Read batches taken from one interface before the others get their turn. */
 const BATCHES_PER_TURN = 8;
+/**
+ * A wait longer than this, ms, ended an idle spell: the frame that ended it is taken alone
+ * (no read(2) that would only say EAGAIN); a burst's next wake is quick and reads it all.
+ */
+const IDLE_WAKE_MS = 1;
 
 export class Loop {
   private readonly sender: Sender;
   private readonly receiver: Receiver;
   private readonly poller: Waiter;
   private nextTimer = 0;
+  /** Slots of dp.reads the last read filled (the rest still hold the full room). */
+  private readsUsed = Number.MAX_SAFE_INTEGER;
   private readonly ownPeer = (peerId: number): boolean => this.dp.peers.get(peerId)?.owner === this.dp.self;
 
   constructor(
@@ -58,9 +65,12 @@ export class Loop {
     const handoff = this.dp.handoff;
     // entries that came in since the rings were last read mean: look, don't sleep
     const sleep = handoff === null || handoff.prepareToSleep();
-    this.poller.wait(sleep ? Math.max(0, Math.ceil(this.nextTimer - performance.now())) : 0);
+    const before = performance.now();
+    this.poller.wait(sleep ? Math.max(0, Math.ceil(this.nextTimer - before)) : 0);
     handoff?.awake();
     const now = performance.now();
+    // a long sleep means an idle link: the frame that woke us is likely alone
+    const burst = now - before < IDLE_WAKE_MS;
     let fdsChanged = false;
     for (let i = 0; i < this.poller.count; i++) {
       if (this.poller.invalid(i)) this.poller.disable(i);
@@ -79,7 +89,7 @@ export class Loop {
           break;
         case Source.Interface: {
           const iface = this.dp.interfaces[id];
-          if (iface && !this.readInterface(iface, now)) this.poller.disable(i);
+          if (iface && !this.readInterface(iface, burst, now)) this.poller.disable(i);
           break;
         }
       }
@@ -119,13 +129,15 @@ export class Loop {
   }
 
   /** Reads and sends what the interface has; false when it failed (it is not polled again). */
-  private readInterface(iface: Interface, now: number): boolean {
+  private readInterface(iface: Interface, burst: boolean, now: number): boolean {
     const dp = this.dp;
     const reads = dp.reads;
     const room = dp.bufferSize - HEADROOM - TAILROOM;
     const peer = iface.peerId < 0 ? undefined : dp.peers.get(iface.peerId);
+    if (iface.armed) iface.armed.armedOnly = !burst;
     for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
-      reads.lengths.fill(room);
+      // a read changes only the lengths of the slots it filled
+      reads.lengths.fill(room, 0, this.readsUsed);
       let count: number;
       try {
         count = iface.io.read(reads);
@@ -134,6 +146,7 @@ export class Loop {
         dp.post({ type: 'fatal', message: `reading from ${iface.spec.name}: ${(error as Error).message}` });
         return false;
       }
+      this.readsUsed = count;
       if (count === 0) return true;
       for (let i = 0; i < count; i++) {
         if (dp.mode === 'tap') this.sender.routeFrame(reads.offsets[i], reads.lengths[i], NO_PEER, NO_OWNER, now);

@@ -20,6 +20,11 @@ export class ArmedFrameReader implements FrameIo, CompletionSink {
   readonly counters: IoCounters;
   /** The fd is gone, or the worker gave up on it: never armed again. */
   dead = false;
+  /**
+   * Set by the caller when a burst is unlikely (the wake ended an idle spell): reads give the
+   * armed frame alone, sparing the read(2) that would only say EAGAIN.
+   */
+  armedOnly = false;
   private tag = 0;
   /** Length of the frame the armed READ delivered, not yet taken; -1: none. */
   private frame = -1;
@@ -66,6 +71,10 @@ export class ArmedFrameReader implements FrameIo, CompletionSink {
 
   read(batch: FrameBatch): number {
     if (this.frame < 0) {
+      if (this.armedOnly && !this.failed) {
+        batch.count = 0;
+        return 0;
+      }
       this.failed = false;
       return this.plain.read(batch);
     }
@@ -76,7 +85,7 @@ export class ArmedFrameReader implements FrameIo, CompletionSink {
     this.frame = -1;
     this.counters.packetsIn++;
     let more = 0;
-    if (batch.capacity > 1) {
+    if (batch.capacity > 1 && !this.armedOnly) {
       const tail = this.tailView(batch);
       try {
         more = this.plain.read(tail);
