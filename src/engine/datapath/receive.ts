@@ -47,7 +47,10 @@ export class Receiver {
     const raw = socket.raw;
     const room = this.dp.receiveRoom();
     for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
-      raw.lengths.fill(room);
+      // a receive changes only the lengths of the entries it filled (raw.count of them);
+      // the last entry short of the room means they were never set (or the room changed)
+      if (raw.lengths[raw.capacity - 1] !== room) raw.lengths.fill(room);
+      else raw.lengths.fill(room, 0, raw.count);
       let received: number;
       try {
         received = socket.io.receive(raw);
