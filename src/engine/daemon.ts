@@ -115,6 +115,12 @@ class Daemon {
   private ioBackend: 'io_uring' | 'fallback' | undefined;
   private control: ControlPlane | undefined;
   private driver: HandshakeDriver | undefined;
+  /**
+   * What a worker reported before the control plane existed: a worker that is ready
+   * receives at once, while the others may still be setting up (a peer's first handshake
+   * can arrive then, and its retry would come much later). Replayed once it exists.
+   */
+  private early: { message: FromWorker; worker: number }[] | null = [];
   private timer: NodeJS.Timeout | undefined;
   private wakeUp: NodeJS.Immediate | undefined;
   private stopping = false;
@@ -198,6 +204,9 @@ class Daemon {
     if (config.dropCapabilities === 'yes') dropPrivileges(config);
     else if (config.dropCapabilities === 'no') changeUser(config);
     loadPeerDirs(this.control, now);
+    const early = this.early ?? [];
+    this.early = null;
+    for (const { message, worker } of early) this.onWorkerMessage(message, worker);
     this.installSignals();
     this.schedule(clock());
   }
@@ -291,7 +300,11 @@ class Daemon {
   private onWorkerMessage(message: FromWorker, worker: number): void {
     const control = this.control;
     const driver = this.driver;
-    if (!control || !driver || this.stopping) return;
+    if (this.stopping) return;
+    if (!control || !driver) {
+      this.early?.push({ message, worker });
+      return;
+    }
     const now = clock();
     switch (message.type) {
       case 'handshake':
