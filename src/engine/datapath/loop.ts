@@ -19,8 +19,8 @@ export const TIMER_INTERVAL = 1000;
 /** Read batches taken from one interface before the others get their turn. */
 const BATCHES_PER_TURN = 8;
 /**
- * A wait longer than this, ms, ended an idle spell: the frame that ended it is taken alone
- * (no read(2) that would only say EAGAIN); a burst's next wake is quick and reads it all.
+ * A TUN/TAP queue not read for this long, ms, was idle: the frame that ends the spell is
+ * taken alone (no read(2) that would only say EAGAIN); a burst's next wake is quick and reads it all.
  */
 const IDLE_WAKE_MS = 1;
 
@@ -65,12 +65,9 @@ export class Loop {
     const handoff = this.dp.handoff;
     // entries that came in since the rings were last read mean: look, don't sleep
     const sleep = handoff === null || handoff.prepareToSleep();
-    const before = performance.now();
-    this.poller.wait(sleep ? Math.max(0, Math.ceil(this.nextTimer - before)) : 0);
+    this.poller.wait(sleep ? Math.max(0, Math.ceil(this.nextTimer - performance.now())) : 0);
     handoff?.awake();
     const now = performance.now();
-    // a long sleep means an idle link: the frame that woke us is likely alone
-    const burst = now - before < IDLE_WAKE_MS;
     let fdsChanged = false;
     for (let i = 0; i < this.poller.count; i++) {
       if (this.poller.invalid(i)) this.poller.disable(i);
@@ -89,7 +86,7 @@ export class Loop {
           break;
         case Source.Interface: {
           const iface = this.dp.interfaces[id];
-          if (iface && !this.readInterface(iface, burst, now)) this.poller.disable(i);
+          if (iface && !this.readInterface(iface, now)) this.poller.disable(i);
           break;
         }
       }
@@ -129,12 +126,17 @@ export class Loop {
   }
 
   /** Reads and sends what the interface has; false when it failed (it is not polled again). */
-  private readInterface(iface: Interface, burst: boolean, now: number): boolean {
+  private readInterface(iface: Interface, now: number): boolean {
     const dp = this.dp;
     const reads = dp.reads;
     const room = dp.bufferSize - HEADROOM - TAILROOM;
     const peer = iface.peerId < 0 ? undefined : dp.peers.get(iface.peerId);
-    if (iface.armed) iface.armed.armedOnly = !burst;
+    const armed = iface.armed;
+    if (armed) {
+      // a queue idle for a while: the frame that ended the spell is likely alone
+      armed.armedOnly = now - armed.lastReadAt >= IDLE_WAKE_MS;
+      armed.lastReadAt = now;
+    }
     for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
       // a read changes only the lengths of the slots it filled
       reads.lengths.fill(room, 0, this.readsUsed);

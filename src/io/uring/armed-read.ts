@@ -25,6 +25,8 @@ export class ArmedFrameReader implements FrameIo, CompletionSink {
    * armed frame alone, sparing the read(2) that would only say EAGAIN.
    */
   armedOnly = false;
+  /** When the caller last read this queue, ms (performance.now()): its own record for deciding armedOnly. */
+  lastReadAt = 0;
   private tag = 0;
   /** Length of the frame the armed READ delivered, not yet taken; -1: none. */
   private frame = -1;
