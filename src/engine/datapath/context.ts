@@ -91,6 +91,8 @@ const MULTISHOT_RING_GROWTH = 4;
 const RECEIVE_POOL_SHARE = 1 / 4;
 /** Buffer ids of a provided-buffer ring are 16 bits. */
 const RECEIVE_POOL_MAX_BUFFERS = 65536;
+/** Fixed buffer slots for TUN/TAP offload scratch areas (one per offloading queue; further ones write plain). */
+const OFFLOAD_SCRATCH_SLOTS = 64;
 /** How long the pools wait without pressure before giving memory back. */
 const POOL_IDLE_MS = 30_000;
 
@@ -213,7 +215,7 @@ export class Datapath {
       });
     }
     if (this.backend.registerFixed) {
-      const slots = this.pool.chunkCapacity + (this.receivePool?.chunkCapacity ?? 0);
+      const slots = this.pool.chunkCapacity + (this.receivePool?.chunkCapacity ?? 0) + OFFLOAD_SCRATCH_SLOTS;
       try {
         this.fixed = this.backend.registerFixed({ base: this.memory.base, bytes: this.memory.maximumBytes - this.memory.base }, slots);
         this.pool.watch(this.fixed);
@@ -268,8 +270,14 @@ export class Datapath {
     }
     if (spec.vnetHeader) {
       const frameRoom = this.bufferSize - HEADROOM - TAILROOM;
-      const scratch = this.offloadScratch.pop() ?? this.memory.reserve(OffloadFrameIo.scratchBytes(BATCH, frameRoom));
-      if (scratch < 0) throw new Error('packet memory ceiling too low for the TUN/TAP offload buffers');
+      const scratchBytes = OffloadFrameIo.scratchBytes(BATCH, frameRoom);
+      let scratch = this.offloadScratch.pop() ?? -1;
+      if (scratch < 0) {
+        scratch = this.memory.reserve(scratchBytes);
+        if (scratch < 0) throw new Error('packet memory ceiling too low for the TUN/TAP offload buffers');
+        // coalesced super-frames are written from here: registered once, it stays so when reused
+        this.fixed?.chunkAdded(scratch, scratchBytes);
+      }
       const io = new OffloadFrameIo(reads, writes, this.bytes, { kind: spec.kind, scratch, capacity: BATCH, frameRoom });
       this.offloadCounters.push(io.offload);
       return io;
