@@ -31,6 +31,16 @@ export interface Waiter {
   close(): void;
 }
 
+/** Widens a waiter's source table (kinds and ids) to `capacity` entries, keeping what it holds. */
+export function growSources(waiter: { kinds: Uint8Array; ids: Int32Array }, capacity: number): void {
+  const kinds = new Uint8Array(capacity);
+  kinds.set(waiter.kinds);
+  const ids = new Int32Array(capacity);
+  ids.set(waiter.ids);
+  waiter.kinds = kinds;
+  waiter.ids = ids;
+}
+
 export class Poller implements Waiter {
   count = 0;
   /** Per entry: Source and the socketId / interfaceId it stands for. */
@@ -97,12 +107,7 @@ export class Poller implements Waiter {
     area.bytes.set(this.area.bytes.subarray(0, this.count * Pollfd.SIZE));
     this.area.release();
     this.area = area;
-    const kinds = new Uint8Array(capacity);
-    kinds.set(this.kinds);
-    const ids = new Int32Array(capacity);
-    ids.set(this.ids);
-    this.kinds = kinds;
-    this.ids = ids;
+    growSources(this, capacity);
     this.capacity = capacity;
   }
 }

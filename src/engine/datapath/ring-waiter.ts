@@ -10,7 +10,7 @@ import { Op } from '../../io/uring/abi.js';
 import type { ArmedFrameReader } from '../../io/uring/armed-read.js';
 import type { CompletionSink, EventRing } from '../../io/uring/event-ring.js';
 import { NativeArea } from '../../io/native-memory.js';
-import { Source, type Waiter } from './poller.js';
+import { growSources, Source, type Waiter } from './poller.js';
 
 /** An eventfd is read as one 8-byte counter. */
 const EVENTFD_VALUE_BYTES = 8;
@@ -48,7 +48,7 @@ export class RingWaiter implements Waiter {
   }
 
   add(fd: number, kind: Source, id: number): void {
-    if (this.count === this.kinds.length) this.grow();
+    if (this.count === this.kinds.length) growSources(this, this.count * 2);
     const i = this.count++;
     this.kinds[i] = kind;
     this.ids[i] = id;
@@ -108,15 +108,5 @@ export class RingWaiter implements Waiter {
       this.events.flush();
     }
     this.wakeArea.release();
-  }
-
-  private grow(): void {
-    const capacity = this.kinds.length * 2;
-    const kinds = new Uint8Array(capacity);
-    kinds.set(this.kinds);
-    const ids = new Int32Array(capacity);
-    ids.set(this.ids);
-    this.kinds = kinds;
-    this.ids = ids;
   }
 }
