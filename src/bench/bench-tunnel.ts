@@ -13,8 +13,8 @@ import { type MechanismCounters, readMechanisms } from './mechanisms.js';
 import type { Setup } from './report.js';
 import { answers, iperf3, pingTimes } from './traffic.js';
 
-const TUNNEL_INTERFACE = 'fts0';
-const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
+export const TUNNEL_INTERFACE = 'fts0';
+export const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
 const TUNNEL_PREFIX = 24;
 const TUNNEL_PORT = 10_000;
 /** fastd's recommended MTU for a 1500-byte IPv4/IPv6 underlay. */

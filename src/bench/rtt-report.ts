@@ -1,0 +1,112 @@
+// What `npm run bench:rtt` prints: the round-trip times per tunnel setup next to fastd → fastd's,
+// each idle round trip's hops, the wake floor of a native and a Node echo, and the issue's
+// goal figure. Pure functions over the raw samples, so the arithmetic is tested without namespaces.
+import type { HopRound } from './rtt-hops.js';
+import { median, type Setup, setupLabel } from './report.js';
+
+/** Raw samples of one tunnel setup, pooled over the runs. */
+export interface TunnelSamples {
+  readonly setup: Setup;
+  /** ping's own RTTs at the idle and the warm interval, in ms. */
+  readonly idleMs: readonly number[];
+  readonly warmMs: readonly number[];
+  /** Idle round trips split at side a's veth. */
+  readonly hops: readonly HopRound[];
+}
+
+/** Echo times of one echo server on loopback, in µs, pooled over the runs. */
+export interface FloorSamples {
+  readonly kind: string;
+  readonly coldUs: readonly number[];
+  readonly warmUs: readonly number[];
+}
+
+/** The idle-RTT goal of the datapath issue: fastd-ts within this much of fastd → fastd. */
+export const IDLE_RTT_GOAL_MS = 0.1;
+
+const HOPS = ['aOut', 'bRound', 'aIn'] as const;
+
+const isBaseline = (samples: TunnelSamples) => samples.setup.kinds[0] === 'fastd' && samples.setup.kinds[1] === 'fastd';
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const signed = (value: number, digits: number) => (Number.isFinite(value) ? `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(digits)}` : 'n/a');
+/** A value with its difference to the baseline's, or the value alone (baseline's own row, nothing measured). */
+const withDelta = (value: number, base: number | undefined, digits: number, own: boolean) =>
+  own || base === undefined || !Number.isFinite(value) ? fixed(value, digits) : `${fixed(value, digits)} (${signed(value - base, digits)})`;
+
+/** Columns aligned, the first left and the rest right. */
+export function alignedTable(header: readonly string[], body: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column]!.length)));
+  const line = (cells: readonly string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** Median of each hop and of the whole round (TAP to TAP), in µs. */
+export function hopMedians(hops: readonly HopRound[]): { aOut: number; bRound: number; aIn: number; total: number } {
+  return {
+    aOut: median(hops.map((round) => round.aOut)),
+    bRound: median(hops.map((round) => round.bRound)),
+    aIn: median(hops.map((round) => round.aIn)),
+    total: median(hops.map((round) => round.aOut + round.bRound + round.aIn)),
+  };
+}
+
+export function formatRttTable(all: readonly TunnelSamples[]): string {
+  const base = all.find(isBaseline);
+  const body = all.map((samples) => {
+    const own = samples === base;
+    return [
+      setupLabel(samples.setup),
+      withDelta(median(samples.idleMs), base && median(base.idleMs), 3, own),
+      withDelta(median(samples.warmMs), base && median(base.warmMs), 3, own),
+      `${samples.idleMs.length}/${samples.warmMs.length}`,
+    ];
+  });
+  return alignedTable(['setup (a pings b)', 'idle RTT ms (Δ fastd)', 'warm RTT ms (Δ fastd)', 'pings idle/warm'], body);
+}
+
+export function formatHopTable(all: readonly TunnelSamples[]): string {
+  const base = all.find(isBaseline);
+  const baseHops = base && hopMedians(base.hops);
+  const body = all.map((samples) => {
+    const own = samples === base;
+    const hops = hopMedians(samples.hops);
+    return [
+      setupLabel(samples.setup),
+      ...HOPS.map((hop) => withDelta(hops[hop], baseHops?.[hop], 1, own)),
+      withDelta(hops.total, baseHops?.total, 1, own),
+      String(samples.hops.length),
+    ];
+  });
+  return alignedTable(['idle round trip, µs (Δ fastd)', 'a-out', 'b-round', 'a-in', 'TAP to TAP', 'rounds'], body);
+}
+
+/**
+ * One row per echo server, then the second's difference to the first (the runtime's share).
+ * cold − warm is what going cold costs each, apart from the work per echo (socat relays
+ * through a pipe and makes many more system calls per echo than the Node echo).
+ */
+export function formatFloorTable(floor: readonly FloorSamples[]): string {
+  const figures = floor.map((samples) => {
+    const [cold, warm] = [median(samples.coldUs), median(samples.warmUs)];
+    return { kind: samples.kind, cold, warm, wake: cold - warm, probes: `${samples.coldUs.length}/${samples.warmUs.length}` };
+  });
+  const rows = figures.map((f) => [f.kind, fixed(f.cold, 1), fixed(f.warm, 1), fixed(f.wake, 1), f.probes]);
+  const [native, node] = figures;
+  if (native && node) {
+    rows.push([`${node.kind} − ${native.kind}`, signed(node.cold - native.cold, 1), signed(node.warm - native.warm, 1), signed(node.wake - native.wake, 1), '']);
+  }
+  return alignedTable(['UDP echo on loopback, µs', 'cold', 'warm', 'cold − warm', 'probes cold/warm'], rows);
+}
+
+/** Idle RTT minus fastd → fastd's for each setup with fastd-ts in it. */
+export function goalLine(all: readonly TunnelSamples[]): string {
+  const base = all.find(isBaseline);
+  if (!base) return 'goal: no fastd → fastd row to compare with';
+  const figures = all
+    .filter((samples) => samples.setup.kinds.includes('fastd-ts'))
+    .map((samples) => {
+      const gap = median(samples.idleMs) - median(base.idleMs);
+      return `${samples.setup.kinds.join(' → ')} ${signed(gap, 3)} ms (${gap <= IDLE_RTT_GOAL_MS ? 'met' : 'NOT met'})`;
+    });
+  return `goal, idle RTT − fastd → fastd's ≤ ${IDLE_RTT_GOAL_MS.toFixed(2)} ms: ${figures.join(', ')}`;
+}
