@@ -278,7 +278,7 @@ export class Datapath {
         // coalesced super-frames are written from here: registered once, it stays so when reused
         this.fixed?.chunkAdded(scratch, scratchBytes);
       }
-      const io = new OffloadFrameIo(reads, writes, this.bytes, { kind: spec.kind, scratch, capacity: BATCH, frameRoom });
+      const io = new OffloadFrameIo(reads, writes, this.bytes, { kind: spec.kind, scratch, capacity: BATCH, frameRoom, mtu: spec.mtu });
       this.offloadCounters.push(io.offload);
       return io;
     }

@@ -39,6 +39,11 @@ export interface OffloadFrameIoOptions {
   readonly capacity: number;
   /** Longest frame written. */
   readonly frameRoom: number;
+  /**
+   * The interface MTU: frames read, and segments cut, longer than it (plus the link header)
+   * are dropped, as fastd never sends such a frame. Without it only the slots' room limits them.
+   */
+  readonly mtu?: number;
 }
 
 const HEADER = VirtioNetHdr.SIZE;
@@ -51,6 +56,7 @@ export class OffloadFrameIo implements FrameIo {
   /** The packet memory this queue was given (OffloadFrameIoOptions.scratch), for reuse once it is closed. */
   readonly scratch: number;
   private readonly linkHeader: number;
+  private readonly maxFrame: number;
   private readonly raw: number;
   /** The reader's one slot: the read buffer. */
   private readonly rawBatch = createFrameBatch(1);
@@ -82,6 +88,7 @@ export class OffloadFrameIo implements FrameIo {
     options: OffloadFrameIoOptions,
   ) {
     this.linkHeader = options.kind === 'tap' ? Ethernet.SIZE : 0;
+    this.maxFrame = this.linkHeader + (options.mtu ?? Infinity);
     this.scratch = options.scratch;
     this.raw = options.scratch;
     this.rawBatch.offsets[0] = this.raw;
@@ -121,7 +128,8 @@ export class OffloadFrameIo implements FrameIo {
       return count;
     }
     if (bytes[header + VirtioNetHdr.GSO_TYPE] === VirtioGso.NONE) {
-      if (length > batch.lengths[count] || !completeChecksum(bytes, header, frame, length)) {
+      // the kernel passes a GSO-marked frame too short to segment on as one, whatever its length
+      if (length > batch.lengths[count] || length > this.maxFrame || !completeChecksum(bytes, header, frame, length)) {
         this.offload.dropped++;
         return count;
       }
@@ -131,7 +139,8 @@ export class OffloadFrameIo implements FrameIo {
       batch.errors[count] = 0;
       return count + 1;
     }
-    if (!parseSuperFrame(bytes, header, frame, length, this.linkHeader, this.superFrame)) {
+    // segment 0 is the longest: a gso_size over the MTU (the kernel does not check it) spoils all of them
+    if (!parseSuperFrame(bytes, header, frame, length, this.linkHeader, this.superFrame) || segmentLength(this.superFrame, 0) > this.maxFrame) {
       this.offload.dropped++;
       return count;
     }
