@@ -1,0 +1,65 @@
+// tcpdump on a device in a namespace, kept running across several tests: the TCP segments
+// seen, each with its destination port, sequence range and whether tcpdump found its TCP
+// checksum correct.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { trackPid, untrackPid } from '../../src/testbed/cleanup.js';
+import type { Namespace } from '../../src/testbed/namespaces.js';
+import { until } from '../interop/harness/wait.js';
+
+export interface CapturedSegment {
+  readonly destinationPort: number;
+  /** Absolute sequence numbers: the first byte and one past the last. */
+  readonly start: number;
+  readonly end: number;
+  readonly checksumCorrect: boolean;
+}
+
+const ATTACH_DEADLINE_MS = 10_000;
+/** `-v` output: a segment's TCP line, e.g. "192.0.2.1.40000 > 192.0.2.2.9001: Flags [.], cksum 0x1c2d (correct), seq 5:10, ...". */
+const SEGMENT_LINE = /\.(\d+): Flags \[[^\]]*\], cksum 0x[0-9a-f]+ \(([^)]*)\), seq (\d+):(\d+),/;
+
+export class TcpCapture {
+  private text = '';
+  private errors = '';
+
+  private constructor(private readonly tcpdump: ChildProcess) {
+    tcpdump.stdout!.on('data', (chunk: Buffer) => (this.text += chunk.toString()));
+    tcpdump.stderr!.on('data', (chunk: Buffer) => (this.errors += chunk.toString()));
+  }
+
+  /** Starts tcpdump with `filter` and waits until it says it is listening. */
+  static async start(namespace: Namespace, device: string, filter: string): Promise<TcpCapture> {
+    const tcpdump = spawn('ip', ['netns', 'exec', namespace.name, 'tcpdump', '-i', device, '-n', '-l', '-v', '-S', filter], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (tcpdump.pid !== undefined) trackPid(tcpdump.pid);
+    const capture = new TcpCapture(tcpdump);
+    await until('tcpdump to listen', ATTACH_DEADLINE_MS, () => {
+      if (tcpdump.exitCode !== null) throw new Error(`tcpdump exited: ${capture.errors}`);
+      return capture.errors.includes('listening on') ? true : undefined;
+    });
+    return capture;
+  }
+
+  segments(): CapturedSegment[] {
+    const out: CapturedSegment[] = [];
+    for (const line of this.text.split('\n')) {
+      const match = SEGMENT_LINE.exec(line);
+      if (!match) continue;
+      out.push({ destinationPort: Number(match[1]), checksumCorrect: match[2] === 'correct', start: Number(match[3]), end: Number(match[4]) });
+    }
+    return out;
+  }
+
+  /** What tcpdump printed, for failure messages. */
+  output(): string {
+    return this.text;
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => (this.tcpdump.exitCode !== null ? resolve() : this.tcpdump.once('exit', () => resolve())));
+    this.tcpdump.kill('SIGINT');
+    await exited;
+    if (this.tcpdump.pid !== undefined) untrackPid(this.tcpdump.pid);
+  }
+}
