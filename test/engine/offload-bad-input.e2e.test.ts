@@ -128,7 +128,7 @@ function addressBytes(version: 4 | 6, index: 0 | 1): number[] {
   return bytes;
 }
 
-interface OffloadState {
+interface SenderState {
   readonly malformed: number;
   readonly tsoSegments: number;
   readonly established: boolean;
@@ -144,7 +144,7 @@ describe.runIf(ok)('bad TSO super-frames through a running daemon: dropped, coun
   let capture: TcpCapture;
   let macs: [number[], number[]];
 
-  async function senderState(): Promise<OffloadState> {
+  async function senderState(): Promise<SenderState> {
     const status = (await tunnel.status(0)) as FastdTsStatus;
     return {
       malformed: status['fastd-ts'].dropped.malformed,
