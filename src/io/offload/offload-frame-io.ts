@@ -41,9 +41,9 @@ export interface OffloadFrameIoOptions {
   readonly frameRoom: number;
   /**
    * The interface MTU: frames read, and segments cut, longer than it (plus the link header)
-   * are dropped, as fastd never sends such a frame. Without it only the slots' room limits them.
+   * are dropped, as fastd never sends such a frame.
    */
-  readonly mtu?: number;
+  readonly mtu: number;
 }
 
 const HEADER = VirtioNetHdr.SIZE;
@@ -88,7 +88,7 @@ export class OffloadFrameIo implements FrameIo {
     options: OffloadFrameIoOptions,
   ) {
     this.linkHeader = options.kind === 'tap' ? Ethernet.SIZE : 0;
-    this.maxFrame = this.linkHeader + (options.mtu ?? Infinity);
+    this.maxFrame = this.linkHeader + options.mtu;
     this.scratch = options.scratch;
     this.raw = options.scratch;
     this.rawBatch.offsets[0] = this.raw;

@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { OffloadFrameIo } from '../../../src/io/offload/offload-frame-io.js';
 import { testPacketMemory } from '../memory.js';
 import { FakeReader, FakeWriter, readSlots, resetRoom, writeBatch } from './fake-queue.js';
-import { ACK, concat, parseTcp, pattern, PSH, readVnet, superFrame, tcpFrame, VNET, type TcpSpec } from './frames.js';
+import { ACK, concat, ETH, parseTcp, pattern, PSH, readVnet, superFrame, tcpFrame, VNET, type TcpSpec } from './frames.js';
 
-const ROOM = 1514;
+const MTU = 1500;
+const ROOM = MTU + ETH;
 const SCRATCH = 1 << 20;
 const SLOTS_AT = 2 << 20;
 const BATCH_AT = 3 << 20;
@@ -16,7 +17,7 @@ function setup(kind: 'tap' | 'tun') {
   const memory = testPacketMemory();
   const reader = new FakeReader(memory.bytes);
   const writer = new FakeWriter(memory.bytes);
-  const io = new OffloadFrameIo(reader, writer, memory.bytes, { kind, scratch: SCRATCH, capacity: 64, frameRoom: ROOM });
+  const io = new OffloadFrameIo(reader, writer, memory.bytes, { kind, scratch: SCRATCH, capacity: 64, frameRoom: ROOM, mtu: MTU });
   const write = (frames: Uint8Array[]) => {
     const batch = writeBatch(memory.bytes, frames, BATCH_AT);
     const next = io.write(batch);

@@ -6,16 +6,17 @@ import { testPacketMemory } from '../memory.js';
 import { ACK, concat, CWR, ETH, FIN, parseTcp, pattern, plainHeader, PSH, superFrame, tcpFrame, VNET, vnetHeader } from './frames.js';
 import { FakeReader, FakeWriter, readSlots, resetRoom } from './fake-queue.js';
 
-const ROOM = 1514;
+const MTU = 1500;
+const ROOM = MTU + ETH;
 const SCRATCH = 1 << 20;
 const SLOTS_AT = 2 << 20;
 // TCP timestamps option (NOP, NOP, TS 10 bytes)
 const TIMESTAMPS = Uint8Array.from([1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]);
 
-function setup(kind: 'tap' | 'tun', capacity = 64) {
+function setup(kind: 'tap' | 'tun', capacity = 64, mtu = MTU) {
   const memory = testPacketMemory();
   const reader = new FakeReader(memory.bytes);
-  const io = new OffloadFrameIo(reader, new FakeWriter(memory.bytes), memory.bytes, { kind, scratch: SCRATCH, capacity, frameRoom: ROOM });
+  const io = new OffloadFrameIo(reader, new FakeWriter(memory.bytes), memory.bytes, { kind, scratch: SCRATCH, capacity, frameRoom: ROOM, mtu });
   const batch = readSlots(capacity, SLOTS_AT, ROOM);
   const readAll = (): Uint8Array[] => {
     const frames: Uint8Array[] = [];
@@ -97,6 +98,33 @@ describe('bad super-frames are dropped and counted; what follows still arrives',
     expect(io.offload.dropped).toBe(1);
     expect(frames.length).toBe(1);
     expect(parseTcp(frames[0], true)!.seq).toBe(5);
+  });
+});
+
+describe('nothing longer than the MTU is read, even where the slots would hold it', () => {
+  // an MTU below the slots' room: only the MTU can refuse these
+  const mtu = 1400;
+  const good = () => concat(plainHeader(), tcpFrame({ version: 4, tap: true, seq: 5, flags: ACK, payload: pattern(100, 9) }));
+  const cases: [string, () => Uint8Array][] = [
+    ['a super-frame whose segments exceed the MTU', () => superFrame({ version: 4, tap: true, seq: 1, flags: ACK, payload: pattern(5000, 8) }, 1448)],
+    ['a plain frame over the MTU', () => concat(plainHeader(), tcpFrame({ version: 4, tap: true, seq: 1, flags: ACK, payload: pattern(mtu, 8) }))],
+  ];
+  it.each(cases)('%s', (_, bad) => {
+    const { io, reader, readAll } = setup('tap', 64, mtu);
+    reader.queue.push(bad(), good());
+    const frames = readAll();
+    expect(io.offload.dropped).toBe(1);
+    expect(frames.length).toBe(1);
+    expect(parseTcp(frames[0], true)!.seq).toBe(5);
+  });
+
+  it('a super-frame whose segments fit the MTU exactly is cut', () => {
+    const { io, reader, readAll } = setup('tap', 64, mtu);
+    reader.queue.push(superFrame({ version: 4, tap: true, seq: 1, flags: ACK, payload: pattern(5000, 8) }, mtu - 40));
+    const frames = readAll();
+    expect(io.offload.dropped).toBe(0);
+    expect(frames.length).toBe(Math.ceil(5000 / (mtu - 40)));
+    expect(Math.max(...frames.map((f) => f.length))).toBe(ETH + mtu);
   });
 });
 
