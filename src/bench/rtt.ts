@@ -18,7 +18,7 @@ import { ECHO_KINDS, type EchoKind, SOCAT, WakeFloor } from './rtt-floor.js';
 import { type HopRound, parseCapture, tunnelRounds } from './rtt-hops.js';
 import { type FloorSamples, formatFloorTable, formatHopTable, formatRttTable, goalLine, type TunnelSamples } from './rtt-report.js';
 import { pingTimes } from './traffic.js';
-import { cleanUpEverything } from '../testbed/cleanup.js';
+import { progress, runAsScript } from './script.js';
 import { UNDERLAY_ADDRESSES, UNDERLAY_DEVICE } from '../testbed/namespaces.js';
 
 const FULL = { runs: 3, idle: 100, warm: 500 };
@@ -37,7 +37,6 @@ const SETUPS: readonly Setup[] = [
 ];
 const DIST = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-const progress = (text: string) => process.stderr.write(`${text}\n`);
 const ping = (tunnel: BenchTunnel, count: number, gapMs: number) => pingTimes(tunnel.sides[0], TUNNEL_ADDRESSES[1], count, gapMs / 1000);
 
 /** Idle pings captured on side a's TAP (the ICMP) and veth (the tunnel's datagrams), split into hops. */
@@ -138,15 +137,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: Error) => {
-      cleanUpEverything();
-      progress(`RTT bench failed: ${error.stack ?? error.message}`);
-      process.exitCode = 1;
-    },
-  );
-}
+runAsScript(import.meta.url, 'RTT bench', main);

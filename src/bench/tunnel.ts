@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BenchTunnel, type ThroughputRun } from './bench-tunnel.js';
 import { DEBIAN_FASTD } from './daemon.js';
-import { cleanUpEverything } from '../testbed/cleanup.js';
+import { progress, runAsScript } from './script.js';
 import { formatMechanisms } from './mechanisms.js';
 import { type Goal, formatGoals, formatTable, goals, type Row, roundOrder, type Setup, summarize } from './report.js';
 
@@ -47,7 +47,6 @@ function missingPrerequisites(): string[] {
   return missing;
 }
 
-const progress = (text: string) => process.stderr.write(`${text}\n`);
 
 /** Brings every setup up, measures them in alternating rounds, and returns the rows in setup order. */
 export async function runBench(options: { runs: number; seconds: number; pings: number }, only?: readonly Setup[]): Promise<Row[]> {
@@ -120,15 +119,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: Error) => {
-      cleanUpEverything();
-      progress(`bench failed: ${error.stack ?? error.message}`);
-      process.exitCode = 1;
-    },
-  );
-}
+runAsScript(import.meta.url, 'bench', main);
