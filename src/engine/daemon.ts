@@ -314,7 +314,7 @@ class Daemon {
         });
         break;
       case 'unknownData':
-        driver.unknownData(message.socketId, message.endpoint, message.compat === true);
+        driver.unknownData(message.socketId, message.endpoint, message.compat);
         break;
       case 'sessionConfirmed': {
         const peer = control.table.withId(message.peerId);

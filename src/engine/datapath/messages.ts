@@ -160,8 +160,8 @@ export type FromWorker =
       readonly type: 'unknownData';
       readonly socketId: number;
       readonly endpoint: Endpoint;
-      /** The packet was pre-v22 data (type 0x02): answer with a bare handshake only. Absent: v22+ (0x00). */
-      readonly compat?: boolean;
+      /** The packet was pre-v22 data (type 0x02): answer with a bare handshake, not an L2TP-framed one. */
+      readonly compat: boolean;
     }
   /**
    * The first packet opened on a peer's newest session: the connection is confirmed. The

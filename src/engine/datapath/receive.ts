@@ -8,7 +8,7 @@ import { PacketStatus } from '../../crypto/methods/provider.js';
 import { splitSegments } from '../../io/gro.js';
 import { SystemError } from '../../io/libc.js';
 import { readSockaddr } from '../../io/sockaddr.js';
-import { classifyPacket, L2tpHeader, PacketClass } from '../../protocol/wire.js';
+import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../protocol/wire.js';
 import { hostKey } from './address-key.js';
 import { BATCH, HEADROOM, TAILROOM, type Datapath, type Interface, type Socket } from './context.js';
 import { HandoffKind } from './handoff.js';
@@ -24,6 +24,8 @@ const BATCHES_PER_TURN = 8;
 
 export class Receiver {
   private runPeer = NO_PEER;
+  /** The run's packets are pre-v22 data (0x02): a handshake asked for answers in that framing. */
+  private runCompat = false;
   /** For each entry of the open batch: 1 if it opened on the previous session. */
   private readonly onPrevious = new Uint8Array(BATCH);
   /** For each entry of the retry batch: its index in the open batch. */
@@ -134,17 +136,17 @@ export class Receiver {
       }
       // it moved on meanwhile, or has no session (any more): as if from an unknown address
       dp.stats.drop(DropReason.UnknownAddress);
-      if (peer && peer.owner === dp.self) this.askForHandshake(peer, taken.lengths[i], now);
+      if (peer && peer.owner === dp.self) this.askForHandshake(peer, taken.offsets[i], taken.lengths[i], now);
     }
     this.finishBatch(now);
   }
 
   // Data from our peer without a session to open it: the peer has one we do not (it
   // restarted, or we reset it), so the control plane answers with a handshake, rate-limited.
-  private askForHandshake(peer: Peer, length: number, now: number): void {
+  private askForHandshake(peer: Peer, offset: number, length: number, now: number): void {
     const dp = this.dp;
     if (length < dp.minDataLength || !dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) return;
-    dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id) });
+    dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), compat: isCompatData(dp.bytes, offset) });
   }
 
   private queueOpen(peer: Peer, offset: number, length: number, now: number): void {
@@ -156,6 +158,7 @@ export class Receiver {
     open.offsets[open.count] = offset;
     open.lengths[open.count] = length;
     open.count++;
+    this.runCompat = isCompatData(this.dp.bytes, offset);
   }
 
   private finishBatch(now: number): void {
@@ -197,7 +200,7 @@ export class Receiver {
     // Only packets no session of ours opens: the peer may have a session we missed (it
     // restarted, or our answer got lost); a new handshake sorts that out.
     else if (refused && dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) {
-      dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id) });
+      dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), compat: this.runCompat });
     }
     open.count = 0;
   }
@@ -322,7 +325,7 @@ export class Receiver {
     }
     // the peer may be another worker's: they try their sessions too
     dp.handoff?.tryElsewhere(socket.id, offset, length, batch.addressWords, i, now);
-    dp.post({ type: 'unknownData', socketId: socket.id, endpoint: endpointOf(batch.addresses, i) });
+    dp.post({ type: 'unknownData', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), compat: isCompatData(dp.bytes, offset) });
   }
 
   /**
@@ -361,4 +364,12 @@ export function endpointOf(addresses: Uint8Array, i: number): Endpoint {
   const address = readSockaddr(addresses, i);
   if (!address) return { family: 4, address: '0.0.0.0', port: 0, scopeId: 0 };
   return { family: address.address.includes(':') ? 6 : 4, address: address.address, port: address.port, scopeId: address.scopeId ?? 0 };
+}
+
+/**
+ * Pre-v22 data (type 0x02, never behind an L2TP header): fastd answers a data packet it
+ * cannot place with a handshake in the framing of that packet, so an old peer can read it.
+ */
+function isCompatData(bytes: Uint8Array, offset: number): boolean {
+  return bytes[offset] === PacketType.DataCompat;
 }

@@ -336,7 +336,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     b.worker.post({ type: 'resetPeer', peerId: PEER });
     expect(await ping(a, '10.77.0.2', 2, 56)).toMatch(/ 0 received/);
     // B's peer has no session: A's packets are data from a peer without a connection
-    expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([{ type: 'unknownData', socketId: 0, endpoint: endpoint(a.socket) }]);
+    expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([{ type: 'unknownData', socketId: 0, endpoint: endpoint(a.socket), compat: false }]);
     const dropped = peerStat(b, PeerStat.TxDroppedPackets);
     b.worker.post({ type: 'keepalive', peerId: PEER });
     await until(() => peerStat(b, PeerStat.TxDroppedPackets) > dropped);
@@ -397,13 +397,22 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const handshakes = b.messages.filter((m) => m.type === 'handshake');
     expect(handshakes).toHaveLength(1);
     expect(Array.from((handshakes[0] as { packet: Uint8Array }).packet)).toEqual(Array.from(handshake));
-    // once per address and second, however many data packets came
-    expect(b.messages.filter((m) => m.type === 'unknownData')).toHaveLength(1);
+    // once per address and second, however many data packets came; v22 data asks for a v22 handshake
+    expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([expect.objectContaining({ compat: false })]);
     await until(() => b.globalStats[GlobalStat.DropMalformed] >= 2);
     expect(b.globalStats[GlobalStat.DropMalformed]).toBe(2);
     expect(b.globalStats[GlobalStat.DropUnknownAddress]).toBe(3);
     expect(await ping(a, '10.77.0.2', 3, 56)).toMatch(/3 received/);
     expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+  });
+
+  it('marks pre-v22 data (0x02) from an unknown address, so that the handshake sent back is one an old fastd reads', async () => {
+    const [, b] = await tunnel('tun', 'salsa2012+umac');
+    const compatData = new Uint8Array(80);
+    compatData[0] = 0x02;
+    inject(b, [compatData]);
+    await until(() => b.messages.some((m) => m.type === 'unknownData'));
+    expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([expect.objectContaining({ compat: true })]);
   });
 
   it('accounts for every one of 1000 random and truncated datagrams while the session keeps working', async () => {
