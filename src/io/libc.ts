@@ -6,7 +6,6 @@
 // it. koffi bindings are per thread, so importing this module in a worker_thread binds
 // libc again there, which is what the datapath workers need.
 import koffi from 'koffi';
-import { Fcntl, FileFlag } from './linux-abi.js';
 
 const libc = koffi.load('libc.so.6');
 
@@ -108,13 +107,6 @@ export function strerror(code: number): string {
  */
 export function addressOf(view: ArrayBufferView): number {
   return Number(koffi.address(view));
-}
-
-/** Switches O_NONBLOCK on an fd (io_uring wants blocking fds: it arms its own wait). */
-export function setNonBlocking(fd: number, nonBlocking: boolean): void {
-  const flags = check(fcntl(fd, Fcntl.GETFL, 0), 'fcntl F_GETFL');
-  const wanted = nonBlocking ? flags | FileFlag.NONBLOCK : flags & ~FileFlag.NONBLOCK;
-  if (wanted !== flags) check(fcntl(fd, Fcntl.SETFL, wanted), 'fcntl F_SETFL');
 }
 
 /** A failed system call: what we tried, and the errno the kernel gave. */

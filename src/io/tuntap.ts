@@ -36,8 +36,6 @@ export interface TunTapOptions {
   readonly mtu?: number;
   /** Bring the interface up after configuring it. */
   readonly up?: boolean;
-  /** Leave the fd blocking (for io_uring, which waits by itself); default non-blocking. */
-  readonly blocking?: boolean;
 }
 
 export interface TunTap {
@@ -94,7 +92,7 @@ function intIoctl(fd: number, request: number, value: number, what: string): voi
 
 /** Opens (creating if needed) a TUN or TAP interface and configures it; throws a SystemError naming the failed step. */
 export function openTunTap(options: TunTapOptions): TunTap {
-  const flags = FileFlag.RDWR | FileFlag.CLOEXEC | (options.blocking ? 0 : FileFlag.NONBLOCK);
+  const flags = FileFlag.RDWR | FileFlag.CLOEXEC | FileFlag.NONBLOCK;
   const fd = check(open(TUN_DEVICE, flags, 0), `open ${TUN_DEVICE}`);
   try {
     writeIfreqName(options.name ?? '');

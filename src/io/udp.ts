@@ -32,8 +32,6 @@ export interface UdpSocketOptions {
   readonly reusePort?: boolean;
   /** Turn on UDP_GRO: the kernel may hand over several same-size datagrams as one. */
   readonly gro?: boolean;
-  /** Leave the socket blocking (io_uring arms its own wait); default non-blocking. */
-  readonly blocking?: boolean;
 }
 
 export interface UdpSocket {
@@ -74,7 +72,7 @@ export function openUdpSocket(options: UdpSocketOptions): UdpSocket {
   const bindAddress: SocketAddress = { address: options.address ?? '::', port: options.port };
   writeSockaddr(sockaddrSlot, 0, bindAddress);
   const family = sockaddrLength(sockaddrSlot, 0) === SockaddrIn6.SIZE ? AddressFamily.INET6 : AddressFamily.INET;
-  const type = SocketType.DGRAM | SocketType.CLOEXEC | (options.blocking ? 0 : SocketType.NONBLOCK);
+  const type = SocketType.DGRAM | SocketType.CLOEXEC | SocketType.NONBLOCK;
   const fd = check(socket(family, type, Protocol.UDP), 'socket');
   try {
     if (family === AddressFamily.INET6) {
