@@ -41,8 +41,6 @@ export interface IoBackend {
   readonly fallbackReason: string | null;
   datagrams(fd: number, options: DatagramIoOptions): DatagramIo & { readonly counters: IoCounters };
   frames(fd: number): FrameIo & { readonly counters: IoCounters };
-  /** io_uring_enter calls so far, on both rings (0 for the fallback, whose calls are in the counters). */
-  enterCalls(): number;
   /** io_uring: the ring a worker sleeps on, where armed receives and polls complete; null for the fallback. */
   readonly events: EventRing | null;
   /**
@@ -94,7 +92,6 @@ export function createBackend(packets: PacketMemory, options: BackendOptions): I
       return new UringSocketIo(new MultishotReceiver(events, fd, packets, { ...o.multishot, groupId: nextGroup }, sender.counters), sender);
     },
     frames: (fd) => new UringFrameIo(ring, fd, packets, fixed),
-    enterCalls: () => ring.enterCalls + (events?.ring.enterCalls ?? 0),
     events,
     registerFixed: (window, slots) => (fixed = new FixedBuffers(ring, packets, window, slots)),
     close: () => {
@@ -111,7 +108,6 @@ function fallbackBackend(packets: PacketMemory, reason: string | null): IoBacken
     fallbackReason: reason,
     datagrams: (fd, o) => new FallbackDatagramIo(fd, packets, o),
     frames: (fd) => new FallbackFrameIo(fd, packets),
-    enterCalls: () => 0,
     events: null,
     registerFixed: null,
     close: () => {},

@@ -90,11 +90,6 @@ export class FallbackDatagramIo implements DatagramIo {
     return next;
   }
 
-  /** Stops using GSO on this socket (e.g. after the path refused it for good). */
-  disableGso(): void {
-    this.gso = false;
-  }
-
   close(): void {
     this.table.release();
   }

@@ -3,9 +3,6 @@ import { probeUring } from '../../src/io/uring/availability.js';
 import { Op } from '../../src/io/uring/abi.js';
 import { Ring } from '../../src/io/uring/ring.js';
 import { createBackend } from '../../src/io/backend.js';
-import { close, eventfd, read } from '../../src/io/libc.js';
-import { EventFdFlag } from '../../src/io/linux-abi.js';
-import { NativeArea } from '../../src/io/native-memory.js';
 import { testPacketMemory } from './memory.js';
 
 describe('io_uring ring through raw system calls', () => {
@@ -51,27 +48,6 @@ describe('io_uring ring through raw system calls', () => {
       expect(ring.claim()).toBeGreaterThanOrEqual(0);
     } finally {
       ring.close();
-    }
-  });
-});
-
-describe.runIf(probeUring().available)('io_uring eventfd registration', () => {
-  it('signals a registered eventfd when completions are posted', () => {
-    const efd = eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC);
-    expect(efd).toBeGreaterThanOrEqual(0);
-    const ring = new Ring(8);
-    const counter = new NativeArea(8, 'eventfd counter');
-    try {
-      ring.registerEventFd(efd);
-      expect(read(efd, counter.address, 8)).toBe(-1); // nothing yet
-      for (let i = 0; i < 3; i++) ring.prepare(ring.claim(), Op.NOP, -1, 0, 0, i);
-      ring.submit(3);
-      expect(read(efd, counter.address, 8)).toBe(8);
-      expect(counter.view.getUint32(0, true)).toBeGreaterThanOrEqual(1);
-    } finally {
-      counter.release();
-      ring.close();
-      close(efd);
     }
   });
 });

@@ -77,12 +77,8 @@ export const CQE_BUFFER_SHIFT = 16;
 
 /** rw_flags: fail with EAGAIN instead of waiting (RWF_NOWAIT). */
 export const RWF_NOWAIT = 0x08;
-/** poll32_events for POLL_ADD. */
-export const POLLIN = 0x0001;
 
 export const Register = {
-  EVENTFD: 4,
-  UNREGISTER_EVENTFD: 5,
   PROBE: 8,
   BUFFERS2: 15,
   BUFFERS_UPDATE: 16,

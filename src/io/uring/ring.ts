@@ -218,17 +218,6 @@ export class Ring {
     }
   }
 
-  /** Has the kernel signal `eventFd` whenever it posts a completion (so an epoll loop can wait on the ring). */
-  registerEventFd(eventFd: number): void {
-    const area = new NativeArea(4, 'eventfd argument');
-    try {
-      area.view.setInt32(0, eventFd, true);
-      if (this.register(Register.EVENTFD, area.address, 1) < 0) throw new SystemError('IORING_REGISTER_EVENTFD', errno());
-    } finally {
-      area.release();
-    }
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;
