@@ -80,6 +80,8 @@ export interface FastdTsStatus {
     /** io_uring: buffer pool chunks registered as fixed buffers now, and TUN/TAP writes made from them (WRITE_FIXED). */
     readonly fixed_chunks: number;
     readonly fixed_writes: number;
+    /** UDP GSO sends the kernel refused, sent again one datagram at a time. */
+    readonly gso_fallbacks: number;
   };
   /** The datapath workers, in order: what each serves. */
   readonly workers: readonly WorkerStatus[];
@@ -164,6 +166,7 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
       packets: stats[GlobalStat.IoPackets]!,
       fixed_chunks: stats[GlobalStat.FixedChunks]!,
       fixed_writes: stats[GlobalStat.FixedWrites]!,
+      gso_fallbacks: stats[GlobalStat.GsoFallbacks]!,
     },
     workers: source.workers ?? [],
   };

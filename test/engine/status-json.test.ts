@@ -32,6 +32,7 @@ function tables() {
   globalStats[GlobalStat.GsoSends] = 20;
   globalStats[GlobalStat.FixedChunks] = 21;
   globalStats[GlobalStat.FixedWrites] = 22;
+  globalStats[GlobalStat.GsoFallbacks] = 23;
   globalStats[GlobalStat.ReceivePoolSize] = 64;
   globalStats[GlobalStat.ReceivePoolInUse] = 32;
   globalStats[GlobalStat.ReceivePoolGrows] = 3;
@@ -88,7 +89,7 @@ describe('status document', () => {
         receive_pool: { buffers: 64, in_use: 32, hits: 0, misses: 0, exhausted: 0, grows: 3, shrinks: 1, bytes: 4096 },
         offloads: { tso_superframes: 11, tso_segments: 12, checksums_completed: 13, gro_superframes: 14, gro_frames: 15 },
         udp_offloads: { gso_sends: 20, gso_datagrams: 16, gro_datagrams: 17 },
-        io: { system_calls: 18, packets: 19, fixed_chunks: 21, fixed_writes: 22 },
+        io: { system_calls: 18, packets: 19, fixed_chunks: 21, fixed_writes: 22, gso_fallbacks: 23 },
         workers: [],
       },
     });

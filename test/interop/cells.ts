@@ -451,7 +451,7 @@ export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']):
             },
             offloads: { tso_superframes: 'number', tso_segments: 'number', checksums_completed: 'number', gro_superframes: 'number', gro_frames: 'number' },
             udp_offloads: { gso_sends: 'number', gso_datagrams: 'number', gro_datagrams: 'number' },
-            io: { system_calls: 'number', packets: 'number', fixed_chunks: 'number', fixed_writes: 'number' },
+            io: { system_calls: 'number', packets: 'number', fixed_chunks: 'number', fixed_writes: 'number', gso_fallbacks: 'number' },
             workers: [{ peers: 'number', rx_packets: 'number', tx_packets: 'number', handoffs: 'number', handoff_drops: 'number' }],
           });
           delete shape['fastd-ts'];

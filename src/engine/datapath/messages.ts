@@ -261,5 +261,7 @@ export const GlobalStat = {
   /** io_uring: pool chunks registered as fixed buffers now, and TUN/TAP writes that used them (WRITE_FIXED). */
   FixedChunks: 48,
   FixedWrites: 49,
+  /** UDP GSO sends the kernel refused (EIO or EINVAL: it or the device cannot segment), sent again one datagram per message. */
+  GsoFallbacks: 50,
 } as const;
-export const GLOBAL_STATS_FIELDS = 50;
+export const GLOBAL_STATS_FIELDS = 51;

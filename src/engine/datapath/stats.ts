@@ -88,6 +88,7 @@ export class DatapathStats {
     let packets = 0;
     let gso = 0;
     let gsoSends = 0;
+    let gsoFallbacks = 0;
     let arms = 0;
     let exhausted = 0;
     for (const c of counters) {
@@ -97,8 +98,10 @@ export class DatapathStats {
       packets += c.packetsIn + c.packetsOut;
       gso += c.gsoSegments;
       gsoSends += c.gsoSends;
+      gsoFallbacks += c.gsoFallbacks;
     }
     this.global[GlobalStat.GsoSends] = gsoSends;
+    this.global[GlobalStat.GsoFallbacks] = gsoFallbacks;
     this.global[GlobalStat.IoSyscalls] = syscalls;
     this.global[GlobalStat.IoPackets] = packets;
     this.global[GlobalStat.GsoDatagrams] = gso;
