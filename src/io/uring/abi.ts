@@ -31,7 +31,7 @@ export const Sqe = {
   OFF: 8,
   ADDR: 16,
   LEN: 24,
-  /** rw_flags / msg_flags / poll32_events, depending on the opcode. */
+  /** rw_flags / msg_flags, depending on the opcode. */
   OP_FLAGS: 28,
   USER_DATA: 32,
   /** buf_index (fixed buffers) or buf_group (provided buffers). */
@@ -45,7 +45,6 @@ export const Op = {
   NOP: 0,
   READ_FIXED: 4,
   WRITE_FIXED: 5,
-  POLL_ADD: 6,
   SENDMSG: 9,
   ASYNC_CANCEL: 14,
   RECVMSG: 10,

@@ -20,7 +20,7 @@ export type UringSupport =
     }
   | { readonly available: false; readonly reason: string };
 
-const REQUIRED_OPS = [Op.RECVMSG, Op.SENDMSG, Op.READ, Op.WRITE, Op.READ_FIXED, Op.WRITE_FIXED, Op.POLL_ADD];
+const REQUIRED_OPS = [Op.RECVMSG, Op.SENDMSG, Op.READ, Op.WRITE, Op.READ_FIXED, Op.WRITE_FIXED];
 
 /** Probes io_uring with a small throwaway ring. Never throws. */
 export function probeUring(): UringSupport {

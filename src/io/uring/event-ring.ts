@@ -1,5 +1,5 @@
 // The ring a datapath worker sleeps on. Its ops stay armed across wake-ups (multishot
-// receives, polls, the wake-up eventfd's read) and complete whenever the kernel has
+// receives, the wake-up eventfd's read) and complete whenever the kernel has
 // something, so ONE io_uring_enter submits whatever was re-armed and waits for every
 // source at once. Each completion goes, by its user_data, to the sink that armed the op.
 //
