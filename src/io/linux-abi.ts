@@ -41,6 +41,8 @@ export const FileFlag = { RDWR: 2, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as con
 export const Fcntl = { DUPFD_CLOEXEC: 1030 } as const;
 
 export const EventFdFlag = { NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
+/** An eventfd is read and written as one 8-byte counter. */
+export const EVENTFD_VALUE_BYTES = 8;
 
 /** struct pollfd (8 bytes) and the poll(2) event bits the datapath uses. */
 export const Pollfd = { SIZE: 8, FD: 0, EVENTS: 4, REVENTS: 6 } as const;

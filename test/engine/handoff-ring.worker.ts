@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createHandoffBatch, HandoffRing } from '../../src/engine/datapath/handoff-ring.js';
 import { NativeArea } from '../../src/io/native-memory.js';
 import { poll, read, write } from '../../src/io/libc.js';
-import { PollEvent, Pollfd, SOCKADDR_SLOT } from '../../src/io/linux-abi.js';
+import { EVENTFD_VALUE_BYTES, PollEvent, Pollfd, SOCKADDR_SLOT } from '../../src/io/linux-abi.js';
 import { expectedEntry } from './handoff-ring.entries.js';
 
 export interface StressJob {
@@ -20,7 +20,7 @@ export interface StressJob {
 const job = workerData as StressJob;
 const ring = new HandoffRing(job.ring);
 const ADDRESS_WORDS = SOCKADDR_SLOT / 4;
-const counter = new NativeArea(8, 'eventfd counter');
+const counter = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd counter');
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 function produce(): void {
@@ -32,7 +32,7 @@ function produce(): void {
   const wake = () => {
     if (ring.publish()) {
       wakes++;
-      write(job.eventFd, counter.address, 8);
+      write(job.eventFd, counter.address, EVENTFD_VALUE_BYTES);
     }
   };
   for (let i = 0; i < job.total; ) {
@@ -89,7 +89,7 @@ function consume(): void {
     if (count > 0 || !ring.prepareToSleep()) continue;
     sleeps++;
     if (poll(pollfd.address, 1, job.pollTimeoutMs) === 0) timeouts++;
-    read(job.eventFd, counter.address, 8); // drains the eventfd (non-blocking: EAGAIN when already drained)
+    read(job.eventFd, counter.address, EVENTFD_VALUE_BYTES); // drains the eventfd (non-blocking: EAGAIN when already drained)
     ring.awake();
   }
   parentPort!.postMessage({ received, wrong, firstWrong, sleeps, timeouts });

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { check, close, eventfd, fcntl, write } from '../../io/libc.js';
-import { EventFdFlag, Fcntl } from '../../io/linux-abi.js';
+import { EVENTFD_VALUE_BYTES, EventFdFlag, Fcntl } from '../../io/linux-abi.js';
 import { NativeArea } from '../../io/native-memory.js';
 import type { DatapathWorkerData, FromWorker, ToWorker } from './messages.js';
 
@@ -35,7 +35,7 @@ export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: 
   private readonly worker: Worker;
   /** The eventfd the worker polls: the control plane and the other workers' handoff rings write it. */
   readonly wakeFd: number;
-  private readonly wakeValue = new NativeArea(8, 'eventfd value');
+  private readonly wakeValue = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
   private exited = false;
 
   /**
@@ -68,7 +68,7 @@ export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: 
   post(message: ToWorker): void {
     if (this.exited) return;
     this.worker.postMessage(handOver(message));
-    write(this.wakeFd, this.wakeValue.address, 8);
+    write(this.wakeFd, this.wakeValue.address, EVENTFD_VALUE_BYTES);
   }
 
   /** Asks the worker to shut down and resolves with its exit code. */

@@ -9,6 +9,7 @@
 // its pool. A producer never lends a worker more buffers than its return ring holds, so a
 // Free always finds room; a full ring drops the packet and counts it.
 import { write } from '../../io/libc.js';
+import { EVENTFD_VALUE_BYTES } from '../../io/linux-abi.js';
 import { NativeArea } from '../../io/native-memory.js';
 import { BATCH, HEADROOM, TAILROOM, type Datapath } from './context.js';
 import { createHandoffBatch, HandoffRing, type HandoffBatch } from './handoff-ring.js';
@@ -44,7 +45,6 @@ export function lentOffset(owner: number): number {
   return -2 - owner;
 }
 
-const EVENTFD_VALUE_BYTES = 8;
 /** Batches taken from one ring before the worker turns to its sockets and queues again. */
 const BATCHES_PER_TURN = 8;
 

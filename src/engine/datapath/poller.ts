@@ -3,7 +3,7 @@
 // and is rewritten only when the set of fds changes (a peer with its own interface comes or
 // goes), so a wait allocates nothing.
 import { poll, errno, Errno, read, SystemError } from '../../io/libc.js';
-import { PollEvent, Pollfd } from '../../io/linux-abi.js';
+import { EVENTFD_VALUE_BYTES, PollEvent, Pollfd } from '../../io/linux-abi.js';
 import { NativeArea } from '../../io/native-memory.js';
 
 /** What a pollfd entry stands for. */
@@ -11,8 +11,6 @@ export const Source = { Wake: 0, Socket: 1, Interface: 2 } as const;
 export type Source = (typeof Source)[keyof typeof Source];
 
 const INITIAL_CAPACITY = 16;
-/** An eventfd is read as one 8-byte counter. */
-const EVENTFD_VALUE_BYTES = 8;
 
 /** How the loop waits: poll(2) here, or one io_uring_enter (ring-waiter.ts). */
 export interface Waiter {

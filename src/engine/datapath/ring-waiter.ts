@@ -6,14 +6,13 @@
 // nothing is left behind, as with poll(2)); the wake-up eventfd has a READ that also resets
 // its counter. Re-arms ride along with the wait: a wake-up costs no system call besides it.
 import { Errno } from '../../io/libc.js';
+import { EVENTFD_VALUE_BYTES } from '../../io/linux-abi.js';
 import { Op } from '../../io/uring/abi.js';
 import type { ArmedFrameReader } from '../../io/uring/armed-read.js';
 import type { CompletionSink, EventRing } from '../../io/uring/event-ring.js';
 import { NativeArea } from '../../io/native-memory.js';
 import { growSources, Source, type Waiter } from './poller.js';
 
-/** An eventfd is read as one 8-byte counter. */
-const EVENTFD_VALUE_BYTES = 8;
 const INITIAL_CAPACITY = 16;
 
 /** The wake-up eventfd's READ: whether it fired since the last wait. */

@@ -10,7 +10,7 @@ import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type Endpoint, type
 import { Receiver } from '../../../src/engine/datapath/receive.js';
 import { Sender } from '../../../src/engine/datapath/send.js';
 import { check, close, eventfd, read } from '../../../src/io/libc.js';
-import { EventFdFlag, SOCKADDR_SLOT } from '../../../src/io/linux-abi.js';
+import { EVENTFD_VALUE_BYTES, EventFdFlag, SOCKADDR_SLOT } from '../../../src/io/linux-abi.js';
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
 import { NativeArea } from '../../../src/io/native-memory.js';
 
@@ -25,7 +25,7 @@ const PACKET = [0x00, ...Array.from({ length: 100 }, (_, i) => i)];
 describe('handoff between two workers', () => {
   const wakeFds: number[] = [];
   const workers: { dp: Datapath; sender: Sender; receiver: Receiver; global: Float64Array; posted: FromWorker[] }[] = [];
-  const eventValue = new NativeArea(8, 'eventfd value');
+  const eventValue = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
   const peerStats = new SharedArrayBuffer(8 * PEER_STATS_FIELDS * 8);
   const now = 1000;
 
@@ -80,7 +80,7 @@ describe('handoff between two workers', () => {
   }
 
   function wakeUps(fd: number): number {
-    return read(fd, eventValue.address, 8) === 8 ? Number(eventValue.view.getBigUint64(0, true)) : 0;
+    return read(fd, eventValue.address, EVENTFD_VALUE_BYTES) === EVENTFD_VALUE_BYTES ? Number(eventValue.view.getBigUint64(0, true)) : 0;
   }
 
   it('drops what a full ring cannot take and counts it; the owner opens the rest; every buffer comes back', () => {
