@@ -20,6 +20,7 @@ export const Syscall = {
 export const Errno = {
   EINTR: 4,
   EIO: 5,
+  EBADF: 9,
   EAGAIN: 11,
   EBUSY: 16,
   EINVAL: 22,

@@ -11,6 +11,7 @@
 // cannot be put in front of the caller's frames in place, since with UDP GRO the frames of
 // consecutive datagrams lie only a packet header apart.
 import { createFrameBatch, type FrameBatch, type FrameIo } from '../batch.js';
+import { Errno } from '../libc.js';
 import { VirtioNetHdr } from '../linux-abi.js';
 import { Ethernet, IP_MAX_LENGTH, Ipv6, VirtioFlag, VirtioGso } from './headers.js';
 import { parseTcpSegment, TcpFlowGroup, TcpSegment } from './tcp-gro.js';
@@ -49,7 +50,6 @@ export interface OffloadFrameIoOptions {
 const HEADER = VirtioNetHdr.SIZE;
 /** The longest frame the kernel may hand over: a 64 KiB IPv6 payload behind its headers. */
 export const READ_ROOM = HEADER + Ethernet.SIZE + Ipv6.SIZE + IP_MAX_LENGTH;
-const EMSGSIZE = 90;
 
 export class OffloadFrameIo implements FrameIo {
   readonly offload: OffloadCounters = { segmented: 0, segments: 0, checksummed: 0, dropped: 0, coalesced: 0, coalescedFrames: 0 };
@@ -190,7 +190,7 @@ export class OffloadFrameIo implements FrameIo {
         grouping = false;
       }
       if (HEADER + length > this.writeEnd - this.writeStart) {
-        batch.errors[i] = EMSGSIZE;
+        batch.errors[i] = Errno.EMSGSIZE;
         continue;
       }
       if (at + HEADER + length > this.writeEnd || out.count === out.capacity) {

@@ -7,13 +7,9 @@
 import type { FrameBatch, FrameIo, IoCounters } from '../batch.js';
 import { Errno } from '../libc.js';
 import type { PacketMemory } from '../native-memory.js';
-import { Op, Sqe } from './abi.js';
+import { CURRENT_POSITION, Op, Sqe } from './abi.js';
 import type { CompletionSink, EventRing } from './event-ring.js';
 
-/** A READ's result when its fd is not open (asm-generic/errno-base.h). */
-const EBADF = 9;
-/** sqe->off of -1: "the file's current position", the only offset a character device takes. */
-const CURRENT_POSITION = 0xffffffff;
 
 export class ArmedFrameReader implements FrameIo, CompletionSink {
   /** The plain reader's: the armed frames count as packets in, without a system call. */
@@ -62,7 +58,7 @@ export class ArmedFrameReader implements FrameIo, CompletionSink {
     this.tag = 0;
     if (result === -Errno.ECANCELED) return;
     if (result >= 0) this.frame = result;
-    else if (result === -EBADF) this.dead = true;
+    else if (result === -Errno.EBADF) this.dead = true; // its fd was closed
     else this.failed = true;
   }
 
