@@ -76,6 +76,8 @@ export const CQE_BUFFER_SHIFT = 16;
 
 /** rw_flags: fail with EAGAIN instead of waiting (RWF_NOWAIT). */
 export const RWF_NOWAIT = 0x08;
+/** Each 32-bit half of sqe->off = -1: "the file's current position", the only offset a character device takes. */
+export const CURRENT_POSITION = 0xffffffff;
 
 export const Register = {
   PROBE: 8,

@@ -12,7 +12,7 @@ import { Errno, SystemError } from '../libc.js';
 import { MessageFlag } from '../linux-abi.js';
 import { MessageTable } from '../message-table.js';
 import type { PacketMemory } from '../native-memory.js';
-import { Op, RWF_NOWAIT, Sqe, SqeFlag } from './abi.js';
+import { CURRENT_POSITION, Op, RWF_NOWAIT, Sqe, SqeFlag } from './abi.js';
 import type { FixedBuffers } from './fixed-buffers.js';
 import type { Ring } from './ring.js';
 
@@ -185,9 +185,8 @@ export class UringFrameIo implements FrameIo {
       const at = ring.claim();
       this.prepare(at, batch, i, Op.READ_FIXED, Op.READ);
       ring.sqeWords[(at + Sqe.OP_FLAGS) >> 2] = RWF_NOWAIT;
-      // offset -1: "the file's current position", the only offset a character device accepts
-      ring.sqeWords[(at + Sqe.OFF) >> 2] = 0xffffffff;
-      ring.sqeWords[(at + Sqe.OFF + 4) >> 2] = 0xffffffff;
+      ring.sqeWords[(at + Sqe.OFF) >> 2] = CURRENT_POSITION;
+      ring.sqeWords[(at + Sqe.OFF + 4) >> 2] = CURRENT_POSITION;
     }
     submitAll(ring, n);
     this.counters.syscalls++;
@@ -229,8 +228,8 @@ export class UringFrameIo implements FrameIo {
         const i = next + k;
         const at = ring.claim();
         if (this.prepare(at, batch, i, Op.WRITE_FIXED, Op.WRITE)) this.fixed!.fixedWrites++;
-        ring.sqeWords[(at + Sqe.OFF) >> 2] = 0xffffffff;
-        ring.sqeWords[(at + Sqe.OFF + 4) >> 2] = 0xffffffff;
+        ring.sqeWords[(at + Sqe.OFF) >> 2] = CURRENT_POSITION;
+        ring.sqeWords[(at + Sqe.OFF + 4) >> 2] = CURRENT_POSITION;
         if (k + 1 < n) ring.sqeBytes[at + Sqe.FLAGS] = SqeFlag.IO_LINK;
       }
       submitAll(ring, n);
