@@ -5,6 +5,7 @@
 // the io layer maps itself for control structures (msghdr arrays, iovecs, control
 // messages). V8 may move small ordinary ArrayBuffers; neither of these ever moves, so an
 // address taken once stays valid for the memory's life.
+import { OS_PAGE_BYTES } from '../bufferpool/packet-memory.js';
 import { addressOf, mmap, munmap, viewOf, type Mapping } from './libc.js';
 import { Mmap } from './linux-abi.js';
 
@@ -35,7 +36,7 @@ export class NativeArea {
   private mapping: Mapping | null;
 
   constructor(length: number, what: string) {
-    const pageRounded = Math.ceil(length / 4096) * 4096;
+    const pageRounded = Math.ceil(length / OS_PAGE_BYTES) * OS_PAGE_BYTES;
     this.mapping = mmap(pageRounded, Mmap.PROT_READ | Mmap.PROT_WRITE, Mmap.PRIVATE | Mmap.ANONYMOUS, -1, 0, what);
     const buffer = viewOf(this.mapping);
     this.address = this.mapping.address;

@@ -3,6 +3,7 @@
 // IFF_MULTI_QUEUE for one queue per worker, IFF_VNET_HDR with TUNSETOFFLOAD so the kernel
 // may hand over TSO super-frames. Interface settings (MTU, up, MAC) go through ioctls on an
 // AF_INET datagram socket, as in fastd.
+import { OS_PAGE_BYTES } from '../bufferpool/packet-memory.js';
 import { check, close, ioctl, open, socket } from './libc.js';
 import {
   AddressFamily,
@@ -51,7 +52,7 @@ const INT_ARG_AT = 64;
 let scratchArea: NativeArea | null = null;
 
 function scratch(): NativeArea {
-  scratchArea ??= new NativeArea(4096, 'ifreq');
+  scratchArea ??= new NativeArea(OS_PAGE_BYTES, 'ifreq');
   return scratchArea;
 }
 

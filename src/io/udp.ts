@@ -3,6 +3,7 @@
 // `any` bind (IPV6_V6ONLY off) and IPv6-only for an explicit IPv6 address, path MTU
 // discovery off (fastd fragments nothing itself and wants the kernel not to either),
 // optional interface bind, packet mark and SO_REUSEPORT (one socket per datapath worker).
+import { OS_PAGE_BYTES } from '../bufferpool/packet-memory.js';
 import { bind, check, close, getsockname, getsockopt, ifNameToIndex, setsockopt, socket, SystemError, errno } from './libc.js';
 import {
   AddressFamily,
@@ -55,7 +56,7 @@ const SCRATCH_LENGTH = 8;
 const SCRATCH_SOCKADDR = 64;
 let scratchArea: NativeArea | null = null;
 function scratch(): NativeArea {
-  scratchArea ??= new NativeArea(4096, 'io scratch');
+  scratchArea ??= new NativeArea(OS_PAGE_BYTES, 'io scratch');
   return scratchArea;
 }
 

@@ -5,7 +5,7 @@
 // other workers, if there are several. The fds in the messages are the worker's own
 // (handle.ts duplicates them before sending), so it closes them when it is done.
 import { BufferPool } from '../../bufferpool/pool.js';
-import { PacketMemory } from '../../bufferpool/packet-memory.js';
+import { PacketMemory, WASM_PAGE_BYTES } from '../../bufferpool/packet-memory.js';
 import { createMethodProvider } from '../../crypto/methods/registry.js';
 import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.js';
 import { StateArena } from '../../crypto/state-arena.js';
@@ -39,7 +39,6 @@ export const HEADROOM = 64;
 export const TAILROOM = 64;
 /** fastd's default MTU, when the control plane names none. */
 const DEFAULT_MTU = 1500;
-const WASM_PAGE = 65536;
 const CACHE_LINE = 64;
 
 export interface Interface {
@@ -180,16 +179,16 @@ export class Datapath {
     // The whole memory is sized up front (pages are committed only when touched), so that
     // views over it never go stale. With several workers it is one memory for all of them
     // and this worker allocates from its own window.
-    const bytes = Math.max(WASM_PAGE, Math.floor(init.memoryCeiling / WASM_PAGE) * WASM_PAGE);
+    const bytes = Math.max(WASM_PAGE_BYTES, Math.floor(init.memoryCeiling / WASM_PAGE_BYTES) * WASM_PAGE_BYTES);
     const place = init.place;
     this.memory = place ? PacketMemory.window(place.memory, place.index * bytes, bytes) : new PacketMemory(bytes, bytes);
     this.self = place?.index ?? 0;
     this.macs = place ? new SharedMacTable(place.macTable) : new MacTable();
-    StateArena.provideRegions(this.memory.memory, (size) => this.memory.reserve(size, WASM_PAGE));
+    StateArena.provideRegions(this.memory.memory, (size) => this.memory.reserve(size, WASM_PAGE_BYTES));
     this.io = packetMemory(this.memory.memory);
     this.bytes = this.io.bytes;
     const mtu = Math.max(init.maxMtu ?? DEFAULT_MTU, ...init.interfaces.map((i) => i.mtu));
-    this.bufferSize = Math.ceil((HEADROOM + mtu + EthernetHeader.SIZE + TAILROOM) / 64) * 64;
+    this.bufferSize = Math.ceil((HEADROOM + mtu + EthernetHeader.SIZE + TAILROOM) / CACHE_LINE) * CACHE_LINE;
     const maxBuffers = Math.floor((bytes / 2) / this.bufferSize);
     this.pool = new BufferPool(this.memory, { bufferSize: this.bufferSize, buffersPerChunk: BATCH, maxBuffers, minChunks: 1, idleReleaseMs: POOL_IDLE_MS });
     this.stats = new DatapathStats(init.peerStats, init.globalStats);

@@ -4,6 +4,7 @@
 // by locked-memory accounting (ENOMEM).
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { OS_PAGE_BYTES } from '../../bufferpool/packet-memory.js';
 import { NativeArea, setU64 } from '../native-memory.js';
 import { BufReg, IO_URING_DISABLED_SYSCTL, Op, Register } from './abi.js';
 import { Ring, UringUnavailable } from './ring.js';
@@ -59,7 +60,7 @@ function readSysctl(): number | null {
 
 // A one-entry buffer ring, registered and unregistered again.
 function canRegisterBufferRing(ring: Ring): boolean {
-  const ringMemory = new NativeArea(4096, 'probe buffer ring');
+  const ringMemory = new NativeArea(OS_PAGE_BYTES, 'probe buffer ring');
   const reg = new NativeArea(BufReg.SIZE, 'probe buffer ring registration');
   try {
     setU64(reg.u32, BufReg.RING_ADDR, ringMemory.address);
