@@ -15,6 +15,7 @@ import { check, close, setsockopt } from '../../io/libc.js';
 import { SOL_UDP, UDP_MAX_SEGMENTS, UdpOption } from '../../io/linux-abi.js';
 import { createCounters, createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
 import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
+import { Ethernet } from '../../io/offload/headers.js';
 import { OffloadFrameIo, READ_ROOM, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
 import { probeUdpOffloads } from '../../io/udp.js';
 import { ArmedFrameReader } from '../../io/uring/armed-read.js';
@@ -22,7 +23,7 @@ import { MULTISHOT_HEADROOM, type MultishotSetup } from '../../io/uring/multisho
 import type { FixedBuffers } from '../../io/uring/fixed-buffers.js';
 import { UringSocketIo } from '../../io/uring/socket-io.js';
 import { Handoff } from './handoff.js';
-import { EthernetHeader, MacTable } from './mac-table.js';
+import { MacTable } from './mac-table.js';
 import { SharedMacTable } from './shared-mac-table.js';
 import type { FromWorker, InterfaceSpec, ToWorker } from './messages.js';
 import { NO_PEER, PeerTable } from './peers.js';
@@ -188,7 +189,7 @@ export class Datapath {
     this.io = packetMemory(this.memory.memory);
     this.bytes = this.io.bytes;
     const mtu = Math.max(init.maxMtu ?? DEFAULT_MTU, ...init.interfaces.map((i) => i.mtu));
-    this.bufferSize = Math.ceil((HEADROOM + mtu + EthernetHeader.SIZE + TAILROOM) / CACHE_LINE) * CACHE_LINE;
+    this.bufferSize = Math.ceil((HEADROOM + mtu + Ethernet.SIZE + TAILROOM) / CACHE_LINE) * CACHE_LINE;
     const maxBuffers = Math.floor((bytes / 2) / this.bufferSize);
     this.pool = new BufferPool(this.memory, { bufferSize: this.bufferSize, buffersPerChunk: BATCH, maxBuffers, minChunks: 1, idleReleaseMs: POOL_IDLE_MS });
     this.stats = new DatapathStats(init.peerStats, init.globalStats);

@@ -3,8 +3,8 @@
 // (include/uapi/linux/virtio_net.h) that describe a frame to and from a TUN/TAP with
 // IFF_VNET_HDR. The header's own layout is VirtioNetHdr in ../linux-abi.ts.
 
-/** Ethernet II header in front of every TAP frame. */
-export const Ethernet = { SIZE: 14, ETHERTYPE: 12 } as const;
+/** Ethernet II header in front of every TAP frame: destination, source, ethertype. */
+export const Ethernet = { SIZE: 14, DESTINATION: 0, SOURCE: 6, ETHERTYPE: 12 } as const;
 export const EtherType = { IPV4: 0x0800, IPV6: 0x86dd } as const;
 
 export const Ipv4 = {
