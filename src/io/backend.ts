@@ -4,6 +4,7 @@
 import type { DatagramIo, FrameIo, IoCounters } from './batch.js';
 import { FallbackDatagramIo, FallbackFrameIo } from './batch-fallback.js';
 import type { PacketMemory } from './native-memory.js';
+import { BUFFER_ID_LIMIT } from './uring/abi.js';
 import { probeUring } from './uring/availability.js';
 import { UringDatagramIo, UringFrameIo } from './uring/batch-uring.js';
 import { EventRing } from './uring/event-ring.js';
@@ -17,8 +18,6 @@ import { UringSocketIo } from './uring/socket-io.js';
  * in poll(2) and receive per batch, as before the event ring, to measure what it brings.
  */
 const URING_WAIT_SWITCH = 'FASTD_TS_URING_WAIT';
-/** Buffer group ids are 16 bits. */
-const BUFFER_GROUP_MASK = 0xffff;
 
 export type BackendKind = 'io_uring' | 'fallback';
 
@@ -88,7 +87,7 @@ export function createBackend(packets: PacketMemory, options: BackendOptions): I
       const sender = new UringDatagramIo(ring, fd, packets, o);
       if (!o.multishot || !events) return sender;
       // group ids only need to be unique among the buffer rings registered at one time
-      nextGroup = (nextGroup + 1) & BUFFER_GROUP_MASK;
+      nextGroup = (nextGroup + 1) & (BUFFER_ID_LIMIT - 1);
       return new UringSocketIo(new MultishotReceiver(events, fd, packets, { ...o.multishot, groupId: nextGroup }, sender.counters), sender);
     },
     frames: (fd) => new UringFrameIo(ring, fd, packets, fixed),

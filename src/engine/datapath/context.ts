@@ -18,6 +18,7 @@ import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../i
 import { Ethernet } from '../../io/offload/headers.js';
 import { OffloadFrameIo, READ_ROOM, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
 import { probeUdpOffloads } from '../../io/udp.js';
+import { BUFFER_ID_LIMIT } from '../../io/uring/abi.js';
 import { ArmedFrameReader } from '../../io/uring/armed-read.js';
 import { MULTISHOT_HEADROOM, type MultishotSetup } from '../../io/uring/multishot.js';
 import type { FixedBuffers } from '../../io/uring/fixed-buffers.js';
@@ -89,8 +90,6 @@ const MULTISHOT_BUFFERS_PER_ENTRY = 2;
 const MULTISHOT_RING_GROWTH = 4;
 /** Share of the worker's packet memory the receive pool may take (the packet pool takes half). */
 const RECEIVE_POOL_SHARE = 1 / 4;
-/** Buffer ids of a provided-buffer ring are 16 bits. */
-const RECEIVE_POOL_MAX_BUFFERS = 65536;
 /** Fixed buffer slots for TUN/TAP offload scratch areas (one per offloading queue; further ones write plain). */
 const OFFLOAD_SCRATCH_SLOTS = 64;
 /** How long the pools wait without pressure before giving memory back. */
@@ -205,7 +204,7 @@ export class Datapath {
     this.backend = createBackend(this.io, { prefer: init.ioBackend ?? 'io_uring', ringEntries: 4 * BATCH });
     if (this.backend.events) {
       const size = Math.ceil((MULTISHOT_HEADROOM + this.receiveRoom() + TAILROOM) / CACHE_LINE) * CACHE_LINE;
-      const most = Math.min(RECEIVE_POOL_MAX_BUFFERS, Math.floor((bytes * RECEIVE_POOL_SHARE) / size));
+      const most = Math.min(BUFFER_ID_LIMIT, Math.floor((bytes * RECEIVE_POOL_SHARE) / size));
       this.receivePool = new BufferPool(this.memory, {
         bufferSize: size,
         buffersPerChunk: this.gro ? GRO_ENTRIES : BATCH,

@@ -90,6 +90,12 @@ export const Register = {
 /** struct io_uring_probe: a 16-byte header then one 8-byte io_uring_probe_op per opcode. */
 export const Probe = { HEADER: 16, LAST_OP: 0, OPS_LEN: 1, OP_SIZE: 8, OP_FLAGS: 2, OP_SUPPORTED: 1 } as const;
 
+/**
+ * Provided-buffer ids (io_uring_buf.bid, the upper half of a CQE's flags), buffer group ids
+ * (sqe->buf_group) and a buffer ring's tail are all 16 bits: this many values each.
+ */
+export const BUFFER_ID_LIMIT = 0x1_0000;
+
 /** struct io_uring_buf (16 bytes), entries of a provided-buffer ring; the tail overlays entry 0's resv. */
 export const BufRingEntry = { SIZE: 16, ADDR: 0, LEN: 8, BID: 12, TAIL: 14 } as const;
 /** struct io_uring_buf_reg (40 bytes), the argument of IORING_REGISTER_PBUF_RING. */

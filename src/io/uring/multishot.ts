@@ -16,7 +16,7 @@ import { createCounters, type DatagramBatch, type IoCounters } from '../batch.js
 import { Errno, errno, SystemError } from '../libc.js';
 import { Cmsghdr, cmsgLen, cmsgSpace, MessageFlag, Mmsghdr, Msghdr, SOCKADDR_SLOT, SOL_UDP, UdpOption } from '../linux-abi.js';
 import { NativeArea, setU64, type PacketMemory } from '../native-memory.js';
-import { BufReg, BufRingEntry, CQE_BUFFER_SHIFT, CqeFlag, Op, RecvmsgOut, RecvSendFlag, Register, Sqe, SqeFlag } from './abi.js';
+import { BUFFER_ID_LIMIT, BufReg, BufRingEntry, CQE_BUFFER_SHIFT, CqeFlag, Op, RecvmsgOut, RecvSendFlag, Register, Sqe, SqeFlag } from './abi.js';
 import type { CompletionSink, EventRing } from './event-ring.js';
 
 const CONTROL_ROOM = cmsgSpace(4);
@@ -27,8 +27,6 @@ const MAX_BUFFERS = 32768;
 /** Completions without a buffer that can be queued besides the buffers' (the op's last one, a cancel's). */
 const EXTRA_COMPLETIONS = 4;
 
-/** Buffer ids are 16 bits (the upper half of a CQE's flags): pool indices must fit. */
-const MAX_BUFFER_ID = 0xffff;
 
 /** What the datapath decides about a socket's receive; the backend adds the group id. */
 export interface MultishotSetup {
@@ -88,7 +86,7 @@ export class MultishotReceiver implements CompletionSink {
     if (options.initialFill < 1 || options.initialFill > ringEntries) throw new RangeError('the initial fill must be between 1 and the ring entries');
     if (options.bufferSize <= MULTISHOT_HEADROOM) throw new RangeError(`buffers must be larger than the ${MULTISHOT_HEADROOM}-byte headroom`);
     if (options.bufferSize > pool.bufferSize) throw new RangeError(`receive buffers of ${options.bufferSize} bytes do not fit the pool's ${pool.bufferSize}`);
-    if (pool.capacity > MAX_BUFFER_ID + 1) throw new RangeError(`a receive pool holds at most ${MAX_BUFFER_ID + 1} buffers (16-bit buffer ids)`);
+    if (pool.capacity > BUFFER_ID_LIMIT) throw new RangeError(`a receive pool holds at most ${BUFFER_ID_LIMIT} buffers (16-bit buffer ids)`);
     this.pool = pool;
     this.fill = options.initialFill;
     this.inKernel = new Uint8Array(pool.capacity);
@@ -274,7 +272,7 @@ export class MultishotReceiver implements CompletionSink {
     setU64(ring.u32, at + BufRingEntry.ADDR, this.packets.base + this.pool.offsetOf(index));
     ring.view.setUint32(at + BufRingEntry.LEN, this.options.bufferSize, true);
     ring.view.setUint16(at + BufRingEntry.BID, index, true);
-    this.tail = (this.tail + 1) & 0xffff;
+    this.tail = (this.tail + 1) & (BUFFER_ID_LIMIT - 1);
     this.inKernel[index] = 1;
     this.posted++;
   }
