@@ -66,6 +66,11 @@ function setIntOption(fd: number, level: number, name: number, value: number, wh
   check(setsockopt(fd, level, name, area.address + SCRATCH_VALUE, 4), `setsockopt ${what}`);
 }
 
+/** Turns on UDP_GRO: the kernel may hand over several same-size datagrams of one sender as one. */
+export function enableUdpGro(fd: number): void {
+  setIntOption(fd, SOL_UDP, UdpOption.GRO, 1, 'UDP_GRO');
+}
+
 /** Creates, configures and binds a UDP socket; throws a SystemError naming the step that failed. */
 export function openUdpSocket(options: UdpSocketOptions): UdpSocket {
   const area = scratch();
@@ -84,7 +89,7 @@ export function openUdpSocket(options: UdpSocketOptions): UdpSocket {
       setIntOption(fd, SOL_SOCKET, SocketOption.MARK, options.mark, 'SO_MARK');
     }
     if (options.reusePort) setIntOption(fd, SOL_SOCKET, SocketOption.REUSEPORT, 1, 'SO_REUSEPORT');
-    if (options.gro) setIntOption(fd, SOL_UDP, UdpOption.GRO, 1, 'UDP_GRO');
+    if (options.gro) enableUdpGro(fd);
     bindToInterface(fd, options, sockaddrSlot);
     check(bind(fd, area.address + SCRATCH_SOCKADDR, sockaddrLength(sockaddrSlot, 0)), `bind ${describe(bindAddress)}`);
     return { fd, family, local: localAddress(fd) };

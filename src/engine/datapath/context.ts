@@ -11,13 +11,13 @@ import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.
 import { StateArena } from '../../crypto/state-arena.js';
 import { createBackend, type IoBackend } from '../../io/backend.js';
 import { FallbackFrameIo } from '../../io/batch-fallback.js';
-import { check, close, setsockopt } from '../../io/libc.js';
-import { SOL_UDP, UDP_MAX_SEGMENTS, UdpOption } from '../../io/linux-abi.js';
+import { close } from '../../io/libc.js';
+import { UDP_MAX_SEGMENTS } from '../../io/linux-abi.js';
 import { createCounters, createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
-import { NativeArea, packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
+import { packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { Ethernet } from '../../io/offload/headers.js';
 import { OffloadFrameIo, READ_ROOM, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
-import { probeUdpOffloads } from '../../io/udp.js';
+import { enableUdpGro, probeUdpOffloads } from '../../io/udp.js';
 import { BUFFER_ID_LIMIT } from '../../io/uring/abi.js';
 import { ArmedFrameReader } from '../../io/uring/armed-read.js';
 import { MULTISHOT_HEADROOM, type MultishotSetup } from '../../io/uring/multishot.js';
@@ -98,17 +98,6 @@ const POOL_IDLE_MS = 30_000;
 /** Receive buffers per socket with UDP GRO, each room for the largest UDP payload. */
 export const GRO_ENTRIES = 16;
 const GRO_BUFFER = 65536 + TAILROOM;
-
-// The socket is shared with the control plane's copy of the fd; only this worker reads it.
-function enableGro(fd: number): void {
-  const value = new NativeArea(4, 'UDP_GRO option');
-  try {
-    value.view.setInt32(0, 1, true);
-    check(setsockopt(fd, SOL_UDP, UdpOption.GRO, value.address, 4), 'setsockopt UDP_GRO');
-  } finally {
-    value.release();
-  }
-}
 
 export class Datapath {
   readonly mode: InitMessage['mode'];
@@ -318,8 +307,9 @@ export class Datapath {
   }
 
   addSocket(id: number, fd: number): void {
-    // GRO first: a multishot receive armed before it could hand over an uncoalesced datagram
-    if (this.gro) enableGro(fd);
+    // GRO first: a multishot receive armed before it could hand over an uncoalesced datagram.
+    // The option is the socket's, shared with the control plane's copy of the fd; only this worker reads it.
+    if (this.gro) enableUdpGro(fd);
     const batches = this.spareBatches.pop() ?? this.socketBatches();
     const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, gro: this.gro, multishot: batches.multishot });
     this.ioCounters.push(io.counters);
