@@ -61,7 +61,10 @@ export interface Outgoing {
   readonly peerOf: Int32Array;
   /** Payload bytes of each entry, as fastd counts them (before sealing). */
   readonly payloadBytes: Uint32Array;
-  /** Pool buffer to free once the entry is sent, -1 for memory owned elsewhere. */
+  /**
+   * What to give back once the entry is sent: a pool index, NO_OWNER (-1: nothing, the memory
+   * is owned elsewhere), or a buffer lent by another worker (below -1, handoff.ts lentOwner).
+   */
   readonly owner: Int32Array;
 }
 
@@ -316,7 +319,7 @@ export class Datapath {
     this.sockets[id] = { id, fd, io, ...batches };
   }
 
-  /** Closes a socket the control plane opened for one peer; send what is queued on it first. */
+  /** Closes a socket the control plane opened for one peer; the caller sends what is queued on it first (control.ts flushes). */
   removeSocket(id: number): void {
     const socket = this.sockets[id];
     if (!socket) return;
