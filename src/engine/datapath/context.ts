@@ -1,9 +1,9 @@
 // Everything one datapath worker owns, built from the control plane's `init` message: the
-// packet memory and its buffer pool, the sockets and TUN/TAP queues with their batches, the
-// peer and MAC tables, the statistics tables and the method providers. receive.ts, send.ts
-// and control.ts act on it; loop.ts drives them; handoff.ts moves packets to and from the
-// other workers, if there are several. The fds in the messages are the worker's own
-// (handle.ts duplicates them before sending), so it closes them when it is done.
+// packet memory and its buffer pool, the sockets (udp-sockets.ts) and TUN/TAP queues with
+// their batches, the peer and MAC tables, the statistics tables and the method providers.
+// receive.ts, send.ts and control.ts act on it; loop.ts drives them; handoff.ts moves
+// packets to and from the other workers, if there are several. The fds in the messages are
+// the worker's own (handle.ts duplicates them before sending), so it closes them when done.
 import { BufferPool } from '../../bufferpool/pool.js';
 import { PacketMemory, WASM_PAGE_BYTES } from '../../bufferpool/packet-memory.js';
 import { createMethodProvider } from '../../crypto/methods/registry.js';
@@ -12,18 +12,18 @@ import { StateArena } from '../../crypto/state-arena.js';
 import { createBackend, type IoBackend } from '../../io/backend.js';
 import { FallbackFrameIo } from '../../io/batch-fallback.js';
 import { close } from '../../io/libc.js';
-import { UDP_MAX_SEGMENTS } from '../../io/linux-abi.js';
-import { createCounters, createDatagramBatch, createFrameBatch, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
+import { createFrameBatch, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
 import { packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { Ethernet } from '../../io/offload/headers.js';
 import { OffloadFrameIo, READ_ROOM, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
-import { enableUdpGro, probeUdpOffloads } from '../../io/udp.js';
+import { probeUdpOffloads } from '../../io/udp.js';
 import { BUFFER_ID_LIMIT } from '../../io/uring/abi.js';
 import { ArmedFrameReader } from '../../io/uring/armed-read.js';
-import { MULTISHOT_HEADROOM, type MultishotSetup } from '../../io/uring/multishot.js';
+import { MULTISHOT_HEADROOM } from '../../io/uring/multishot.js';
 import type { FixedBuffers } from '../../io/uring/fixed-buffers.js';
 import { UringSocketIo } from '../../io/uring/socket-io.js';
 import { Handoff } from './handoff.js';
+import { GRO_ENTRIES, GRO_ROOM, UdpSockets, type Socket } from './udp-sockets.js';
 import { MacTable } from './mac-table.js';
 import { SharedMacTable } from './shared-mac-table.js';
 import type { FromWorker, InterfaceSpec, ToWorker } from './messages.js';
@@ -32,6 +32,8 @@ import { DatapathStats } from './stats.js';
 import { UnknownSources } from './unknown-sources.js';
 
 export type InitMessage = Extract<ToWorker, { type: 'init' }>;
+// receive.ts and send.ts name a socket's types through this module
+export type { Outgoing, Socket } from './udp-sockets.js';
 
 /** Packets per receive, read and send batch. */
 export const BATCH = 64;
@@ -54,53 +56,12 @@ export interface Interface {
   readonly armed?: ArmedFrameReader;
 }
 
-/** A socket's outgoing batch, with what each entry means for the statistics and the pool. */
-export interface Outgoing {
-  readonly batch: DatagramBatch;
-  /** Peer each entry is sent for, NO_PEER for control packets (not counted). */
-  readonly peerOf: Int32Array;
-  /** Payload bytes of each entry, as fastd counts them (before sealing). */
-  readonly payloadBytes: Uint32Array;
-  /**
-   * What to give back once the entry is sent: a pool index, NO_OWNER (-1: nothing, the memory
-   * is owned elsewhere), or a buffer lent by another worker (below -1, handoff.ts lentOwner).
-   */
-  readonly owner: Int32Array;
-}
-
-export interface Socket {
-  readonly id: number;
-  readonly fd: number;
-  readonly io: DatagramIo & { readonly counters: IoCounters };
-  /** What the kernel fills: with UDP GRO, GRO_ENTRIES buffers that hold up to UDP_MAX_SEGMENTS datagrams each. */
-  readonly raw: DatagramBatch;
-  /** One entry per datagram (split from raw by offset arithmetic with GRO; raw itself without). */
-  readonly receive: DatagramBatch;
-  readonly out: Outgoing;
-  /** io_uring: how its multishot receive feeds the kernel from the receive pool (raw's entries point into those buffers). */
-  readonly multishot?: MultishotSetup;
-}
-
-/** A socket's batches and their memory, which outlive the socket. */
-type SocketBatches = Pick<Socket, 'raw' | 'receive' | 'out' | 'multishot'>;
-
-/**
- * Multishot receive buffers per raw batch entry: while the datapath holds one batch's
- * buffers, the kernel still has as many to fill, so a burst rarely runs it dry.
- */
-const MULTISHOT_BUFFERS_PER_ENTRY = 2;
-/** How far bursts can grow a socket's provided-buffer ring beyond its initial fill. */
-const MULTISHOT_RING_GROWTH = 4;
 /** Share of the worker's packet memory the receive pool may take (the packet pool takes half). */
 const RECEIVE_POOL_SHARE = 1 / 4;
 /** Fixed buffer slots for TUN/TAP offload scratch areas (one per offloading queue; further ones write plain). */
 const OFFLOAD_SCRATCH_SLOTS = 64;
 /** How long the pools wait without pressure before giving memory back. */
-const POOL_IDLE_MS = 30_000;
-
-/** Receive buffers per socket with UDP GRO, each room for the largest UDP payload. */
-export const GRO_ENTRIES = 16;
-const GRO_BUFFER = 65536 + TAILROOM;
+export const POOL_IDLE_MS = 30_000;
 
 export class Datapath {
   readonly mode: InitMessage['mode'];
@@ -127,15 +88,13 @@ export class Datapath {
   /** TAP mode's MAC learning: shared by all workers when there are several. */
   readonly macs: MacTable | SharedMacTable;
   readonly unknown = new UnknownSources();
-  readonly sockets: (Socket | undefined)[] = [];
+  /** The UDP sockets and their batches; `sockets` is its list by socket id. */
+  readonly udp: UdpSockets;
+  readonly sockets: (Socket | undefined)[];
   /** Scratch memory of closed offloading interfaces (OffloadFrameIo), reused by the next one. */
   private readonly offloadScratch: number[] = [];
   /** Armed-read buffers of closed interfaces (READ_ROOM bytes each), reused by the next one. */
   private readonly armedAreas: number[] = [];
-  /** Batches of closed sockets, reused by the next one: their receive memory is taken for good. */
-  private readonly spareBatches: SocketBatches[] = [];
-  /** What closed sockets did, still counted in the statistics. */
-  private readonly closedCounters: IoCounters = createCounters();
   readonly interfaces: (Interface | undefined)[] = [];
   /** Data packets shorter than this from unknown addresses are ignored (fastd's min_overhead). */
   readonly minDataLength: number;
@@ -149,17 +108,18 @@ export class Datapath {
   /** io_uring (one ring for all of this worker's fds) or the recvmmsg/sendmmsg fallback. */
   readonly backend: IoBackend;
   /** Counters of every I/O object, also of removed ones (their totals stay in the statistics). */
-  readonly ioCounters: IoCounters[] = [this.closedCounters];
+  readonly ioCounters: IoCounters[] = [];
   /** What removed offloading interfaces did, still counted in the statistics. */
   private readonly closedOffloads: OffloadCounters = { segmented: 0, segments: 0, checksummed: 0, dropped: 0, coalesced: 0, coalescedFrames: 0 };
   /** Offload counters of every offloading interface, also of removed ones (like ioCounters). */
   readonly offloadCounters: OffloadCounters[] = [this.closedOffloads];
   /** UDP GRO on the sockets: the kernel hands over same-size datagrams of one sender coalesced. */
   readonly gro: boolean;
+  /** UDP GSO on the sockets: a run of same-size datagrams to one address goes out as one send. */
+  readonly gso: boolean;
   /** With several workers: the rings to and from the others; null when this is the only worker. */
   readonly handoff: Handoff | null;
   private readonly providers = new Map<string, MethodProvider>();
-  private readonly gso: boolean;
 
   constructor(
     init: InitMessage,
@@ -184,6 +144,8 @@ export class Datapath {
     const maxBuffers = Math.floor((bytes / 2) / this.bufferSize);
     this.pool = new BufferPool(this.memory, { bufferSize: this.bufferSize, buffersPerChunk: BATCH, maxBuffers, minChunks: 1, idleReleaseMs: POOL_IDLE_MS });
     this.stats = new DatapathStats(init.peerStats, init.globalStats);
+    this.udp = new UdpSockets(this);
+    this.sockets = this.udp.list;
     this.peers = new PeerTable(this.stats.peerCapacity);
     this.scratch = this.packetBatch();
     this.retry = this.packetBatch();
@@ -217,7 +179,7 @@ export class Datapath {
       }
     }
     this.handoff = place ? new Handoff(this, place, bytes) : null;
-    for (const spec of init.sockets) this.addSocket(spec.socketId, spec.fd);
+    for (const spec of init.sockets) this.udp.add(spec.socketId, spec.fd);
     for (const spec of init.interfaces) this.addInterface(spec, NO_PEER);
   }
 
@@ -309,67 +271,9 @@ export class Datapath {
     this.interfaces[interfaceId] = undefined;
   }
 
-  addSocket(id: number, fd: number): void {
-    // GRO first: a multishot receive armed before it could hand over an uncoalesced datagram.
-    // The option is the socket's, shared with the control plane's copy of the fd; only this worker reads it.
-    if (this.gro) enableUdpGro(fd);
-    const batches = this.spareBatches.pop() ?? this.socketBatches();
-    const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, gro: this.gro, multishot: batches.multishot });
-    this.ioCounters.push(io.counters);
-    this.sockets[id] = { id, fd, io, ...batches };
-  }
-
-  /** Closes a socket the control plane opened for one peer; the caller sends what is queued on it first (control.ts flushes). */
-  removeSocket(id: number): void {
-    const socket = this.sockets[id];
-    if (!socket) return;
-    socket.io.close();
-    close(socket.fd);
-    this.sockets[id] = undefined;
-    this.spareBatches.push({ raw: socket.raw, receive: socket.receive, out: socket.out, multishot: socket.multishot });
-    const counters = this.ioCounters;
-    counters.splice(counters.indexOf(socket.io.counters), 1);
-    for (const key of Object.keys(this.closedCounters) as (keyof IoCounters)[]) this.closedCounters[key] += socket.io.counters[key];
-  }
-
-  private socketBatches(): SocketBatches {
-    let raw: DatagramBatch;
-    let receive: DatagramBatch;
-    let multishot: SocketBatches['multishot'];
-    if (this.backend.events) {
-      // the kernel picks the buffers: raw's entries are set by each receive
-      raw = createDatagramBatch(this.gro ? GRO_ENTRIES : BATCH);
-      receive = this.gro ? createDatagramBatch(GRO_ENTRIES * UDP_MAX_SEGMENTS) : raw;
-      const initialFill = raw.capacity * MULTISHOT_BUFFERS_PER_ENTRY;
-      multishot = {
-        pool: this.receivePool!,
-        ringEntries: initialFill * MULTISHOT_RING_GROWTH,
-        initialFill,
-        bufferSize: MULTISHOT_HEADROOM + this.receiveRoom(),
-        idleMs: POOL_IDLE_MS,
-      };
-    } else if (this.gro) {
-      raw = createDatagramBatch(GRO_ENTRIES);
-      const at = this.memory.reserve(GRO_ENTRIES * GRO_BUFFER);
-      if (at < 0) throw new Error('packet memory ceiling too low for the UDP GRO receive buffers');
-      for (let i = 0; i < GRO_ENTRIES; i++) raw.offsets[i] = at + i * GRO_BUFFER;
-      receive = createDatagramBatch(GRO_ENTRIES * UDP_MAX_SEGMENTS);
-    } else {
-      raw = receive = createDatagramBatch(BATCH);
-      for (let i = 0; i < BATCH; i++) receive.offsets[i] = this.fixedBuffer();
-    }
-    const out: Outgoing = {
-      batch: createDatagramBatch(BATCH),
-      peerOf: new Int32Array(BATCH),
-      payloadBytes: new Uint32Array(BATCH),
-      owner: new Int32Array(BATCH),
-    };
-    return { raw, receive, out, multishot };
-  }
-
   /** Bytes each raw receive buffer takes (the tailroom stays free for kernels that round up to their block size). */
   receiveRoom(): number {
-    return (this.gro ? GRO_BUFFER : this.bufferSize) - TAILROOM;
+    return this.gro ? GRO_ROOM : this.bufferSize - TAILROOM;
   }
 
   /** Called from the timer: pools give back what an idle spell left unused (receive rings first, so their buffers count as free). */
@@ -393,10 +297,7 @@ export class Datapath {
   }
 
   close(): void {
-    for (const socket of this.sockets) {
-      socket?.io.close();
-      if (socket) close(socket.fd);
-    }
+    this.udp.close();
     for (let id = 0; id < this.interfaces.length; id++) this.removeInterface(id);
     this.backend.close();
     this.handoff?.close();

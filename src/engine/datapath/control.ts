@@ -34,11 +34,11 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       return Outcome.FdsChanged;
     }
     case 'addSocket':
-      dp.addSocket(message.socket.socketId, message.socket.fd);
+      dp.udp.add(message.socket.socketId, message.socket.fd);
       return Outcome.FdsChanged;
     case 'removeSocket':
       sender.flush(now);
-      dp.removeSocket(message.socketId);
+      dp.udp.remove(message.socketId);
       return Outcome.FdsChanged;
     case 'setPeerAddress':
       dp.peers.setAddress(peerOf(dp, message.peerId), message.socketId, message.endpoint);
