@@ -11,6 +11,8 @@
 // Each buffer the kernel fills is laid out as
 //   | io_uring_recvmsg_out (16) | peer sockaddr (SOCKADDR_SLOT) | control (CONTROL_ROOM) | payload ... |
 // so the payload of a buffer at offset o starts at o + MULTISHOT_HEADROOM.
+// node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
+import { performance } from 'node:perf_hooks';
 import type { BufferPool } from '../../bufferpool/pool.js';
 import { createCounters, type DatagramBatch, type IoCounters } from '../batch.js';
 import { Errno, errno, SystemError } from '../libc.js';
