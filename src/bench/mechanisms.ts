@@ -3,7 +3,7 @@
 // it the proof that the mechanism was (or was not) at work: UDP GSO datagrams per send,
 // UDP GRO datagrams, I/O system calls per 1000 tunnel packets, TSO super-frames cut up,
 // GRO super-frames written, and the buffer pool's size, grows and shrinks.
-import { type Row, setupLabel } from './report.js';
+import { alignedTable, type Row, setupLabel } from './report.js';
 
 export interface MechanismCounters {
   readonly gsoSends: number;
@@ -83,7 +83,5 @@ export function formatMechanisms(rows: readonly Row[]): string {
     });
   }
   if (body.length === 0) return '';
-  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column]!.length)));
-  const line = (cells: readonly string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
+  return alignedTable(header, body);
 }

@@ -102,6 +102,11 @@ export function formatTable(rows: readonly Row[]): string {
     `${row.backends[0]}/${row.backends[1]}`,
     String(row.runs),
   ]);
+  return alignedTable(header, body);
+}
+
+/** Columns aligned, the first left and the rest right. */
+export function alignedTable(header: readonly string[], body: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column]!.length)));
   const line = (cells: readonly string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');

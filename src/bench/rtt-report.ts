@@ -2,7 +2,7 @@
 // each idle round trip's hops, the wake floor of a native and a Node echo, and the issue's
 // goal figure. Pure functions over the raw samples, so the arithmetic is tested without namespaces.
 import type { HopRound } from './rtt-hops.js';
-import { median, type Setup, setupLabel } from './report.js';
+import { alignedTable, median, type Setup, setupLabel } from './report.js';
 
 /** Raw samples of one tunnel setup, pooled over the runs. */
 export interface TunnelSamples {
@@ -32,13 +32,6 @@ const signed = (value: number, digits: number) => (Number.isFinite(value) ? `${v
 /** A value with its difference to the baseline's, or the value alone (baseline's own row, nothing measured). */
 const withDelta = (value: number, base: number | undefined, digits: number, own: boolean) =>
   own || base === undefined || !Number.isFinite(value) ? fixed(value, digits) : `${fixed(value, digits)} (${signed(value - base, digits)})`;
-
-/** Columns aligned, the first left and the rest right. */
-export function alignedTable(header: readonly string[], body: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column]!.length)));
-  const line = (cells: readonly string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
-}
 
 /** Median of each hop and of the whole round (TAP to TAP), in µs. */
 export function hopMedians(hops: readonly HopRound[]): { aOut: number; bRound: number; aIn: number; total: number } {
