@@ -45,6 +45,8 @@ function serve(port: number): never {
   }
 }
 
+// Not runAsScript: serve() holds this thread in recvfrom(2) for good, so no promise would
+// ever settle, and its one failure (bind) throws, which node reports with exit code 1 itself.
 const port = Number(process.argv[2]);
 if (!Number.isInteger(port) || port <= 0 || port > 0xffff) {
   process.stderr.write('usage: node dist/bench/rtt-echo.js <port>\n');

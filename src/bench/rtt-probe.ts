@@ -4,6 +4,7 @@
 // Run (inside the namespace): node dist/bench/rtt-probe.js <server port> <own port> <count> <gap ms>
 // With count 0 it only retries until the server answers at all (run that before capturing).
 import { createSocket } from 'node:dgram';
+import { runAsScript } from './script.js';
 
 const LOOPBACK = '127.0.0.1';
 const PROBE = Buffer.alloc(32, 0x5a);
@@ -48,12 +49,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: Error) => {
-    process.stderr.write(`${error.message}\n`);
-    process.exitCode = 1;
-  },
-);
+runAsScript(import.meta.url, 'RTT probe', main);
