@@ -13,6 +13,7 @@ import { check, close, eventfd, read } from '../../../src/io/libc.js';
 import { EVENTFD_VALUE_BYTES, EventFdFlag, SOCKADDR_SLOT } from '../../../src/io/linux-abi.js';
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
 import { NativeArea } from '../../../src/io/native-memory.js';
+import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
 
 const CEILING = 16 << 20;
 const PEER = 3;
@@ -36,7 +37,7 @@ describe('handoff between two workers', () => {
       const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
       const posted: FromWorker[] = [];
       const dp = new Datapath(
-        { type: 'init', mode: 'tun', forward: false, sockets: [], interfaces: [], peerStats, globalStats, memoryCeiling: windowBytes(2, CEILING), ioBackend: 'fallback', gro: false, place },
+        { type: 'init', mode: 'tun', forward: false, sockets: [], interfaces: [], peerStats, globalStats, handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES), memoryCeiling: windowBytes(2, CEILING), ioBackend: 'fallback', gro: false, place },
         (message) => posted.push(message),
       );
       const sender = new Sender(dp);
@@ -156,7 +157,7 @@ describe('handoff between two workers', () => {
     serve(owner);
     expect(owner.global[GlobalStat.DropUnknownAddress]).toBe(3);
     // the peer has a session we lost: the control plane answers with a handshake (once per address and second)
-    expect(owner.posted.filter((message) => message.type === 'unknownData')).toEqual([{ type: 'unknownData', socketId: 0, endpoint: address }]);
+    expect(owner.posted.filter((message) => message.type === 'unknownData')).toEqual([{ type: 'unknownData', socketId: 0, endpoint: address, compat: false }]);
     serve(receiving);
     expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore);
   });
