@@ -287,6 +287,7 @@ class Daemon {
         interfaces: this.tap ? [interfaceSpec(this.tap, index)] : [],
         peerStats: this.peerStats,
         globalStats: workers.globalStats[index]!,
+        handshakeCredit: workers.handshakeCredits[index]!,
         memoryCeiling: several ? windowBytes(workers.count, ceiling) : ceiling,
         maxMtu: Math.max(config.mtu, ...peerMtus),
         minDataLength: minimumOverhead(config),

@@ -6,6 +6,7 @@
 // workers' sockets, so its datagrams keep arriving there and need no handoff.
 import { endpointKey } from './endpoints.js';
 import { DatapathWorker } from './datapath/handle.js';
+import { HANDSHAKE_CREDIT_BYTES, takeHandshake } from './datapath/handshake-credit.js';
 import { GLOBAL_STATS_FIELDS, type Endpoint, type FromWorker, type InterfaceSpec, type ToWorker } from './datapath/messages.js';
 
 /** Handshake senders remembered for the owner decision; older ones are forgotten wholesale. */
@@ -34,6 +35,9 @@ export class Workers {
   readonly count: number;
   /** One global statistics table per worker (see GlobalStat); `sumGlobalStats` adds them up. */
   readonly globalStats: readonly SharedArrayBuffer[];
+  /** Per worker: how many of its handshake messages were taken (see handshake-credit.ts). */
+  readonly handshakeCredits: readonly SharedArrayBuffer[];
+  private readonly handshakesTaken: readonly Int32Array[];
   private readonly peers = new Map<number, PeerPlace>();
   /** Per-peer sockets (port-less binds) live in one worker only. */
   private readonly socketWorker = new Map<number, number>();
@@ -60,6 +64,8 @@ export class Workers {
     const count = handles.length;
     this.count = count;
     this.globalStats = Array.from({ length: count }, () => new SharedArrayBuffer(GLOBAL_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT));
+    this.handshakeCredits = Array.from({ length: count }, () => new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES));
+    this.handshakesTaken = this.handshakeCredits.map((buffer) => new Int32Array(buffer));
     this.load = new Int32Array(count);
     this.macReports = Array.from({ length: count }, () => []);
   }
@@ -72,7 +78,13 @@ export class Workers {
 
   /** Calls `listener` with every message of every worker, and the worker's index. */
   onMessage(listener: (message: FromWorker, worker: number) => void): void {
-    this.handles.forEach((handle, index) => handle.on('message', (message) => listener(message, index)));
+    this.handles.forEach((handle, index) =>
+      handle.on('message', (message: FromWorker) => {
+        // off the worker's queue: it may post another
+        if (message.type === 'handshake') takeHandshake(this.handshakesTaken[index]!);
+        listener(message, index);
+      }),
+    );
   }
 
   onExit(listener: (code: number) => void): void {

@@ -54,6 +54,8 @@ export interface FastdTsStatus {
     readonly auth: number;
     /** Authentic data seen before or too old for the reorder window. */
     readonly replay: number;
+    /** Handshake packets that came while the control plane was still behind with earlier ones (a flood). */
+    readonly handshake: number;
   };
   /** Handshake packets received: the control plane decides about them. */
   readonly handshakes_received: number;
@@ -149,6 +151,7 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
       unknown_address: stats[GlobalStat.DropUnknownAddress]!,
       auth: stats[GlobalStat.DropAuth]!,
       replay: stats[GlobalStat.DropReplay]!,
+      handshake: stats[GlobalStat.DropHandshake]!,
     },
     handshakes_received: stats[GlobalStat.HandshakesReceived]!,
     buffer_pool: bufferPoolStatus(stats, GlobalStat.PoolSize),

@@ -317,7 +317,7 @@ export function restartCell(oursInitiate: boolean, restarted: 0 | 1): Cell {
 interface StatusWithTotals {
   readonly statistics: { readonly rx: { readonly packets: number } };
   readonly 'fastd-ts': {
-    readonly dropped: { readonly malformed: number; readonly unknown_address: number; readonly auth: number; readonly replay: number };
+    readonly dropped: { readonly malformed: number; readonly unknown_address: number; readonly auth: number; readonly replay: number; readonly handshake: number };
     readonly handshakes_received: number;
   };
 }
@@ -427,7 +427,7 @@ export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']):
           // fastd-ts's own extension object, which fastd has not.
           expect(shape['fastd-ts']).toEqual({
             io_backend: 'string',
-            dropped: { malformed: 'number', unknown_address: 'number', auth: 'number', replay: 'number' },
+            dropped: { malformed: 'number', unknown_address: 'number', auth: 'number', replay: 'number', handshake: 'number' },
             handshakes_received: 'number',
             buffer_pool: {
               buffers: 'number',

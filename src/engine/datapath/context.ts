@@ -29,6 +29,7 @@ import { SharedMacTable } from './shared-mac-table.js';
 import type { FromWorker, InterfaceSpec, ToWorker } from './messages.js';
 import { NO_PEER, PeerTable } from './peers.js';
 import { DatapathStats } from './stats.js';
+import { HandshakeCredit } from './handshake-credit.js';
 import { UnknownSources } from './unknown-sources.js';
 
 export type InitMessage = Extract<ToWorker, { type: 'init' }>;
@@ -88,6 +89,8 @@ export class Datapath {
   /** TAP mode's MAC learning: shared by all workers when there are several. */
   readonly macs: MacTable | SharedMacTable;
   readonly unknown = new UnknownSources();
+  /** Bounds the handshake messages waiting for the control plane. */
+  readonly handshakes: HandshakeCredit;
   /** The UDP sockets and their batches; `sockets` is its list by socket id. */
   readonly udp: UdpSockets;
   readonly sockets: (Socket | undefined)[];
@@ -144,6 +147,7 @@ export class Datapath {
     const maxBuffers = Math.floor((bytes / 2) / this.bufferSize);
     this.pool = new BufferPool(this.memory, { bufferSize: this.bufferSize, buffersPerChunk: BATCH, maxBuffers, minChunks: 1, idleReleaseMs: POOL_IDLE_MS });
     this.stats = new DatapathStats(init.peerStats, init.globalStats);
+    this.handshakes = new HandshakeCredit(init.handshakeCredit);
     this.udp = new UdpSockets(this);
     this.sockets = this.udp.list;
     this.peers = new PeerTable(this.stats.peerCapacity);

@@ -83,6 +83,8 @@ export type ToWorker =
       /** The peer statistics table (see PeerStats). */
       readonly peerStats: SharedArrayBuffer;
       readonly globalStats: SharedArrayBuffer;
+      /** How many of this worker's handshake messages the control plane took (handshake-credit.ts). */
+      readonly handshakeCredit: SharedArrayBuffer;
       /** Upper bound on the packet memory (bytes). */
       readonly memoryCeiling: number;
       /** Largest interface MTU to expect, also of interfaces that come later with addPeer (default 1500). */
@@ -263,5 +265,7 @@ export const GlobalStat = {
   FixedWrites: 49,
   /** UDP GSO sends the kernel refused (EIO or EINVAL: it or the device cannot segment), sent again one datagram per message. */
   GsoFallbacks: 50,
+  /** Handshake packets dropped because the control plane had not yet taken this worker's earlier ones (a flood). */
+  DropHandshake: 51,
 } as const;
-export const GLOBAL_STATS_FIELDS = 51;
+export const GLOBAL_STATS_FIELDS = 52;

@@ -91,6 +91,10 @@ export class Receiver {
       let length = batch.lengths[i];
       const kind = batch.errors[i] === 0 ? classifyPacket(bytes, offset, length) : PacketClass.Invalid;
       if (kind === PacketClass.Handshake || kind === PacketClass.L2tpHandshake) {
+        if (!dp.handshakes.admit()) {
+          dp.stats.drop(DropReason.Handshake);
+          continue;
+        }
         const packet = bytes.slice(offset, offset + length);
         dp.stats.handshake();
         dp.post({ type: 'handshake', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), packet, worker: dp.self });

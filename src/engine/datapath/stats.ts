@@ -26,6 +26,8 @@ export const DropReason = {
   Replay: GlobalStat.DropReplay,
   /** Not received but handed between workers: the ring to the peer's owner was full. */
   Handoff: GlobalStat.DropHandoff,
+  /** A handshake while the control plane had HANDSHAKES_IN_FLIGHT of this worker's still to take. */
+  Handshake: GlobalStat.DropHandshake,
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 

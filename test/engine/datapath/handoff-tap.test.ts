@@ -19,6 +19,7 @@ import { EventFdFlag } from '../../../src/io/linux-abi.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { testPacketMemory } from '../../io/memory.js';
 import { pause } from '../../io/netns.js';
+import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
 
 const CEILING = 16 << 20;
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -52,6 +53,7 @@ describe('tap routing across two workers', () => {
           interfaces: [],
           peerStats,
           globalStats,
+          handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
           memoryCeiling: windowBytes(2, CEILING),
           ioBackend: 'fallback',
           gro: false,

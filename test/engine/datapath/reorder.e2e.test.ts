@@ -20,6 +20,7 @@ import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { TestNamespace } from '../../io/netns.js';
 import { ipv4Udp } from '../../io/packets.js';
+import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
 
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
 const ok = requireSystem('a datapath worker with a TUN in a private namespace', { root: isRoot, netns: haveNetns });
@@ -67,6 +68,7 @@ describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
       interfaces: [],
       peerStats: peerStats.buffer as SharedArrayBuffer,
       globalStats: globalStats.buffer as SharedArrayBuffer,
+      handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
       memoryCeiling: 16 << 20,
     });
     worker.on('message', (message) => messages.push(message));

@@ -14,6 +14,7 @@ import { createDatagramBatch } from '../../../src/io/batch.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { testPacketMemory } from '../../io/memory.js';
 import { pause } from '../../io/netns.js';
+import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 const LOCAL_MAC = '02:00:00:00:00:0a';
@@ -44,6 +45,7 @@ describe('tap routing on the send path', () => {
         interfaces: [],
         peerStats: peerStats.buffer as SharedArrayBuffer,
         globalStats: new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8),
+        handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
         memoryCeiling: 8 << 20,
         ioBackend: 'fallback',
         gro: false,

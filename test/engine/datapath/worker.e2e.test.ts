@@ -27,6 +27,7 @@ import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../io/memory.js';
 import { ip, TestNamespace } from '../../io/netns.js';
+import { HANDSHAKE_CREDIT_BYTES, HANDSHAKES_IN_FLIGHT, takeHandshake } from '../../../src/engine/datapath/handshake-credit.js';
 
 const run = promisify(execFile);
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
@@ -54,6 +55,9 @@ interface Side {
   messages: FromWorker[];
   peerStats: Float64Array;
   globalStats: Float64Array;
+  /** The worker's count of handshake messages taken; the harness takes each one as the daemon does, unless told not to. */
+  handshakesTaken: Int32Array;
+  takeHandshakes: boolean;
 }
 
 const namespaces: TestNamespace[] = [];
@@ -93,6 +97,7 @@ function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: 
   const socket = wire.inside(() => openUdpSocket({ address: loopback, port: 0 }));
   const peerStats = new SharedArrayBuffer(4 * PEER_STATS_FIELDS * 8);
   const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
+  const handshakeCredit = new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES);
   const spec: InterfaceSpec = { interfaceId: 0, fd: device.fd, name, kind, mtu: MTU };
   const init = {
     type: 'init',
@@ -102,13 +107,20 @@ function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: 
     interfaces: mode === 'tap' ? [spec] : [],
     peerStats,
     globalStats,
+    handshakeCredit,
     memoryCeiling: 32 << 20,
     ioBackend,
   } as const;
   const worker = new DatapathWorker(WORKER);
   worker.post(init);
-  const side: Side = { ns, wire, device, spec, mode, socket, worker, messages: [], peerStats: new Float64Array(peerStats), globalStats: new Float64Array(globalStats) };
-  worker.on('message', (message) => side.messages.push(message));
+  const side: Side = {
+    ...{ ns, wire, device, spec, mode, socket, worker, messages: [] },
+    ...{ peerStats: new Float64Array(peerStats), globalStats: new Float64Array(globalStats), handshakesTaken: new Int32Array(handshakeCredit), takeHandshakes: true },
+  };
+  worker.on('message', (message: FromWorker) => {
+    if (message.type === 'handshake' && side.takeHandshakes) takeHandshake(side.handshakesTaken);
+    side.messages.push(message);
+  });
   sides.push(side);
   return side;
 }
@@ -413,6 +425,29 @@ describe.runIf(ok)('datapath workers end to end', () => {
     inject(b, [compatData]);
     await until(() => b.messages.some((m) => m.type === 'unknownData'));
     expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([expect.objectContaining({ compat: true })]);
+  });
+
+  it('keeps at most HANDSHAKES_IN_FLIGHT handshakes waiting for the control plane and counts the rest as dropped', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    b.takeHandshakes = false; // a control plane that has fallen behind
+    const flood = HANDSHAKES_IN_FLIGHT + 44;
+    const handshake = Uint8Array.of(0x01, 0x00, 0x00, 0x00);
+    // in bursts the socket buffer holds, so that the kernel drops none of them before the worker sees them
+    for (let sent = 0; sent < flood; sent += 25) {
+      inject(b, Array.from({ length: Math.min(25, flood - sent) }, () => handshake));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const posted = () => b.messages.filter((m) => m.type === 'handshake').length;
+    await until(() => posted() + b.globalStats[GlobalStat.DropHandshake] >= flood);
+    expect(posted()).toBe(HANDSHAKES_IN_FLIGHT);
+    expect(b.globalStats[GlobalStat.DropHandshake]).toBe(flood - HANDSHAKES_IN_FLIGHT);
+    expect(b.globalStats[GlobalStat.HandshakesReceived]).toBe(HANDSHAKES_IN_FLIGHT);
+    // once the control plane takes one, the next handshake gets through again
+    takeHandshake(b.handshakesTaken);
+    inject(b, [handshake]);
+    await until(() => posted() > HANDSHAKES_IN_FLIGHT);
+    expect(posted()).toBe(HANDSHAKES_IN_FLIGHT + 1);
+    expect(await ping(a, '10.77.0.2', 3, 56)).toMatch(/3 received/);
   });
 
   it('accounts for every one of 1000 random and truncated datagrams while the session keeps working', async () => {

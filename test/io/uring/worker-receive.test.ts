@@ -12,6 +12,7 @@ import { closeSocket, openUdpSocket, probeUdpOffloads, type UdpSocket } from '..
 import { probeUring } from '../../../src/io/uring/availability.js';
 import { requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../memory.js';
+import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
 
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
 const support = probeUring();
@@ -48,6 +49,7 @@ function startWorker(socket: UdpSocket): { globalStats: Float64Array; messages: 
     interfaces: [],
     peerStats: new SharedArrayBuffer(PEER_STATS_FIELDS * 8),
     globalStats,
+    handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
     memoryCeiling: 32 << 20,
     ioBackend: 'io_uring',
   });

@@ -1,0 +1,32 @@
+// Handshake packets go from a worker to the control plane as messages, each with a copy of
+// the packet, and a thread's message queue has no bound of its own. The control plane may
+// fall behind (a flood of handshakes, or the key exchange each valid one costs), so a
+// worker keeps at most HANDSHAKES_IN_FLIGHT posted that the control plane has not taken yet,
+// and drops and counts the rest, as a full socket buffer would. The count of taken ones is
+// an Int32 the main thread adds to; both sides count modulo 2^32, so wrapping is harmless.
+
+/** Handshake messages one worker may have waiting for the control plane. */
+export const HANDSHAKES_IN_FLIGHT = 256;
+export const HANDSHAKE_CREDIT_BYTES = Int32Array.BYTES_PER_ELEMENT;
+
+/** The worker's side. */
+export class HandshakeCredit {
+  private readonly taken: Int32Array;
+  private posted = 0;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.taken = new Int32Array(buffer);
+  }
+
+  /** True if one more handshake may be posted now (and counts it as posted). */
+  admit(): boolean {
+    if (((this.posted - Atomics.load(this.taken, 0)) | 0) >= HANDSHAKES_IN_FLIGHT) return false;
+    this.posted = (this.posted + 1) | 0;
+    return true;
+  }
+}
+
+/** The control plane's side: it took one of the worker's handshake messages off its queue. */
+export function takeHandshake(taken: Int32Array): void {
+  Atomics.add(taken, 0, 1);
+}
