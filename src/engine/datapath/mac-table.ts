@@ -3,13 +3,10 @@
 // Entries go stale after ETH_ADDR_STALE_TIME. A 48-bit MAC is its own numeric key, and each
 // entry's owner and timeout live in typed arrays, so learning and looking up an address
 // that is already known allocates nothing.
-import { Ethernet } from '../../io/offload/headers.js';
 import { ABSENT, NumberMap } from './number-map.js';
 
 /** fastd's ETH_ADDR_STALE_TIME (build.h), ms. */
 export const ETH_ADDR_STALE_TIME = 300_000;
-/** The io layer's Ethernet header layout, under the name receive.ts and send.ts still import. */
-export const EthernetHeader = Ethernet;
 
 /** lookup(): the address was seen on our own interface. */
 export const LOCAL = -1;

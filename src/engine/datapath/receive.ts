@@ -8,12 +8,13 @@ import { PacketStatus } from '../../crypto/methods/provider.js';
 import { splitSegments } from '../../io/gro.js';
 import { SystemError } from '../../io/libc.js';
 import { readSockaddr } from '../../io/sockaddr.js';
+import { Ethernet } from '../../io/offload/headers.js';
 import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../protocol/wire.js';
 import { hostKey } from './address-key.js';
 import { BATCH, HEADROOM, TAILROOM, type Datapath, type Interface, type Socket } from './context.js';
 import { HandoffKind } from './handoff.js';
 import type { HandoffBatch } from './handoff-ring.js';
-import { EthernetHeader, isUnicast, LOCAL, macKey } from './mac-table.js';
+import { isUnicast, LOCAL, macKey } from './mac-table.js';
 import type { Endpoint } from './messages.js';
 import { confirmCurrent, NO_PEER, type Peer } from './peers.js';
 import type { Sender } from './send.js';
@@ -245,11 +246,11 @@ export class Receiver {
     const iface = this.tap ?? dp.interfaces[peer.interfaceId];
     if (!iface) return;
     if (this.tap) {
-      if (length < EthernetHeader.SIZE) {
+      if (length < Ethernet.SIZE) {
         dp.stats.drop(DropReason.Malformed);
         return;
       }
-      if (isUnicast(dp.bytes, offset + EthernetHeader.SOURCE)) dp.macs.learn(macKey(dp.bytes, offset + EthernetHeader.SOURCE), peer.id, now);
+      if (isUnicast(dp.bytes, offset + Ethernet.SOURCE)) dp.macs.learn(macKey(dp.bytes, offset + Ethernet.SOURCE), peer.id, now);
     }
     dp.stats.add(peer.id, Counter.Rx, 1, length);
     if (reordered) dp.stats.add(peer.id, Counter.RxReordered, 1, length);
@@ -268,7 +269,7 @@ export class Receiver {
   // tap with `forward`: every frame also goes on to other peers unless its destination is local.
   private noteForward(source: number, offset: number, length: number, now: number): void {
     const dp = this.dp;
-    const destination = offset + EthernetHeader.DESTINATION;
+    const destination = offset + Ethernet.DESTINATION;
     if (isUnicast(dp.bytes, destination) && dp.macs.lookup(macKey(dp.bytes, destination), now) === LOCAL) return;
     const forwards = dp.forwards;
     // a forwarded frame is copied behind HEADROOM into a buffer of its own: it must fit there

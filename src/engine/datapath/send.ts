@@ -7,10 +7,11 @@
 import { PacketStatus, type PacketBatch } from '../../crypto/methods/provider.js';
 import type { DatagramIo } from '../../io/batch.js';
 import { writeSockaddr } from '../../io/sockaddr.js';
+import { Ethernet } from '../../io/offload/headers.js';
 import { copySlot } from './address-key.js';
 import { isLent, lentOffset, lentOwner } from './handoff.js';
 import { BATCH, HEADROOM, type Datapath, type Outgoing } from './context.js';
-import { EthernetHeader, isUnicast, LOCAL, macKey, UNKNOWN } from './mac-table.js';
+import { isUnicast, LOCAL, macKey, UNKNOWN } from './mac-table.js';
 import type { Endpoint } from './messages.js';
 import { NO_PEER, type Peer } from './peers.js';
 import { Counter, epochNow } from './stats.js';
@@ -37,16 +38,16 @@ export class Sender {
    */
   routeFrame(offset: number, length: number, source: number, owner: number, now: number): void {
     const dp = this.dp;
-    if (length < EthernetHeader.SIZE) {
+    if (length < Ethernet.SIZE) {
       this.release(owner);
       return;
     }
     const bytes = dp.bytes;
-    if (source === NO_PEER && isUnicast(bytes, offset + EthernetHeader.SOURCE)) {
-      dp.macs.learn(macKey(bytes, offset + EthernetHeader.SOURCE), LOCAL, now);
+    if (source === NO_PEER && isUnicast(bytes, offset + Ethernet.SOURCE)) {
+      dp.macs.learn(macKey(bytes, offset + Ethernet.SOURCE), LOCAL, now);
     }
-    if (isUnicast(bytes, offset + EthernetHeader.DESTINATION)) {
-      const target = dp.macs.lookup(macKey(bytes, offset + EthernetHeader.DESTINATION), now);
+    if (isUnicast(bytes, offset + Ethernet.DESTINATION)) {
+      const target = dp.macs.lookup(macKey(bytes, offset + Ethernet.DESTINATION), now);
       if (target !== UNKNOWN) {
         const peer = target === LOCAL || target === source ? undefined : dp.peers.get(target);
         if (peer && peer.owner === dp.self) this.toPeer(peer, offset, length, owner, now);
