@@ -408,11 +408,15 @@ export function jsonShape(value: unknown): unknown {
 const MAC_REPORT_DEADLINE_MS = 3_000;
 const STATUS_POLL_MS = 200;
 
+/** The shape of a buffer pool's figures in fastd-ts's status object (buffer_pool, receive_pool). */
+const POOL_SHAPE = { buffers: 'number', in_use: 'number', hits: 'number', misses: 'number', exhausted: 'number', grows: 'number', shrinks: 'number', bytes: 'number' };
+
 /**
  * fastd-ts's status socket answers with the key paths and value types of fastd's own, per
  * mode. Debian's fastd is v22; v23 added the per-peer `mtu` where interfaces are per peer
  * (fastd's doc/source/releases/v23.rst), which fastd-ts has as v23 does.
  */
+
 export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']): Cell[] {
   return modes.map((mode) => {
     const name = `status socket JSON shape equals fastd's, ${mode}`;
@@ -429,26 +433,8 @@ export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']):
             io_backend: 'string',
             dropped: { malformed: 'number', unknown_address: 'number', auth: 'number', replay: 'number', handshake: 'number' },
             handshakes_received: 'number',
-            buffer_pool: {
-              buffers: 'number',
-              in_use: 'number',
-              hits: 'number',
-              misses: 'number',
-              exhausted: 'number',
-              grows: 'number',
-              shrinks: 'number',
-              bytes: 'number',
-            },
-            receive_pool: {
-              buffers: 'number',
-              in_use: 'number',
-              hits: 'number',
-              misses: 'number',
-              exhausted: 'number',
-              grows: 'number',
-              shrinks: 'number',
-              bytes: 'number',
-            },
+            buffer_pool: POOL_SHAPE,
+            receive_pool: POOL_SHAPE,
             offloads: { tso_superframes: 'number', tso_segments: 'number', checksums_completed: 'number', gro_superframes: 'number', gro_frames: 'number' },
             udp_offloads: { gso_sends: 'number', gso_datagrams: 'number', gro_datagrams: 'number' },
             io: { system_calls: 'number', packets: 'number', fixed_chunks: 'number', fixed_writes: 'number', gso_fallbacks: 'number' },

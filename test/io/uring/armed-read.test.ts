@@ -29,57 +29,66 @@ describe.runIf(ok)('ArmedFrameReader', () => {
   afterAll(() => ns?.delete());
 
   it('the wait brings the first frame; the plain reader takes the rest; one read(2) fewer than frames + EAGAIN', () => {
-    const mem = testPacketMemory();
-    ns.inside(() => {
-      const tun = openTunTap({ kind: 'tun', name: 'ura%d', mtu: 1400, up: true });
-      ns.ip('addr', 'add', '10.98.0.1/24', 'dev', tun.name);
-      const sock = openUdpSocket({ address: '10.98.0.1', port: 0 });
-      const events = new EventRing(8);
-      try {
-        const plain = new FallbackFrameIo(tun.fd, mem);
-        const reader = new ArmedFrameReader(events, tun.fd, mem, AREA, SLOT, plain);
-        reader.arm();
-        events.wait(0);
-        // anything the kernel sent on its own (IPv6 autoconfiguration) is read away first
-        while (reader.ready()) {
-          drain(reader, mem.bytes);
-          reader.arm();
-          events.wait(0);
-        }
+    withBurstWaiting('ura%d', '10.98.0', ({ mem, events, plain, reader }) => {
+      const callsBefore = plain.counters.syscalls;
+      const frames = drain(reader, mem.bytes);
+      const ours = frames.filter((f) => f?.dstPort === PORT);
+      expect(ours.map((f) => f!.payload.length)).toEqual([10, 11, 12]);
+      expect(ours.map((f) => f!.payload[0])).toEqual([1, 2, 3]);
+      // PACKETS frames: the first came with the wait, the others took a read(2) each, then one EAGAIN
+      expect(plain.counters.syscalls - callsBefore).toBe(frames.length);
+      expect(reader.counters.packetsIn).toBeGreaterThanOrEqual(PACKETS);
 
-        sendDatagrams(sock.fd, mem, '10.98.0.2');
-        events.wait(5000);
-        expect(reader.ready()).toBe(true);
-        const callsBefore = plain.counters.syscalls;
-        const frames = drain(reader, mem.bytes);
-        const ours = frames.filter((f) => f?.dstPort === PORT);
-        expect(ours.map((f) => f!.payload.length)).toEqual([10, 11, 12]);
-        expect(ours.map((f) => f!.payload[0])).toEqual([1, 2, 3]);
-        // PACKETS frames: the first came with the wait, the others took a read(2) each, then one EAGAIN
-        expect(plain.counters.syscalls - callsBefore).toBe(frames.length);
-        expect(reader.counters.packetsIn).toBeGreaterThanOrEqual(PACKETS);
-
-        // idle again: re-armed, nothing to take
-        reader.arm();
-        events.wait(0);
-        expect(reader.ready()).toBe(false);
-        reader.close();
-        events.wait(0);
-        expect(reader.ready()).toBe(false);
-      } finally {
-        events.close();
-        closeSocket(sock);
-        closeTunTap(tun);
-      }
+      // idle again: re-armed, nothing to take
+      reader.arm();
+      events.wait(0);
+      expect(reader.ready()).toBe(false);
+      reader.close();
+      events.wait(0);
+      expect(reader.ready()).toBe(false);
     });
   });
 
   it('armedOnly: a wake after an idle spell takes the armed frame without any read(2); the rest waits for the next wake', () => {
+    withBurstWaiting('urb%d', '10.97.0', ({ mem, events, plain, reader }) => {
+      reader.armedOnly = true;
+      const callsBefore = plain.counters.syscalls;
+      const first = drain(reader, mem.bytes);
+      expect(first.length).toBe(1);
+      // a second read in the same wake (as an offload reader loops) is answered without a system call
+      expect(drain(reader, mem.bytes)).toEqual([]);
+      expect(plain.counters.syscalls).toBe(callsBefore);
+
+      // the frames left queued complete the re-armed READ at once and are read as a burst
+      reader.armedOnly = false;
+      reader.arm();
+      events.wait(5000);
+      expect(reader.ready()).toBe(true);
+      const rest = drain(reader, mem.bytes);
+      const ours = [...first, ...rest].filter((f) => f?.dstPort === PORT);
+      expect(ours.map((f) => f!.payload[0])).toEqual([1, 2, 3]);
+      reader.close();
+    });
+  });
+
+  interface Burst {
+    readonly mem: ReturnType<typeof testPacketMemory>;
+    readonly events: EventRing;
+    readonly plain: FallbackFrameIo;
+    readonly reader: ArmedFrameReader;
+  }
+
+  /**
+   * A TUN queue `<subnet>.1/24` in the namespace with an armed reader that has read away what
+   * the kernel sent on its own (IPv6 autoconfiguration); then PACKETS datagrams are routed out
+   * through it and the wait that brings the first one has returned. Closes everything after `body`.
+   */
+  function withBurstWaiting(name: string, subnet: string, body: (burst: Burst) => void): void {
     const mem = testPacketMemory();
     ns.inside(() => {
-      const tun = openTunTap({ kind: 'tun', name: 'urb%d', mtu: 1400, up: true });
-      ns.ip('addr', 'add', '10.97.0.1/24', 'dev', tun.name);
-      const sock = openUdpSocket({ address: '10.97.0.1', port: 0 });
+      const tun = openTunTap({ kind: 'tun', name, mtu: 1400, up: true });
+      ns.ip('addr', 'add', `${subnet}.1/24`, 'dev', tun.name);
+      const sock = openUdpSocket({ address: `${subnet}.1`, port: 0 });
       const events = new EventRing(8);
       try {
         const plain = new FallbackFrameIo(tun.fd, mem);
@@ -91,34 +100,17 @@ describe.runIf(ok)('ArmedFrameReader', () => {
           reader.arm();
           events.wait(0);
         }
-
-        sendDatagrams(sock.fd, mem, '10.97.0.2');
+        sendDatagrams(sock.fd, mem, `${subnet}.2`);
         events.wait(5000);
         expect(reader.ready()).toBe(true);
-        reader.armedOnly = true;
-        const callsBefore = plain.counters.syscalls;
-        const first = drain(reader, mem.bytes);
-        expect(first.length).toBe(1);
-        // a second read in the same wake (as an offload reader loops) is answered without a system call
-        expect(drain(reader, mem.bytes)).toEqual([]);
-        expect(plain.counters.syscalls).toBe(callsBefore);
-
-        // the frames left queued complete the re-armed READ at once and are read as a burst
-        reader.armedOnly = false;
-        reader.arm();
-        events.wait(5000);
-        expect(reader.ready()).toBe(true);
-        const rest = drain(reader, mem.bytes);
-        const ours = [...first, ...rest].filter((f) => f?.dstPort === PORT);
-        expect(ours.map((f) => f!.payload[0])).toEqual([1, 2, 3]);
-        reader.close();
+        body({ mem, events, plain, reader });
       } finally {
         events.close();
         closeSocket(sock);
         closeTunTap(tun);
       }
     });
-  });
+  }
 });
 
 /** Sends PACKETS datagrams (payload i: 10 + i bytes of value i + 1) to `address`:PORT. */
