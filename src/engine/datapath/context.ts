@@ -30,18 +30,14 @@ import type { FromWorker, InterfaceSpec, ToWorker } from './messages.js';
 import { NO_PEER, PeerTable } from './peers.js';
 import { DatapathStats } from './stats.js';
 import { HandshakeCredit } from './handshake-credit.js';
+import { BATCH, HEADROOM, POOL_IDLE_MS, TAILROOM } from './sizes.js';
 import { UnknownSources } from './unknown-sources.js';
 
 export type InitMessage = Extract<ToWorker, { type: 'init' }>;
 // receive.ts and send.ts name a socket's types through this module
 export type { Outgoing, Socket } from './udp-sockets.js';
 
-/** Packets per receive, read and send batch. */
-export const BATCH = 64;
-/** Bytes kept free in front of a payload, for the largest method header (and null@l2tp's keepalive headers). */
-export const HEADROOM = 64;
-/** Bytes kept free after a packet, for methods that pad to their block size. */
-export const TAILROOM = 64;
+export { BATCH, HEADROOM, TAILROOM } from './sizes.js';
 /** fastd's default MTU, when the control plane names none. */
 const DEFAULT_MTU = 1500;
 const CACHE_LINE = 64;
@@ -61,8 +57,6 @@ export interface Interface {
 const RECEIVE_POOL_SHARE = 1 / 4;
 /** Fixed buffer slots for TUN/TAP offload scratch areas (one per offloading queue; further ones write plain). */
 const OFFLOAD_SCRATCH_SLOTS = 64;
-/** How long the pools wait without pressure before giving memory back. */
-export const POOL_IDLE_MS = 30_000;
 
 export class Datapath {
   readonly mode: InitMessage['mode'];

@@ -8,7 +8,8 @@ import { close } from '../../io/libc.js';
 import { UDP_MAX_SEGMENTS } from '../../io/linux-abi.js';
 import { enableUdpGro } from '../../io/udp.js';
 import { MULTISHOT_HEADROOM, type MultishotSetup } from '../../io/uring/multishot.js';
-import { BATCH, POOL_IDLE_MS, TAILROOM, type Datapath } from './context.js';
+import type { Datapath } from './context.js';
+import { BATCH, POOL_IDLE_MS, TAILROOM } from './sizes.js';
 
 /** A socket's outgoing batch, with what each entry means for the statistics and the pool. */
 export interface Outgoing {
