@@ -1,7 +1,7 @@
 // `npm run bench:rtt`: where the idle round-trip time goes, hop by hop, measured against
 // Debian's fastd in the same run. Per tunnel setup (fastd → fastd, fastd-ts → fastd,
 // fastd-ts → fastd-ts; salsa2012+umac, tap, as `npm run bench` sets them up): ping's RTT at
-// an idle and a warm interval, and idle pings captured on side a's TAP and veth to split each
+// gaps from warm (2 ms) to idle (50 ms), and idle pings captured on side a's TAP and veth to split each
 // round trip into a-out, b-round and a-in. Then the wake floor: a native and a minimal Node
 // UDP echo, cold and warm (rtt-floor.ts). Setups and echoes take turns in alternating order.
 //
@@ -16,17 +16,15 @@ import { roundOrder, type Setup } from './report.js';
 import { Capture, TCPDUMP } from './rtt-capture.js';
 import { ECHO_KINDS, type EchoKind, SOCAT, WakeFloor } from './rtt-floor.js';
 import { type HopRound, parseCapture, tunnelRounds } from './rtt-hops.js';
-import { type FloorSamples, formatFloorTable, formatHopTable, formatRttTable, goalLine, type TunnelSamples } from './rtt-report.js';
+import { type FloorSamples, formatFloorTable, formatHopTable, formatRttTable, goalLine, IDLE_GAP_MS, PING_GAPS_MS, type TunnelSamples, WARM_GAP_MS } from './rtt-report.js';
 import { pingTimes } from './traffic.js';
 import { progress, runAsScript } from './script.js';
 import { UNDERLAY_ADDRESSES, UNDERLAY_DEVICE } from '../testbed/namespaces.js';
 
+/** Per run: pings at the idle gap (also the idle captures and cold echoes) and at the warm gap; the gaps between take `idle`. */
 const FULL = { runs: 3, idle: 100, warm: 500 };
 const QUICK = { runs: 1, idle: 30, warm: 200 };
 type Options = typeof FULL;
-/** Idle: long enough apart for the caches to go cold (they are evicted within a few ms here); warm: not. */
-const IDLE_GAP_MS = 50;
-const WARM_GAP_MS = 2;
 /** Pings before measuring, so V8 has optimized fastd-ts's datapath as in a daemon that has run a while. */
 const WARM_UP_PINGS = 1000;
 const METHOD = 'salsa2012+umac';
@@ -68,13 +66,12 @@ async function measure(options: Options): Promise<{ tunnels: TunnelSamples[]; fl
       await ping(tunnel, WARM_UP_PINGS, WARM_GAP_MS);
     }
     floor = await WakeFloor.create();
-    const samples = new Map(tunnels.map((tunnel) => [tunnel, { idleMs: [] as number[], warmMs: [] as number[], hops: [] as HopRound[] }]));
+    const samples = new Map(tunnels.map((tunnel) => [tunnel, { rttMs: new Map(PING_GAPS_MS.map((gap) => [gap as number, [] as number[]])), hops: [] as HopRound[] }]));
     const echoes = new Map(ECHO_KINDS.map((kind) => [kind, { coldUs: [] as number[], warmUs: [] as number[] }]));
     for (let round = 0; round < options.runs; round++) {
       for (const tunnel of roundOrder(tunnels, round)) {
         const own = samples.get(tunnel)!;
-        own.idleMs.push(...(await ping(tunnel, options.idle, IDLE_GAP_MS)));
-        own.warmMs.push(...(await ping(tunnel, options.warm, WARM_GAP_MS)));
+        for (const gap of PING_GAPS_MS) own.rttMs.get(gap)!.push(...(await ping(tunnel, gap === WARM_GAP_MS ? options.warm : options.idle, gap)));
         own.hops.push(...(await idleHops(tunnel, options.idle)));
         progress(`round ${round + 1}/${options.runs} ${tunnel.setup.kinds.join(' → ')}: ${own.hops.length} idle rounds split so far`);
       }
@@ -120,7 +117,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = Date.now();
   const { tunnels, floor } = await measure(options);
   const out = [
-    `Round-trip time, ping's own figures: idle every ${IDLE_GAP_MS} ms, warm every ${WARM_GAP_MS} ms (medians)`,
+    `Round-trip time, ping's own figures (medians), from warm (a ping every ${WARM_GAP_MS} ms) to idle (every ${IDLE_GAP_MS} ms):`,
     formatRttTable(tunnels),
     '',
     `Idle round trips split at side a's veth, from captures on its TAP and veth (medians):`,
