@@ -51,6 +51,11 @@ export interface Interface {
   readonly pending: FrameBatch;
   /** io_uring: the READ kept armed on the worker's event ring (it wakes the worker with the first frame). */
   readonly armed?: ArmedFrameReader;
+  /**
+   * The longest frame read from it that may be sent: its MTU plus the link header, as fastd
+   * reads no more. Reads get one byte more room, so that a longer frame shows up as longer.
+   */
+  readonly frameLimit: number;
 }
 
 /** Share of the worker's packet memory the receive pool may take (the packet pool takes half). */
@@ -198,8 +203,9 @@ export class Datapath {
   }
 
   addInterface(spec: InterfaceSpec, peerId: number): Interface {
-    const armed = this.armedReader(spec);
-    const iface: Interface = { spec, io: this.frameIo(spec, armed), peerId, pending: createFrameBatch(BATCH), armed };
+    const frameLimit = this.frameLimit(spec);
+    const armed = this.armedReader(spec, frameLimit);
+    const iface: Interface = { spec, io: this.frameIo(spec, armed), peerId, pending: createFrameBatch(BATCH), armed, frameLimit };
     this.interfaces[spec.interfaceId] = iface;
     return iface;
   }
@@ -237,16 +243,23 @@ export class Datapath {
     return { read: (batch) => reads.read(batch), write: (batch, start) => writes.write(batch, start), close: () => writes.close() };
   }
 
+  // An interface that came after init with an MTU above init's maxMtu is capped at the pool
+  // buffer's room (the one byte more a read gets then lies in the tailroom).
+  private frameLimit(spec: InterfaceSpec): number {
+    const linkHeader = spec.kind === 'tap' ? Ethernet.SIZE : 0;
+    return Math.min(spec.mtu + linkHeader, this.bufferSize - HEADROOM - TAILROOM);
+  }
+
   // With an event ring, the first frame of a burst comes with the worker's wait (armed-read.ts).
-  private armedReader(spec: InterfaceSpec): ArmedFrameReader | undefined {
+  private armedReader(spec: InterfaceSpec, frameLimit: number): ArmedFrameReader | undefined {
     const events = this.backend.events;
     if (!events) return undefined;
     const plain = new FallbackFrameIo(spec.fd, this.io);
     this.ioCounters.push(plain.counters);
     const area = this.armedAreas.pop() ?? this.memory.reserve(READ_ROOM);
     if (area < 0) throw new Error('packet memory ceiling too low for the TUN/TAP read buffers');
-    // a queue with a vnet header may hand over a 64 KiB super-frame; plain frames fit the pool's buffers
-    const room = spec.vnetHeader ? READ_ROOM : this.bufferSize - HEADROOM - TAILROOM;
+    // a queue with a vnet header may hand over a 64 KiB super-frame; a plain frame longer than the limit is dropped
+    const room = spec.vnetHeader ? READ_ROOM : frameLimit + 1;
     return new ArmedFrameReader(events, spec.fd, this.io, area, room, plain);
   }
 

@@ -6,13 +6,14 @@
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { applyControl, Outcome } from './control.js';
-import { HEADROOM, TAILROOM, type Datapath, type Interface } from './context.js';
+import type { Datapath, Interface } from './context.js';
 import type { ToWorker } from './messages.js';
 import { expireSessions, NO_PEER } from './peers.js';
 import { Poller, Source, type Waiter } from './poller.js';
 import { Receiver } from './receive.js';
 import { RingWaiter } from './ring-waiter.js';
 import { NO_OWNER, Sender } from './send.js';
+import { DropReason } from './stats.js';
 
 /** How often sessions, MAC addresses and the pool are tidied, ms. */
 export const TIMER_INTERVAL = 1000;
@@ -29,8 +30,10 @@ export class Loop {
   private readonly receiver: Receiver;
   private readonly poller: Waiter;
   private nextTimer = 0;
-  /** Slots of dp.reads the last read filled (the rest still hold the full room). */
+  /** Slots of dp.reads the last read filled (the rest still hold readRoom). */
   private readsUsed = Number.MAX_SAFE_INTEGER;
+  /** The room dp.reads' unfilled slots hold: the last interface's (they differ with per-peer MTUs). */
+  private readRoom = 0;
   private readonly ownPeer = (peerId: number): boolean => this.dp.peers.get(peerId)?.owner === this.dp.self;
 
   constructor(
@@ -129,7 +132,11 @@ export class Loop {
   private readInterface(iface: Interface, now: number): boolean {
     const dp = this.dp;
     const reads = dp.reads;
-    const room = dp.bufferSize - HEADROOM - TAILROOM;
+    const limit = iface.frameLimit;
+    if (limit + 1 !== this.readRoom) {
+      this.readRoom = limit + 1;
+      this.readsUsed = reads.capacity;
+    }
     const peer = iface.peerId < 0 ? undefined : dp.peers.get(iface.peerId);
     const armed = iface.armed;
     if (armed) {
@@ -139,7 +146,7 @@ export class Loop {
     }
     for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
       // a read changes only the lengths of the slots it filled
-      reads.lengths.fill(room, 0, this.readsUsed);
+      reads.lengths.fill(this.readRoom, 0, this.readsUsed);
       let count: number;
       try {
         count = iface.io.read(reads);
@@ -151,8 +158,11 @@ export class Loop {
       this.readsUsed = count;
       if (count === 0) return true;
       for (let i = 0; i < count; i++) {
-        if (dp.mode === 'tap') this.sender.routeFrame(reads.offsets[i], reads.lengths[i], NO_PEER, NO_OWNER, now);
-        else if (peer) this.sender.toPeer(peer, reads.offsets[i], reads.lengths[i], NO_OWNER, now);
+        const length = reads.lengths[i];
+        // longer than fastd's MTU (the admin raised the kernel's): a peer with the same MTU could not take it
+        if (length > limit) dp.stats.drop(DropReason.Malformed);
+        else if (dp.mode === 'tap') this.sender.routeFrame(reads.offsets[i], length, NO_PEER, NO_OWNER, now);
+        else if (peer) this.sender.toPeer(peer, reads.offsets[i], length, NO_OWNER, now);
       }
       // the read slots are reused by the next read: everything must be sent first
       this.sender.flush(now);
