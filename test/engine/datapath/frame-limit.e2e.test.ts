@@ -55,6 +55,8 @@ interface Setup {
 }
 
 let setup: Setup | null = null;
+/** The namespace of the running case, deleted after it even when its setup failed half-way. */
+let namespace: TestNamespace | null = null;
 let sequence = 0;
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
@@ -67,6 +69,7 @@ function endpoint(socket: UdpSocket): Endpoint {
 
 async function start(mode: Mode, path: ReadPath): Promise<Setup> {
   const ns = new TestNamespace(`mtu-dp-${process.pid}-${sequence++}`);
+  namespace = ns;
   // no IPv6 and a static neighbour: the only frames on the interface are the test's own
   ip('netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
   ns.ip('link', 'set', 'lo', 'up');
@@ -114,14 +117,17 @@ async function start(mode: Mode, path: ReadPath): Promise<Setup> {
 }
 
 async function stop(): Promise<void> {
-  if (!setup) return;
-  const { ns, device, workerSocket, peerSocket, worker } = setup;
-  setup = null;
-  await worker.stop();
-  closeTunTap(device);
-  closeSocket(workerSocket);
-  closeSocket(peerSocket);
-  ns.delete();
+  const ns = namespace;
+  namespace = null;
+  if (setup) {
+    const { device, workerSocket, peerSocket, worker } = setup;
+    setup = null;
+    await worker.stop();
+    closeTunTap(device);
+    closeSocket(workerSocket);
+    closeSocket(peerSocket);
+  }
+  ns?.delete();
 }
 
 /** Sends UDP datagrams of these payload sizes to REMOTE through the interface, each filled with its index + 1. */
