@@ -7,8 +7,7 @@
 //
 // Allocation happens at session setup only, never per packet, so a plain first-fit free
 // list is enough. Freed regions are zeroed: they held key material.
-
-const WASM_PAGE_BYTES = 65_536;
+import { WASM_PAGE_BYTES } from '../bufferpool/packet-memory.js';
 
 /** Hands out `bytes` of the memory, starting on a 64 KiB wasm page boundary, for the arena's exclusive use; returns the offset, -1 when full. */
 export type RegionSource = (bytes: number) => number;
