@@ -8,7 +8,7 @@
 // with a correct checksum (tcpdump on the peer's TAP: Debian fastd writes each frame as is).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { TcpCapture } from '../helpers/tcp-capture.js';
+import { TcpdumpCapture } from '../helpers/tcpdump-capture.js';
 import { transmitWithVnetHeader } from '../helpers/vnet-frames.js';
 import { DEFAULT_MTU, haveFastdTsBuild, Tunnel, TUNNEL_ADDRESSES, TUNNEL_ADDRESSES_V6, TUNNEL_INTERFACE } from '../interop/harness.js';
 import { until } from '../interop/harness/wait.js';
@@ -141,7 +141,7 @@ interface FastdTsStatus {
 
 describe.runIf(ok)('bad TSO super-frames through a running daemon: dropped, counted, the next one delivered', () => {
   let tunnel: Tunnel;
-  let capture: TcpCapture;
+  let capture: TcpdumpCapture;
   let macs: [number[], number[]];
 
   async function senderState(): Promise<SenderState> {
@@ -185,7 +185,7 @@ describe.runIf(ok)('bad TSO super-frames through a running daemon: dropped, coun
     const first = await tunnel.timeToFirstReply(0, 20);
     if (first === undefined) throw new Error(`no reply through the tunnel\n${tunnel.logs()}`);
     macs = [macOf(tunnel, 0), macOf(tunnel, 1)];
-    capture = await TcpCapture.start(tunnel.side(1), TUNNEL_INTERFACE, `tcp dst portrange ${FIRST_PORT}-${LAST_PORT}`);
+    capture = await TcpdumpCapture.start(tunnel.side(1), TUNNEL_INTERFACE, ['-v', '-S', `tcp dst portrange ${FIRST_PORT}-${LAST_PORT}`]);
   }, 60_000);
 
   afterAll(async () => {

@@ -6,12 +6,10 @@
 // TAP: Debian fastd writes each frame it opens as is; it drops what does not fit its own
 // buffers, so the tx bytes are what tells a leak). Afterwards a full-size ping still goes through and the session holds on both
 // sides. Once with TUN/TAP offloads off (plain reads) and once with them on (OffloadFrameIo).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trackPid, untrackPid } from '../../src/testbed/cleanup.js';
-import type { Namespace } from '../../src/testbed/namespaces.js';
 import { Ethernet } from '../../src/io/offload/headers.js';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
+import { TcpdumpCapture } from '../helpers/tcpdump-capture.js';
 import { DEFAULT_MTU, haveFastdTsBuild, IPV4_ICMP_OVERHEAD, Tunnel, TUNNEL_INTERFACE } from '../interop/harness.js';
 import { until } from '../interop/harness/wait.js';
 
@@ -30,52 +28,6 @@ const PINGS_PER_SIZE = 3;
 /** An ICMP echo's length as tcpdump prints it: the ICMP header and the payload. */
 const ICMP_HEADER = 8;
 const DEADLINE_MS = 20_000;
-/** tcpdump's line for an echo request, e.g. "IP 192.0.2.1 > 192.0.2.2: ICMP echo request, id 7, seq 1, length 1387". */
-const ECHO_REQUEST = /ICMP echo request, .*length (\d+)/;
-
-/** tcpdump of the ICMP echo requests on a device, running across the tests. */
-class EchoCapture {
-  private text = '';
-  private errors = '';
-
-  private constructor(private readonly tcpdump: ChildProcess) {
-    tcpdump.stdout!.on('data', (chunk: Buffer) => (this.text += chunk.toString()));
-    tcpdump.stderr!.on('data', (chunk: Buffer) => (this.errors += chunk.toString()));
-  }
-
-  static async start(namespace: Namespace, device: string): Promise<EchoCapture> {
-    const tcpdump = spawn('ip', ['netns', 'exec', namespace.name, 'tcpdump', '-i', device, '-n', '-l', 'icmp[icmptype] == icmp-echo'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (tcpdump.pid !== undefined) trackPid(tcpdump.pid);
-    const capture = new EchoCapture(tcpdump);
-    await until('tcpdump to listen', DEADLINE_MS, () => {
-      if (tcpdump.exitCode !== null) throw new Error(`tcpdump exited: ${capture.errors}`);
-      return capture.errors.includes('listening on') ? true : undefined;
-    });
-    return capture;
-  }
-
-  /** The ICMP lengths of the echo requests seen so far. */
-  lengths(): number[] {
-    return this.text.split('\n').flatMap((line) => {
-      const match = ECHO_REQUEST.exec(line);
-      return match ? [Number(match[1])] : [];
-    });
-  }
-
-  output(): string {
-    return this.text;
-  }
-
-  async stop(): Promise<void> {
-    const exited = new Promise<void>((resolve) => (this.tcpdump.exitCode !== null ? resolve() : this.tcpdump.once('exit', () => resolve())));
-    this.tcpdump.kill('SIGINT');
-    await exited;
-    if (this.tcpdump.pid !== undefined) untrackPid(this.tcpdump.pid);
-  }
-}
-
 interface FastdTsStatus {
   readonly peers: Record<string, { readonly connection: unknown }>;
   readonly statistics: { readonly tx: { readonly bytes: number } };
@@ -85,7 +37,7 @@ interface FastdTsStatus {
 for (const offloads of [false, true]) {
   describe.runIf(ok)(`frames over fastd's MTU from fastd-ts's TAP, TUN/TAP offloads ${offloads ? 'on' : 'off'}`, () => {
     let tunnel: Tunnel;
-    let capture: EchoCapture;
+    let capture: TcpdumpCapture;
 
     async function malformed(): Promise<number> {
       return ((await tunnel.status(0)) as FastdTsStatus)['fastd-ts'].dropped.malformed;
@@ -107,7 +59,7 @@ for (const offloads of [false, true]) {
       await tunnel.start();
       const first = await tunnel.timeToFirstReply(0, 20);
       if (first === undefined) throw new Error(`no reply through the tunnel\n${tunnel.logs()}`);
-      capture = await EchoCapture.start(tunnel.side(1), TUNNEL_INTERFACE);
+      capture = await TcpdumpCapture.start(tunnel.side(1), TUNNEL_INTERFACE, ['icmp[icmptype] == icmp-echo']);
       tunnel.side(0).ip('link', 'set', 'dev', TUNNEL_INTERFACE, 'mtu', String(KERNEL_MTU));
     }, 60_000);
 
@@ -138,14 +90,14 @@ for (const offloads of [false, true]) {
       // what fastd-ts sent meanwhile (a neighbour probe, a keepalive) is less than the shortest over-MTU frame
       expect((await txBytes()) - txBefore, report).toBeLessThan(DEFAULT_MTU + Ethernet.SIZE + 1);
       const overLengths = OVER_SIZES.map((size) => size + ICMP_HEADER);
-      expect(capture.lengths().filter((length) => overLengths.includes(length)), report).toEqual([]);
+      expect(capture.echoRequestLengths().filter((length) => overLengths.includes(length)), report).toEqual([]);
     }, 60_000);
 
     it('afterwards a full-size ping goes through, the daemon runs and both sides keep the session', async () => {
       const result = await tunnel.ping(0, { count: 3, size: tunnel.fullSizePing, deadlineSeconds: 10 });
       expect(result.received, result.output).toBe(3);
       // tcpdump's lines come when it flushes them
-      const fullSize = () => capture.lengths().filter((length) => length === tunnel.fullSizePing + ICMP_HEADER).length;
+      const fullSize = () => capture.echoRequestLengths().filter((length) => length === tunnel.fullSizePing + ICMP_HEADER).length;
       await until('the full-size echo requests in the capture', DEADLINE_MS, () => (fullSize() >= 3 ? true : undefined));
       expect(tunnel.daemons[0].running, tunnel.logs()).toBe(true);
       const ours = (await tunnel.status(0)) as FastdTsStatus;
