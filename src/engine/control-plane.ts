@@ -155,6 +155,9 @@ export class ControlPlane {
     peer.addressIndex = 0;
     peer.nextHandshake = Infinity;
     peer.refreshAt = Infinity;
+    // A fresh start may handshake at once, whatever the last attempt's rate limit (setup_peer).
+    peer.lastHandshakeUntil = 0;
+    peer.lastHandshakeTo = undefined;
     // A dynamic peer exists for its handshake; unless it establishes, it goes again.
     peer.resetAt = peer.dynamic ? now + MIN_HANDSHAKE_INTERVAL : Infinity;
     // fastd waits for `on up` of a persistent interface (setup_peer).

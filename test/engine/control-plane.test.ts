@@ -126,6 +126,26 @@ describe('restarts', () => {
   });
 });
 
+describe('resets', () => {
+  it('a reset peer (SIGUSR2) is sent a handshake at once, even within MIN_HANDSHAKE_INTERVAL of the last one, as fastd does', () => {
+    const [keyA, keyB] = orderedKeyPairs();
+    const a = new TestEngine(configFor(keyA, keyB, B), A);
+    a.control.tick(a.now);
+    expect(a.take().map((message) => message.type)).toEqual(['sendPacket', 'sendPacket']);
+    a.now += 3_000;
+    a.control.resetAll(a.now);
+    a.control.tick(a.now);
+    const sent = a.take();
+    expect(sent.map((message) => message.type)).toEqual(['sendPacket', 'sendPacket']);
+    expect(sent[0]).toMatchObject({ endpoint: B });
+    // The rate limit still holds between two attempts of one schedule.
+    a.now += 1_000;
+    a.peer('other').nextHandshake = a.now;
+    a.control.tick(a.now);
+    expect(a.take()).toEqual([]);
+  });
+});
+
 describe('timers', () => {
   it('sends a keepalive after KEEPALIVE_TIMEOUT without traffic, not before (peer without remote)', async () => {
     const { b } = await establishedPair();
