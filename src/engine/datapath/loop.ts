@@ -84,9 +84,12 @@ export class Loop {
           fdsChanged ||= outcome === Outcome.FdsChanged;
           break;
         }
-        case Source.Socket:
-          this.receiver.drain(this.dp.sockets[id]!, now);
+        case Source.Socket: {
+          // a message served earlier in this turn may have closed it (poll(2) saw it readable before)
+          const socket = this.dp.sockets[id];
+          if (socket) this.receiver.drain(socket, now);
           break;
+        }
         case Source.Interface: {
           const iface = this.dp.interfaces[id];
           if (iface && !this.readInterface(iface, now)) this.poller.disable(i);

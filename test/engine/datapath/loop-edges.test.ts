@@ -1,0 +1,125 @@
+// The worker's loop on paths that run rarely: a control message that takes a socket away in
+// the same wake-up in which that socket is readable. The loop runs in this thread on real
+// loopback sockets, one turn at a time, so that both events are certain to meet in one wait.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Datapath } from '../../../src/engine/datapath/context.js';
+import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
+import { Loop } from '../../../src/engine/datapath/loop.js';
+import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type FromWorker, type ToWorker } from '../../../src/engine/datapath/messages.js';
+import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
+import { createDatagramBatch } from '../../../src/io/batch.js';
+import { check, close, eventfd, write } from '../../../src/io/libc.js';
+import { EVENTFD_VALUE_BYTES, EventFdFlag } from '../../../src/io/linux-abi.js';
+import { NativeArea } from '../../../src/io/native-memory.js';
+import { writeSockaddr } from '../../../src/io/sockaddr.js';
+import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
+import { probeUring } from '../../../src/io/uring/availability.js';
+import { testPacketMemory } from '../../io/memory.js';
+
+/** Not a fastd packet type: the datagram is classified and dropped as malformed. */
+const NOT_A_PACKET_TYPE = 0xff;
+
+interface Rig {
+  dp: Datapath;
+  loop: Loop;
+  /** Runs one wake-up of the loop (wait, then serve what is ready); false on shutdown. */
+  turn: () => boolean;
+  /** Queues a control message and wakes the loop, as the control plane does. */
+  post: (message: ToWorker) => void;
+  messages: FromWorker[];
+  globalStats: Float64Array;
+  /** Socket 0, given to the worker at init (its fd is the Datapath's now). */
+  configured: UdpSocket;
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+function rig(backend: 'fallback' | 'io_uring'): Rig {
+  const configured = openUdpSocket({ address: '127.0.0.1', port: 0 });
+  const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
+  const messages: FromWorker[] = [];
+  // the Datapath owns the fds it is given and closes them, as a worker closes its duplicates
+  const dp = new Datapath(
+    {
+      type: 'init',
+      mode: 'tap',
+      forward: false,
+      sockets: [{ socketId: 0, fd: configured.fd, family: 4 }],
+      interfaces: [],
+      peerStats: new SharedArrayBuffer(PEER_STATS_FIELDS * 8),
+      globalStats,
+      handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
+      memoryCeiling: 16 << 20,
+      ioBackend: backend,
+      gro: false,
+    },
+    (message) => messages.push(message),
+  );
+  const wakeFd = check(eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC), 'eventfd');
+  const wakeValue = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
+  wakeValue.view.setBigUint64(0, 1n, true);
+  const { port1, port2 } = new MessageChannel();
+  const loop = new Loop(dp, wakeFd, port2 as MessagePort);
+  cleanups.push(() => {
+    loop.close();
+    dp.close();
+    port1.close();
+    port2.close();
+    close(wakeFd);
+    wakeValue.release();
+  });
+  const post = (message: ToWorker): void => {
+    port1.postMessage(message);
+    write(wakeFd, wakeValue.address, EVENTFD_VALUE_BYTES);
+  };
+  const turn = (): boolean => (loop as unknown as { turn(): boolean }).turn();
+  return { dp, loop, turn, post, messages, globalStats: new Float64Array(globalStats), configured };
+}
+
+/** Sends one datagram that is no fastd packet to `to`, from a socket of its own. */
+function sendJunk(to: UdpSocket): void {
+  const memory = testPacketMemory(1);
+  const from = openUdpSocket({ address: '127.0.0.1', port: 0 });
+  try {
+    const io = new FallbackDatagramIo(from.fd, memory, { capacity: 1, gso: false, gro: false });
+    const batch = createDatagramBatch(1);
+    memory.bytes.fill(NOT_A_PACKET_TYPE, 0, 100);
+    batch.offsets[0] = 0;
+    batch.lengths[0] = 100;
+    writeSockaddr(batch.addresses, 0, { family: 4, address: '127.0.0.1', port: to.local.port, scopeId: 0 });
+    batch.count = 1;
+    expect(io.send(batch)).toBe(1);
+    io.close();
+  } finally {
+    closeSocket(from);
+  }
+}
+
+const backends = ['fallback', ...(probeUring().available ? ['io_uring'] : [])] as const;
+
+describe('the datapath loop on rare paths', () => {
+  for (const backend of backends) {
+    it(`${backend}: a per-peer socket removed in the wake-up that finds it readable is left alone, and the loop goes on`, () => {
+      const r = rig(backend);
+      // a per-peer socket, as peer-sockets.ts opens for a handshake; the worker closes its fd
+      const own = openUdpSocket({ address: '127.0.0.1', port: 0 });
+      r.post({ type: 'addSocket', socket: { socketId: 1, fd: own.fd, family: 4 } });
+      expect(r.turn()).toBe(true);
+      expect(r.dp.sockets[1]).toBeDefined();
+      // a datagram (a late handshake answer) waits on it when the control plane releases it
+      sendJunk(own);
+      r.post({ type: 'removeSocket', socketId: 1 });
+      expect(r.turn()).toBe(true);
+      expect(r.dp.sockets[1]).toBeUndefined();
+      // the loop still serves its other socket
+      sendJunk(r.configured);
+      for (let i = 0; i < 10 && r.globalStats[GlobalStat.DropMalformed] === 0; i++) r.turn();
+      expect(r.globalStats[GlobalStat.DropMalformed]).toBe(1);
+      expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+    });
+  }
+});
