@@ -18,7 +18,7 @@ import { becomeDaemon, isDaemonChild, reportReady } from './daemonize.js';
 import { HandshakeDriver } from './handshake-driver.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from './hooks.js';
 import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from './interfaces.js';
-import { loadPeerDirs } from './peer-reload.js';
+import { loadPeerDirs, reloadPeers } from './peer-reload.js';
 import { closeSockets, openSockets, socketSpec, type BoundSocket } from './sockets.js';
 import { statusDocument } from './status-source.js';
 import { switchUser } from './privileges.js';
@@ -362,7 +362,7 @@ class Daemon {
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void this.shutdown(0));
     process.on('SIGHUP', () => {
       log.info('reconfigure triggered');
-      if (this.control) loadPeerDirs(this.control, clock());
+      if (this.control) reloadPeers(this.control, clock());
       this.wake();
     });
     process.on('SIGUSR2', () => {

@@ -62,6 +62,20 @@ export function loadPeerDirs(control: ControlPlane, now: number): void {
   }
 }
 
+/**
+ * SIGHUP (fastd_config_load_peer_dirs(false)): reloads the peer directories, then restarts
+ * every configured peer that has no connection, so each tries its remotes (and resolves
+ * them) at once; connected peers keep their sessions.
+ */
+export function reloadPeers(control: ControlPlane, now: number): void {
+  const before = new Set(control.table.all());
+  loadPeerDirs(control, now);
+  // Peers the reload added were set up just now.
+  for (const peer of [...control.table.all()]) {
+    if (before.has(peer) && !peer.dynamic && !peer.established) control.reset(peer, now);
+  }
+}
+
 function apply(control: ControlPlane, config: Peer, now: number): void {
   const existing = control.table.find(config.key);
   if (existing) {
