@@ -93,10 +93,10 @@ function reportOffloadsRefused(reason: string): void {
  */
 export function openInterface(config: Config, name: string, mtu: number, queues = 1, offloads = false): OpenInterface {
   const kind = config.mode === 'tun' ? 'tun' : 'tap';
-  // `persist interface no` leaves an interface someone else made persistent as it is, like fastd.
-  const persist = config.persistInterface ? true : undefined;
+  // fastd never sets the kernel's persist flag (`persist interface` only says when per-peer
+  // interfaces open and close): the interface goes with its last fd, when the daemon exits.
   const multiQueue = queues > 1;
-  const options = { kind, name: name === '' ? undefined : name, mtu, up: true, persist, multiQueue } as const;
+  const options = { kind, name: name === '' ? undefined : name, mtu, up: true, multiQueue } as const;
   const { device, vnetHeader } = openFirstQueue(options, offloads);
   // the vnet header is a flag of the device, not of one queue: every queue must ask for it alike
   const queueOffloads = vnetHeader ? { vnetHeader, offloads: TCP_OFFLOADS } : {};

@@ -192,6 +192,19 @@ describe.runIf(ok)('the daemon process', () => {
     expect(daemon.log).toMatch(/terminating fastd/);
   }, 90_000);
 
+  it('the interface goes with the process on exit, as fastd\'s does (`persist interface` defaults to yes, which is about per-peer interfaces, not the kernel\'s persist flag)', async () => {
+    const { status, args, fastd } = await setUp('gone');
+    const daemon = Running.start(namespaces!.sides[0].name, process.execPath, args);
+    running.push(daemon);
+    await establishedWithin(status, daemon);
+    const exists = (side: 0 | 1, name: string) => spawnSync('ip', ['-n', namespaces!.sides[side].name, 'link', 'show', name]).status === 0;
+    expect(exists(0, 'ours-gone') && exists(1, 'fastd-gone')).toBe(true);
+    await daemon.stop();
+    await fastd.stop();
+    expect(exists(1, 'fastd-gone')).toBe(false);
+    expect(exists(0, 'ours-gone')).toBe(false);
+  }, 90_000);
+
   it('--daemon returns once the daemon runs, and the daemon keeps serving', async () => {
     const { work, status, args } = await setUp('daemon');
     const starter = Running.start(namespaces!.sides[0].name, process.execPath, [...args, '--daemon']);
