@@ -48,8 +48,21 @@ export class HandshakeDriver {
     this.ourKey = parseKeyHex(control.deps.localKey)!;
   }
 
+  /**
+   * fastd's allow_unknown_peers: a packet from an address no peer is at or being tried at
+   * is only looked at when some peer floats or `on verify` may accept a stranger; otherwise
+   * nobody could be there, and answering would only feed a spoofer handshakes.
+   */
+  private refusesUnknown(endpoint: Endpoint): boolean {
+    const { table, config } = this.control;
+    if (table.atAddress(endpoint) || table.hasFloating || config.onVerify) return false;
+    log.debug(`received packet from unknown address ${logAddress(formatEndpoint(endpoint))}`);
+    return true;
+  }
+
   /** A handshake packet the worker received on `socketId` from `endpoint`. */
   async receive(socketId: number, endpoint: Endpoint, packet: Uint8Array): Promise<void> {
+    if (this.refusesUnknown(endpoint)) return;
     const from = logAddress(formatEndpoint(endpoint));
     const parsed = parseHandshake(packet);
     if (!parsed.ok) {
@@ -208,6 +221,7 @@ export class HandshakeDriver {
    * handshake to the unknown sender, at most once per address per MIN_HANDSHAKE_INTERVAL.
    */
   unknownData(socketId: number, endpoint: Endpoint, compat = false): void {
+    if (this.refusesUnknown(endpoint)) return;
     const now = this.control.deps.clock();
     if (this.control.unknownBackoff.backOff(addressKey(endpoint), now)) {
       log.debug2(`sent a handshake to unknown address ${logAddress(formatEndpoint(endpoint))} a short time ago, not sending again`);

@@ -23,12 +23,19 @@ export class PeerTable {
   private readonly byAddress = new Map<string, Set<EnginePeer>>();
   private readonly freeIds: number[] = [];
   private nextId = 0;
+  /** Peers that may be anywhere (a reload that keeps a peer keeps its remotes and `float`). */
+  private floatingPeers = 0;
 
   /** `capacity`: rows in the statistics table. */
   constructor(readonly capacity: number) {}
 
   get size(): number {
     return this.byKey.size;
+  }
+
+  /** fastd's has_floating: some peer may be at any address, so unknown addresses deserve a look. */
+  get hasFloating(): boolean {
+    return this.floatingPeers > 0;
   }
 
   all(): IterableIterator<EnginePeer> {
@@ -54,6 +61,7 @@ export class PeerTable {
     const peer = new EnginePeer(config, peerId, key, dynamic);
     this.byKey.set(config.key, peer);
     this.byId.set(peerId, peer);
+    if (peer.floating) this.floatingPeers++;
     return peer;
   }
 
@@ -63,6 +71,7 @@ export class PeerTable {
     this.byKey.delete(peer.config.key);
     this.byId.delete(peer.peerId);
     this.freeIds.push(peer.peerId);
+    if (peer.floating) this.floatingPeers--;
   }
 
   /** The peer currently using this address, if any. */

@@ -315,6 +315,29 @@ describe('unknown peers', () => {
   });
 });
 
+describe('unknown addresses without floating peers', () => {
+  it('with every peer at fixed remotes and no `on verify`, data from elsewhere gets no handshake, as in fastd; a remote being tried does', () => {
+    const [keyA, keyB] = orderedKeyPairs();
+    const stranger = endpoint('203.0.113.5', 4000);
+    const fixed = new TestEngine(configFor(keyA, keyB, B), A);
+    fixed.control.tick(fixed.now);
+    fixed.take();
+    fixed.driver.unknownData(0, stranger);
+    expect(fixed.take()).toEqual([]);
+    // B is the remote being tried: its data prompts a handshake (fast reconnect).
+    fixed.driver.unknownData(0, B);
+    expect(fixed.take().map((message) => message.type)).toEqual(['sendPacket']);
+    // A floating peer, or `on verify`, makes any address worth an answer.
+    for (const extra of ['', 'on verify "true";']) {
+      const text = extra ? configFor(keyA, keyB, B, extra) : configFor(keyA, keyB, B).replace('remote', 'float yes; remote');
+      const open = new TestEngine(text, A);
+      open.take();
+      open.driver.unknownData(0, stranger);
+      expect(open.take().map((message) => message.type)).toEqual(['sendPacket']);
+    }
+  });
+});
+
 describe('float', () => {
   it('a floating peer follows its authentic packets to a new address; a fixed one stays', async () => {
     for (const floating of [true, false]) {
