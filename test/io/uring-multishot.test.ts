@@ -182,4 +182,36 @@ describe.runIf(support.available && support.multishotRecvmsg)('io_uring multisho
     sendFrom(context, 10, 500);
     expect(receiveAll(context, 10, 2, 500)).toEqual(Array.from({ length: 10 }, (_, i) => i));
   });
+
+  it('trim() while the CQ overflows: no buffer is free in the pool while the kernel still holds it', () => {
+    const idleMs = 50;
+    const context = setup(4, 64, 4, 1024, idleMs);
+    const { pool, events, receiver } = context;
+    const batch = createDatagramBatch(4);
+    /** Gives the last batch back, as the datapath's next turn would: then every buffer in use is the kernel's. */
+    const giveBack = () => {
+      events.wait(0);
+      receiver.receive(batch);
+    };
+    events.wait(0);
+    sendFrom(context, 100, 600);
+    expect(receiveAll(context, 100, 4, 600)).toHaveLength(100);
+    expect(receiver.counters.receiveExhausted).toBeGreaterThan(0);
+    giveBack();
+    expect(pool.stats().inUse).toBe(receiver.heldByKernel);
+    // a burst lands between two waits; an enter in the same turn (another socket's trim)
+    // posts its completions: the CQ fills up and the rest wait in the kernel's overflow list
+    sendFrom(context, 40, 700);
+    events.flush();
+    expect(events.ring.ready()).toBe(events.ring.cqEntries);
+    expect(events.ring.cqOverflowing()).toBe(true);
+    receiver.trim(performance.now() + idleMs);
+    expect(receiveAll(context, 40, 4, 700)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    giveBack();
+    expect(pool.stats().inUse).toBe(receiver.heldByKernel);
+    sendFrom(context, 60, 800);
+    expect(receiveAll(context, 60, 4, 800)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    giveBack();
+    expect(pool.stats().inUse).toBe(receiver.heldByKernel);
+  });
 });

@@ -63,6 +63,9 @@ export const Feature = { SINGLE_MMAP: 1 << 0, NODROP: 1 << 1, FAST_POLL: 1 << 5 
 
 export const EnterFlag = { GETEVENTS: 1 << 0, EXT_ARG: 1 << 3 } as const;
 
+/** Bits of the SQ ring's flags word (SqOffsets.FLAGS). CQ_OVERFLOW: completions wait in the kernel's overflow list, the CQ being full. */
+export const SqFlag = { CQ_OVERFLOW: 1 << 1 } as const;
+
 /** struct io_uring_getevents_arg (24 bytes), then the __kernel_timespec its ts points to. */
 export const GeteventsArg = { SIZE: 24, SIGMASK: 0, SIGMASK_SZ: 8, TS: 16 } as const;
 export const KernelTimespec = { SIZE: 16, SEC: 0, NSEC: 8 } as const;

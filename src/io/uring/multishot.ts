@@ -28,6 +28,12 @@ export const MULTISHOT_HEADROOM = RecvmsgOut.SIZE + SOCKADDR_SLOT + CONTROL_ROOM
 const MAX_BUFFERS = 32768;
 /** Completions without a buffer that can be queued besides the buffers' (the op's last one, a cancel's). */
 const EXTRA_COMPLETIONS = 4;
+/**
+ * Where a pool buffer is, for inKernel: not in the kernel's hands; posted in the provided
+ * ring; or out of a ring that trim() unregistered, while the cancelled op may still report
+ * it filled (from the kernel's CQ overflow list).
+ */
+const Held = { No: 0, Posted: 1, Retired: 2 } as const;
 
 
 /** What the datapath decides about a socket's receive; the backend adds the group id. */
@@ -58,8 +64,10 @@ export class MultishotReceiver implements CompletionSink {
   /** Buffers the kernel holds now, and how many it should hold. */
   private posted = 0;
   private fill: number;
-  /** Per pool index: 1 while the buffer sits in the provided ring. */
+  /** Per pool index: a Held state. */
   private readonly inKernel: Uint8Array;
+  /** Buffers in the Retired state: given back to the pool once their op's last completion came. */
+  private retired = 0;
   /** When the ring last ran dry (performance.now() ms). */
   private lastDry = 0;
   /** Buffer ids of the last batch, freed at the next receive. */
@@ -123,9 +131,11 @@ export class MultishotReceiver implements CompletionSink {
     if (this.queued === this.results.length) return;
     if ((flags & CqeFlag.BUFFER) !== 0) {
       const id = flags >>> CQE_BUFFER_SHIFT;
-      if (this.inKernel[id] === 1) {
-        this.inKernel[id] = 0;
-        this.posted--;
+      const held = this.inKernel[id];
+      if (held !== Held.No) {
+        this.inKernel[id] = Held.No;
+        if (held === Held.Posted) this.posted--;
+        else this.retired--;
       }
     }
     const at = (this.queueHead + this.queued) % this.results.length;
@@ -173,6 +183,8 @@ export class MultishotReceiver implements CompletionSink {
     batch.count = count;
     this.counters.packetsIn += count;
     if (this.armedOps === 0 && !this.closed) {
+      // the cancelled op has said its last: what it did not report filled is free
+      if (this.retired > 0) this.releaseRetired();
       // the datagrams the socket buffer kept meanwhile need buffers before the new op
       if (this.posted < this.fill) this.refill(performance.now());
       this.arm();
@@ -206,10 +218,13 @@ export class MultishotReceiver implements CompletionSink {
    * Stops the armed op and takes the ring and every buffer still in it back (they go to the
    * pool). Completions are not routed here (the worker's wait does that, and its wake-up
    * logic relies on it): buffers whose completions already wait in the CQ stay taken, or,
-   * with `freeWaiting` (closing: nobody will take them), go back to the pool too.
+   * with `freeWaiting` (closing: nobody will take them), go back to the pool too. A full CQ
+   * keeps further completions in the kernel's overflow list, out of sight: when trimming
+   * then, the buffers go to the pool only once the cancelled op's last completion came (releaseRetired).
    */
   private retire(freeWaiting: boolean): void {
-    if (this.armedOps > 0) this.events.cancel(this.tag);
+    const cancelled = this.armedOps > 0;
+    if (cancelled) this.events.cancel(this.tag);
     this.events.flush();
     this.claimPosted(freeWaiting);
     const reg = new NativeArea(BufReg.SIZE, 'buffer ring unregistration');
@@ -220,12 +235,31 @@ export class MultishotReceiver implements CompletionSink {
       reg.release();
     }
     const inKernel = this.inKernel;
+    // trimming: a completion of the cancelled op hidden in the overflow list may still name the buffer
+    const keep = cancelled && !freeWaiting && this.events.ring.cqOverflowing();
     for (let index = 0; index < inKernel.length; index++) {
-      if (inKernel[index] === 0) continue;
-      inKernel[index] = 0;
+      if (inKernel[index] === Held.No) continue;
+      if (keep) {
+        if (inKernel[index] === Held.Posted) this.retired++;
+        inKernel[index] = Held.Retired;
+        continue;
+      }
+      inKernel[index] = Held.No;
       this.pool.free(index);
     }
     this.posted = 0;
+    if (!keep) this.retired = 0;
+  }
+
+  /** The buffers of a trimmed ring that its cancelled op never filled: back to the pool. */
+  private releaseRetired(): void {
+    const inKernel = this.inKernel;
+    for (let index = 0; index < inKernel.length; index++) {
+      if (inKernel[index] !== Held.Retired) continue;
+      inKernel[index] = Held.No;
+      this.pool.free(index);
+    }
+    this.retired = 0;
   }
 
   /** Marks the buffers named by our completions waiting unrouted in the CQ as out of the ring; with `free`, gives them to the pool. */
@@ -235,8 +269,8 @@ export class MultishotReceiver implements CompletionSink {
       const flags = ring.cqeFlags(k);
       if (ring.cqeUserData(k) !== this.tag || (flags & CqeFlag.BUFFER) === 0) continue;
       const id = flags >>> CQE_BUFFER_SHIFT;
-      if (this.inKernel[id] === 1) {
-        this.inKernel[id] = 0;
+      if (this.inKernel[id] === Held.Posted) {
+        this.inKernel[id] = Held.No;
         this.posted--;
         if (free) this.pool.free(id);
       }
@@ -275,7 +309,7 @@ export class MultishotReceiver implements CompletionSink {
     ring.view.setUint32(at + BufRingEntry.LEN, this.options.bufferSize, true);
     ring.view.setUint16(at + BufRingEntry.BID, index, true);
     this.tail = (this.tail + 1) & (BUFFER_ID_LIMIT - 1);
-    this.inKernel[index] = 1;
+    this.inKernel[index] = Held.Posted;
     this.posted++;
   }
 

@@ -6,7 +6,7 @@
 import { close, errno, Errno, mmap, munmap, Syscall, syscall, SystemError, viewOf, type Mapping } from '../libc.js';
 import { Mmap } from '../linux-abi.js';
 import { NativeArea, setU64 } from '../native-memory.js';
-import { CqOffsets, Cqe, EnterFlag, Feature, GeteventsArg, KernelTimespec, MmapOffset, Params, Probe, Register, SetupFlag, Sqe, SqOffsets } from './abi.js';
+import { CqOffsets, Cqe, EnterFlag, Feature, GeteventsArg, KernelTimespec, MmapOffset, Params, Probe, Register, SetupFlag, Sqe, SqFlag, SqOffsets } from './abi.js';
 
 /** Thrown when io_uring cannot be used here; `code` tells why (ENOSYS, EPERM, ...). */
 export class UringUnavailable extends SystemError {}
@@ -31,6 +31,7 @@ export class Ring {
   private readonly mappings: Mapping[];
   private readonly sqHead: number;
   private readonly sqTail: number;
+  private readonly sqFlags: number;
   private readonly sqMask: number;
   private readonly cqHead: number;
   private readonly cqTail: number;
@@ -87,6 +88,7 @@ export class Ring {
       this.sqeWords = new Uint32Array(sqeBuffer);
       this.sqHead = sq(SqOffsets.HEAD) >> 2;
       this.sqTail = sq(SqOffsets.TAIL) >> 2;
+      this.sqFlags = sq(SqOffsets.FLAGS) >> 2;
       this.sqMask = this.ringWords[sq(SqOffsets.RING_MASK) >> 2];
       this.cqHead = cq(CqOffsets.HEAD) >> 2;
       this.cqTail = cq(CqOffsets.TAIL) >> 2;
@@ -172,6 +174,11 @@ export class Ring {
   /** Completions waiting in the CQ. */
   ready(): number {
     return (Atomics.load(this.ringWords, this.cqTail) - this.ringWords[this.cqHead]) >>> 0;
+  }
+
+  /** Whether completions wait in the kernel's overflow list (the CQ was full): ready() does not count them. */
+  cqOverflowing(): boolean {
+    return (Atomics.load(this.ringWords, this.sqFlags) & SqFlag.CQ_OVERFLOW) !== 0;
   }
 
   /** Byte offset (into the ring views) of the k-th waiting completion. */
