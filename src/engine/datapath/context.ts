@@ -12,7 +12,7 @@ import { StateArena } from '../../crypto/state-arena.js';
 import { createBackend, type IoBackend } from '../../io/backend.js';
 import { FallbackFrameIo } from '../../io/batch-fallback.js';
 import { close } from '../../io/libc.js';
-import { createFrameBatch, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
+import { createCounters, createFrameBatch, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
 import { packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { Ethernet } from '../../io/offload/headers.js';
 import { OffloadFrameIo, READ_ROOM, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
@@ -109,8 +109,12 @@ export class Datapath {
   readonly reads: FrameBatch;
   /** io_uring (one ring for all of this worker's fds) or the recvmmsg/sendmmsg fallback. */
   readonly backend: IoBackend;
+  /** What the I/O objects of removed interfaces did, still counted in the statistics. */
+  private readonly closedInterfaces: IoCounters = createCounters();
+  /** The I/O counters of each interface, by interfaceId: merged into closedInterfaces when it goes. */
+  private readonly interfaceCounters: IoCounters[][] = [];
   /** Counters of every I/O object, also of removed ones (their totals stay in the statistics). */
-  readonly ioCounters: IoCounters[] = [];
+  readonly ioCounters: IoCounters[] = [this.closedInterfaces];
   /** What removed offloading interfaces did, still counted in the statistics. */
   private readonly closedOffloads: OffloadCounters = { segmented: 0, segments: 0, checksummed: 0, dropped: 0, coalesced: 0, coalescedFrames: 0 };
   /** Offload counters of every offloading interface, also of removed ones (like ioCounters). */
@@ -218,11 +222,11 @@ export class Datapath {
   private frameIo(spec: InterfaceSpec, armed: ArmedFrameReader | undefined): FrameIo {
     const fd = spec.fd;
     const reads = armed ?? new FallbackFrameIo(fd, this.io);
-    if (!armed) this.ioCounters.push(reads.counters);
+    if (!armed) this.countIo(spec.interfaceId, reads.counters);
     let writes: FrameIo = reads;
     if (this.backend.kind !== 'fallback') {
       const ring = this.backend.frames(fd);
-      this.ioCounters.push(ring.counters);
+      this.countIo(spec.interfaceId, ring.counters);
       writes = ring;
     }
     if (spec.vnetHeader) {
@@ -255,7 +259,7 @@ export class Datapath {
     const events = this.backend.events;
     if (!events) return undefined;
     const plain = new FallbackFrameIo(spec.fd, this.io);
-    this.ioCounters.push(plain.counters);
+    this.countIo(spec.interfaceId, plain.counters);
     const area = this.armedAreas.pop() ?? this.memory.reserve(READ_ROOM);
     if (area < 0) throw new Error('packet memory ceiling too low for the TUN/TAP read buffers');
     // a queue with a vnet header may hand over a 64 KiB super-frame; a plain frame longer than the limit is dropped
@@ -277,9 +281,20 @@ export class Datapath {
       counters.splice(counters.indexOf(iface.io.offload), 1);
       for (const key of Object.keys(this.closedOffloads) as (keyof OffloadCounters)[]) this.closedOffloads[key] += iface.io.offload[key];
     }
+    // a supernode's multitap peers come and go: their counters must not pile up
+    for (const counters of this.interfaceCounters[interfaceId] ?? []) {
+      this.ioCounters.splice(this.ioCounters.indexOf(counters), 1);
+      for (const key of Object.keys(this.closedInterfaces) as (keyof IoCounters)[]) this.closedInterfaces[key] += counters[key];
+    }
+    this.interfaceCounters[interfaceId] = [];
     iface.io.close();
     close(iface.spec.fd);
     this.interfaces[interfaceId] = undefined;
+  }
+
+  private countIo(interfaceId: number, counters: IoCounters): void {
+    this.ioCounters.push(counters);
+    (this.interfaceCounters[interfaceId] ??= []).push(counters);
   }
 
   /** Bytes each raw receive buffer takes (the tailroom stays free for kernels that round up to their block size). */

@@ -1,6 +1,7 @@
 // The worker's loop on paths that run rarely: a control message that takes a socket away in
-// the same wake-up in which that socket is readable. The loop runs in this thread on real
-// loopback sockets, one turn at a time, so that both events are certain to meet in one wait.
+// the same wake-up in which that socket is readable; multitap interfaces of peers that come
+// and go. The loop runs in this thread on real loopback sockets (and TAP interfaces in a
+// private namespace), one turn at a time, so that events are certain to meet in one wait.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../../src/engine/datapath/context.js';
@@ -13,12 +14,16 @@ import { check, close, eventfd, write } from '../../../src/io/libc.js';
 import { EVENTFD_VALUE_BYTES, EventFdFlag } from '../../../src/io/linux-abi.js';
 import { NativeArea } from '../../../src/io/native-memory.js';
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
+import { openTunTap } from '../../../src/io/tuntap.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { probeUring } from '../../../src/io/uring/availability.js';
+import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../io/memory.js';
+import { TestNamespace } from '../../io/netns.js';
 
 /** Not a fastd packet type: the datagram is classified and dropped as malformed. */
 const NOT_A_PACKET_TYPE = 0xff;
+const haveTap = requireSystem('multitap interfaces coming and going in a private namespace', { root: isRoot, netns: haveNetns });
 
 interface Rig {
   dp: Datapath;
@@ -38,7 +43,7 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
-function rig(backend: 'fallback' | 'io_uring'): Rig {
+function rig(backend: 'fallback' | 'io_uring', mode: 'tap' | 'multitap' = 'tap'): Rig {
   const configured = openUdpSocket({ address: '127.0.0.1', port: 0 });
   const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
   const messages: FromWorker[] = [];
@@ -46,7 +51,7 @@ function rig(backend: 'fallback' | 'io_uring'): Rig {
   const dp = new Datapath(
     {
       type: 'init',
-      mode: 'tap',
+      mode,
       forward: false,
       sockets: [{ socketId: 0, fd: configured.fd, family: 4 }],
       interfaces: [],
@@ -80,17 +85,17 @@ function rig(backend: 'fallback' | 'io_uring'): Rig {
   return { dp, loop, turn, post, messages, globalStats: new Float64Array(globalStats), configured };
 }
 
-/** Sends one datagram that is no fastd packet to `to`, from a socket of its own. */
-function sendJunk(to: UdpSocket): void {
+/** Sends one datagram that is no fastd packet to `to` (at `address`), from a socket of its own. */
+function sendJunk(to: UdpSocket, address = '127.0.0.1'): void {
   const memory = testPacketMemory(1);
-  const from = openUdpSocket({ address: '127.0.0.1', port: 0 });
+  const from = openUdpSocket({ address: '0.0.0.0', port: 0 });
   try {
     const io = new FallbackDatagramIo(from.fd, memory, { capacity: 1, gso: false, gro: false });
     const batch = createDatagramBatch(1);
     memory.bytes.fill(NOT_A_PACKET_TYPE, 0, 100);
     batch.offsets[0] = 0;
     batch.lengths[0] = 100;
-    writeSockaddr(batch.addresses, 0, { family: 4, address: '127.0.0.1', port: to.local.port, scopeId: 0 });
+    writeSockaddr(batch.addresses, 0, { family: 4, address, port: to.local.port, scopeId: 0 });
     batch.count = 1;
     expect(io.send(batch)).toBe(1);
     io.close();
@@ -119,6 +124,35 @@ describe('the datapath loop on rare paths', () => {
       sendJunk(r.configured);
       for (let i = 0; i < 10 && r.globalStats[GlobalStat.DropMalformed] === 0; i++) r.turn();
       expect(r.globalStats[GlobalStat.DropMalformed]).toBe(1);
+      expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+    });
+
+    it.runIf(haveTap)(`${backend}: multitap interfaces of peers that come and go leave no I/O counters behind, and what they did stays counted`, () => {
+      const ns = new TestNamespace(`revb-churn-${process.pid}-${backend}`);
+      cleanups.push(() => ns.delete());
+      ns.ip('link', 'set', 'lo', 'up');
+      const r = rig(backend, 'multitap');
+      const counted = () => r.dp.ioCounters.reduce((sum, c) => sum + c.syscalls + c.packetsIn + c.packetsOut, 0);
+      const lists = r.dp.ioCounters.length;
+      const name = 'churn0';
+      for (let round = 0; round < 20; round++) {
+        // a peer connects: its own TAP (the worker closes the fd given to it), and a frame to read
+        const device = ns.inside(() => openTunTap({ kind: 'tap', name, mtu: 1400, up: true }));
+        ns.ip('addr', 'add', '10.79.0.1/24', 'dev', name);
+        ns.ip('neigh', 'add', '10.79.0.2', 'lladdr', '02:00:00:00:00:02', 'dev', name);
+        r.post({ type: 'addPeer', peerId: 0, interface: { interfaceId: 0, fd: device.fd, name, kind: 'tap', mtu: 1400 } });
+        expect(r.turn()).toBe(true);
+        const before = counted();
+        ns.inside(() => sendJunk(r.configured, '10.79.0.2'));
+        for (let i = 0; i < 10 && counted() === before; i++) r.turn();
+        expect(counted()).toBeGreaterThan(before);
+        // and goes: the worker closes the last fd, the kernel deletes the interface
+        const total = counted();
+        r.post({ type: 'removePeer', peerId: 0 });
+        expect(r.turn()).toBe(true);
+        expect(counted()).toBe(total);
+        expect(r.dp.ioCounters.length).toBe(lists);
+      }
       expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
     });
   }
