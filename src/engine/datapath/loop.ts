@@ -5,10 +5,11 @@
 // node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { OffloadFrameIo } from '../../io/offload/offload-frame-io.js';
 import { applyControl, Outcome } from './control.js';
 import type { Datapath, Interface } from './context.js';
 import type { ToWorker } from './messages.js';
-import { expireSessions, NO_PEER } from './peers.js';
+import { expireSessions, NO_PEER, type Peer } from './peers.js';
 import { Poller, Source, type Waiter } from './poller.js';
 import { Receiver } from './receive.js';
 import { RingWaiter } from './ring-waiter.js';
@@ -160,18 +161,33 @@ export class Loop {
       }
       this.readsUsed = count;
       if (count === 0) return true;
-      for (let i = 0; i < count; i++) {
-        const length = reads.lengths[i];
-        // longer than fastd's MTU (the admin raised the kernel's): a peer with the same MTU could not take it
-        if (length > limit) dp.stats.drop(DropReason.Malformed);
-        else if (dp.mode === 'tap') this.sender.routeFrame(reads.offsets[i], length, NO_PEER, NO_OWNER, now);
-        else if (peer) this.sender.toPeer(peer, reads.offsets[i], length, NO_OWNER, now);
-      }
-      // the read slots are reused by the next read: everything must be sent first
-      this.sender.flush(now);
+      this.sendReads(peer, limit, count, now);
       if (count < reads.capacity) return true;
     }
+    // The turn ended inside a TSO super-frame: its other segments are ours already, so the
+    // queue may look empty; left for its next frame, they could wait for a TCP retransmission.
+    const offload = iface.io instanceof OffloadFrameIo ? iface.io : null;
+    while (offload?.holdsSegments()) {
+      reads.lengths.fill(this.readRoom, 0, this.readsUsed);
+      this.readsUsed = offload.readHeld(reads);
+      this.sendReads(peer, limit, this.readsUsed, now);
+    }
     return true;
+  }
+
+  /** Sends the first `count` frames of dp.reads, read from an interface whose frames may be `limit` bytes long. */
+  private sendReads(peer: Peer | undefined, limit: number, count: number, now: number): void {
+    const dp = this.dp;
+    const reads = dp.reads;
+    for (let i = 0; i < count; i++) {
+      const length = reads.lengths[i];
+      // longer than fastd's MTU (the admin raised the kernel's): a peer with the same MTU could not take it
+      if (length > limit) dp.stats.drop(DropReason.Malformed);
+      else if (dp.mode === 'tap') this.sender.routeFrame(reads.offsets[i], length, NO_PEER, NO_OWNER, now);
+      else if (peer) this.sender.toPeer(peer, reads.offsets[i], length, NO_OWNER, now);
+    }
+    // the read slots are reused by the next read: everything must be sent first
+    this.sender.flush(now);
   }
 
   private timers(now: number): void {

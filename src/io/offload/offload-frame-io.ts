@@ -117,6 +117,17 @@ export class OffloadFrameIo implements FrameIo {
     return count;
   }
 
+  /** Whether segments of a super-frame read earlier wait for slots: the queue may look empty meanwhile. */
+  holdsSegments(): boolean {
+    return this.nextSegment < this.superFrame.segmentCount;
+  }
+
+  /** Hands out only the segments held back (no read from the queue). */
+  readHeld(batch: FrameBatch): number {
+    batch.count = this.continueSuperFrame(batch, 0);
+    return batch.count;
+  }
+
   // One frame as the kernel gave it (virtio_net_hdr first): into slots [count, ...).
   private takeFrame(batch: FrameBatch, count: number, received: number): number {
     const bytes = this.bytes;

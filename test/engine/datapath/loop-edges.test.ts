@@ -2,24 +2,31 @@
 // the same wake-up in which that socket is readable; multitap interfaces of peers that come
 // and go. The loop runs in this thread on real loopback sockets (and TAP interfaces in a
 // private namespace), one turn at a time, so that events are certain to meet in one wait.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../../src/engine/datapath/context.js';
 import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
 import { Loop } from '../../../src/engine/datapath/loop.js';
-import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type FromWorker, type ToWorker } from '../../../src/engine/datapath/messages.js';
+import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat, type FromWorker, type InterfaceSpec, type ToWorker } from '../../../src/engine/datapath/messages.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../src/io/batch.js';
 import { check, close, eventfd, write } from '../../../src/io/libc.js';
 import { EVENTFD_VALUE_BYTES, EventFdFlag } from '../../../src/io/linux-abi.js';
 import { NativeArea } from '../../../src/io/native-memory.js';
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
+import { openOffloadedQueue } from '../../../src/io/offload/open-queue.js';
 import { openTunTap } from '../../../src/io/tuntap.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { probeUring } from '../../../src/io/uring/availability.js';
+import { Namespace } from '../../../src/testbed/namespaces.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
+import { transmitWithVnetHeader } from '../../helpers/vnet-frames.js';
 import { testPacketMemory } from '../../io/memory.js';
-import { TestNamespace } from '../../io/netns.js';
+import { ip, TestNamespace } from '../../io/netns.js';
+import { ACK, PSH, pattern, superFrame } from '../../io/offload/frames.js';
 
 /** Not a fastd packet type: the datagram is classified and dropped as malformed. */
 const NOT_A_PACKET_TYPE = 0xff;
@@ -34,6 +41,7 @@ interface Rig {
   post: (message: ToWorker) => void;
   messages: FromWorker[];
   globalStats: Float64Array;
+  peerStats: Float64Array;
   /** Socket 0, given to the worker at init (its fd is the Datapath's now). */
   configured: UdpSocket;
 }
@@ -43,9 +51,10 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
-function rig(backend: 'fallback' | 'io_uring', mode: 'tap' | 'multitap' = 'tap'): Rig {
+function rig(backend: 'fallback' | 'io_uring', mode: 'tap' | 'multitap' = 'tap', interfaces: InterfaceSpec[] = []): Rig {
   const configured = openUdpSocket({ address: '127.0.0.1', port: 0 });
   const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
+  const peerStats = new SharedArrayBuffer(PEER_STATS_FIELDS * 8);
   const messages: FromWorker[] = [];
   // the Datapath owns the fds it is given and closes them, as a worker closes its duplicates
   const dp = new Datapath(
@@ -54,8 +63,8 @@ function rig(backend: 'fallback' | 'io_uring', mode: 'tap' | 'multitap' = 'tap')
       mode,
       forward: false,
       sockets: [{ socketId: 0, fd: configured.fd, family: 4 }],
-      interfaces: [],
-      peerStats: new SharedArrayBuffer(PEER_STATS_FIELDS * 8),
+      interfaces,
+      peerStats,
       globalStats,
       handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
       memoryCeiling: 16 << 20,
@@ -82,7 +91,7 @@ function rig(backend: 'fallback' | 'io_uring', mode: 'tap' | 'multitap' = 'tap')
     write(wakeFd, wakeValue.address, EVENTFD_VALUE_BYTES);
   };
   const turn = (): boolean => (loop as unknown as { turn(): boolean }).turn();
-  return { dp, loop, turn, post, messages, globalStats: new Float64Array(globalStats), configured };
+  return { dp, loop, turn, post, messages, globalStats: new Float64Array(globalStats), peerStats: new Float64Array(peerStats), configured };
 }
 
 /** Sends one datagram that is no fastd packet to `to` (at `address`), from a socket of its own. */
@@ -153,6 +162,41 @@ describe('the datapath loop on rare paths', () => {
         expect(counted()).toBe(total);
         expect(r.dp.ioCounters.length).toBe(lists);
       }
+      expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+    });
+
+    it.runIf(haveTap)(`${backend}: a TSO super-frame cut short by the end of a read turn goes out whole, without waiting for the queue's next frame`, async () => {
+      const ns = new TestNamespace(`revb-tso-${process.pid}-${backend}`);
+      cleanups.push(() => ns.delete());
+      // no IPv6: the only frames on the interface are the test's own
+      ip('netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+      const name = 'tso0';
+      const mtu = 1500;
+      const queue = ns.inside(() =>
+        openOffloadedQueue({ kind: 'tap', name, mtu, up: true }, true, (reason) => {
+          throw new Error(`offloads refused: ${reason}`);
+        }),
+      );
+      const peer = openUdpSocket({ address: '127.0.0.1', port: 0 });
+      cleanups.push(() => closeSocket(peer));
+      const r = rig(backend, 'tap', [{ interfaceId: 0, fd: queue.device.fd, name, kind: 'tap', mtu, vnetHeader: true }]);
+      r.post({ type: 'addPeer', peerId: 0 });
+      r.post({ type: 'setPeerAddress', peerId: 0, socketId: 0, endpoint: { family: 4, address: '127.0.0.1', port: peer.local.port, scopeId: 0 } });
+      r.post({ type: 'installSession', peerId: 0, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false });
+      expect(r.turn()).toBe(true);
+      // 12 super-frames of 45 segments: 540 frames, more than the 8 batches of 64 a queue gets per turn
+      const segments = 45;
+      const gsoSize = 1000;
+      const records = Array.from({ length: 12 }, (_, k) =>
+        superFrame({ version: 4, tap: true, seq: k * segments * gsoSize, flags: ACK | PSH, payload: pattern(segments * gsoSize, k), srcMac: [2, 0, 0, 0, 0, 1], dstMac: [2, 0, 0, 0, 0, 2] }, gsoSize),
+      );
+      const dir = mkdtempSync(join(tmpdir(), 'revb-tso-'));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      expect(await transmitWithVnetHeader(new Namespace(ns.name), name, dir, records)).toEqual(records.map(() => 0));
+      const sent = () => r.peerStats[PeerStat.TxPackets];
+      // each further turn waits for the queue (or the timer) and would find it empty
+      for (let i = 0; i < 3 && sent() < records.length * segments; i++) r.turn();
+      expect(sent()).toBe(records.length * segments);
       expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
     });
   }
