@@ -153,6 +153,8 @@ export class OffloadFrameIo implements FrameIo {
     // segment 0 is the longest: a gso_size over the MTU (the kernel does not check it) spoils all of them
     if (!parseSuperFrame(bytes, header, frame, length, this.linkHeader, this.superFrame) || segmentLength(this.superFrame, 0) > this.maxFrame) {
       this.offload.dropped++;
+      // a parse that got as far as the MTU check set the segment count: none of them is to be handed out
+      this.nextSegment = this.superFrame.segmentCount;
       return count;
     }
     this.offload.segmented++;

@@ -118,6 +118,16 @@ describe('nothing longer than the MTU is read, even where the slots would hold i
     expect(parseTcp(frames[0], true)!.seq).toBe(5);
   });
 
+  it('a super-frame over the MTU that ends a read leaves no segments behind for the next read', () => {
+    const { io, reader, readAll } = setup('tap', 64, mtu);
+    reader.queue.push(superFrame({ version: 4, tap: true, seq: 1, flags: ACK, payload: pattern(5000, 8) }, 1448));
+    expect(readAll()).toHaveLength(0);
+    reader.queue.push(good());
+    const frames = readAll();
+    expect(frames.map((f) => parseTcp(f, true)!.seq)).toEqual([5]);
+    expect(io.offload.dropped).toBe(1);
+  });
+
   it('a super-frame whose segments fit the MTU exactly is cut', () => {
     const { io, reader, readAll } = setup('tap', 64, mtu);
     reader.queue.push(superFrame({ version: 4, tap: true, seq: 1, flags: ACK, payload: pattern(5000, 8) }, mtu - 40));
