@@ -49,13 +49,15 @@ export class HandshakeDriver {
   }
 
   /**
-   * fastd's allow_unknown_peers: a packet from an address no peer is at or being tried at
+   * fastd's allow_unknown_peers: a packet from an address that is none of our peers' remotes
    * is only looked at when some peer floats or `on verify` may accept a stranger; otherwise
-   * nobody could be there, and answering would only feed a spoofer handshakes.
+   * nobody could be there, and answering would only feed a spoofer handshakes. (fastd asks
+   * whether a peer is at or being tried at the address; a remote counts here even before
+   * our first handshake to it, so an init that overtakes ours, both ends starting at once, is answered.)
    */
   private refusesUnknown(endpoint: Endpoint): boolean {
     const { table, config } = this.control;
-    if (table.atAddress(endpoint) || table.hasFloating || config.onVerify) return false;
+    if (table.hasFloating || config.onVerify || table.isRemote(endpoint)) return false;
     log.debug(`received packet from unknown address ${logAddress(formatEndpoint(endpoint))}`);
     return true;
   }

@@ -104,6 +104,12 @@ export class PeerTable {
     return peer.resolved.some((addresses) => addresses.some((address) => endpointKey(address) === wanted));
   }
 
+  /** Whether one of some peer's remotes resolved to this address. */
+  isRemote(endpoint: Endpoint): boolean {
+    for (const peer of this.byKey.values()) if (PeerTable.ownsAddress(peer, endpoint)) return true;
+    return false;
+  }
+
   /** fastd_peer_matches_address: a floating peer may be anywhere, others only at their remotes. */
   static matchesAddress(peer: EnginePeer, endpoint: Endpoint): boolean {
     return peer.floating || PeerTable.ownsAddress(peer, endpoint);
