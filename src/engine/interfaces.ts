@@ -125,7 +125,7 @@ function openFirstQueue(options: Parameters<typeof openOffloadedQueue>[0], offlo
   }
 }
 
-/** Closes the interface; unless it is persistent the kernel removes it with its last fd. */
+/** Closes the interface; the kernel removes it with its last fd (unless the admin made it persistent). */
 export function closeInterface(iface: OpenInterface): void {
   for (const queue of iface.extraQueues) closeTunTap(queue);
   closeTunTap(iface.device);

@@ -97,15 +97,11 @@ export const Ifreq = { SIZE: 40, NAME: 0, FLAGS: 16, MTU: 16, HWADDR_FAMILY: 16,
 /** IFNAMSIZ: interface names are at most 15 bytes plus the terminating NUL. */
 export const IFNAMSIZ = 16;
 
-/** TUN/TAP ioctls (linux/if_tun.h), as _IOW('T', n, int) / _IOR('T', n, unsigned int). */
+/** The TUN/TAP ioctls we use (linux/if_tun.h), as _IOW('T', n, int). */
 export const TunIoctl = {
   SETIFF: 0x400454ca,
-  SETPERSIST: 0x400454cb,
-  GETFEATURES: 0x800454cf,
   SETOFFLOAD: 0x400454d0,
-  GETIFF: 0x800454d2,
   SETVNETHDRSZ: 0x400454d8,
-  SETQUEUE: 0x400454d9,
 } as const;
 
 /** ifr_flags for TUNSETIFF. */

@@ -32,8 +32,6 @@ export interface TunTapOptions {
   readonly vnetHeader?: boolean;
   /** TUNSETOFFLOAD bits (TunOffload); needs vnetHeader. */
   readonly offloads?: number;
-  /** Keep the interface when the fd is closed (fastd's `persist interface`). */
-  readonly persist?: boolean;
   readonly mtu?: number;
   /** Bring the interface up after configuring it. */
   readonly up?: boolean;
@@ -105,7 +103,6 @@ export function openTunTap(options: TunTapOptions): TunTap {
     const name = readIfreqName();
     if (options.vnetHeader) intIoctl(fd, TunIoctl.SETVNETHDRSZ, VirtioNetHdr.SIZE, 'TUNSETVNETHDRSZ');
     if (options.offloads !== undefined) setOffloads(fd, options.offloads);
-    if (options.persist !== undefined) setPersist(fd, options.persist);
     if (options.mtu !== undefined) setMtu(name, options.mtu);
     if (options.up) setUp(name, true);
     return { fd, name, kind: options.kind };
@@ -118,12 +115,6 @@ export function openTunTap(options: TunTapOptions): TunTap {
 /** TUNSETOFFLOAD (value passed directly): which offloaded frames (TunOffload bits) the kernel may write to us. */
 export function setOffloads(fd: number, offloads: number): void {
   check(ioctl(fd, TunIoctl.SETOFFLOAD, offloads), 'TUNSETOFFLOAD');
-}
-
-/** TUNSETPERSIST on an open queue; clearing it on a persistent interface lets it go with its last fd. */
-export function setPersist(fd: number, persist: boolean): void {
-  // Like TUNSETOFFLOAD, TUNSETPERSIST takes its value as the argument itself, not a pointer.
-  check(ioctl(fd, TunIoctl.SETPERSIST, persist ? 1 : 0), 'TUNSETPERSIST');
 }
 
 export function getMtu(name: string): number {

@@ -8,7 +8,7 @@ import { UringFrameIo } from '../../src/io/uring/batch-uring.js';
 import { Ring } from '../../src/io/uring/ring.js';
 import type { PacketMemory } from '../../src/io/native-memory.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
-import { closeTunTap, getMtu, hardwareAddress, openTunTap, setPersist } from '../../src/io/tuntap.js';
+import { closeTunTap, getMtu, hardwareAddress, openTunTap } from '../../src/io/tuntap.js';
 import { closeSocket, openUdpSocket } from '../../src/io/udp.js';
 import { haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
 import { testPacketMemory } from './memory.js';
@@ -168,20 +168,6 @@ describe.runIf(ok)('TUN/TAP through /dev/net/tun in a private namespace', () => 
       } finally {
         closeTunTap(tap);
       }
-    });
-  });
-
-  it('persist keeps the interface after close; reopening by name and clearing it lets it go', () => {
-    ns.inside(() => {
-      const tap = openTunTap({ kind: 'tap', name: 'fiop0', persist: true });
-      closeTunTap(tap);
-      expect(ns.ip('link', 'show')).toContain('fiop0');
-      const again = openTunTap({ kind: 'tap', name: 'fiop0' });
-      setPersist(again.fd, false);
-      closeTunTap(again);
-      // the kernel unregisters the device after the file's last reference is gone
-      for (let i = 0; i < 100 && ns.ip('link', 'show').includes('fiop0'); i++) pause(10);
-      expect(ns.ip('link', 'show')).not.toContain('fiop0');
     });
   });
 
