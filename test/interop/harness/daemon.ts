@@ -140,10 +140,17 @@ export class Daemon {
     }
   }
 
-  /** `kill -9`: no down hooks, no goodbye; the kernel removes its TUN/TAP interface. */
+  /**
+   * `kill -9`: no down hooks, no goodbye. The kernel removes its TUN/TAP interface, a moment
+   * after the process is gone: waits for that too, so that a restart cannot mistake the old
+   * interface for its new one.
+   */
   async kill(): Promise<void> {
     if (this.running) this.child!.kill('SIGKILL');
     await this.exited;
+    await until(`${this.label}'s interface ${this.spec.interfaceName} to go`, INTERFACE_DEADLINE_MS, () =>
+      this.namespace.hasLink(this.spec.interfaceName) ? undefined : true,
+    );
   }
 
   /** SIGTERM, escalated to SIGKILL if the daemon does not exit in time. */
