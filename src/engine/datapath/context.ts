@@ -10,6 +10,7 @@ import { createMethodProvider } from '../../crypto/methods/registry.js';
 import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.js';
 import { StateArena } from '../../crypto/state-arena.js';
 import { createBackend, type IoBackend } from '../../io/backend.js';
+import { CounterTotals } from './counter-totals.js';
 import { FallbackFrameIo } from '../../io/batch-fallback.js';
 import { close } from '../../io/libc.js';
 import { createCounters, createFrameBatch, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
@@ -51,6 +52,8 @@ export interface Interface {
   readonly pending: FrameBatch;
   /** io_uring: the READ kept armed on the worker's event ring (it wakes the worker with the first frame). */
   readonly armed?: ArmedFrameReader;
+  /** With a vnet header: `io` itself, which cuts super-frames up and may hold segments back. */
+  readonly offload?: OffloadFrameIo;
   /**
    * The longest frame read from it that may be sent: its MTU plus the link header, as fastd
    * reads no more. Reads get one byte more room, so that a longer frame shows up as longer.
@@ -109,16 +112,12 @@ export class Datapath {
   readonly reads: FrameBatch;
   /** io_uring (one ring for all of this worker's fds) or the recvmmsg/sendmmsg fallback. */
   readonly backend: IoBackend;
-  /** What the I/O objects of removed interfaces did, still counted in the statistics. */
-  private readonly closedInterfaces: IoCounters = createCounters();
-  /** The I/O counters of each interface, by interfaceId: merged into closedInterfaces when it goes. */
+  /** I/O counters of every socket and interface, also of removed ones. */
+  readonly ioCounters = new CounterTotals<IoCounters>(createCounters());
+  /** The I/O counters of each interface, by interfaceId, to be removed with it. */
   private readonly interfaceCounters: IoCounters[][] = [];
-  /** Counters of every I/O object, also of removed ones (their totals stay in the statistics). */
-  readonly ioCounters: IoCounters[] = [this.closedInterfaces];
-  /** What removed offloading interfaces did, still counted in the statistics. */
-  private readonly closedOffloads: OffloadCounters = { segmented: 0, segments: 0, checksummed: 0, dropped: 0, coalesced: 0, coalescedFrames: 0 };
-  /** Offload counters of every offloading interface, also of removed ones (like ioCounters). */
-  readonly offloadCounters: OffloadCounters[] = [this.closedOffloads];
+  /** Offload counters of every offloading interface, also of removed ones. */
+  readonly offloadCounters = new CounterTotals<OffloadCounters>({ segmented: 0, segments: 0, checksummed: 0, dropped: 0, coalesced: 0, coalescedFrames: 0 });
   /** UDP GRO on the sockets: the kernel hands over same-size datagrams of one sender coalesced. */
   readonly gro: boolean;
   /** UDP GSO on the sockets: a run of same-size datagrams to one address goes out as one send. */
@@ -209,7 +208,9 @@ export class Datapath {
   addInterface(spec: InterfaceSpec, peerId: number): Interface {
     const frameLimit = this.frameLimit(spec);
     const armed = this.armedReader(spec, frameLimit);
-    const iface: Interface = { spec, io: this.frameIo(spec, armed), peerId, pending: createFrameBatch(BATCH), armed, frameLimit };
+    const io = this.frameIo(spec, armed);
+    const offload = io instanceof OffloadFrameIo ? io : undefined;
+    const iface: Interface = { spec, io, peerId, pending: createFrameBatch(BATCH), armed, offload, frameLimit };
     this.interfaces[spec.interfaceId] = iface;
     return iface;
   }
@@ -240,7 +241,7 @@ export class Datapath {
         this.fixed?.chunkAdded(scratch, scratchBytes);
       }
       const io = new OffloadFrameIo(reads, writes, this.bytes, { kind: spec.kind, scratch, capacity: BATCH, frameRoom, mtu: spec.mtu });
-      this.offloadCounters.push(io.offload);
+      this.offloadCounters.add(io.offload);
       return io;
     }
     if (writes === reads) return reads;
@@ -275,17 +276,12 @@ export class Datapath {
       iface.armed.close();
       this.armedAreas.push(iface.armed.area);
     }
-    if (iface.io instanceof OffloadFrameIo) {
-      this.offloadScratch.push(iface.io.scratch);
-      const counters = this.offloadCounters;
-      counters.splice(counters.indexOf(iface.io.offload), 1);
-      for (const key of Object.keys(this.closedOffloads) as (keyof OffloadCounters)[]) this.closedOffloads[key] += iface.io.offload[key];
+    if (iface.offload) {
+      this.offloadScratch.push(iface.offload.scratch);
+      this.offloadCounters.remove(iface.offload.offload);
     }
     // a supernode's multitap peers come and go: their counters must not pile up
-    for (const counters of this.interfaceCounters[interfaceId] ?? []) {
-      this.ioCounters.splice(this.ioCounters.indexOf(counters), 1);
-      for (const key of Object.keys(this.closedInterfaces) as (keyof IoCounters)[]) this.closedInterfaces[key] += counters[key];
-    }
+    for (const counters of this.interfaceCounters[interfaceId] ?? []) this.ioCounters.remove(counters);
     this.interfaceCounters[interfaceId] = [];
     iface.io.close();
     close(iface.spec.fd);
@@ -293,7 +289,7 @@ export class Datapath {
   }
 
   private countIo(interfaceId: number, counters: IoCounters): void {
-    this.ioCounters.push(counters);
+    this.ioCounters.add(counters);
     (this.interfaceCounters[interfaceId] ??= []).push(counters);
   }
 

@@ -5,7 +5,6 @@
 // node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { OffloadFrameIo } from '../../io/offload/offload-frame-io.js';
 import { applyControl, Outcome } from './control.js';
 import type { Datapath, Interface } from './context.js';
 import type { ToWorker } from './messages.js';
@@ -166,7 +165,7 @@ export class Loop {
     }
     // The turn ended inside a TSO super-frame: its other segments are ours already, so the
     // queue may look empty; left for its next frame, they could wait for a TCP retransmission.
-    const offload = iface.io instanceof OffloadFrameIo ? iface.io : null;
+    const offload = iface.offload;
     while (offload?.holdsSegments()) {
       reads.lengths.fill(this.readRoom, 0, this.readsUsed);
       this.readsUsed = offload.readHeld(reads);
@@ -198,9 +197,9 @@ export class Loop {
     const macs = dp.macs.snapshot(now, this.ownPeer);
     if (macs) dp.post({ type: 'macAddresses', peers: Array.from(macs, ([peerId, addresses]) => ({ peerId, addresses })) });
     dp.maintainPools(now);
-    dp.stats.io(dp.ioCounters);
+    dp.stats.io(dp.ioCounters.list);
     dp.stats.waits(dp.backend.events?.ring.enterCalls ?? 0);
-    dp.stats.offloads(dp.offloadCounters);
+    dp.stats.offloads(dp.offloadCounters.list);
     dp.stats.pool(dp.pool.stats());
     if (dp.receivePool) dp.stats.receivePool(dp.receivePool.stats());
     if (dp.fixed) dp.stats.fixedBuffers(dp.fixed.registered, dp.fixed.fixedWrites);

@@ -3,7 +3,7 @@
 // kernel fills fewer, larger buffers; on io_uring a multishot receive takes its buffers from
 // the worker's receive pool instead. A removed socket's batches, with the receive memory
 // they hold (taken from the packet memory for good), serve the next socket.
-import { createCounters, createDatagramBatch, type DatagramBatch, type DatagramIo, type IoCounters } from '../../io/batch.js';
+import { createDatagramBatch, type DatagramBatch, type DatagramIo, type IoCounters } from '../../io/batch.js';
 import { close } from '../../io/libc.js';
 import { UDP_MAX_SEGMENTS } from '../../io/linux-abi.js';
 import { enableUdpGro } from '../../io/udp.js';
@@ -57,12 +57,7 @@ export class UdpSockets {
   /** By socket id; undefined where none is open. */
   readonly list: (Socket | undefined)[] = [];
   private readonly spare: SocketBatches[] = [];
-  /** What closed sockets did, still counted in the statistics. */
-  private readonly closedCounters: IoCounters = createCounters();
-
-  constructor(private readonly dp: Datapath) {
-    dp.ioCounters.push(this.closedCounters);
-  }
+  constructor(private readonly dp: Datapath) {}
 
   add(id: number, fd: number): void {
     const dp = this.dp;
@@ -71,7 +66,7 @@ export class UdpSockets {
     if (dp.gro) enableUdpGro(fd);
     const batches = this.spare.pop() ?? this.batches();
     const io = dp.backend.datagrams(fd, { capacity: BATCH, gso: dp.gso, gro: dp.gro, multishot: batches.multishot });
-    dp.ioCounters.push(io.counters);
+    dp.ioCounters.add(io.counters);
     this.list[id] = { id, fd, io, ...batches };
   }
 
@@ -83,9 +78,7 @@ export class UdpSockets {
     close(socket.fd);
     this.list[id] = undefined;
     this.spare.push({ raw: socket.raw, receive: socket.receive, out: socket.out, multishot: socket.multishot });
-    const counters = this.dp.ioCounters;
-    counters.splice(counters.indexOf(socket.io.counters), 1);
-    for (const key of Object.keys(this.closedCounters) as (keyof IoCounters)[]) this.closedCounters[key] += socket.io.counters[key];
+    this.dp.ioCounters.remove(socket.io.counters);
   }
 
   close(): void {

@@ -141,8 +141,8 @@ describe('the datapath loop on rare paths', () => {
       cleanups.push(() => ns.delete());
       ns.ip('link', 'set', 'lo', 'up');
       const r = rig(backend, 'multitap');
-      const counted = () => r.dp.ioCounters.reduce((sum, c) => sum + c.syscalls + c.packetsIn + c.packetsOut, 0);
-      const lists = r.dp.ioCounters.length;
+      const counted = () => r.dp.ioCounters.list.reduce((sum, c) => sum + c.syscalls + c.packetsIn + c.packetsOut, 0);
+      const lists = r.dp.ioCounters.list.length;
       const name = 'churn0';
       for (let round = 0; round < 20; round++) {
         // a peer connects: its own TAP (the worker closes the fd given to it), and a frame to read
@@ -160,7 +160,7 @@ describe('the datapath loop on rare paths', () => {
         r.post({ type: 'removePeer', peerId: 0 });
         expect(r.turn()).toBe(true);
         expect(counted()).toBe(total);
-        expect(r.dp.ioCounters.length).toBe(lists);
+        expect(r.dp.ioCounters.list.length).toBe(lists);
       }
       expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
     });
