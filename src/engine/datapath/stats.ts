@@ -55,8 +55,12 @@ export class DatapathStats {
     this.peers.fill(0, at, at + PEER_STATS_FIELDS);
   }
 
-  /** Counts `packets` packets of `bytes` bytes in total, for the peer and globally. */
+  /**
+   * Counts `packets` packets of `bytes` bytes in total, for the peer and globally. Empty
+   * payloads (keepalives, a session's confirmation) count nowhere, as in fastd_stats_add.
+   */
   add(peerId: number, counter: Counter, packets: number, bytes: number): void {
+    if (bytes === 0) return;
     const at = peerId * PEER_STATS_FIELDS + counter;
     this.peers[at] += packets;
     this.peers[at + 1] += bytes;
