@@ -6,12 +6,13 @@ import type { Config, GroupHookName, Peer, ShellCommand } from '../config/types.
 import { effectiveHook, effectiveMethods } from '../config/lookup.js';
 import { log, logAddress } from '../log/logger.js';
 import type { EstablishedSession, Handshake, HandshakeMethod, HandshakePeer } from '../protocol/handshake.js';
-import { PEER_STATS_FIELDS, type Endpoint, type ToWorker } from './datapath/messages.js';
+import type { Endpoint, ToWorker } from './datapath/messages.js';
 import { addressKey, formatEndpoint } from './endpoints.js';
 import { peerEnvironment, type HookEnvironment, type InterfaceInfo } from './hooks.js';
 import { interfaceSpec, peerMtu, type OpenInterface } from './interfaces.js';
 import type { EnginePeer, PeerLocation } from './peer-state.js';
 import { PeerTable } from './peers.js';
+import type { PeerStatsReader } from './peer-stats.js';
 import { resolveRemote } from './remotes.js';
 import { SocketTable } from './peer-sockets.js';
 import { boundEndpoint, type BoundSocket } from './sockets.js';
@@ -34,8 +35,8 @@ export interface ControlPlaneDeps {
   readonly sockets: readonly BoundSocket[];
   /** Delivers a message to the datapath worker (and wakes it). */
   readonly post: (message: ToWorker) => void;
-  /** The worker's PeerStat table. */
-  readonly peerStats: Float64Array;
+  /** The workers' per-peer statistics (PeerStat fields). */
+  readonly peerStats: PeerStatsReader;
   /** Our public key, hex. */
   readonly localKey: string;
   /** TAP mode's one interface for all peers; undefined when interfaces are per peer (TUN, multitap). */
@@ -58,11 +59,8 @@ export class ControlPlane {
   /** Peers the worker currently serves (added at establishment, removed at reset). */
   private readonly inWorker = new Set<EnginePeer>();
 
-  constructor(
-    readonly deps: ControlPlaneDeps,
-    capacity: number,
-  ) {
-    this.table = new PeerTable(capacity);
+  constructor(readonly deps: ControlPlaneDeps) {
+    this.table = new PeerTable();
     this.sockets = new SocketTable(deps.config, deps.sockets, deps.post);
   }
 
@@ -253,7 +251,6 @@ export class ControlPlane {
       return false;
     }
     if (!this.inWorker.has(peer)) {
-      this.resetStats(peer);
       const iface = this.deps.singleInterface ? undefined : peer.iface;
       this.deps.post({ type: 'addPeer', peerId: peer.peerId, ...(iface ? { interface: interfaceSpec(iface) } : {}) });
       this.inWorker.add(peer);
@@ -326,14 +323,9 @@ export class ControlPlane {
     }
   }
 
-  private resetStats(peer: EnginePeer): void {
-    const base = peer.peerId * PEER_STATS_FIELDS;
-    this.deps.peerStats.fill(0, base, base + PEER_STATS_FIELDS);
-  }
-
-  /** One of the worker's statistics of the peer. */
+  /** One of the workers' statistics of the peer (the workers zero its rows when it leaves them). */
   stat(peer: EnginePeer, field: number): number {
-    return this.deps.peerStats[peer.peerId * PEER_STATS_FIELDS + field]!;
+    return this.deps.peerStats.stat(peer.peerId, field);
   }
 
   /** Runs every peer's due task; returns when the next one is due. */

@@ -13,7 +13,7 @@ import { Handshake, type HandshakeMethod } from '../protocol/handshake.js';
 import { StatusSocket } from '../status/status-socket.js';
 import { ControlPlane } from './control-plane.js';
 import { createHandoffPlaces, windowBytes } from './datapath/handoff-places.js';
-import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type FromWorker, type WorkerPlace } from './datapath/messages.js';
+import { GLOBAL_STATS_FIELDS, type FromWorker, type WorkerPlace } from './datapath/messages.js';
 import { becomeDaemon, isDaemonChild, reportReady } from './daemonize.js';
 import { HandshakeDriver } from './handshake-driver.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from './hooks.js';
@@ -25,8 +25,6 @@ import { switchUser } from './privileges.js';
 import { keepCapabilities, neededCapabilities, retainOnly } from './capabilities.js';
 import { Workers } from './workers.js';
 
-/** Rows in the peer statistics table: the most peers one daemon serves at once. */
-export const PEER_CAPACITY = 4096;
 /** How long shutdown waits for the datapath workers to finish. */
 const WORKER_STOP_GRACE = 3_000;
 /** fastd's exit status for a failed start. */
@@ -124,7 +122,6 @@ class Daemon {
   private timer: NodeJS.Timeout | undefined;
   private wakeUp: NodeJS.Immediate | undefined;
   private stopping = false;
-  private readonly peerStats = new SharedArrayBuffer(PEER_CAPACITY * PEER_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT);
   /** The workers' global statistics, summed for each status request. */
   private readonly globalStats = new Float64Array(GLOBAL_STATS_FIELDS);
 
@@ -159,7 +156,6 @@ class Daemon {
           control: this.control!,
           startedAt: this.startedAt,
           globalStats: this.workers!.sumGlobalStats(this.globalStats),
-          peerStats: new Float64Array(this.peerStats),
           ioBackend: this.ioBackend,
           workers: this.workers!,
         }),
@@ -186,7 +182,7 @@ class Daemon {
         handshake,
         sockets: this.sockets,
         post: (message) => this.workers?.post(message),
-        peerStats: new Float64Array(this.peerStats),
+        peerStats: this.workers!.peerStats,
         localKey,
         singleInterface: this.tap,
         openPeerInterface: (peer) => openInterface(config, interfaceName(config, peer, single), peerMtu(config, peer), 1, tunOffloads()),
@@ -196,7 +192,6 @@ class Daemon {
         methods,
         clock,
       },
-      PEER_CAPACITY,
     );
     this.driver = new HandshakeDriver(this.control);
     const now = clock();
@@ -285,7 +280,7 @@ class Daemon {
         forward: config.forward,
         sockets: this.allSockets.slice(index * perWorker, (index + 1) * perWorker).map(socketSpec),
         interfaces: this.tap ? [interfaceSpec(this.tap, index)] : [],
-        peerStats: this.peerStats,
+        peerStats: workers.peerStatBuffers[index]!,
         globalStats: workers.globalStats[index]!,
         handshakeCredit: workers.handshakeCredits[index]!,
         memoryCeiling: several ? windowBytes(workers.count, ceiling) : ceiling,

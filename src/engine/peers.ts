@@ -1,15 +1,11 @@
 // The set of peers the daemon knows: configured ones, peers from peer directories and
 // dynamic peers accepted by `on verify`. Peers are found by public key (handshakes) and by
-// address; each holds a peerId, its row in the worker's statistics table, for as long as it exists.
+// address; each holds a peerId, its row in the workers' statistics tables, for as long as it exists.
 import type { Peer, PeerGroup } from '../config/types.js';
 import { parseKeyHex } from '../crypto/ec25519/keys.js';
 import type { Endpoint } from './datapath/messages.js';
 import { endpointKey } from './endpoints.js';
 import { EnginePeer, type PeerLocation } from './peer-state.js';
-
-export class PeerTableFull extends Error {
-  override name = 'PeerTableFull';
-}
 
 function isGroupIn(group: PeerGroup | undefined, ancestor: PeerGroup): boolean {
   for (let current = group; current; current = current.parent) if (current === ancestor) return true;
@@ -25,9 +21,6 @@ export class PeerTable {
   private nextId = 0;
   /** Peers that may be anywhere (a reload that keeps a peer keeps its remotes and `float`). */
   private floatingPeers = 0;
-
-  /** `capacity`: rows in the statistics table. */
-  constructor(readonly capacity: number) {}
 
   get size(): number {
     return this.byKey.size;
@@ -51,13 +44,12 @@ export class PeerTable {
     return this.byId.get(peerId);
   }
 
-  /** Adds a peer under a fresh peerId. Throws PeerTableFull when every row is taken, RangeError for a bad key. */
+  /** Adds a peer under a free peerId (freed ones first, so the statistics tables grow with the peers there are at once). Throws RangeError for a bad key. */
   add(config: Peer, dynamic: boolean): EnginePeer {
     const key = parseKeyHex(config.key);
     if (!key) throw new RangeError(`invalid key for peer ${config.name ?? config.key}`);
     if (this.byKey.has(config.key)) throw new RangeError(`duplicate key ${config.key}`);
-    const peerId = this.freeIds.pop() ?? (this.nextId < this.capacity ? this.nextId++ : -1);
-    if (peerId < 0) throw new PeerTableFull(`no room for more than ${this.capacity} peers`);
+    const peerId = this.freeIds.pop() ?? this.nextId++;
     const peer = new EnginePeer(config, peerId, key, dynamic);
     this.byKey.set(config.key, peer);
     this.byId.set(peerId, peer);

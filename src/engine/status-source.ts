@@ -9,7 +9,6 @@ export interface StatusInputs {
   readonly control: ControlPlane;
   readonly startedAt: number;
   readonly globalStats: Float64Array;
-  readonly peerStats: Float64Array;
   /** undefined until the datapath worker is ready. */
   readonly ioBackend: 'io_uring' | 'fallback' | undefined;
   readonly workers: Workers;
@@ -53,7 +52,7 @@ export function statusDocument(inputs: StatusInputs): StatusDocument {
     mode: control.config.mode,
     singleInterface: single?.device.name,
     globalStats: inputs.globalStats,
-    peerStats: inputs.peerStats,
+    peerStats: inputs.workers.peerStats,
     peers,
     ioBackend: inputs.ioBackend,
     workers: workerStatus(inputs.workers),

@@ -7,8 +7,11 @@
 import { endpointKey } from './endpoints.js';
 import { DatapathWorker } from './datapath/handle.js';
 import { HANDSHAKE_CREDIT_BYTES, takeHandshake } from './datapath/handshake-credit.js';
-import { GLOBAL_STATS_FIELDS, type Endpoint, type FromWorker, type InterfaceSpec, type ToWorker } from './datapath/messages.js';
+import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type Endpoint, type FromWorker, type InterfaceSpec, type ToWorker } from './datapath/messages.js';
+import { PeerStatistics } from './peer-stats.js';
 
+/** Rows of each worker's first peer statistics table; it grows with the peerIds it is given. */
+const INITIAL_PEER_ROWS = 64;
 /** Handshake senders remembered for the owner decision; older ones are forgotten wholesale. */
 const HANDSHAKE_MEMORY = 4096;
 const NO_WORKER = -1;
@@ -35,6 +38,10 @@ export class Workers {
   readonly count: number;
   /** One global statistics table per worker (see GlobalStat); `sumGlobalStats` adds them up. */
   readonly globalStats: readonly SharedArrayBuffer[];
+  /** Each worker's first peer statistics table, for its init message. */
+  readonly peerStatBuffers: readonly SharedArrayBuffer[];
+  /** The workers' peer statistics read as one table, following each worker's growth. */
+  readonly peerStats: PeerStatistics;
   /** Per worker: how many of its handshake messages were taken (see handshake-credit.ts). */
   readonly handshakeCredits: readonly SharedArrayBuffer[];
   private readonly handshakesTaken: readonly Int32Array[];
@@ -64,6 +71,13 @@ export class Workers {
     const count = handles.length;
     this.count = count;
     this.globalStats = Array.from({ length: count }, () => new SharedArrayBuffer(GLOBAL_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT));
+    this.peerStatBuffers = Array.from({ length: count }, () => new SharedArrayBuffer(INITIAL_PEER_ROWS * PEER_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT));
+    this.peerStats = new PeerStatistics(this.peerStatBuffers);
+    handles.forEach((handle, index) =>
+      handle.on('message', (message: FromWorker) => {
+        if (message.type === 'peerStats') this.peerStats.replace(index, message.buffer);
+      }),
+    );
     this.handshakeCredits = Array.from({ length: count }, () => new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES));
     this.handshakesTaken = this.handshakeCredits.map((buffer) => new Int32Array(buffer));
     this.load = new Int32Array(count);
@@ -80,6 +94,8 @@ export class Workers {
   onMessage(listener: (message: FromWorker, worker: number) => void): void {
     this.handles.forEach((handle, index) =>
       handle.on('message', (message: FromWorker) => {
+        // the constructor's listener follows the table; the control plane has nothing to do
+        if (message.type === 'peerStats') return;
         // off the worker's queue: it may post another
         if (message.type === 'handshake') takeHandshake(this.handshakesTaken[index]!);
         listener(message, index);
@@ -209,7 +225,7 @@ export class Workers {
     if (!place || place.owner === NO_WORKER) return;
     const target = this.arrivalWorker(place);
     if (target === NO_WORKER || target === place.owner) return;
-    this.toAll({ type: 'removePeer', peerId });
+    this.toAll({ type: 'removePeer', peerId, moved: true });
     this.load[place.owner]--;
     place.owner = target;
     this.load[target]++;

@@ -3,6 +3,7 @@
 // value, `interface`/`mtu` per peer only when there is no single daemon-wide interface,
 // `mac_addresses` only in TAP mode.
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from '../engine/datapath/messages.js';
+import type { PeerStatsReader } from '../engine/peer-stats.js';
 
 export interface TrafficCounter {
   readonly packets: number;
@@ -213,7 +214,7 @@ export interface StatusSource {
   /** The daemon-wide interface's name, undefined when interfaces are per peer. */
   readonly singleInterface: string | undefined;
   readonly globalStats: Float64Array;
-  readonly peerStats: Float64Array;
+  readonly peerStats: PeerStatsReader;
   readonly peers: readonly PeerStatusSource[];
   readonly ioBackend: 'io_uring' | 'fallback' | undefined;
   /** undefined before the datapath workers exist. */
@@ -230,7 +231,7 @@ function peerStatus(source: StatusSource, peer: PeerStatusSource): StatusPeer {
     connection = {
       established: Math.max(0, Math.floor(source.now - peer.establishedAt)),
       method: peer.method ?? null,
-      statistics: readStatistics(source.peerStats, peer.peerId, PEER_STATS_FIELDS),
+      statistics: readStatistics(source.peerStats.peer(peer.peerId), 0, PEER_STATS_FIELDS),
       ...(source.mode === 'tap' ? { mac_addresses: [...peer.macAddresses] } : {}),
     };
   }

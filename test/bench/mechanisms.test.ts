@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { GLOBAL_STATS_FIELDS, GlobalStat } from '../../src/engine/datapath/messages.ts';
 import { formatMechanisms, readMechanisms } from '../../src/bench/mechanisms.ts';
 import { setupLabel, summarize, type Setup } from '../../src/bench/report.ts';
+import { PeerStatistics } from '../../src/engine/peer-stats.ts';
 import { buildStatus } from '../../src/status/status-json.ts';
 
 function statusWith(values: Partial<Record<keyof typeof GlobalStat, number>>): unknown {
   const globalStats = new Float64Array(GLOBAL_STATS_FIELDS);
   for (const [name, value] of Object.entries(values)) globalStats[GlobalStat[name as keyof typeof GlobalStat]] = value;
-  const document = buildStatus({ now: 1, startedAt: 0, mode: 'tap', singleInterface: 'fts0', globalStats, peerStats: new Float64Array(0), peers: [], ioBackend: 'io_uring' });
+  const document = buildStatus({ now: 1, startedAt: 0, mode: 'tap', singleInterface: 'fts0', globalStats, peerStats: new PeerStatistics([]), peers: [], ioBackend: 'io_uring' });
   return JSON.parse(JSON.stringify(document));
 }
 

@@ -8,6 +8,7 @@ import { createMethodProvider } from '../../src/crypto/methods/registry.js';
 import { ControlPlane } from '../../src/engine/control-plane.js';
 import { PEER_STATS_FIELDS, type Endpoint, type ToWorker } from '../../src/engine/datapath/messages.js';
 import { HandshakeDriver } from '../../src/engine/handshake-driver.js';
+import { PeerStatistics } from '../../src/engine/peer-stats.js';
 import type { HookEnvironment } from '../../src/engine/hooks.js';
 import type { OpenInterface } from '../../src/engine/interfaces.js';
 import type { BoundSocket } from '../../src/engine/sockets.js';
@@ -76,7 +77,7 @@ export class TestEngine {
         handshake: new Handshake({ secretKey: secret, mode: this.config.mode, versionName: 'v23' }),
         sockets: [socket],
         post: (message) => this.posts.push(message),
-        peerStats: this.peerStats,
+        peerStats: new PeerStatistics([this.peerStats.buffer]),
         localKey: keyToHex(derivePublicKey(secret)),
         singleInterface: this.config.mode === 'tap' ? tap : undefined,
         openPeerInterface: (peer) => ({ device: { fd: -1, name: `tun-${peer.name}`, kind: 'tun' }, extraQueues: [], interfaceId: 1, mtu: peer.mtu ?? this.config.mtu }),
@@ -89,7 +90,6 @@ export class TestEngine {
         clock: () => this.now,
         random,
       },
-      STATS_ROWS,
     );
     this.driver = new HandshakeDriver(this.control);
     for (const peer of this.config.peers) this.control.addPeer(peer, false, this.now);

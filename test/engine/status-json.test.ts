@@ -2,6 +2,7 @@
 // value types and nulls (src/status.c), for a TAP daemon and a TUN daemon.
 import { describe, expect, it } from 'vitest';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from '../../src/engine/datapath/messages.js';
+import { PeerStatistics } from '../../src/engine/peer-stats.js';
 import { buildStatus, type PeerStatusSource } from '../../src/status/status-json.js';
 
 const KEY_A = 'a1'.repeat(32);
@@ -43,7 +44,7 @@ function tables() {
   peerStats[PEER_STATS_FIELDS + PeerStat.TxBytes] = 700;
   peerStats[PEER_STATS_FIELDS + PeerStat.RxReorderedPackets] = 2;
   peerStats[PEER_STATS_FIELDS + PeerStat.RxReorderedBytes] = 200;
-  return { globalStats, peerStats };
+  return { globalStats, peerStats: new PeerStatistics([peerStats.buffer]) };
 }
 
 const zero = { packets: 0, bytes: 0 };

@@ -40,6 +40,8 @@ export interface SideOptions {
   readonly methods?: readonly string[];
   readonly extraStatements?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** The other side's key is left out of this side's configuration (an `on verify` among extraStatements admits it). */
+  readonly unconfiguredPeer?: boolean;
 }
 
 export interface TunnelOptions {
@@ -86,11 +88,13 @@ export class Tunnel {
         interfaceName: TUNNEL_INTERFACE,
         bind: underlayEndpoint(index, options.underlay ?? 4),
         keys: keys[index]!,
-        peer: {
-          name: labels[other]!,
-          key: keys[other]!.public,
-          remote: side.initiates ? underlayEndpoint(other, options.underlay ?? 4) : undefined,
-        },
+        peer: side.unconfiguredPeer
+          ? undefined
+          : {
+              name: labels[other]!,
+              key: keys[other]!.public,
+              remote: side.initiates ? underlayEndpoint(other, options.underlay ?? 4) : undefined,
+            },
         statusSocket: join(dir, `${labels[index]}.sock`),
         extraStatements: side.extraStatements,
         env: side.env,

@@ -6,6 +6,7 @@ import { PacketMemory } from '../../src/bufferpool/packet-memory.js';
 import { BufferPool, type BufferPoolOptions } from '../../src/bufferpool/pool.js';
 import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
 import { DatapathStats } from '../../src/engine/datapath/stats.js';
+import { PeerStatistics } from '../../src/engine/peer-stats.js';
 import { buildStatus } from '../../src/status/status-json.js';
 
 const MiB = 1 << 20;
@@ -27,7 +28,7 @@ function statusOf(rows: Float64Array[]) {
     mode: 'tap',
     singleInterface: 'fastd0',
     globalStats: summed,
-    peerStats: new Float64Array(PEER_STATS_FIELDS),
+    peerStats: new PeerStatistics([]),
     peers: [],
     ioBackend: 'fallback',
   });

@@ -16,10 +16,9 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       throw new Error('init received twice');
     case 'addPeer': {
       const spec = message.interface;
-      const owner = message.owner ?? dp.self;
-      dp.peers.add(message.peerId, spec ? spec.interfaceId : -1, owner);
-      // only the owner writes the peer's statistics row
-      if (owner === dp.self && message.moved !== true) dp.stats.resetPeer(message.peerId);
+      const grown = dp.stats.fit(message.peerId);
+      if (grown) dp.post({ type: 'peerStats', buffer: grown });
+      dp.peers.add(message.peerId, spec ? spec.interfaceId : -1, message.owner ?? dp.self);
       if (!spec) return Outcome.Continue;
       dp.addInterface(spec, message.peerId);
       return Outcome.FdsChanged;
@@ -27,8 +26,12 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
     case 'removePeer': {
       const peer = dp.peers.get(message.peerId);
       if (!peer) return Outcome.Continue;
+      // what is queued for the peer is sent and counted while it still is one
+      sender.flush(now);
       dp.macs.forgetPeer(peer.id);
       dp.peers.remove(peer.id);
+      // every worker zeroes its own row of a peer that goes (fastd's reset_peer); one that moves keeps its counts
+      if (message.moved !== true) dp.stats.resetPeer(peer.id);
       if (peer.interfaceId < 0) return Outcome.Continue;
       dp.removeInterface(peer.interfaceId);
       return Outcome.FdsChanged;

@@ -3,7 +3,7 @@
 // messages are rare and go by postMessage; the worker blocks in the kernel (poll or
 // io_uring), so every message to it is followed by a write to its wake-up eventfd, and it
 // drains its port with receiveMessageOnPort. Per-peer counters and activity times are
-// written by the worker into a SharedArrayBuffer that the main thread reads without asking.
+// written by each worker into its own SharedArrayBuffer that the main thread reads without asking.
 
 /** A UDP endpoint as the control plane names it. */
 export interface Endpoint {
@@ -42,8 +42,8 @@ export interface InterfaceSpec {
 
 /**
  * Where a worker stands among several (absent: it is the only one). Every worker has every
- * peer in its table, but only a peer's owner has its sessions, its statistics row and its
- * interface; a packet that reaches another worker crosses to the owner through the handoff
+ * peer in its table, but only a peer's owner has its sessions and its interface, and counts
+ * its packets (into its own statistics table); a packet that reaches another worker crosses to the owner through the handoff
  * rings by its offset in the one packet memory all workers share.
  */
 export interface WorkerPlace {
@@ -80,7 +80,10 @@ export type ToWorker =
       readonly sockets: readonly SocketSpec[];
       /** TAP mode: the one interface; multitap/tun: none here, they come with addPeer. */
       readonly interfaces: readonly InterfaceSpec[];
-      /** The peer statistics table (see PeerStats). */
+      /**
+       * This worker's own peer statistics table (see PeerStat), of any size: a peerId beyond it
+       * makes the worker copy it into a larger one, which it reports with `peerStats`.
+       */
       readonly peerStats: SharedArrayBuffer;
       readonly globalStats: SharedArrayBuffer;
       /** How many of this worker's handshake messages the control plane took (handshake-credit.ts). */
@@ -111,7 +114,12 @@ export type ToWorker =
       /** The peer moved here from another worker: its statistics row keeps counting. */
       readonly moved?: boolean;
     }
-  | { readonly type: 'removePeer'; readonly peerId: number }
+  | {
+      readonly type: 'removePeer';
+      readonly peerId: number;
+      /** The peer goes to another worker (an addPeer with `moved` follows): this worker's row keeps what it counted. */
+      readonly moved?: boolean;
+    }
   /** A socket opened for one peer (fastd's dynamic socket of a port-less `bind`); its fd is handed over like init's. */
   | { readonly type: 'addSocket'; readonly socket: SocketSpec }
   /** The peer's socket is closed: what is queued on it is sent first; packets for it later are dropped. */
@@ -178,12 +186,18 @@ export type FromWorker =
    * sent when they changed, at most once per second. Peers not listed have none.
    */
   | { readonly type: 'macAddresses'; readonly peers: readonly { readonly peerId: number; readonly addresses: readonly string[] }[] }
+  /**
+   * The worker's peer statistics table grew: its rows were copied into `buffer`, which it
+   * writes from now on (the one before keeps the counts as of the copy).
+   */
+  | { readonly type: 'peerStats'; readonly buffer: SharedArrayBuffer }
   /** The worker failed in a way it cannot continue from. */
   | { readonly type: 'fatal'; readonly message: string };
 
 /**
- * Per-peer statistics, written only by the worker: a Float64Array with PEER_STATS_FIELDS
- * entries per peerId, in this order (fastd's status socket statistics, plus activity times
+ * Per-peer statistics, one table per worker written only by that worker: a Float64Array with
+ * PEER_STATS_FIELDS entries per peerId (a peer's counters are the sum of the workers' rows,
+ * its activity times the latest of them), in this order (fastd's status socket statistics, plus activity times
  * in epoch milliseconds, performance.timeOrigin + performance.now(), which agrees across threads).
  */
 export const PeerStat = {

@@ -44,15 +44,16 @@ export class Peer {
 
 export class PeerTable {
   /** Endpoint of each peer, one sockaddr slot per peerId, in the kernel's layout. */
-  readonly addressWords: Uint32Array;
-  readonly addressBytes: Uint8Array;
+  addressWords: Uint32Array;
+  addressBytes: Uint8Array;
   private readonly byId: (Peer | undefined)[];
   private readonly byKey = new NumberMap();
   /** Ids of the existing peers, [0, count) used, for sending to all. */
-  readonly ids: Int32Array;
+  ids: Int32Array;
   count = 0;
 
-  constructor(readonly capacity: number) {
+  /** `capacity`: the peerIds it has room for at first; it grows to fit larger ones. */
+  constructor(private capacity: number) {
     const memory = new ArrayBuffer(capacity * SOCKADDR_SLOT);
     this.addressWords = new Uint32Array(memory);
     this.addressBytes = new Uint8Array(memory);
@@ -64,9 +65,10 @@ export class PeerTable {
     return this.byId[peerId];
   }
 
-  /** Adds a peer; throws for an id outside the statistics table or one already in use. */
+  /** Adds a peer; throws for an id that is no row number or is already in use. */
   add(peerId: number, interfaceId: number, owner = 0): Peer {
-    if (!Number.isInteger(peerId) || peerId < 0 || peerId >= this.capacity) throw new RangeError(`peerId ${peerId} outside the statistics table (0..${this.capacity - 1})`);
+    if (!Number.isInteger(peerId) || peerId < 0) throw new RangeError(`peerId ${peerId} is not a statistics row`);
+    if (peerId >= this.capacity) this.grow(peerId);
     if (this.byId[peerId]) throw new Error(`peerId ${peerId} is already in use`);
     const peer = new Peer(peerId, interfaceId, owner);
     this.byId[peerId] = peer;
@@ -105,6 +107,20 @@ export class PeerTable {
     let id = this.byKey.get(key);
     while (id !== NO_PEER && !sameEndpoint(this.addressWords, id, words, slot)) id = this.byId[id]!.nextWithKey;
     return id;
+  }
+
+  // Control-plane work (a peer comes): doubling keeps it rare; the packet paths read the fields anew each time.
+  private grow(peerId: number): void {
+    const capacity = Math.max(2 * this.capacity, peerId + 1);
+    const memory = new ArrayBuffer(capacity * SOCKADDR_SLOT);
+    new Uint8Array(memory).set(this.addressBytes);
+    this.addressWords = new Uint32Array(memory);
+    this.addressBytes = new Uint8Array(memory);
+    while (this.byId.length < capacity) this.byId.push(undefined);
+    const ids = new Int32Array(capacity);
+    ids.set(this.ids);
+    this.ids = ids;
+    this.capacity = capacity;
   }
 
   private unindex(peer: Peer): void {

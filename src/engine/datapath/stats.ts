@@ -1,6 +1,8 @@
 // The worker's side of the statistics tables in messages.ts: per-peer and global counters
 // in SharedArrayBuffers that only this worker writes and the control plane reads whenever
-// it likes (a status request), so counting never costs a message.
+// it likes (a status request), so counting never costs a message. The peer table is this
+// worker's own (the control plane sums the workers' rows of a peer), so a peer that moves
+// between workers never has two threads adding to one number.
 // node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
 import { performance } from 'node:perf_hooks';
 import type { BufferPoolStats } from '../../bufferpool/pool.js';
@@ -37,8 +39,8 @@ export function epochNow(): number {
 }
 
 export class DatapathStats {
-  readonly peerCapacity: number;
-  private readonly peers: Float64Array;
+  /** Rows of the peer table, one per peerId; replaced by a larger copy when a peerId does not fit. */
+  private peers: Float64Array;
   private readonly global: Float64Array;
   /** Offload drops already counted as malformed: the offload counters are running totals. */
   private offloadDropsCounted = 0;
@@ -46,10 +48,30 @@ export class DatapathStats {
   constructor(peerStats: SharedArrayBuffer, globalStats: SharedArrayBuffer) {
     this.peers = new Float64Array(peerStats);
     this.global = new Float64Array(globalStats, 0, GLOBAL_STATS_FIELDS);
-    this.peerCapacity = Math.floor(this.peers.length / PEER_STATS_FIELDS);
   }
 
-  /** Zeroes a peer's slot: slots are reused after a peer is removed. */
+  /** Peers the table has rows for. */
+  get peerCapacity(): number {
+    return Math.floor(this.peers.length / PEER_STATS_FIELDS);
+  }
+
+  /**
+   * Makes room for `peerId` (control-plane work, before the peer is added): a table too small
+   * is copied into a new one at least twice its size, which the returned buffer is, for the
+   * control plane to read from now on (the old one keeps the counts as of the copy). Undefined
+   * when the row exists.
+   */
+  fit(peerId: number): SharedArrayBuffer | undefined {
+    const rows = this.peerCapacity;
+    if (peerId < rows) return undefined;
+    const buffer = new SharedArrayBuffer(Math.max(2 * rows, peerId + 1) * PEER_STATS_FIELDS * Float64Array.BYTES_PER_ELEMENT);
+    const peers = new Float64Array(buffer);
+    peers.set(this.peers);
+    this.peers = peers;
+    return buffer;
+  }
+
+  /** Zeroes a peer's row: rows are reused after a peer is removed. */
   resetPeer(peerId: number): void {
     const at = peerId * PEER_STATS_FIELDS;
     this.peers.fill(0, at, at + PEER_STATS_FIELDS);

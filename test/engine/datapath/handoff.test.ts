@@ -1,6 +1,8 @@
 // The handoff between two workers' datapaths, both in this thread over one shared packet
 // memory: a full ring drops what does not fit and counts it, the consumer opens what was
 // handed over and gives every buffer back, and the owner's pool gets all of them again.
+// A peer that moves between them keeps its counts: each worker adds to its own statistics
+// table, which grows for peerIds past its size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyControl } from '../../../src/engine/datapath/control.js';
 import { Datapath, HEADROOM } from '../../../src/engine/datapath/context.js';
@@ -14,6 +16,8 @@ import { EVENTFD_VALUE_BYTES, EventFdFlag, SOCKADDR_SLOT } from '../../../src/io
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
 import { NativeArea } from '../../../src/io/native-memory.js';
 import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
+import { PeerStat } from '../../../src/engine/datapath/messages.js';
+import { PeerStatistics } from '../../../src/engine/peer-stats.js';
 
 const CEILING = 16 << 20;
 const PEER = 3;
@@ -27,18 +31,24 @@ describe('handoff between two workers', () => {
   const wakeFds: number[] = [];
   const workers: { dp: Datapath; sender: Sender; receiver: Receiver; global: Float64Array; posted: FromWorker[] }[] = [];
   const eventValue = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
-  const peerStats = new SharedArrayBuffer(8 * PEER_STATS_FIELDS * 8);
+  /** Each worker's own peer statistics table, read as one the way the control plane does. */
+  const peerStatBuffers = [0, 1].map(() => new SharedArrayBuffer(8 * PEER_STATS_FIELDS * 8));
+  const peerStats = new PeerStatistics(peerStatBuffers);
   const now = 1000;
 
   beforeAll(() => {
     for (let i = 0; i < 2; i++) wakeFds.push(check(eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC), 'eventfd'));
     const places = createHandoffPlaces(wakeFds, CEILING);
     for (const place of places) {
+      const ownTable = peerStatBuffers[place.index]!;
       const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
       const posted: FromWorker[] = [];
       const dp = new Datapath(
-        { type: 'init', mode: 'tun', forward: false, sockets: [], interfaces: [], peerStats, globalStats, handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES), memoryCeiling: windowBytes(2, CEILING), ioBackend: 'fallback', gro: false, place },
-        (message) => posted.push(message),
+        { type: 'init', mode: 'tun', forward: false, sockets: [], interfaces: [], peerStats: ownTable, globalStats, handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES), memoryCeiling: windowBytes(2, CEILING), ioBackend: 'fallback', gro: false, place },
+        (message) => {
+          if (message.type === 'peerStats') peerStats.replace(place.index, message.buffer);
+          posted.push(message);
+        },
       );
       const sender = new Sender(dp);
       workers.push({ dp, sender, receiver: new Receiver(dp, sender), global: new Float64Array(globalStats), posted });
@@ -160,5 +170,64 @@ describe('handoff between two workers', () => {
     expect(owner.posted.filter((message) => message.type === 'unknownData')).toEqual([{ type: 'unknownData', socketId: 0, endpoint: address, compat: false }]);
     serve(receiving);
     expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore);
+  });
+
+  it('keeps the counts of a peer that moves to the other worker: each worker adds to its own row, the sum goes on; a peer that goes is zeroed', () => {
+    const [zero, one] = workers as [(typeof workers)[0], (typeof workers)[0]];
+    settle();
+    const mover = 6;
+    const dropped = () => peerStats.stat(mover, PeerStat.TxDroppedPackets);
+    /** `count` frames of 100 bytes for the peer read by `worker`; the owner has no socket here, so each is a tx drop of the owner. */
+    const frames = (worker: (typeof workers)[0], count: number) => {
+      const peer = worker.dp.peers.get(mover)!;
+      for (let i = 0; i < count; i++) {
+        const index = worker.dp.pool.alloc(now);
+        const at = worker.dp.pool.offsetOf(index) + HEADROOM;
+        if (peer.owner === worker.dp.self) worker.sender.toPeer(peer, at, 100, index, now);
+        else {
+          worker.dp.handoff!.seal(peer.owner, mover, at, 100, now);
+          worker.dp.pool.free(index);
+        }
+      }
+      worker.sender.flush(now);
+      worker.dp.handoff!.publish();
+    };
+    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'addPeer', peerId: mover, owner: OWNER }, now);
+    applyControl(one.dp, one.sender, { type: 'installSession', peerId: mover, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false }, now);
+    frames(one, 3);
+    expect(dropped()).toBe(3);
+    // worker 0 read two frames for the peer and handed them to its owner; they wait in the ring while the peer moves
+    frames(zero, 2);
+    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'removePeer', peerId: mover, moved: true }, now);
+    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'addPeer', peerId: mover, owner: 0, moved: true }, now);
+    applyControl(zero.dp, zero.sender, { type: 'installSession', peerId: mover, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false }, now);
+    expect(dropped()).toBe(3);
+    // the old owner finds them no longer its peer's: dropped, counted in its own row
+    serve(one);
+    expect(dropped()).toBe(5);
+    frames(zero, 4);
+    expect(dropped()).toBe(9);
+    expect(new Float64Array(peerStatBuffers[0]!)[mover * PEER_STATS_FIELDS + PeerStat.TxDroppedPackets]).toBe(4);
+    settle();
+    // a peer that goes (a reset, a deletion) starts from zero, in every worker's row
+    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'removePeer', peerId: mover }, now);
+    expect(dropped()).toBe(0);
+    expect(peerStats.stat(mover, PeerStat.TxDroppedBytes)).toBe(0);
+  });
+
+  it('grows each worker\'s statistics table for a peerId past its size, keeping the counts it has', () => {
+    const [zero] = workers as [(typeof workers)[0], (typeof workers)[0]];
+    settle();
+    const before = peerStats.peer(FLOATING).slice();
+    const far = 10_000;
+    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'addPeer', peerId: far, owner: 0 }, now);
+    for (const worker of workers) expect(worker.posted.filter((message) => message.type === 'peerStats')).toHaveLength(1);
+    expect(peerStats.peer(FLOATING)).toEqual(before);
+    applyControl(zero.dp, zero.sender, { type: 'installSession', peerId: far, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false }, now);
+    const index = zero.dp.pool.alloc(now);
+    zero.sender.toPeer(zero.dp.peers.get(far)!, zero.dp.pool.offsetOf(index) + HEADROOM, 100, index, now);
+    zero.sender.flush(now);
+    expect(peerStats.stat(far, PeerStat.TxDroppedPackets)).toBe(1);
+    expect(peerStats.stat(far, PeerStat.TxDroppedBytes)).toBe(100);
   });
 });

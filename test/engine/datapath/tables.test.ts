@@ -78,11 +78,18 @@ describe('PeerTable', () => {
     expect(table.find(batch.addressWords, 0)).toBe(NO_PEER);
   });
 
-  it('refuses peer ids outside the statistics table and ids in use', () => {
+  it('grows for peer ids past its first size, keeping the peers and addresses it has; refuses ids in use', () => {
     const table = new PeerTable(2);
-    table.add(1, -1);
-    expect(() => table.add(2, -1)).toThrow(/outside/);
+    const a = table.add(1, -1);
+    table.setAddress(a, 0, v4('198.51.100.7', 1234));
+    const far = table.add(10_000, -1);
+    table.setAddress(far, 0, v6('2001:db8::7', 1234));
+    const batch = received(v4('198.51.100.7', 1234), v6('2001:db8::7', 1234));
+    expect([0, 1].map((i) => table.find(batch.addressWords, i))).toEqual([1, 10_000]);
+    expect(table.get(1)).toBe(a);
+    expect(Array.from(table.ids.subarray(0, table.count))).toEqual([1, 10_000]);
     expect(() => table.add(1, -1)).toThrow(/in use/);
+    expect(() => table.add(-1, -1)).toThrow(RangeError);
   });
 });
 

@@ -60,7 +60,8 @@ export interface DaemonSpec {
   /** "address:port". */
   readonly bind: string;
   readonly keys: KeyPair;
-  readonly peer: PeerSpec;
+  /** The other side; undefined when it is not configured (it comes in through `on verify`). */
+  readonly peer: PeerSpec | undefined;
   readonly statusSocket: string;
   /** Extra top-level statements, each without the trailing semicolon. */
   readonly extraStatements?: readonly string[];
@@ -69,8 +70,9 @@ export interface DaemonSpec {
 }
 
 export function configText(spec: DaemonSpec): string {
-  const peerLines = [`  key "${spec.peer.key}";`];
-  if (spec.peer.remote) peerLines.push(`  remote ${spec.peer.remote};`);
+  const peer = spec.peer;
+  const peerLines = peer ? [`  key "${peer.key}";`] : [];
+  if (peer?.remote) peerLines.push(`  remote ${peer.remote};`);
   return [
     'log level debug',
     `mode ${spec.mode}`,
@@ -83,7 +85,7 @@ export function configText(spec: DaemonSpec): string {
     ...(spec.extraStatements ?? []),
   ]
     .map((statement) => `${statement};\n`)
-    .concat(`peer "${spec.peer.name}" {\n${peerLines.join('\n')}\n}\n`)
+    .concat(peer ? `peer "${peer.name}" {\n${peerLines.join('\n')}\n}\n` : '')
     .join('');
 }
 
