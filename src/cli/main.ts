@@ -78,6 +78,6 @@ async function run(argv: string[]): Promise<void> {
     case 'verify-config':
       return;
     case 'run':
-      await runDaemon(command);
+      await runDaemon(command, { notifySocket: process.env.NOTIFY_SOCKET });
   }
 }

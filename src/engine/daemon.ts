@@ -21,6 +21,7 @@ import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, u
 import { loadPeerDirs, reloadPeers } from './peer-reload.js';
 import { closeSockets, openSockets, socketSpec, type BoundSocket } from './sockets.js';
 import { statusDocument } from './status-source.js';
+import { notifySystemd } from './systemd-notify.js';
 import { switchUser } from './privileges.js';
 import { keepCapabilities, neededCapabilities, retainOnly } from './capabilities.js';
 import { Workers } from './workers.js';
@@ -125,7 +126,10 @@ class Daemon {
   /** The workers' global statistics, summed for each status request. */
   private readonly globalStats = new Float64Array(GLOBAL_STATS_FIELDS);
 
-  constructor(private readonly config: Config) {}
+  constructor(
+    private readonly config: Config,
+    private readonly options: DaemonOptions,
+  ) {}
 
   async start(): Promise<void> {
     const { config } = this;
@@ -170,6 +174,7 @@ class Daemon {
     if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu, count, tunOffloads());
     this.initWorkers();
     writePidFile(config.pidFile);
+    notifySystemd(this.options.notifySocket, process.pid);
     if (isDaemonChild()) reportReady();
     if (config.dropCapabilities === 'early' || config.dropCapabilities === 'force') dropPrivileges(config);
     const onUp = config.peerGroup.hooks.onUp;
@@ -405,11 +410,17 @@ class Daemon {
   }
 }
 
+/** What the daemon takes from its surroundings besides the command line, read at the entry point. */
+export interface DaemonOptions {
+  /** $NOTIFY_SOCKET: where systemd waits for the readiness notification. */
+  readonly notifySocket: string | undefined;
+}
+
 /** The `run` command: start the daemon; it ends the process itself on a signal or a fatal error. */
-export async function runDaemon(commandLine: CommandLine): Promise<never> {
+export async function runDaemon(commandLine: CommandLine, options: DaemonOptions): Promise<never> {
   const { config } = commandLine;
   if (config.daemon && !isDaemonChild()) return becomeDaemon();
-  const daemon = new Daemon(config);
+  const daemon = new Daemon(config, options);
   try {
     await daemon.start();
   } catch (error) {

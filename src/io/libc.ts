@@ -58,6 +58,9 @@ export const setsockopt = libc.func('int setsockopt(int fd, int level, int name,
 export const getsockopt = libc.func('int getsockopt(int fd, int level, int name, intptr_t value, intptr_t lenPtr)') as (fd: number, level: number, name: number, value: number, lenPtr: number) => number;
 export const recvmmsg = libc.func('int recvmmsg(int fd, intptr_t msgvec, unsigned int vlen, int flags, intptr_t timeout)') as (fd: number, msgvec: number, vlen: number, flags: number, timeout: number) => number;
 export const sendmmsg = libc.func('int sendmmsg(int fd, intptr_t msgvec, unsigned int vlen, int flags)') as (fd: number, msgvec: number, vlen: number, flags: number) => number;
+// Off the hot path (one call at start-up), these take their buffer as a typed array that koffi passes for the call.
+export const connectTo = libc.func('int connect(int fd, const uint8_t *addr, uint32_t addrlen)') as (fd: number, addr: Uint8Array, addrlen: number) => number;
+export const sendBytes = libc.func('intptr_t send(int fd, const uint8_t *buf, size_t len, int flags)') as (fd: number, buf: Uint8Array, len: number, flags: number) => number;
 export const ifNameToIndex = libc.func('unsigned int if_nametoindex(const char *name)') as (name: string) => number;
 export const prctl = libc.func('int prctl(int option, unsigned long a, unsigned long b, unsigned long c, unsigned long d)') as (option: number, a: number, b: number, c: number, d: number) => number;
 /** capset(2) with its header and data structs in native memory. */

@@ -3,7 +3,7 @@
 // linux/sockios.h, netinet/udp.h); structs are byte offsets because we read and write them
 // through typed arrays over native memory, never as JS objects.
 
-export const AddressFamily = { INET: 2, INET6: 10 } as const;
+export const AddressFamily = { UNIX: 1, INET: 2, INET6: 10 } as const;
 
 export const SocketType = { DGRAM: 2, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
 
@@ -62,6 +62,8 @@ export const SockaddrIn = { SIZE: 16, FAMILY: 0, PORT: 2, ADDR: 4 } as const;
 export const SockaddrIn6 = { SIZE: 28, FAMILY: 0, PORT: 2, FLOWINFO: 4, ADDR: 8, SCOPE_ID: 24 } as const;
 /** Room for either sockaddr, rounded to 8 bytes so that slots in an array stay aligned. */
 export const SOCKADDR_SLOT = 32;
+/** struct sockaddr_un: the family, then a path of up to 108 bytes (a leading NUL: the abstract namespace). */
+export const SockaddrUn = { FAMILY: 0, PATH: 2, PATH_BYTES: 108 } as const;
 
 /** struct iovec. */
 export const Iovec = { SIZE: 16, BASE: 0, LEN: 8 } as const;
