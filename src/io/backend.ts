@@ -25,7 +25,6 @@ export interface DatagramIoOptions {
   /** Most datagrams per batch. */
   readonly capacity: number;
   readonly gso: boolean;
-  readonly gro: boolean;
   /**
    * io_uring only: the pool and ring sizes of the socket's multishot receive (see
    * multishot.ts); the receive then stays armed on the backend's event ring instead of

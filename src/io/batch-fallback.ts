@@ -3,9 +3,10 @@
 // frames are read and written one call each (read/write on the non-blocking fd; readv
 // would add nothing, as a TUN/TAP fd hands over exactly one frame per call either way).
 import { createCounters, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from './batch.js';
+import { clearLocal, hasLocal } from './control-messages.js';
 import { Errno, errno, read, recvmmsg, sendmmsg, SystemError, write } from './libc.js';
 import { MessageFlag } from './linux-abi.js';
-import { MessageTable } from './message-table.js';
+import { MessageTable, refusesLocal } from './message-table.js';
 import type { PacketMemory } from './native-memory.js';
 
 export interface FallbackDatagramOptions {
@@ -13,8 +14,6 @@ export interface FallbackDatagramOptions {
   readonly capacity: number;
   /** Send runs of same-size datagrams to one peer as one UDP_SEGMENT message. */
   readonly gso: boolean;
-  /** Read UDP_GRO control messages (the socket must have UDP_GRO on, see udp.ts). */
-  readonly gro: boolean;
 }
 
 /** recvmmsg/sendmmsg over one UDP socket. */
@@ -26,7 +25,7 @@ export class FallbackDatagramIo implements DatagramIo {
   constructor(
     private readonly fd: number,
     packets: PacketMemory,
-    private readonly options: FallbackDatagramOptions,
+    options: FallbackDatagramOptions,
   ) {
     this.table = new MessageTable(packets, options.capacity);
     this.gso = options.gso;
@@ -34,7 +33,7 @@ export class FallbackDatagramIo implements DatagramIo {
 
   receive(batch: DatagramBatch): number {
     const n = Math.min(batch.capacity, this.table.capacity);
-    this.table.prepareReceive(batch, n, this.options.gro);
+    this.table.prepareReceive(batch, n);
     let received: number;
     do {
       this.counters.syscalls++;
@@ -69,6 +68,10 @@ export class FallbackDatagramIo implements DatagramIo {
           // The kernel or the device refused segmentation: send this run one by one.
           this.counters.gsoFallbacks++;
           gsoFrom = next + count;
+          continue;
+        }
+        if (count === 1 && refusesLocal(code) && hasLocal(batch, next)) {
+          clearLocal(batch, next);
           continue;
         }
         batch.errors[next] = code;

@@ -30,6 +30,13 @@ export interface DatagramBatch extends FrameBatch {
   /** Native address of addresses[0] (the memory is a SharedArrayBuffer, so it never moves). */
   readonly addressesPointer: number;
   /**
+   * Our end of each datagram, one SOCKADDR_SLOT-byte sockaddr per entry (port 0; family 0:
+   * none). A receive on a wildcard socket sets the address the datagram came to; a send
+   * leaves from it (control-messages.ts).
+   */
+  readonly locals: Uint8Array;
+  readonly localWords: Uint32Array;
+  /**
    * After a receive with UDP GRO: the segment size the kernel coalesced entry i from (0 for
    * a plain datagram); see gro.ts to split it back into datagrams.
    */
@@ -49,11 +56,14 @@ export function createFrameBatch(capacity: number): FrameBatch {
 export function createDatagramBatch(capacity: number): DatagramBatch {
   const addressMemory = new SharedArrayBuffer(capacity * SOCKADDR_SLOT);
   const addresses = new Uint8Array(addressMemory);
+  const localMemory = new ArrayBuffer(capacity * SOCKADDR_SLOT);
   return {
     ...createFrameBatch(capacity),
     addresses,
     addressWords: new Uint32Array(addressMemory),
     addressesPointer: addressOf(addresses),
+    locals: new Uint8Array(localMemory),
+    localWords: new Uint32Array(localMemory),
     segmentSizes: new Uint16Array(capacity),
   };
 }
@@ -62,12 +72,14 @@ export function createDatagramBatch(capacity: number): DatagramBatch {
 export interface DatagramIo {
   /**
    * Receives the datagrams that are ready, at most `batch.capacity`, into the buffers the
-   * batch describes (offsets[i], room lengths[i]); sets count, lengths, addresses and
+   * batch describes (offsets[i], room lengths[i]); sets count, lengths, addresses, locals and
    * segmentSizes. Never blocks; returns count (0 when nothing is ready).
    */
   receive(batch: DatagramBatch): number;
   /**
-   * Sends entries [start, count) to addresses[i]. Returns the index of the first entry not
+   * Sends entries [start, count) to addresses[i], from locals[i] where set (a local address
+   * the kernel refuses, EINVAL or ENETUNREACH as fastd lists them, is dropped and the entry
+   * sent again without it, as fastd does). Returns the index of the first entry not
    * dealt with yet: entries before it were sent, or failed with errors[i] set. Less than
    * count only when the socket buffer is full (EAGAIN); call again from there later.
    */

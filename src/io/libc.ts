@@ -26,6 +26,7 @@ export const Errno = {
   EINVAL: 22,
   ENOSYS: 38,
   EMSGSIZE: 90,
+  ENETUNREACH: 101,
   ETIME: 62,
   ENOBUFS: 105,
   ECANCELED: 125,

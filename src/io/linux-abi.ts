@@ -24,8 +24,18 @@ export const SocketOption = {
   MARK: 36,
 } as const;
 
-export const IpOption = { MTU_DISCOVER: 10, PMTUDISC_DONT: 0 } as const;
-export const Ipv6Option = { MTU_DISCOVER: 23, V6ONLY: 26, PMTUDISC_DONT: 0 } as const;
+/**
+ * IP_PKTINFO asks for, and on send takes, an in_pktinfo control message (the local address
+ * of a datagram on a wildcard socket); IP_FREEBIND lets bind take an address not (yet) on the host.
+ */
+export const IpOption = { PKTINFO: 8, MTU_DISCOVER: 10, FREEBIND: 15, PMTUDISC_DONT: 0 } as const;
+/** IPV6_RECVPKTINFO asks for IPV6_PKTINFO control messages (also for IPv4 on a dual-stack socket, v4-mapped). */
+export const Ipv6Option = { MTU_DISCOVER: 23, V6ONLY: 26, RECVPKTINFO: 49, PKTINFO: 50, FREEBIND: 78, PMTUDISC_DONT: 0 } as const;
+
+/** struct in_pktinfo (12 bytes): received, the header's destination is ADDR; sent, SPEC_DST is the source. */
+export const InPktinfo = { SIZE: 12, IFINDEX: 0, SPEC_DST: 4, ADDR: 8 } as const;
+/** struct in6_pktinfo (20 bytes): the local address, and the interface (kept for link-local addresses only, as fastd does). */
+export const In6Pktinfo = { SIZE: 20, ADDR: 0, IFINDEX: 16 } as const;
 
 /** UDP generic segmentation offload (send) and receive coalescing (netinet/udp.h). */
 export const UdpOption = { SEGMENT: 103, GRO: 104 } as const;

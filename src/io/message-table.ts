@@ -7,8 +7,10 @@
 // Sending with GSO: a run of consecutive entries to one peer with equal lengths (the last
 // may be shorter) becomes ONE message whose iovecs are those entries' buffers and whose
 // UDP_SEGMENT control message tells the kernel the datagram size; the kernel splits it
-// into the original datagrams. The buffers need not be contiguous.
+// into the original datagrams. The buffers need not be contiguous. Entries with a local
+// address carry it as a pktinfo control message (control-messages.ts), so a run shares one.
 import type { DatagramBatch } from './batch.js';
+import { readControl, RECEIVE_CONTROL_ROOM, SEND_CONTROL_ROOM, writePktinfo } from './control-messages.js';
 import { Errno } from './libc.js';
 import {
   Cmsghdr,
@@ -27,9 +29,17 @@ import {
 import { getU64, NativeArea, setU64, type PacketMemory } from './native-memory.js';
 import { sameSockaddr, sockaddrLength } from './sockaddr.js';
 
-/** Room per entry for one control message carrying an int (UDP_GRO) or a u16 (UDP_SEGMENT). */
-const CONTROL_SLOT = cmsgSpace(4);
+/** Room per entry for the control messages of a receive (UDP_GRO, pktinfo) or a send (UDP_SEGMENT, pktinfo). */
+const CONTROL_SLOT = Math.max(RECEIVE_CONTROL_ROOM, SEND_CONTROL_ROOM);
 const GSO_CONTROL_LENGTH = cmsgSpace(2);
+
+/**
+ * Errors with which the kernel refuses a send's local address (it is no longer ours, or no
+ * route leaves from it): fastd's send.c sends such a packet again without pktinfo.
+ */
+export function refusesLocal(code: number): boolean {
+  return code === Errno.EINVAL || code === Errno.ENETUNREACH;
+}
 
 export class MessageTable {
   readonly capacity: number;
@@ -63,8 +73,8 @@ export class MessageTable {
     return this.messages + m * Mmsghdr.SIZE;
   }
 
-  /** Points messages [start, end) at the same entries' buffers and address slots, ready to receive. */
-  prepareReceive(batch: DatagramBatch, end: number, withControl: boolean, start = 0): void {
+  /** Points messages [start, end) at the same entries' buffers, address slots and control room, ready to receive. */
+  prepareReceive(batch: DatagramBatch, end: number, start = 0): void {
     const words = this.area.u32;
     const base = this.packets.base;
     for (let i = start; i < end; i++) {
@@ -72,20 +82,22 @@ export class MessageTable {
       const iov = this.iovecs - this.messages + i * Iovec.SIZE;
       setU64(words, iov + Iovec.BASE, base + batch.offsets[i]);
       setU64(words, iov + Iovec.LEN, batch.lengths[i]);
-      this.writeHeader(msg, batch.addressesPointer + i * SOCKADDR_SLOT, SOCKADDR_SLOT, this.iovecs + i * Iovec.SIZE, 1, withControl ? this.controls + i * CONTROL_SLOT : 0, withControl ? CONTROL_SLOT : 0);
+      this.writeHeader(msg, batch.addressesPointer + i * SOCKADDR_SLOT, SOCKADDR_SLOT, this.iovecs + i * Iovec.SIZE, 1, this.controls + i * CONTROL_SLOT, CONTROL_SLOT);
     }
   }
 
   /**
-   * Records message i's outcome in the batch: its length, the GRO segment size from its
-   * control message, and EMSGSIZE when it was truncated.
+   * Records message i's outcome in the batch: its length, the GRO segment size and local
+   * address from its control messages, and EMSGSIZE when it was truncated.
    */
   finishReceive(batch: DatagramBatch, i: number, length: number): void {
-    const view = this.area.view;
+    const area = this.area;
     const msg = i * Mmsghdr.SIZE;
     batch.lengths[i] = length;
-    batch.errors[i] = (view.getInt32(msg + Msghdr.FLAGS, true) & MessageFlag.TRUNC) !== 0 ? Errno.EMSGSIZE : 0;
-    batch.segmentSizes[i] = this.groSegmentSize(i);
+    batch.errors[i] = (area.view.getInt32(msg + Msghdr.FLAGS, true) & MessageFlag.TRUNC) !== 0 ? Errno.EMSGSIZE : 0;
+    // the kernel shrinks msg_controllen to what it wrote
+    const controlLength = Math.min(getU64(area.u32, msg + Msghdr.CONTROLLEN), CONTROL_SLOT);
+    readControl(area.bytes, area.view, this.controls - this.messages + i * CONTROL_SLOT, controlLength, batch, i);
   }
 
   /** The msg_len recvmmsg/sendmmsg stored in message m. */
@@ -112,17 +124,19 @@ export class MessageTable {
     for (let i = start; i < end; messages++) {
       const run = gso && i >= gsoFrom ? this.runLength(batch, i, end) : 1;
       const msg = messages * Mmsghdr.SIZE;
-      let control = 0;
+      const control = this.controls + messages * CONTROL_SLOT;
+      const at = control - this.messages;
+      let controlLength = 0;
       if (run > 1) {
-        control = this.controls + messages * CONTROL_SLOT;
-        const at = control - this.messages;
         setU64(words, at + Cmsghdr.LEN, cmsgLen(2));
         view.setInt32(at + Cmsghdr.LEVEL, SOL_UDP, true);
         view.setInt32(at + Cmsghdr.TYPE, UdpOption.SEGMENT, true);
         view.setUint16(at + Cmsghdr.DATA, batch.lengths[i], true);
+        controlLength = GSO_CONTROL_LENGTH;
       }
+      controlLength += writePktinfo(this.area.bytes, view, at + controlLength, batch, i);
       const nameLength = sockaddrLength(batch.addresses, i);
-      this.writeHeader(msg, batch.addressesPointer + i * SOCKADDR_SLOT, nameLength, this.iovecs + (i - start) * Iovec.SIZE, run, control, control === 0 ? 0 : GSO_CONTROL_LENGTH);
+      this.writeHeader(msg, batch.addressesPointer + i * SOCKADDR_SLOT, nameLength, this.iovecs + (i - start) * Iovec.SIZE, run, controlLength === 0 ? 0 : control, controlLength);
       this.firstEntry[messages] = i;
       this.entryCount[messages] = run;
       i += run;
@@ -134,28 +148,19 @@ export class MessageTable {
     this.area.release();
   }
 
-  // How many entries from i on can go as one GSO message: same peer, same size (the last
-  // may be shorter and ends the run), within the kernel's segment and size limits.
+  // How many entries from i on can go as one GSO message: same peer and local address, same
+  // size (the last may be shorter and ends the run), within the kernel's segment and size limits.
   private runLength(batch: DatagramBatch, i: number, end: number): number {
     const size = batch.lengths[i];
     if (size === 0) return 1;
     let total = size;
     let j = i + 1;
-    while (j < end && j - i < UDP_MAX_SEGMENTS && batch.lengths[j] <= size && total + batch.lengths[j] <= UDP_MAX_PAYLOAD && batch.lengths[j] > 0 && sameSockaddr(batch.addressWords, i, j)) {
+    while (j < end && j - i < UDP_MAX_SEGMENTS && batch.lengths[j] <= size && total + batch.lengths[j] <= UDP_MAX_PAYLOAD && batch.lengths[j] > 0 && sameSockaddr(batch.addressWords, i, j) && sameSockaddr(batch.localWords, i, j)) {
       total += batch.lengths[j];
       j++;
       if (batch.lengths[j - 1] < size) break;
     }
     return j - i;
-  }
-
-  // The kernel shrinks msg_controllen to what it wrote; a UDP_GRO message carries an int.
-  private groSegmentSize(i: number): number {
-    const view = this.area.view;
-    if (getU64(this.area.u32, i * Mmsghdr.SIZE + Msghdr.CONTROLLEN) < cmsgLen(4)) return 0;
-    const at = this.controls - this.messages + i * CONTROL_SLOT;
-    if (view.getInt32(at + Cmsghdr.LEVEL, true) !== SOL_UDP || view.getInt32(at + Cmsghdr.TYPE, true) !== UdpOption.GRO) return 0;
-    return view.getInt32(at + Cmsghdr.DATA, true);
   }
 
   private writeHeader(msg: number, name: number, nameLength: number, iov: number, iovCount: number, control: number, controlLength: number): void {

@@ -2,7 +2,8 @@
 // that the datapath owns the raw file descriptor: non-blocking, IPv6 dual-stack for an
 // `any` bind (IPV6_V6ONLY off) and IPv6-only for an explicit IPv6 address, path MTU
 // discovery off (fastd fragments nothing itself and wants the kernel not to either),
-// optional interface bind, packet mark and SO_REUSEPORT (one socket per datapath worker).
+// optional interface bind, packet mark and SO_REUSEPORT (one socket per datapath worker),
+// pktinfo on wildcard binds and FREEBIND on the others.
 import { OS_PAGE_BYTES } from '../bufferpool/packet-memory.js';
 import { bind, check, close, getsockname, getsockopt, ifNameToIndex, setsockopt, socket, SystemError, errno } from './libc.js';
 import {
@@ -33,6 +34,13 @@ export interface UdpSocketOptions {
   readonly reusePort?: boolean;
   /** Turn on UDP_GRO: the kernel may hand over several same-size datagrams as one. */
   readonly gro?: boolean;
+  /**
+   * A wildcard bind: report each datagram's local address (IP_PKTINFO / IPV6_RECVPKTINFO),
+   * so that answers can leave from it (fastd turns this on for every socket).
+   */
+  readonly pktinfo?: boolean;
+  /** IP_FREEBIND / IPV6_FREEBIND: bind an address that is not on the host yet (fastd sets it on every socket). */
+  readonly freebind?: boolean;
 }
 
 export interface UdpSocket {
@@ -90,6 +98,14 @@ export function openUdpSocket(options: UdpSocketOptions): UdpSocket {
     }
     if (options.reusePort) setIntOption(fd, SOL_SOCKET, SocketOption.REUSEPORT, 1, 'SO_REUSEPORT');
     if (options.gro) enableUdpGro(fd);
+    if (options.pktinfo) {
+      if (family === AddressFamily.INET6) setIntOption(fd, Protocol.IPV6, Ipv6Option.RECVPKTINFO, 1, 'IPV6_RECVPKTINFO');
+      else setIntOption(fd, Protocol.IP, IpOption.PKTINFO, 1, 'IP_PKTINFO');
+    }
+    if (options.freebind) {
+      if (family === AddressFamily.INET6) setIntOption(fd, Protocol.IPV6, Ipv6Option.FREEBIND, 1, 'IPV6_FREEBIND');
+      else setIntOption(fd, Protocol.IP, IpOption.FREEBIND, 1, 'IP_FREEBIND');
+    }
     bindToInterface(fd, options, sockaddrSlot);
     check(bind(fd, area.address + SCRATCH_SOCKADDR, sockaddrLength(sockaddrSlot, 0)), `bind ${describe(bindAddress)}`);
     return { fd, family, local: localAddress(fd) };

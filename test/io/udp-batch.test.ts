@@ -135,6 +135,58 @@ describe.each(backends)('$name: UDP batches on loopback', ({ make }) => {
     expect(out.errors[1]).not.toBe(0);
     expect(out.errors[2]).toBe(0);
   });
+
+  it('a wildcard socket learns where each datagram came to and answers from there, GSO runs included', () => {
+    const mem = testPacketMemory();
+    const server = openUdpSocket({ address: '0.0.0.0', port: 0, pktinfo: true });
+    sockets.push(server);
+    const client = open();
+    const tx = make(client.fd, mem, { capacity: 64, gso: false, gro: false });
+    const srv = make(server.fd, mem, { capacity: 64, gso: true, gro: false });
+    const out = createDatagramBatch(2);
+    ['127.0.0.1', '127.0.0.2'].forEach((address, i) => {
+      out.offsets[i] = i * SLOT;
+      out.lengths[i] = 100;
+      writeSockaddr(out.addresses, i, { address, port: server.local.port });
+    });
+    out.count = 2;
+    expect(tx.send(out)).toBe(2);
+    const into = createDatagramBatch(8);
+    for (let i = 0; i < 8; i++) {
+      into.offsets[i] = (100 + i) * SLOT;
+      into.lengths[i] = SLOT;
+    }
+    expect(srv.receive(into)).toBe(2);
+    expect(readSockaddr(into.locals, 0)).toEqual({ address: '127.0.0.1', port: 0 });
+    expect(readSockaddr(into.locals, 1)).toEqual({ address: '127.0.0.2', port: 0 });
+
+    // four same-size answers from 127.0.0.2 (one GSO message), then one from an address the
+    // host does not have: the kernel refuses it, and it goes from the route's address instead
+    const reply = createDatagramBatch(5);
+    for (let i = 0; i < 5; i++) {
+      reply.offsets[i] = (20 + i) * SLOT;
+      reply.lengths[i] = 300;
+      fillPattern(mem.bytes, reply.offsets[i], reply.lengths[i], i);
+      writeSockaddr(reply.addresses, i, client.local);
+      writeSockaddr(reply.locals, i, { address: i < 4 ? '127.0.0.2' : '192.0.2.77', port: 0 });
+    }
+    reply.count = 5;
+    expect(srv.send(reply)).toBe(5);
+    expect([...reply.errors.subarray(0, 5)]).toEqual([0, 0, 0, 0, 0]);
+    expect(srv.counters.gsoSends).toBe(1);
+    const back = createDatagramBatch(8);
+    for (let i = 0; i < 8; i++) {
+      back.offsets[i] = (200 + i) * SLOT;
+      back.lengths[i] = SLOT;
+    }
+    expect(tx.receive(back)).toBe(5);
+    for (let i = 0; i < 5; i++) {
+      expect(readSockaddr(back.addresses, i)).toEqual({ address: i < 4 ? '127.0.0.2' : '127.0.0.1', port: server.local.port });
+      expect(hasPattern(mem.bytes, back.offsets[i], back.lengths[i], i)).toBe(true);
+      // a socket bound to one address reports none
+      expect(readSockaddr(back.locals, i)).toBeNull();
+    }
+  });
 });
 
 describe.each(backends)('$name: UDP GRO', ({ make }) => {

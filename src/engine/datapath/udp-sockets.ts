@@ -65,7 +65,7 @@ export class UdpSockets {
     // The option is the socket's, shared with the control plane's copy of the fd; only this worker reads it.
     if (dp.gro) enableUdpGro(fd);
     const batches = this.spare.pop() ?? this.batches();
-    const io = dp.backend.datagrams(fd, { capacity: BATCH, gso: dp.gso, gro: dp.gro, multishot: batches.multishot });
+    const io = dp.backend.datagrams(fd, { capacity: BATCH, gso: dp.gso, multishot: batches.multishot });
     dp.ioCounters.add(io.counters);
     this.list[id] = { id, fd, io, ...batches };
   }

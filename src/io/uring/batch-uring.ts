@@ -10,7 +10,8 @@
 import { createCounters, type DatagramBatch, type DatagramIo, type FrameBatch, type FrameIo, type IoCounters } from '../batch.js';
 import { Errno, SystemError } from '../libc.js';
 import { MessageFlag } from '../linux-abi.js';
-import { MessageTable } from '../message-table.js';
+import { clearLocal, hasLocal } from '../control-messages.js';
+import { MessageTable, refusesLocal } from '../message-table.js';
 import type { PacketMemory } from '../native-memory.js';
 import { CURRENT_POSITION, Op, RWF_NOWAIT, Sqe, SqeFlag } from './abi.js';
 import type { FixedBuffers } from './fixed-buffers.js';
@@ -19,7 +20,6 @@ import type { Ring } from './ring.js';
 export interface UringDatagramOptions {
   readonly capacity: number;
   readonly gso: boolean;
-  readonly gro: boolean;
 }
 
 /** Submits `count` claimed SQEs and waits for all their completions. */
@@ -67,7 +67,7 @@ export class UringDatagramIo implements DatagramIo {
       const n = Math.min(window, limit - received, ring.freeSqes());
       if (n <= 0) break;
       const end = received + n;
-      this.table.prepareReceive(batch, end, this.options.gro, received);
+      this.table.prepareReceive(batch, end, received);
       for (let i = received; i < end; i++) {
         const at = ring.claim();
         ring.prepare(at, Op.RECVMSG, this.fd, this.table.messageAddress(i), 1, i);
@@ -136,6 +136,9 @@ export class UringDatagramIo implements DatagramIo {
         } else if (count > 1 && (result === -Errno.EIO || result === -Errno.EINVAL)) {
           this.counters.gsoFallbacks++;
           gsoFrom = first + count;
+          stop = true;
+        } else if (count === 1 && refusesLocal(-result) && hasLocal(batch, first)) {
+          clearLocal(batch, first);
           stop = true;
         } else {
           batch.errors[first] = -result;

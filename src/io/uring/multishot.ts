@@ -16,12 +16,13 @@ import { performance } from 'node:perf_hooks';
 import type { BufferPool } from '../../bufferpool/pool.js';
 import { createCounters, type DatagramBatch, type IoCounters } from '../batch.js';
 import { Errno, errno, SystemError } from '../libc.js';
-import { Cmsghdr, cmsgLen, cmsgSpace, MessageFlag, Mmsghdr, Msghdr, SOCKADDR_SLOT, SOL_UDP, UdpOption } from '../linux-abi.js';
+import { readControl, RECEIVE_CONTROL_ROOM } from '../control-messages.js';
+import { MessageFlag, Mmsghdr, Msghdr, SOCKADDR_SLOT } from '../linux-abi.js';
 import { NativeArea, setU64, type PacketMemory } from '../native-memory.js';
 import { BUFFER_ID_LIMIT, BufReg, BufRingEntry, CQE_BUFFER_SHIFT, CqeFlag, Op, RecvmsgOut, RecvSendFlag, Register, Sqe, SqeFlag } from './abi.js';
 import type { CompletionSink, EventRing } from './event-ring.js';
 
-const CONTROL_ROOM = cmsgSpace(4);
+const CONTROL_ROOM = RECEIVE_CONTROL_ROOM;
 /** Bytes in front of the payload in every provided buffer. */
 export const MULTISHOT_HEADROOM = RecvmsgOut.SIZE + SOCKADDR_SLOT + CONTROL_ROOM;
 /** Largest provided-buffer ring the kernel takes. */
@@ -328,12 +329,7 @@ export class MultishotReceiver implements CompletionSink {
     batch.lengths[i] = Math.min(payloadLength, room);
     const truncated = payloadLength > room || (view.getUint32(offset + RecvmsgOut.FLAGS, true) & MessageFlag.TRUNC) !== 0;
     batch.errors[i] = truncated ? Errno.EMSGSIZE : 0;
-    const controlAt = offset + RecvmsgOut.SIZE + SOCKADDR_SLOT;
-    const isGro =
-      controlLength >= cmsgLen(4) &&
-      view.getInt32(controlAt + Cmsghdr.LEVEL, true) === SOL_UDP &&
-      view.getInt32(controlAt + Cmsghdr.TYPE, true) === UdpOption.GRO;
-    batch.segmentSizes[i] = isGro ? view.getInt32(controlAt + Cmsghdr.DATA, true) : 0;
+    readControl(bytes, view, offset + RecvmsgOut.SIZE + SOCKADDR_SLOT, Math.min(controlLength, CONTROL_ROOM), batch, i);
   }
 
   private arm(): void {
