@@ -136,15 +136,16 @@ export class ControlPlane {
     return iface && { name: iface.device.name, mtu: iface.mtu };
   }
 
-  /** The local address of one of our sockets, for hooks. */
-  localEndpoint(socketId: number): Endpoint | undefined {
-    const bound = this.sockets.get(socketId);
-    return bound && boundEndpoint(bound);
+  /** Our address at a location, for hooks: the one the peer talks to on a wildcard socket, else the socket's. */
+  localEndpoint(location: PeerLocation): Endpoint | undefined {
+    const bound = this.sockets.get(location.socketId);
+    if (!bound) return undefined;
+    return location.local ? { ...location.local, port: bound.socket.local.port } : boundEndpoint(bound);
   }
 
   sendPacket(location: PeerLocation, packets: readonly Uint8Array[]): void {
     for (const packet of packets)
-      this.deps.post({ type: 'sendPacket', socketId: location.socketId, endpoint: location.endpoint, packet });
+      this.deps.post({ type: 'sendPacket', socketId: location.socketId, endpoint: location.endpoint, local: location.local, packet });
   }
 
   /** fastd's setup_peer. */
@@ -207,7 +208,7 @@ export class ControlPlane {
   /** fastd's reset_peer: disestablish, forget the address and sessions, close a per-peer interface. */
   private teardown(peer: EnginePeer, deleting: boolean): void {
     if (peer.established) {
-      void this.peerHook(peer, 'onDisestablish', peer.location && this.localEndpoint(peer.location.socketId), peer.location?.endpoint);
+      void this.peerHook(peer, 'onDisestablish', peer.location && this.localEndpoint(peer.location), peer.location?.endpoint);
       log.info(`connection with ${peer} disestablished.`);
     }
     if (this.inWorker.delete(peer)) this.deps.post({ type: 'removePeer', peerId: peer.peerId });
@@ -257,7 +258,7 @@ export class ControlPlane {
     }
     this.sockets.claim(peer, location.socketId);
     this.table.relocate(peer, location);
-    this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint });
+    this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint, local: location.local });
     this.deps.post({
       type: 'installSession',
       peerId: peer.peerId,
@@ -281,7 +282,7 @@ export class ControlPlane {
       peer.phase = 'established';
       peer.establishedAt = now;
       this.unknownBackoff.purge(addressKey(location.endpoint));
-      void this.peerHook(peer, 'onEstablish', this.localEndpoint(location.socketId), location.endpoint);
+      void this.peerHook(peer, 'onEstablish', this.localEndpoint(location), location.endpoint);
       log.info(`connection with ${peer} established.`);
     }
     return true;
@@ -311,7 +312,7 @@ export class ControlPlane {
     if (holder && holder !== peer) this.reset(holder, now);
     this.sockets.claim(peer, location.socketId);
     this.table.relocate(peer, location);
-    this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint });
+    this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint, local: location.local });
   }
 
   /** The worker's latest MAC learning table, per peer; peers not listed have no addresses. */

@@ -310,12 +310,12 @@ class Daemon {
     switch (message.type) {
       case 'handshake':
         this.workers?.noteHandshake(worker, message.socketId, message.endpoint);
-        driver.receive(message.socketId, message.endpoint, message.packet).catch((error: Error) => {
+        driver.receive(message.socketId, message.endpoint, message.packet, message.local).catch((error: Error) => {
           log.error(`handling a handshake failed: ${error.message}`);
         });
         break;
       case 'unknownData':
-        driver.unknownData(message.socketId, message.endpoint, message.compat);
+        driver.unknownData(message.socketId, message.endpoint, message.compat, message.local);
         break;
       case 'sessionConfirmed': {
         const peer = control.table.withId(message.peerId);
@@ -324,7 +324,7 @@ class Daemon {
       }
       case 'peerMoved': {
         const peer = control.table.withId(message.peerId);
-        if (peer) control.peerMoved(peer, { socketId: message.socketId, endpoint: message.endpoint }, now);
+        if (peer) control.peerMoved(peer, { socketId: message.socketId, endpoint: message.endpoint, local: message.local }, now);
         break;
       }
       case 'macAddresses':

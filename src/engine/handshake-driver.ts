@@ -62,8 +62,8 @@ export class HandshakeDriver {
     return true;
   }
 
-  /** A handshake packet the worker received on `socketId` from `endpoint`. */
-  async receive(socketId: number, endpoint: Endpoint, packet: Uint8Array): Promise<void> {
+  /** A handshake packet the worker received on `socketId` from `endpoint`, at our address `local` on a wildcard socket. */
+  async receive(socketId: number, endpoint: Endpoint, packet: Uint8Array, local?: Endpoint): Promise<void> {
     if (this.refusesUnknown(endpoint)) return;
     const from = logAddress(formatEndpoint(endpoint));
     const parsed = parseHandshake(packet);
@@ -72,7 +72,7 @@ export class HandshakeDriver {
       return;
     }
     const { handshake } = parsed;
-    const location: PeerLocation = { socketId, endpoint };
+    const location: PeerLocation = { socketId, endpoint, local };
     const screened = this.control.deps.handshake.screen(handshake);
     if (screened.kind !== 'sender') {
       this.act(screened, undefined, location);
@@ -160,7 +160,7 @@ export class HandshakeDriver {
       return false;
     }
     peer.verifyUntil = now + MIN_VERIFY_INTERVAL;
-    const env = this.control.peerEnvironment(peer, this.control.localEndpoint(location.socketId), location.endpoint);
+    const env = this.control.peerEnvironment(peer, this.control.localEndpoint(location), location.endpoint);
     this.runningVerifications++;
     let status: number | undefined;
     try {
@@ -222,7 +222,7 @@ export class HandshakeDriver {
    * Data from an address with no session (fastd v23's fast reconnect): answer with one
    * handshake to the unknown sender, at most once per address per MIN_HANDSHAKE_INTERVAL.
    */
-  unknownData(socketId: number, endpoint: Endpoint, compat = false): void {
+  unknownData(socketId: number, endpoint: Endpoint, compat = false, local?: Endpoint): void {
     if (this.refusesUnknown(endpoint)) return;
     const now = this.control.deps.clock();
     if (this.control.unknownBackoff.backOff(addressKey(endpoint), now)) {
@@ -230,8 +230,8 @@ export class HandshakeDriver {
       return;
     }
     log.debug(`unexpectedly received payload data from ${logAddress(formatEndpoint(endpoint))}, sending handshake`);
-    const location = { socketId, endpoint };
-    void this.control.peerHook(undefined, 'onConnect', this.control.localEndpoint(socketId), endpoint);
+    const location: PeerLocation = { socketId, endpoint, local };
+    void this.control.peerHook(undefined, 'onConnect', this.control.localEndpoint(location), endpoint);
     // One handshake, in the framing of the data that prompted it (fastd v23).
     const format = compat ? 0 : HandshakeFlag.L2tpSupport;
     this.control.sendPacket(location, this.control.deps.handshake.initiate(undefined, now, format));

@@ -12,6 +12,8 @@ export type PeerPhase = 'inactive' | 'resolving' | 'handshake' | 'passive' | 'es
 export interface PeerLocation {
   readonly socketId: number;
   readonly endpoint: Endpoint;
+  /** On a wildcard socket: our address the peer talks to (port 0), which answers leave from (fastd's local_address). */
+  readonly local?: Endpoint;
 }
 
 export class EnginePeer {

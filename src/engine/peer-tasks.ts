@@ -109,7 +109,7 @@ export class PeerTasks {
     peer.lastHandshakeUntil = now + MIN_HANDSHAKE_INTERVAL;
     peer.lastHandshakeTo = target;
     log.verbose(`sending handshake to ${peer}[${logAddress(formatEndpoint(location.endpoint))}]...`);
-    if (!peer.established) void this.control.peerHook(peer, 'onConnect', this.control.localEndpoint(location.socketId), location.endpoint);
+    if (!peer.established) void this.control.peerHook(peer, 'onConnect', this.control.localEndpoint(location), location.endpoint);
     this.control.sendPacket(location, this.control.deps.handshake.initiate(this.control.handshakePeer(peer), now));
   }
 }

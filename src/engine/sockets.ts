@@ -23,6 +23,9 @@ export interface BoundSocket {
  */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/** 0.0.0.0 and :: in any spelling. */
+const UNSPECIFIED_ADDRESS = /^(0\.0\.0\.0|[0:]+)$/;
+
 /** fastd's default when no `bind` is configured. */
 const BIND_ANY: BindAddress = { family: 'any', address: '::', port: undefined, interface: undefined };
 
@@ -32,12 +35,17 @@ const BIND_ANY: BindAddress = { family: 'any', address: '::', port: undefined, i
  */
 export function openBind(config: Config, bind: BindAddress, socketId: number, reusePort = false, port = bind.port ?? 0): BoundSocket {
   const dualStack = bind.family === 'any';
+  // A wildcard socket learns each datagram's local address, so a peer is answered from the
+  // address it talks to; a specific one may be bound before the address exists (keepalived).
+  const wildcard = dualStack || UNSPECIFIED_ADDRESS.test(bind.address);
   const socket = openUdpSocket({
     address: dualStack ? null : bind.address,
     port,
     interface: bind.interface,
     mark: config.packetMark,
     reusePort,
+    pktinfo: wildcard,
+    freebind: !wildcard,
   });
   forceSocketBuffers(socket.fd, SOCKET_BUFFER_BYTES, SOCKET_BUFFER_BYTES);
   return { socketId, socket, bind, dualStack };

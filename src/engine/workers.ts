@@ -31,7 +31,7 @@ interface PeerPlace {
   /** NO_WORKER until the peer's first address is known. */
   owner: number;
   interface: InterfaceSpec | undefined;
-  address: { readonly socketId: number; readonly endpoint: Endpoint } | undefined;
+  address: { readonly socketId: number; readonly endpoint: Endpoint; readonly local: Endpoint | undefined } | undefined;
 }
 
 export class Workers {
@@ -146,7 +146,7 @@ export class Workers {
       case 'setPeerAddress': {
         const place = this.peers.get(message.peerId);
         if (!place) return;
-        place.address = { socketId: message.socketId, endpoint: message.endpoint };
+        place.address = { socketId: message.socketId, endpoint: message.endpoint, local: message.local };
         if (place.owner === NO_WORKER) {
           const arrival = this.arrivalWorker(place);
           place.owner = arrival === NO_WORKER ? this.leastLoaded() : arrival;
@@ -230,7 +230,7 @@ export class Workers {
     place.owner = target;
     this.load[target]++;
     this.announce(peerId, target, true);
-    if (place.address) this.toAll({ type: 'setPeerAddress', peerId, socketId: place.address.socketId, endpoint: place.address.endpoint });
+    if (place.address) this.toAll({ type: 'setPeerAddress', peerId, ...place.address });
   }
 
   /** addPeer to every worker; the interface only to the owner, which alone reads and writes it. */

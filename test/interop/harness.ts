@@ -42,6 +42,10 @@ export interface SideOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** The other side's key is left out of this side's configuration (an `on verify` among extraStatements admits it). */
   readonly unconfiguredPeer?: boolean;
+  /** What to `bind` instead of the side's underlay address (e.g. `any:10000`). */
+  readonly bind?: string;
+  /** The remote to initiate to instead of the other side's underlay address (e.g. a second address of it). */
+  readonly remote?: string;
 }
 
 export interface TunnelOptions {
@@ -86,14 +90,14 @@ export class Tunnel {
         methods: side.methods ?? options.methods,
         mtu: options.mtu ?? DEFAULT_MTU,
         interfaceName: TUNNEL_INTERFACE,
-        bind: underlayEndpoint(index, options.underlay ?? 4),
+        bind: side.bind ?? underlayEndpoint(index, options.underlay ?? 4),
         keys: keys[index]!,
         peer: side.unconfiguredPeer
           ? undefined
           : {
               name: labels[other]!,
               key: keys[other]!.public,
-              remote: side.initiates ? underlayEndpoint(other, options.underlay ?? 4) : undefined,
+              remote: side.initiates ? (side.remote ?? underlayEndpoint(other, options.underlay ?? 4)) : undefined,
             },
         statusSocket: join(dir, `${labels[index]}.sock`),
         extraStatements: side.extraStatements,

@@ -68,3 +68,11 @@ export function copySlot(source: Uint32Array, from: number, target: Uint32Array,
   const j = to * WORDS_PER_SLOT;
   for (let w = 0; w < WORDS_PER_SLOT; w++) target[j + w] = source[i + w];
 }
+
+/** Whether slot a of `x` and slot b of `y` are equal word for word (both empty counts as equal). */
+export function sameSlot(x: Uint32Array, a: number, y: Uint32Array, b: number): boolean {
+  const i = a * WORDS_PER_SLOT;
+  const j = b * WORDS_PER_SLOT;
+  for (let w = 0; w < WORDS_PER_SLOT; w++) if (x[i + w] !== y[j + w]) return false;
+  return true;
+}

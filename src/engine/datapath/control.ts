@@ -44,7 +44,7 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       dp.udp.remove(message.socketId);
       return Outcome.FdsChanged;
     case 'setPeerAddress':
-      dp.peers.setAddress(peerOf(dp, message.peerId), message.socketId, message.endpoint);
+      dp.peers.setAddress(peerOf(dp, message.peerId), message.socketId, message.endpoint, message.local);
       return Outcome.Continue;
     case 'installSession': {
       const peer = peerOf(dp, message.peerId);
@@ -65,7 +65,7 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       sender.sendEmpty(peerOf(dp, message.peerId), now);
       return Outcome.Continue;
     case 'sendPacket':
-      sender.sendControl(message.socketId, message.endpoint, message.packet, now);
+      sender.sendControl(message.socketId, message.endpoint, message.local, message.packet, now);
       return Outcome.Continue;
     case 'shutdown':
       return Outcome.Shutdown;

@@ -124,8 +124,8 @@ export type ToWorker =
   | { readonly type: 'addSocket'; readonly socket: SocketSpec }
   /** The peer's socket is closed: what is queued on it is sent first; packets for it later are dropped. */
   | { readonly type: 'removeSocket'; readonly socketId: number }
-  /** Where the peer is now (after a handshake, or when it floats). */
-  | { readonly type: 'setPeerAddress'; readonly peerId: number; readonly socketId: number; readonly endpoint: Endpoint }
+  /** Where the peer is now (after a handshake, or when it floats), and our address it talks to (wildcard sockets; none: the kernel picks). */
+  | { readonly type: 'setPeerAddress'; readonly peerId: number; readonly socketId: number; readonly endpoint: Endpoint; readonly local?: Endpoint }
   /**
    * A session from a completed handshake. The current session becomes the previous one
    * (kept for receiving until it expires, as fastd does); `sendEmpty` makes the worker send
@@ -144,8 +144,8 @@ export type ToWorker =
   | { readonly type: 'resetPeer'; readonly peerId: number }
   /** An empty data packet on the current session (fastd's keepalive). */
   | { readonly type: 'keepalive'; readonly peerId: number }
-  /** A handshake or other control packet, sent as is. */
-  | { readonly type: 'sendPacket'; readonly socketId: number; readonly endpoint: Endpoint; readonly packet: Uint8Array }
+  /** A handshake or other control packet, sent as is (from `local` where given). */
+  | { readonly type: 'sendPacket'; readonly socketId: number; readonly endpoint: Endpoint; readonly local?: Endpoint; readonly packet: Uint8Array }
   | { readonly type: 'shutdown' };
 
 export type FromWorker =
@@ -159,8 +159,11 @@ export type FromWorker =
       /** io_uring: why the kernel refused to register the pools as fixed buffers (plain ops are used); null otherwise. */
       readonly fixedRefusal: string | null;
     }
-  /** A handshake packet (type 0x01), for the control plane's state machine; `worker`: whose socket received it. */
-  | { readonly type: 'handshake'; readonly socketId: number; readonly endpoint: Endpoint; readonly packet: Uint8Array; readonly worker: number }
+  /**
+   * A handshake packet (type 0x01), for the control plane's state machine; `worker`: whose
+   * socket received it; `local`: our address it came to, on a wildcard socket (port 0).
+   */
+  | { readonly type: 'handshake'; readonly socketId: number; readonly endpoint: Endpoint; readonly local?: Endpoint; readonly packet: Uint8Array; readonly worker: number }
   /**
    * A data packet from an address with no session that could open it: fastd v23 answers with
    * a handshake (rate-limited per address) so a restarted peer reconnects quickly. Sent at most
@@ -170,6 +173,7 @@ export type FromWorker =
       readonly type: 'unknownData';
       readonly socketId: number;
       readonly endpoint: Endpoint;
+      readonly local?: Endpoint;
       /** The packet was pre-v22 data (type 0x02): answer with a bare handshake, not an L2TP-framed one. */
       readonly compat: boolean;
     }
@@ -179,8 +183,8 @@ export type FromWorker =
    * packet fastd sends at this point.
    */
   | { readonly type: 'sessionConfirmed'; readonly peerId: number }
-  /** A data packet arrived from a new address on a valid session (`float`). */
-  | { readonly type: 'peerMoved'; readonly peerId: number; readonly socketId: number; readonly endpoint: Endpoint }
+  /** A data packet arrived from a new address, or to another of our addresses, on a valid session (`float`). */
+  | { readonly type: 'peerMoved'; readonly peerId: number; readonly socketId: number; readonly endpoint: Endpoint; readonly local?: Endpoint }
   /**
    * tap mode: the MAC addresses learned behind each peer (fastd's status `mac_addresses`),
    * sent when they changed, at most once per second. Peers not listed have none.

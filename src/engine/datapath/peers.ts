@@ -1,12 +1,12 @@
 // The worker's peer table: each peer's sessions (current and the one it replaced), where it
-// is (socket and endpoint) and, in tun/multitap mode, its own interface. Peers are numbered
+// is (socket and endpoint), our address it talks to, and, in tun/multitap mode, its own interface. Peers are numbered
 // by the control plane's peerId (their slot in the statistics table). Finding the peer a
 // datagram came from is a Map lookup on a numeric endpoint key plus a word compare
 // (address-key.ts): nothing is allocated per packet.
 import { SOCKADDR_SLOT } from '../../io/linux-abi.js';
 import { writeSockaddr } from '../../io/sockaddr.js';
 import type { MethodSession } from '../../crypto/methods/provider.js';
-import { endpointKey, NO_KEY, sameEndpoint } from './address-key.js';
+import { copySlot, endpointKey, NO_KEY, sameEndpoint, sameSlot } from './address-key.js';
 import type { Endpoint } from './messages.js';
 import { ABSENT, NumberMap } from './number-map.js';
 
@@ -46,6 +46,12 @@ export class PeerTable {
   /** Endpoint of each peer, one sockaddr slot per peerId, in the kernel's layout. */
   addressWords: Uint32Array;
   addressBytes: Uint8Array;
+  /**
+   * Our address each peer last talked to, one sockaddr slot per peerId (family 0: none, a
+   * socket bound to one address): what goes out to the peer leaves from it.
+   */
+  localWords: Uint32Array;
+  localBytes: Uint8Array;
   private readonly byId: (Peer | undefined)[];
   private readonly byKey = new NumberMap();
   /** Ids of the existing peers, [0, count) used, for sending to all. */
@@ -57,6 +63,9 @@ export class PeerTable {
     const memory = new ArrayBuffer(capacity * SOCKADDR_SLOT);
     this.addressWords = new Uint32Array(memory);
     this.addressBytes = new Uint8Array(memory);
+    const locals = new ArrayBuffer(capacity * SOCKADDR_SLOT);
+    this.localWords = new Uint32Array(locals);
+    this.localBytes = new Uint8Array(locals);
     this.byId = new Array<Peer | undefined>(capacity).fill(undefined);
     this.ids = new Int32Array(capacity);
   }
@@ -90,14 +99,26 @@ export class PeerTable {
     }
   }
 
-  /** Moves a peer to an endpoint (throws on an address that is not an IP address). */
-  setAddress(peer: Peer, socketId: number, endpoint: Endpoint): void {
+  /** Moves a peer to an endpoint, talking to our `local` address (throws on an address that is not an IP address). */
+  setAddress(peer: Peer, socketId: number, endpoint: Endpoint, local: Endpoint | undefined): void {
     this.unindex(peer);
     writeSockaddr(this.addressBytes, peer.id, endpoint);
+    if (local) writeSockaddr(this.localBytes, peer.id, local);
+    else this.localBytes.fill(0, peer.id * SOCKADDR_SLOT, (peer.id + 1) * SOCKADDR_SLOT);
     peer.socketId = socketId;
     peer.key = endpointKey(this.addressWords, peer.id);
     peer.nextWithKey = this.byKey.get(peer.key);
     this.byKey.set(peer.key, peer.id);
+  }
+
+  /** Whether the peer talks to the local address in slot `slot` of a batch's local words. */
+  talksTo(peerId: number, words: Uint32Array, slot: number): boolean {
+    return sameSlot(this.localWords, peerId, words, slot);
+  }
+
+  /** The peer now talks to the local address in slot `slot` of a batch's local words. */
+  setLocal(peerId: number, words: Uint32Array, slot: number): void {
+    copySlot(words, slot, this.localWords, peerId);
   }
 
   /** The peer whose endpoint is in slot `slot` of a batch's address words, or NO_PEER. */
@@ -116,6 +137,10 @@ export class PeerTable {
     new Uint8Array(memory).set(this.addressBytes);
     this.addressWords = new Uint32Array(memory);
     this.addressBytes = new Uint8Array(memory);
+    const locals = new ArrayBuffer(capacity * SOCKADDR_SLOT);
+    new Uint8Array(locals).set(this.localBytes);
+    this.localWords = new Uint32Array(locals);
+    this.localBytes = new Uint8Array(locals);
     while (this.byId.length < capacity) this.byId.push(undefined);
     const ids = new Int32Array(capacity);
     ids.set(this.ids);

@@ -5,6 +5,7 @@
 // Consecutive packets of one peer are opened with one call; frames for one interface are
 // written with one batch write at the end.
 import { PacketStatus } from '../../crypto/methods/provider.js';
+import type { DatagramBatch } from '../../io/batch.js';
 import { splitSegments } from '../../io/gro.js';
 import { SystemError } from '../../io/libc.js';
 import { readSockaddr } from '../../io/sockaddr.js';
@@ -27,6 +28,9 @@ export class Receiver {
   private runPeer = NO_PEER;
   /** The run's packets are pre-v22 data (0x02): a handshake asked for answers in that framing. */
   private runCompat = false;
+  /** A packet of the run came to another local address than the peer's: where (batch and entry), null for none. */
+  private runLocals: DatagramBatch | null = null;
+  private runLocalSlot = 0;
   /** For each entry of the open batch: 1 if it opened on the previous session. */
   private readonly onPrevious = new Uint8Array(BATCH);
   /** For each entry of the retry batch: its index in the open batch. */
@@ -98,7 +102,7 @@ export class Receiver {
         }
         const packet = bytes.slice(offset, offset + length);
         dp.stats.handshake();
-        dp.post({ type: 'handshake', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), packet, worker: dp.self });
+        dp.post({ type: 'handshake', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i), packet, worker: dp.self });
         continue;
       }
       if (kind === PacketClass.Invalid) {
@@ -121,6 +125,10 @@ export class Receiver {
         continue;
       }
       this.queueOpen(peer, offset, length, now);
+      if (!dp.peers.talksTo(peer.id, batch.localWords, i)) {
+        this.runLocals = batch;
+        this.runLocalSlot = i;
+      }
     }
     this.finishBatch(now);
   }
@@ -151,7 +159,7 @@ export class Receiver {
   private askForHandshake(peer: Peer, offset: number, length: number, now: number): void {
     const dp = this.dp;
     if (length < dp.minDataLength || !dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) return;
-    dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), compat: isCompatData(dp.bytes, offset) });
+    dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), local: localOf(dp.peers.localBytes, peer.id), compat: isCompatData(dp.bytes, offset) });
   }
 
   private queueOpen(peer: Peer, offset: number, length: number, now: number): void {
@@ -178,6 +186,7 @@ export class Receiver {
     const peer = dp.peers.get(this.runPeer);
     if (open.count === 0 || !peer || !peer.current) {
       open.count = 0;
+      this.runLocals = null;
       return;
     }
     peer.current.open(open, now);
@@ -201,13 +210,26 @@ export class Receiver {
         refused = true;
       }
     }
-    if (opened) dp.stats.received(peer.id, epochNow());
+    if (opened) {
+      dp.stats.received(peer.id, epochNow());
+      if (this.runLocals) this.talksToNewLocal(peer);
+    }
     // Only packets no session of ours opens: the peer may have a session we missed (it
     // restarted, or our answer got lost); a new handshake sorts that out.
     else if (refused && dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) {
-      dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), compat: this.runCompat });
+      dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), local: localOf(dp.peers.localBytes, peer.id), compat: this.runCompat });
     }
     open.count = 0;
+    this.runLocals = null;
+  }
+
+  // Authentic data came to another of our addresses than the peer's last (a wildcard
+  // socket on a host with several): from now on everything to it leaves from there.
+  private talksToNewLocal(peer: Peer): void {
+    const dp = this.dp;
+    const locals = this.runLocals!;
+    dp.peers.setLocal(peer.id, locals.localWords, this.runLocalSlot);
+    dp.post({ type: 'peerMoved', peerId: peer.id, socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), local: localOf(locals.locals, this.runLocalSlot) });
   }
 
   // Entries the current session refused before its reorder check are intact: try them on the previous one.
@@ -325,12 +347,12 @@ export class Receiver {
     const moved = this.trySessions(offset, length, now);
     dp.stats.drop(DropReason.UnknownAddress);
     if (moved !== NO_PEER) {
-      dp.post({ type: 'peerMoved', peerId: moved, socketId: socket.id, endpoint: endpointOf(batch.addresses, i) });
+      dp.post({ type: 'peerMoved', peerId: moved, socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i) });
       return;
     }
     // the peer may be another worker's: they try their sessions too
     dp.handoff?.tryElsewhere(socket.id, offset, length, batch.addressWords, i, now);
-    dp.post({ type: 'unknownData', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), compat: isCompatData(dp.bytes, offset) });
+    dp.post({ type: 'unknownData', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i), compat: isCompatData(dp.bytes, offset) });
   }
 
   /**
@@ -369,6 +391,13 @@ export function endpointOf(addresses: Uint8Array, i: number): Endpoint {
   const address = readSockaddr(addresses, i);
   if (!address) return { family: 4, address: '0.0.0.0', port: 0, scopeId: 0 };
   return { family: address.address.includes(':') ? 6 : 4, address: address.address, port: address.port, scopeId: address.scopeId ?? 0 };
+}
+
+/** Our address entry i came to, on a wildcard socket (port 0); undefined for none. */
+export function localOf(locals: Uint8Array, i: number): Endpoint | undefined {
+  const address = readSockaddr(locals, i);
+  if (!address) return undefined;
+  return { family: address.address.includes(':') ? 6 : 4, address: address.address, port: 0, scopeId: address.scopeId ?? 0 };
 }
 
 /**

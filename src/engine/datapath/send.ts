@@ -6,6 +6,7 @@
 // copied per peer, as fastd duplicates them.
 import { PacketStatus, type PacketBatch } from '../../crypto/methods/provider.js';
 import type { DatagramIo } from '../../io/batch.js';
+import { clearLocal } from '../../io/control-messages.js';
 import { writeSockaddr } from '../../io/sockaddr.js';
 import { Ethernet } from '../../io/offload/headers.js';
 import { copySlot } from './address-key.js';
@@ -85,8 +86,8 @@ export class Sender {
     this.flush(now);
   }
 
-  /** Sends a control packet (a handshake) as it is, uncounted. */
-  sendControl(socketId: number, endpoint: Endpoint, packet: Uint8Array, now: number): void {
+  /** Sends a control packet (a handshake) as it is, uncounted, from `local` where given. */
+  sendControl(socketId: number, endpoint: Endpoint, local: Endpoint | undefined, packet: Uint8Array, now: number): void {
     const socket = this.dp.sockets[socketId];
     const index = packet.length <= this.dp.bufferSize ? this.dp.allocBuffer(now) : -1;
     if (!socket || index < 0) {
@@ -102,6 +103,8 @@ export class Sender {
     out.batch.offsets[i] = offset;
     out.batch.lengths[i] = packet.length;
     writeSockaddr(out.batch.addresses, i, endpoint);
+    if (local) writeSockaddr(out.batch.locals, i, local);
+    else clearLocal(out.batch, i);
     out.peerOf[i] = NO_PEER;
     out.payloadBytes[i] = 0;
     out.owner[i] = index;
@@ -182,6 +185,7 @@ export class Sender {
       out.batch.offsets[j] = batch.offsets[i];
       out.batch.lengths[j] = batch.lengths[i];
       copySlot(dp.peers.addressWords, peer.id, out.batch.addressWords, j);
+      copySlot(dp.peers.localWords, peer.id, out.batch.localWords, j);
       out.peerOf[j] = peer.id;
       out.payloadBytes[j] = this.runPayload[i];
       out.owner[j] = this.runOwner[i];
