@@ -374,8 +374,13 @@ describe.runIf(ok)('datapath workers end to end', () => {
     } finally {
       server.kill();
     }
-    // the worker publishes the I/O counters once a second
-    await until(() => a.globalStats[GlobalStat.GsoDatagrams] > 0 && b.globalStats[GlobalStat.GroDatagrams] > 0);
+    // the worker publishes the I/O counters once a second (the GRO count and peer statistics are live)
+    await until(
+      () =>
+        a.globalStats[GlobalStat.GsoDatagrams] > 0 &&
+        b.globalStats[GlobalStat.GroDatagrams] > 0 &&
+        b.globalStats[GlobalStat.IoPackets] >= peerStat(b, PeerStat.RxPackets),
+    );
     expect(a.globalStats[GlobalStat.GsoDatagrams]).toBeGreaterThan(0);
     expect(b.globalStats[GlobalStat.GroDatagrams]).toBeGreaterThan(0);
     expect(b.globalStats[GlobalStat.IoPackets]).toBeGreaterThanOrEqual(peerStat(b, PeerStat.RxPackets));
