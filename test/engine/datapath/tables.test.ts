@@ -63,6 +63,24 @@ describe('PeerTable', () => {
     expect(Array.from(table.ids.subarray(0, table.count))).toEqual([3]);
   });
 
+  it("keeps each peer's local address beside its endpoint, also when the table grows", () => {
+    const table = new PeerTable(2);
+    const a = table.add(1, -1);
+    table.setAddress(a, 0, v4('198.51.100.7', 1234), v6('::ffff:198.51.100.11', 0));
+    const batch = createDatagramBatch(3);
+    writeSockaddr(batch.locals, 0, v6('::ffff:198.51.100.11', 0));
+    writeSockaddr(batch.locals, 1, v6('::ffff:198.51.100.1', 0));
+    expect(table.talksTo(1, batch.localWords, 0)).toBe(true);
+    expect(table.talksTo(1, batch.localWords, 1)).toBe(false);
+    table.add(40, -1);
+    expect(table.talksTo(1, batch.localWords, 0)).toBe(true);
+    table.setLocal(1, batch.localWords, 1);
+    expect(table.talksTo(1, batch.localWords, 1)).toBe(true);
+    // a peer at a socket bound to one address has none, as such a socket reports none
+    table.setAddress(a, 0, v4('198.51.100.7', 1234), undefined);
+    expect(table.talksTo(1, batch.localWords, 2)).toBe(true);
+  });
+
   it('keeps peers sharing an endpoint key apart by comparing the addresses', () => {
     const table = new PeerTable(4);
     const peers = [0, 1, 2].map((id) => table.add(id, -1));
