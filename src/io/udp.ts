@@ -102,9 +102,11 @@ export function openUdpSocket(options: UdpSocketOptions): UdpSocket {
       if (family === AddressFamily.INET6) setIntOption(fd, Protocol.IPV6, Ipv6Option.RECVPKTINFO, 1, 'IPV6_RECVPKTINFO');
       else setIntOption(fd, Protocol.IP, IpOption.PKTINFO, 1, 'IP_PKTINFO');
     }
+    // best effort, as fastd only warns: without it, bind still works for an address that exists
     if (options.freebind) {
-      if (family === AddressFamily.INET6) setIntOption(fd, Protocol.IPV6, Ipv6Option.FREEBIND, 1, 'IPV6_FREEBIND');
-      else setIntOption(fd, Protocol.IP, IpOption.FREEBIND, 1, 'IP_FREEBIND');
+      area.view.setInt32(SCRATCH_VALUE, 1, true);
+      if (family === AddressFamily.INET6) setsockopt(fd, Protocol.IPV6, Ipv6Option.FREEBIND, area.address + SCRATCH_VALUE, 4);
+      else setsockopt(fd, Protocol.IP, IpOption.FREEBIND, area.address + SCRATCH_VALUE, 4);
     }
     bindToInterface(fd, options, sockaddrSlot);
     check(bind(fd, area.address + SCRATCH_SOCKADDR, sockaddrLength(sockaddrSlot, 0)), `bind ${describe(bindAddress)}`);
