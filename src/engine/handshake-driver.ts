@@ -15,7 +15,7 @@ import type { Endpoint } from './datapath/messages.js';
 import { addressKey, endpointKey, formatEndpoint } from './endpoints.js';
 import type { EnginePeer, PeerLocation } from './peer-state.js';
 import { PeerTable } from './peers.js';
-import { MIN_VERIFY_INTERVAL, RECONNECT_ANSWER_INTERVAL, VERIFY_LIMIT, VERIFY_VALID_TIME } from './timing.js';
+import { MIN_HANDSHAKE_INTERVAL, MIN_VERIFY_INTERVAL, RECONNECT_ANSWER_INTERVAL, VERIFY_LIMIT, VERIFY_VALID_TIME } from './timing.js';
 
 function logAt(level: LogLevel, message: string): void {
   log[level](message);
@@ -28,16 +28,19 @@ function compareKeys(a: Uint8Array, b: Uint8Array): number {
 }
 
 /**
- * An init from a peer we are connected to means it lost the connection (it restarted, or
- * timed out). fastd ignores every handshake for MIN_HANDSHAKE_INTERVAL after establishing
- * and answers an address at most that often, which leaves a peer restarted in that time cut
- * off for up to 15 s. We answer such an init at once, but at most once per
- * RECONNECT_ANSWER_INTERVAL, so spoofed inits cannot make us compute and send without bound;
- * a peer that still has the session ignores our answer in its own quiet period, and only an
- * authenticated finish replaces our session.
+ * fastd ignores every handshake from a peer for MIN_HANDSHAKE_INTERVAL after establishing,
+ * which leaves a peer that restarted in that time cut off for up to 15 s. An init from the
+ * peer's current address means it lost the session: we answer it at once, at most once per
+ * RECONNECT_ANSWER_INTERVAL, and let the finish of that handshake through. Every other
+ * handshake in the quiet period is ignored as fastd ignores it: any sender may claim a
+ * floating peer's key, and answering inits from addresses the peer is not at would make us
+ * an amplifier for spoofed sources. A peer that still has the session ignores our answer in
+ * its own quiet period, and only an authenticated finish replaces our session.
  */
-function isReconnect(handshake: ReceivedHandshake, peer: EnginePeer, now: number): boolean {
-  return handshake.type === HandshakeType.Init && peer.established && now - peer.lastReconnectAnswer >= RECONNECT_ANSWER_INTERVAL;
+function passesQuietPeriod(handshake: ReceivedHandshake, peer: EnginePeer, source: string, now: number): boolean {
+  if (!peer.established || peer.location === undefined || endpointKey(peer.location.endpoint) !== source) return false;
+  if (handshake.type === HandshakeType.Finish) return now - peer.lastReconnectAnswer < MIN_HANDSHAKE_INTERVAL;
+  return handshake.type === HandshakeType.Init && now - peer.lastReconnectAnswer >= RECONNECT_ANSWER_INTERVAL;
 }
 
 export class HandshakeDriver {
@@ -90,12 +93,10 @@ export class HandshakeDriver {
     if (this.control.table.find(peer.config.key) !== peer) return;
     if (this.yieldsToSimultaneousOpen(peer, handshake, location)) return;
     const now = this.control.deps.clock();
-    if (isReconnect(handshake, peer, now)) {
-      peer.lastReconnectAnswer = now;
-      peer.handshake.ignoreHandshakesUntil = 0;
-      peer.handshake.respondedUntil = 0;
-    }
-    const outcome = this.control.deps.handshake.handle(handshake, this.control.handshakePeer(peer), endpointKey(endpoint), now);
+    const source = endpointKey(endpoint);
+    const inQuietPeriod = now < peer.handshake.ignoreHandshakesUntil && passesQuietPeriod(handshake, peer, source, now);
+    if (inQuietPeriod && handshake.type === HandshakeType.Init) peer.lastReconnectAnswer = now;
+    const outcome = this.control.deps.handshake.handle(handshake, this.control.handshakePeer(peer), source, now, inQuietPeriod);
     this.act(outcome, peer, location);
   }
 

@@ -192,21 +192,23 @@ export class Handshake {
   /**
    * Handles a screened handshake from a known peer. `source` identifies the sender's address
    * and port (any stable string), so repeated inits from one address get one response.
+   * `inQuietPeriod`: the engine lets this handshake through fastd's quiet period after
+   * establishing (a restarted peer at its own address), and past the repeat check.
    */
-  handle(handshake: ReceivedHandshake, peer: HandshakePeer, source: string, now: number): HandshakeOutcome {
+  handle(handshake: ReceivedHandshake, peer: HandshakePeer, source: string, now: number, inQuietPeriod = false): HandshakeOutcome {
     const { records } = handshake;
     const { state } = peer;
     if (recordLength(records, RecordType.Mtu) === 2 && recordUint(records, RecordType.Mtu) !== peer.mtu)
       return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.Mtu, peer.mtu);
     const peerHandshakeKey = recordBytes(records, RecordType.SenderHandshakeKey, PUBLIC_KEY_BYTES)?.slice();
     if (!peerHandshakeKey) return drop('debug', 'received handshake without sender handshake key');
-    if (now < state.ignoreHandshakesUntil) return drop('debug', 'received repeated handshakes, ignoring');
+    if (now < state.ignoreHandshakesUntil && !inQuietPeriod) return drop('debug', 'received repeated handshakes, ignoring');
     const recipientKey = recordBytes(records, RecordType.RecipientKey, PUBLIC_KEY_BYTES);
     if (recipientKey && !equalBytes(recipientKey, this.keyPair.publicKey))
       return drop('debug', 'received protocol handshake with wrong recipient key');
 
     if (handshake.type === HandshakeType.Init) {
-      if (now < state.respondedUntil && state.respondedTo === source)
+      if (now < state.respondedUntil && state.respondedTo === source && !inQuietPeriod)
         return drop('debug', 'not responding to repeated handshake');
       state.respondedUntil = now + this.minInterval;
       state.respondedTo = source;

@@ -124,6 +124,28 @@ describe('restarts', () => {
     b.now += 200;
     expect(await inits()).toBe(1);
   });
+
+  it('ignores inits with an established peer\'s key from other addresses inside the quiet period, as fastd does', async () => {
+    const { b, keyA, keyB } = await establishedPair();
+    // B has no remote for A, so A floats: its key is accepted from anywhere.
+    const restarted = new TestEngine(configFor(keyA, keyB, B), A);
+    restarted.now = b.now;
+    restarted.control.tick(restarted.now);
+    const packets = restarted.take().flatMap((message) => (message.type === 'sendPacket' ? [message.packet] : []));
+    let answered = 0;
+    for (let second = 1; second < MIN_HANDSHAKE_INTERVAL / 1_000; second++) {
+      b.now += 1_000;
+      for (let host = 1; host <= 40; host++) {
+        for (const packet of packets) await b.driver.receive(0, endpoint(`198.18.0.${host}`, 10001), packet);
+        answered += b.take().filter((message) => message.type === 'sendPacket').length;
+      }
+    }
+    expect(answered).toBe(0);
+    expect(b.peer('other').location?.endpoint).toEqual(A);
+    // The peer's own address is still answered.
+    for (const packet of packets) await b.driver.receive(0, A, packet);
+    expect(b.take().filter((message) => message.type === 'sendPacket').length).toBe(1);
+  });
 });
 
 describe('resets', () => {
