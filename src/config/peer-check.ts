@@ -18,7 +18,7 @@ export function checkedPeerKey(peer: PeerDraft, end: SourceLocation): string {
   return peer.key.text.toLowerCase();
 }
 
-export function duplicateKeyError(name: string | undefined, otherName: string | undefined, end: SourceLocation): ConfigError {
+function duplicateKeyError(name: string | undefined, otherName: string | undefined, end: SourceLocation): ConfigError {
   return new ConfigError(
     `duplicate key used by peers ${describePeer(name)} and ${describePeer(otherName)}`,
     end,

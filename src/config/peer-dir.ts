@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { newPeerDraft, type ConfigDraft, type GroupDraft } from './draft.js';
 import { ConfigError, describeSystemError, type ConfigWarning, type SourceLocation } from './errors.js';
 import { toPeer } from './freeze.js';
-import { checkedPeerKey, duplicateKeyError } from './peer-check.js';
+import { checkedPeerKey } from './peer-check.js';
 import { parsePeerSource } from './peer-statements.js';
 import { readConfigSource } from './sources.js';
 import type { Peer, PeerGroup } from './types.js';
@@ -34,7 +34,7 @@ export function addPeerDir(
 export interface PeerDirResult {
   /** The usable peers, ordered by file name. */
   readonly peers: Peer[];
-  /** One error per file that yields no peer (syntax, missing or invalid key, duplicate key). */
+  /** One error per file that yields no peer (syntax, missing or invalid key). */
   readonly errors: ConfigError[];
   readonly warnings: ConfigWarning[];
 }
@@ -53,11 +53,10 @@ function readPeerFile(dir: string, name: string, group: PeerGroup): Peer {
 }
 
 /**
- * (Re)reads one peer directory of `group`. Peers whose key is in `knownKeys` (peers
- * defined elsewhere) are refused; two files of the directory with the same key are both
- * refused, as fastd disables both.
+ * (Re)reads one peer directory of `group`: every peer file that parses and has a valid key,
+ * in file name order. Duplicate keys are the engine's business (fastd disables both peers).
  */
-export function loadPeerDir(dir: string, group: PeerGroup, knownKeys: ReadonlySet<string> = new Set()): PeerDirResult {
+export function loadPeerDir(dir: string, group: PeerGroup): PeerDirResult {
   const errors: ConfigError[] = [];
   const warnings: ConfigWarning[] = [];
   let names: string[];
@@ -68,7 +67,7 @@ export function loadPeerDir(dir: string, group: PeerGroup, knownKeys: ReadonlySe
     return { peers: [], errors, warnings };
   }
 
-  const candidates: Peer[] = [];
+  const peers: Peer[] = [];
   for (const name of names) {
     try {
       if (!statSync(join(dir, name)).isFile()) continue;
@@ -77,18 +76,10 @@ export function loadPeerDir(dir: string, group: PeerGroup, knownKeys: ReadonlySe
       continue;
     }
     try {
-      candidates.push(readPeerFile(dir, name, group));
+      peers.push(readPeerFile(dir, name, group));
     } catch (error) {
       errors.push(error instanceof ConfigError ? error : new ConfigError(describeSystemError(error)));
     }
-  }
-
-  const peers: Peer[] = [];
-  for (const peer of candidates) {
-    const twin = candidates.find((other) => other !== peer && other.key === peer.key);
-    if (twin) errors.push(duplicateKeyError(peer.name, twin.name, peer.source));
-    else if (knownKeys.has(peer.key)) errors.push(new ConfigError(`key of peer <${peer.name}> is already used by another peer`, peer.source));
-    else peers.push(peer);
   }
   return { peers, errors, warnings };
 }

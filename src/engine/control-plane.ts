@@ -10,7 +10,7 @@ import type { Endpoint, ToWorker } from './datapath/messages.js';
 import { addressKey, formatEndpoint } from './endpoints.js';
 import { peerEnvironment, type HookEnvironment, type InterfaceInfo } from './hooks.js';
 import { interfaceSpec, peerMtu, type OpenInterface } from './interfaces.js';
-import type { EnginePeer, PeerLocation } from './peer-state.js';
+import { describeConfiguredPeer, type EnginePeer, type PeerLocation } from './peer-state.js';
 import { PeerTable } from './peers.js';
 import type { PeerStatsReader } from './peer-stats.js';
 import { resolveRemote } from './remotes.js';
@@ -58,6 +58,11 @@ export class ControlPlane {
   private readonly tasks = new PeerTasks(this);
   /** Peers the worker currently serves (added at establishment, removed at reset). */
   private readonly inWorker = new Set<EnginePeer>();
+  /**
+   * fastd's disabled peers, by key: configured, but left out because their key is ours or
+   * is used by another definition too. They take no part; their key is not admitted as a dynamic peer.
+   */
+  readonly disabled = new Map<string, Peer>();
 
   constructor(readonly deps: ControlPlaneDeps) {
     this.table = new PeerTable();
@@ -101,6 +106,21 @@ export class ControlPlane {
   delete(peer: EnginePeer): void {
     this.teardown(peer, true);
     this.table.remove(peer);
+    if (peer.dynamic || peer.config.sourceDir !== undefined) log.verbose(`deleting peer ${peer}`);
+  }
+
+  /** A peer whose definition is now disabled (see `disabled`): fastd resets it and keeps it out. */
+  disable(peer: EnginePeer): void {
+    if (peer.phase !== 'inactive') log.debug(`resetting peer ${peer}`);
+    this.teardown(peer, true);
+    this.table.remove(peer);
+  }
+
+  /** At exit (fastd's cleanup): every peer goes, the disabled ones from peer directories too. */
+  deleteAll(): void {
+    for (const peer of [...this.table.all()]) this.delete(peer);
+    for (const peer of this.disabled.values()) if (peer.sourceDir !== undefined) log.verbose(`deleting peer ${describeConfiguredPeer(peer)}`);
+    this.disabled.clear();
   }
 
   /** SIGUSR2 (fastd_peer_reset_all): dynamic peers go, the others start over. */

@@ -18,7 +18,7 @@ import { becomeDaemon, isDaemonChild, reportReady } from './daemonize.js';
 import { HandshakeDriver } from './handshake-driver.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from './hooks.js';
 import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from './interfaces.js';
-import { loadPeerDirs, reloadPeers } from './peer-reload.js';
+import { addStaticPeers, loadPeerDirs, reloadPeers } from './peer-reload.js';
 import { closeSockets, openSockets, socketSpec, type BoundSocket } from './sockets.js';
 import { statusDocument } from './status-source.js';
 import { notifySystemd } from './systemd-notify.js';
@@ -200,7 +200,7 @@ class Daemon {
     );
     this.driver = new HandshakeDriver(this.control);
     const now = clock();
-    for (const peer of config.peers) this.control.addPeer(peer, false, now);
+    addStaticPeers(this.control, now);
     if (config.dropCapabilities === 'yes') dropPrivileges(config);
     else if (config.dropCapabilities === 'no') changeUser(config);
     loadPeerDirs(this.control, now);
@@ -396,7 +396,7 @@ class Daemon {
 
   /** Disestablishes every peer and runs the interface's `on down`; safe to call after a failed start. */
   cleanup(): void {
-    if (this.control) for (const peer of [...this.control.table.all()]) this.control.delete(peer);
+    this.control?.deleteAll();
     const onDown = this.config.peerGroup.hooks.onDown;
     if (this.tap && onDown) runHookBlocking(onDown, interfaceEnvironment({ name: this.tap.device.name, mtu: this.tap.mtu }));
   }

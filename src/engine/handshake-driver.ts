@@ -129,6 +129,10 @@ export class HandshakeDriver {
       log.debug(`ignoring handshake from ${from} (used our own key)`);
       return undefined;
     }
+    if (this.control.disabled.has(keyHex)) {
+      log.debug(`ignoring handshake from ${from} (disabled key ${keyHex})`);
+      return undefined;
+    }
     if (!isValidPublicKey(senderKey)) {
       log.debug(`ignoring handshake from ${from} (invalid key)`);
       return undefined;

@@ -16,6 +16,11 @@ export interface PeerLocation {
   readonly local?: Endpoint;
 }
 
+/** fastd's "%P": `<name>`, or `{first 16 hex digits of the key}` for a nameless peer. */
+export function describeConfiguredPeer(config: Peer): string {
+  return config.name !== undefined ? `<${config.name}>` : `{${config.key.slice(0, 16)}}`;
+}
+
 export class EnginePeer {
   readonly handshake = new PeerHandshakeState();
   phase: PeerPhase = 'inactive';
@@ -81,8 +86,7 @@ export class EnginePeer {
     return this.config.floating || this.config.remotes.length === 0;
   }
 
-  /** fastd's "%P": `<name>`, or `{first 16 hex digits of the key}` for a nameless peer. */
   toString(): string {
-    return this.config.name !== undefined ? `<${this.config.name}>` : `{${this.config.key.slice(0, 16)}}`;
+    return describeConfiguredPeer(this.config);
   }
 }

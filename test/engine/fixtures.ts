@@ -9,6 +9,7 @@ import { ControlPlane } from '../../src/engine/control-plane.js';
 import { PEER_STATS_FIELDS, type Endpoint, type ToWorker } from '../../src/engine/datapath/messages.js';
 import { HandshakeDriver } from '../../src/engine/handshake-driver.js';
 import { PeerStatistics } from '../../src/engine/peer-stats.js';
+import { addStaticPeers } from '../../src/engine/peer-reload.js';
 import type { HookEnvironment } from '../../src/engine/hooks.js';
 import type { OpenInterface } from '../../src/engine/interfaces.js';
 import type { BoundSocket } from '../../src/engine/sockets.js';
@@ -92,7 +93,7 @@ export class TestEngine {
       },
     );
     this.driver = new HandshakeDriver(this.control);
-    for (const peer of this.config.peers) this.control.addPeer(peer, false, this.now);
+    addStaticPeers(this.control, this.now);
   }
 
   /** Removes and returns the messages posted so far. */

@@ -2,8 +2,9 @@
 import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { loadPeerDirs, reloadPeers } from '../../src/engine/peer-reload.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { log } from '../../src/log/logger.js';
+import { addStaticPeers, loadPeerDirs, reloadPeers } from '../../src/engine/peer-reload.js';
 import { endpoint, keyPair, TestEngine } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-reload-'));
@@ -64,5 +65,84 @@ peer "connected" { key "${connected.public}"; remote 192.0.2.13:1; }\n`,
     expect(targets()).toEqual(['192.0.2.11', '192.0.2.11', '192.0.2.12', '192.0.2.12']);
     expect(engine.peer('listed')).toBe(listed);
     expect(engine.peer('connected').phase).toBe('established');
+  });
+
+  /** Writes the files of a directory below the test's; returns its path. */
+  function peerDir(files: Record<string, string>): string {
+    const path = mkdtempSync(join(dir, 'rules-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(path, name), text);
+    return path;
+  }
+
+  /** The lines the engine logs at warn and verbose while `run` runs. */
+  function logged(run: () => void): string[] {
+    const lines: string[] = [];
+    const spies = (['warn', 'verbose'] as const).map((level) => vi.spyOn(log, level).mockImplementation((line: string) => void lines.push(line)));
+    try {
+      run();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    return lines;
+  }
+
+  const names = (engine: TestEngine) => [...engine.control.table.all()].map((peer) => peer.config.name).sort();
+
+  it('ignores a peer with our own key, as fastd does ("found own key")', () => {
+    const own = keyPair();
+    const other = keyPair();
+    const shared = peerDir({ self: `key "${own.public}";\n`, other: `key "${other.public}";\n` });
+    const engine = new TestEngine(`secret "${own.secret}"; mode tap; method "null"; include peers from "${shared}";\n`, endpoint('192.0.2.1', 1));
+    const lines = logged(() => loadPeerDirs(engine.control, engine.now));
+    expect(names(engine)).toEqual(['other']);
+    expect(lines).toContain('found own key as <self>, ignoring peer');
+    // Nothing is sent to ourselves, and the status socket does not list us.
+    engine.control.tick(engine.now);
+    expect(engine.take().filter((message) => message.type === 'sendPacket')).toEqual([]);
+  });
+
+  it('ignores a configured peer with our own key too', () => {
+    const own = keyPair();
+    const lines = logged(() => {
+      const engine = new TestEngine(`secret "${own.secret}"; mode tap; method "null"; peer "me" { key "${own.public}"; }\n`, endpoint('192.0.2.1', 1));
+      expect(names(engine)).toEqual([]);
+    });
+    expect(lines).toEqual(['found own key as <me>, ignoring peer']);
+  });
+
+  it('disables both peers when a peer directory repeats a configured peer\'s key or another directory\'s, as fastd does', () => {
+    const own = keyPair();
+    const [fixed, twin, single] = [keyPair(), keyPair(), keyPair()];
+    const first = peerDir({ 'fixed-again': `key "${fixed.public}";\n`, twin: `key "${twin.public}";\n`, single: `key "${single.public}";\n` });
+    const second = peerDir({ 'twin-again': `key "${twin.public}";\n` });
+    const engine = new TestEngine(
+      `secret "${own.secret}"; mode tap; method "null"; on verify "true";
+peer "fixed" { key "${fixed.public}"; remote 192.0.2.11:1; }
+include peers from "${first}"; include peers from "${second}";\n`,
+      endpoint('192.0.2.1', 1),
+    );
+    expect(names(engine)).toEqual(['fixed']);
+    const lines = logged(() => loadPeerDirs(engine.control, engine.now));
+    expect(names(engine)).toEqual(['single']);
+    // fastd reads the directory listed last first.
+    expect(lines.filter((line) => line.startsWith('duplicate')).sort()).toEqual([
+      'duplicate key used by peers <fixed-again> and <fixed>, disabling both',
+      'duplicate key used by peers <twin> and <twin-again>, disabling both',
+    ]);
+
+    // A disabled key is not admitted as a dynamic peer either.
+    const intruder = new TestEngine(`secret "${twin.secret}"; mode tap; method "null"; peer "x" { key "${own.public}"; remote 192.0.2.1:1; }\n`, endpoint('192.0.2.9', 1));
+    intruder.control.tick(intruder.now);
+    return (async () => {
+      for (const message of intruder.take()) if (message.type === 'sendPacket') await engine.driver.receive(0, intruder.local, message.packet);
+      expect(engine.take().filter((message) => message.type === 'sendPacket')).toEqual([]);
+      expect(names(engine)).toEqual(['single']);
+
+      // Once the second file is gone, both keys are back.
+      unlinkSync(join(first, 'fixed-again'));
+      unlinkSync(join(second, 'twin-again'));
+      loadPeerDirs(engine.control, engine.now);
+      expect(names(engine)).toEqual(['fixed', 'single', 'twin']);
+    })();
   });
 });
