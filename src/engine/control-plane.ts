@@ -206,7 +206,7 @@ export class ControlPlane {
   resolve(peer: EnginePeer, index: number): void {
     const remote = peer.config.remotes[index];
     if (!remote) return;
-    void resolveRemote(remote).then((addresses) => {
+    void resolveRemote(remote, `${peer}`).then((addresses) => {
       if (this.table.find(peer.config.key) !== peer) return;
       peer.resolved[index] = addresses;
       if (peer.remoteIndex === index) peer.addressIndex = 0;
@@ -297,7 +297,6 @@ export class ControlPlane {
     // Both sides keep handshaking until the first packet on the new session arrives.
     peer.nextHandshake = now + defaultHandshakeDelay(this.deps.random);
     peer.refreshAt = session.initiator ? refreshTime(now, this.deps.random) : Infinity;
-    log.verbose(`new session with ${peer} established using method \`${session.method.name}'${session.compat ? ' (compat mode)' : ''}.`);
     if (!peer.established) {
       peer.phase = 'established';
       peer.establishedAt = now;
@@ -305,6 +304,7 @@ export class ControlPlane {
       void this.peerHook(peer, 'onEstablish', this.localEndpoint(location), location.endpoint);
       log.info(`connection with ${peer} established.`);
     }
+    log.verbose(`new session with ${peer} established using method \`${session.method.name}'${session.compat ? ' (compat mode)' : ''}.`);
     return true;
   }
 

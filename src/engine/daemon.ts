@@ -19,7 +19,7 @@ import { HandshakeDriver } from './handshake-driver.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from './hooks.js';
 import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from './interfaces.js';
 import { addStaticPeers, loadPeerDirs, reloadPeers } from './peer-reload.js';
-import { closeSockets, openSockets, socketSpec, type BoundSocket } from './sockets.js';
+import { boundToText, closeSockets, openSockets, socketSpec, type BoundSocket } from './sockets.js';
 import { statusDocument } from './status-source.js';
 import { notifySystemd } from './systemd-notify.js';
 import { switchUser } from './privileges.js';
@@ -154,6 +154,7 @@ class Daemon {
 
     this.allSockets = openSockets(config, count);
     this.sockets = this.allSockets.slice(0, this.allSockets.length / count);
+    for (const bound of this.sockets) log.info(boundToText(bound));
     if (config.statusSocket !== undefined) {
       this.status = await StatusSocket.open(config.statusSocket, () =>
         statusDocument({

@@ -207,13 +207,15 @@ export class HandshakeDriver {
   }
 
   private act(outcome: HandshakeOutcome, peer: EnginePeer | undefined, location: PeerLocation): void {
-    const where = `${peer ? `${peer}` : ''}[${logAddress(formatEndpoint(location.endpoint))}]`;
+    const address = logAddress(formatEndpoint(location.endpoint));
+    const expand = (text: string) => text.replace('%P', peer ? `${peer}[${address}]` : address).replace('%I', address);
+    for (const line of outcome.before ?? []) logAt(line.level, expand(line.text));
     switch (outcome.kind) {
       case 'drop':
-        logAt(outcome.level, `${outcome.reason} (${where})`);
+        logAt(outcome.level, expand(outcome.reason));
         return;
       case 'reply':
-        logAt(outcome.level, `${outcome.reason} (${where})`);
+        logAt(outcome.level, expand(outcome.reason));
         this.control.sendPacket(location, outcome.packets);
         return;
       case 'established':

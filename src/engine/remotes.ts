@@ -27,17 +27,33 @@ export function endpointOf(text: string, port: number): Endpoint {
   return { family: isIPv6(address) ? 6 : 4, address, port, scopeId };
 }
 
-/** The addresses a remote stands for now; empty (and logged) when a name does not resolve. */
-export async function resolveRemote(remote: Remote): Promise<Endpoint[]> {
+/** gai_strerror's words for the getaddrinfo errors Node reports by code. */
+const RESOLVER_ERRORS: Readonly<Record<string, string>> = {
+  ENOTFOUND: 'Name or service not known',
+  EAI_AGAIN: 'Temporary failure in name resolution',
+  EAI_NODATA: 'No address associated with hostname',
+  EAI_FAIL: 'Non-recoverable failure in name resolution',
+  EAI_MEMORY: 'Memory allocation failure',
+};
+
+/**
+ * The addresses a remote stands for now; empty (and logged) when a name does not resolve.
+ * `peer` names the peer in fastd's resolver lines.
+ */
+export async function resolveRemote(remote: Remote, peer: string): Promise<Endpoint[]> {
   if (remote.kind === 'address') return [endpointOf(remote.address, remote.port)];
   // Scoped IPv6 literals (`[fe80::1%eth0]`) come as hostnames; they need no resolver.
   if (isIPv6(remote.hostname.split('%')[0]!)) return [endpointOf(remote.hostname, remote.port)];
   const family = remote.family === 'ipv4' ? 4 : remote.family === 'ipv6' ? 6 : 0;
+  log.verbose(`resolving host \`${remote.hostname}' for peer ${peer}...`);
   try {
     const found = await lookup(remote.hostname, { all: true, family, verbatim: true });
+    log.verbose(`resolved host \`${remote.hostname}' successfully`);
     return found.map((entry) => endpointOf(entry.address, remote.port));
   } catch (error) {
-    log.warn(`resolving host \`${remote.hostname}' failed: ${(error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = (code !== undefined && RESOLVER_ERRORS[code]) || (error as Error).message;
+    log.verbose(`resolving host \`${remote.hostname}' failed: ${why}`);
     return [];
   }
 }

@@ -98,6 +98,18 @@ export function boundEndpoint(bound: BoundSocket): Endpoint | undefined {
   return { family: address.includes(':') ? 6 : 4, address, port, scopeId: scopeId ?? 0 };
 }
 
+/** fastd's "bound to %B" line: `any:port` for `any`, `[address]:port` for IPv6, the interface named unless it is the scope of a link-local address. */
+export function boundToText(bound: BoundSocket): string {
+  const { bind } = bound;
+  const { port } = bound.socket.local;
+  const linkLocal = bind.family === 'ipv6' && /^fe[89ab]/i.test(bind.address);
+  let address: string;
+  if (bind.family === 'any') address = `any:${port}`;
+  else if (bind.family === 'ipv6') address = `[${bind.address}${linkLocal && bind.interface ? `%${bind.interface}` : ''}]:${port}`;
+  else address = `${bind.address}:${port}`;
+  return bind.interface !== undefined && !linkLocal ? `bound to ${address} on \`${bind.interface}'` : `bound to ${address}`;
+}
+
 export function closeSockets(sockets: readonly BoundSocket[]): void {
   for (const bound of sockets) closeSocket(bound.socket);
 }

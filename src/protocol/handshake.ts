@@ -101,21 +101,54 @@ export interface EstablishedSession {
   readonly peerVersion: string | undefined;
 }
 
-export type LogLevel = 'warn' | 'verbose' | 'debug';
+export type LogLevel = 'warn' | 'verbose' | 'debug' | 'debug2';
 
+/**
+ * A log line in fastd's words, with fastd's conversions left for the engine, which knows
+ * them: `%P` the peer and its address (`<name>[address]`, the address alone before the
+ * peer is known), `%I` the address.
+ */
+export interface LogLine {
+  readonly level: LogLevel;
+  readonly text: string;
+}
+
+/** `before`: what fastd logs on the way to the outcome (received …, finishing …), in order. */
 export type HandshakeOutcome =
-  | { readonly kind: 'drop'; readonly level: LogLevel; readonly reason: string }
+  | { readonly kind: 'drop'; readonly level: LogLevel; readonly reason: string; readonly before?: readonly LogLine[] }
   /** Packets to send back: a response, or an error reply. */
-  | { readonly kind: 'reply'; readonly packets: Uint8Array[]; readonly level: LogLevel; readonly reason: string }
+  | {
+      readonly kind: 'reply';
+      readonly packets: Uint8Array[];
+      readonly level: LogLevel;
+      readonly reason: string;
+      readonly before?: readonly LogLine[];
+    }
   /**
    * A new session. The initiator sends `packets` (the finish); the responder sends nothing
    * here and, like fastd, should answer with an empty data packet on the new session.
    */
-  | { readonly kind: 'established'; readonly packets: Uint8Array[]; readonly session: EstablishedSession };
+  | {
+      readonly kind: 'established';
+      readonly packets: Uint8Array[];
+      readonly session: EstablishedSession;
+      readonly before?: readonly LogLine[];
+    };
 
 export type ScreenOutcome = HandshakeOutcome | { readonly kind: 'sender'; readonly senderKey: Uint8Array };
 
 const drop = (level: LogLevel, reason: string): HandshakeOutcome => ({ kind: 'drop', level, reason });
+
+/** The outcome, with `lines` logged before it. */
+function after(lines: readonly LogLine[], outcome: HandshakeOutcome): HandshakeOutcome {
+  return { ...outcome, before: [...lines, ...(outcome.before ?? [])] };
+}
+
+/** fastd's " using fastd <version>" of a reply that names the sender's version (fastd reads it from types 2 and 3 only). */
+function usingVersion(handshake: ReceivedHandshake): string {
+  const version = recordString(handshake.records, RecordType.VersionName);
+  return version === undefined ? '' : ` using fastd ${version}`;
+}
 
 export class Handshake {
   /** Our long-term public key, as peers configure it. */
@@ -161,10 +194,10 @@ export class Handshake {
     const l2tpFlag = (handshake.flags & HandshakeFlag.L2tpSupport) !== 0;
     if (!this.l2tpSupport) {
       // Pre-v22 fastd knows no 0xC8 packets, so it only ever sees the bare copy.
-      if (handshake.format === HandshakeFormat.L2tp) return drop('debug', 'received packet with invalid type');
+      if (handshake.format === HandshakeFormat.L2tp) return drop('debug', 'received packet with invalid type from %I');
     } else if (handshake.format === HandshakeFormat.Bare && l2tpFlag) {
-      // The peer sent this twice, bare for pre-v22 peers and behind an L2TP header for us.
-      return drop('debug', 'ignoring bare copy of an L2TP handshake');
+      // The peer sent this twice, bare for pre-v22 peers and behind an L2TP header for us (fastd says nothing).
+      return drop('debug2', 'ignoring bare copy of an L2TP handshake from %I');
     }
     if (recordLength(records, RecordType.Flags) >= 0) {
       if (recordLength(records, RecordType.Flags) !== 1 || (handshake.flags & ~HANDSHAKE_FLAGS_ALL) !== 0)
@@ -179,13 +212,13 @@ export class Handshake {
     }
     if (handshake.type > HandshakeType.Init) {
       if (recordLength(records, RecordType.ReplyCode) !== 1)
-        return drop('warn', 'received handshake reply without reply code');
+        return drop('warn', 'received handshake reply without reply code from %I');
       const replyCode = recordUint(records, RecordType.ReplyCode)!;
       if (replyCode !== ReplyCode.Success)
-        return drop('warn', `received error: ${describeHandshakeError(replyCode, receivedErrorDetail(records))}`);
+        return drop('warn', `Handshake with %I failed: received error: ${describeHandshakeError(replyCode, receivedErrorDetail(records))}`);
     }
     const senderKey = recordBytes(records, RecordType.SenderKey, PUBLIC_KEY_BYTES);
-    if (!senderKey) return drop('debug', 'received handshake without sender key');
+    if (!senderKey) return drop('debug', 'received handshake without sender key from %I');
     return { kind: 'sender', senderKey: senderKey.slice() };
   }
 
@@ -201,31 +234,43 @@ export class Handshake {
     if (recordLength(records, RecordType.Mtu) === 2 && recordUint(records, RecordType.Mtu) !== peer.mtu)
       return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.Mtu, peer.mtu);
     const peerHandshakeKey = recordBytes(records, RecordType.SenderHandshakeKey, PUBLIC_KEY_BYTES)?.slice();
-    if (!peerHandshakeKey) return drop('debug', 'received handshake without sender handshake key');
-    if (now < state.ignoreHandshakesUntil && !inQuietPeriod) return drop('debug', 'received repeated handshakes, ignoring');
+    if (!peerHandshakeKey) return drop('debug', 'received handshake without sender handshake key from %P');
+    if (now < state.ignoreHandshakesUntil && !inQuietPeriod) return drop('debug', 'received repeated handshakes from %P, ignoring');
     const recipientKey = recordBytes(records, RecordType.RecipientKey, PUBLIC_KEY_BYTES);
     if (recipientKey && !equalBytes(recipientKey, this.keyPair.publicKey))
-      return drop('debug', 'received protocol handshake with wrong recipient key');
+      return drop('debug', 'received protocol handshake with wrong recipient key from %P');
 
     if (handshake.type === HandshakeType.Init) {
       if (now < state.respondedUntil && state.respondedTo === source && !inQuietPeriod)
-        return drop('debug', 'not responding to repeated handshake');
+        return drop('debug', 'not responding to repeated handshake from %P');
       state.respondedUntil = now + this.minInterval;
       state.respondedTo = source;
-      return this.respond(handshake, peer, peerHandshakeKey, now);
+      return after([{ level: 'verbose', text: 'received handshake from %P' }], this.respond(handshake, peer, peerHandshakeKey, now));
     }
 
-    if (!recipientKey) return drop('debug', 'received handshake reply without recipient key');
+    if (!recipientKey) return drop('debug', 'recived handshake reply without recipient key from %P');
     const ourHandshakeKey = recordBytes(records, RecordType.RecipientHandshakeKey, PUBLIC_KEY_BYTES);
-    if (!ourHandshakeKey) return drop('debug', 'received handshake reply without recipient handshake key');
+    if (!ourHandshakeKey) return drop('debug', 'received handshake reply without receipient handshake key from %P');
     if (recordLength(records, RecordType.TlvAuthenticationTag) !== TLV_TAG_BYTES)
-      return drop('debug', 'received handshake reply without TLV MAC');
+      return drop('debug', 'received handshake reply without TLV MAC from %P');
     const key = this.keys.find(ourHandshakeKey, now);
-    if (!key) return drop('debug', 'received handshake reply with unexpected recipient handshake key');
+    if (!key) return drop('debug', 'received handshake reply with unexpected recipient handshake key from %P');
 
-    if (handshake.type === HandshakeType.Response) return this.finish(handshake, peer, key, peerHandshakeKey, now);
-    if (handshake.type === HandshakeType.Finish) return this.complete(handshake, peer, key, peerHandshakeKey, now);
-    return drop('debug', `received handshake reply with unknown type ${handshake.type}`);
+    if (handshake.type === HandshakeType.Response) {
+      const lines: LogLine[] = [
+        { level: 'verbose', text: `received handshake response from %P${usingVersion(handshake)}` },
+        { level: 'debug', text: 'finishing handshake with %P...' },
+      ];
+      return after(lines, this.finish(handshake, peer, key, peerHandshakeKey, now));
+    }
+    if (handshake.type === HandshakeType.Finish) {
+      const lines: LogLine[] = [
+        { level: 'debug', text: `received handshake finish from %P${usingVersion(handshake)}` },
+        { level: 'debug', text: 'handling handshake finish with %P...' },
+      ];
+      return after(lines, this.complete(handshake, peer, key, peerHandshakeKey, now));
+    }
+    return drop('debug', `received handshake reply with unknown type ${handshake.type} from %P`);
   }
 
   /** Type 1 received: answer with our method list, authenticated with K1. */
@@ -237,7 +282,7 @@ export class Handshake {
   ): HandshakeOutcome {
     const key = this.keys.current(now, peer.state.lastSerial + 1);
     const shared = this.cachedShared(peer, key, peerHandshakeKey);
-    if (!shared) return drop('debug', 'received handshake with an unusable handshake key');
+    if (!shared) return drop('debug', 'received handshake with an unusable handshake key from %P');
     const body = buildHandshake({
       ...this.common(HandshakeType.Response, peer.mtu),
       methodList: peer.methods.map((method) => method.name),
@@ -252,8 +297,8 @@ export class Handshake {
     return {
       kind: 'reply',
       packets: this.frame(body.bytes, handshake.flags),
-      level: 'verbose',
-      reason: 'received handshake, responding',
+      level: 'debug',
+      reason: 'responding handshake with %P...',
     };
   }
 
@@ -272,9 +317,9 @@ export class Handshake {
       .find((found) => found !== undefined);
     if (!method) return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.MethodList);
     const shared = fhmqvcShared('initiator', this.keyPair, key.pair, peer.key, peerHandshakeKey);
-    if (!shared) return drop('debug', 'received handshake response with an unusable handshake key');
+    if (!shared) return drop('debug', 'received handshake response with an unusable handshake key from %P');
     if (!verifyHandshakeTag(handshake, shared.handshakeKey))
-      return drop('warn', 'received invalid protocol handshake response');
+      return drop('warn', 'received invalid protocol handshake response from %P');
     const established = this.establish(handshake, peer, method, shared, key, true, now);
     if (established.kind !== 'established') return established;
 
@@ -304,9 +349,9 @@ export class Handshake {
     const method = peer.methods.find((ours) => ours.name === name);
     if (!method) return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.MethodName);
     const shared = this.cachedShared(peer, key, peerHandshakeKey);
-    if (!shared) return drop('debug', 'received handshake finish with an unusable handshake key');
+    if (!shared) return drop('debug', 'received handshake finish with an unusable handshake key from %P');
     if (!verifyHandshakeTag(handshake, shared.handshakeKey))
-      return drop('warn', 'received invalid protocol handshake finish');
+      return drop('warn', 'received invalid protocol handshake finish from %P');
     const outcome = this.establish(handshake, peer, method, shared, key, false, now);
     peer.state.cache = undefined;
     return outcome;
@@ -322,7 +367,7 @@ export class Handshake {
     initiator: boolean,
     now: number,
   ): HandshakeOutcome {
-    if (key.serial <= peer.state.lastSerial) return drop('debug', 'ignoring handshake because of handshake key reuse');
+    if (key.serial <= peer.state.lastSerial) return drop('debug', 'ignoring handshake from %P because of handshake key reuse');
     peer.state.lastSerial = key.serial;
     peer.state.ignoreHandshakesUntil = now + this.minInterval;
     const compat = this.config.preV22 === true || (handshake.flags & HandshakeFlag.L2tpSupport) === 0;
@@ -359,7 +404,7 @@ export class Handshake {
     mtu?: number,
   ): HandshakeOutcome {
     const body = buildErrorReply(handshake.type, code, detail, this.l2tpSupport);
-    const reason = `sending error: ${describeHandshakeError(code, detail, mtu)}`;
+    const reason = `Handshake with %I failed: sending error: ${describeHandshakeError(code, detail, mtu)}`;
     return { kind: 'reply', packets: this.frame(body, handshake.flags), level: 'warn', reason };
   }
 }

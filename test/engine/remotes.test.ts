@@ -9,14 +9,14 @@ import { endpoint, orderedKeyPairs, TestEngine } from './fixtures.js';
 
 describe('resolving remotes', () => {
   it('a hostname resolves within the family the config names', async () => {
-    const v4 = await resolveRemote({ kind: 'hostname', family: 'ipv4', hostname: 'localhost', port: 1000 });
+    const v4 = await resolveRemote({ kind: 'hostname', family: 'ipv4', hostname: 'localhost', port: 1000 }, '<test>');
     expect(v4.length).toBeGreaterThan(0);
     expect(v4.every((found) => found.family === 4 && found.port === 1000)).toBe(true);
     expect(v4.map((found) => found.address)).toContain('127.0.0.1');
   });
 
   it('an unresolvable name gives no addresses instead of an error', async () => {
-    expect(await resolveRemote({ kind: 'hostname', family: undefined, hostname: 'no-such-host.invalid', port: 1 })).toEqual([]);
+    expect(await resolveRemote({ kind: 'hostname', family: undefined, hostname: 'no-such-host.invalid', port: 1 }, '<test>')).toEqual([]);
   });
 
   it('IPv4-mapped IPv6 is the IPv4 peer; a scoped literal keeps its scope', () => {

@@ -299,7 +299,7 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
     const picky = ours(SALSA20_POLY1305);
     for (const packet of picky.handshake.initiate(picky.peer, Date.now())) relay!.send(FASTD_PORT, packet);
     const error = await nextOutcome(picky, "fastd's handshake response");
-    expect(error).toMatchObject({ kind: 'reply', reason: 'sending error: no common methods are configured' });
+    expect(error).toMatchObject({ kind: 'reply', reason: 'Handshake with %I failed: sending error: no common methods are configured' });
     if (error.kind !== 'reply') return;
     for (const packet of error.packets) relay!.send(FASTD_PORT, packet);
     await running.waitForLog(/failed: received error: no common methods are configured/);
@@ -311,9 +311,9 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
     await relay!.next("fastd's error reply", (datagram) => {
       if (!isHandshake(datagram)) return false;
       received = handle(tun, datagram);
-      return received.kind === 'drop' && received.reason.startsWith('received error');
+      return received.kind === 'drop' && received.reason.startsWith('Handshake with %I failed: received error');
     });
-    expect(received).toMatchObject({ kind: 'drop', level: 'warn', reason: 'received error: TUN/TAP mode mismatch' });
+    expect(received).toMatchObject({ kind: 'drop', level: 'warn', reason: 'Handshake with %I failed: received error: TUN/TAP mode mismatch' });
     await running.waitForLog(/failed: sending error: TUN\/TAP mode mismatch/);
     await stop(running.child);
   });

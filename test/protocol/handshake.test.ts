@@ -108,7 +108,7 @@ describe('a handshake between two v22+ peers', () => {
     const [alice, bob] = pairUp(side(), side());
     const first = fullHandshake(alice, bob, 0);
     const early = only(deliver(bob, alice.handshake.initiate(alice.peer, 5_000), 5_000));
-    expect(early).toMatchObject({ kind: 'drop', reason: 'received repeated handshakes, ignoring' });
+    expect(early).toMatchObject({ kind: 'drop', reason: 'received repeated handshakes from %P, ignoring' });
     const second = fullHandshake(alice, bob, 15_000);
     expect(second.done.kind).toBe('established');
     if (first.done.kind === 'established' && second.done.kind === 'established')
@@ -121,7 +121,7 @@ describe('a handshake between two v22+ peers', () => {
     expect(receive(bob, init, 0, 'a:1').kind).toBe('reply');
     expect(receive(bob, init, 100, 'a:1')).toMatchObject({
       kind: 'drop',
-      reason: 'not responding to repeated handshake',
+      reason: 'not responding to repeated handshake from %P',
     });
     expect(receive(bob, init, 200, 'b:2').kind).toBe('reply');
     expect(receive(bob, init, 15_300, 'b:2').kind).toBe('reply');
@@ -138,14 +138,14 @@ describe('a handshake between two v22+ peers', () => {
     expect(error).toMatchObject({
       kind: 'reply',
       level: 'warn',
-      reason: 'sending error: no common methods are configured',
+      reason: 'Handshake with %I failed: sending error: no common methods are configured',
     });
     const parsed = parseHandshake(packetsOf(error)[0]!);
     expect(parsed.ok && recordUint(parsed.handshake.records, RecordType.HandshakeType)).toBe(3);
     expect(only(deliver(dave, packetsOf(error), 0))).toMatchObject({
       kind: 'drop',
       level: 'warn',
-      reason: 'received error: no common methods are configured',
+      reason: 'Handshake with %I failed: received error: no common methods are configured',
     });
   });
 
@@ -185,14 +185,14 @@ describe("fastd's checks", () => {
   it('rejects a mode mismatch, an MTU mismatch and a foreign protocol with error replies', () => {
     const [tun, tap] = pairUp(side({ mode: 'tun' }), side());
     const mode = only(deliver(tap, tun.handshake.initiate(tun.peer, 0), 0));
-    expect(mode).toMatchObject({ kind: 'reply', reason: 'sending error: TUN/TAP mode mismatch' });
-    expect(only(deliver(tun, packetsOf(mode), 0))).toMatchObject({ reason: 'received error: TUN/TAP mode mismatch' });
+    expect(mode).toMatchObject({ kind: 'reply', reason: 'Handshake with %I failed: sending error: TUN/TAP mode mismatch' });
+    expect(only(deliver(tun, packetsOf(mode), 0))).toMatchObject({ reason: 'Handshake with %I failed: received error: TUN/TAP mode mismatch' });
 
     const [alice, bob] = pairUp(side(), side(), { mtu: 1400 }, { mtu: 1500 });
     const response = only(deliver(bob, alice.handshake.initiate(alice.peer, 0), 0));
     expect(only(deliver(alice, packetsOf(response), 0))).toMatchObject({
       kind: 'reply',
-      reason: 'sending error: MTU configuration differs with peer (local MTU is 1400)',
+      reason: 'Handshake with %I failed: sending error: MTU configuration differs with peer (local MTU is 1400)',
     });
 
     const packet = alice.handshake.initiate(alice.peer, 0)[1]!;
@@ -200,7 +200,7 @@ describe("fastd's checks", () => {
     packet[name] = 'x'.charCodeAt(0);
     expect(receive(bob, packet, 0)).toMatchObject({
       kind: 'reply',
-      reason: "sending error: peer doesn't use the handshake protocol `ec25519-fhmqvc'",
+      reason: "Handshake with %I failed: sending error: peer doesn't use the handshake protocol `ec25519-fhmqvc'",
     });
   });
 
@@ -211,11 +211,11 @@ describe("fastd's checks", () => {
     tampered[Buffer.from(tampered).indexOf('v23') + 2] ^= 1;
     expect(receive(alice, tampered, 0)).toMatchObject({
       kind: 'drop',
-      reason: 'received invalid protocol handshake response',
+      reason: 'received invalid protocol handshake response from %P',
     });
     expect(receive(alice, response, 31_000)).toMatchObject({
       kind: 'drop',
-      reason: 'received handshake reply with unexpected recipient handshake key',
+      reason: 'received handshake reply with unexpected recipient handshake key from %P',
     });
   });
 
@@ -224,7 +224,7 @@ describe("fastd's checks", () => {
     const [, carol] = pairUp(alice.handshake, side());
     expect(receive(carol, alice.handshake.initiate(alice.peer, 0)[1]!, 0)).toMatchObject({
       kind: 'drop',
-      reason: 'received protocol handshake with wrong recipient key',
+      reason: 'received protocol handshake with wrong recipient key from %P',
     });
     // Fast reconnect: one handshake, framed as the data packet that prompted it suggests.
     const anonymous = alice.handshake.initiate(undefined, 0, HandshakeFlag.L2tpSupport);
