@@ -1,7 +1,8 @@
 // Sends the same handshake packets from many source addresses of this namespace at a fastd
 // port, one round per interval, and counts what comes back to each source. The addresses
 // must exist on an interface here; to the daemon they look like strangers claiming a key.
-// Prints {"rounds","sources","sentPackets","sentBytes","answeredPackets","answeredBytes","answeringSources"}.
+// Prints {"rounds","sources","sentPackets","sentBytes","answeredPackets","answeredBytes","answeringSources",
+// "firstRoundAt","lastRoundAt"} (the rounds' start times, Date.now()).
 // Usage: node handshake-flood.mjs '<json: {target, port, sources, packets (hex), rounds, intervalMs}>'
 import { createSocket } from 'node:dgram';
 
@@ -10,7 +11,17 @@ const datagrams = packets.map((hex) => Buffer.from(hex, 'hex'));
 /** Answers may come a moment after the last round. */
 const LINGER_MS = 1_500;
 
-const counts = { rounds, sources: sources.length, sentPackets: 0, sentBytes: 0, answeredPackets: 0, answeredBytes: 0, answeringSources: 0 };
+const counts = {
+  rounds,
+  sources: sources.length,
+  sentPackets: 0,
+  sentBytes: 0,
+  answeredPackets: 0,
+  answeredBytes: 0,
+  answeringSources: 0,
+  firstRoundAt: 0,
+  lastRoundAt: 0,
+};
 const answered = new Set();
 
 const sockets = await Promise.all(
@@ -42,6 +53,8 @@ function send(socket, datagram) {
 
 for (let round = 0; round < rounds; round++) {
   const started = Date.now();
+  if (round === 0) counts.firstRoundAt = started;
+  counts.lastRoundAt = started;
   for (const socket of sockets) for (const datagram of datagrams) await send(socket, datagram);
   if (round + 1 < rounds) await new Promise((resolve) => setTimeout(resolve, Math.max(0, intervalMs - (Date.now() - started))));
 }
