@@ -19,6 +19,7 @@ import { boundEndpoint, type BoundSocket } from './sockets.js';
 import {
   defaultHandshakeDelay,
   MIN_HANDSHAKE_INTERVAL,
+  MIN_RESOLVE_INTERVAL,
   PEER_LIMIT_START_SPREAD,
   PEER_STALE_TIME,
   randomBetween,
@@ -202,10 +203,20 @@ export class ControlPlane {
     peer.nextHandshake = now + spread;
   }
 
-  /** Resolves one remote of the peer again; handshakes start when a resolving peer gets addresses. */
+  /**
+   * Resolves one remote of the peer again, unless it was resolved less than
+   * MIN_RESOLVE_INTERVAL ago (fastd_resolve_peer); handshakes start when a resolving peer
+   * gets addresses, or at once with the ones it has.
+   */
   resolve(peer: EnginePeer, index: number): void {
     const remote = peer.config.remotes[index];
     if (!remote) return;
+    const now = this.deps.clock();
+    if (now < (peer.resolveUntil[index] ?? 0)) {
+      if (peer.phase === 'resolving') this.initHandshake(peer, now);
+      return;
+    }
+    peer.resolveUntil[index] = now + MIN_RESOLVE_INTERVAL;
     void resolveRemote(remote, `${peer}`).then((addresses) => {
       if (this.table.find(peer.config.key) !== peer) return;
       peer.resolved[index] = addresses;

@@ -28,6 +28,8 @@ export class EnginePeer {
   location: PeerLocation | undefined;
   /** The addresses each configured remote resolved to, in configuration order. */
   resolved: Endpoint[][];
+  /** Per remote: no new lookup of its name before then (fastd's last_resolve_timeout). */
+  readonly resolveUntil: number[] = [];
   /** fastd's next_remote: the remote being tried, -1 while handshakes are disabled. */
   remoteIndex = -1;
   /** The address of that remote being tried. */

@@ -16,6 +16,8 @@ export const RESTART_PROBE_INTERVAL = 2_000;
 export const RECONNECT_ANSWER_INTERVAL = 1_000;
 /** A peer is reset when nothing was received from it for this long. */
 export const PEER_STALE_TIME = 90_000;
+/** A remote's name is looked up at most this often. */
+export const MIN_RESOLVE_INTERVAL = 15_000;
 /** No second handshake to the same address before this has passed. */
 export const MIN_HANDSHAKE_INTERVAL = 15_000;
 /** The initiator starts a new handshake this long after establishing ... */

@@ -1,12 +1,14 @@
 // The peer life cycle against a second control plane, packet for packet, with the clock
 // in the test's hand: who sends what to the worker, when, and in which order.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { log } from '../../src/log/logger.js';
 import { PEER_STATS_FIELDS, PeerStat, type ToWorker } from '../../src/engine/datapath/messages.js';
 import {
   DEFAULT_HANDSHAKE_INTERVAL,
   KEEPALIVE_TIMEOUT,
   KEY_REFRESH,
   MIN_HANDSHAKE_INTERVAL,
+  MIN_RESOLVE_INTERVAL,
   PEER_STALE_TIME,
   RECONNECT_ANSWER_INTERVAL,
   RESTART_PROBE_INTERVAL,
@@ -381,6 +383,32 @@ peer "other" { key "${keyA.public}"; remote ${A.address}:${A.port}; ${floating ?
         expect(posted).toEqual([]);
         expect(peer.location?.endpoint).toEqual(A);
       }
+    }
+  });
+});
+
+describe('resolving', () => {
+  it('looks a remote\'s name up at most once per MIN_RESOLVE_INTERVAL, as fastd does', async () => {
+    const [keyA, keyB] = orderedKeyPairs();
+    const lookups: string[] = [];
+    const spy = vi.spyOn(log, 'verbose').mockImplementation((line: string) => {
+      if (line.startsWith('resolving host')) lookups.push(line);
+    });
+    try {
+      const a = new TestEngine(configFor(keyA, keyB, undefined, '').replace('"other" {', '"other" { remote "localhost" port 10002;'), A);
+      const peer = a.peer('other');
+      for (let i = 0; i < 100 && !peer.resolved[0]?.length; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(peer.resolved[0]?.length).toBeGreaterThan(0);
+      // The first handshake goes out and the peer comes round to its (only) remote again.
+      a.control.tick(a.now);
+      expect(a.take().filter((message) => message.type === 'sendPacket')).toHaveLength(2);
+      expect(lookups).toEqual(["resolving host `localhost' for peer <other>..."]);
+      a.now += MIN_RESOLVE_INTERVAL;
+      peer.nextHandshake = a.now;
+      a.control.tick(a.now);
+      expect(lookups).toHaveLength(2);
+    } finally {
+      spy.mockRestore();
     }
   });
 });
