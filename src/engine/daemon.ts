@@ -22,7 +22,7 @@ import { addStaticPeers, loadPeerDirs, reloadPeers } from './peer-reload.js';
 import { boundToText, closeSockets, openSockets, socketSpec, type BoundSocket } from './sockets.js';
 import { statusDocument } from './status-source.js';
 import { notifySystemd } from './systemd-notify.js';
-import { switchUser } from './privileges.js';
+import { configuredAccount, createAs, setGroups, switchUser, type Account } from './privileges.js';
 import { keepCapabilities, neededCapabilities, retainOnly } from './capabilities.js';
 import { Workers } from './workers.js';
 
@@ -73,27 +73,30 @@ function minimumOverhead(config: Config): number {
   return Math.min(...config.methods.map((name) => createMethodProvider(name)!.overhead));
 }
 
-function writePidFile(path: string | undefined): void {
+/** fastd's write_pid: with the user's groups, as the user (see createAs). */
+function writePidFile(config: Config, account: Account | undefined): void {
+  if (account) setGroups(account);
+  const path = config.pidFile;
   if (path === undefined) return;
   try {
-    writeFileSync(path, String(process.pid));
+    createAs(account, () => writeFileSync(path, String(process.pid)));
   } catch (error) {
     log.error(`can't write PID file: ${(error as Error).message}`);
   }
 }
 
 /** fastd's set_user, as a start-up failure when it fails. */
-function changeUser(config: Config): void {
+function changeUser(account: Account | undefined): void {
   try {
-    switchUser(config);
+    switchUser(account);
   } catch (error) {
     throw new StartupError((error as Error).message);
   }
 }
 
 /** fastd's drop_caps: the user changes, then only the capabilities still needed remain. */
-function dropPrivileges(config: Config): void {
-  changeUser(config);
+function dropPrivileges(config: Config, account: Account | undefined): void {
+  changeUser(account);
   try {
     retainOnly(neededCapabilities(config));
   } catch (error) {
@@ -145,6 +148,12 @@ class Daemon {
       preV22: process.env[PRE_V22_TEST_SWITCH] === '1',
     });
     const methods = handshakeMethods(config);
+    let account: Account | undefined;
+    try {
+      account = configuredAccount(config);
+    } catch (error) {
+      throw new StartupError((error as Error).message);
+    }
     process.chdir('/');
     log.info(`${VERSION_TEXT} starting`);
     keepCapabilities();
@@ -164,6 +173,7 @@ class Daemon {
           ioBackend: this.ioBackend,
           workers: this.workers!,
         }),
+        (create) => createAs(account, create),
       );
     }
     if (config.onPreUp) runHookBlocking(config.onPreUp, {});
@@ -173,15 +183,16 @@ class Daemon {
     // interface has gone unanswered (its retry comes only a second later).
     await worker.loaded;
     if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu, count, tunOffloads());
-    this.initWorkers();
-    writePidFile(config.pidFile);
+    this.initWorkers(account);
+    writePidFile(config, account);
     notifySystemd(this.options.notifySocket, process.pid);
     if (isDaemonChild()) reportReady();
-    if (config.dropCapabilities === 'early' || config.dropCapabilities === 'force') dropPrivileges(config);
+    // a worker becomes the user itself while it sets up; the change of the other threads waits for it
+    await worker.ready;
+    if (config.dropCapabilities === 'early' || config.dropCapabilities === 'force') dropPrivileges(config, account);
     const onUp = config.peerGroup.hooks.onUp;
     if (this.tap && onUp) runHookBlocking(onUp, interfaceEnvironment({ name: this.tap.device.name, mtu: this.tap.mtu }));
 
-    await worker.ready;
     this.control = new ControlPlane(
       {
         config,
@@ -202,8 +213,8 @@ class Daemon {
     this.driver = new HandshakeDriver(this.control);
     const now = clock();
     addStaticPeers(this.control, now);
-    if (config.dropCapabilities === 'yes') dropPrivileges(config);
-    else if (config.dropCapabilities === 'no') changeUser(config);
+    if (config.dropCapabilities === 'yes') dropPrivileges(config, account);
+    else if (config.dropCapabilities === 'no') changeUser(account);
     loadPeerDirs(this.control, now);
     const early = this.early ?? [];
     this.early = null;
@@ -270,7 +281,7 @@ class Daemon {
    * Hands each worker its copy of the sockets and its TAP queue; with several workers also
    * its window of the one packet memory and the handoff rings between them.
    */
-  private initWorkers(): void {
+  private initWorkers(user: Account | undefined): void {
     const { config } = this;
     const workers = this.workers!;
     const peerMtus = config.peers.map((peer) => peer.mtu ?? config.mtu);
@@ -293,6 +304,7 @@ class Daemon {
         maxMtu: Math.max(config.mtu, ...peerMtus),
         minDataLength: minimumOverhead(config),
         ioBackend: config.ioBackend,
+        ...(user ? { user } : {}),
         ...(process.env[UDP_OFFLOAD_SWITCH] === '0' ? { gso: false, gro: false } : {}),
         ...(place ? { place } : {}),
       });

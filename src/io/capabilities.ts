@@ -1,6 +1,9 @@
-// capset(2) for the calling thread. Linux keeps capabilities per thread, so each thread that
-// should lose privileges has to drop them itself.
-import { capset, check } from './libc.js';
+// capset(2) and the user and group ids of the calling thread. Linux keeps capabilities and ids
+// per thread, so each thread that should lose privileges has to drop them itself. glibc's
+// setgroups/setgid/setuid change every thread at once and abort the process when one thread
+// may not (a datapath worker that already dropped its capabilities): these raw system calls
+// change the caller's only.
+import { capset, check, syscall, Syscall } from './libc.js';
 import { NativeArea } from './native-memory.js';
 
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set. */
@@ -26,4 +29,29 @@ export function setThreadCapabilities(capabilities: readonly number[]): void {
   } finally {
     area.release();
   }
+}
+
+/** A thread's user, group and supplementary groups (fastd's conf.uid, conf.gid, conf.groups). */
+export interface ThreadIds {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+}
+
+/** setgroups(2) for the calling thread only; false (errno set) when refused. */
+export function setThreadGroups(groups: readonly number[]): boolean {
+  const area = new NativeArea(Math.max(1, groups.length) * Uint32Array.BYTES_PER_ELEMENT, 'group list');
+  try {
+    groups.forEach((gid, index) => area.view.setUint32(index * Uint32Array.BYTES_PER_ELEMENT, gid, true));
+    return syscall(Syscall.setgroups, groups.length, area.address) === 0;
+  } finally {
+    area.release();
+  }
+}
+
+/** The calling thread becomes `ids` for good: groups, then gid, then uid (all of real, effective and saved). */
+export function becomeThreadUser(ids: ThreadIds): void {
+  setThreadGroups(ids.groups);
+  check(syscall(Syscall.setresgid, ids.gid, ids.gid, ids.gid), 'setresgid');
+  check(syscall(Syscall.setresuid, ids.uid, ids.uid, ids.uid), 'setresuid');
 }

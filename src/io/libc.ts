@@ -14,6 +14,10 @@ export const Syscall = {
   ioUringSetup: 425,
   ioUringEnter: 426,
   ioUringRegister: 427,
+  // glibc's wrappers change every thread's ids (its setxid broadcast); these change the caller's only
+  setgroups: 116,
+  setresuid: 117,
+  setresgid: 119,
 } as const;
 
 /** The errno values the io layer reacts to (asm-generic/errno-base.h, errno.h). */

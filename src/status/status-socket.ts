@@ -1,12 +1,11 @@
 // The status socket (fastd's src/status.c): a unix stream socket that answers every
-// connection with one JSON document and closes it. Created owner-only (0600) because the
-// document lists peers, keys and addresses; removed again when the daemon stops.
+// connection with one JSON document and closes it; removed again when the daemon stops.
+// Created as fastd creates it: with the process's umask, as the configured user (the caller's
+// `create`), so that exactly who may connect to fastd's may connect to ours.
 import { unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { log } from '../log/logger.js';
 import type { StatusDocument } from './status-json.js';
-
-const OWNER_ONLY_UMASK = 0o177;
 
 export class StatusSocketError extends Error {
   override name = 'StatusSocketError';
@@ -40,10 +39,12 @@ export class StatusSocket {
     readonly path: string,
   ) {}
 
-  /** Listens on `path`; `document` is asked for a fresh status on every connection. */
-  static async open(path: string, document: () => StatusDocument): Promise<StatusSocket> {
+  /**
+   * Listens on `path`; `document` is asked for a fresh status on every connection. The socket
+   * file is removed and created inside `create` (which runs them as the configured user).
+   */
+  static async open(path: string, document: () => StatusDocument, create: (action: () => void) => void = (action) => action()): Promise<StatusSocket> {
     if (await inUse(path)) throw new StatusSocketError('status socket already in use');
-    removeStale(path);
     const server = createServer((connection) => {
       connection.on('error', (error) => log.error(`can't dump status: ${error.message}`));
       let text: string;
@@ -56,19 +57,20 @@ export class StatusSocket {
       }
       connection.end(text);
     });
-    const previousUmask = process.umask(OWNER_ONLY_UMASK);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(path, () => {
-          server.off('error', reject);
-          resolve();
+        // listen binds a path synchronously (its errors come later, as events)
+        create(() => {
+          removeStale(path);
+          server.listen(path, () => {
+            server.off('error', reject);
+            resolve();
+          });
         });
       });
     } catch (error) {
       throw new StatusSocketError(`unable to create status socket: ${(error as Error).message}`);
-    } finally {
-      process.umask(previousUmask);
     }
     server.on('error', (error) => log.warn(`status socket: ${error.message}`));
     return new StatusSocket(server, path);

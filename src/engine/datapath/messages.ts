@@ -4,6 +4,7 @@
 // io_uring), so every message to it is followed by a write to its wake-up eventfd, and it
 // drains its port with receiveMessageOnPort. Per-peer counters and activity times are
 // written by each worker into its own SharedArrayBuffer that the main thread reads without asking.
+import type { ThreadIds } from '../../io/capabilities.js';
 
 /** A UDP endpoint as the control plane names it. */
 export interface Endpoint {
@@ -102,6 +103,8 @@ export type ToWorker =
       readonly ioBackend?: 'io_uring' | 'fallback';
       /** With several workers: this worker's place among them. */
       readonly place?: WorkerPlace;
+      /** `user`/`group`: the worker becomes them itself once set up (see io/capabilities.ts). */
+      readonly user?: ThreadIds;
     }
   | {
       readonly type: 'addPeer';

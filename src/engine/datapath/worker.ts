@@ -5,7 +5,7 @@
 // each wake-up. See messages.ts for the contract and handle.ts for the main thread's side.
 import './tiering.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import { setThreadCapabilities } from '../../io/capabilities.js';
+import { becomeThreadUser, setThreadCapabilities } from '../../io/capabilities.js';
 import { Datapath, type InitMessage } from './context.js';
 import { Loop } from './loop.js';
 import type { DatapathWorkerData, FromWorker, ToWorker } from './messages.js';
@@ -24,6 +24,7 @@ port.once('message', (message: ToWorker) => {
     loop = new Loop(dp, wakeFd, port);
     // Holding its fds and its ring, the worker needs no privilege; capabilities are per
     // thread, so the control plane's `drop capabilities` would not reach this one.
+    if (message.user) becomeThreadUser(message.user);
     setThreadCapabilities([]);
     post({ type: 'ready', backend: dp.backend.kind, fallbackReason: dp.backend.fallbackReason, fixedRefusal: dp.fixedRefusal });
     loop.run();

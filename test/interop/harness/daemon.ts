@@ -67,6 +67,8 @@ export interface DaemonSpec {
   readonly extraStatements?: readonly string[];
   /** Extra environment (e.g. fastd-ts test switches). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Extra command-line arguments after `--config`. */
+  readonly args?: readonly string[];
 }
 
 export function configText(spec: DaemonSpec): string {
@@ -124,7 +126,7 @@ export class Daemon {
     const log = openSync(this.logPath, 'a');
     const { command, prefix } = commandFor(this.spec.kind);
     try {
-      const child = spawn('ip', ['netns', 'exec', this.namespace.name, command, ...prefix, '--config', this.configPath], {
+      const child = spawn('ip', ['netns', 'exec', this.namespace.name, command, ...prefix, '--config', this.configPath, ...(this.spec.args ?? [])], {
         stdio: ['ignore', log, log],
         env: { ...process.env, ...this.spec.env },
       });
