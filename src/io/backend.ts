@@ -4,12 +4,12 @@
 import type { DatagramIo, FrameIo, IoCounters } from './batch.js';
 import { FallbackDatagramIo, FallbackFrameIo } from './batch-fallback.js';
 import type { PacketMemory } from './native-memory.js';
-import { BUFFER_ID_LIMIT } from './uring/abi.js';
 import { probeUring } from './uring/availability.js';
 import { UringDatagramIo, UringFrameIo } from './uring/batch-uring.js';
 import { EventRing } from './uring/event-ring.js';
 import { FixedBuffers, type FixedWindow } from './uring/fixed-buffers.js';
-import { MultishotReceiver, type MultishotSetup } from './uring/multishot.js';
+import { MultishotReceiver } from './uring/multishot.js';
+import type { ProvidedRing } from './uring/provided-ring.js';
 import { Ring } from './uring/ring.js';
 import { UringSocketIo } from './uring/socket-io.js';
 
@@ -26,11 +26,11 @@ export interface DatagramIoOptions {
   readonly capacity: number;
   readonly gso: boolean;
   /**
-   * io_uring only: the pool and ring sizes of the socket's multishot receive (see
-   * multishot.ts); the receive then stays armed on the backend's event ring instead of
-   * going out per batch.
+   * io_uring only: the worker's provided-buffer ring (on this backend's event ring) that the
+   * socket's multishot receive takes its buffers from; the receive then stays armed on the
+   * event ring instead of going out per batch.
    */
-  readonly multishot?: MultishotSetup;
+  readonly multishot?: ProvidedRing;
 }
 
 export interface IoBackend {
@@ -77,7 +77,6 @@ export function createBackend(packets: PacketMemory, options: BackendOptions): I
       return fallbackBackend(packets, (error as Error).message);
     }
   }
-  let nextGroup = 0;
   let fixed: FixedBuffers | null = null;
   return {
     kind: 'io_uring',
@@ -85,9 +84,7 @@ export function createBackend(packets: PacketMemory, options: BackendOptions): I
     datagrams: (fd, o) => {
       const sender = new UringDatagramIo(ring, fd, packets, o);
       if (!o.multishot || !events) return sender;
-      // group ids only need to be unique among the buffer rings registered at one time
-      nextGroup = (nextGroup + 1) & (BUFFER_ID_LIMIT - 1);
-      return new UringSocketIo(new MultishotReceiver(events, fd, packets, { ...o.multishot, groupId: nextGroup }, sender.counters), sender);
+      return new UringSocketIo(new MultishotReceiver(events, fd, packets, o.multishot, sender.counters), sender);
     },
     frames: (fd) => new UringFrameIo(ring, fd, packets, fixed),
     events,

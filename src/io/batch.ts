@@ -86,6 +86,12 @@ export interface DatagramIo {
   send(batch: DatagramBatch, start?: number): number;
   /** With a receive that stays armed (io_uring multishot): whether datagrams wait to be taken. */
   waiting?(): boolean;
+  /**
+   * With buffers the kernel picks from a pool shared by the worker's sockets (io_uring
+   * multishot): gives the last batch's back, so that an idle socket holds none. The batch's
+   * entries are not read after this.
+   */
+  release?(): void;
   close(): void;
 }
 

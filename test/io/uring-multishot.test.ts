@@ -9,6 +9,7 @@ import { closeSocket, openUdpSocket, type UdpSocket } from '../../src/io/udp.js'
 import { probeUring } from '../../src/io/uring/availability.js';
 import { EventRing } from '../../src/io/uring/event-ring.js';
 import { MULTISHOT_HEADROOM, MultishotReceiver } from '../../src/io/uring/multishot.js';
+import { ProvidedRing } from '../../src/io/uring/provided-ring.js';
 import { fillPattern, hasPattern } from './memory.js';
 
 const support = probeUring();
@@ -33,6 +34,7 @@ interface Setup {
   a: UdpSocket;
   b: UdpSocket;
   events: EventRing;
+  ring: ProvidedRing;
   receiver: MultishotReceiver;
 }
 
@@ -59,9 +61,11 @@ function setup(initialFill: number, ringEntries = initialFill, perChunk = initia
   const { a, b } = socketPair();
   const events = new EventRing(8);
   opened.push(events);
-  const receiver = new MultishotReceiver(events, b.fd, mem, { pool, ringEntries, initialFill, bufferSize: SLOT, idleMs, groupId: 7 });
+  const ring = new ProvidedRing(events, mem, { pool, ringEntries, initialFill, bufferSize: SLOT, idleMs, groupId: 7 });
+  opened.push(ring);
+  const receiver = new MultishotReceiver(events, b.fd, mem, ring);
   opened.push(receiver);
-  return { mem, pool, sendArea, a, b, events, receiver };
+  return { mem, pool, sendArea, a, b, events, ring, receiver };
 }
 
 /** Receives until `expected` datagrams arrived (or 500 rounds passed), checking each one's bytes; returns their indices. */
@@ -131,24 +135,24 @@ describe.runIf(support.available && support.multishotRecvmsg)('io_uring multisho
   });
   it('fed from the buffer pool: a burst beyond the initial fill runs the ring dry, which grows the fill and the pool; nothing is lost', () => {
     const context = setup(4, 32, 4, 1024);
-    const { pool, events, receiver } = context;
-    expect(receiver.heldByKernel).toBe(4);
+    const { pool, events, ring, receiver } = context;
+    expect(ring.heldByKernel).toBe(4);
     expect(pool.stats().grows).toBe(1);
     events.wait(0);
     sendFrom(context, 40, 200);
     expect(receiveAll(context, 40, 2, 200)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect(receiver.counters.receiveExhausted).toBeGreaterThan(0);
-    expect(receiver.heldByKernel).toBeGreaterThan(4);
+    expect(ring.heldByKernel).toBeGreaterThan(4);
     expect(pool.stats().grows).toBeGreaterThan(1);
     expect(pool.stats().size).toBeGreaterThan(4);
     // every buffer is the kernel's or lent to the last batch: none leaked
-    expect(pool.stats().inUse).toBeLessThanOrEqual(receiver.heldByKernel + 2);
+    expect(pool.stats().inUse).toBeLessThanOrEqual(ring.heldByKernel + 2);
   });
 
   it("at the pool's ceiling the ring holds fewer buffers: ENOBUFS is counted and the socket keeps the rest", () => {
     const context = setup(8, 8, 4, 4);
-    const { pool, events, receiver } = context;
-    expect(receiver.heldByKernel).toBe(4);
+    const { pool, events, ring, receiver } = context;
+    expect(ring.heldByKernel).toBe(4);
     events.wait(0);
     sendFrom(context, 30, 300);
     expect(receiveAll(context, 30, 2, 300)).toEqual(Array.from({ length: 30 }, (_, i) => i));
@@ -159,7 +163,7 @@ describe.runIf(support.available && support.multishotRecvmsg)('io_uring multisho
   it('after an idle spell trim() takes the extra buffers back, the pool releases their chunks, and receiving goes on', async () => {
     const idleMs = 50;
     const context = setup(4, 32, 4, 1024, idleMs);
-    const { pool, events, receiver } = context;
+    const { pool, events, ring, receiver } = context;
     events.wait(0);
     sendFrom(context, 40, 400);
     expect(receiveAll(context, 40, 2, 400)).toHaveLength(40);
@@ -171,10 +175,10 @@ describe.runIf(support.available && support.multishotRecvmsg)('io_uring multisho
     for (let tries = 0; pool.stats().shrinks === 0 && tries < 500; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       const now = performance.now();
-      receiver.trim(now);
+      ring.trim(now);
       pool.maintain(now);
     }
-    expect(receiver.heldByKernel).toBe(4);
+    expect(ring.heldByKernel).toBe(4);
     expect(pool.stats().shrinks).toBeGreaterThan(0);
     expect(pool.stats().size).toBeLessThan(grown);
     expect(pool.stats().inUse).toBe(4);
@@ -186,7 +190,7 @@ describe.runIf(support.available && support.multishotRecvmsg)('io_uring multisho
   it('trim() while the CQ overflows: no buffer is free in the pool while the kernel still holds it', () => {
     const idleMs = 50;
     const context = setup(4, 64, 4, 1024, idleMs);
-    const { pool, events, receiver } = context;
+    const { pool, events, ring, receiver } = context;
     const batch = createDatagramBatch(4);
     /** Gives the last batch back, as the datapath's next turn would: then every buffer in use is the kernel's. */
     const giveBack = () => {
@@ -198,20 +202,81 @@ describe.runIf(support.available && support.multishotRecvmsg)('io_uring multisho
     expect(receiveAll(context, 100, 4, 600)).toHaveLength(100);
     expect(receiver.counters.receiveExhausted).toBeGreaterThan(0);
     giveBack();
-    expect(pool.stats().inUse).toBe(receiver.heldByKernel);
+    expect(pool.stats().inUse).toBe(ring.heldByKernel);
     // a burst lands between two waits; an enter in the same turn (another socket's trim)
     // posts its completions: the CQ fills up and the rest wait in the kernel's overflow list
     sendFrom(context, 40, 700);
     events.flush();
     expect(events.ring.ready()).toBe(events.ring.cqEntries);
     expect(events.ring.cqOverflowing()).toBe(true);
-    receiver.trim(performance.now() + idleMs);
+    ring.trim(performance.now() + idleMs);
     expect(receiveAll(context, 40, 4, 700)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     giveBack();
-    expect(pool.stats().inUse).toBe(receiver.heldByKernel);
+    expect(pool.stats().inUse).toBe(ring.heldByKernel);
     sendFrom(context, 60, 800);
     expect(receiveAll(context, 60, 4, 800)).toEqual(Array.from({ length: 60 }, (_, i) => i));
     giveBack();
-    expect(pool.stats().inUse).toBe(receiver.heldByKernel);
+    expect(pool.stats().inUse).toBe(ring.heldByKernel);
+  });
+  it('one ring serves every socket: an idle socket holds no buffer, and each gets its datagrams', () => {
+    const context = setup(4, 16, 4, 64);
+    const { mem, events, ring, receiver } = context;
+    // two more sockets on the same ring, armed without buffers of their own
+    const others = [socketPair(), socketPair()].map(({ a, b }) => {
+      const other = new MultishotReceiver(events, b.fd, mem, ring);
+      opened.push(other);
+      return { ...context, a, b, receiver: other };
+    });
+    expect(ring.heldByKernel).toBe(4);
+    expect(context.pool.stats().inUse).toBe(4);
+    events.wait(0);
+    sendFrom(others[1]!, 3, 900);
+    expect(receiveAll(others[1]!, 3, 4, 900)).toEqual([0, 1, 2]);
+    sendFrom(context, 5, 1000);
+    expect(receiveAll(context, 5, 4, 1000)).toEqual([0, 1, 2, 3, 4]);
+    for (const r of [receiver, ...others.map((o) => o.receiver)]) r.release();
+    // every buffer is back in the ring or the pool: none is held for a socket
+    expect(context.pool.stats().inUse).toBe(ring.heldByKernel);
+    expect(others[0]!.receiver.counters.receiveArms).toBe(1);
+  });
+
+  it('a receive that finds the ring empty waits for buffers instead of re-arming, then gets the datagrams the socket kept', () => {
+    // the pool's ceiling is the ring's fill: while a batch holds them, the ring is empty
+    const context = setup(4, 8, 4, 4);
+    const { events, ring, receiver } = context;
+    events.wait(0);
+    sendFrom(context, 8, 1100);
+    const batch = createDatagramBatch(8);
+    const seen: number[] = [];
+    const take = (n: number) => {
+      for (let i = 0; i < n; i++) seen.push(batch.lengths[i] - 300);
+    };
+    // four datagrams fill the four buffers, the fifth ends the receive (ENOBUFS): one batch takes them all
+    events.wait(0);
+    take(receiver.receive(batch));
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(receiver.counters.receiveExhausted).toBe(1);
+    expect(ring.heldByKernel).toBe(0);
+    expect(ring.waitingForBuffers).toBe(1);
+    // while the batch holds the buffers: no re-arm, no ENOBUFS, nothing to wake for
+    const arms = receiver.counters.receiveArms;
+    const enters = events.ring.enterCalls;
+    for (let i = 0; i < 20; i++) {
+      events.wait(0);
+      expect(receiver.waiting()).toBe(false);
+    }
+    expect(receiver.counters.receiveArms).toBe(arms);
+    expect(receiver.counters.receiveExhausted).toBe(1);
+    expect(events.ring.enterCalls - enters).toBe(20);
+    // the datapath is done with the batch: the buffers go back, the receive is armed again
+    receiver.release();
+    expect(ring.waitingForBuffers).toBe(0);
+    expect(receiver.counters.receiveArms).toBe(arms + 1);
+    for (let rounds = 0; seen.length < 8 && rounds < 50; rounds++) {
+      events.wait(receiver.waiting() ? 0 : 1000);
+      take(receiver.receive(batch));
+      receiver.release();
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });

@@ -21,8 +21,8 @@ import { probeUdpOffloads } from '../../io/udp.js';
 import { BUFFER_ID_LIMIT } from '../../io/uring/abi.js';
 import { ArmedFrameReader } from '../../io/uring/armed-read.js';
 import { MULTISHOT_HEADROOM } from '../../io/uring/multishot.js';
+import { ProvidedRing } from '../../io/uring/provided-ring.js';
 import type { FixedBuffers } from '../../io/uring/fixed-buffers.js';
-import { UringSocketIo } from '../../io/uring/socket-io.js';
 import { Handoff } from './handoff.js';
 import { GRO_ENTRIES, GRO_ROOM, UdpSockets, type Socket } from './udp-sockets.js';
 import { MacTable } from './mac-table.js';
@@ -61,6 +61,15 @@ export interface Interface {
   readonly frameLimit: number;
 }
 
+/**
+ * Buffers the receive ring holds at first, per entry of a receive batch: while the datapath
+ * holds one batch's buffers, the kernel still has as many to fill, so a burst rarely runs it dry.
+ */
+const RECEIVE_RING_PER_ENTRY = 2;
+/** How far bursts can grow the receive ring beyond its initial fill. */
+const RECEIVE_RING_GROWTH = 4;
+/** The receive ring's buffer group id: the only one on the worker's event ring. */
+const RECEIVE_RING_GROUP = 0;
 /** Share of the worker's packet memory the receive pool may take (the packet pool takes half). */
 const RECEIVE_POOL_SHARE = 1 / 4;
 /** Fixed buffer slots for TUN/TAP offload scratch areas (one per offloading queue; further ones write plain). */
@@ -80,6 +89,8 @@ export class Datapath {
    * (a UDP GRO bundle with GRO), so it grows under a burst and shrinks when idle; null otherwise.
    */
   readonly receivePool: BufferPool | null = null;
+  /** io_uring: the ring of receive-pool buffers every socket's multishot receive picks from; null otherwise. */
+  readonly receiveRing: ProvidedRing | null = null;
   /** io_uring: both pools' chunks registered on the ring that writes to TUN/TAP queues (WRITE_FIXED); null when refused or not io_uring. */
   readonly fixed: FixedBuffers | null = null;
   /** Why the kernel refused fixed buffers (logged once by the control plane); null otherwise. */
@@ -171,6 +182,15 @@ export class Datapath {
         maxBuffers: most,
         minChunks: 1,
         idleReleaseMs: POOL_IDLE_MS,
+      });
+      const initialFill = (this.gro ? GRO_ENTRIES : BATCH) * RECEIVE_RING_PER_ENTRY;
+      this.receiveRing = new ProvidedRing(this.backend.events, this.io, {
+        pool: this.receivePool,
+        ringEntries: initialFill * RECEIVE_RING_GROWTH,
+        initialFill,
+        bufferSize: MULTISHOT_HEADROOM + this.receiveRoom(),
+        idleMs: POOL_IDLE_MS,
+        groupId: RECEIVE_RING_GROUP,
       });
     }
     if (this.backend.registerFixed) {
@@ -302,7 +322,7 @@ export class Datapath {
   maintainPools(now: number): void {
     this.pool.maintain(now);
     if (!this.receivePool) return;
-    for (const socket of this.sockets) if (socket?.io instanceof UringSocketIo) socket.io.receiver.trim(now);
+    this.receiveRing?.trim(now);
     this.receivePool.maintain(now);
   }
 
@@ -320,6 +340,7 @@ export class Datapath {
 
   close(): void {
     this.udp.close();
+    this.receiveRing?.close();
     for (let id = 0; id < this.interfaces.length; id++) this.removeInterface(id);
     this.backend.close();
     this.handoff?.close();

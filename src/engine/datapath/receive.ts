@@ -49,7 +49,7 @@ export class Receiver {
     this.tap = dp.mode === 'tap' ? dp.interfaces.find((i) => i !== undefined) : undefined;
   }
 
-  /** Receives from a socket until it has nothing more, or its turn is over. */
+  /** Receives from a socket until it has nothing more, or its turn is over; then its buffers go back (an idle socket holds none). */
   drain(socket: Socket, now: number): void {
     const raw = socket.raw;
     const room = this.dp.receiveRoom();
@@ -63,10 +63,10 @@ export class Receiver {
         received = socket.io.receive(raw);
       } catch (error) {
         // e.g. an ICMP error reported on the socket: nothing to receive this time
-        if (error instanceof SystemError) return;
+        if (error instanceof SystemError) break;
         throw error;
       }
-      if (received === 0) return;
+      if (received === 0) break;
       if (raw !== socket.receive) {
         // each GRO buffer holds at most UDP_MAX_SEGMENTS datagrams, which the split batch has room for
         socket.receive.count = 0;
@@ -74,8 +74,9 @@ export class Receiver {
         if (socket.receive.count > received) this.countCoalesced(raw);
       }
       this.handle(socket, now);
-      if (received < raw.capacity) return;
+      if (received < raw.capacity) break;
     }
+    socket.io.release?.();
   }
 
   private countCoalesced(raw: Socket['raw']): void {

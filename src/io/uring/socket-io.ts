@@ -25,6 +25,10 @@ export class UringSocketIo implements DatagramIo {
     return this.receiver.waiting();
   }
 
+  release(): void {
+    this.receiver.release();
+  }
+
   send(batch: DatagramBatch, start?: number): number {
     return this.sender.send(batch, start);
   }
