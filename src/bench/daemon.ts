@@ -21,6 +21,15 @@ const STATUS_DEADLINE_MS = 5_000;
 /** The kernel's clock tick for /proc times (USER_HZ). */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
+/** User plus system CPU seconds of all of a process's threads so far. */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; fields are counted after its ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const field = (n: number) => Number(fields[n - 3]);
+  return (field(STAT_UTIME_FIELD) + field(STAT_STIME_FIELD)) / CLOCK_TICKS;
+}
+
 export interface KeyPair {
   readonly secret: string;
   readonly public: string;
@@ -143,11 +152,7 @@ export class BenchDaemon {
 
   /** User plus system CPU seconds of all the daemon's threads so far. */
   cpuSeconds(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; fields are counted after its ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const field = (n: number) => Number(fields[n - 3]);
-    return (field(STAT_UTIME_FIELD) + field(STAT_STIME_FIELD)) / CLOCK_TICKS;
+    return cpuSecondsOf(this.pid);
   }
 
   /** Resident memory (VmRSS) in MiB. */
