@@ -26,6 +26,8 @@ defineCells('interop matrix: fastd-ts ↔ Debian fastd', [
   restartCell(true, 1),
   restartCell(false, 0),
   restartCell(false, 1),
+  restartCell(true, 1, true),
+  restartCell(false, 1, true),
   garbageCell(),
   ...statusShapeCells(),
 ]);
