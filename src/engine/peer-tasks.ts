@@ -17,9 +17,11 @@ export class PeerTasks {
   /** fastd_peer_handle_task for every peer; returns when the next one is due. */
   tick(now: number): number {
     let due = now + MAX_TICK_INTERVAL;
-    for (const peer of [...this.control.table.all()]) {
+    // A task deletes at most its own peer, which a Map's iteration allows, and whose deadlines
+    // its teardown set to Infinity: no copy of the table, no lookup per peer (50,000 a second).
+    for (const peer of this.control.table.all()) {
       this.peerTask(peer, now);
-      if (this.control.table.find(peer.config.key) === peer) due = Math.min(due, peer.nextHandshake, peer.resetAt, peer.refreshAt);
+      due = Math.min(due, peer.nextHandshake, peer.resetAt, peer.refreshAt);
     }
     return Math.max(due, now);
   }
