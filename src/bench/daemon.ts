@@ -53,6 +53,8 @@ export interface DaemonSpec {
   readonly peerKey: string;
   /** "address:port" of the other side when this side initiates. */
   readonly remote?: string;
+  /** A peer directory to include besides the one peer (the scale bench). */
+  readonly peerDir?: string;
   /** Extra command-line arguments (fastd-ts switches such as --io-backend). */
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
@@ -69,6 +71,7 @@ function configText(spec: DaemonSpec, statusSocket: string): string {
     `bind ${spec.bind};`,
     `secret "${spec.keys.secret}";`,
     `peer "other" {\n  key "${spec.peerKey}";${spec.remote ? `\n  remote ${spec.remote};` : ''}\n}`,
+    ...(spec.peerDir === undefined ? [] : [`include peers from "${spec.peerDir}";`]),
     '',
   ].join('\n');
 }
