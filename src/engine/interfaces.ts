@@ -97,6 +97,7 @@ export function openInterface(config: Config, name: string, mtu: number, queues 
   // interfaces open and close): the interface goes with its last fd, when the daemon exits.
   const multiQueue = queues > 1;
   const options = { kind, name: name === '' ? undefined : name, mtu, up: true, multiQueue } as const;
+  log.debug('initializing TUN/TAP device...');
   const { device, vnetHeader } = openFirstQueue(options, offloads);
   // the vnet header is a flag of the device, not of one queue: every queue must ask for it alike
   const queueOffloads = vnetHeader ? { vnetHeader, offloads: TCP_OFFLOADS } : {};
@@ -107,6 +108,7 @@ export function openInterface(config: Config, name: string, mtu: number, queues 
     for (const queue of [device, ...extraQueues]) closeTunTap(queue);
     throw error;
   }
+  log.debug(`TUN/TAP device \`${device.name}' initialized.`);
   return { device, extraQueues, interfaceId: nextInterfaceId++, mtu, vnetHeader };
 }
 

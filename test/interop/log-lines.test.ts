@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UNDERLAY_ADDRESSES } from '../../src/testbed/namespaces.js';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { type DaemonKind, haveFastdTsBuild, Tunnel, TUNNEL_PORT } from './harness.js';
+import { type DaemonKind, haveFastdTsBuild, Tunnel, TUNNEL_INTERFACE, TUNNEL_PORT } from './harness.js';
 import { generateKeyPair } from './harness/daemon.js';
 
 const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
@@ -57,6 +57,8 @@ const SITUATIONS: readonly Situation[] = [
       ],
       [
         line('Info', `bound to ${B}`),
+        line('DEBUG', 'initializing TUN/TAP device...'),
+        line('DEBUG', `TUN/TAP device \`${TUNNEL_INTERFACE}' initialized.`),
         line('Verbose', 'adding peer <listed>'),
         line('Verbose', `received handshake from <a>[${A}]`),
         line('DEBUG', `responding handshake with <a>[${A}]...`),
