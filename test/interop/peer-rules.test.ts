@@ -3,6 +3,7 @@
 // used twice (a configured peer and a directory file, two directories), a handshake claiming
 // our own key, and inits with a connected peer's key from many spoofed addresses inside the
 // quiet period after the session came up (fastd ignores them; answering would amplify).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +12,13 @@ import { describe, expect, it } from 'vitest';
 import { parseKeyHex } from '../../src/crypto/ec25519/keys.js';
 import { Handshake, PeerHandshakeState } from '../../src/protocol/handshake.js';
 import { UNDERLAY_ADDRESSES, UNDERLAY_DEVICE, UNDERLAY_PREFIX } from '../../src/testbed/namespaces.js';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
+import { DEBIAN_FASTD, haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
 import { type DaemonKind, haveFastdTsBuild, Tunnel, TUNNEL_PORT } from './harness.js';
 import { generateKeyPair, type KeyPair } from './harness/daemon.js';
 import { sleep, until } from './harness/wait.js';
 
 const FLOOD_SENDER = fileURLToPath(new URL('./harness/handshake-flood.mjs', import.meta.url));
+const FASTD_TS = fileURLToPath(new URL('../../bin/fastd-ts', import.meta.url));
 const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
 /**
  * The issue's flood: 40 addresses, one init each per second from 2 s after the session came
@@ -89,6 +91,33 @@ const ok = requireSystem('peer rules against Debian fastd', {
 });
 
 describe.runIf(ok)('peer rules, next to Debian fastd', () => {
+  it('--verify-config accepts our own key and a directory that repeats keys, as fastd does (it reads no peer directory)', async () => {
+    const [own, other] = [generateKeyPair('fastd'), generateKeyPair('fastd')];
+    const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-peer-rules-'));
+    try {
+      mkdirSync(join(dir, 'shared'));
+      writeFileSync(join(dir, 'shared', 'self'), `key "${own.public}";\n`);
+      writeFileSync(join(dir, 'shared', 'other-again'), `key "${other.public}";\n`);
+      const config = join(dir, 'fastd.conf');
+      writeFileSync(
+        config,
+        `secret "${own.secret}"; mode tap; method "null";
+peer "me" { key "${own.public}"; }
+peer "other" { key "${other.public}"; }
+include peers from "${join(dir, 'shared')}";\n`,
+      );
+      for (const [kind, command, prefix] of [
+        ['fastd', DEBIAN_FASTD, []],
+        ['fastd-ts', process.execPath, [FASTD_TS]],
+      ] as const) {
+        const result = spawnSync(command, [...prefix, '--verify-config', '--config', config], { encoding: 'utf8' });
+        expect(result.status, `${kind}: ${result.stderr}`).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('ignore our own key in a peer directory and disable both peers of a key used twice; a handshake claiming our key is ignored', async () => {
     const [twin, single] = [generateKeyPair('fastd'), generateKeyPair('fastd')];
     const seen: Record<string, { names: string[]; log: string; claimedOwnKey: FloodCounts }> = {};
