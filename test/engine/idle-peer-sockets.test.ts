@@ -9,6 +9,9 @@
 //    Debian's fastd with the same configuration.
 // 2. 100 peers answered by 100 Debian fastd (each its own key and port): every tunnel comes
 //    up and passes a ping, on one worker, with both I/O backends.
+// 3. 1,000 on one worker, with both backends: each receives. A responder on side b sends
+//    every socket's first datagram (our handshake) back, and the worker must hand all 1,000
+//    to the control plane (it ignores them: they claim our own key).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +43,17 @@ const WINDOW_MS = 8_000;
 const SOCKETS_DEADLINE_MS = 60_000;
 const CONNECT_DEADLINE_MS = 90_000;
 const FIRST_PORT = 20_001;
+/** Sends the first datagram each of its ports gets back to where it came from: argv = address, first port, count. */
+const ECHO_ONCE = `
+const dgram = require('node:dgram');
+const [address, first, count] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+for (let port = first; port < first + count; port++) {
+  const socket = dgram.createSocket('udp4');
+  socket.once('message', (message, from) => socket.send(message, from.port, from.address));
+  socket.bind(port, address);
+}
+setInterval(() => {}, 1000);
+`;
 const METHOD = 'salsa2012+umac';
 
 interface Keys {
@@ -214,6 +228,39 @@ describe.runIf(ok)('per-peer sockets of a port-less bind', () => {
         }
         process.stdout.write(`${backend}: ${peers} tunnels pinged, ${lost} of ${3 * peers} echoes lost\n`);
         expect(silent, 'tunnels that answered no ping').toEqual([]);
+      } finally {
+        for (const child of started) await stop(child);
+        namespaces.delete();
+      }
+    }, 240_000);
+  }
+  for (const backend of ['io_uring', 'fallback'] as Backend[]) {
+    it(`1000 on one worker each receive, ${backend}`, async () => {
+      const peers = 1000;
+      const namespaces = NamespacePair.create();
+      const [a, b] = namespaces.sides;
+      const started: ChildProcess[] = [];
+      try {
+        started.push(start(b, [process.execPath, '-e', ECHO_ONCE, UNDERLAY_ADDRESSES[1], String(FIRST_PORT), String(peers)], join(dir, `echo-${backend}.log`)));
+        const config = join(dir, `echo-ours-${backend}.conf`);
+        const statusSocket = join(dir, `echo-ours-${backend}.sock`);
+        const log = join(dir, `echo-ours-${backend}.log`);
+        writeFileSync(config, ourConfig('tap', peers, `workers 1; io backend "${backend}";`, statusSocket));
+        const daemon = start(a, [process.execPath, FASTD_TS, '--config', config], log);
+        started.push(daemon);
+        type Counters = { 'fastd-ts': { handshakes_received: number; dropped: { handshake: number } } };
+        // every datagram that reached the worker: handed to the control plane, or dropped beyond its credit
+        const received = (status: Counters) => status['fastd-ts'].handshakes_received + status['fastd-ts'].dropped.handshake;
+        let last = 0;
+        const all = await until(`${peers} echoes received`, CONNECT_DEADLINE_MS, async () => {
+          if (daemon.exitCode !== null) throw new Error(`fastd-ts exited: ${readFileSync(log, 'utf8')}`);
+          const status = (await readStatus(statusSocket).catch(() => undefined)) as Counters | undefined;
+          last = status ? received(status) : last;
+          return last >= peers ? last : undefined;
+        }).catch((error: Error) => {
+          throw new Error(`${error.message} (${last} received)`);
+        });
+        expect(all).toBeGreaterThanOrEqual(peers);
       } finally {
         for (const child of started) await stop(child);
         namespaces.delete();
