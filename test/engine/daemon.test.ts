@@ -161,7 +161,7 @@ describe.runIf(ok)('the daemon process', () => {
     unlinkSync(join(peers, 'fastd'));
     mark = daemon.log.length;
     daemon.child.kill('SIGHUP');
-    await daemon.waitForLog(/removing peer <fastd>/, mark);
+    await daemon.waitForLog(/deleting peer <fastd>/, mark);
     const document = (await readStatus(status)) as { peers: Record<string, unknown> };
     expect(document.peers[theirs.public]).toBeUndefined();
     await daemon.stop();
