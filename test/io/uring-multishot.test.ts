@@ -279,4 +279,37 @@ describe.runIf(support.available && support.multishotRecvmsg)('io_uring multisho
     }
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
+  it('trim() with several sockets on the ring: every receive is cancelled and armed again, and no buffer is lost', async () => {
+    const idleMs = 50;
+    const context = setup(4, 32, 4, 1024, idleMs);
+    const { mem, events, ring, pool } = context;
+    const sockets = [context, ...[socketPair(), socketPair()].map(({ a, b }) => {
+      const receiver = new MultishotReceiver(events, b.fd, mem, ring);
+      opened.push(receiver);
+      return { ...context, a, b, receiver };
+    })];
+    events.wait(0);
+    // a burst on one socket grows the ring
+    sendFrom(context, 40, 1200);
+    expect(receiveAll(context, 40, 2, 1200)).toHaveLength(40);
+    expect(ring.heldByKernel).toBeGreaterThan(4);
+    context.receiver.release();
+    for (let tries = 0; ring.heldByKernel > 4 && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ring.trim(performance.now());
+    }
+    expect(ring.heldByKernel).toBe(4);
+    const arms = sockets.map((s) => s.receiver.counters.receiveArms);
+    // each socket still receives: its cancelled op's end re-arms it
+    sockets.forEach((socket, k) => {
+      sendFrom(socket, 6, 1300 + k * 10);
+      expect(receiveAll(socket, 6, 2, 1300 + k * 10)).toEqual([0, 1, 2, 3, 4, 5]);
+      socket.receiver.release();
+    });
+    sockets.forEach((socket, k) => expect(socket.receiver.counters.receiveArms).toBeGreaterThan(arms[k]!));
+    events.wait(0);
+    for (const socket of sockets) socket.receiver.receive(createDatagramBatch(2));
+    for (const socket of sockets) socket.receiver.release();
+    expect(pool.stats().inUse).toBe(ring.heldByKernel);
+  });
 });
