@@ -236,7 +236,9 @@ export class HandshakeDriver {
       log.debug2(`sent a handshake to unknown address ${logAddress(formatEndpoint(endpoint))} a short time ago, not sending again`);
       return;
     }
-    log.debug(`unexpectedly received payload data from ${logAddress(formatEndpoint(endpoint))}, sending handshake`);
+    const from = logAddress(formatEndpoint(endpoint));
+    log.debug(`unexpectedly received payload data from ${from}`);
+    log.verbose(`sending handshake to unknown peer ${from}`);
     const location: PeerLocation = { socketId, endpoint, local };
     void this.control.peerHook(undefined, 'onConnect', this.control.localEndpoint(location), endpoint);
     // One handshake, in the framing of the data that prompted it (fastd v23).

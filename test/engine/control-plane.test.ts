@@ -412,3 +412,21 @@ describe('resolving', () => {
     }
   });
 });
+
+describe('fast reconnect', () => {
+  it('answers data from an unknown sender with one handshake, logged in fastd\'s words', () => {
+    const [keyA, keyB] = orderedKeyPairs();
+    const b = new TestEngine(configFor(keyB, keyA, undefined), B);
+    const lines: string[] = [];
+    const spies = (['debug', 'verbose'] as const).map((level) =>
+      vi.spyOn(log, level).mockImplementation((line: string) => void lines.push(line)),
+    );
+    try {
+      b.driver.unknownData(0, A);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(b.take().filter((message) => message.type === 'sendPacket')).toHaveLength(1);
+    expect(lines).toEqual(['unexpectedly received payload data from 192.0.2.1:10001', 'sending handshake to unknown peer 192.0.2.1:10001']);
+  });
+});
