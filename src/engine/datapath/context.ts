@@ -318,7 +318,7 @@ export class Datapath {
     return this.gro ? GRO_ROOM : this.bufferSize - TAILROOM;
   }
 
-  /** Called from the timer: pools give back what an idle spell left unused (receive rings first, so their buffers count as free). */
+  /** Called from the timer: pools give back what an idle spell left unused (the receive ring first, so its buffers count as free). */
   maintainPools(now: number): void {
     this.pool.maintain(now);
     if (!this.receivePool) return;

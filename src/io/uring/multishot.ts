@@ -17,8 +17,7 @@ import { CQE_BUFFER_SHIFT, CqeFlag, Op, RecvmsgOut, RecvSendFlag, Sqe, SqeFlag }
 import type { CompletionSink, EventRing } from './event-ring.js';
 import type { ProvidedRing, RingReceiver } from './provided-ring.js';
 
-/** Room for the control messages we ask for (UDP_GRO's segment size, the local address). */
-export const CONTROL_ROOM = RECEIVE_CONTROL_ROOM;
+const CONTROL_ROOM = RECEIVE_CONTROL_ROOM;
 /** Bytes in front of the payload in every provided buffer. */
 export const MULTISHOT_HEADROOM = RecvmsgOut.SIZE + SOCKADDR_SLOT + CONTROL_ROOM;
 /** Completions without a buffer that can be queued besides the buffers' (the op's last one, a cancel's). */

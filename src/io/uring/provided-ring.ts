@@ -15,12 +15,13 @@
 // node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
 import { performance } from 'node:perf_hooks';
 import type { BufferPool } from '../../bufferpool/pool.js';
+import { RECEIVE_CONTROL_ROOM } from '../control-messages.js';
 import { errno, SystemError } from '../libc.js';
 import { Mmsghdr, Msghdr, SOCKADDR_SLOT } from '../linux-abi.js';
 import { NativeArea, setU64, type PacketMemory } from '../native-memory.js';
 import { BUFFER_ID_LIMIT, BufReg, BufRingEntry, CQE_BUFFER_SHIFT, CqeFlag, Register } from './abi.js';
 import type { EventRing } from './event-ring.js';
-import { CONTROL_ROOM, MULTISHOT_HEADROOM } from './multishot.js';
+import { MULTISHOT_HEADROOM } from './multishot.js';
 
 /** Largest provided-buffer ring the kernel takes. */
 const MAX_BUFFERS = 32768;
@@ -97,7 +98,7 @@ export class ProvidedRing {
     this.tailWords = new Uint16Array(this.bufRing.bytes.buffer);
     this.template = new NativeArea(Mmsghdr.SIZE, 'multishot msghdr');
     this.template.view.setUint32(Msghdr.NAMELEN, SOCKADDR_SLOT, true);
-    setU64(this.template.u32, Msghdr.CONTROLLEN, CONTROL_ROOM);
+    setU64(this.template.u32, Msghdr.CONTROLLEN, RECEIVE_CONTROL_ROOM);
     try {
       this.registerRing();
     } catch (error) {
