@@ -2,7 +2,6 @@
 // signals, and the timer that drives the per-peer tasks. The main thread only does control
 // work; every data packet stays in the datapath workers (workers.ts spreads peers over them).
 import { existsSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { CommandLine } from '../cli/options.js';
 import { FASTD_COMPAT_VERSION, VERSION_TEXT } from '../cli/version.js';
 import type { Config } from '../config/types.js';
@@ -19,7 +18,9 @@ import { HandshakeDriver } from './handshake-driver.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from './hooks.js';
 import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from './interfaces.js';
 import { addStaticPeers, loadPeerDirs, reloadPeers } from './peer-reload.js';
-import { boundToText, closeSockets, openSockets, socketSpec, type BoundSocket } from './sockets.js';
+import { boundToText, closeSockets, socketSpec, type BoundSocket } from './sockets.js';
+import type { EarlySockets } from './early-sockets.js';
+import type { DaemonSignal, HeldSignals } from '../cli/held-signals.js';
 import { statusDocument } from './status-source.js';
 import { notifySystemd } from './systemd-notify.js';
 import { configuredAccount, createAs, setGroups, switchUser, type Account } from './privileges.js';
@@ -157,25 +158,17 @@ class Daemon {
     process.chdir('/');
     log.info(`${VERSION_TEXT} starting`);
     keepCapabilities();
-    const count = config.workers ?? availableParallelism();
+    const count = this.options.sockets.workers;
     log.info(`datapath workers: ${count}`);
     const worker = this.spawnWorkers(count);
 
-    this.allSockets = openSockets(config, count);
+    const bound = this.options.sockets.result;
+    if ('error' in bound) throw bound.error;
+    this.allSockets = bound.sockets;
     this.sockets = this.allSockets.slice(0, this.allSockets.length / count);
-    for (const bound of this.sockets) log.info(boundToText(bound));
-    if (config.statusSocket !== undefined) {
-      this.status = await StatusSocket.open(config.statusSocket, () =>
-        statusDocument({
-          control: this.control!,
-          startedAt: this.startedAt,
-          globalStats: this.workers!.sumGlobalStats(this.globalStats),
-          ioBackend: this.ioBackend,
-          workers: this.workers!,
-        }),
-        (create) => createAs(account, create),
-      );
-    }
+    for (const socket of this.sockets) log.info(boundToText(socket));
+    // created once it can answer (below); a daemon still using it stops us here, as in fastd
+    if (config.statusSocket !== undefined) await StatusSocket.ensureFree(config.statusSocket);
     if (config.onPreUp) runHookBlocking(config.onPreUp, {});
     const single = usesSingleInterface(config, config.peers.length);
     // The interface comes up only once the worker can serve it at once: the first handshake
@@ -216,10 +209,26 @@ class Daemon {
     if (config.dropCapabilities === 'yes') dropPrivileges(config, account);
     else if (config.dropCapabilities === 'no') changeUser(account);
     loadPeerDirs(this.control, now);
+    if (config.statusSocket !== undefined) {
+      const control = this.control;
+      const workers = this.workers!;
+      this.status = await StatusSocket.open(
+        config.statusSocket,
+        () =>
+          statusDocument({
+            control,
+            startedAt: this.startedAt,
+            globalStats: workers.sumGlobalStats(this.globalStats),
+            ioBackend: this.ioBackend,
+            workers,
+          }),
+        (create) => createAs(account, create),
+      );
+    }
     const early = this.early ?? [];
     this.early = null;
     for (const { message, worker } of early) this.onWorkerMessage(message, worker);
-    this.installSignals();
+    this.options.signals.handle((signal) => this.onSignal(signal));
     this.schedule(clock());
   }
 
@@ -371,21 +380,22 @@ class Daemon {
     this.timer = setTimeout(() => this.schedule(clock()), Math.max(1, Math.ceil(due - clock())));
   }
 
-  private installSignals(): void {
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void this.shutdown(0));
-    process.on('SIGHUP', () => {
-      log.info('reconfigure triggered');
-      if (this.control) reloadPeers(this.control, clock());
-      this.wake();
-    });
-    process.on('SIGUSR2', () => {
-      log.info('triggered reset of all connections');
-      this.control?.resetAll(clock());
-      this.wake();
-    });
-    // fastd ignores both; Node would start its inspector on SIGUSR1.
-    process.on('SIGUSR1', () => undefined);
-    process.on('SIGPIPE', () => undefined);
+  /** fastd's signal handling: SIGHUP reloads, SIGUSR2 resets every connection, the others stop. */
+  private onSignal(signal: DaemonSignal): void {
+    switch (signal) {
+      case 'SIGHUP':
+        log.info('reconfigure triggered');
+        if (this.control) reloadPeers(this.control, clock());
+        this.wake();
+        return;
+      case 'SIGUSR2':
+        log.info('triggered reset of all connections');
+        this.control?.resetAll(clock());
+        this.wake();
+        return;
+      default:
+        void this.shutdown(0);
+    }
   }
 
   /** fastd's cleanup(): peers, worker, interface with `on down`, status socket, sockets, `on post-down`. */
@@ -427,13 +437,19 @@ class Daemon {
 export interface DaemonOptions {
   /** $NOTIFY_SOCKET: where systemd waits for the readiness notification. */
   readonly notifySocket: string | undefined;
+  /** Signals since exec, held until the daemon runs. */
+  readonly signals: HeldSignals;
+  /** The UDP sockets, bound before the daemon's modules were loaded. */
+  readonly sockets: EarlySockets;
 }
 
 /** The `run` command: start the daemon; it ends the process itself on a signal or a fatal error. */
-export async function runDaemon(commandLine: CommandLine, options: DaemonOptions): Promise<never> {
+export async function runDaemon(commandLine: CommandLine, options: Omit<DaemonOptions, 'sockets'> & { sockets: EarlySockets | undefined }): Promise<never> {
   const { config } = commandLine;
-  if (config.daemon && !isDaemonChild()) return becomeDaemon();
-  const daemon = new Daemon(config, options);
+  // no sockets: the first process of --daemon (see bindEarly)
+  const { sockets } = options;
+  if (sockets === undefined) return becomeDaemon();
+  const daemon = new Daemon(config, { ...options, sockets });
   try {
     await daemon.start();
   } catch (error) {

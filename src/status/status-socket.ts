@@ -39,12 +39,17 @@ export class StatusSocket {
     readonly path: string,
   ) {}
 
+  /** Throws when a live daemon answers on `path`. */
+  static async ensureFree(path: string): Promise<void> {
+    if (await inUse(path)) throw new StatusSocketError('status socket already in use');
+  }
+
   /**
    * Listens on `path`; `document` is asked for a fresh status on every connection. The socket
    * file is removed and created inside `create` (which runs them as the configured user).
    */
   static async open(path: string, document: () => StatusDocument, create: (action: () => void) => void = (action) => action()): Promise<StatusSocket> {
-    if (await inUse(path)) throw new StatusSocketError('status socket already in use');
+    await StatusSocket.ensureFree(path);
     const server = createServer((connection) => {
       connection.on('error', (error) => log.error(`can't dump status: ${error.message}`));
       let text: string;

@@ -14,4 +14,12 @@ interface SodiumCurveCalls {
   sodium_memzero(buffer: Bytes): void;
 }
 
-export const sodium = createRequire(import.meta.url)('sodium-native') as SodiumCurveCalls;
+let loaded: SodiumCurveCalls | undefined;
+
+/**
+ * libsodium, loaded on its first call: reading the configuration checks keys without it, and
+ * loading it (~35 ms) would delay the daemon's bind (see cli/main.ts).
+ */
+export const sodium = new Proxy({} as SodiumCurveCalls, {
+  get: (_, name: keyof SodiumCurveCalls) => (loaded ??= createRequire(import.meta.url)('sodium-native') as SodiumCurveCalls)[name],
+});
