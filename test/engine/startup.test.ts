@@ -3,7 +3,8 @@
 // socket buffer and is answered, not lost to a closed port (the router would retry only 20 s
 // later). A router started at the very same instant still sends its first handshake before
 // Node has even started our code (~25 ms after exec against Node's ~40 ms, several times that
-// on a loaded machine): that figure is printed next to fastd's, not asserted. Signals that arrive during start-up neither kill
+// on a loaded machine): that figure is printed next to fastd's (whose own start loses the race
+// too when the machine is busy), not asserted. Signals that arrive during start-up neither kill
 // the daemon nor start Node's inspector; the status socket answers valid JSON from its first
 // connection on. Times are printed next to fastd's; the only bounds are generous ones.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -149,7 +150,7 @@ describe.runIf(ok)('start-up', () => {
       `same-instant start, tunnel up after: fastd ${seconds.fastd!.toFixed(2)} s, fastd-ts ${seconds['fastd-ts']!.toFixed(2)} s; ` +
         `router started once fastd-ts's port is bound: ${whileStarting.toFixed(2)} s\n`,
     );
-    expect(seconds.fastd).toBeLessThan(SAME_INSTANT_LIMIT_MS / 1000);
+    // The same-instant figures are a race even for fastd on a loaded machine (one run here: 23 s): printed only.
     expect(whileStarting).toBeLessThan(SAME_INSTANT_LIMIT_MS / 1000);
   }, 120_000);
 
