@@ -39,7 +39,7 @@ export interface Socket {
 /** The receive batches all sockets share, with their memory. */
 type ReceiveBatches = Pick<Socket, 'raw' | 'receive'>;
 
-/** Receive buffers per socket with UDP GRO, each room for the largest UDP payload. */
+/** Entries of the shared receive batch with UDP GRO, each room for the largest UDP payload. */
 export const GRO_ENTRIES = 16;
 /** Room in each UDP GRO receive buffer: 64 KiB, the most one coalesced datagram can carry. */
 export const GRO_ROOM = 65536;
