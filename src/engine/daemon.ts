@@ -314,6 +314,7 @@ class Daemon {
         minDataLength: minimumOverhead(config),
         ioBackend: config.ioBackend,
         ...(user ? { user } : {}),
+        warmUp: config.methods,
         ...(process.env[UDP_OFFLOAD_SWITCH] === '0' ? { gso: false, gro: false } : {}),
         ...(place ? { place } : {}),
       });

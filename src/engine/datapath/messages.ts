@@ -105,6 +105,8 @@ export type ToWorker =
       readonly place?: WorkerPlace;
       /** `user`/`group`: the worker becomes them itself once set up (see io/capabilities.ts). */
       readonly user?: ThreadIds;
+      /** Methods whose seal and open to run on dummy packets before reporting ready (warm-up.ts). */
+      readonly warmUp?: readonly string[];
     }
   | {
       readonly type: 'addPeer';
