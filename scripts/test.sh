@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone and runs every test, closing with one plain summary line.
+# Sets up a fresh clone, type-checks the tests and runs every test, closing with one plain
+# summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 status=0
+typecheck=0
+npm run --silent typecheck || typecheck=$?
 npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results.json "$@" || status=$?
+if [ "$typecheck" -ne 0 ]; then
+  echo "type-check of the tests failed (npm run typecheck)"
+  status=$typecheck
+fi
 node -e '
   const r = JSON.parse(require("fs").readFileSync("build/test-results.json", "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;

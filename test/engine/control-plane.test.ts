@@ -391,8 +391,8 @@ describe('resolving', () => {
   it('looks a remote\'s name up at most once per MIN_RESOLVE_INTERVAL, as fastd does', async () => {
     const [keyA, keyB] = orderedKeyPairs();
     const lookups: string[] = [];
-    const spy = vi.spyOn(log, 'verbose').mockImplementation((line: string) => {
-      if (line.startsWith('resolving host')) lookups.push(line);
+    const spy = vi.spyOn(log, 'verbose').mockImplementation((line: unknown) => {
+      if (String(line).startsWith('resolving host')) lookups.push(String(line));
     });
     try {
       const a = new TestEngine(configFor(keyA, keyB, undefined, '').replace('"other" {', '"other" { remote "localhost" port 10002;'), A);
@@ -419,7 +419,7 @@ describe('fast reconnect', () => {
     const b = new TestEngine(configFor(keyB, keyA, undefined), B);
     const lines: string[] = [];
     const spies = (['debug', 'verbose'] as const).map((level) =>
-      vi.spyOn(log, level).mockImplementation((line: string) => void lines.push(line)),
+      vi.spyOn(log, level).mockImplementation((line: unknown) => void lines.push(String(line))),
     );
     try {
       b.driver.unknownData(0, A);

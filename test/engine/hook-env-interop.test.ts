@@ -94,7 +94,7 @@ describe.runIf(ok)('hook environments', () => {
         ...env,
         FASTD_PID: env.FASTD_PID === undefined ? undefined : 'pid',
         LOCAL_KEY: env.LOCAL_KEY === undefined ? undefined : env.LOCAL_KEY === self.keys.public ? 'self' : 'wrong',
-        PEER_NAME: env.PEER_NAME === undefined ? undefined : env.PEER_NAME === self.peer.name ? 'other' : 'wrong',
+        PEER_NAME: env.PEER_NAME === undefined ? undefined : env.PEER_NAME === self.peer?.name ? 'other' : 'wrong',
         PEER_KEY: env.PEER_KEY === undefined ? undefined : env.PEER_KEY === other.keys.public ? 'other' : 'wrong',
         LOCAL_ADDRESS: env.LOCAL_ADDRESS === undefined ? undefined : env.LOCAL_ADDRESS === self.bind.split(':')[0] ? 'self' : env.LOCAL_ADDRESS,
         PEER_ADDRESS: env.PEER_ADDRESS === undefined ? undefined : env.PEER_ADDRESS === other.bind.split(':')[0] ? 'other' : env.PEER_ADDRESS,

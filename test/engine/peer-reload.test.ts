@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { log } from '../../src/log/logger.js';
-import { addStaticPeers, loadPeerDirs, reloadPeers } from '../../src/engine/peer-reload.js';
+import { loadPeerDirs, reloadPeers } from '../../src/engine/peer-reload.js';
 import { endpoint, keyPair, TestEngine } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-reload-'));
@@ -77,7 +77,7 @@ peer "connected" { key "${connected.public}"; remote 192.0.2.13:1; }\n`,
   /** The lines the engine logs at warn and verbose while `run` runs. */
   function logged(run: () => void): string[] {
     const lines: string[] = [];
-    const spies = (['warn', 'verbose'] as const).map((level) => vi.spyOn(log, level).mockImplementation((line: string) => void lines.push(line)));
+    const spies = (['warn', 'verbose'] as const).map((level) => vi.spyOn(log, level).mockImplementation((line: unknown) => void lines.push(String(line))));
     try {
       run();
     } finally {

@@ -135,7 +135,7 @@ include peers from "${join(dir, 'shared')}";\n`,
       const ours = tunnel.daemons[0].spec;
       const files: Record<string, string> = {
         'shared/self': ours.keys.public,
-        'shared/b-again': ours.peer.key,
+        'shared/b-again': ours.peer!.key,
         'shared/twin-1': twin.public,
         'extra/twin-2': twin.public,
         'shared/single': single.public,

@@ -72,7 +72,7 @@ function writeFrame(io: FrameIo, mem: PacketMemory, frame: Uint8Array): void {
 }
 
 function receiveOne(fd: number, mem: PacketMemory): { payload: Uint8Array; from: string } {
-  const io = new FallbackDatagramIo(fd, mem, { capacity: 4, gso: false, gro: false });
+  const io = new FallbackDatagramIo(fd, mem, { capacity: 4, gso: false });
   const batch = createDatagramBatch(4);
   for (let attempt = 0; attempt < 200; attempt++) {
     for (let i = 0; i < 4; i++) {
@@ -91,7 +91,7 @@ function receiveOne(fd: number, mem: PacketMemory): { payload: Uint8Array; from:
 }
 
 function sendOne(fd: number, mem: PacketMemory, to: string, port: number): void {
-  const io = new FallbackDatagramIo(fd, mem, { capacity: 1, gso: false, gro: false });
+  const io = new FallbackDatagramIo(fd, mem, { capacity: 1, gso: false });
   const batch = createDatagramBatch(1);
   batch.offsets[0] = 50 * SLOT;
   batch.lengths[0] = PAYLOAD.length;

@@ -76,14 +76,14 @@ describe('UDP sockets as fastd makes them', () => {
     const mem = testPacketMemory(2);
     const server = open({ address: null, port: 0 });
     const client = open({ address: '127.0.0.1', port: 0 });
-    const io = new FallbackDatagramIo(client.fd, mem, { capacity: 1, gso: false, gro: false });
+    const io = new FallbackDatagramIo(client.fd, mem, { capacity: 1, gso: false });
     const batch = createDatagramBatch(1);
     batch.offsets[0] = 0;
     batch.lengths[0] = 10;
     batch.count = 1;
     writeSockaddr(batch.addresses, 0, { address: '127.0.0.1', port: server.local.port });
     expect(io.send(batch)).toBe(1);
-    const serverIo = new FallbackDatagramIo(server.fd, mem, { capacity: 1, gso: false, gro: false });
+    const serverIo = new FallbackDatagramIo(server.fd, mem, { capacity: 1, gso: false });
     batch.lengths[0] = 2048;
     expect(serverIo.receive(batch)).toBe(1);
     expect(readSockaddr(batch.addresses, 0)).toEqual({ address: '::ffff:127.0.0.1', port: client.local.port, scopeId: 0 });

@@ -39,7 +39,7 @@ interface Setup {
 }
 
 function sendFrom({ a, b: to, mem, sendArea }: Setup, count: number, seed: number): void {
-  const io = new FallbackDatagramIo(a.fd, mem, { capacity: count, gso: false, gro: false });
+  const io = new FallbackDatagramIo(a.fd, mem, { capacity: count, gso: false });
   const batch = createDatagramBatch(count);
   for (let i = 0; i < count; i++) {
     batch.offsets[i] = sendArea + i * SLOT;

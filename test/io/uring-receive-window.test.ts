@@ -38,8 +38,8 @@ describe.runIf(probeUring().available)('io_uring receive window', () => {
     const txRing = new Ring(4 * CAPACITY);
     const rxRing = new Ring(4 * CAPACITY);
     rings.push(txRing, rxRing);
-    const tx = new UringDatagramIo(txRing, a.fd, mem, { capacity: CAPACITY, gso: false, gro: false });
-    const rx = new UringDatagramIo(rxRing, b.fd, mem, { capacity: CAPACITY, gso: false, gro: false });
+    const tx = new UringDatagramIo(txRing, a.fd, mem, { capacity: CAPACITY, gso: false });
+    const rx = new UringDatagramIo(rxRing, b.fd, mem, { capacity: CAPACITY, gso: false });
     const out = createDatagramBatch(CAPACITY);
     const into = createDatagramBatch(CAPACITY);
     let seed = 0;

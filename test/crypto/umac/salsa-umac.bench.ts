@@ -18,7 +18,7 @@ const HEADROOM = 24;
 function session(name: string, memory: WebAssembly.Memory, initiator: boolean, secret: Uint8Array): MethodSession {
   const spec = parseMethodName(name);
   if (spec?.provider !== 'generic-umac' && spec?.provider !== 'composed-umac') throw new Error(name);
-  return umacProvider(spec).createSession(secret, { initiator, compat: false }, 0, memory);
+  return umacProvider(spec as Parameters<typeof umacProvider>[0]).createSession(secret, { initiator, compat: false }, 0, memory);
 }
 
 function batchOf(memory: WebAssembly.Memory): { batch: PacketBatch; reset: () => void } {
@@ -67,7 +67,7 @@ function sealOpenBench(name: string): () => void {
 function umacProviderKeyLength(name: string): number {
   const spec = parseMethodName(name);
   if (spec?.provider !== 'generic-umac' && spec?.provider !== 'composed-umac') throw new Error(name);
-  return umacProvider(spec).keyLength;
+  return umacProvider(spec as Parameters<typeof umacProvider>[0]).keyLength;
 }
 
 describe(`batches of ${BATCH} × ${SIZE} bytes`, () => {

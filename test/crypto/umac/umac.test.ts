@@ -21,7 +21,8 @@ function providerFor(name: string): MethodProvider {
   const spec = parseMethodName(name);
   if (!spec || (spec.provider !== 'generic-umac' && spec.provider !== 'composed-umac'))
     throw new Error(`${name} is not a umac method`);
-  return umacProvider(spec);
+  // TypeScript does not narrow a union whose discriminant is itself a union of literals
+  return umacProvider(spec as Parameters<typeof umacProvider>[0]);
 }
 
 function keysFor(name: string, secret: Uint8Array): MethodKeys {

@@ -135,13 +135,13 @@ function sendThroughInterface(s: Setup, payloads: readonly number[]): void {
   const memory = testPacketMemory(8);
   const socket = s.ns.inside(() => openUdpSocket({ address: '0.0.0.0', port: 0 }));
   try {
-    const io = new FallbackDatagramIo(socket.fd, memory, { capacity: payloads.length, gso: false, gro: false });
+    const io = new FallbackDatagramIo(socket.fd, memory, { capacity: payloads.length, gso: false });
     const batch = createDatagramBatch(payloads.length);
     payloads.forEach((size, i) => {
       batch.offsets[i] = i * SLOT;
       batch.lengths[i] = size;
       memory.bytes.fill(i + 1, i * SLOT, i * SLOT + size);
-      writeSockaddr(batch.addresses, i, { family: 4, address: REMOTE, port: 9, scopeId: 0 });
+      writeSockaddr(batch.addresses, i, { address: REMOTE, port: 9, scopeId: 0 });
     });
     batch.count = payloads.length;
     expect(io.send(batch)).toBe(payloads.length);
@@ -154,7 +154,7 @@ function sendThroughInterface(s: Setup, payloads: readonly number[]): void {
 
 /** The datagrams the peer got so far: their lengths and last bytes (the sent datagram's index + 1). */
 function receiveAtPeer(s: Setup, into: { length: number; mark: number }[], memory = testPacketMemory(8)): void {
-  const io = new FallbackDatagramIo(s.peerSocket.fd, memory, { capacity: 8, gso: false, gro: false });
+  const io = new FallbackDatagramIo(s.peerSocket.fd, memory, { capacity: 8, gso: false });
   const batch = createDatagramBatch(8);
   for (;;) {
     for (let i = 0; i < 8; i++) {

@@ -99,12 +99,12 @@ function sendJunk(to: UdpSocket, address = '127.0.0.1'): void {
   const memory = testPacketMemory(1);
   const from = openUdpSocket({ address: '0.0.0.0', port: 0 });
   try {
-    const io = new FallbackDatagramIo(from.fd, memory, { capacity: 1, gso: false, gro: false });
+    const io = new FallbackDatagramIo(from.fd, memory, { capacity: 1, gso: false });
     const batch = createDatagramBatch(1);
     memory.bytes.fill(NOT_A_PACKET_TYPE, 0, 100);
     batch.offsets[0] = 0;
     batch.lengths[0] = 100;
-    writeSockaddr(batch.addresses, 0, { family: 4, address, port: to.local.port, scopeId: 0 });
+    writeSockaddr(batch.addresses, 0, { address, port: to.local.port, scopeId: 0 });
     batch.count = 1;
     expect(io.send(batch)).toBe(1);
     io.close();
@@ -113,7 +113,7 @@ function sendJunk(to: UdpSocket, address = '127.0.0.1'): void {
   }
 }
 
-const backends = ['fallback', ...(probeUring().available ? ['io_uring'] : [])] as const;
+const backends = ['fallback', ...(probeUring().available ? ['io_uring' as const] : [])] as const;
 
 describe('the datapath loop on rare paths', () => {
   for (const backend of backends) {

@@ -91,7 +91,7 @@ describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
 
   /** Sends sealed packets [offset, length) from the peer's socket to the worker's (with `gso`: as one UDP_SEGMENT send). */
   function send(packets: readonly [number, number][], gso = false): void {
-    const out = new FallbackDatagramIo(peerSocket.fd, io, { capacity: packets.length, gso, gro: false });
+    const out = new FallbackDatagramIo(peerSocket.fd, io, { capacity: packets.length, gso });
     const batch = createDatagramBatch(packets.length);
     packets.forEach(([offset, length], i) => {
       batch.offsets[i] = offset;
@@ -105,7 +105,7 @@ describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
 
   /** The payloads of the datagrams that reached the listener behind the worker's TUN. */
   function delivered(): string[] {
-    const input = new FallbackDatagramIo(listener.fd, io, { capacity: 16, gso: false, gro: false });
+    const input = new FallbackDatagramIo(listener.fd, io, { capacity: 16, gso: false });
     const batch = createDatagramBatch(16);
     const payloads: string[] = [];
     for (;;) {

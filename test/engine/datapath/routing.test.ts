@@ -78,7 +78,7 @@ describe('tap routing on the send path', () => {
   /** The tag bytes each peer's socket received since the last call. */
   function arrived(): number[][] {
     return peers.map((peer) => {
-      const io = new FallbackDatagramIo(peer.fd, memory, { capacity: 8, gso: false, gro: false });
+      const io = new FallbackDatagramIo(peer.fd, memory, { capacity: 8, gso: false });
       const batch = createDatagramBatch(8);
       const tags: number[] = [];
       let empty = 0;

@@ -50,12 +50,12 @@ describe('PeerTable', () => {
     const table = new PeerTable(8);
     const a = table.add(3, -1);
     const b = table.add(5, -1);
-    table.setAddress(a, 0, v4('198.51.100.7', 1234));
-    table.setAddress(b, 1, v6('2001:db8::7', 1234));
+    table.setAddress(a, 0, v4('198.51.100.7', 1234), undefined);
+    table.setAddress(b, 1, v6('2001:db8::7', 1234), undefined);
     const batch = received(v4('198.51.100.7', 1234), v6('2001:db8::7', 1234), v4('198.51.100.7', 1235), v6('2001:db8::8', 1234));
     expect([0, 1, 2, 3].map((i) => table.find(batch.addressWords, i))).toEqual([3, 5, NO_PEER, NO_PEER]);
 
-    table.setAddress(a, 0, v4('198.51.100.7', 1235));
+    table.setAddress(a, 0, v4('198.51.100.7', 1235), undefined);
     expect(table.find(batch.addressWords, 0)).toBe(NO_PEER);
     expect(table.find(batch.addressWords, 2)).toBe(3);
     table.remove(5);
@@ -85,12 +85,12 @@ describe('PeerTable', () => {
     const table = new PeerTable(4);
     const peers = [0, 1, 2].map((id) => table.add(id, -1));
     // the same endpoint three times stands in for an IPv6 hash collision: one key, one chain
-    peers.forEach((peer) => table.setAddress(peer, 0, v6('2001:db8::9', 99)));
+    peers.forEach((peer) => table.setAddress(peer, 0, v6('2001:db8::9', 99), undefined));
     const batch = received(v6('2001:db8::9', 99));
     expect(table.find(batch.addressWords, 0)).toBe(2);
     table.remove(2);
     expect(table.find(batch.addressWords, 0)).toBe(1);
-    table.setAddress(peers[1], 0, v6('2001:db8::10', 99));
+    table.setAddress(peers[1], 0, v6('2001:db8::10', 99), undefined);
     expect(table.find(batch.addressWords, 0)).toBe(0);
     table.remove(0);
     expect(table.find(batch.addressWords, 0)).toBe(NO_PEER);
@@ -99,9 +99,9 @@ describe('PeerTable', () => {
   it('grows for peer ids past its first size, keeping the peers and addresses it has; refuses ids in use', () => {
     const table = new PeerTable(2);
     const a = table.add(1, -1);
-    table.setAddress(a, 0, v4('198.51.100.7', 1234));
+    table.setAddress(a, 0, v4('198.51.100.7', 1234), undefined);
     const far = table.add(10_000, -1);
-    table.setAddress(far, 0, v6('2001:db8::7', 1234));
+    table.setAddress(far, 0, v6('2001:db8::7', 1234), undefined);
     const batch = received(v4('198.51.100.7', 1234), v6('2001:db8::7', 1234));
     expect([0, 1].map((i) => table.find(batch.addressWords, i))).toEqual([1, 10_000]);
     expect(table.get(1)).toBe(a);

@@ -179,7 +179,7 @@ function inject(side: Side, packets: Uint8Array[]): void {
   const memory = testPacketMemory(4);
   const socket = side.wire.inside(() => openUdpSocket({ address: '127.0.0.1', port: 0 }));
   try {
-    const io = new FallbackDatagramIo(socket.fd, memory, { capacity: packets.length, gso: false, gro: false });
+    const io = new FallbackDatagramIo(socket.fd, memory, { capacity: packets.length, gso: false });
     const batch = createDatagramBatch(packets.length);
     packets.forEach((packet, i) => {
       batch.offsets[i] = i * 2048;

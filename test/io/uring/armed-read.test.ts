@@ -115,7 +115,7 @@ describe.runIf(ok)('ArmedFrameReader', () => {
 
 /** Sends PACKETS datagrams (payload i: 10 + i bytes of value i + 1) to `address`:PORT. */
 function sendDatagrams(fd: number, mem: ReturnType<typeof testPacketMemory>, address: string): void {
-  const out = new FallbackDatagramIo(fd, mem, { capacity: PACKETS, gso: false, gro: false });
+  const out = new FallbackDatagramIo(fd, mem, { capacity: PACKETS, gso: false });
   const datagrams = createDatagramBatch(PACKETS);
   for (let i = 0; i < PACKETS; i++) {
     datagrams.offsets[i] = (50 + i) * SLOT;

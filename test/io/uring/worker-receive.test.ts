@@ -53,7 +53,7 @@ function startWorker(socket: UdpSocket): { globalStats: Float64Array; messages: 
     memoryCeiling: 32 << 20,
     ioBackend: 'io_uring',
   });
-  cleanups.push(() => worker.stop());
+  cleanups.push(async () => void (await worker.stop()));
   return { globalStats: new Float64Array(globalStats), messages };
 }
 
@@ -69,7 +69,7 @@ describe.runIf(ok)('multishot receive in a datapath worker', () => {
 
     // same-size datagrams sent with UDP GSO reach the worker's GRO socket as a few bundles per burst
     const memory = testPacketMemory();
-    const io = new FallbackDatagramIo(sender.fd, memory, { capacity: BURST, gso: true, gro: false });
+    const io = new FallbackDatagramIo(sender.fd, memory, { capacity: BURST, gso: true });
     cleanups.push(() => io.close());
     const batch = createDatagramBatch(BURST);
     for (let i = 0; i < BURST; i++) {
