@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone, type-checks the tests and runs every test, closing with one plain
-# summary line.
+# Sets up a fresh clone, type-checks the tests and runs every test (the unit project, then the
+# system project), closing with one plain summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
