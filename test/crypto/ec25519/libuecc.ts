@@ -1,5 +1,6 @@
-// Debian's libuecc (installed with fastd) through koffi: the reference our curve code must
-// match bit for bit. Tests only; fastd-ts never loads it at runtime.
+// Debian's libuecc (installed with fastd) through koffi: the reference our curve code and the
+// FHMQV-C arithmetic must match bit for bit, the latter driven call by call as fastd drives it.
+// Tests only; fastd-ts never loads it at runtime.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -106,4 +107,40 @@ export function openLibuecc(): Libuecc {
       return out;
     },
   };
+}
+
+/** secret / 8, as fastd's divide_key leaves it. */
+function divided(secret: Uint8Array): Uint8Array {
+  const out = new Uint8Array(INT256_BYTES);
+  for (let i = 0; i < INT256_BYTES; i++) out[i] = ((secret[i]! >> 3) | ((secret[i + 1] ?? 0) << 5)) & 0xff;
+  return out;
+}
+
+/** libuecc's packed public key of a full (undivided) secret. */
+export function ueccPublicKey(uecc: Libuecc, secret: Uint8Array): Uint8Array {
+  return uecc.storePackedLegacy(uecc.scalarmultBase(secret));
+}
+
+/**
+ * σ for one side as fastd's make_shared_handshake_key computes it, from full secrets: `h` is
+ * our half (d for the initiator, e for the responder), `peerH` the peer's; undefined where
+ * fastd gives up.
+ */
+export function ueccSigma(
+  uecc: Libuecc,
+  secret: Uint8Array,
+  handshakeSecret: Uint8Array,
+  h: Uint8Array,
+  peerH: Uint8Array,
+  peerKey: Uint8Array,
+  peerHandshakeKey: Uint8Array,
+): Uint8Array | undefined {
+  const peerHandshake = uecc.loadPackedLegacy(peerHandshakeKey);
+  if (!peerHandshake || uecc.isIdentity(peerHandshake)) return undefined;
+  const peer = uecc.loadPackedLegacy(peerKey);
+  if (!peer) return undefined;
+  const s = uecc.gfAdd(uecc.gfMult(h, divided(secret)), divided(handshakeSecret));
+  const point = uecc.add(peerHandshake, uecc.scalarmultBits(peerH, peer, 128));
+  const result = uecc.scalarmult(s, uecc.double(uecc.double(uecc.double(point))));
+  return uecc.isIdentity(result) ? undefined : uecc.storePackedLegacy(result);
 }
