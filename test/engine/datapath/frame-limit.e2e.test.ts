@@ -11,8 +11,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
 import { DatapathWorker } from '../../../src/engine/datapath/handle.js';
-import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type Endpoint, type FromWorker, type InterfaceSpec } from '../../../src/engine/datapath/messages.js';
-import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
+import { GLOBAL_STATS_FIELDS, GlobalStat, type Endpoint, type FromWorker, type InterfaceSpec } from '../../../src/engine/datapath/messages.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../src/io/batch.js';
 import { Ethernet } from '../../../src/io/offload/headers.js';
@@ -23,6 +22,7 @@ import { probeUring } from '../../../src/io/uring/availability.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../io/memory.js';
 import { ip, TestNamespace } from '../../io/netns.js';
+import { onlySocket, workerInit } from './worker-init.js';
 
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
 const ok = requireSystem('over-MTU frames read from TAP/TUN interfaces in a private namespace', { root: isRoot, netns: haveNetns });
@@ -93,19 +93,17 @@ async function start(mode: Mode, path: ReadPath): Promise<Setup> {
   setup = { ns, device, workerSocket, peerSocket, worker, messages: [], globalStats: new Float64Array(globalStats) };
   const messages = setup.messages;
   worker.on('message', (message: FromWorker) => messages.push(message));
-  worker.post({
-    type: 'init',
-    mode,
-    forward: false,
-    sockets: [{ socketId: 0, fd: workerSocket.fd, family: 4 }],
-    interfaces: mode === 'tap' ? [spec] : [],
-    peerStats: new SharedArrayBuffer(PEER_STATS_FIELDS * 8),
-    globalStats,
-    handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
-    memoryCeiling: 32 << 20,
-    maxMtu: LARGEST_MTU,
-    ioBackend: path === 'fallback backend' ? 'fallback' : 'io_uring',
-  });
+  worker.post(
+    workerInit({
+      mode,
+      sockets: onlySocket(workerSocket.fd),
+      interfaces: mode === 'tap' ? [spec] : [],
+      globalStats,
+      memoryCeiling: 32 << 20,
+      maxMtu: LARGEST_MTU,
+      ioBackend: path === 'fallback backend' ? 'fallback' : 'io_uring',
+    }),
+  );
   worker.post({ type: 'addPeer', peerId: PEER, interface: mode === 'tap' ? undefined : spec });
   worker.post({ type: 'setPeerAddress', peerId: PEER, socketId: 0, endpoint: endpoint(peerSocket) });
   const key = randomBytes(createMethodProvider('null')!.keyLength);

@@ -19,7 +19,7 @@ import { EventFdFlag } from '../../../src/io/linux-abi.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { testPacketMemory } from '../../io/memory.js';
 import { pause } from '../../io/netns.js';
-import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
+import { onlySocket, workerInit } from './worker-init.js';
 
 const CEILING = 16 << 20;
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -45,21 +45,16 @@ describe('tap routing across two workers', () => {
       const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
       const socket = openUdpSocket({ address: '127.0.0.1', port: 0 });
       const dp = new Datapath(
-        {
-          type: 'init',
-          mode: 'tap',
-          forward: false,
-          sockets: [{ socketId: 0, fd: socket.fd, family: 4 }],
-          interfaces: [],
+        workerInit({
+          sockets: onlySocket(socket.fd),
           peerStats,
           globalStats,
-          handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
           memoryCeiling: windowBytes(2, CEILING),
           ioBackend: 'fallback',
           gro: false,
           gso: false,
           place,
-        },
+        }),
         () => undefined,
       );
       const sender = new Sender(dp);

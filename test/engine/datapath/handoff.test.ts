@@ -15,9 +15,9 @@ import { check, close, eventfd, read } from '../../../src/io/libc.js';
 import { EVENTFD_VALUE_BYTES, EventFdFlag, SOCKADDR_SLOT } from '../../../src/io/linux-abi.js';
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
 import { NativeArea } from '../../../src/io/native-memory.js';
-import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
 import { PeerStat } from '../../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../../src/engine/peer-stats.js';
+import { workerInit } from './worker-init.js';
 
 const CEILING = 16 << 20;
 const PEER = 3;
@@ -44,7 +44,7 @@ describe('handoff between two workers', () => {
       const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
       const posted: FromWorker[] = [];
       const dp = new Datapath(
-        { type: 'init', mode: 'tun', forward: false, sockets: [], interfaces: [], peerStats: ownTable, globalStats, handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES), memoryCeiling: windowBytes(2, CEILING), ioBackend: 'fallback', gro: false, place },
+        workerInit({ mode: 'tun', peerStats: ownTable, globalStats, memoryCeiling: windowBytes(2, CEILING), ioBackend: 'fallback', gro: false, place }),
         (message) => {
           if (message.type === 'peerStats') peerStats.replace(place.index, message.buffer);
           posted.push(message);

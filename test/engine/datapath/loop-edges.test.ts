@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../../src/engine/datapath/context.js';
-import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
 import { Loop } from '../../../src/engine/datapath/loop.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat, type FromWorker, type InterfaceSpec, type ToWorker } from '../../../src/engine/datapath/messages.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
@@ -27,6 +26,7 @@ import { transmitWithVnetHeader } from '../../helpers/vnet-frames.js';
 import { testPacketMemory } from '../../io/memory.js';
 import { ip, TestNamespace } from '../../io/netns.js';
 import { ACK, PSH, pattern, superFrame } from '../../io/offload/frames.js';
+import { onlySocket, workerInit } from './worker-init.js';
 
 /** Not a fastd packet type: the datagram is classified and dropped as malformed. */
 const NOT_A_PACKET_TYPE = 0xff;
@@ -58,19 +58,7 @@ function rig(backend: 'fallback' | 'io_uring', mode: 'tap' | 'multitap' = 'tap',
   const messages: FromWorker[] = [];
   // the Datapath owns the fds it is given and closes them, as a worker closes its duplicates
   const dp = new Datapath(
-    {
-      type: 'init',
-      mode,
-      forward: false,
-      sockets: [{ socketId: 0, fd: configured.fd, family: 4 }],
-      interfaces,
-      peerStats,
-      globalStats,
-      handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
-      memoryCeiling: 16 << 20,
-      ioBackend: backend,
-      gro: false,
-    },
+    workerInit({ mode, sockets: onlySocket(configured.fd), interfaces, peerStats, globalStats, ioBackend: backend, gro: false }),
     (message) => messages.push(message),
   );
   const wakeFd = check(eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC), 'eventfd');

@@ -20,7 +20,7 @@ import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { TestNamespace } from '../../io/netns.js';
 import { ipv4Udp } from '../../io/packets.js';
-import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
+import { onlySocket, workerInit } from './worker-init.js';
 
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
 const ok = requireSystem('a datapath worker with a TUN in a private namespace', { root: isRoot, netns: haveNetns });
@@ -60,17 +60,14 @@ describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
       openUdpSocket({ address: '10.78.0.2', port: LISTEN_PORT }),
     ]);
     worker = new DatapathWorker(WORKER);
-    worker.post({
-      type: 'init',
-      mode: 'tun',
-      forward: false,
-      sockets: [{ socketId: 0, fd: workerSocket.fd, family: 4 }],
-      interfaces: [],
-      peerStats: peerStats.buffer as SharedArrayBuffer,
-      globalStats: globalStats.buffer as SharedArrayBuffer,
-      handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
-      memoryCeiling: 16 << 20,
-    });
+    worker.post(
+      workerInit({
+        mode: 'tun',
+        sockets: onlySocket(workerSocket.fd),
+        peerStats: peerStats.buffer as SharedArrayBuffer,
+        globalStats: globalStats.buffer as SharedArrayBuffer,
+      }),
+    );
     worker.on('message', (message) => messages.push(message));
     await until(() => messages.some((m) => m.type === 'ready'));
     const provider = createMethodProvider(METHOD)!;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyControl } from '../../../src/engine/datapath/control.js';
 import { Datapath, HEADROOM } from '../../../src/engine/datapath/context.js';
 import { LOCAL, macKey } from '../../../src/engine/datapath/mac-table.js';
-import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, PeerStat, type FromWorker } from '../../../src/engine/datapath/messages.js';
+import { PEER_STATS_FIELDS, PeerStat, type FromWorker } from '../../../src/engine/datapath/messages.js';
 import { NO_PEER } from '../../../src/engine/datapath/peers.js';
 import { NO_OWNER, Sender } from '../../../src/engine/datapath/send.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
@@ -14,7 +14,7 @@ import { createDatagramBatch } from '../../../src/io/batch.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { testPacketMemory } from '../../io/memory.js';
 import { pause } from '../../io/netns.js';
-import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
+import { onlySocket, workerInit } from './worker-init.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 const LOCAL_MAC = '02:00:00:00:00:0a';
@@ -37,19 +37,14 @@ describe('tap routing on the send path', () => {
     socket = openUdpSocket({ address: '127.0.0.1', port: 0 });
     for (let i = 0; i < 3; i++) peers.push(openUdpSocket({ address: '127.0.0.1', port: 0 }));
     dp = new Datapath(
-      {
-        type: 'init',
-        mode: 'tap',
+      workerInit({
         forward: true,
-        sockets: [{ socketId: 0, fd: socket.fd, family: 4 }],
-        interfaces: [],
+        sockets: onlySocket(socket.fd),
         peerStats: peerStats.buffer as SharedArrayBuffer,
-        globalStats: new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8),
-        handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
         memoryCeiling: 8 << 20,
         ioBackend: 'fallback',
         gro: false,
-      },
+      }),
       (message) => messages.push(message),
     );
     sender = new Sender(dp);

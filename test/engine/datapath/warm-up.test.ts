@@ -4,10 +4,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Datapath } from '../../../src/engine/datapath/context.js';
 import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS } from '../../../src/engine/datapath/messages.js';
-import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
 import { warmUp } from '../../../src/engine/datapath/warm-up.js';
 import { PacketStatus, type MethodSession, type PacketBatch } from '../../../src/crypto/methods/provider.js';
 import { openUdpSocket } from '../../../src/io/udp.js';
+import { onlySocket, workerInit } from './worker-init.js';
 
 const METHODS = ['salsa2012+umac', 'null', 'aes128-ctr+umac'];
 
@@ -15,19 +15,14 @@ describe('datapath warm-up', () => {
   const socket = openUdpSocket({ address: '127.0.0.1', port: 0 });
   const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
   const dp = new Datapath(
-    {
-      type: 'init',
-      mode: 'tap',
-      forward: false,
-      sockets: [{ socketId: 0, fd: socket.fd, family: 4 }],
-      interfaces: [],
+    workerInit({
+      sockets: onlySocket(socket.fd),
       peerStats: new SharedArrayBuffer(4 * PEER_STATS_FIELDS * 8),
       globalStats,
-      handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
       memoryCeiling: 8 << 20,
       ioBackend: 'fallback',
       gro: false,
-    },
+    }),
     () => undefined,
   );
   afterAll(() => {

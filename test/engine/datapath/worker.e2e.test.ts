@@ -28,6 +28,7 @@ import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../io/memory.js';
 import { ip, TestNamespace } from '../../io/netns.js';
 import { HANDSHAKE_CREDIT_BYTES, HANDSHAKES_IN_FLIGHT, takeHandshake } from '../../../src/engine/datapath/handshake-credit.js';
+import { onlySocket, workerInit } from './worker-init.js';
 
 const run = promisify(execFile);
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
@@ -99,18 +100,17 @@ function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: 
   const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
   const handshakeCredit = new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES);
   const spec: InterfaceSpec = { interfaceId: 0, fd: device.fd, name, kind, mtu: MTU };
-  const init = {
-    type: 'init',
+  const init = workerInit({
     mode,
     forward,
-    sockets: [{ socketId: 0, fd: socket.fd, family: loopback.includes(':') ? 6 : 4 }],
+    sockets: onlySocket(socket.fd, loopback.includes(':') ? 6 : 4),
     interfaces: mode === 'tap' ? [spec] : [],
     peerStats,
     globalStats,
     handshakeCredit,
     memoryCeiling: 32 << 20,
     ioBackend,
-  } as const;
+  });
   const worker = new DatapathWorker(WORKER);
   worker.post(init);
   const side: Side = {

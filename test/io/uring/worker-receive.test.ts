@@ -4,7 +4,7 @@
 // datagram, and receiving costs no io_uring_enter of its own.
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatapathWorker } from '../../../src/engine/datapath/handle.js';
-import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type FromWorker } from '../../../src/engine/datapath/messages.js';
+import { GLOBAL_STATS_FIELDS, GlobalStat, type FromWorker } from '../../../src/engine/datapath/messages.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../src/io/batch.js';
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
@@ -12,7 +12,7 @@ import { closeSocket, openUdpSocket, probeUdpOffloads, type UdpSocket } from '..
 import { probeUring } from '../../../src/io/uring/availability.js';
 import { requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../memory.js';
-import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
+import { onlySocket, workerInit } from '../../engine/datapath/worker-init.js';
 
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
 const support = probeUring();
@@ -41,18 +41,7 @@ function startWorker(socket: UdpSocket): { globalStats: Float64Array; messages: 
   const worker = new DatapathWorker(WORKER);
   const messages: FromWorker[] = [];
   worker.on('message', (message) => messages.push(message));
-  worker.post({
-    type: 'init',
-    mode: 'tap',
-    forward: false,
-    sockets: [{ socketId: 0, fd: socket.fd, family: 4 }],
-    interfaces: [],
-    peerStats: new SharedArrayBuffer(PEER_STATS_FIELDS * 8),
-    globalStats,
-    handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
-    memoryCeiling: 32 << 20,
-    ioBackend: 'io_uring',
-  });
+  worker.post(workerInit({ sockets: onlySocket(socket.fd), globalStats, memoryCeiling: 32 << 20, ioBackend: 'io_uring' }));
   cleanups.push(async () => void (await worker.stop()));
   return { globalStats: new Float64Array(globalStats), messages };
 }
