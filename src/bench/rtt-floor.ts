@@ -2,12 +2,12 @@
 // minimal Node echo (koffi recvfrom/sendto, src/bench/rtt-echo.ts), on loopback in a
 // namespace of its own. A prober sends one datagram at a time with a gap; each echo's time
 // is the capture's delta from request to reply on lo, so the prober's own wake-up is not in it.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deleteNamespace, trackNamespace, trackPid, untrackPid } from '../testbed/cleanup.js';
+import { trackPid, untrackPid } from '../testbed/cleanup.js';
 import { Namespace } from '../testbed/namespaces.js';
 import { Capture } from './rtt-capture.js';
 import { echoTimes, parseCapture } from './rtt-hops.js';
@@ -40,9 +40,7 @@ export class WakeFloor {
   /** A namespace with loopback up and both echo servers answering in it. */
   static async create(): Promise<WakeFloor> {
     const name = `ftsrtt-floor-${process.pid}`;
-    trackNamespace(name);
-    execFileSync('ip', ['netns', 'add', name], { stdio: 'ignore' });
-    const floor = new WakeFloor(new Namespace(name), mkdtempSync(join(tmpdir(), 'fastd-ts-rtt-floor-')));
+    const floor = new WakeFloor(Namespace.create(name), mkdtempSync(join(tmpdir(), 'fastd-ts-rtt-floor-')));
     try {
       floor.netns.ip('link', 'set', 'lo', 'up');
       for (const kind of ECHO_KINDS) await floor.startServer(kind);
@@ -90,7 +88,7 @@ export class WakeFloor {
       await exited;
       if (child.pid !== undefined) untrackPid(child.pid);
     }
-    deleteNamespace(this.netns.name);
+    this.netns.delete();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

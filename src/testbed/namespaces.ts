@@ -1,13 +1,23 @@
-// Shared by the interop tests and `npm run bench`. Two private network namespaces joined by a veth pair: the "underlay" the tunnel runs on.
-// Both ends of the veth are created directly inside the namespaces, so nothing (not even a
-// transient interface name) appears in the host's namespace. Addresses are from the
-// documentation ranges 198.51.100.0/24 and 2001:db8::/32 and exist only inside these
-// namespaces.
+// Private network namespaces, the one helper for them, shared by the tests and `npm run bench`:
+// a single namespace that commands run in (or this thread moves into, for sockets and
+// TUN/TAP devices the test process opens itself), and two namespaces joined by a veth pair:
+// the "underlay" the tunnel runs on. Both ends of the veth are created directly inside the
+// namespaces, so nothing (not even a transient interface name) appears in the host's
+// namespace. Addresses are from the documentation ranges 198.51.100.0/24 and 2001:db8::/32
+// and exist only inside these namespaces. Every namespace is tracked (cleanup.ts), so it goes
+// even when its user fails before deleting it.
 import { execFile, execFileSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { promisify } from 'node:util';
+import koffi from 'koffi';
 import { deleteNamespace, sweepStaleNamespaces, trackNamespace } from './cleanup.js';
 
 const execFileAsync = promisify(execFile);
+
+/** setns(2)'s nstype for a network namespace. */
+const CLONE_NEWNET = 0x40000000;
+type Setns = (fd: number, nstype: number) => number;
+let setns: Setns | undefined;
 
 export const UNDERLAY_PREFIX = 24;
 export const UNDERLAY_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
@@ -26,9 +36,49 @@ export interface CommandResult {
 export class Namespace {
   constructor(readonly name: string) {}
 
+  /** Adds an empty namespace (loopback down, as the kernel makes it). */
+  static create(name: string): Namespace {
+    trackNamespace(name);
+    execFileSync('ip', ['netns', 'add', name], { stdio: 'ignore' });
+    return new Namespace(name);
+  }
+
   /** Runs `ip` with this namespace selected; throws on failure. */
   ip(...args: string[]): string {
     return execFileSync('ip', ['-n', this.name, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** Runs a short command inside the namespace and returns its output; throws on failure. */
+  exec(command: string, ...args: string[]): string {
+    return execFileSync('ip', ['netns', 'exec', this.name, command, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /**
+   * Runs `fn` with the calling thread inside the namespace, so the sockets and TUN/TAP devices
+   * it opens live there; the thread moves back afterwards, also when `fn` throws.
+   */
+  inside<T>(fn: () => T): T {
+    setns ??= koffi.load('libc.so.6').func('int setns(int fd, int nstype)') as Setns;
+    const home = openSync('/proc/thread-self/ns/net', 'r');
+    try {
+      const target = openSync(`/run/netns/${this.name}`, 'r');
+      try {
+        if (setns(target, CLONE_NEWNET) !== 0) throw new Error(`setns ${this.name}: errno ${koffi.errno()}`);
+      } finally {
+        closeSync(target);
+      }
+      try {
+        return fn();
+      } finally {
+        if (setns(home, CLONE_NEWNET) !== 0) throw new Error(`setns back home: errno ${koffi.errno()}`);
+      }
+    } finally {
+      closeSync(home);
+    }
+  }
+
+  delete(): void {
+    deleteNamespace(this.name);
   }
 
   /** Runs a command inside the namespace without blocking the event loop; never throws on exit status. */

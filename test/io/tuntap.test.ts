@@ -12,7 +12,8 @@ import { closeTunTap, getMtu, hardwareAddress, openTunTap } from '../../src/io/t
 import { closeSocket, openUdpSocket } from '../../src/io/udp.js';
 import { haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
 import { testPacketMemory } from './memory.js';
-import { TestNamespace, pause } from './netns.js';
+import { pause } from '../helpers/pause.js';
+import { Namespace } from '../../src/testbed/namespaces.js';
 import { ETHERNET_HEADER, ethernetIpv4, ipv4Udp, parseIpv4Udp, type ParsedUdp } from './packets.js';
 
 const ok = requireSystem('TUN/TAP in a private network namespace', { root: isRoot, netns: haveNetns });
@@ -104,9 +105,9 @@ function sendOne(fd: number, mem: PacketMemory, to: string, port: number): void 
 }
 
 describe.runIf(ok)('TUN/TAP through /dev/net/tun in a private namespace', () => {
-  let ns: TestNamespace;
+  let ns: Namespace;
   beforeAll(() => {
-    ns = new TestNamespace(`fastdts-io-${process.pid}`);
+    ns = Namespace.create(`fastdts-io-${process.pid}`);
   });
   afterAll(() => {
     for (const r of rings.splice(0)) r.close();

@@ -27,16 +27,8 @@ import { ModeId, RecordType, recordBytes } from '../../src/protocol/tlv.js';
 import { classifyPacket, HandshakeFormat, PacketClass, PacketType } from '../../src/protocol/wire.js';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
 import { openSalsa20Poly1305, sealSalsa20Poly1305 } from './interop/salsa20-poly1305.js';
-import {
-  createNamespace,
-  type Datagram,
-  deleteNamespace,
-  Fastd,
-  Relay,
-  rxPackets,
-  stop,
-  waitForRxPackets,
-} from './interop/netns.js';
+import { type Datagram, Fastd, Relay, rxPackets, stop, waitForRxPackets } from './interop/rig.js';
+import { Namespace } from '../../src/testbed/namespaces.js';
 
 const ok = requireSystem('fastd handshake interop', { root: isRoot, netns: haveNetns, fastd: haveDebianFastd });
 
@@ -78,6 +70,7 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
   const iface = `fdtsp${process.pid % 100_000}`;
   const ourSecret = generateSecretKey();
   const fastdSecret = generateSecretKey();
+  let netns: Namespace | undefined;
   let relay: Relay | undefined;
   /** Every fastd we started; a failed test may leave one running, the next start or afterAll ends it. */
   const fastds: Fastd[] = [];
@@ -212,14 +205,15 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
   }
 
   beforeAll(async () => {
-    createNamespace(namespace);
+    netns = Namespace.create(namespace);
+    netns.ip('link', 'set', 'lo', 'up');
     relay = await Relay.start(namespace, OUR_PORT);
   });
 
   afterAll(async () => {
     for (const started of fastds) await stop(started.child);
     await stop(relay?.child);
-    deleteNamespace(namespace);
+    netns?.delete();
     rmSync(dir, { recursive: true, force: true });
   });
 

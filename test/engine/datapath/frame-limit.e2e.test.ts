@@ -21,7 +21,7 @@ import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.
 import { probeUring } from '../../../src/io/uring/availability.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../io/memory.js';
-import { ip, TestNamespace } from '../../io/netns.js';
+import { Namespace } from '../../../src/testbed/namespaces.js';
 import { onlySocket, workerInit } from './worker-init.js';
 
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
@@ -45,7 +45,7 @@ type Mode = 'tap' | 'tun' | 'multitap';
 type ReadPath = 'armed io_uring READ' | 'plain reads on io_uring' | 'fallback backend';
 
 interface Setup {
-  ns: TestNamespace;
+  ns: Namespace;
   device: TunTap;
   workerSocket: UdpSocket;
   peerSocket: UdpSocket;
@@ -56,7 +56,7 @@ interface Setup {
 
 let setup: Setup | null = null;
 /** The namespace of the running case, deleted after it even when its setup failed half-way. */
-let namespace: TestNamespace | null = null;
+let namespace: Namespace | null = null;
 let sequence = 0;
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
@@ -68,10 +68,10 @@ function endpoint(socket: UdpSocket): Endpoint {
 }
 
 async function start(mode: Mode, path: ReadPath): Promise<Setup> {
-  const ns = new TestNamespace(`mtu-dp-${process.pid}-${sequence++}`);
+  const ns = Namespace.create(`mtu-dp-${process.pid}-${sequence++}`);
   namespace = ns;
   // no IPv6 and a static neighbour: the only frames on the interface are the test's own
-  ip('netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+  ns.exec('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
   ns.ip('link', 'set', 'lo', 'up');
   const kind = mode === 'tun' ? 'tun' : 'tap';
   const name = 'mtu0';

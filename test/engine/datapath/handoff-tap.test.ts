@@ -18,7 +18,7 @@ import { check, close, eventfd } from '../../../src/io/libc.js';
 import { EventFdFlag } from '../../../src/io/linux-abi.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { testPacketMemory } from '../../io/memory.js';
-import { pause } from '../../io/netns.js';
+import { pause } from '../../helpers/pause.js';
 import { onlySocket, workerInit } from './worker-init.js';
 
 const CEILING = 16 << 20;

@@ -24,7 +24,6 @@ import { Namespace } from '../../../src/testbed/namespaces.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { transmitWithVnetHeader } from '../../helpers/vnet-frames.js';
 import { testPacketMemory } from '../../io/memory.js';
-import { ip, TestNamespace } from '../../io/netns.js';
 import { ACK, PSH, pattern, superFrame } from '../../io/offload/frames.js';
 import { onlySocket, workerInit } from './worker-init.js';
 
@@ -125,7 +124,7 @@ describe('the datapath loop on rare paths', () => {
     });
 
     it.runIf(haveTap)(`${backend}: multitap interfaces of peers that come and go leave no I/O counters behind, and what they did stays counted`, () => {
-      const ns = new TestNamespace(`revb-churn-${process.pid}-${backend}`);
+      const ns = Namespace.create(`revb-churn-${process.pid}-${backend}`);
       cleanups.push(() => ns.delete());
       ns.ip('link', 'set', 'lo', 'up');
       const r = rig(backend, 'multitap');
@@ -154,10 +153,10 @@ describe('the datapath loop on rare paths', () => {
     });
 
     it.runIf(haveTap)(`${backend}: a TSO super-frame cut short by the end of a read turn goes out whole, without waiting for the queue's next frame`, async () => {
-      const ns = new TestNamespace(`revb-tso-${process.pid}-${backend}`);
+      const ns = Namespace.create(`revb-tso-${process.pid}-${backend}`);
       cleanups.push(() => ns.delete());
       // no IPv6: the only frames on the interface are the test's own
-      ip('netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+      ns.exec('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
       const name = 'tso0';
       const mtu = 1500;
       const queue = ns.inside(() =>
@@ -180,7 +179,7 @@ describe('the datapath loop on rare paths', () => {
       );
       const dir = mkdtempSync(join(tmpdir(), 'revb-tso-'));
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      expect(await transmitWithVnetHeader(new Namespace(ns.name), name, dir, records)).toEqual(records.map(() => 0));
+      expect(await transmitWithVnetHeader(ns, name, dir, records)).toEqual(records.map(() => 0));
       const sent = () => r.peerStats[PeerStat.TxPackets];
       // turns go on while they make progress (after an idle spell the armed READ's frame comes
       // alone); held-back segments would make none: the queue is empty, the wait ends with the timer

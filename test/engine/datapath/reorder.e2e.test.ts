@@ -18,7 +18,7 @@ import { writeSockaddr } from '../../../src/io/sockaddr.js';
 import { closeTunTap, openTunTap, type TunTap } from '../../../src/io/tuntap.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { TestNamespace } from '../../io/netns.js';
+import { Namespace } from '../../../src/testbed/namespaces.js';
 import { ipv4Udp } from '../../io/packets.js';
 import { onlySocket, workerInit } from './worker-init.js';
 
@@ -33,7 +33,7 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 }
 
 describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
-  let ns: TestNamespace;
+  let ns: Namespace;
   let device: TunTap;
   let workerSocket: UdpSocket;
   let peerSocket: UdpSocket;
@@ -50,7 +50,7 @@ describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
 
   beforeAll(async () => {
     if (!existsSync(WORKER)) throw new Error(`${WORKER.pathname} is missing: run "npm run build" first`);
-    ns = new TestNamespace(`dp-reorder-${process.pid}`);
+    ns = Namespace.create(`dp-reorder-${process.pid}`);
     ns.ip('link', 'set', 'lo', 'up');
     device = ns.inside(() => openTunTap({ kind: 'tun', name: 'dpr', mtu: 1400, up: true }));
     ns.ip('addr', 'add', '10.78.0.2', 'peer', '10.78.0.1', 'dev', 'dpr');

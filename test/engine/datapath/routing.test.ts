@@ -13,7 +13,7 @@ import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../src/io/batch.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { testPacketMemory } from '../../io/memory.js';
-import { pause } from '../../io/netns.js';
+import { pause } from '../../helpers/pause.js';
 import { onlySocket, workerInit } from './worker-init.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';

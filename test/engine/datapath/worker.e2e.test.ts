@@ -26,7 +26,7 @@ import { closeTunTap, hardwareAddress, openTunTap, type TunTap } from '../../../
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../io/memory.js';
-import { ip, TestNamespace } from '../../io/netns.js';
+import { Namespace } from '../../../src/testbed/namespaces.js';
 import { HANDSHAKE_CREDIT_BYTES, HANDSHAKES_IN_FLIGHT, takeHandshake } from '../../../src/engine/datapath/handshake-credit.js';
 import { onlySocket, workerInit } from './worker-init.js';
 
@@ -43,9 +43,9 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 }
 
 interface Side {
-  ns: TestNamespace;
+  ns: Namespace;
   /** The namespace whose loopback carries the tunnel. */
-  wire: TestNamespace;
+  wire: Namespace;
   device: TunTap;
   spec: InterfaceSpec;
   mode: Mode;
@@ -61,7 +61,7 @@ interface Side {
   takeHandshakes: boolean;
 }
 
-const namespaces: TestNamespace[] = [];
+const namespaces: Namespace[] = [];
 const sides: Side[] = [];
 let sequence = 0;
 
@@ -78,10 +78,10 @@ type Mode = 'tap' | 'tun' | 'multitap';
 type Backend = 'io_uring' | 'fallback';
 
 /** A namespace, without IPv6 unless asked, so that the only broadcasts on its interfaces are the tests' own ARP. */
-function namespace(role: string, ipv6 = false): TestNamespace {
-  const ns = new TestNamespace(`dp-${role}-${process.pid}-${sequence++}`);
+function namespace(role: string, ipv6 = false): Namespace {
+  const ns = Namespace.create(`dp-${role}-${process.pid}-${sequence++}`);
   namespaces.push(ns);
-  if (!ipv6) ip('netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+  if (!ipv6) ns.exec('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
   return ns;
 }
 
@@ -90,7 +90,7 @@ function namespace(role: string, ipv6 = false): TestNamespace {
  * on the loopback of `wire`. In tun/multitap mode the interface is handed over with the
  * worker's one peer (see link), in tap mode with init.
  */
-function startSide(ns: TestNamespace, wire: TestNamespace, mode: Mode, forward: boolean, address: string[] | null, ioBackend: Backend = 'io_uring', loopback = '127.0.0.1'): Side {
+function startSide(ns: Namespace, wire: Namespace, mode: Mode, forward: boolean, address: string[] | null, ioBackend: Backend = 'io_uring', loopback = '127.0.0.1'): Side {
   const kind = mode === 'tun' ? 'tun' : 'tap';
   const name = `dp${sides.length}`;
   const device = ns.inside(() => openTunTap({ kind, name, mtu: MTU, up: true }));
@@ -365,7 +365,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     try {
       await until(() => {
         try {
-          return ip('netns', 'exec', b.ns.name, 'ss', '-ltn').includes(':5201');
+          return b.ns.exec('ss', '-ltn').includes(':5201');
         } catch {
           return false;
         }

@@ -14,7 +14,8 @@ import { openOffloadedQueue } from '../../../src/io/offload/open-queue.js';
 import { closeTunTap, hardwareAddress, type TunTap } from '../../../src/io/tuntap.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../memory.js';
-import { pause, TestNamespace } from '../netns.js';
+import { pause } from '../../helpers/pause.js';
+import { Namespace } from '../../../src/testbed/namespaces.js';
 import { ACK, FIN, parseTcp, pattern, PSH, SYN, tcpFrame, type ParsedTcp } from './frames.js';
 import { writeBatch } from './fake-queue.js';
 
@@ -49,7 +50,7 @@ async function until(what: string, check: () => boolean, ms = 20_000): Promise<v
 }
 
 describe.runIf(ok)('TUN/TAP offloads with the real kernel', () => {
-  let ns: TestNamespace;
+  let ns: Namespace;
   let tap: TunTap;
   let tapMac: number[];
   const memory = testPacketMemory();
@@ -58,7 +59,7 @@ describe.runIf(ok)('TUN/TAP offloads with the real kernel', () => {
   for (let i = 0; i < 64; i++) slots.offsets[i] = SLOTS_AT + i * (ROOM + 64);
 
   beforeAll(() => {
-    ns = new TestNamespace(`ftsoff-${process.pid}`);
+    ns = Namespace.create(`ftsoff-${process.pid}`);
     ns.inside(() => {
       const queue = openOffloadedQueue({ kind: 'tap', name: 'ftsoff0', mtu: MTU, up: true }, true, (reason) => {
         throw new Error(`offloads refused: ${reason}`);

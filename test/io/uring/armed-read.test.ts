@@ -12,7 +12,7 @@ import { probeUring } from '../../../src/io/uring/availability.js';
 import { EventRing } from '../../../src/io/uring/event-ring.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../memory.js';
-import { TestNamespace } from '../netns.js';
+import { Namespace } from '../../../src/testbed/namespaces.js';
 import { parseIpv4Udp } from '../packets.js';
 
 const ok = requireSystem('an armed io_uring READ on a TUN queue in a private namespace', { root: isRoot, netns: haveNetns, ioUring: probeUring().available });
@@ -22,9 +22,9 @@ const PORT = 7777;
 const PACKETS = 3;
 
 describe.runIf(ok)('ArmedFrameReader', () => {
-  let ns: TestNamespace;
+  let ns: Namespace;
   beforeAll(() => {
-    ns = new TestNamespace(`fastdts-armed-${process.pid}`);
+    ns = Namespace.create(`fastdts-armed-${process.pid}`);
   });
   afterAll(() => ns?.delete());
 

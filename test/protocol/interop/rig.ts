@@ -1,5 +1,6 @@
-// The pieces of the real-world handshake test: a private network namespace with only
-// loopback, Debian's fastd running in it, a UDP relay child in it, and the TAP counters.
+// The pieces of the real-world handshake test, in a private network namespace with only
+// loopback (src/testbed/namespaces.ts): Debian's fastd running in it, a UDP relay child in
+// it, and the TAP counters.
 // Deadlines below only turn a hang into a failure; no test asserts on speed.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -10,19 +11,6 @@ import { DEBIAN_FASTD } from '../../helpers/prereq.js';
 
 const RELAY_SCRIPT = fileURLToPath(new URL('./udp-relay.mjs', import.meta.url));
 const POLL_MS = 50;
-
-export function createNamespace(name: string): void {
-  execFileSync('ip', ['netns', 'add', name]);
-  execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-}
-
-export function deleteNamespace(name: string): void {
-  try {
-    execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
-  } catch {
-    // already gone
-  }
-}
 
 function spawnIn(namespace: string, command: string, args: string[]): ChildProcess {
   return spawn('ip', ['netns', 'exec', namespace, command, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
