@@ -138,10 +138,7 @@ export class NamespacePair {
     const sides: [Namespace, Namespace] = [new Namespace(names[0]), new Namespace(names[1])];
     const pair = new NamespacePair(sides);
     try {
-      for (const name of names) {
-        trackNamespace(name);
-        execFileSync('ip', ['netns', 'add', name], { stdio: 'ignore' });
-      }
+      for (const name of names) Namespace.create(name);
       execFileSync('ip', ['link', 'add', 'name', UNDERLAY_DEVICE, 'netns', names[0], 'type', 'veth', 'peer', 'name', UNDERLAY_DEVICE, 'netns', names[1]], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -159,6 +156,6 @@ export class NamespacePair {
   }
 
   delete(): void {
-    for (const side of this.sides) deleteNamespace(side.name);
+    for (const side of this.sides) side.delete();
   }
 }
