@@ -2,17 +2,12 @@
 // and AES-CTR, libsodium's Salsa20 and Poly1305, a bitwise GHASH) following fastd's method
 // sources, byte for byte: header, tag block, ciphertext.
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
+import sodium from 'sodium-native';
 import { describe, expect, it } from 'vitest';
 import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
 import { sharedMemory, toHex } from '../helpers/packet-memory.js';
 import { referenceGhash } from '../helpers/reference-ghash.js';
 import { seal } from './harness.js';
-
-const sodium = createRequire(import.meta.url)('sodium-native') as {
-  crypto_stream_salsa20_xor(c: Uint8Array, m: Uint8Array, n: Uint8Array, k: Uint8Array): void;
-  crypto_onetimeauth(out: Uint8Array, m: Uint8Array, k: Uint8Array): void;
-};
 
 /** fastd_method_expand_nonce: nonce, zeros, last byte 1. */
 function expand(nonce: Uint8Array, length: number): Uint8Array {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
+import sodium from 'sodium-native';
 import { describe, expect, it } from 'vitest';
 import { BatchTable } from '../../../src/crypto/batch-table.js';
 import { poly1305Batch } from '../../../src/crypto/mac/poly1305/poly1305.js';
@@ -48,10 +48,6 @@ function layout(tags: string[]) {
   table.load(batch);
   return { batch, table, bytes };
 }
-
-const sodium = createRequire(import.meta.url)('sodium-native') as {
-  crypto_onetimeauth(out: Uint8Array, m: Uint8Array, k: Uint8Array): void;
-};
 
 describe('Poly1305 kernel over a batch', () => {
   it('writes the RFC 8439 and NaCl tags', () => {

@@ -4,14 +4,7 @@
 //   | type | flags 0 | nonce (6, BE) | Poly1305 tag (16) | Salsa20 ciphertext ... |
 //
 // The Salsa20 IV is the nonce, a zero byte and 1; the first 32 keystream bytes key Poly1305.
-import { createRequire } from 'node:module';
-
-interface Sodium {
-  crypto_stream_salsa20_xor(out: Uint8Array, input: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
-  crypto_onetimeauth(out: Uint8Array, input: Uint8Array, key: Uint8Array): void;
-  crypto_onetimeauth_verify(tag: Uint8Array, input: Uint8Array, key: Uint8Array): boolean;
-}
-const sodium = createRequire(import.meta.url)('sodium-native') as Sodium;
+import sodium from 'sodium-native';
 
 const NONCE_BYTES = 6;
 const HEADER_BYTES = 2 + NONCE_BYTES;
