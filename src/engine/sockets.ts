@@ -61,6 +61,7 @@ export function openSockets(config: Config, copies = 1): BoundSocket[] {
   const sockets: BoundSocket[] = [];
   try {
     const binds = config.binds.filter((bind) => bind.port !== undefined);
+    if (copies > 1) for (const bind of binds) claimPort(config, bind);
     for (const bind of binds) sockets.push(openBind(config, bind, sockets.length, copies > 1));
     for (let copy = 1; copy < copies; copy++) {
       binds.forEach((bind, socketId) => sockets.push(openBind(config, bind, socketId, true, sockets[socketId]!.socket.local.port)));
@@ -70,6 +71,17 @@ export function openSockets(config: Config, copies = 1): BoundSocket[] {
     throw error;
   }
   return sockets;
+}
+
+/**
+ * Throws EADDRINUSE, as fastd's bind does, when a fixed port is already taken. The kernel lets
+ * any socket of the same user join a port's SO_REUSEPORT group, so a second daemon started on
+ * the same bind would otherwise come up and silently take a share of the first one's peers; a
+ * socket bound once without the option fails instead. (Port 0 gets a free port anyway.)
+ */
+function claimPort(config: Config, bind: BindAddress): void {
+  if (!bind.port) return;
+  closeSocket(openBind(config, bind, -1).socket);
 }
 
 /**

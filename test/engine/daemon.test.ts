@@ -167,6 +167,29 @@ describe.runIf(ok)('the daemon process', () => {
     await daemon.stop();
   }, 90_000);
 
+  it('a second daemon on a port the first one serves fails with "Address already in use", as a second Debian fastd does, instead of joining its SO_REUSEPORT group and taking a share of its peers', async () => {
+    const { work, status, args } = await setUp('twice');
+    const [ours0, side1] = namespaces!.sides;
+    const first = Running.start(ours0.name, process.execPath, [...args, '--workers', '2']);
+    running.push(first);
+    await establishedWithin(status, first);
+    const again = (tag: string, address: string) => {
+      const config = join(work, `${tag}.conf`);
+      writeFileSync(config, `mode tap; interface "${tag}"; method "null"; bind ${address}:${PORT}; secret "${keyPair().secret}";\npeer "p" { key "${keyPair().public}"; }\n`);
+      return config;
+    };
+    const second = Running.start(ours0.name, process.execPath, [FASTD_TS, '--config', again('ts-again', UNDERLAY_ADDRESSES[0]), '--workers', '2']);
+    running.push(second);
+    const fastdSecond = Running.start(side1.name, DEBIAN_FASTD, ['--config', again('fastd-again', UNDERLAY_ADDRESSES[1])]);
+    running.push(fastdSecond);
+    expect(await fastdSecond.exited).not.toBe(0);
+    expect(fastdSecond.log).toMatch(/Address already in use/);
+    expect(await second.exited).toBe(1);
+    expect(second.log).toMatch(/Address already in use/);
+    expect(first.child.exitCode).toBeNull();
+    await first.stop();
+  }, 90_000);
+
   it('SIGUSR2 resets the connection, which comes back; SIGTERM runs on down and on post-down and removes the status socket', async () => {
     const { work, status, args } = await setUp('usr2');
     const daemon = Running.start(namespaces!.sides[0].name, process.execPath, args);
