@@ -181,9 +181,7 @@ describe.runIf(ok)('bad TSO super-frames through a running daemon: dropped, coun
         { kind: 'fastd', initiates: false },
       ],
     });
-    await tunnel.start();
-    const first = await tunnel.timeToFirstReply(0, 20);
-    if (first === undefined) throw new Error(`no reply through the tunnel\n${tunnel.logs()}`);
+    await tunnel.startAndReach();
     macs = [macOf(tunnel, 0), macOf(tunnel, 1)];
     capture = await TcpdumpCapture.start(tunnel.side(1), TUNNEL_INTERFACE, ['-v', '-S', `tcp dst portrange ${FIRST_PORT}-${LAST_PORT}`]);
   }, 60_000);

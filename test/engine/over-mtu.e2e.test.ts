@@ -56,9 +56,7 @@ for (const offloads of [false, true]) {
           { kind: 'fastd', initiates: false },
         ],
       });
-      await tunnel.start();
-      const first = await tunnel.timeToFirstReply(0, 20);
-      if (first === undefined) throw new Error(`no reply through the tunnel\n${tunnel.logs()}`);
+      await tunnel.startAndReach();
       capture = await TcpdumpCapture.start(tunnel.side(1), TUNNEL_INTERFACE, ['icmp[icmptype] == icmp-echo']);
       tunnel.side(0).ip('link', 'set', 'dev', TUNNEL_INTERFACE, 'mtu', String(KERNEL_MTU));
     }, 60_000);

@@ -128,6 +128,12 @@ export class Tunnel {
     await Promise.all(initiators.map((index) => this.startSide(index)));
   }
 
+  /** Starts both sides and waits for a ping from side 0 to be answered; throws with both logs when none is. */
+  async startAndReach(deadlineSeconds = 20): Promise<void> {
+    await this.start();
+    if ((await this.timeToFirstReply(0, deadlineSeconds)) === undefined) throw new Error(`no reply through the tunnel\n${this.logs()}`);
+  }
+
   /** `kill -9` one side and start it again (its interface is new, so it is addressed again). */
   async restartSide(index: 0 | 1): Promise<void> {
     await this.daemons[index].kill();
