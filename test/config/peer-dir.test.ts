@@ -1,8 +1,11 @@
 // Peer directories: loaded separately (start-up and SIGHUP), one error per broken file.
+import { execFileSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/loader.ts';
 import { loadPeerDir } from '../../src/config/peer-dir.ts';
+import { MAX_CONFIG_FILE_BYTES } from '../../src/config/sources.ts';
 import { makeTree, PUBLIC_KEYS, SECRET } from './helpers.ts';
 
 function tree() {
@@ -47,6 +50,27 @@ describe('peer directories', () => {
       `config error: no key configured for peer <no-key> at ${join(dir, 'peers/no-key')}:1:11`,
     ]);
     expect(Object.isFrozen(result.peers[0])).toBe(false);
+  });
+
+  it('report a dangling link, binary junk and an oversized file each once, skip a FIFO without blocking on it, and load the rest', () => {
+    const dir = makeTree({
+      'fastd.conf': `secret "${SECRET}";\ninclude peers from "peers";\n`,
+      'peers/good': `key "${PUBLIC_KEYS[0]}";\n`,
+      'peers/binary': Uint8Array.of(0xff, 0xfe, 0x00, 0x67),
+      'peers/huge': 'a'.repeat(MAX_CONFIG_FILE_BYTES + 1),
+    });
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'peers/dangling'));
+    execFileSync('mkfifo', [join(dir, 'peers/fifo')]);
+    const { config } = loadConfigFile(join(dir, 'fastd.conf'));
+    const result = loadPeerDir(config.peerGroup.peerDirs[0], config.peerGroup);
+    expect(result.peers.map((peer) => peer.name)).toEqual(['good']);
+    expect(result.errors.map((error) => error.message)).toEqual([
+      `config error: syntax error at ${join(dir, 'peers/binary')}:1:1`,
+      `config error: config file \`${join(dir, 'peers/huge')}' is larger than ${MAX_CONFIG_FILE_BYTES} bytes`,
+    ]);
+    expect(result.warnings.map((warning) => warning.message)).toEqual([
+      `ignoring file \`${join(dir, 'peers/dangling')}': stat failed: no such file or directory (ENOENT)`,
+    ]);
   });
 
   it('report a directory that has gone away', () => {
