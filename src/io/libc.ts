@@ -57,6 +57,8 @@ export const eventfd = libc.func('int eventfd(unsigned int initval, int flags)')
 export const poll = libc.func('int poll(intptr_t fds, unsigned long nfds, int timeout)') as (fds: number, nfds: number, timeoutMs: number) => number;
 
 export const socket = libc.func('int socket(int domain, int type, int protocol)') as (domain: number, type: number, protocol: number) => number;
+/** Fills `fds` (an Int32Array of 2) with a connected pair: the datapath warm-up's stand-in for a TUN/TAP queue. */
+export const socketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)') as (domain: number, type: number, protocol: number, fds: Int32Array) => number;
 export const bind = libc.func('int bind(int fd, intptr_t addr, uint32_t addrlen)') as (fd: number, addr: number, addrlen: number) => number;
 export const getsockname = libc.func('int getsockname(int fd, intptr_t addr, intptr_t addrlen)') as (fd: number, addr: number, addrlenPtr: number) => number;
 export const setsockopt = libc.func('int setsockopt(int fd, int level, int name, intptr_t value, uint32_t len)') as (fd: number, level: number, name: number, value: number, len: number) => number;

@@ -63,8 +63,8 @@ export class Loop {
     }
   }
 
-  /** One wake-up: waits, then serves whatever is ready; false on shutdown. */
-  private turn(): boolean {
+  /** One wake-up: waits, then serves whatever is ready; false on shutdown. The warm-up drives it too. */
+  turn(): boolean {
     const handoff = this.dp.handoff;
     // entries that came in since the rings were last read mean: look, don't sleep
     const sleep = handoff === null || handoff.prepareToSleep();

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { becomeThreadUser, setThreadCapabilities } from '../../io/capabilities.js';
 import { Datapath, type InitMessage } from './context.js';
 import { Loop } from './loop.js';
+import { warmPipeline } from './warm-pipeline.js';
 import { warmUp } from './warm-up.js';
 import type { DatapathWorkerData, FromWorker, ToWorker } from './messages.js';
 
@@ -22,7 +23,9 @@ port.once('message', (message: ToWorker) => {
   try {
     if (message.type !== 'init') throw new Error(`expected init, got ${message.type}`);
     dp = new Datapath(message as InitMessage, post);
-    warmUp(dp, (message as InitMessage).warmUp ?? []);
+    const methods = (message as InitMessage).warmUp ?? [];
+    warmUp(dp, methods);
+    if (methods.length > 0) warmPipeline(message as InitMessage, methods[0]!);
     loop = new Loop(dp, wakeFd, port);
     // Holding its fds and its ring, the worker needs no privilege; capabilities are per
     // thread, so the control plane's `drop capabilities` would not reach this one.
