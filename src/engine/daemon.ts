@@ -12,7 +12,7 @@ import { Handshake, type HandshakeMethod } from '../protocol/handshake.js';
 import { StatusSocket } from '../status/status-socket.js';
 import { ControlPlane } from './control-plane.js';
 import { createHandoffPlaces, windowBytes } from './datapath/handoff-places.js';
-import { GLOBAL_STATS_FIELDS, type FromWorker, type WorkerPlace } from './datapath/messages.js';
+import { GLOBAL_STATS_FIELDS, type FromWorker, type PipelineWarmUp, type WorkerPlace } from './datapath/messages.js';
 import { becomeDaemon, isDaemonChild, reportReady } from './daemonize.js';
 import { HandshakeDriver } from './handshake-driver.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from './hooks.js';
@@ -237,7 +237,15 @@ class Daemon {
    * all have their datapath (after `initWorkers`).
    */
   private spawnWorkers(count: number): { loaded: Promise<void>; ready: Promise<void> } {
-    const workers = Workers.spawn(count, process.env[MISPLACE_PEERS_TEST_SWITCH] === '1');
+    const { config } = this;
+    const warmUp: PipelineWarmUp = {
+      method: config.methods[0]!,
+      ioBackend: config.ioBackend,
+      several: count > 1,
+      mtu: Math.max(config.mtu, ...config.peers.map((peer) => peer.mtu ?? config.mtu)),
+      ...(process.env[UDP_OFFLOAD_SWITCH] === '0' ? { gso: false, gro: false } : {}),
+    };
+    const workers = Workers.spawn(count, process.env[MISPLACE_PEERS_TEST_SWITCH] === '1', warmUp);
     this.workers = workers;
     let loadedCount = 0;
     let readyCount = 0;

@@ -7,7 +7,7 @@
 import { endpointKey } from './endpoints.js';
 import { DatapathWorker } from './datapath/handle.js';
 import { HANDSHAKE_CREDIT_BYTES, takeHandshake } from './datapath/handshake-credit.js';
-import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type Endpoint, type FromWorker, type InterfaceSpec, type ToWorker } from './datapath/messages.js';
+import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type Endpoint, type FromWorker, type InterfaceSpec, type PipelineWarmUp, type ToWorker } from './datapath/messages.js';
 import { PeerStatistics } from './peer-stats.js';
 
 /** Rows of each worker's first peer statistics table; it grows with the peerIds it is given. */
@@ -56,8 +56,8 @@ export class Workers {
   private readonly macReports: MacReport[];
 
   /** Starts `count` worker threads (see DatapathWorker). */
-  static spawn(count: number, misplace = false): Workers {
-    return new Workers(Array.from({ length: count }, () => new DatapathWorker()), misplace);
+  static spawn(count: number, misplace = false, warmUp?: PipelineWarmUp): Workers {
+    return new Workers(Array.from({ length: count }, () => new DatapathWorker(undefined, warmUp)), misplace);
   }
 
   constructor(

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { check, close, eventfd, fcntl, write } from '../../io/libc.js';
 import { EVENTFD_VALUE_BYTES, EventFdFlag, Fcntl } from '../../io/linux-abi.js';
 import { NativeArea } from '../../io/native-memory.js';
-import type { DatapathWorkerData, FromWorker, ToWorker } from './messages.js';
+import type { DatapathWorkerData, FromWorker, PipelineWarmUp, ToWorker } from './messages.js';
 
 /** The compiled worker beside this file (dist/engine/datapath/worker.js). */
 export const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -43,11 +43,11 @@ export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: 
    * `post`); starting it early hides that load time. `url` points at the compiled worker.js
    * (tests run from src).
    */
-  constructor(url: URL = WORKER_URL) {
+  constructor(url: URL = WORKER_URL, warmUp?: PipelineWarmUp) {
     super();
     this.wakeFd = check(eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC), 'eventfd for the datapath worker');
     this.wakeValue.view.setBigUint64(0, 1n, true);
-    const workerData: DatapathWorkerData = { wakeFd: this.wakeFd };
+    const workerData: DatapathWorkerData = { wakeFd: this.wakeFd, ...(warmUp ? { warmUp } : {}) };
     this.worker = new Worker(url, { workerData });
     this.worker.on('message', (message: FromWorker) => this.emit('message', message));
     this.worker.on('error', (error) => this.emit('message', { type: 'fatal', message: error.message }));

@@ -66,9 +66,22 @@ export interface WorkerPlace {
   readonly macTable: SharedArrayBuffer;
 }
 
-/** `workerData` of a datapath worker: the eventfd the control plane writes after each message. */
+/** What the worker's pipeline warm-up (warm-pipeline.ts) imitates: the datapath its `init` will ask for. */
+export interface PipelineWarmUp {
+  /** The first configured method. */
+  readonly method: string;
+  readonly ioBackend?: 'io_uring' | 'fallback';
+  readonly gro?: boolean;
+  readonly gso?: boolean;
+  /** One of several workers (a place of its own, a shared MAC table). */
+  readonly several: boolean;
+  readonly mtu: number;
+}
+
+/** `workerData` of a datapath worker: the eventfd the control plane writes after each message, and what to warm up before `loaded`. */
 export interface DatapathWorkerData {
   readonly wakeFd: number;
+  readonly warmUp?: PipelineWarmUp;
 }
 
 export type ToWorker =

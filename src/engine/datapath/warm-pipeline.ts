@@ -1,8 +1,8 @@
 // The whole packet path runs warm before the first real packet, not just seal and open
 // (warm-up.ts): a fresh tunnel's first pings otherwise pay for the batch framing, routing,
 // classification and the TUN/TAP and socket calls running in V8's interpreter and for their
-// compiles, on the same two cores as the pings. Before it reports ready, the worker builds a
-// throwaway datapath of its own kind (same backend, offloads and MTU) with two peers whose
+// compiles, on the same two cores as the pings. Before it reports loaded, the worker builds a
+// throwaway datapath of the kind its `init` will ask for (backend, offloads, MTU) with two peers whose
 // sockets sit on 127.0.0.1 and talk only to each other, and a socketpair as its TAP queue,
 // and runs its loop on frames it writes into the socketpair: read → route → seal → send →
 // receive → classify → open → deliver. The throwaway datapath has its own memory and its own
@@ -14,11 +14,11 @@ import { NativeArea } from '../../io/native-memory.js';
 import { Ethernet } from '../../io/offload/headers.js';
 import { localAddress, openUdpSocket, type UdpSocket } from '../../io/udp.js';
 import { applyControl } from './control.js';
-import { Datapath, type InitMessage } from './context.js';
+import { Datapath } from './context.js';
 import { createHandoffPlaces } from './handoff-places.js';
 import { HANDSHAKE_CREDIT_BYTES } from './handshake-credit.js';
 import { Loop } from './loop.js';
-import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type Endpoint } from './messages.js';
+import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type Endpoint, type PipelineWarmUp } from './messages.js';
 import { Sender } from './send.js';
 
 /** Loop turns: enough for V8 to optimise the path and install the code before the first real packet. */
@@ -33,8 +33,8 @@ const MAC_A = [0x02, 0, 0, 0, 0, 0xa];
 const MAC_B = [0x02, 0, 0, 0, 0, 0xb];
 const BROADCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
 
-/** Runs the packet path of a datapath like `init`'s on private loopback traffic, sealing with `method`; returns the frames it delivered. */
-export function warmPipeline(init: InitMessage, method: string): number {
+/** Runs the packet path of a datapath like `spec`'s on private loopback traffic; returns the frames it delivered. */
+export function warmPipeline(spec: PipelineWarmUp): number {
   const pair = new Int32Array(2);
   check(socketpair(AddressFamily.UNIX, SocketType.DGRAM | SocketType.NONBLOCK | SocketType.CLOEXEC, 0, pair), 'socketpair for the warm-up');
   const [tapFd, farFd] = pair as unknown as [number, number];
@@ -49,8 +49,8 @@ export function warmPipeline(init: InitMessage, method: string): number {
     wakeFd = check(eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC), 'eventfd for the warm-up');
     // one of several workers: a place of its own (a shared memory and MAC table, handoff rings
     // to no one), so the code learns the objects the real datapath has
-    const place = init.place ? createHandoffPlaces([wakeFd], MEMORY_BYTES)[0] : undefined;
-    const mtu = Math.max(init.maxMtu ?? 0, ...init.interfaces.map((i) => i.mtu), FRAME_BYTES[1] - Ethernet.SIZE);
+    const place = spec.several ? createHandoffPlaces([wakeFd], MEMORY_BYTES)[0] : undefined;
+    const mtu = Math.max(spec.mtu, FRAME_BYTES[1] - Ethernet.SIZE);
     dp = new Datapath(
       {
         type: 'init',
@@ -63,9 +63,9 @@ export function warmPipeline(init: InitMessage, method: string): number {
         handshakeCredit: new SharedArrayBuffer(HANDSHAKE_CREDIT_BYTES),
         memoryCeiling: MEMORY_BYTES,
         maxMtu: mtu,
-        gro: init.gro,
-        gso: init.gso,
-        ioBackend: init.ioBackend,
+        gro: spec.gro,
+        gso: spec.gso,
+        ioBackend: spec.ioBackend,
         ...(place ? { place } : {}),
       },
       () => undefined,
@@ -75,6 +75,7 @@ export function warmPipeline(init: InitMessage, method: string): number {
     // peer p sends from socket p to the other socket, which knows the sender as the other peer
     const sender = new Sender(dp);
     const endpoints: Endpoint[] = dp.sockets.map((socket) => ({ family: 4, scopeId: 0, ...localAddress(socket!.fd) }));
+    const method = spec.method;
     const key = new Uint8Array(dp.provider(method).keyLength);
     for (let peerId = 0; peerId < PEERS; peerId++) {
       applyControl(dp, sender, { type: 'addPeer', peerId }, 0);

@@ -14,7 +14,7 @@ import type { DatapathWorkerData, FromWorker, ToWorker } from './messages.js';
 
 const port = parentPort;
 if (!port) throw new Error('the datapath must run in a worker thread');
-const { wakeFd } = workerData as DatapathWorkerData;
+const { wakeFd, warmUp: pipeline } = workerData as DatapathWorkerData;
 const post = (message: FromWorker): void => port.postMessage(message);
 
 port.once('message', (message: ToWorker) => {
@@ -23,9 +23,7 @@ port.once('message', (message: ToWorker) => {
   try {
     if (message.type !== 'init') throw new Error(`expected init, got ${message.type}`);
     dp = new Datapath(message as InitMessage, post);
-    const methods = (message as InitMessage).warmUp ?? [];
-    warmUp(dp, methods);
-    if (methods.length > 0) warmPipeline(message as InitMessage, methods[0]!);
+    warmUp(dp, (message as InitMessage).warmUp ?? []);
     loop = new Loop(dp, wakeFd, port);
     // Holding its fds and its ring, the worker needs no privilege; capabilities are per
     // thread, so the control plane's `drop capabilities` would not reach this one.
@@ -41,4 +39,7 @@ port.once('message', (message: ToWorker) => {
     port.close();
   }
 });
+// Before `loaded`, while the control plane still sets up: the interface is created after
+// `loaded`, and a later `ready` would leave its first ARP request unanswered (daemon.ts).
+if (pipeline) warmPipeline(pipeline);
 post({ type: 'loaded' });
