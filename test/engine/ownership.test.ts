@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
 import { cleanUpEverything, haveFastdTsBuild } from '../interop/harness.js';
-import { Daemon, generateKeyPair } from '../interop/harness/daemon.js';
+import { Daemon, loneDaemonSpec } from '../interop/harness/daemon.js';
 import { until } from '../interop/harness/wait.js';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../src/testbed/namespaces.js';
 
@@ -73,19 +73,7 @@ describe.runIf(ok)('status socket and PID file ownership', () => {
         const pidFile = join(dir, `${label}.pid`);
         const daemon = new Daemon(
           namespaces.sides[0],
-          {
-            kind,
-            mode: 'tap',
-            methods: ['null'],
-            mtu: 1406,
-            interfaceName: label,
-            bind: `${UNDERLAY_ADDRESSES[0]}:${PORT}`,
-            keys: generateKeyPair('fastd-ts'),
-            peer: { name: 'p', key: generateKeyPair('fastd-ts').public },
-            statusSocket,
-            extraStatements: statements,
-            args: ['--pid-file', pidFile],
-          },
+          loneDaemonSpec(kind, label, `${UNDERLAY_ADDRESSES[0]}:${PORT}`, statusSocket, { extraStatements: statements, args: ['--pid-file', pidFile] }),
           dir,
           label,
         );

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
 import { cleanUpEverything, haveFastdTsBuild, type DaemonKind } from '../interop/harness.js';
-import { Daemon, generateKeyPair } from '../interop/harness/daemon.js';
+import { Daemon, loneDaemonSpec } from '../interop/harness/daemon.js';
 import { until } from '../interop/harness/wait.js';
 import { NamespacePair, UNDERLAY_ADDRESSES, type Namespace } from '../../src/testbed/namespaces.js';
 
@@ -72,21 +72,9 @@ describe.runIf(ok)('systemd readiness ($NOTIFY_SOCKET)', () => {
 
   function daemon(kind: DaemonKind, label: string, notifySocket: string): Daemon {
     namespaces ??= NamespacePair.create();
-    const keys = generateKeyPair('fastd-ts');
     const created = new Daemon(
       namespaces.sides[0],
-      {
-        kind,
-        mode: 'tap',
-        methods: ['null'],
-        mtu: 1406,
-        interfaceName: label,
-        bind: `${UNDERLAY_ADDRESSES[0]}:${PORT}`,
-        keys,
-        peer: { name: 'p', key: generateKeyPair('fastd-ts').public },
-        statusSocket: join(dir, `${label}.sock`),
-        env: { NOTIFY_SOCKET: notifySocket },
-      },
+      loneDaemonSpec(kind, label, `${UNDERLAY_ADDRESSES[0]}:${PORT}`, join(dir, `${label}.sock`), { env: { NOTIFY_SOCKET: notifySocket } }),
       dir,
       label,
     );

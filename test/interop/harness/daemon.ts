@@ -71,6 +71,25 @@ export interface DaemonSpec {
   readonly args?: readonly string[];
 }
 
+/**
+ * A TAP daemon with one configured peer that never answers: for checks of the process itself
+ * (start-up, notification, the files it creates). `more` overrides or adds to the spec.
+ */
+export function loneDaemonSpec(kind: DaemonKind, label: string, bind: string, statusSocket: string, more: Partial<DaemonSpec> = {}): DaemonSpec {
+  return {
+    kind,
+    mode: 'tap',
+    methods: ['null'],
+    mtu: 1406,
+    interfaceName: label,
+    bind,
+    keys: generateKeyPair('fastd-ts'),
+    peer: { name: 'p', key: generateKeyPair('fastd-ts').public },
+    statusSocket,
+    ...more,
+  };
+}
+
 export function configText(spec: DaemonSpec): string {
   const peer = spec.peer;
   const peerLines = peer ? [`  key "${peer.key}";`] : [];
