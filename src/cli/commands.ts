@@ -6,6 +6,7 @@ import { ConfigError, formatWarning } from '../config/errors.js';
 import { configureLogging, log } from '../log/logger.js';
 import { derivePublicKey, generateSecretKey, keyToHex, parseKeyHex } from '../crypto/ec25519/keys.js';
 import { VERSION_TEXT } from './version.js';
+import { readDevelopmentSwitches } from './development-switches.js';
 import { runDaemon } from '../engine/daemon.js';
 import type { EarlySockets } from '../engine/early-sockets.js';
 import type { HeldSignals } from './held-signals.js';
@@ -84,6 +85,11 @@ async function run({ parsed, signals, sockets }: Start): Promise<void> {
     case 'verify-config':
       return;
     case 'run':
-      await runDaemon(command, { notifySocket: process.env.NOTIFY_SOCKET, signals, sockets });
+      await runDaemon(command, {
+        notifySocket: process.env.NOTIFY_SOCKET,
+        switches: readDevelopmentSwitches(process.env),
+        signals,
+        sockets,
+      });
   }
 }

@@ -2,6 +2,7 @@
 // signals, and the timer that drives the per-peer tasks. The main thread only does control
 // work; every data packet stays in the datapath workers (workers.ts spreads peers over them).
 import { existsSync, writeFileSync } from 'node:fs';
+import type { DevelopmentSwitches } from '../cli/development-switches.js';
 import type { CommandLine } from '../cli/options.js';
 import { FASTD_COMPAT_VERSION, VERSION_TEXT } from '../cli/version.js';
 import type { Config } from '../config/types.js';
@@ -32,24 +33,12 @@ const WORKER_STOP_GRACE = 3_000;
 /** fastd's exit status for a failed start. */
 const EXIT_FAILURE = 1;
 
-/** Environment switch of the interop tests: handshake like a pre-v22 fastd (bare handshakes, data type 0x02). */
-const PRE_V22_TEST_SWITCH = 'FASTD_TS_TEST_PRE_V22';
-/** Test switch: every peer owned by a worker other than the one its datagrams arrive at (see Workers). */
-const MISPLACE_PEERS_TEST_SWITCH = 'FASTD_TS_TEST_MISPLACE_PEERS';
-/** Benchmark switch: FASTD_TS_GSO=0 turns UDP GSO and GRO off, to measure what they bring. */
-const UDP_OFFLOAD_SWITCH = 'FASTD_TS_GSO';
-/** Benchmark switch: FASTD_TS_OFFLOAD=0 opens TUN/TAP interfaces without vnet header and TSO/GRO offloads. */
-const TUN_OFFLOAD_SWITCH = 'FASTD_TS_OFFLOAD';
-
 /** A start-up failure fastd would also refuse to run with; its message is the log line. */
 export class StartupError extends Error {
   override name = 'StartupError';
 }
 
 const clock = (): number => performance.timeOrigin + performance.now();
-
-/** TUN/TAP offloads (vnet header, TSO cut up and TCP coalesced by us) unless the benchmark switch turns them off. */
-const tunOffloads = (): boolean => process.env[TUN_OFFLOAD_SWITCH] !== '0';
 
 /** `offload l2tp yes` needs the kernel's L2TP ethernet pseudowires. */
 function checkL2tpOffload(config: Config): void {
@@ -146,7 +135,7 @@ class Daemon {
       mode: config.mode,
       versionName: FASTD_COMPAT_VERSION,
       // Test-only: speak like pre-v22 fastd, to prove that old peers are still served.
-      preV22: process.env[PRE_V22_TEST_SWITCH] === '1',
+      preV22: this.options.switches.preV22,
     });
     const methods = handshakeMethods(config);
     let account: Account | undefined;
@@ -175,7 +164,7 @@ class Daemon {
     // then leaves as early as fastd's, before the kernel's first ARP request on the new
     // interface has gone unanswered (its retry comes only a second later).
     await worker.loaded;
-    if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu, count, tunOffloads());
+    if (config.mode === 'tap') this.tap = openInterface(config, interfaceName(config, undefined, true), config.mtu, count, this.options.switches.tunOffloads);
     this.initWorkers(account);
     writePidFile(config, account);
     notifySystemd(this.options.notifySocket, process.pid);
@@ -195,7 +184,7 @@ class Daemon {
         peerStats: this.workers!.peerStats,
         localKey,
         singleInterface: this.tap,
-        openPeerInterface: (peer) => openInterface(config, interfaceName(config, peer, single), peerMtu(config, peer), 1, tunOffloads()),
+        openPeerInterface: (peer) => openInterface(config, interfaceName(config, peer, single), peerMtu(config, peer), 1, this.options.switches.tunOffloads),
         // The worker works on its own duplicate of the fd; ours can go at once.
         closePeerInterface: closeInterface,
         runHook,
@@ -238,14 +227,16 @@ class Daemon {
    */
   private spawnWorkers(count: number): { loaded: Promise<void>; ready: Promise<void> } {
     const { config } = this;
+    const { switches } = this.options;
     const warmUp: PipelineWarmUp = {
       method: config.methods[0]!,
       ioBackend: config.ioBackend,
       several: count > 1,
       mtu: Math.max(config.mtu, ...config.peers.map((peer) => peer.mtu ?? config.mtu)),
-      ...(process.env[UDP_OFFLOAD_SWITCH] === '0' ? { gso: false, gro: false } : {}),
+      ...(switches.udpOffloads ? {} : { gso: false, gro: false }),
+      ...(switches.uringWait ? {} : { eventRing: false }),
     };
-    const workers = Workers.spawn(count, process.env[MISPLACE_PEERS_TEST_SWITCH] === '1', warmUp);
+    const workers = Workers.spawn(count, switches.misplacePeers, warmUp);
     this.workers = workers;
     let loadedCount = 0;
     let readyCount = 0;
@@ -300,6 +291,7 @@ class Daemon {
    */
   private initWorkers(user: Account | undefined): void {
     const { config } = this;
+    const { switches } = this.options;
     const workers = this.workers!;
     const peerMtus = config.peers.map((peer) => peer.mtu ?? config.mtu);
     const several = workers.count > 1;
@@ -323,7 +315,8 @@ class Daemon {
         ioBackend: config.ioBackend,
         ...(user ? { user } : {}),
         warmUp: config.methods,
-        ...(process.env[UDP_OFFLOAD_SWITCH] === '0' ? { gso: false, gro: false } : {}),
+        ...(switches.udpOffloads ? {} : { gso: false, gro: false }),
+        ...(switches.uringWait ? {} : { eventRing: false }),
         ...(place ? { place } : {}),
       });
     }
@@ -446,6 +439,8 @@ class Daemon {
 export interface DaemonOptions {
   /** $NOTIFY_SOCKET: where systemd waits for the readiness notification. */
   readonly notifySocket: string | undefined;
+  /** The benchmark and test switches from the environment. */
+  readonly switches: DevelopmentSwitches;
   /** Signals since exec, held until the daemon runs. */
   readonly signals: HeldSignals;
   /** The UDP sockets, bound before the daemon's modules were loaded. */

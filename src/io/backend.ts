@@ -13,12 +13,6 @@ import type { ProvidedRing } from './uring/provided-ring.js';
 import { Ring } from './uring/ring.js';
 import { UringSocketIo } from './uring/socket-io.js';
 
-/**
- * Benchmark switch: FASTD_TS_URING_WAIT=0 keeps io_uring for batches but has the workers wait
- * in poll(2) and receive per batch, as before the event ring, to measure what it brings.
- */
-const URING_WAIT_SWITCH = 'FASTD_TS_URING_WAIT';
-
 export type BackendKind = 'io_uring' | 'fallback';
 
 export interface DatagramIoOptions {
@@ -54,6 +48,12 @@ export interface BackendOptions {
   readonly prefer: BackendKind;
   /** SQ entries of the io_uring (bounds the ops per io_uring_enter). */
   readonly ringEntries?: number;
+  /**
+   * io_uring: an event ring for the thread to wait on, with multishot receives (default true).
+   * False keeps the thread waiting in poll(2) and receiving per batch, as before the event
+   * ring, for the benchmark that measures what it brings (FASTD_TS_URING_WAIT=0).
+   */
+  readonly eventRing?: boolean;
 }
 
 /** Creates a backend for this thread; never throws for io_uring trouble, it falls back and says why. */
@@ -69,7 +69,7 @@ export function createBackend(packets: PacketMemory, options: BackendOptions): I
   }
   // Without multishot receives (Linux < 6.0) the worker keeps waiting in poll(2).
   let events: EventRing | null = null;
-  if (support.multishotRecvmsg && process.env[URING_WAIT_SWITCH] !== '0') {
+  if (support.multishotRecvmsg && options.eventRing !== false) {
     try {
       events = new EventRing(options.ringEntries ?? 256);
     } catch (error) {

@@ -65,4 +65,16 @@ describe('backend selection', () => {
     if (!support.available) expect(preferred.fallbackReason).toBe(support.reason);
     preferred.close();
   });
+
+  const support = probeUring();
+  it.runIf(support.available && support.multishotRecvmsg)('waits on an event ring unless told not to (the FASTD_TS_URING_WAIT=0 benchmark)', () => {
+    const mem = testPacketMemory(4);
+    const waiting = createBackend(mem, { prefer: 'io_uring' });
+    expect(waiting.events).not.toBeNull();
+    waiting.close();
+    const polling = createBackend(mem, { prefer: 'io_uring', eventRing: false });
+    expect(polling.kind).toBe('io_uring');
+    expect(polling.events).toBeNull();
+    polling.close();
+  });
 });

@@ -172,7 +172,7 @@ export class Datapath {
     const offloads = probeUdpOffloads();
     this.gso = offloads.gso && init.gso !== false;
     this.gro = offloads.gro && init.gro !== false;
-    this.backend = createBackend(this.io, { prefer: init.ioBackend ?? 'io_uring', ringEntries: 4 * BATCH });
+    this.backend = createBackend(this.io, { prefer: init.ioBackend ?? 'io_uring', ringEntries: 4 * BATCH, eventRing: init.eventRing !== false });
     if (this.backend.events) {
       const size = Math.ceil((MULTISHOT_HEADROOM + this.receiveRoom() + TAILROOM) / CACHE_LINE) * CACHE_LINE;
       const most = Math.min(BUFFER_ID_LIMIT, Math.floor((bytes * RECEIVE_POOL_SHARE) / size));

@@ -73,6 +73,7 @@ export interface PipelineWarmUp {
   readonly ioBackend?: 'io_uring' | 'fallback';
   readonly gro?: boolean;
   readonly gso?: boolean;
+  readonly eventRing?: boolean;
   /** One of several workers (a place of its own, a shared MAC table). */
   readonly several: boolean;
   readonly mtu: number;
@@ -114,6 +115,8 @@ export type ToWorker =
       readonly gso?: boolean;
       /** The I/O backend to use: io_uring (the default) falls back to recvmmsg/sendmmsg by itself, saying why. */
       readonly ioBackend?: 'io_uring' | 'fallback';
+      /** io_uring: wait on the event ring with multishot receives where the kernel has them (default true). */
+      readonly eventRing?: boolean;
       /** With several workers: this worker's place among them. */
       readonly place?: WorkerPlace;
       /** `user`/`group`: the worker becomes them itself once set up (see io/capabilities.ts). */

@@ -66,6 +66,7 @@ export function warmPipeline(spec: PipelineWarmUp): number {
         gro: spec.gro,
         gso: spec.gso,
         ioBackend: spec.ioBackend,
+        eventRing: spec.eventRing,
         ...(place ? { place } : {}),
       },
       () => undefined,
