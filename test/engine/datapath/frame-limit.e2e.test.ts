@@ -38,8 +38,6 @@ const IP_UDP_HEADERS = 28;
 const PEER = 0;
 const SLOT = 16384;
 const REMOTE = '10.78.0.2';
-/** Benchmark switch of io/backend.ts: io_uring batches, but poll(2) waits and plain reads. */
-const URING_WAIT_SWITCH = 'FASTD_TS_URING_WAIT';
 
 type Mode = 'tap' | 'tun' | 'multitap';
 type ReadPath = 'armed io_uring READ' | 'plain reads on io_uring' | 'fallback backend';
@@ -86,10 +84,7 @@ async function start(mode: Mode, path: ReadPath): Promise<Setup> {
   const peerSocket = ns.inside(() => openUdpSocket({ address: '127.0.0.1', port: 0 }));
   const globalStats = new SharedArrayBuffer(GLOBAL_STATS_FIELDS * 8);
   const spec: InterfaceSpec = { interfaceId: 0, fd: device.fd, name, kind, mtu: MTU };
-  // the worker's environment is a copy of ours taken when it starts
-  if (path === 'plain reads on io_uring') process.env[URING_WAIT_SWITCH] = '0';
   const worker = new DatapathWorker(WORKER);
-  delete process.env[URING_WAIT_SWITCH];
   setup = { ns, device, workerSocket, peerSocket, worker, messages: [], globalStats: new Float64Array(globalStats) };
   const messages = setup.messages;
   worker.on('message', (message: FromWorker) => messages.push(message));
@@ -102,6 +97,8 @@ async function start(mode: Mode, path: ReadPath): Promise<Setup> {
       memoryCeiling: 32 << 20,
       maxMtu: LARGEST_MTU,
       ioBackend: path === 'fallback backend' ? 'fallback' : 'io_uring',
+      // FASTD_TS_URING_WAIT=0's setting: io_uring batches, but poll(2) waits and plain reads
+      eventRing: path !== 'plain reads on io_uring',
     }),
   );
   worker.post({ type: 'addPeer', peerId: PEER, interface: mode === 'tap' ? undefined : spec });
