@@ -1,4 +1,5 @@
 // fastd's timing constants (src/build.h.in), in milliseconds, named as fastd names them.
+import { KEY_REFRESH, KEY_REFRESH_SPLAY } from '../crypto/methods/session-common.js';
 
 /** A peer with a remote is sent a handshake this often until a session is confirmed. */
 export const DEFAULT_HANDSHAKE_INTERVAL = 20_000;
@@ -20,10 +21,8 @@ export const PEER_STALE_TIME = 90_000;
 export const MIN_RESOLVE_INTERVAL = 15_000;
 /** No second handshake to the same address before this has passed. */
 export const MIN_HANDSHAKE_INTERVAL = 15_000;
-/** The initiator starts a new handshake this long after establishing ... */
-export const KEY_REFRESH = 3_300_000;
-/** ... minus a random part of this, so both ends of many links do not refresh at once. */
-export const KEY_REFRESH_SPLAY = 300_000;
+// Declared with the session lifetime they belong to (KEY_VALID).
+export { KEY_REFRESH, KEY_REFRESH_SPLAY };
 /** Peers in a group with a peer limit start their first handshake within this, at random. */
 export const PEER_LIMIT_START_SPREAD = 3_000;
 /** `on verify` runs at most this often per dynamic peer. */

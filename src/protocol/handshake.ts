@@ -40,9 +40,7 @@ import {
   recordUint,
 } from './tlv.js';
 import { HandshakeFormat } from './wire.js';
-
-/** fastd's MIN_HANDSHAKE_INTERVAL: after establishing, and between replies to one address. */
-export const MIN_HANDSHAKE_INTERVAL_MS = 15_000;
+import { MIN_HANDSHAKE_INTERVAL } from '../engine/timing.js';
 
 export type InterfaceMode = 'tap' | 'multitap' | 'tun';
 
@@ -52,7 +50,6 @@ export interface HandshakeConfig {
   readonly mode: InterfaceMode;
   /** Sent in the VersionName record, e.g. "v23". */
   readonly versionName: string;
-  readonly minHandshakeIntervalMs?: number;
   /**
    * Test-only: behave like pre-v22 fastd — no Flags record, bare handshakes only, L2TP
    * handshakes ignored, every session in compat mode.
@@ -155,7 +152,6 @@ export class Handshake {
   readonly publicKey: Uint8Array;
   private readonly keyPair: FhmqvcKeyPair;
   private readonly modeId: ModeId;
-  private readonly minInterval: number;
   private readonly l2tpSupport: boolean;
   private readonly keys: HandshakeKeys;
 
@@ -166,7 +162,6 @@ export class Handshake {
     this.keyPair = pair;
     this.publicKey = pair.publicKey;
     this.modeId = config.mode === 'tun' ? ModeId.Tun : ModeId.Tap;
-    this.minInterval = config.minHandshakeIntervalMs ?? MIN_HANDSHAKE_INTERVAL_MS;
     this.l2tpSupport = !config.preV22;
     this.keys = new HandshakeKeys(config.generateHandshakeKey);
   }
@@ -243,7 +238,7 @@ export class Handshake {
     if (handshake.type === HandshakeType.Init) {
       if (now < state.respondedUntil && state.respondedTo === source && !inQuietPeriod)
         return drop('debug', 'not responding to repeated handshake from %P');
-      state.respondedUntil = now + this.minInterval;
+      state.respondedUntil = now + MIN_HANDSHAKE_INTERVAL;
       state.respondedTo = source;
       return after([{ level: 'verbose', text: 'received handshake from %P' }], this.respond(handshake, peer, peerHandshakeKey, now));
     }
@@ -369,7 +364,7 @@ export class Handshake {
   ): HandshakeOutcome {
     if (key.serial <= peer.state.lastSerial) return drop('debug', 'ignoring handshake from %P because of handshake key reuse');
     peer.state.lastSerial = key.serial;
-    peer.state.ignoreHandshakesUntil = now + this.minInterval;
+    peer.state.ignoreHandshakesUntil = now + MIN_HANDSHAKE_INTERVAL;
     const compat = this.config.preV22 === true || (handshake.flags & HandshakeFlag.L2tpSupport) === 0;
     const peerVersion = recordString(handshake.records, RecordType.VersionName);
     const sessionKey = deriveMethodKey(shared, method.name, method.keyLength);

@@ -4,6 +4,7 @@
 // must converge sooner) or turn hangs into failures; throughput is reported, not judged.
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { MIN_HANDSHAKE_INTERVAL } from '../../src/engine/timing.js';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
 import { type DaemonKind, haveFastdTsBuild, Tunnel, TUNNEL_PORT, type TunnelMode, type TunnelOptions, underlayEndpoint } from './harness.js';
 import { sleep, until } from './harness/wait.js';
@@ -281,7 +282,6 @@ export function simultaneousOpenCells(): Cell[] {
  * with it was established (fastd's build.h.in and ec25519_fhmqvc/handshake.c), so no peer
  * can reconnect to it sooner; a restart test must let the session age past that first.
  */
-const MIN_HANDSHAKE_INTERVAL_MS = 15_000;
 const SESSION_AGE_DEADLINE_MS = 30_000;
 
 /**
@@ -305,14 +305,14 @@ export function restartCell(oursInitiate: boolean, restarted: 0 | 1, inQuietPeri
     check: async (tunnel: Tunnel) => {
       await expectTraffic(tunnel, name);
       const survivor = (1 - restarted) as 0 | 1;
-      const age = inQuietPeriod ? QUIET_RESTART_AGE_MS : MIN_HANDSHAKE_INTERVAL_MS;
+      const age = inQuietPeriod ? QUIET_RESTART_AGE_MS : MIN_HANDSHAKE_INTERVAL;
       let established = 0;
       await until('the session to reach its age for the restart', SESSION_AGE_DEADLINE_MS, async () => {
         const connection = await connectionSeenBy(tunnel, survivor);
         established = connection?.established ?? 0;
         return connection && established > age ? true : undefined;
       });
-      if (inQuietPeriod) expect(established, 'the restart must come inside the quiet period').toBeLessThan(MIN_HANDSHAKE_INTERVAL_MS);
+      if (inQuietPeriod) expect(established, 'the restart must come inside the quiet period').toBeLessThan(MIN_HANDSHAKE_INTERVAL);
       await tunnel.restartSide(restarted);
       // Traffic from both sides at once, as in a network where it keeps coming: a side
       // without `remote` learns where its peer is only from what the peer sends.
