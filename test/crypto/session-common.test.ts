@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  COMMON_OVERHEAD,
-  PACKET_DATA,
-  PACKET_DATA_COMPAT,
-  readNonce,
-} from '../../src/crypto/methods/common-header.js';
+import { COMMON_OVERHEAD, readNonce } from '../../src/crypto/methods/common-header.js';
 import { PacketStatus, type PacketBatch } from '../../src/crypto/methods/provider.js';
 import {
   KEY_REFRESH,
@@ -12,6 +7,7 @@ import {
   KEY_VALID_OLD,
   SessionCommon,
 } from '../../src/crypto/methods/session-common.js';
+import { PacketType } from '../../src/protocol/wire.js';
 
 const memory = new WebAssembly.Memory({ initial: 2, maximum: 16, shared: true });
 const bytes = new Uint8Array(memory.buffer);
@@ -52,7 +48,7 @@ describe('SessionCommon (fastd methods/common.h)', () => {
         expect(batch.offsets[i]).toBe(1024 + 32 * i - COMMON_OVERHEAD);
         expect(batch.lengths[i]).toBe(4 + COMMON_OVERHEAD);
         const at = batch.offsets[i];
-        expect([bytes[at], bytes[at + 1]]).toEqual([PACKET_DATA, 0]);
+        expect([bytes[at], bytes[at + 1]]).toEqual([PacketType.Data, 0]);
         expect(Array.from(bytes.subarray(at + 2, at + 8))).toEqual(Array.from(expected));
         fastdIncrement(expected);
       }
@@ -63,7 +59,7 @@ describe('SessionCommon (fastd methods/common.h)', () => {
     const session = new SessionCommon(flags(false, true), 0, COMMON_OVERHEAD, 0);
     const batch = batchOf([[2048, 10]]);
     session.frameForSeal(batch, bytes, 0);
-    expect(bytes[batch.offsets[0]]).toBe(PACKET_DATA_COMPAT);
+    expect(bytes[batch.offsets[0]]).toBe(PacketType.DataCompat);
     expect(readNonce(bytes, batch.offsets[0])).toBe(2);
   });
 
@@ -107,7 +103,7 @@ describe('SessionCommon (fastd methods/common.h)', () => {
     const receiver = new SessionCommon(flags(true), 0, COMMON_OVERHEAD, 0);
     const sealed = batchOf(Array.from({ length: 6 }, (_, i) => [8192 + 64 * i, 8] as [number, number]));
     sender.frameForSeal(sealed, bytes, 0);
-    bytes[sealed.offsets[1]] = PACKET_DATA_COMPAT; // wrong type
+    bytes[sealed.offsets[1]] = PacketType.DataCompat; // wrong type
     bytes[sealed.offsets[2] + 1] = 1; // flags set
     bytes[sealed.offsets[3] + 7] |= 1; // our own parity: a reflected packet
     const open = batchOf([

@@ -2,7 +2,7 @@
 // "Payload packets"; src/methods/common.h). Every method except null and null@l2tp frames a
 // packet as:
 //
-//   byte 0      packet type (PACKET_DATA, or PACKET_DATA_COMPAT towards pre-v22 peers)
+//   byte 0      packet type (PacketType.Data, or DataCompat towards pre-v22 peers; protocol/wire.ts)
 //   byte 1      flags (unused, always 0)
 //   bytes 2-7   nonce / sequence number, big endian, +2 per packet
 //   bytes 8-23  authentication tag block (method-specific)
@@ -10,11 +10,6 @@
 import { COMMON_NONCEBYTES } from './names.js';
 
 export { COMMON_NONCEBYTES };
-
-/** Data packet type since fastd v22. */
-export const PACKET_DATA = 0x00;
-/** Data packet type of pre-v22 peers (FASTD_SESSION_COMPAT). */
-export const PACKET_DATA_COMPAT = 0x02;
 
 export const HEADER_TYPE_OFFSET = 0;
 export const HEADER_FLAGS_OFFSET = 1;

@@ -13,11 +13,10 @@ import {
   NONCE_SPACE,
   TAG_BYTES,
   TAG_OFFSET,
-  PACKET_DATA,
-  PACKET_DATA_COMPAT,
   readNonce,
   writeHeader,
 } from './common-header.js';
+import { PacketType } from '../../protocol/wire.js';
 import { BatchTable, batchEntries } from '../batch-table.js';
 import { PacketStatus, type MethodSession, type PacketBatch, type SessionFlags } from './provider.js';
 import { ReorderWindow } from './reorder-window.js';
@@ -54,7 +53,7 @@ export class SessionCommon {
   /** `splay` is the random part of the refresh time; tests pass it to be deterministic. */
   constructor(flags: SessionFlags, now: number, overhead: number, splay = Math.floor(Math.random() * KEY_REFRESH_SPLAY)) {
     this.initiator = flags.initiator;
-    this.packetType = flags.compat ? PACKET_DATA_COMPAT : PACKET_DATA;
+    this.packetType = flags.compat ? PacketType.DataCompat : PacketType.Data;
     this.overhead = overhead;
     this.sendNonce = flags.initiator ? INITIATOR_FIRST_NONCE : RESPONDER_FIRST_NONCE;
     this.validTill = now + KEY_VALID;

@@ -2,11 +2,11 @@
 // them (reference-packets.ts), open(seal(p)) = p, and everything open must refuse.
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PACKET_DATA, PACKET_DATA_COMPAT } from '../../../src/crypto/methods/common-header.js';
 import { parseMethodName } from '../../../src/crypto/methods/names.js';
 import { PacketStatus, type MethodProvider, type PacketBatch } from '../../../src/crypto/methods/provider.js';
 import { REORDER_TIME } from '../../../src/crypto/methods/reorder-window.js';
 import { umacProvider } from '../../../src/crypto/methods/umac/umac-provider.js';
+import { PacketType } from '../../../src/protocol/wire.js';
 import { requireSystem } from '../../helpers/prereq.js';
 import { buildKernels, sharedMemory, toHex } from '../salsa20/kernels.js';
 import { haveLibsodium23, referenceSeal, UHASH_KEY_BYTES, type MethodKeys } from './reference-packets.js';
@@ -143,7 +143,7 @@ describe.each(METHODS)('%s', (name) => {
     session.seal(packets.batch, 0);
     payloads.forEach((payload, i) => {
       expect(packets.batch.status[i]).toBe(PacketStatus.Ok);
-      const expected = referenceSeal(keysFor(name, secret), PACKET_DATA, 3 + 2 * i, payload);
+      const expected = referenceSeal(keysFor(name, secret), PacketType.Data, 3 + 2 * i, payload);
       expect(toHex(packets.content(i)), `payload length ${payload.length}`).toBe(toHex(expected));
     });
     session.destroy();
@@ -216,7 +216,7 @@ describe.each(METHODS)('%s', (name) => {
     // A pre-v22 peer's packet type is refused by a v22 session and vice versa.
     const compatSealer = provider.createSession(secret, { initiator: true, compat: true }, 0, memory);
     const compatPacket = sealOne(provider, compatSealer, randomBytes(40), memory);
-    expect(compatPacket[0]).toBe(PACKET_DATA_COMPAT);
+    expect(compatPacket[0]).toBe(PacketType.DataCompat);
     expect(open(compatPacket)).toBe(PacketStatus.DropHeader);
     const compatOpener = provider.createSession(secret, { initiator: false, compat: true }, 0, memory);
     expect(openAll(compatOpener, memory, [compatPacket])[0].status).toBe(PacketStatus.Ok);

@@ -1,6 +1,7 @@
 // fastd's "null" method (src/methods/null): no encryption, no authentication, no nonce. A
 // packet is the packet type byte followed by the payload (doc/source/devel/protocol.rst).
-import { HEADER_TYPE_OFFSET, PACKET_DATA, PACKET_DATA_COMPAT } from '../common-header.js';
+import { PacketType } from '../../../protocol/wire.js';
+import { HEADER_TYPE_OFFSET } from '../common-header.js';
 import type { MethodProvider, SessionFlags } from '../provider.js';
 import { UnkeyedSession } from '../unkeyed-session.js';
 
@@ -12,7 +13,7 @@ class NullSession extends UnkeyedSession {
 
   constructor(flags: SessionFlags, memory: WebAssembly.Memory) {
     super(flags, memory, NULL_OVERHEAD);
-    this.packetType = flags.compat ? PACKET_DATA_COMPAT : PACKET_DATA;
+    this.packetType = flags.compat ? PacketType.DataCompat : PacketType.Data;
   }
 
   protected headroomFor(): number {
@@ -26,7 +27,7 @@ class NullSession extends UnkeyedSession {
   /** fastd's receive path hands either data packet type to the method. */
   protected acceptsHeader(bytes: Uint8Array, at: number): boolean {
     const type = bytes[at + HEADER_TYPE_OFFSET];
-    return type === PACKET_DATA || type === PACKET_DATA_COMPAT;
+    return type === PacketType.Data || type === PacketType.DataCompat;
   }
 }
 
