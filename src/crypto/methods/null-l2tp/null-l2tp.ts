@@ -7,15 +7,10 @@
 // receive.c does it for any packet type), so open sees the session header first.
 import type { MethodProvider, SessionFlags } from '../provider.js';
 import { UnkeyedSession } from '../unkeyed-session.js';
-import {
-  isFastdSessionHeader,
-  L2TP_CONTROL_HEADER_BYTES,
-  L2TP_SESSION_HEADER_BYTES,
-  writeControlHeader,
-  writeSessionHeader,
-} from './l2tp-header.js';
+import { L2tpHeader, writeL2tpHeader } from '../../../protocol/wire.js';
+import { isFastdSessionHeader, L2TP_SESSION_HEADER_BYTES, writeSessionHeader } from './l2tp-header.js';
 
-export const KEEPALIVE_HEADROOM = L2TP_CONTROL_HEADER_BYTES + L2TP_SESSION_HEADER_BYTES;
+export const KEEPALIVE_HEADROOM = L2tpHeader.SIZE + L2TP_SESSION_HEADER_BYTES;
 
 class NullL2tpSession extends UnkeyedSession {
   constructor(flags: SessionFlags, memory: WebAssembly.Memory) {
@@ -28,7 +23,7 @@ class NullL2tpSession extends UnkeyedSession {
 
   protected writeHeader(bytes: Uint8Array, payloadAt: number, payloadLength: number): void {
     writeSessionHeader(bytes, payloadAt - L2TP_SESSION_HEADER_BYTES);
-    if (payloadLength === 0) writeControlHeader(bytes, payloadAt - KEEPALIVE_HEADROOM);
+    if (payloadLength === 0) writeL2tpHeader(bytes, payloadAt - KEEPALIVE_HEADROOM);
   }
 
   protected acceptsHeader(bytes: Uint8Array, at: number): boolean {
