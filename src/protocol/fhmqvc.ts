@@ -11,14 +11,14 @@
 // derive_key in that order, and only the order fastd really uses interoperates. The TLV
 // authentication tag is HMAC-SHA256(K1, TLV records with the tag's value zeroed).
 import { type CurvePoint, isIdentity } from '../crypto/ec25519/group.js';
-import { generateSecretKey, derivePublicKey } from '../crypto/ec25519/keys.js';
+import { generateSecretKey, derivePublicKey, PUBLIC_KEY_BYTES } from '../crypto/ec25519/keys.js';
 import { loadPackedLegacy, storePackedLegacy } from '../crypto/ec25519/legacy-format.js';
 import { divideByCofactor, multiplyAddScalars, SCALAR_BYTES } from '../crypto/ec25519/scalar.js';
 import { fhmqvcSharedPoint } from '../crypto/ec25519/shared-point.js';
 import { hkdfSha256 } from '../crypto/kdf/hkdf-sha256.js';
 import { hmacSha256, verifyHmacSha256 } from '../crypto/kdf/hmac-sha256.js';
 import { sha256 } from '../crypto/kdf/sha256.js';
-import { type HandshakeBody, PUBLIC_KEY_BYTES, type ReceivedHandshake, TLV_TAG_BYTES } from './handshake-messages.js';
+import { type HandshakeBody, type ReceivedHandshake, TLV_TAG_BYTES } from './handshake-messages.js';
 import { HandshakeHeader } from './wire.js';
 import { RecordType, recordBytes } from './tlv.js';
 

@@ -1,6 +1,7 @@
 // The ec25519-fhmqvc handshake packets (protocol.rst "Handshake protocol"): building them
 // record for record in the order fastd writes them, framing them bare or behind the L2TP
 // control header, and taking received ones apart without trusting a byte of them.
+import { HMAC_SHA256_BYTES } from '../crypto/kdf/hmac-sha256.js';
 import {
   HandshakeFormat,
   HandshakeHeader,
@@ -24,10 +25,8 @@ import {
 /** The one handshake protocol fastd speaks. */
 export const PROTOCOL_NAME = 'ec25519-fhmqvc';
 
-/** Public keys and handshake keys are 32-byte packed curve points. */
-export const PUBLIC_KEY_BYTES = 32;
 /** The TLV authentication tag is an HMAC-SHA256 output. */
-export const TLV_TAG_BYTES = 32;
+export const TLV_TAG_BYTES = HMAC_SHA256_BYTES;
 
 /** Room for the handshake once an L2TP header is put in front. */
 const MAX_BODY_SIZE = MAX_HANDSHAKE_SIZE - L2tpHeader.SIZE;

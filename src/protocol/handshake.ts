@@ -10,7 +10,6 @@ import {
   buildHandshake,
   frameHandshake,
   PROTOCOL_NAME,
-  PUBLIC_KEY_BYTES,
   type ReceivedHandshake,
   replyFormats,
   TLV_TAG_BYTES,
@@ -40,6 +39,7 @@ import {
   recordUint,
 } from './tlv.js';
 import { HandshakeFormat } from './wire.js';
+import { PUBLIC_KEY_BYTES } from '../crypto/ec25519/keys.js';
 import { MIN_HANDSHAKE_INTERVAL } from '../engine/timing.js';
 
 export type InterfaceMode = 'tap' | 'multitap' | 'tun';
