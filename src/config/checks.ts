@@ -2,14 +2,15 @@
 // configure_methods, protocol_init, iface name formatting), made when the configuration
 // is loaded so that --verify-config finds every problem start-up would.
 import { parseMethodName } from '../crypto/methods/names.js';
+import { IFNAMSIZ } from '../io/linux-abi.js';
 import { accountExists } from './accounts.js';
 import { addMethod, type ConfigDraft, type GroupDraft, type StaticPeerDraft } from './draft.js';
 import { ConfigError, type SourceLocation } from './errors.js';
 import { isValidSecret } from './keys-text.js';
 import { describePeer } from './peer-check.js';
 
-/** IFNAMSIZ - 1: Linux truncates longer interface names. */
-const MAX_INTERFACE_NAME = 15;
+/** Linux truncates longer interface names (IFNAMSIZ less the terminating NUL). */
+const MAX_INTERFACE_NAME = IFNAMSIZ - 1;
 /** `%k` expands to this many hex digits of the peer key. */
 const KEY_PATTERN_DIGITS = 16;
 

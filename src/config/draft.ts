@@ -81,6 +81,7 @@ export interface ConfigDraft {
 
 /** fastd's default log level (LL_DEFAULT is LL_VERBOSE, whatever --help says). */
 export const DEFAULT_LOG_LEVEL: LogLevel = 'verbose';
+/** fastd's default MTU, when the configuration (or the control plane, to a worker) names none. */
 export const DEFAULT_MTU = 1500;
 
 export function newGroupDraft(name: string, parent: GroupDraft | undefined): GroupDraft {

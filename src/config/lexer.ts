@@ -2,6 +2,7 @@
 // numbers in C's strtoull base-0 notation (decimal, 0x hex, 0 octal), IPv4 and [IPv6]
 // literals, `# …`, `// …` and `/* … */` comments. Like fastd it requires a separator
 // between two words/literals ("a""b" is an error) and reports a token at its first byte.
+import { IFNAMSIZ } from '../io/linux-abi.js';
 import { parseIPv4, parseIPv6 } from './addresses.js';
 import { ConfigError, type SourceLocation } from './errors.js';
 
@@ -30,8 +31,8 @@ export type Token = { readonly location: SourceLocation } & (
   | { readonly kind: 'eof' }
 );
 
-/** IFNAMSIZ - 1: the longest interface name a scoped IPv6 literal may carry. */
-const MAX_SCOPE_NAME = 15;
+/** The longest interface name a scoped IPv6 literal may carry (IFNAMSIZ less the NUL). */
+const MAX_SCOPE_NAME = IFNAMSIZ - 1;
 const UINT64_MAX = (1n << 64n) - 1n;
 
 const CHAR = {

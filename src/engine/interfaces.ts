@@ -4,12 +4,13 @@
 import type { Config, Peer } from '../config/types.js';
 import { openOffloadedQueue, TCP_OFFLOADS } from '../io/offload/open-queue.js';
 import { Errno, SystemError } from '../io/libc.js';
+import { IFNAMSIZ } from '../io/linux-abi.js';
 import { closeTunTap, openTunTap, type TunTap } from '../io/tuntap.js';
 import { log } from '../log/logger.js';
 import type { InterfaceSpec } from './datapath/messages.js';
 
 /** Linux's IFNAMSIZ less the terminating NUL. */
-const MAX_INTERFACE_NAME = 15;
+const MAX_INTERFACE_NAME = IFNAMSIZ - 1;
 
 export interface OpenInterface {
   readonly device: TunTap;

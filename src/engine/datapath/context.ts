@@ -5,6 +5,7 @@
 // packets to and from the other workers, if there are several. The fds in the messages are
 // the worker's own (handle.ts duplicates them before sending), so it closes them when done.
 import { BufferPool } from '../../bufferpool/pool.js';
+import { DEFAULT_MTU } from '../../config/draft.js';
 import { PacketMemory, WASM_PAGE_BYTES } from '../../bufferpool/packet-memory.js';
 import { createMethodProvider } from '../../crypto/methods/registry.js';
 import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.js';
@@ -39,8 +40,6 @@ export type InitMessage = Extract<ToWorker, { type: 'init' }>;
 export type { Outgoing, Socket } from './udp-sockets.js';
 
 export { BATCH, HEADROOM, TAILROOM } from './sizes.js';
-/** fastd's default MTU, when the control plane names none. */
-const DEFAULT_MTU = 1500;
 const CACHE_LINE = 64;
 
 export interface Interface {
