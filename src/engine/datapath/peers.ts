@@ -60,12 +60,12 @@ export class PeerTable {
 
   /** `capacity`: the peerIds it has room for at first; it grows to fit larger ones. */
   constructor(private capacity: number) {
-    const memory = new ArrayBuffer(capacity * SOCKADDR_SLOT);
-    this.addressWords = new Uint32Array(memory);
-    this.addressBytes = new Uint8Array(memory);
-    const locals = new ArrayBuffer(capacity * SOCKADDR_SLOT);
-    this.localWords = new Uint32Array(locals);
-    this.localBytes = new Uint8Array(locals);
+    const addresses = sockaddrSlots(capacity);
+    this.addressWords = addresses.words;
+    this.addressBytes = addresses.bytes;
+    const locals = sockaddrSlots(capacity);
+    this.localWords = locals.words;
+    this.localBytes = locals.bytes;
     this.byId = new Array<Peer | undefined>(capacity).fill(undefined);
     this.ids = new Int32Array(capacity);
   }
@@ -133,14 +133,12 @@ export class PeerTable {
   // Control-plane work (a peer comes): doubling keeps it rare; the packet paths read the fields anew each time.
   private grow(peerId: number): void {
     const capacity = Math.max(2 * this.capacity, peerId + 1);
-    const memory = new ArrayBuffer(capacity * SOCKADDR_SLOT);
-    new Uint8Array(memory).set(this.addressBytes);
-    this.addressWords = new Uint32Array(memory);
-    this.addressBytes = new Uint8Array(memory);
-    const locals = new ArrayBuffer(capacity * SOCKADDR_SLOT);
-    new Uint8Array(locals).set(this.localBytes);
-    this.localWords = new Uint32Array(locals);
-    this.localBytes = new Uint8Array(locals);
+    const addresses = sockaddrSlots(capacity, this.addressBytes);
+    this.addressWords = addresses.words;
+    this.addressBytes = addresses.bytes;
+    const locals = sockaddrSlots(capacity, this.localBytes);
+    this.localWords = locals.words;
+    this.localBytes = locals.bytes;
     while (this.byId.length < capacity) this.byId.push(undefined);
     const ids = new Int32Array(capacity);
     ids.set(this.ids);
@@ -204,4 +202,12 @@ export function expireSessions(peer: Peer, now: number): void {
     peer.current = null;
     peer.confirmed = false;
   }
+}
+
+/** One sockaddr slot per peerId, seen as words (compared, copied) and bytes (read, written); `from` is copied in. */
+function sockaddrSlots(capacity: number, from?: Uint8Array): { words: Uint32Array; bytes: Uint8Array } {
+  const memory = new ArrayBuffer(capacity * SOCKADDR_SLOT);
+  const bytes = new Uint8Array(memory);
+  if (from) bytes.set(from);
+  return { words: new Uint32Array(memory), bytes };
 }
