@@ -7,8 +7,8 @@ import { configureLogging, log } from '../log/logger.js';
 import { derivePublicKey, generateSecretKey, keyToHex, parseKeyHex } from '../crypto/ec25519/keys.js';
 import { VERSION_TEXT } from './version.js';
 import { readDevelopmentSwitches } from './development-switches.js';
-import { runDaemon } from '../engine/daemon.js';
-import type { EarlySockets } from '../engine/early-sockets.js';
+import { runDaemon } from '../engine/daemon/daemon.js';
+import type { EarlySockets } from '../engine/net/early-sockets.js';
 import type { HeldSignals } from './held-signals.js';
 
 /** fastd's exit status for a failed start (exit_error in src/log.h). */

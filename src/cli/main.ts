@@ -3,7 +3,7 @@
 // (commands.ts) to run the command. Its imports are kept to the configuration and the
 // sockets, so that the port is open within a few dozen milliseconds of exec, as fastd's is.
 import { readFileSync } from 'node:fs';
-import { bindEarly } from '../engine/early-sockets.js';
+import { bindEarly } from '../engine/net/early-sockets.js';
 import { HeldSignals } from './held-signals.js';
 import { parseCommandLine, type CommandLine } from './options.js';
 

@@ -40,7 +40,7 @@ import {
 } from './tlv.js';
 import { HandshakeFormat } from './wire.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/ec25519/keys.js';
-import { MIN_HANDSHAKE_INTERVAL } from '../engine/timing.js';
+import { MIN_HANDSHAKE_INTERVAL } from './timing.js';
 
 export type InterfaceMode = 'tap' | 'multitap' | 'tun';
 

@@ -3,7 +3,7 @@
 // value, `interface`/`mtu` per peer only when there is no single daemon-wide interface,
 // `mac_addresses` only in TAP mode.
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from '../engine/datapath/messages.js';
-import type { PeerStatsReader } from '../engine/peer-stats.js';
+import type { PeerStatsReader } from '../engine/control/peer-stats.js';
 
 export interface TrafficCounter {
   readonly packets: number;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GLOBAL_STATS_FIELDS, GlobalStat } from '../../src/engine/datapath/messages.ts';
 import { formatMechanisms, readMechanisms } from '../../src/bench/mechanisms.ts';
 import { setupLabel, summarize, type Setup } from '../../src/bench/report.ts';
-import { PeerStatistics } from '../../src/engine/peer-stats.ts';
+import { PeerStatistics } from '../../src/engine/control/peer-stats.ts';
 import { buildStatus } from '../../src/status/status-json.ts';
 
 function statusWith(values: Partial<Record<keyof typeof GlobalStat, number>>): unknown {

@@ -36,6 +36,6 @@ describe('development switches', () => {
       .map((file) => file.slice(SRC.length));
     // the --daemon parent's mark for its child (set and read in one module), and the
     // environment hooks inherit: neither is a switch
-    expect(readers.sort()).toEqual(['engine/daemonize.ts', 'engine/hooks.ts']);
+    expect(readers.sort()).toEqual(['engine/control/hooks.ts', 'engine/daemon/daemonize.ts']);
   });
 });

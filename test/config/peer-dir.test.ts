@@ -37,7 +37,7 @@ describe('peer directories', () => {
     const { config } = loadConfigFile(join(dir, 'fastd.conf'));
     const group = config.peerGroup.children[0];
     const result = loadPeerDir(group.peerDirs[0], group);
-    // Twins are both read: disabling them is the engine's business (test/engine/peer-reload.test.ts).
+    // Twins are both read: disabling them is the engine's business (test/engine/control/peer-reload.test.ts).
     expect(result.peers.map((peer) => [peer.name, peer.key, peer.group.name, peer.sourceDir])).toEqual([
       ['also-good', PUBLIC_KEYS[1], 'dyn', join(dir, 'peers')],
       ['good', PUBLIC_KEYS[0], 'dyn', join(dir, 'peers')],

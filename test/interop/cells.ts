@@ -4,7 +4,7 @@
 // must converge sooner) or turn hangs into failures; throughput is reported, not judged.
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { MIN_HANDSHAKE_INTERVAL } from '../../src/engine/timing.js';
+import { MIN_HANDSHAKE_INTERVAL } from '../../src/protocol/timing.js';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
 import { type DaemonKind, haveFastdTsBuild, Tunnel, TUNNEL_PORT, type TunnelMode, type TunnelOptions, underlayEndpoint } from './harness.js';
 import { sleep, until } from './harness/wait.js';

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { PacketMemory } from '../../src/bufferpool/packet-memory.js';
 import { BufferPool, type BufferPoolOptions } from '../../src/bufferpool/pool.js';
 import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
-import { DatapathStats } from '../../src/engine/datapath/stats.js';
-import { PeerStatistics } from '../../src/engine/peer-stats.js';
+import { DatapathStats } from '../../src/engine/datapath/tables/stats.js';
+import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
 import { buildStatus } from '../../src/status/status-json.js';
 
 const MiB = 1 << 20;

@@ -3,7 +3,7 @@
 // their batches, the peer and MAC tables, the statistics tables and the method providers.
 // receive.ts, send.ts and control.ts act on it; loop.ts drives them; handoff.ts moves
 // packets to and from the other workers, if there are several. The fds in the messages are
-// the worker's own (handle.ts duplicates them before sending), so it closes them when done.
+// the worker's own (workers/worker-handle.ts duplicates them before sending), so it closes them when done.
 import { BufferPool } from '../../bufferpool/pool.js';
 import { DEFAULT_MTU } from '../../config/draft.js';
 import { PacketMemory, WASM_PAGE_BYTES } from '../../bufferpool/packet-memory.js';
@@ -11,7 +11,7 @@ import { createMethodProvider } from '../../crypto/methods/registry.js';
 import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.js';
 import { StateArena } from '../../crypto/state-arena.js';
 import { createBackend, type IoBackend } from '../../io/backend.js';
-import { CounterTotals } from './counter-totals.js';
+import { CounterTotals } from './tables/counter-totals.js';
 import { FallbackFrameIo } from '../../io/batch-fallback.js';
 import { close } from '../../io/libc.js';
 import { createCounters, createFrameBatch, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
@@ -24,16 +24,16 @@ import { ArmedFrameReader } from '../../io/uring/armed-read.js';
 import { MULTISHOT_HEADROOM } from '../../io/uring/multishot.js';
 import { ProvidedRing } from '../../io/uring/provided-ring.js';
 import type { FixedBuffers } from '../../io/uring/fixed-buffers.js';
-import { Handoff } from './handoff.js';
+import { Handoff } from './handoff/handoff.js';
 import { GRO_ENTRIES, GRO_ROOM, UdpSockets, type Socket } from './udp-sockets.js';
-import { MacTable } from './mac-table.js';
-import { SharedMacTable } from './shared-mac-table.js';
+import { MacTable } from './tables/mac-table.js';
+import { SharedMacTable } from './tables/shared-mac-table.js';
 import type { FromWorker, InterfaceSpec, ToWorker } from './messages.js';
-import { NO_PEER, PeerTable } from './peers.js';
-import { DatapathStats } from './stats.js';
-import { HandshakeCredit } from './handshake-credit.js';
+import { NO_PEER, PeerTable } from './tables/peer-table.js';
+import { DatapathStats } from './tables/stats.js';
+import { HandshakeCredit } from './tables/handshake-credit.js';
 import { BATCH, HEADROOM, POOL_IDLE_MS, TAILROOM } from './sizes.js';
-import { UnknownSources } from './unknown-sources.js';
+import { UnknownSources } from './tables/unknown-sources.js';
 
 export type InitMessage = Extract<ToWorker, { type: 'init' }>;
 // receive.ts and send.ts name a socket's types through this module

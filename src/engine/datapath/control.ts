@@ -3,8 +3,8 @@
 // paths never wait for them.
 import type { Datapath } from './context.js';
 import type { ToWorker } from './messages.js';
-import { dropSessions, installSession } from './peers.js';
-import type { Sender } from './send.js';
+import { dropSessions, installSession } from './tables/peer-table.js';
+import type { Sender } from './pipeline/send.js';
 
 /** What the loop has to do after a message. */
 export const Outcome = { Continue: 0, FdsChanged: 1, Shutdown: 2 } as const;

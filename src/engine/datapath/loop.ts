@@ -8,12 +8,12 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { applyControl, Outcome } from './control.js';
 import type { Datapath, Interface } from './context.js';
 import type { ToWorker } from './messages.js';
-import { expireSessions, NO_PEER, type Peer } from './peers.js';
+import { expireSessions, NO_PEER, type Peer } from './tables/peer-table.js';
 import { Poller, Source, type Waiter } from './poller.js';
-import { Receiver } from './receive.js';
+import { Receiver } from './pipeline/receive.js';
 import { RingWaiter } from './ring-waiter.js';
-import { NO_OWNER, Sender } from './send.js';
-import { DropReason } from './stats.js';
+import { NO_OWNER, Sender } from './pipeline/send.js';
+import { DropReason } from './tables/stats.js';
 
 /** How often sessions, MAC addresses and the pool are tidied, ms. */
 export const TIMER_INTERVAL = 1000;

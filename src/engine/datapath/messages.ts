@@ -21,7 +21,7 @@ export interface SocketSpec {
   readonly socketId: number;
   /**
    * An open, bound, non-blocking UDP socket; fds are process-wide, so the worker uses it
-   * directly. DatapathWorker.post (handle.ts) sends a duplicate that the worker owns and closes.
+   * directly. DatapathWorker.post (workers/worker-handle.ts) sends a duplicate that the worker owns and closes.
    */
   readonly fd: number;
   readonly family: 4 | 6;

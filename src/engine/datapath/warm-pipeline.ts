@@ -15,11 +15,11 @@ import { Ethernet } from '../../io/offload/headers.js';
 import { localAddress, openUdpSocket, type UdpSocket } from '../../io/udp.js';
 import { applyControl } from './control.js';
 import { Datapath } from './context.js';
-import { createHandoffPlaces } from './handoff-places.js';
-import { HANDSHAKE_CREDIT_BYTES } from './handshake-credit.js';
+import { createHandoffPlaces } from '../workers/handoff-places.js';
+import { HANDSHAKE_CREDIT_BYTES } from './tables/handshake-credit.js';
 import { Loop } from './loop.js';
 import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type Endpoint, type PipelineWarmUp } from './messages.js';
-import { Sender } from './send.js';
+import { Sender } from './pipeline/send.js';
 
 /** Loop turns: enough for V8 to optimise the path and install the code before the first real packet. */
 const TURNS = 300;

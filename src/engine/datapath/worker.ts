@@ -2,7 +2,7 @@
 // modules loaded, it says `loaded` and waits for the control plane's `init` (the daemon
 // spawns it early, to open the interface only then), builds its datapath, says `ready`, then runs the
 // blocking loop; later messages are picked up by the loop with receiveMessageOnPort after
-// each wake-up. See messages.ts for the contract and handle.ts for the main thread's side.
+// each wake-up. See messages.ts for the contract and workers/worker-handle.ts for the main thread's side.
 import './tiering.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { becomeThreadUser, setThreadCapabilities } from '../../io/capabilities.js';

@@ -6,7 +6,7 @@ import sodium from 'sodium-native';
 import { describe, expect, it } from 'vitest';
 import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
 import { sharedMemory, toHex } from '../helpers/packet-memory.js';
-import { referenceGhash } from '../helpers/reference-ghash.js';
+import { referenceGhash } from '../mac/ghash/reference-ghash.js';
 import { seal } from './harness.js';
 
 /** fastd_method_expand_nonce: nonce, zeros, last byte 1. */

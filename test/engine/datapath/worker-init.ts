@@ -2,7 +2,7 @@
 // (DatapathWorker) or a Datapath in their own thread. Each test names what it is about; the
 // rest is an empty worker: no sockets or interfaces, fresh statistics tables.
 import type { InitMessage } from '../../../src/engine/datapath/context.js';
-import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/handshake-credit.js';
+import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/tables/handshake-credit.js';
 import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type SocketSpec } from '../../../src/engine/datapath/messages.js';
 
 /** The message with `overrides` applied; optional fields keep the worker's defaults unless named. */

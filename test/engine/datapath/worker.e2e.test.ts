@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DatapathWorker } from '../../../src/engine/datapath/handle.js';
+import { DatapathWorker } from '../../../src/engine/workers/worker-handle.js';
 import {
   GLOBAL_STATS_FIELDS,
   GlobalStat,
@@ -27,7 +27,7 @@ import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../io/memory.js';
 import { Namespace } from '../../../src/testbed/namespaces.js';
-import { HANDSHAKE_CREDIT_BYTES, HANDSHAKES_IN_FLIGHT, takeHandshake } from '../../../src/engine/datapath/handshake-credit.js';
+import { HANDSHAKE_CREDIT_BYTES, HANDSHAKES_IN_FLIGHT, takeHandshake } from '../../../src/engine/datapath/tables/handshake-credit.js';
 import { onlySocket, workerInit } from './worker-init.js';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@
 // and serves them all, the worker wakes from one io_uring_enter per burst rather than per
 // datagram, and receiving costs no io_uring_enter of its own.
 import { afterEach, describe, expect, it } from 'vitest';
-import { DatapathWorker } from '../../../src/engine/datapath/handle.js';
+import { DatapathWorker } from '../../../src/engine/workers/worker-handle.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, type FromWorker } from '../../../src/engine/datapath/messages.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../src/io/batch.js';

@@ -1,0 +1,133 @@
+// The configured peers at start-up and on SIGHUP (fastd_configure_peers,
+// fastd_config_load_peer_dirs): new files add peers, unchanged ones keep their connection,
+// a changed peer reconnects, a removed (or now broken) file drops its peer, and a broken
+// file is reported without stopping the rest. fastd's rules hold over all of them: a key
+// used twice (peer and directory file, or two files) disables both, our own key is ignored.
+import { formatWarning, loadPeerDir } from '../../config/index.js';
+import type { Peer, PeerGroup, Remote } from '../../config/types.js';
+import { log } from '../../log/logger.js';
+import type { ControlPlane } from './control-plane.js';
+import { describeConfiguredPeer } from './peer-state.js';
+
+function sameRemote(a: Remote, b: Remote): boolean {
+  if (a.kind === 'address' && b.kind === 'address') return a.address === b.address && a.port === b.port && a.family === b.family;
+  if (a.kind === 'hostname' && b.kind === 'hostname') return a.hostname === b.hostname && a.port === b.port && a.family === b.family;
+  return false;
+}
+
+/** fastd's peer_configs_equal (the name may differ), plus the MTU, which changes the handshake. */
+export function samePeerConfig(a: Peer, b: Peer): boolean {
+  return (
+    a.group === b.group &&
+    a.floating === b.floating &&
+    a.interface === b.interface &&
+    a.mtu === b.mtu &&
+    a.remotes.length === b.remotes.length &&
+    a.remotes.every((remote, i) => sameRemote(remote, b.remotes[i]!))
+  );
+}
+
+/** The groups in the order fastd reads their peer directories: a group, then its children, each list last-declared first. */
+function groupsInReadOrder(root: PeerGroup): PeerGroup[] {
+  const all: PeerGroup[] = [];
+  const stack = [root];
+  for (let group = stack.pop(); group; group = stack.pop()) {
+    all.push(group);
+    stack.push(...group.children);
+  }
+  return all;
+}
+
+/**
+ * fastd_peer_add and protocol_check_peer over every peer definition, in fastd's order: a
+ * key defined twice disables every peer with it (fastd keeps the first, disabled), and a
+ * peer with our own key is ignored. Returns the definitions that stay enabled.
+ */
+function enabledPeers(control: ControlPlane, definitions: readonly Peer[]): Peer[] {
+  const byKey = new Map<string, Peer>();
+  const disabled = control.disabled;
+  disabled.clear();
+  for (const peer of definitions) {
+    const other = disabled.get(peer.key) ?? byKey.get(peer.key);
+    if (!other) {
+      byKey.set(peer.key, peer);
+      continue;
+    }
+    log.warn(`duplicate key used by peers ${describeConfiguredPeer(peer)} and ${describeConfiguredPeer(other)}, disabling both`);
+    byKey.delete(peer.key);
+    disabled.set(peer.key, other);
+  }
+  const own = byKey.get(control.deps.localKey);
+  if (own) {
+    log.verbose(`found own key as ${describeConfiguredPeer(own)}, ignoring peer`);
+    byKey.delete(own.key);
+    disabled.set(own.key, own);
+  }
+  return [...byKey.values()];
+}
+
+/** The peers of the configuration file (start-up, before privileges are dropped). */
+export function addStaticPeers(control: ControlPlane, now: number): void {
+  for (const peer of enabledPeers(control, control.config.peers)) control.addPeer(peer, false, now);
+}
+
+/** (Re)loads every peer directory of the configuration into the control plane. */
+export function loadPeerDirs(control: ControlPlane, now: number): void {
+  const { config } = control;
+  const definitions: Peer[] = [...config.peers];
+  for (const group of groupsInReadOrder(config.peerGroup)) {
+    for (const dir of [...group.peerDirs].reverse()) {
+      const result = loadPeerDir(dir, group);
+      for (const warning of result.warnings) log.warn(formatWarning(warning));
+      for (const error of result.errors) log.error(error.message);
+      definitions.push(...result.peers);
+    }
+  }
+  const enabled = enabledPeers(control, definitions);
+  const enabledKeys = new Set(enabled.map((peer) => peer.key));
+  for (const peer of [...control.table.all()]) {
+    if (enabledKeys.has(peer.config.key)) continue;
+    if (control.disabled.has(peer.config.key)) {
+      if (peer.dynamic) control.delete(peer);
+      else control.disable(peer);
+    } else if (!peer.dynamic && peer.config.sourceDir !== undefined) {
+      control.delete(peer);
+    }
+  }
+  for (const peer of enabled) {
+    if (peer.sourceDir !== undefined) apply(control, peer, now);
+    else if (!control.table.find(peer.key)) control.addPeer(peer, false, now);
+  }
+}
+
+/**
+ * SIGHUP (fastd_config_load_peer_dirs(false)): reloads the peer directories, then restarts
+ * every configured peer that has no connection, so each tries its remotes (and resolves
+ * them) at once; connected peers keep their sessions.
+ */
+export function reloadPeers(control: ControlPlane, now: number): void {
+  const before = new Set(control.table.all());
+  loadPeerDirs(control, now);
+  // Peers the reload added were set up just now.
+  for (const peer of [...control.table.all()]) {
+    if (before.has(peer) && !peer.dynamic && !peer.established) control.reset(peer, now);
+  }
+}
+
+function apply(control: ControlPlane, config: Peer, now: number): void {
+  const existing = control.table.find(config.key);
+  if (existing) {
+    if (existing.dynamic) {
+      log.verbose(`dynamic peer ${existing} is now configured as <${config.name}>`);
+    } else if (samePeerConfig(existing.config, config)) {
+      if (existing.config.name !== config.name) log.verbose(`peer ${existing} has been renamed to <${config.name}>`);
+      existing.config = config;
+      log.verbose(`peer ${existing} is unchanged`);
+      return;
+    } else {
+      log.verbose(`peer <${config.name}> has changed`);
+    }
+    control.delete(existing);
+  }
+  control.addPeer(config, false, now);
+}

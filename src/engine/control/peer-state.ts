@@ -1,0 +1,94 @@
+// What the control plane knows about one peer while the daemon runs (fastd's fastd_peer_t
+// minus the datapath half, which lives in the worker under the same peerId).
+import type { Peer } from '../../config/types.js';
+import { PeerHandshakeState } from '../../protocol/handshake.js';
+import type { Endpoint } from '../datapath/messages.js';
+import type { OpenInterface } from '../net/interfaces.js';
+
+/** fastd's peer states. */
+export type PeerPhase = 'inactive' | 'resolving' | 'handshake' | 'passive' | 'established';
+
+/** Where a peer is reached: which of our sockets and which remote endpoint. */
+export interface PeerLocation {
+  readonly socketId: number;
+  readonly endpoint: Endpoint;
+  /** On a wildcard socket: our address the peer talks to (port 0), which answers leave from (fastd's local_address). */
+  readonly local?: Endpoint;
+}
+
+/** fastd's "%P": `<name>`, or `{first 16 hex digits of the key}` for a nameless peer. */
+export function describeConfiguredPeer(config: Peer): string {
+  return config.name !== undefined ? `<${config.name}>` : `{${config.key.slice(0, 16)}}`;
+}
+
+export class EnginePeer {
+  readonly handshake = new PeerHandshakeState();
+  phase: PeerPhase = 'inactive';
+  /** Where the peer is, or is being tried; changed only through PeerTable.relocate, which indexes it. */
+  location: PeerLocation | undefined;
+  /** The addresses each configured remote resolved to, in configuration order. */
+  resolved: Endpoint[][];
+  /** Per remote: no new lookup of its name before then (fastd's last_resolve_timeout). */
+  readonly resolveUntil: number[] = [];
+  /** fastd's next_remote: the remote being tried, -1 while handshakes are disabled. */
+  remoteIndex = -1;
+  /** The address of that remote being tried. */
+  addressIndex = 0;
+
+  establishedAt = 0;
+  method: string | undefined;
+  sessionInitiator = false;
+  /** Until the first packet on the newest session arrives, handshakes keep going out. */
+  sessionConfirmed = true;
+
+  nextHandshake = Infinity;
+  resetAt = Infinity;
+  refreshAt = Infinity;
+  /** When we last asked the worker for a keepalive (its LastSend catches up a moment later). */
+  lastKeepalive = 0;
+  /** No second initial handshake to the same address before this. */
+  lastHandshakeUntil = 0;
+  lastHandshakeTo: string | undefined;
+
+  /** When we last answered a reconnecting peer's init inside the quiet period after establishing. */
+  lastReconnectAnswer = -Infinity;
+
+  /** `on verify` of a dynamic peer: not rerun before verifyUntil; its yes holds until verifiedUntil. */
+  verifyUntil = 0;
+  verifiedUntil = 0;
+
+  /** TAP: the MAC addresses the worker last reported behind this peer. */
+  macAddresses: readonly string[] = [];
+
+  /** TUN/multitap: the peer's own interface. */
+  iface: OpenInterface | undefined;
+
+  constructor(
+    /** Replaced only by a SIGHUP reload that renames the peer and changes nothing else. */
+    public config: Peer,
+    readonly peerId: number,
+    /** The public key as bytes (config.key is its hex form). */
+    readonly key: Uint8Array,
+    /** Accepted by `on verify` rather than configured. */
+    readonly dynamic: boolean,
+  ) {
+    this.resolved = config.remotes.map((remote) =>
+      remote.kind === 'address'
+        ? [{ family: remote.family === 'ipv6' ? 6 : 4, address: remote.address, port: remote.port, scopeId: 0 }]
+        : [],
+    );
+  }
+
+  get established(): boolean {
+    return this.phase === 'established';
+  }
+
+  /** fastd treats peers without remotes as floating. */
+  get floating(): boolean {
+    return this.config.floating || this.config.remotes.length === 0;
+  }
+
+  toString(): string {
+    return describeConfiguredPeer(this.config);
+  }
+}

@@ -1,0 +1,240 @@
+// Packets that reach a worker which does not own their peer cross to the owner through the
+// handoff rings (handoff-ring.ts), by offset in the packet memory all workers share: a
+// datagram received on another worker's socket is opened by the owner (Open), a frame read
+// from another worker's TAP queue is sealed by the owner (Seal), a frame for everybody is
+// sealed by each worker for its own peers (SealAll), and a datagram from an unknown address
+// is tried on the other workers' sessions (Try: a floating peer of theirs moved). The
+// producer copies the packet into a buffer of its own pool; the consumer gives that buffer
+// back through the return ring once it is done with it (Free), and the owner frees it into
+// its pool. A producer never lends a worker more buffers than its return ring holds, so a
+// Free always finds room; a full ring drops the packet and counts it.
+import { write } from '../../../io/libc.js';
+import { EVENTFD_VALUE_BYTES } from '../../../io/linux-abi.js';
+import { NativeArea } from '../../../io/native-memory.js';
+import { BATCH, HEADROOM, TAILROOM, type Datapath } from '../context.js';
+import { createHandoffBatch, HandoffRing, type HandoffBatch } from './handoff-ring.js';
+import type { WorkerPlace } from '../messages.js';
+import { ABSENT, NumberMap } from '../tables/number-map.js';
+import type { Receiver } from '../pipeline/receive.js';
+import type { Sender } from '../pipeline/send.js';
+import { DropReason } from '../tables/stats.js';
+
+/**
+ * What an entry asks of its consumer; `a` is a peerId (Open, Seal), the source peer
+ * (SealAll), or the socket a datagram from an unknown address came in on (Try: see whether
+ * one of your sessions opens it, i.e. your peer moved; the entry carries the sender's address).
+ */
+export const HandoffKind = { Open: 1, Seal: 2, SealAll: 3, Free: 4, Try: 5 } as const;
+
+/** Entries per ring: a few batches in flight before a slow owner makes the others drop. */
+export const HANDOFF_RING_CAPACITY = 1024;
+
+/**
+ * A payload's owner as the Sender records it: a pool index (>= 0), NO_OWNER (-1), or a
+ * buffer lent by another worker, encoded below -1 by its offset.
+ */
+export function lentOwner(offset: number): number {
+  return -2 - offset;
+}
+
+export function isLent(owner: number): boolean {
+  return owner < -1;
+}
+
+export function lentOffset(owner: number): number {
+  return -2 - owner;
+}
+
+/** Batches taken from one ring before the worker turns to its sockets and queues again. */
+const BATCHES_PER_TURN = 8;
+
+export class Handoff {
+  private readonly self: number;
+  private readonly count: number;
+  private readonly windowBytes: number;
+  private readonly wakeFds: readonly number[];
+  /** Indexed by the other worker: rings to it, from it, and the two return rings. */
+  private readonly toWorker: (HandoffRing | null)[] = [];
+  private readonly fromWorker: (HandoffRing | null)[] = [];
+  private readonly returnsTo: (HandoffRing | null)[] = [];
+  private readonly returnsFrom: (HandoffRing | null)[] = [];
+  /** Buffers lent to each worker and not yet given back. */
+  private readonly lentTo: Int32Array;
+  /** Offset of each lent buffer → its pool index. */
+  private readonly lent: NumberMap;
+  private readonly taken: HandoffBatch = createHandoffBatch(BATCH);
+  /** The taken entries' sender addresses as bytes (sockaddr slots), for Try entries. */
+  private readonly takenAddresses = new Uint8Array(this.taken.addressWords.buffer);
+  private readonly wakeValue = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
+
+  constructor(
+    private readonly dp: Datapath,
+    place: WorkerPlace,
+    windowBytes: number,
+  ) {
+    this.self = place.index;
+    this.count = place.count;
+    this.windowBytes = windowBytes;
+    this.wakeFds = place.wakeFds;
+    const ring = (buffer: SharedArrayBuffer | null | undefined) => (buffer ? new HandoffRing(buffer) : null);
+    for (let other = 0; other < this.count; other++) {
+      this.toWorker.push(ring(place.rings[this.self * this.count + other]));
+      this.fromWorker.push(ring(place.rings[other * this.count + this.self]));
+      this.returnsTo.push(ring(place.returns[this.self * this.count + other]));
+      this.returnsFrom.push(ring(place.returns[other * this.count + this.self]));
+    }
+    this.lentTo = new Int32Array(this.count);
+    this.lent = new NumberMap(4 * HANDOFF_RING_CAPACITY * this.count);
+    this.wakeValue.view.setBigUint64(0, 1n, true);
+  }
+
+  /**
+   * A datagram of `owner`'s peer that arrived here (from the peer's known address, found in
+   * the peer table every worker has): the owner opens it.
+   */
+  open(owner: number, peerId: number, offset: number, length: number, now: number): void {
+    // opening needs no headroom: the copy starts at the buffer
+    const copy = this.lend(owner, offset, length, 0, this.dp.bufferSize - TAILROOM, now);
+    this.pushed(owner, copy, copy >= 0 && this.toWorker[owner]!.push(HandoffKind.Open, peerId, copy, length));
+  }
+
+  /** A frame for `owner`'s peer read here: the owner seals and sends it. */
+  seal(owner: number, peerId: number, offset: number, length: number, now: number): void {
+    const copy = this.lend(owner, offset, length, HEADROOM, this.dp.bufferSize - HEADROOM - TAILROOM, now);
+    this.pushed(owner, copy, copy >= 0 && this.toWorker[owner]!.push(HandoffKind.Seal, peerId, copy, length));
+  }
+
+  /** A frame for every peer (broadcast, unknown destination): each other worker seals it for its own peers. */
+  sealForAll(source: number, offset: number, length: number, now: number): void {
+    for (let other = 0; other < this.count; other++) {
+      if (other === this.self) continue;
+      const copy = this.lend(other, offset, length, HEADROOM, this.dp.bufferSize - HEADROOM - TAILROOM, now);
+      this.pushed(other, copy, copy >= 0 && this.toWorker[other]!.push(HandoffKind.SealAll, source, copy, length));
+    }
+  }
+
+  /**
+   * A datagram from an unknown address none of our sessions opened: every other worker tries
+   * theirs. Not counted as a handoff: the datagram is already counted as dropped, and a try
+   * that does not fit only leaves the peer to the handshake the control plane answers with.
+   */
+  tryElsewhere(socketId: number, offset: number, length: number, addressWords: Uint32Array, slot: number, now: number): void {
+    for (let other = 0; other < this.count; other++) {
+      if (other === this.self) continue;
+      const copy = this.lend(other, offset, length, 0, this.dp.bufferSize - TAILROOM, now);
+      if (copy >= 0 && !this.toWorker[other]!.pushWithAddress(HandoffKind.Try, socketId, copy, length, addressWords, slot)) this.reclaimOne(other, copy);
+    }
+  }
+
+  /** A lent buffer this worker is done with goes back to the worker it belongs to. */
+  giveBack(offset: number): void {
+    const owner = Math.floor(offset / this.windowBytes);
+    // cannot fail: the owner lends no more than the return ring holds
+    this.returnsTo[owner]?.push(HandoffKind.Free, 0, offset, 0);
+  }
+
+  /** Serves what the other workers handed over: opens, seals, and buffers coming back. */
+  drain(receiver: Receiver, sender: Sender, now: number): void {
+    const taken = this.taken;
+    for (let other = 0; other < this.count; other++) {
+      const returns = this.returnsFrom[other];
+      if (returns) while (returns.take(taken) > 0) this.reclaim(other, taken);
+      const ring = this.fromWorker[other];
+      if (!ring) continue;
+      // a busy producer must not keep this worker from its own sockets: what is left waits
+      // for the next turn, which does not sleep while a ring has entries
+      for (let turn = 0; turn < BATCHES_PER_TURN && ring.take(taken) > 0; turn++) {
+        receiver.openHandedOver(taken, now);
+        for (let i = 0; i < taken.count; i++) {
+          const offset = taken.offsets[i];
+          switch (taken.kinds[i]) {
+            case HandoffKind.Open:
+              this.giveBack(offset);
+              break;
+            case HandoffKind.Seal:
+              sender.sealHandedOver(taken.a[i], offset, taken.lengths[i], now);
+              break;
+            case HandoffKind.SealAll:
+              sender.toLocalPeers(offset, taken.lengths[i], taken.a[i], now);
+              this.giveBack(offset);
+              break;
+            case HandoffKind.Try:
+              receiver.tryHandedOver(taken.a[i], offset, taken.lengths[i], this.takenAddresses, i, now);
+              this.giveBack(offset);
+              break;
+          }
+        }
+        sender.flush(now);
+      }
+    }
+  }
+
+  /** Makes everything pushed visible, and wakes the workers that were about to sleep. */
+  publish(): void {
+    for (let other = 0; other < this.count; other++) {
+      if (this.toWorker[other]?.publish()) this.wake(other);
+      if (this.returnsTo[other]?.publish()) this.wake(other);
+    }
+  }
+
+  /** Before blocking: false when something arrived meanwhile (then the loop must not sleep). */
+  prepareToSleep(): boolean {
+    for (let other = 0; other < this.count; other++) {
+      if (this.fromWorker[other] && !this.fromWorker[other]!.prepareToSleep()) return this.awake();
+      if (this.returnsFrom[other] && !this.returnsFrom[other]!.prepareToSleep()) return this.awake();
+    }
+    return true;
+  }
+
+  /** After blocking: producers need not write our eventfd any more. Returns false for prepareToSleep. */
+  awake(): false {
+    for (let other = 0; other < this.count; other++) {
+      this.fromWorker[other]?.awake();
+      this.returnsFrom[other]?.awake();
+    }
+    return false;
+  }
+
+  close(): void {
+    this.wakeValue.release();
+  }
+
+  /** Copies a packet into a pool buffer lent to `other`: the copy's offset, or -1 (too long, pool or return ring full). */
+  private lend(other: number, offset: number, length: number, headroom: number, room: number, now: number): number {
+    const dp = this.dp;
+    const returns = this.returnsFrom[other];
+    const index = length <= room && returns && this.lentTo[other]! < returns.capacity ? dp.allocBuffer(now) : -1;
+    if (index < 0) return -1;
+    const copy = dp.pool.offsetOf(index) + headroom;
+    dp.bytes.copyWithin(copy, offset, offset + length);
+    this.lent.set(copy, index);
+    this.lentTo[other]++;
+    return copy;
+  }
+
+  // A full ring keeps the buffer here: it goes straight back to the pool.
+  private pushed(other: number, copy: number, accepted: boolean): void {
+    if (accepted) {
+      this.dp.stats.handedOff();
+      return;
+    }
+    if (copy >= 0) this.reclaimOne(other, copy);
+    this.dp.stats.drop(DropReason.Handoff);
+  }
+
+  private reclaim(other: number, taken: HandoffBatch): void {
+    for (let i = 0; i < taken.count; i++) this.reclaimOne(other, taken.offsets[i]);
+  }
+
+  private reclaimOne(other: number, offset: number): void {
+    const index = this.lent.get(offset);
+    if (index === ABSENT) return;
+    this.lent.delete(offset);
+    this.lentTo[other]--;
+    this.dp.pool.free(index);
+  }
+
+  private wake(other: number): void {
+    write(this.wakeFds[other]!, this.wakeValue.address, EVENTFD_VALUE_BYTES);
+  }
+}

@@ -1,0 +1,410 @@
+// The receive path: a batch of datagrams from a socket → classify (protocol/wire.ts) →
+// handshakes to the control plane; data → the peer its address belongs to → open with the
+// peer's current session, then what failed with the previous one (a packet that fails stays
+// byte for byte as received) → deliver the frames to the TUN/TAP, keepalives only counted.
+// Consecutive packets of one peer are opened with one call; frames for one interface are
+// written with one batch write at the end.
+import { PacketStatus } from '../../../crypto/methods/provider.js';
+import type { DatagramBatch } from '../../../io/batch.js';
+import { splitSegments } from '../../../io/gro.js';
+import { SystemError } from '../../../io/libc.js';
+import { readSockaddr } from '../../../io/sockaddr.js';
+import { Ethernet } from '../../../io/offload/headers.js';
+import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../../protocol/wire.js';
+import { hostKey } from '../tables/address-key.js';
+import { BATCH, HEADROOM, TAILROOM, type Datapath, type Interface, type Socket } from '../context.js';
+import { HandoffKind } from '../handoff/handoff.js';
+import type { HandoffBatch } from '../handoff/handoff-ring.js';
+import { isUnicast, LOCAL, macKey } from '../tables/mac-table.js';
+import type { Endpoint } from '../messages.js';
+import { confirmCurrent, NO_PEER, type Peer } from '../tables/peer-table.js';
+import type { Sender } from './send.js';
+import { Counter, DropReason, epochNow } from '../tables/stats.js';
+
+/** Receive batches taken from one socket before the others get their turn. */
+const BATCHES_PER_TURN = 8;
+
+export class Receiver {
+  private runPeer = NO_PEER;
+  /** The run's packets are pre-v22 data (0x02): a handshake asked for answers in that framing. */
+  private runCompat = false;
+  /** A packet of the run came to another local address than the peer's: where (batch and entry), null for none. */
+  private runLocals: DatagramBatch | null = null;
+  private runLocalSlot = 0;
+  /** For each entry of the open batch: 1 if it opened on the previous session. */
+  private readonly onPrevious = new Uint8Array(BATCH);
+  /** For each entry of the retry batch: its index in the open batch. */
+  private readonly retryOf = new Uint16Array(BATCH);
+  /** Interfaces with frames pending, [0, dirtyCount). */
+  private readonly dirty = new Int32Array(BATCH);
+  private dirtyCount = 0;
+  /** Source peer of each frame in dp.forwards. */
+  private readonly forwardSource = new Int32Array(BATCH);
+  private readonly tap: Interface | undefined;
+
+  constructor(
+    private readonly dp: Datapath,
+    private readonly sender: Sender,
+  ) {
+    this.tap = dp.mode === 'tap' ? dp.interfaces.find((i) => i !== undefined) : undefined;
+  }
+
+  /** Receives from a socket until it has nothing more, or its turn is over; then its buffers go back (an idle socket holds none). */
+  drain(socket: Socket, now: number): void {
+    const raw = socket.raw;
+    const room = this.dp.receiveRoom();
+    for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
+      // a receive changes only the lengths of the entries it filled (raw.count of them);
+      // the last entry short of the room means they were never set (or the room changed)
+      if (raw.lengths[raw.capacity - 1] !== room) raw.lengths.fill(room);
+      else raw.lengths.fill(room, 0, raw.count);
+      let received: number;
+      try {
+        received = socket.io.receive(raw);
+      } catch (error) {
+        // e.g. an ICMP error reported on the socket: nothing to receive this time
+        if (error instanceof SystemError) break;
+        throw error;
+      }
+      if (received === 0) break;
+      if (raw !== socket.receive) {
+        // each GRO buffer holds at most UDP_MAX_SEGMENTS datagrams, which the split batch has room for
+        socket.receive.count = 0;
+        splitSegments(raw, socket.receive);
+        if (socket.receive.count > received) this.countCoalesced(raw);
+      }
+      this.handle(socket, now);
+      if (received < raw.capacity) break;
+    }
+    socket.io.release?.();
+  }
+
+  private countCoalesced(raw: Socket['raw']): void {
+    let datagrams = 0;
+    for (let i = 0; i < raw.count; i++) {
+      const size = raw.segmentSizes[i];
+      if (size > 0 && raw.lengths[i] > size) datagrams += Math.ceil(raw.lengths[i] / size);
+    }
+    this.dp.stats.coalesced(datagrams);
+  }
+
+  private handle(socket: Socket, now: number): void {
+    const dp = this.dp;
+    const batch = socket.receive;
+    const bytes = dp.bytes;
+    for (let i = 0; i < batch.count; i++) {
+      let offset = batch.offsets[i];
+      let length = batch.lengths[i];
+      const kind = batch.errors[i] === 0 ? classifyPacket(bytes, offset, length) : PacketClass.Invalid;
+      if (kind === PacketClass.Handshake || kind === PacketClass.L2tpHandshake) {
+        if (!dp.handshakes.admit()) {
+          dp.stats.drop(DropReason.Handshake);
+          continue;
+        }
+        const packet = bytes.slice(offset, offset + length);
+        dp.stats.handshake();
+        dp.post({ type: 'handshake', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i), packet, worker: dp.self });
+        continue;
+      }
+      if (kind === PacketClass.Invalid) {
+        dp.stats.drop(DropReason.Malformed);
+        continue;
+      }
+      if (kind === PacketClass.L2tpData) {
+        // fastd strips the control header of any packet type before the method sees it
+        offset += L2tpHeader.SIZE;
+        length -= L2tpHeader.SIZE;
+      }
+      const peerId = dp.peers.find(batch.addressWords, i);
+      const peer = peerId === NO_PEER ? undefined : dp.peers.get(peerId);
+      if (peer && peer.owner !== dp.self) {
+        dp.handoff!.open(peer.owner, peerId, offset, length, now);
+        continue;
+      }
+      if (!peer || !peer.established) {
+        this.fromUnknown(socket, i, offset, length, now);
+        continue;
+      }
+      this.queueOpen(peer, offset, length, now);
+      if (!dp.peers.talksTo(peer.id, batch.localWords, i)) {
+        this.runLocals = batch;
+        this.runLocalSlot = i;
+      }
+    }
+    this.finishBatch(now);
+  }
+
+  /**
+   * The Open entries of a batch from another worker's ring: datagrams its socket received
+   * for peers of ours. Its buffers are given back after this returns, so everything that
+   * points into them is written out before.
+   */
+  openHandedOver(taken: HandoffBatch, now: number): void {
+    const dp = this.dp;
+    for (let i = 0; i < taken.count; i++) {
+      if (taken.kinds[i] !== HandoffKind.Open) continue;
+      const peer = dp.peers.get(taken.a[i]);
+      if (peer && peer.owner === dp.self && peer.established) {
+        this.queueOpen(peer, taken.offsets[i], taken.lengths[i], now);
+        continue;
+      }
+      // it moved on meanwhile, or has no session (any more): as if from an unknown address
+      dp.stats.drop(DropReason.UnknownAddress);
+      if (peer && peer.owner === dp.self) this.askForHandshake(peer, taken.offsets[i], taken.lengths[i], now);
+    }
+    this.finishBatch(now);
+  }
+
+  // Data from our peer without a session to open it: the peer has one we do not (it
+  // restarted, or we reset it), so the control plane answers with a handshake, rate-limited.
+  private askForHandshake(peer: Peer, offset: number, length: number, now: number): void {
+    const dp = this.dp;
+    if (length < dp.minDataLength || !dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) return;
+    dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), local: localOf(dp.peers.localBytes, peer.id), compat: isCompatData(dp.bytes, offset) });
+  }
+
+  private queueOpen(peer: Peer, offset: number, length: number, now: number): void {
+    const open = this.dp.scratch;
+    if (peer.id !== this.runPeer || open.count === BATCH) {
+      this.openRun(now);
+      this.runPeer = peer.id;
+    }
+    open.offsets[open.count] = offset;
+    open.lengths[open.count] = length;
+    open.count++;
+    this.runCompat = isCompatData(this.dp.bytes, offset);
+  }
+
+  private finishBatch(now: number): void {
+    this.openRun(now);
+    this.writeInterfaces();
+    this.forwardFrames(now);
+  }
+
+  private openRun(now: number): void {
+    const dp = this.dp;
+    const open = dp.scratch;
+    const peer = dp.peers.get(this.runPeer);
+    if (open.count === 0 || !peer || !peer.current) {
+      open.count = 0;
+      this.runLocals = null;
+      return;
+    }
+    peer.current.open(open, now);
+    this.onPrevious.fill(0, 0, open.count);
+    if (peer.previous) this.retryOnPrevious(peer, now);
+    let opened = false;
+    let refused = false;
+    for (let k = 0; k < open.count; k++) {
+      const status = open.status[k];
+      if (status === PacketStatus.Ok || status === PacketStatus.Reordered) {
+        opened = true;
+        if (this.onPrevious[k] === 0 && !peer.confirmed) this.confirm(peer, now);
+        // an empty payload is a keepalive: it counts as a sign of life, nothing more
+        if (open.lengths[k] > 0) this.deliver(peer, open.offsets[k], open.lengths[k], status === PacketStatus.Reordered, now);
+      } else if (status === PacketStatus.DropReplay) {
+        dp.stats.drop(DropReason.Replay);
+      } else if (status === PacketStatus.DropMalformed) {
+        dp.stats.drop(DropReason.Malformed);
+      } else {
+        dp.stats.drop(DropReason.Auth);
+        refused = true;
+      }
+    }
+    if (opened) {
+      dp.stats.received(peer.id, epochNow());
+      if (this.runLocals) this.talksToNewLocal(peer);
+    }
+    // Only packets no session of ours opens: the peer may have a session we missed (it
+    // restarted, or our answer got lost); a new handshake sorts that out.
+    else if (refused && dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) {
+      dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), local: localOf(dp.peers.localBytes, peer.id), compat: this.runCompat });
+    }
+    open.count = 0;
+    this.runLocals = null;
+  }
+
+  // Authentic data came to another of our addresses than the peer's last (a wildcard
+  // socket on a host with several): from now on everything to it leaves from there.
+  private talksToNewLocal(peer: Peer): void {
+    const dp = this.dp;
+    const locals = this.runLocals!;
+    dp.peers.setLocal(peer.id, locals.localWords, this.runLocalSlot);
+    dp.post({ type: 'peerMoved', peerId: peer.id, socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), local: localOf(locals.locals, this.runLocalSlot) });
+  }
+
+  // Entries the current session refused before its reorder check are intact: try them on the previous one.
+  private retryOnPrevious(peer: Peer, now: number): void {
+    const open = this.dp.scratch;
+    const retry = this.dp.retry;
+    retry.count = 0;
+    for (let k = 0; k < open.count; k++) {
+      const status = open.status[k];
+      if (status === PacketStatus.Ok || status === PacketStatus.Reordered || status === PacketStatus.DropReplay) continue;
+      retry.offsets[retry.count] = open.offsets[k];
+      retry.lengths[retry.count] = open.lengths[k];
+      this.retryOf[retry.count++] = k;
+    }
+    if (retry.count === 0) return;
+    peer.previous!.open(retry, now);
+    for (let r = 0; r < retry.count; r++) {
+      const k = this.retryOf[r];
+      open.status[k] = retry.status[r];
+      open.offsets[k] = retry.offsets[r];
+      open.lengths[k] = retry.lengths[r];
+      this.onPrevious[k] = 1;
+    }
+  }
+
+  // The first packet on a new session: the previous one goes, the control plane learns the
+  // connection is confirmed, and an initiator answers with an empty packet, as fastd does.
+  private confirm(peer: Peer, now: number): void {
+    confirmCurrent(peer);
+    this.dp.post({ type: 'sessionConfirmed', peerId: peer.id });
+    if (peer.current!.initiator) this.sender.sendEmpty(peer, now);
+  }
+
+  private deliver(peer: Peer, offset: number, length: number, reordered: boolean, now: number): void {
+    const dp = this.dp;
+    const iface = this.tap ?? dp.interfaces[peer.interfaceId];
+    if (!iface) return;
+    if (this.tap) {
+      if (length < Ethernet.SIZE) {
+        dp.stats.drop(DropReason.Malformed);
+        return;
+      }
+      if (isUnicast(dp.bytes, offset + Ethernet.SOURCE)) dp.macs.learn(macKey(dp.bytes, offset + Ethernet.SOURCE), peer.id, now);
+    }
+    dp.stats.add(peer.id, Counter.Rx, 1, length);
+    if (reordered) dp.stats.add(peer.id, Counter.RxReordered, 1, length);
+    const pending = iface.pending;
+    if (pending.count === pending.capacity) this.writeInterface(iface);
+    if (pending.count === 0) {
+      if (this.dirtyCount === this.dirty.length) this.writeInterfaces();
+      this.dirty[this.dirtyCount++] = iface.spec.interfaceId;
+    }
+    pending.offsets[pending.count] = offset;
+    pending.lengths[pending.count] = length;
+    pending.count++;
+    if (this.tap && dp.forward) this.noteForward(peer.id, offset, length, now);
+  }
+
+  // tap with `forward`: every frame also goes on to other peers unless its destination is local.
+  private noteForward(source: number, offset: number, length: number, now: number): void {
+    const dp = this.dp;
+    const destination = offset + Ethernet.DESTINATION;
+    if (isUnicast(dp.bytes, destination) && dp.macs.lookup(macKey(dp.bytes, destination), now) === LOCAL) return;
+    const forwards = dp.forwards;
+    // a forwarded frame is copied behind HEADROOM into a buffer of its own: it must fit there
+    if (length > dp.bufferSize - HEADROOM - TAILROOM) return;
+    if (forwards.count === forwards.capacity) {
+      // the frames noted so far must reach our interface before they go on to other peers
+      this.writeInterfaces();
+      this.forwardFrames(now);
+    }
+    forwards.offsets[forwards.count] = offset;
+    forwards.lengths[forwards.count] = length;
+    this.forwardSource[forwards.count++] = source;
+  }
+
+  private writeInterfaces(): void {
+    for (let d = 0; d < this.dirtyCount; d++) {
+      const iface = this.dp.interfaces[this.dirty[d]];
+      if (iface) this.writeInterface(iface);
+    }
+    this.dirtyCount = 0;
+  }
+
+  // A queue that is full (EAGAIN) loses the rest of the batch, as fastd loses a failed write.
+  private writeInterface(iface: Interface): void {
+    iface.io.write(iface.pending);
+    iface.pending.count = 0;
+  }
+
+  // Runs after the interface writes: the frames are copied, since sealing works in place.
+  private forwardFrames(now: number): void {
+    const dp = this.dp;
+    const forwards = dp.forwards;
+    for (let f = 0; f < forwards.count; f++) {
+      const index = dp.allocBuffer(now);
+      if (index < 0) continue;
+      const copy = dp.pool.offsetOf(index) + HEADROOM;
+      dp.bytes.copyWithin(copy, forwards.offsets[f], forwards.offsets[f] + forwards.lengths[f]);
+      this.sender.routeFrame(copy, forwards.lengths[f], this.forwardSource[f], index, now);
+    }
+    forwards.count = 0;
+    this.sender.flush(now);
+  }
+
+  // No established peer has this address: perhaps a peer that moved (try the sessions),
+  // else tell the control plane, which answers with a handshake. Both rate-limited per address.
+  private fromUnknown(socket: Socket, i: number, offset: number, length: number, now: number): void {
+    const dp = this.dp;
+    const batch = socket.receive;
+    if (length < dp.minDataLength || !dp.unknown.admit(hostKey(batch.addressWords, i), now)) {
+      dp.stats.drop(DropReason.UnknownAddress);
+      return;
+    }
+    const moved = this.trySessions(offset, length, now);
+    dp.stats.drop(DropReason.UnknownAddress);
+    if (moved !== NO_PEER) {
+      dp.post({ type: 'peerMoved', peerId: moved, socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i) });
+      return;
+    }
+    // the peer may be another worker's: they try their sessions too
+    dp.handoff?.tryElsewhere(socket.id, offset, length, batch.addressWords, i, now);
+    dp.post({ type: 'unknownData', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i), compat: isCompatData(dp.bytes, offset) });
+  }
+
+  /**
+   * A datagram from an unknown address that another worker received and none of its
+   * sessions opened: if one of ours does, its peer moved there (`float`).
+   */
+  tryHandedOver(socketId: number, offset: number, length: number, addresses: Uint8Array, slot: number, now: number): void {
+    const moved = this.trySessions(offset, length, now);
+    if (moved !== NO_PEER) this.dp.post({ type: 'peerMoved', peerId: moved, socketId, endpoint: endpointOf(addresses, slot) });
+  }
+
+  /** The authenticated peer of ours whose current session opens the packet, or NO_PEER (within the trial budget). */
+  private trySessions(offset: number, length: number, now: number): number {
+    const dp = this.dp;
+    const trial = dp.retry;
+    for (let p = 0; p < dp.peers.count; p++) {
+      const peer = dp.peers.get(dp.peers.ids[p])!;
+      // without a key (the null methods) any packet "opens": that proves nothing
+      if (!peer.current || !peer.authenticated) continue;
+      if (!dp.unknown.takeTrial()) break;
+      trial.count = 1;
+      trial.offsets[0] = offset;
+      trial.lengths[0] = length;
+      peer.current.open(trial, now);
+      const status = trial.status[0];
+      if (status === PacketStatus.Ok || status === PacketStatus.Reordered) return peer.id;
+      // authentic but replayed: it belongs to this peer, and the packet is no longer intact
+      if (status === PacketStatus.DropReplay) break;
+    }
+    return NO_PEER;
+  }
+}
+
+/** The sender of entry i as the control plane names endpoints (messages are rare: allocation is fine). */
+export function endpointOf(addresses: Uint8Array, i: number): Endpoint {
+  const address = readSockaddr(addresses, i);
+  if (!address) return { family: 4, address: '0.0.0.0', port: 0, scopeId: 0 };
+  return { family: address.address.includes(':') ? 6 : 4, address: address.address, port: address.port, scopeId: address.scopeId ?? 0 };
+}
+
+/** Our address entry i came to, on a wildcard socket (port 0); undefined for none. */
+export function localOf(locals: Uint8Array, i: number): Endpoint | undefined {
+  const address = readSockaddr(locals, i);
+  if (!address) return undefined;
+  return { family: address.address.includes(':') ? 6 : 4, address: address.address, port: 0, scopeId: address.scopeId ?? 0 };
+}
+
+/**
+ * Pre-v22 data (type 0x02, never behind an L2TP header): fastd answers a data packet it
+ * cannot place with a handshake in the framing of that packet, so an old peer can read it.
+ */
+function isCompatData(bytes: Uint8Array, offset: number): boolean {
+  return bytes[offset] === PacketType.DataCompat;
+}

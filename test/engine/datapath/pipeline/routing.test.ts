@@ -1,0 +1,124 @@
+// TAP-mode routing on the send path, with a real Datapath and loopback UDP sockets standing
+// in for three peers (null method, so what arrives is the frame behind one type byte):
+// broadcasts and unknown destinations go to every established peer but the source, a
+// learned unicast address to its peer only, a local address nowhere.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyControl } from '../../../../src/engine/datapath/control.js';
+import { Datapath, HEADROOM } from '../../../../src/engine/datapath/context.js';
+import { LOCAL, macKey } from '../../../../src/engine/datapath/tables/mac-table.js';
+import { PEER_STATS_FIELDS, PeerStat, type FromWorker } from '../../../../src/engine/datapath/messages.js';
+import { NO_PEER } from '../../../../src/engine/datapath/tables/peer-table.js';
+import { NO_OWNER, Sender } from '../../../../src/engine/datapath/pipeline/send.js';
+import { FallbackDatagramIo } from '../../../../src/io/batch-fallback.js';
+import { createDatagramBatch } from '../../../../src/io/batch.js';
+import { closeSocket, openUdpSocket, type UdpSocket } from '../../../../src/io/udp.js';
+import { testPacketMemory } from '../../../io/memory.js';
+import { pause } from '../../../helpers/pause.js';
+import { onlySocket, workerInit } from '../worker-init.js';
+
+const BROADCAST = 'ff:ff:ff:ff:ff:ff';
+const LOCAL_MAC = '02:00:00:00:00:0a';
+const PEER1_MAC = '02:00:00:00:00:01';
+const UNKNOWN_MAC = '02:00:00:00:00:99';
+
+const mac = (text: string) => text.split(':').map((h) => parseInt(h, 16));
+
+describe('tap routing on the send path', () => {
+  let socket: UdpSocket;
+  const peers: UdpSocket[] = [];
+  let dp: Datapath;
+  let sender: Sender;
+  const messages: FromWorker[] = [];
+  const peerStats = new Float64Array(new SharedArrayBuffer(4 * PEER_STATS_FIELDS * 8));
+  const memory = testPacketMemory(4);
+  let now = 1000;
+
+  beforeAll(() => {
+    socket = openUdpSocket({ address: '127.0.0.1', port: 0 });
+    for (let i = 0; i < 3; i++) peers.push(openUdpSocket({ address: '127.0.0.1', port: 0 }));
+    dp = new Datapath(
+      workerInit({
+        forward: true,
+        sockets: onlySocket(socket.fd),
+        peerStats: peerStats.buffer as SharedArrayBuffer,
+        memoryCeiling: 8 << 20,
+        ioBackend: 'fallback',
+        gro: false,
+      }),
+      (message) => messages.push(message),
+    );
+    sender = new Sender(dp);
+    peers.forEach((peer, peerId) => {
+      applyControl(dp, sender, { type: 'addPeer', peerId }, now);
+      applyControl(dp, sender, { type: 'setPeerAddress', peerId, socketId: 0, endpoint: { family: 4, address: '127.0.0.1', port: peer.local.port, scopeId: 0 } }, now);
+      // peer 2 never gets a session: it is not established
+      if (peerId < 2) applyControl(dp, sender, { type: 'installSession', peerId, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false }, now);
+    });
+  });
+
+  afterAll(() => {
+    // the Datapath closes the socket fd it was given (it owns it, as a worker owns its duplicates)
+    dp?.close();
+    for (const peer of peers) closeSocket(peer);
+  });
+
+  /** Routes one frame (destination, source, then a tag byte) as if read from the TAP (source NO_PEER) or received from a peer. */
+  function route(destination: string, source: string, tag: number, from = NO_PEER): void {
+    const at = dp.pool.offsetOf(dp.pool.alloc(now)) + HEADROOM;
+    dp.bytes.set([...mac(destination), ...mac(source), 0x08, 0x00, tag], at);
+    sender.routeFrame(at, 15, from, NO_OWNER, now);
+    sender.flush(now);
+  }
+
+  /** The tag bytes each peer's socket received since the last call. */
+  function arrived(): number[][] {
+    return peers.map((peer) => {
+      const io = new FallbackDatagramIo(peer.fd, memory, { capacity: 8, gso: false });
+      const batch = createDatagramBatch(8);
+      const tags: number[] = [];
+      let empty = 0;
+      // loopback delivery finishes in softirq context: an empty read gets one more chance after a pause
+      while (empty < 2) {
+        for (let i = 0; i < 8; i++) {
+          batch.offsets[i] = i * 2048;
+          batch.lengths[i] = 2048;
+        }
+        const n = io.receive(batch);
+        // a null-method packet: type byte 0x00, then the frame; the tag is the frame's 15th byte
+        for (let i = 0; i < n; i++) tags.push(memory.bytes[batch.offsets[i] + 1 + 14]);
+        if (n === 0 && ++empty < 2) pause(20);
+      }
+      io.close();
+      return tags;
+    });
+  }
+
+  it('sends broadcasts and unknown destinations to every established peer, learning the local source', () => {
+    route(BROADCAST, LOCAL_MAC, 1);
+    route(UNKNOWN_MAC, LOCAL_MAC, 2);
+    expect(arrived()).toEqual([[1, 2], [1, 2], []]);
+    expect(dp.macs.lookup(macKey(Uint8Array.from(mac(LOCAL_MAC)), 0), now)).toBe(LOCAL);
+  });
+
+  it('sends to the one peer a unicast address was learned on, and never back to the source or to a local address', () => {
+    dp.macs.learn(macKey(Uint8Array.from(mac(PEER1_MAC)), 0), 1, now);
+    route(PEER1_MAC, LOCAL_MAC, 3);
+    route(PEER1_MAC, UNKNOWN_MAC, 4, 1);
+    route(LOCAL_MAC, UNKNOWN_MAC, 5, 0);
+    route(BROADCAST, UNKNOWN_MAC, 6, 0);
+    expect(arrived()).toEqual([[], [3, 6], []]);
+  });
+
+  it('counts frames for peers without a session as dropped, and short frames as nothing', () => {
+    dp.macs.learn(macKey(Uint8Array.from(mac(UNKNOWN_MAC)), 0), 2, now);
+    const dropped = peerStats[2 * PEER_STATS_FIELDS + PeerStat.TxDroppedPackets];
+    route(UNKNOWN_MAC, LOCAL_MAC, 7);
+    const at = dp.pool.offsetOf(dp.pool.alloc(now)) + HEADROOM;
+    sender.routeFrame(at, 13, NO_PEER, NO_OWNER, now);
+    sender.flush(now);
+    expect(arrived()).toEqual([[], [], []]);
+    expect(peerStats[2 * PEER_STATS_FIELDS + PeerStat.TxDroppedPackets]).toBe(dropped + 1);
+    expect(peerStats[1 * PEER_STATS_FIELDS + PeerStat.TxPackets]).toBe(4);
+    expect(messages).toEqual([]);
+  });
+});
