@@ -2,7 +2,7 @@
 // consumer can change the configuration another component is reading.
 import type { ConfigDraft, GroupDraft, StaticPeerDraft } from './draft.js';
 import { DEFAULT_LOG_LEVEL } from './draft.js';
-import type { BindAddress, Config, Peer, PeerGroup } from './types.js';
+import type { BindAddress, Config, PeerConfig, PeerGroup } from './types.js';
 
 /** Object.freeze, recursively; tolerates the parent/child cycles of the group tree. */
 export function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
@@ -30,7 +30,7 @@ function freezeGroup(draft: GroupDraft, parent: PeerGroup | undefined, index: Gr
   return group;
 }
 
-export function toPeer(draft: Omit<StaticPeerDraft, 'group'>, group: PeerGroup): Peer {
+export function toPeer(draft: Omit<StaticPeerDraft, 'group'>, group: PeerGroup): PeerConfig {
   return {
     name: draft.name,
     key: draft.key.text,

@@ -9,7 +9,7 @@ import { toPeer } from './freeze.js';
 import { checkedPeerKey } from './peer-check.js';
 import { parsePeerSource } from './peer-statements.js';
 import { readConfigSource } from './sources.js';
-import type { Peer, PeerGroup } from './types.js';
+import type { PeerConfig, PeerGroup } from './types.js';
 
 /** fastd_config_add_peer_dir: a directory that cannot be entered is reported and skipped. */
 export function addPeerDir(
@@ -33,7 +33,7 @@ export function addPeerDir(
 
 export interface PeerDirResult {
   /** The usable peers, ordered by file name. */
-  readonly peers: Peer[];
+  readonly peers: PeerConfig[];
   /** One error per file that yields no peer (syntax, missing or invalid key). */
   readonly errors: ConfigError[];
   readonly warnings: ConfigWarning[];
@@ -44,7 +44,7 @@ function isPeerFileName(name: string): boolean {
   return !name.startsWith('.') && !name.endsWith('~');
 }
 
-function readPeerFile(dir: string, name: string, group: PeerGroup): Peer {
+function readPeerFile(dir: string, name: string, group: PeerGroup): PeerConfig {
   const peer = newPeerDraft(name, dir);
   const source = readConfigSource(join(dir, name), dir);
   const end = parsePeerSource(source, peer, 0);
@@ -67,7 +67,7 @@ export function loadPeerDir(dir: string, group: PeerGroup): PeerDirResult {
     return { peers: [], errors, warnings };
   }
 
-  const peers: Peer[] = [];
+  const peers: PeerConfig[] = [];
   for (const name of names) {
     try {
       if (!statSync(join(dir, name)).isFile()) continue;

@@ -70,7 +70,7 @@ export type Remote =
       readonly port: number;
     };
 
-export interface Peer {
+export interface PeerConfig {
   /** undefined for `include peer "file"` without `as` and for --config-peer. */
   readonly name: string | undefined;
   /** The public key, 64 lowercase hex digits. */
@@ -147,7 +147,7 @@ export interface Config {
   readonly macImplementations: Readonly<Record<string, string>>;
   readonly peerGroup: PeerGroup;
   /** Peers defined inline, by `include peer` or --config-peer (peer directories are loaded separately). */
-  readonly peers: readonly Peer[];
+  readonly peers: readonly PeerConfig[];
   /** Every method of every group, each once, root group first (the methods the daemon must provide). */
   readonly methods: readonly string[];
 }

@@ -2,7 +2,7 @@
 // per-peer task (handshake schedule, keepalive, timeout, session refresh), establishing
 // and resetting, and the hooks that go with each step. Packets and sessions live in the
 // datapath worker; this side tells it what changed through the messages of datapath/messages.ts.
-import type { Config, GroupHookName, Peer, ShellCommand } from '../../config/types.js';
+import type { Config, GroupHookName, PeerConfig, ShellCommand } from '../../config/types.js';
 import { effectiveHook, effectiveMethods } from '../../config/lookup.js';
 import { log, logAddress } from '../../log/logger.js';
 import type { EstablishedSession, Handshake, HandshakeMethod, HandshakePeer } from '../../protocol/handshake.js';
@@ -11,7 +11,7 @@ import { addressKey, formatEndpoint } from './endpoints.js';
 import { peerEnvironment, type HookEnvironment, type InterfaceInfo } from './hooks.js';
 import { interfaceSpec, peerMtu, type OpenInterface } from '../net/interfaces.js';
 import { describeConfiguredPeer, type EnginePeer, type PeerLocation } from './peer-state.js';
-import { PeerTable } from './peers.js';
+import { PeerRegistry } from './peers.js';
 import type { PeerStatsReader } from './peer-stats.js';
 import { resolveRemote } from './remotes.js';
 import { SocketTable } from '../net/peer-sockets.js';
@@ -43,7 +43,7 @@ export interface ControlPlaneDeps {
   /** TAP mode's one interface for all peers; undefined when interfaces are per peer (TUN, multitap). */
   readonly singleInterface: OpenInterface | undefined;
   /** Opens a peer's own interface (TUN/multitap); throws when it cannot. */
-  readonly openPeerInterface: (peer: Peer) => OpenInterface;
+  readonly openPeerInterface: (peer: PeerConfig) => OpenInterface;
   readonly closePeerInterface: (iface: OpenInterface) => void;
   readonly runHook: (command: ShellCommand, env: HookEnvironment, report?: boolean) => Promise<number | undefined>;
   readonly methods: ReadonlyMap<string, HandshakeMethod>;
@@ -53,7 +53,7 @@ export interface ControlPlaneDeps {
 }
 
 export class ControlPlane {
-  readonly table: PeerTable;
+  readonly table: PeerRegistry;
   readonly unknownBackoff = new UnknownAddressBackoff();
   readonly sockets: SocketTable;
   private readonly tasks = new PeerTasks(this);
@@ -63,10 +63,10 @@ export class ControlPlane {
    * fastd's disabled peers, by key: configured, but left out because their key is ours or
    * is used by another definition too. They take no part; their key is not admitted as a dynamic peer.
    */
-  readonly disabled = new Map<string, Peer>();
+  readonly disabled = new Map<string, PeerConfig>();
 
   constructor(readonly deps: ControlPlaneDeps) {
-    this.table = new PeerTable();
+    this.table = new PeerRegistry();
     this.sockets = new SocketTable(deps.config, deps.sockets, deps.post);
   }
 
@@ -83,7 +83,7 @@ export class ControlPlane {
   }
 
   /** Adds and sets up a peer; returns undefined (logged) when it cannot be added. */
-  addPeer(config: Peer, dynamic: boolean, now: number): EnginePeer | undefined {
+  addPeer(config: PeerConfig, dynamic: boolean, now: number): EnginePeer | undefined {
     let peer: EnginePeer;
     try {
       peer = this.table.add(config, dynamic);
@@ -198,7 +198,7 @@ export class ControlPlane {
 
   /** fastd's init_handshake: at once, or within 3 s when a peer limit makes the order matter. */
   private initHandshake(peer: EnginePeer, now: number): void {
-    const spread = PeerTable.hasLimits(peer.config.group) ? randomBetween(0, PEER_LIMIT_START_SPREAD, this.deps.random) : 0;
+    const spread = PeerRegistry.hasLimits(peer.config.group) ? randomBetween(0, PEER_LIMIT_START_SPREAD, this.deps.random) : 0;
     peer.phase = 'handshake';
     peer.nextHandshake = now + spread;
   }
@@ -271,7 +271,7 @@ export class ControlPlane {
     log.verbose(`${logAddress(formatEndpoint(location.endpoint))} authenticated as ${peer}`);
     const holder = this.table.atAddress(location.endpoint);
     if (holder && holder !== peer) {
-      if (PeerTable.ownsAddress(holder, location.endpoint)) {
+      if (PeerRegistry.ownsAddress(holder, location.endpoint)) {
         log.warn(`can't establish session with ${peer}[${logAddress(formatEndpoint(location.endpoint))}] as the address is used by another peer`);
         this.reset(peer, now);
         return false;
@@ -335,7 +335,7 @@ export class ControlPlane {
   /** Authentic data from a new address: a floating peer follows it, others stay where they are. */
   peerMoved(peer: EnginePeer, location: PeerLocation, now: number): void {
     if (!peer.established) return;
-    if (!peer.floating && !PeerTable.ownsAddress(peer, location.endpoint)) {
+    if (!peer.floating && !PeerRegistry.ownsAddress(peer, location.endpoint)) {
       log.debug(`ignoring data for ${peer} from ${logAddress(formatEndpoint(location.endpoint))} (not floating)`);
       return;
     }

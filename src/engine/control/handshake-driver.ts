@@ -3,7 +3,7 @@
 // the peer by its key (or accept an unknown one through `on verify`), check address and
 // peer limits, let the state machine answer, then send its packets and establish.
 // Also the fast-reconnect answer to data nobody could open.
-import type { Peer } from '../../config/types.js';
+import type { PeerConfig } from '../../config/types.js';
 import { isValidPublicKey, keyToHex, parseKeyHex } from '../../crypto/ec25519/keys.js';
 import { log, logAddress } from '../../log/logger.js';
 import type { HandshakeOutcome, LogLevel } from '../../protocol/handshake.js';
@@ -14,7 +14,7 @@ import type { ControlPlane } from './control-plane.js';
 import type { Endpoint } from '../datapath/messages.js';
 import { addressKey, endpointKey, formatEndpoint } from './endpoints.js';
 import type { EnginePeer, PeerLocation } from './peer-state.js';
-import { PeerTable } from './peers.js';
+import { PeerRegistry } from './peers.js';
 import { MIN_HANDSHAKE_INTERVAL, MIN_VERIFY_INTERVAL, RECONNECT_ANSWER_INTERVAL, VERIFY_LIMIT, VERIFY_VALID_TIME } from '../../protocol/timing.js';
 
 function logAt(level: LogLevel, message: string): void {
@@ -105,11 +105,11 @@ export class HandshakeDriver {
     const keyHex = keyToHex(senderKey);
     const peer = this.control.table.find(keyHex);
     const holder = this.control.table.atAddress(location.endpoint);
-    if (holder && holder !== peer && holder.established && PeerTable.ownsAddress(holder, location.endpoint)) {
+    if (holder && holder !== peer && holder.established && PeerRegistry.ownsAddress(holder, location.endpoint)) {
       log.debug(`ignoring handshake from ${logAddress(formatEndpoint(location.endpoint))} with key ${keyHex} (incorrect source address)`);
       return 'ignore';
     }
-    if (peer && !PeerTable.matchesAddress(peer, location.endpoint)) {
+    if (peer && !PeerRegistry.matchesAddress(peer, location.endpoint)) {
       log.debug(`ignoring handshake from ${logAddress(formatEndpoint(location.endpoint))} with key ${keyHex} (incorrect source address)`);
       return 'ignore';
     }
@@ -141,7 +141,7 @@ export class HandshakeDriver {
       log.debug(`not adding dynamic peer {${keyHex.slice(0, 16)}}[${from}] because of configured peer limits`);
       return undefined;
     }
-    const peerConfig: Peer = {
+    const peerConfig: PeerConfig = {
       name: undefined,
       key: keyHex,
       remotes: [],

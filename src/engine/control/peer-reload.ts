@@ -4,7 +4,7 @@
 // file is reported without stopping the rest. fastd's rules hold over all of them: a key
 // used twice (peer and directory file, or two files) disables both, our own key is ignored.
 import { formatWarning, loadPeerDir } from '../../config/index.js';
-import type { Peer, PeerGroup, Remote } from '../../config/types.js';
+import type { PeerConfig, PeerGroup, Remote } from '../../config/types.js';
 import { log } from '../../log/logger.js';
 import type { ControlPlane } from './control-plane.js';
 import { describeConfiguredPeer } from './peer-state.js';
@@ -16,7 +16,7 @@ function sameRemote(a: Remote, b: Remote): boolean {
 }
 
 /** fastd's peer_configs_equal (the name may differ), plus the MTU, which changes the handshake. */
-export function samePeerConfig(a: Peer, b: Peer): boolean {
+export function samePeerConfig(a: PeerConfig, b: PeerConfig): boolean {
   return (
     a.group === b.group &&
     a.floating === b.floating &&
@@ -43,8 +43,8 @@ function groupsInReadOrder(root: PeerGroup): PeerGroup[] {
  * key defined twice disables every peer with it (fastd keeps the first, disabled), and a
  * peer with our own key is ignored. Returns the definitions that stay enabled.
  */
-function enabledPeers(control: ControlPlane, definitions: readonly Peer[]): Peer[] {
-  const byKey = new Map<string, Peer>();
+function enabledPeers(control: ControlPlane, definitions: readonly PeerConfig[]): PeerConfig[] {
+  const byKey = new Map<string, PeerConfig>();
   const disabled = control.disabled;
   disabled.clear();
   for (const peer of definitions) {
@@ -74,7 +74,7 @@ export function addStaticPeers(control: ControlPlane, now: number): void {
 /** (Re)loads every peer directory of the configuration into the control plane. */
 export function loadPeerDirs(control: ControlPlane, now: number): void {
   const { config } = control;
-  const definitions: Peer[] = [...config.peers];
+  const definitions: PeerConfig[] = [...config.peers];
   for (const group of groupsInReadOrder(config.peerGroup)) {
     for (const dir of [...group.peerDirs].reverse()) {
       const result = loadPeerDir(dir, group);
@@ -114,7 +114,7 @@ export function reloadPeers(control: ControlPlane, now: number): void {
   }
 }
 
-function apply(control: ControlPlane, config: Peer, now: number): void {
+function apply(control: ControlPlane, config: PeerConfig, now: number): void {
   const existing = control.table.find(config.key);
   if (existing) {
     if (existing.dynamic) {

@@ -1,6 +1,6 @@
 // What the control plane knows about one peer while the daemon runs (fastd's fastd_peer_t
 // minus the datapath half, which lives in the worker under the same peerId).
-import type { Peer } from '../../config/types.js';
+import type { PeerConfig } from '../../config/types.js';
 import { PeerHandshakeState } from '../../protocol/handshake.js';
 import type { Endpoint } from '../datapath/messages.js';
 import type { OpenInterface } from '../net/interfaces.js';
@@ -17,7 +17,7 @@ export interface PeerLocation {
 }
 
 /** fastd's "%P": `<name>`, or `{first 16 hex digits of the key}` for a nameless peer. */
-export function describeConfiguredPeer(config: Peer): string {
+export function describeConfiguredPeer(config: PeerConfig): string {
   return config.name !== undefined ? `<${config.name}>` : `{${config.key.slice(0, 16)}}`;
 }
 
@@ -65,7 +65,7 @@ export class EnginePeer {
 
   constructor(
     /** Replaced only by a SIGHUP reload that renames the peer and changes nothing else. */
-    public config: Peer,
+    public config: PeerConfig,
     readonly peerId: number,
     /** The public key as bytes (config.key is its hex form). */
     readonly key: Uint8Array,

@@ -1,7 +1,7 @@
 // The set of peers the daemon knows: configured ones, peers from peer directories and
 // dynamic peers accepted by `on verify`. Peers are found by public key (handshakes) and by
 // address; each holds a peerId, its row in the workers' statistics tables, for as long as it exists.
-import type { Peer, PeerGroup } from '../../config/types.js';
+import type { PeerConfig, PeerGroup } from '../../config/types.js';
 import { parseKeyHex } from '../../crypto/ec25519/keys.js';
 import type { Endpoint } from '../datapath/messages.js';
 import { endpointKey } from './endpoints.js';
@@ -12,7 +12,7 @@ function isGroupIn(group: PeerGroup | undefined, ancestor: PeerGroup): boolean {
   return false;
 }
 
-export class PeerTable {
+export class PeerRegistry {
   private readonly byKey = new Map<string, EnginePeer>();
   private readonly byId = new Map<number, EnginePeer>();
   /** endpointKey → the peers at (or trying) that address; usually one. */
@@ -45,7 +45,7 @@ export class PeerTable {
   }
 
   /** Adds a peer under a free peerId (freed ones first, so the statistics tables grow with the peers there are at once). Throws RangeError for a bad key. */
-  add(config: Peer, dynamic: boolean): EnginePeer {
+  add(config: PeerConfig, dynamic: boolean): EnginePeer {
     const key = parseKeyHex(config.key);
     if (!key) throw new RangeError(`invalid key for peer ${config.name ?? config.key}`);
     if (this.byKey.has(config.key)) throw new RangeError(`duplicate key ${config.key}`);
@@ -98,13 +98,13 @@ export class PeerTable {
 
   /** Whether one of some peer's remotes resolved to this address. */
   isRemote(endpoint: Endpoint): boolean {
-    for (const peer of this.byKey.values()) if (PeerTable.ownsAddress(peer, endpoint)) return true;
+    for (const peer of this.byKey.values()) if (PeerRegistry.ownsAddress(peer, endpoint)) return true;
     return false;
   }
 
   /** fastd_peer_matches_address: a floating peer may be anywhere, others only at their remotes. */
   static matchesAddress(peer: EnginePeer, endpoint: Endpoint): boolean {
-    return peer.floating || PeerTable.ownsAddress(peer, endpoint);
+    return peer.floating || PeerRegistry.ownsAddress(peer, endpoint);
   }
 
   /** Established peers in `group` or below it. */

@@ -8,17 +8,16 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { applyControl, Outcome } from './control.js';
 import type { Datapath, Interface } from './context.js';
 import type { ToWorker } from './messages.js';
-import { expireSessions, NO_PEER, type Peer } from './tables/peer-table.js';
+import { expireSessions, NO_PEER, type DatapathPeer } from './tables/peer-table.js';
 import { Poller, Source, type Waiter } from './poller.js';
 import { Receiver } from './pipeline/receive.js';
 import { RingWaiter } from './ring-waiter.js';
 import { NO_OWNER, Sender } from './pipeline/send.js';
 import { DropReason } from './tables/stats.js';
+import { BATCHES_PER_TURN } from './sizes.js';
 
 /** How often sessions, MAC addresses and the pool are tidied, ms. */
 export const TIMER_INTERVAL = 1000;
-/** Read batches taken from one interface before the others get their turn. */
-const BATCHES_PER_TURN = 8;
 /**
  * A TUN/TAP queue not read for this long, ms, was idle: the frame that ends the spell is
  * taken alone (no read(2) that would only say EAGAIN); a burst's next wake is quick and reads it all.
@@ -175,7 +174,7 @@ export class Loop {
   }
 
   /** Sends the first `count` frames of dp.reads, read from an interface whose frames may be `limit` bytes long. */
-  private sendReads(peer: Peer | undefined, limit: number, count: number, now: number): void {
+  private sendReads(peer: DatapathPeer | undefined, limit: number, count: number, now: number): void {
     const dp = this.dp;
     const reads = dp.reads;
     for (let i = 0; i < count; i++) {

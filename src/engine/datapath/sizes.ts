@@ -9,3 +9,8 @@ export const HEADROOM = 64;
 export const TAILROOM = 64;
 /** How long the pools wait without pressure before giving memory back. */
 export const POOL_IDLE_MS = 30_000;
+/**
+ * Batches taken from one source (a socket, a TUN/TAP queue, a handoff ring) before the others
+ * get their turn: one busy source must not starve the rest of the worker.
+ */
+export const BATCHES_PER_TURN = 8;

@@ -1,7 +1,7 @@
 // TUN/TAP interfaces as fastd creates them (src/iface.c): one for the whole daemon in TAP
 // mode (and in TUN mode with a single static peer), otherwise one per peer, named from the
 // `interface` pattern with `%n` (peer name) or `%k` (first 16 hex digits of its key).
-import type { Config, Peer } from '../../config/types.js';
+import type { Config, PeerConfig } from '../../config/types.js';
 import { openOffloadedQueue, TCP_OFFLOADS } from '../../io/offload/open-queue.js';
 import { Errno, SystemError } from '../../io/libc.js';
 import { IFNAMSIZ } from '../../io/linux-abi.js';
@@ -44,7 +44,7 @@ function hasPeerDirs(config: Config): boolean {
 }
 
 /** fastd_peer_get_mtu. */
-export function peerMtu(config: Config, peer: Peer | undefined): number {
+export function peerMtu(config: Config, peer: PeerConfig | undefined): number {
   if (config.mode === 'tap') return config.mtu;
   return peer?.mtu ?? config.mtu;
 }
@@ -53,7 +53,7 @@ export function peerMtu(config: Config, peer: Peer | undefined): number {
  * fastd_iface_format_name: the name to ask the kernel for, '' for the kernel's own choice.
  * Throws an InterfaceError for a pattern the peer cannot fill.
  */
-export function interfaceName(config: Config, peer: Peer | undefined, single: boolean): string {
+export function interfaceName(config: Config, peer: PeerConfig | undefined, single: boolean): string {
   let pattern = config.interface;
   if (peer) {
     if (peer.interface !== undefined) pattern = peer.interface;

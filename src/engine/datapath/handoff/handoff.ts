@@ -18,6 +18,7 @@ import { ABSENT, NumberMap } from '../tables/number-map.js';
 import type { Receiver } from '../pipeline/receive.js';
 import type { Sender } from '../pipeline/send.js';
 import { DropReason } from '../tables/stats.js';
+import { BATCHES_PER_TURN } from '../sizes.js';
 
 /**
  * What an entry asks of its consumer; `a` is a peerId (Open, Seal), the source peer
@@ -45,8 +46,6 @@ export function lentOffset(owner: number): number {
   return -2 - owner;
 }
 
-/** Batches taken from one ring before the worker turns to its sockets and queues again. */
-const BATCHES_PER_TURN = 8;
 
 export class Handoff {
   private readonly self: number;

@@ -17,12 +17,11 @@ import { HandoffKind } from '../handoff/handoff.js';
 import type { HandoffBatch } from '../handoff/handoff-ring.js';
 import { isUnicast, LOCAL, macKey } from '../tables/mac-table.js';
 import type { Endpoint } from '../messages.js';
-import { confirmCurrent, NO_PEER, type Peer } from '../tables/peer-table.js';
+import { confirmCurrent, NO_PEER, type DatapathPeer } from '../tables/peer-table.js';
 import type { Sender } from './send.js';
 import { Counter, DropReason, epochNow } from '../tables/stats.js';
+import { BATCHES_PER_TURN } from '../sizes.js';
 
-/** Receive batches taken from one socket before the others get their turn. */
-const BATCHES_PER_TURN = 8;
 
 export class Receiver {
   private runPeer = NO_PEER;
@@ -157,13 +156,13 @@ export class Receiver {
 
   // Data from our peer without a session to open it: the peer has one we do not (it
   // restarted, or we reset it), so the control plane answers with a handshake, rate-limited.
-  private askForHandshake(peer: Peer, offset: number, length: number, now: number): void {
+  private askForHandshake(peer: DatapathPeer, offset: number, length: number, now: number): void {
     const dp = this.dp;
     if (length < dp.minDataLength || !dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) return;
     dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), local: localOf(dp.peers.localBytes, peer.id), compat: isCompatData(dp.bytes, offset) });
   }
 
-  private queueOpen(peer: Peer, offset: number, length: number, now: number): void {
+  private queueOpen(peer: DatapathPeer, offset: number, length: number, now: number): void {
     const open = this.dp.scratch;
     if (peer.id !== this.runPeer || open.count === BATCH) {
       this.openRun(now);
@@ -226,7 +225,7 @@ export class Receiver {
 
   // Authentic data came to another of our addresses than the peer's last (a wildcard
   // socket on a host with several): from now on everything to it leaves from there.
-  private talksToNewLocal(peer: Peer): void {
+  private talksToNewLocal(peer: DatapathPeer): void {
     const dp = this.dp;
     const locals = this.runLocals!;
     dp.peers.setLocal(peer.id, locals.localWords, this.runLocalSlot);
@@ -234,7 +233,7 @@ export class Receiver {
   }
 
   // Entries the current session refused before its reorder check are intact: try them on the previous one.
-  private retryOnPrevious(peer: Peer, now: number): void {
+  private retryOnPrevious(peer: DatapathPeer, now: number): void {
     const open = this.dp.scratch;
     const retry = this.dp.retry;
     retry.count = 0;
@@ -258,13 +257,13 @@ export class Receiver {
 
   // The first packet on a new session: the previous one goes, the control plane learns the
   // connection is confirmed, and an initiator answers with an empty packet, as fastd does.
-  private confirm(peer: Peer, now: number): void {
+  private confirm(peer: DatapathPeer, now: number): void {
     confirmCurrent(peer);
     this.dp.post({ type: 'sessionConfirmed', peerId: peer.id });
     if (peer.current!.initiator) this.sender.sendEmpty(peer, now);
   }
 
-  private deliver(peer: Peer, offset: number, length: number, reordered: boolean, now: number): void {
+  private deliver(peer: DatapathPeer, offset: number, length: number, reordered: boolean, now: number): void {
     const dp = this.dp;
     const iface = this.tap ?? dp.interfaces[peer.interfaceId];
     if (!iface) return;

@@ -14,7 +14,7 @@ import { isLent, lentOffset, lentOwner } from '../handoff/handoff.js';
 import { BATCH, HEADROOM, type Datapath, type Outgoing } from '../context.js';
 import { isUnicast, LOCAL, macKey, UNKNOWN } from '../tables/mac-table.js';
 import type { Endpoint } from '../messages.js';
-import { NO_PEER, type Peer } from '../tables/peer-table.js';
+import { NO_PEER, type DatapathPeer } from '../tables/peer-table.js';
 import { Counter, epochNow } from '../tables/stats.js';
 
 /** Owner of a payload that is not a pool buffer of its own (a fixed read slot). */
@@ -76,7 +76,7 @@ export class Sender {
   }
 
   /** An empty data packet on the peer's current session (keepalive, confirmation). */
-  sendEmpty(peer: Peer, now: number): void {
+  sendEmpty(peer: DatapathPeer, now: number): void {
     const index = this.dp.allocBuffer(now);
     if (index < 0) {
       this.dp.stats.add(peer.id, Counter.TxDropped, 1, 0);
@@ -142,7 +142,7 @@ export class Sender {
   }
 
   /** Queues a payload (HEADROOM bytes free in front of it) for sealing towards one peer. */
-  toPeer(peer: Peer, offset: number, length: number, owner: number, now: number): void {
+  toPeer(peer: DatapathPeer, offset: number, length: number, owner: number, now: number): void {
     if (peer.id !== this.runPeer || this.run.count === BATCH) {
       this.sealRun(now);
       this.runPeer = peer.id;

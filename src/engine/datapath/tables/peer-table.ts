@@ -13,7 +13,7 @@ import { ABSENT, NumberMap } from './number-map.js';
 /** No peer: the same value as a NumberMap's ABSENT, so a failed lookup is NO_PEER. */
 export const NO_PEER = ABSENT;
 
-export class Peer {
+export class DatapathPeer {
   /** The newest session: every packet is sealed with it, and opened with it first. */
   current: MethodSession | null = null;
   /** The session `current` replaced, kept for receiving until it expires or current is confirmed. */
@@ -52,7 +52,7 @@ export class PeerTable {
    */
   localWords: Uint32Array;
   localBytes: Uint8Array;
-  private readonly byId: (Peer | undefined)[];
+  private readonly byId: (DatapathPeer | undefined)[];
   private readonly byKey = new NumberMap();
   /** Ids of the existing peers, [0, count) used, for sending to all. */
   ids: Int32Array;
@@ -66,20 +66,20 @@ export class PeerTable {
     const locals = sockaddrSlots(capacity);
     this.localWords = locals.words;
     this.localBytes = locals.bytes;
-    this.byId = new Array<Peer | undefined>(capacity).fill(undefined);
+    this.byId = new Array<DatapathPeer | undefined>(capacity).fill(undefined);
     this.ids = new Int32Array(capacity);
   }
 
-  get(peerId: number): Peer | undefined {
+  get(peerId: number): DatapathPeer | undefined {
     return this.byId[peerId];
   }
 
   /** Adds a peer; throws for an id that is no row number or is already in use. */
-  add(peerId: number, interfaceId: number, owner = 0): Peer {
+  add(peerId: number, interfaceId: number, owner = 0): DatapathPeer {
     if (!Number.isInteger(peerId) || peerId < 0) throw new RangeError(`peerId ${peerId} is not a statistics row`);
     if (peerId >= this.capacity) this.grow(peerId);
     if (this.byId[peerId]) throw new Error(`peerId ${peerId} is already in use`);
-    const peer = new Peer(peerId, interfaceId, owner);
+    const peer = new DatapathPeer(peerId, interfaceId, owner);
     this.byId[peerId] = peer;
     this.ids[this.count++] = peerId;
     return peer;
@@ -100,7 +100,7 @@ export class PeerTable {
   }
 
   /** Moves a peer to an endpoint, talking to our `local` address (throws on an address that is not an IP address). */
-  setAddress(peer: Peer, socketId: number, endpoint: Endpoint, local: Endpoint | undefined): void {
+  setAddress(peer: DatapathPeer, socketId: number, endpoint: Endpoint, local: Endpoint | undefined): void {
     this.unindex(peer);
     writeSockaddr(this.addressBytes, peer.id, endpoint);
     if (local) writeSockaddr(this.localBytes, peer.id, local);
@@ -146,7 +146,7 @@ export class PeerTable {
     this.capacity = capacity;
   }
 
-  private unindex(peer: Peer): void {
+  private unindex(peer: DatapathPeer): void {
     if (peer.key === NO_KEY) return;
     const first = this.byKey.get(peer.key);
     if (first === peer.id) {
@@ -167,7 +167,7 @@ export class PeerTable {
  * Installs a session from a completed handshake: the current one is superseded and kept
  * for receiving (the one before it is destroyed), as fastd's protocol state does.
  */
-export function installSession(peer: Peer, session: MethodSession, authenticated: boolean, now: number): void {
+export function installSession(peer: DatapathPeer, session: MethodSession, authenticated: boolean, now: number): void {
   peer.previous?.destroy();
   peer.previous = peer.current;
   peer.previous?.supersede(now);
@@ -177,13 +177,13 @@ export function installSession(peer: Peer, session: MethodSession, authenticated
 }
 
 /** Destroys the previous session once a packet opened on the current one (fastd does the same). */
-export function confirmCurrent(peer: Peer): void {
+export function confirmCurrent(peer: DatapathPeer): void {
   peer.confirmed = true;
   peer.previous?.destroy();
   peer.previous = null;
 }
 
-export function dropSessions(peer: Peer): void {
+export function dropSessions(peer: DatapathPeer): void {
   peer.current?.destroy();
   peer.previous?.destroy();
   peer.current = null;
@@ -192,7 +192,7 @@ export function dropSessions(peer: Peer): void {
 }
 
 /** Destroys sessions that are no longer valid (timer work, not per packet). */
-export function expireSessions(peer: Peer, now: number): void {
+export function expireSessions(peer: DatapathPeer, now: number): void {
   if (peer.previous && !peer.previous.isValid(now)) {
     peer.previous.destroy();
     peer.previous = null;
