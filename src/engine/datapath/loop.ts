@@ -12,7 +12,8 @@ import { expireSessions, NO_PEER, type DatapathPeer } from './tables/peer-table.
 import { Poller, Source, type Waiter } from './poller.js';
 import { Receiver } from './pipeline/receive.js';
 import { RingWaiter } from './ring-waiter.js';
-import { NO_OWNER, Sender } from './pipeline/send.js';
+import { NO_OWNER } from './buffer-owner.js';
+import { Sender } from './pipeline/send.js';
 import { DropReason } from './tables/stats.js';
 import { BATCHES_PER_TURN } from './sizes.js';
 

@@ -18,10 +18,7 @@ export interface Outgoing {
   readonly peerOf: Int32Array;
   /** Payload bytes of each entry, as fastd counts them (before sealing). */
   readonly payloadBytes: Uint32Array;
-  /**
-   * What to give back once the entry is sent: a pool index, NO_OWNER (-1: nothing, the memory
-   * is owned elsewhere), or a buffer lent by another worker (below -1, handoff.ts lentOwner).
-   */
+  /** Who gets each entry's memory back once it is sent (buffer-owner.ts). */
   readonly owner: Int32Array;
 }
 

@@ -11,6 +11,7 @@
 import { write } from '../../../io/libc.js';
 import { EVENTFD_VALUE_BYTES } from '../../../io/linux-abi.js';
 import { NativeArea } from '../../../io/native-memory.js';
+import type { Lender } from '../buffer-owner.js';
 import { BATCH, HEADROOM, TAILROOM, type Datapath } from '../context.js';
 import { createHandoffBatch, HandoffRing, type HandoffBatch } from './handoff-ring.js';
 import type { WorkerPlace } from '../messages.js';
@@ -30,24 +31,7 @@ export const HandoffKind = { Open: 1, Seal: 2, SealAll: 3, Free: 4, Try: 5 } as 
 /** Entries per ring: a few batches in flight before a slow owner makes the others drop. */
 export const HANDOFF_RING_CAPACITY = 1024;
 
-/**
- * A payload's owner as the Sender records it: a pool index (>= 0), NO_OWNER (-1), or a
- * buffer lent by another worker, encoded below -1 by its offset.
- */
-export function lentOwner(offset: number): number {
-  return -2 - offset;
-}
-
-export function isLent(owner: number): boolean {
-  return owner < -1;
-}
-
-export function lentOffset(owner: number): number {
-  return -2 - owner;
-}
-
-
-export class Handoff {
+export class Handoff implements Lender {
   private readonly self: number;
   private readonly count: number;
   private readonly windowBytes: number;

@@ -12,6 +12,7 @@ import { readSockaddr } from '../../../io/sockaddr.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../../protocol/wire.js';
 import { hostKey } from '../tables/address-key.js';
+import { pooledOwner } from '../buffer-owner.js';
 import { BATCH, HEADROOM, TAILROOM, type Datapath, type Interface, type Socket } from '../context.js';
 import { HandoffKind } from '../handoff/handoff.js';
 import type { HandoffBatch } from '../handoff/handoff-ring.js';
@@ -329,7 +330,7 @@ export class Receiver {
       if (index < 0) continue;
       const copy = dp.pool.offsetOf(index) + HEADROOM;
       dp.bytes.copyWithin(copy, forwards.offsets[f], forwards.offsets[f] + forwards.lengths[f]);
-      this.sender.routeFrame(copy, forwards.lengths[f], this.forwardSource[f], index, now);
+      this.sender.routeFrame(copy, forwards.lengths[f], this.forwardSource[f], pooledOwner(index), now);
     }
     forwards.count = 0;
     this.sender.flush(now);

@@ -10,15 +10,12 @@ import { clearLocal } from '../../../io/control-messages.js';
 import { writeSockaddr } from '../../../io/sockaddr.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { copySlot } from '../tables/address-key.js';
-import { isLent, lentOffset, lentOwner } from '../handoff/handoff.js';
+import { lentOwner, pooledOwner, releaseOwner } from '../buffer-owner.js';
 import { BATCH, HEADROOM, type Datapath, type Outgoing } from '../context.js';
 import { isUnicast, LOCAL, macKey, UNKNOWN } from '../tables/mac-table.js';
 import type { Endpoint } from '../messages.js';
 import { NO_PEER, type DatapathPeer } from '../tables/peer-table.js';
 import { Counter, epochNow } from '../tables/stats.js';
-
-/** Owner of a payload that is not a pool buffer of its own (a fixed read slot). */
-export const NO_OWNER = -1;
 
 export class Sender {
   /** The run: consecutive payloads for one peer, sealed together. */
@@ -34,8 +31,8 @@ export class Sender {
   /**
    * tap mode: routes one Ethernet frame at bytes[offset, offset + length) (HEADROOM bytes
    * free in front of it) from `source` (NO_PEER: from our own interface) by its destination
-   * MAC and queues it for sealing. `owner` is the frame's pool buffer, freed when the frame
-   * is dealt with (-1: not pooled).
+   * MAC and queues it for sealing. `owner` (buffer-owner.ts) gets the frame's memory back
+   * once it is dealt with.
    */
   routeFrame(offset: number, length: number, source: number, owner: number, now: number): void {
     const dp = this.dp;
@@ -67,12 +64,13 @@ export class Sender {
   /** A frame another worker read for a peer of ours, in a buffer it lent us. */
   sealHandedOver(peerId: number, offset: number, length: number, now: number): void {
     const peer = this.dp.peers.get(peerId);
+    const owner = lentOwner(offset);
     if (peer && peer.owner === this.dp.self) {
-      this.toPeer(peer, offset, length, lentOwner(offset), now);
+      this.toPeer(peer, offset, length, owner, now);
       return;
     }
     if (peer) this.dp.stats.add(peer.id, Counter.TxDropped, 1, length);
-    this.dp.handoff!.giveBack(offset);
+    this.release(owner);
   }
 
   /** An empty data packet on the peer's current session (keepalive, confirmation). */
@@ -82,7 +80,7 @@ export class Sender {
       this.dp.stats.add(peer.id, Counter.TxDropped, 1, 0);
       return;
     }
-    this.toPeer(peer, this.dp.pool.offsetOf(index) + HEADROOM, 0, index, now);
+    this.toPeer(peer, this.dp.pool.offsetOf(index) + HEADROOM, 0, pooledOwner(index), now);
     this.flush(now);
   }
 
@@ -107,7 +105,7 @@ export class Sender {
     else clearLocal(out.batch, i);
     out.peerOf[i] = NO_PEER;
     out.payloadBytes[i] = 0;
-    out.owner[i] = index;
+    out.owner[i] = pooledOwner(index);
     this.flush(now);
   }
 
@@ -137,7 +135,7 @@ export class Sender {
       }
       const copy = dp.pool.offsetOf(index) + HEADROOM;
       dp.bytes.copyWithin(copy, offset, offset + length);
-      this.toPeer(peer, copy, length, index, now);
+      this.toPeer(peer, copy, length, pooledOwner(index), now);
     }
   }
 
@@ -215,7 +213,6 @@ export class Sender {
   }
 
   private release(owner: number): void {
-    if (owner >= 0) this.dp.pool.free(owner);
-    else if (isLent(owner)) this.dp.handoff!.giveBack(lentOffset(owner));
+    releaseOwner(owner, this.dp.pool, this.dp.handoff);
   }
 }

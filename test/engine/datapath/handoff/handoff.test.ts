@@ -10,6 +10,7 @@ import { createHandoffPlaces, windowBytes } from '../../../../src/engine/workers
 import { HANDOFF_RING_CAPACITY } from '../../../../src/engine/datapath/handoff/handoff.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type Endpoint, type FromWorker } from '../../../../src/engine/datapath/messages.js';
 import { Receiver } from '../../../../src/engine/datapath/pipeline/receive.js';
+import { pooledOwner } from '../../../../src/engine/datapath/buffer-owner.js';
 import { Sender } from '../../../../src/engine/datapath/pipeline/send.js';
 import { check, close, eventfd, read } from '../../../../src/io/libc.js';
 import { EVENTFD_VALUE_BYTES, EventFdFlag, SOCKADDR_SLOT } from '../../../../src/io/linux-abi.js';
@@ -183,7 +184,7 @@ describe('handoff between two workers', () => {
       for (let i = 0; i < count; i++) {
         const index = worker.dp.pool.alloc(now);
         const at = worker.dp.pool.offsetOf(index) + HEADROOM;
-        if (peer.owner === worker.dp.self) worker.sender.toPeer(peer, at, 100, index, now);
+        if (peer.owner === worker.dp.self) worker.sender.toPeer(peer, at, 100, pooledOwner(index), now);
         else {
           worker.dp.handoff!.seal(peer.owner, mover, at, 100, now);
           worker.dp.pool.free(index);
@@ -225,7 +226,7 @@ describe('handoff between two workers', () => {
     expect(peerStats.peer(FLOATING)).toEqual(before);
     applyControl(zero.dp, zero.sender, { type: 'installSession', peerId: far, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false }, now);
     const index = zero.dp.pool.alloc(now);
-    zero.sender.toPeer(zero.dp.peers.get(far)!, zero.dp.pool.offsetOf(index) + HEADROOM, 100, index, now);
+    zero.sender.toPeer(zero.dp.peers.get(far)!, zero.dp.pool.offsetOf(index) + HEADROOM, 100, pooledOwner(index), now);
     zero.sender.flush(now);
     expect(peerStats.stat(far, PeerStat.TxDroppedPackets)).toBe(1);
     expect(peerStats.stat(far, PeerStat.TxDroppedBytes)).toBe(100);
