@@ -1,26 +1,17 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Two projects. `unit` tests run inside the test process (worker threads allowed): no root,
-// no network namespaces, no child processes (neither Debian's fastd nor bin/fastd-ts), so
-// `npm test` runs them in well under a minute. `system` tests are the rest: a file belongs
-// there when any of its tests needs root, a namespace, Debian's fastd or a spawned daemon or
-// CLI. Name a new system test `*.e2e.test.ts`; SYSTEM_FILES lists the older ones until the
-// test tree is laid out anew.
+// Two projects, told apart by name. `unit` tests (every `*.test.ts`) run inside the test
+// process (worker threads allowed): no root, no network namespaces, no child processes
+// (neither Debian's fastd nor bin/fastd-ts), so `npm test` runs them in well under a minute.
+// `system` tests (`*.e2e.test.ts`) are the rest: a test belongs there when it needs root, a
+// namespace, Debian's fastd or a spawned daemon or CLI. A file that has both kinds is two
+// files, X.test.ts and X.e2e.test.ts, sharing their helpers through a module beside them.
 //
 // Tests run against the TypeScript sources; the system tests spawn bin/fastd-ts, which runs
 // the compiled dist/ (npm test and scripts/test.sh build first). Namespace/interop tests
 // create real network namespaces, so the system project runs after the unit project and, as
 // the single project did before, at most two files at a time.
-const SYSTEM_FILES = [
-  'test/cli/bad-input.test.ts',
-  'test/cli/keys.test.ts',
-  'test/cli/options.test.ts',
-  'test/config/corpus.test.ts',
-  'test/config/shipped-examples.test.ts',
-  'test/crypto/ec25519/keys.test.ts',
-  'test/io/udp-socket.test.ts',
-];
-const SYSTEM = ['test/**/*.e2e.test.ts', ...SYSTEM_FILES];
+const SYSTEM = ['test/**/*.e2e.test.ts'];
 
 export default defineConfig({
   test: {

@@ -1,11 +1,11 @@
-// fastd's command line: each option, the order they apply in, and fastd's usage errors.
-import { execFileSync } from 'node:child_process';
+// fastd's command line: each option, the order they apply in, and fastd's usage errors
+// (options.e2e.test.ts compares the help and the errors with Debian's fastd).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCommandLine, usageText, UsageError } from '../../src/cli/options.ts';
+import { parseCommandLine, usageText } from '../../src/cli/options.ts';
 import { ConfigError } from '../../src/config/errors.ts';
-import { DEBIAN_FASTD, haveDebianFastd, requireSystem } from '../helpers/prereq.ts';
 import { makeTree, PUBLIC_KEYS, SECRET } from '../config/helpers.ts';
+import { usageError } from './usage-error.ts';
 
 const PEER = `peer "p" { key "${PUBLIC_KEYS[0]}"; }`;
 
@@ -17,16 +17,6 @@ function files() {
     'peers/x': `key "${PUBLIC_KEYS[2]}";\n`,
   });
   return { dir, main: join(dir, 'main.conf'), other: join(dir, 'other.conf') };
-}
-
-function usageError(argv: string[]): string {
-  try {
-    parseCommandLine(argv, () => '');
-  } catch (error) {
-    if (error instanceof UsageError) return error.message;
-    throw error;
-  }
-  return 'accepted';
 }
 
 describe('command line', () => {
@@ -149,8 +139,6 @@ describe('command line', () => {
   });
 });
 
-const withFastd = requireSystem("comparing --help with Debian's fastd", { fastd: haveDebianFastd });
-
 describe('usage text', () => {
   it('lists every option once', () => {
     for (const option of ['--help, -h', '--config, -c <filename>', '--bind, -b <address>[:<port>]', '--machine-readable']) {
@@ -158,29 +146,8 @@ describe('usage text', () => {
     }
   });
 
-  it.runIf(withFastd)("matches Debian fastd's --help apart from the version", () => {
-    const debian = execFileSync(DEBIAN_FASTD, ['--help'], { encoding: 'utf8' });
-    expect(usageText(false).replace(/\) v\d+ usage/, ') vN usage')).toBe(debian.replace(/\) v\d+ usage/, ') vN usage'));
-  });
-
   it('lists the fastd-ts extensions after fastd\'s options', () => {
     expect(usageText().startsWith(usageText(false))).toBe(true);
     expect(usageText().slice(usageText(false).length)).toContain('--io-backend io_uring|fallback');
-  });
-});
-
-describe.runIf(withFastd)("usage errors compared with Debian's fastd", () => {
-  const cases = [
-    ['--bogus'], ['-c'], ['--mtu', '0x600'], ['--mode', 'tunnel'], ['--log-level', 'trace'], ['-b', '::1'],
-    ['-b', '[::1'], ['-b', '[::x]:1'], ['-b', '1.2.3.4:70000'], ['-b', '300.1.1.1'], ['-p', 'other'],
-  ];
-  it.each(cases)('fastd %s', (...argv) => {
-    let debian = '';
-    try {
-      execFileSync(DEBIAN_FASTD, argv, { stdio: 'pipe' });
-    } catch (error) {
-      debian = (error as { stderr: Buffer }).stderr.toString().trim().replace(/^.* --- Error: /, '');
-    }
-    expect(usageError(argv)).toBe(debian);
   });
 });

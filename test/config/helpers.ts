@@ -1,9 +1,14 @@
 // Shared fixtures for the configuration tests: real key pairs made by Debian's
-// `fastd --generate-key` / `--show-key`, and a throw-away directory per test file.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// `fastd --generate-key` / `--show-key`, a throw-away directory per test file, the corpus
+// and the shipped examples (each checked by a unit test and by one against Debian's fastd).
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { ConfigError } from '../../src/config/errors.ts';
+import { loadConfigFile } from '../../src/config/loader.ts';
+import { derivePublicKey, keyToHex } from '../../src/crypto/ec25519/keys.ts';
 
 export const SECRET = 'c0eda007e878d974a4cc435b6044f63b7e366cfb95e76654c47019ceca835e6a';
 export const PUBLIC_KEYS = [
@@ -33,3 +38,31 @@ export function makeTree(files: Record<string, string | Uint8Array>): string {
   }
   return root;
 }
+
+const CORPUS = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
+
+/** The corpus files fastd must accept or reject, in name order. */
+export function corpusFiles(verdict: 'accept' | 'reject'): string[] {
+  const dir = join(CORPUS, verdict);
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.conf'))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+/** The ConfigError fastd-ts reports for a file, or undefined when it loads. */
+export function ourError(path: string): ConfigError | undefined {
+  try {
+    loadConfigFile(path);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  return undefined;
+}
+
+/** The shipped example configurations in conf/. */
+export const CONF = join(dirname(fileURLToPath(import.meta.url)), '../../conf');
+export const EXAMPLES = ['gluon-client.conf', 'supernode.conf'];
+
+export const publicKeyOf = (secret: string) => keyToHex(derivePublicKey(Uint8Array.from(Buffer.from(secret, 'hex'))));

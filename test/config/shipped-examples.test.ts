@@ -1,19 +1,12 @@
-// The example configurations in conf/ must be valid for fastd-ts and for Debian's fastd,
-// and must fit together: the client's supernodes and the supernode's routers share keys.
-import { execFileSync } from 'node:child_process';
+// The example configurations in conf/ must be valid for fastd-ts (and for Debian's fastd:
+// shipped-examples.e2e.test.ts), and must fit together: the client's supernodes and the
+// supernode's routers share keys.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/loader.ts';
 import { loadPeerDir } from '../../src/config/peer-dir.ts';
-import { derivePublicKey, keyToHex } from '../../src/crypto/ec25519/keys.ts';
-import { DEBIAN_FASTD, haveDebianFastd, requireSystem } from '../helpers/prereq.ts';
-
-const CONF = join(dirname(fileURLToPath(import.meta.url)), '../../conf');
-const EXAMPLES = ['gluon-client.conf', 'supernode.conf'];
-
-const publicKeyOf = (secret: string) => keyToHex(derivePublicKey(Uint8Array.from(Buffer.from(secret, 'hex'))));
+import { CONF, EXAMPLES, publicKeyOf } from './helpers.ts';
 
 describe('shipped example configurations', () => {
   it.each(EXAMPLES)('%s loads with the start-up checks and no warnings', (name) => {
@@ -48,19 +41,5 @@ describe('shipped example configurations', () => {
     const unit = readFileSync(join(CONF, 'fastd@.service'), 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/bin\/env fastd-ts .*--config \/etc\/fastd\/%I\/fastd\.conf$/m);
     expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
-  });
-});
-
-const withFastd = requireSystem("checking conf/ with Debian's fastd", { fastd: haveDebianFastd });
-
-describe.runIf(withFastd)("shipped examples with Debian's fastd", () => {
-  it.each(EXAMPLES)('fastd --verify-config accepts %s', (name) => {
-    expect(() => execFileSync(DEBIAN_FASTD, ['--verify-config', '-c', join(CONF, name)], { stdio: 'pipe' })).not.toThrow();
-  });
-
-  it.each(EXAMPLES)('fastd --show-key derives the same public key for %s', (name) => {
-    const { config } = loadConfigFile(join(CONF, name));
-    const shown = execFileSync(DEBIAN_FASTD, ['-c', join(CONF, name), '--show-key', '--machine-readable'], { encoding: 'utf8' });
-    expect(shown.trim()).toBe(publicKeyOf(config.secret!));
   });
 });

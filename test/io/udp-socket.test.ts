@@ -1,36 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+// UDP sockets as fastd makes them: dual-stack `any`, PMTU discovery off, SO_MARK,
+// SO_REUSEPORT, UDP_GRO and SO_BINDTODEVICE (udp-socket.e2e.test.ts: buffers past the caps).
+import { describe, expect, it } from 'vitest';
 import { createDatagramBatch } from '../../src/io/batch.js';
 import { FallbackDatagramIo } from '../../src/io/batch-fallback.js';
 import { getsockopt } from '../../src/io/libc.js';
 import { IpOption, Ipv6Option, Protocol, SOL_SOCKET, SOL_UDP, SocketOption, UdpOption } from '../../src/io/linux-abi.js';
 import { NativeArea } from '../../src/io/native-memory.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
-import { closeSocket, forceSocketBuffers, openUdpSocket, type UdpSocket } from '../../src/io/udp.js';
-import { readFileSync } from 'node:fs';
-import { isRoot, requireSystem } from '../helpers/prereq.js';
+import { openUdpSocket } from '../../src/io/udp.js';
 import { testPacketMemory } from './memory.js';
+import { intOption, socketsClosedAfterEach } from './sockets.js';
 
-const opened: UdpSocket[] = [];
-afterEach(() => {
-  for (const s of opened.splice(0)) closeSocket(s);
-});
-
-function open(options: Parameters<typeof openUdpSocket>[0]): UdpSocket {
-  const s = openUdpSocket(options);
-  opened.push(s);
-  return s;
-}
-
-function intOption(fd: number, level: number, name: number): number {
-  const area = new NativeArea(16, 'getsockopt');
-  try {
-    area.view.setUint32(8, 4, true);
-    expect(getsockopt(fd, level, name, area.address, area.address + 8)).toBe(0);
-    return area.view.getInt32(0, true);
-  } finally {
-    area.release();
-  }
-}
+const open = socketsClosedAfterEach();
 
 describe('UDP sockets as fastd makes them', () => {
   it('`any` is an IPv6 dual-stack socket (IPV6_V6ONLY off) with PMTU discovery off', () => {
@@ -93,17 +74,5 @@ describe('UDP sockets as fastd makes them', () => {
 
   it('reports a clear error for an address it cannot bind', () => {
     expect(() => openUdpSocket({ address: '192.0.2.1', port: 0 })).toThrow(/bind 192\.0\.2\.1:0: Cannot assign requested address/);
-  });
-});
-
-describe.runIf(requireSystem('socket buffers past the sysctl caps', { root: isRoot }))('socket buffers', () => {
-  it('forceSocketBuffers goes past net.core.rmem_max/wmem_max for a root process', () => {
-    const s = open({ address: '127.0.0.1', port: 0 });
-    const caps = ['rmem_max', 'wmem_max'].map((name) => Number(readFileSync(`/proc/sys/net/core/${name}`, 'utf8')));
-    const wanted = 2 * Math.max(...caps);
-    forceSocketBuffers(s.fd, wanted, wanted);
-    // the kernel doubles what it is given, for its bookkeeping
-    expect(intOption(s.fd, SOL_SOCKET, SocketOption.RCVBUF)).toBe(2 * wanted);
-    expect(intOption(s.fd, SOL_SOCKET, SocketOption.SNDBUF)).toBe(2 * wanted);
   });
 });
