@@ -6,9 +6,16 @@
 // Layout (32-bit words, the indices on cache lines of their own so that the two threads do
 // not invalidate each other's line on every batch):
 //   line 0: tail (producer)  | line 1: head (consumer) | line 2: asleep (consumer's flag)
-//   entries: capacity × [kind | a | offset | length]
-//   addresses: capacity × SOCKADDR_SLOT bytes (for kinds that carry one)
+//   entries: capacity × [kind | subject | offset | length], the subject by kind:
+//     Open    | peerId     | offset | length   a datagram for the consumer's peer: open it
+//     Seal    | peerId     | offset | length   a frame for the consumer's peer: seal and send it
+//     SealAll | sourcePeer | offset | length   a frame for everybody: seal it for your peers but its source
+//     Try     | socketId   | offset | length   a datagram from an unknown address, come in on that
+//                                               socket: does one of your sessions open it? (+ address)
+//     Free    | 0          | offset | 0        (return rings) the consumer is done with the buffer
+//   addresses: capacity × SOCKADDR_SLOT bytes (the sender's address of a Try entry)
 // head and tail count entries forever (wrapping at 2^32); slot = index & (capacity - 1).
+// The packet at offset is in a buffer the producer lent the consumer (handoff.ts).
 //
 // Sleeping without losing a wake-up (Dekker's pattern; Atomics are sequentially consistent):
 // the consumer stores asleep = 1 and then loads tail; the producer stores tail and then
@@ -22,33 +29,50 @@ const HEAD = CACHE_LINE_WORDS;
 const ASLEEP = 2 * CACHE_LINE_WORDS;
 const HEADER_BYTES = 3 * CACHE_LINE_WORDS * 4;
 
-/** One entry: the words [kind, a, offset, length]. */
-const Entry = { KIND: 0, A: 1, OFFSET: 2, LENGTH: 3, WORDS: 4 } as const;
+/** What an entry asks of its consumer (the layout above gives each kind's subject). */
+export const HandoffKind = { Open: 1, Seal: 2, SealAll: 3, Free: 4, Try: 5 } as const;
+
+/** One entry: the words [kind, subject, offset, length]. */
+const Entry = { KIND: 0, SUBJECT: 1, OFFSET: 2, LENGTH: 3, WORDS: 4 } as const;
 const ENTRY_BYTES = Entry.WORDS * 4;
 const ADDRESS_WORDS = SOCKADDR_SLOT / 4;
 
-/** Where take() puts entries: parallel arrays, `capacity` entries, `count` of them filled. */
-export interface HandoffBatch {
-  readonly capacity: number;
-  count: number;
+/**
+ * Where take() puts entries: parallel arrays, `capacity` entries, `count` of them filled.
+ * An entry's subject is read by the name its kind gives it.
+ */
+export class HandoffBatch {
+  count = 0;
   readonly kinds: Int32Array;
-  readonly a: Int32Array;
   readonly offsets: Uint32Array;
   readonly lengths: Uint32Array;
-  /** SOCKADDR_SLOT / 4 words per entry; meaningful for entries pushed with an address. */
+  /** SOCKADDR_SLOT / 4 words per entry; meaningful for Try entries. */
   readonly addressWords: Uint32Array;
-}
+  /** The word whose meaning depends on the kind: read it as peerId, sourcePeer or socketId. */
+  readonly subjects: Int32Array;
 
-export function createHandoffBatch(capacity: number): HandoffBatch {
-  return {
-    capacity,
-    count: 0,
-    kinds: new Int32Array(capacity),
-    a: new Int32Array(capacity),
-    offsets: new Uint32Array(capacity),
-    lengths: new Uint32Array(capacity),
-    addressWords: new Uint32Array(capacity * ADDRESS_WORDS),
-  };
+  constructor(readonly capacity: number) {
+    this.kinds = new Int32Array(capacity);
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    this.addressWords = new Uint32Array(capacity * ADDRESS_WORDS);
+    this.subjects = new Int32Array(capacity);
+  }
+
+  /** Open, Seal: the consumer's peer the packet is for. */
+  peerId(i: number): number {
+    return this.subjects[i];
+  }
+
+  /** SealAll: the peer the frame came from (NO_PEER: a TUN/TAP queue), which must not get it back. */
+  sourcePeer(i: number): number {
+    return this.subjects[i];
+  }
+
+  /** Try: the socket the datagram came in on. */
+  socketId(i: number): number {
+    return this.subjects[i];
+  }
 }
 
 function isPowerOfTwo(value: number): boolean {
@@ -90,30 +114,39 @@ export class HandoffRing {
     this.head = this.seenHead = Atomics.load(this.words, HEAD);
   }
 
-  /** Queues an entry (invisible until publish()); false when the ring is full. */
-  push(kind: number, a: number, offset: number, length: number): boolean {
-    if (((this.pushed - this.seenHead) | 0) >= this.capacity) {
-      this.seenHead = Atomics.load(this.words, HEAD);
-      if (((this.pushed - this.seenHead) | 0) >= this.capacity) return false;
-    }
-    const at = HEADER_BYTES / 4 + (this.pushed & this.mask) * Entry.WORDS;
-    const words = this.words;
-    words[at + Entry.KIND] = kind;
-    words[at + Entry.A] = a;
-    words[at + Entry.OFFSET] = offset;
-    words[at + Entry.LENGTH] = length;
-    this.pushed = (this.pushed + 1) | 0;
-    return true;
+  // Each push queues an entry (invisible until publish()); false when the ring is full.
+
+  /** A datagram for the consumer's peer `peerId`, to open. */
+  pushOpen(peerId: number, offset: number, length: number): boolean {
+    return this.push(HandoffKind.Open, peerId, offset, length);
   }
 
-  /** push() plus the sockaddr in slot `slot` of `addressWords` (SOCKADDR_SLOT / 4 words per slot). */
-  pushWithAddress(kind: number, a: number, offset: number, length: number, addressWords: Uint32Array, slot: number): boolean {
+  /** A frame for the consumer's peer `peerId`, to seal and send. */
+  pushSeal(peerId: number, offset: number, length: number): boolean {
+    return this.push(HandoffKind.Seal, peerId, offset, length);
+  }
+
+  /** A frame for every peer of the consumer but `sourcePeer`, to seal and send. */
+  pushSealAll(sourcePeer: number, offset: number, length: number): boolean {
+    return this.push(HandoffKind.SealAll, sourcePeer, offset, length);
+  }
+
+  /**
+   * A datagram from an unknown address that came in on `socketId`, to try on the consumer's
+   * sessions; the address is slot `slot` of `addressWords` (SOCKADDR_SLOT / 4 words per slot).
+   */
+  pushTry(socketId: number, offset: number, length: number, addressWords: Uint32Array, slot: number): boolean {
     const to = (this.pushed & this.mask) * ADDRESS_WORDS;
-    if (!this.push(kind, a, offset, length)) return false;
+    if (!this.push(HandoffKind.Try, socketId, offset, length)) return false;
     const from = slot * ADDRESS_WORDS;
     const addresses = this.addresses;
     for (let i = 0; i < ADDRESS_WORDS; i++) addresses[to + i] = addressWords[from + i];
     return true;
+  }
+
+  /** On a return ring: the lent buffer at `offset` is back. */
+  pushFree(offset: number): boolean {
+    return this.push(HandoffKind.Free, 0, offset, 0);
   }
 
   /**
@@ -138,7 +171,7 @@ export class HandoffRing {
       const slot = (this.head + i) & this.mask;
       const at = HEADER_BYTES / 4 + slot * Entry.WORDS;
       out.kinds[i] = words[at + Entry.KIND];
-      out.a[i] = words[at + Entry.A];
+      out.subjects[i] = words[at + Entry.SUBJECT];
       out.offsets[i] = words[at + Entry.OFFSET];
       out.lengths[i] = words[at + Entry.LENGTH];
       const from = slot * ADDRESS_WORDS;
@@ -169,5 +202,20 @@ export class HandoffRing {
   /** Call after waking from poll, so that producers stop writing the eventfd. */
   awake(): void {
     Atomics.store(this.words, ASLEEP, 0);
+  }
+
+  private push(kind: number, subject: number, offset: number, length: number): boolean {
+    if (((this.pushed - this.seenHead) | 0) >= this.capacity) {
+      this.seenHead = Atomics.load(this.words, HEAD);
+      if (((this.pushed - this.seenHead) | 0) >= this.capacity) return false;
+    }
+    const at = HEADER_BYTES / 4 + (this.pushed & this.mask) * Entry.WORDS;
+    const words = this.words;
+    words[at + Entry.KIND] = kind;
+    words[at + Entry.SUBJECT] = subject;
+    words[at + Entry.OFFSET] = offset;
+    words[at + Entry.LENGTH] = length;
+    this.pushed = (this.pushed + 1) | 0;
+    return true;
   }
 }

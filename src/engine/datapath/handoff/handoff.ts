@@ -13,20 +13,13 @@ import { EVENTFD_VALUE_BYTES } from '../../../io/linux-abi.js';
 import { NativeArea } from '../../../io/native-memory.js';
 import type { Lender } from '../buffer-owner.js';
 import { BATCH, HEADROOM, TAILROOM, type Datapath } from '../context.js';
-import { createHandoffBatch, HandoffRing, type HandoffBatch } from './handoff-ring.js';
+import { HandoffBatch, HandoffKind, HandoffRing } from './handoff-ring.js';
 import type { WorkerPlace } from '../messages.js';
 import { ABSENT, NumberMap } from '../tables/number-map.js';
 import type { Receiver } from '../pipeline/receive.js';
 import type { Sender } from '../pipeline/send.js';
 import { DropReason } from '../tables/stats.js';
 import { BATCHES_PER_TURN } from '../sizes.js';
-
-/**
- * What an entry asks of its consumer; `a` is a peerId (Open, Seal), the source peer
- * (SealAll), or the socket a datagram from an unknown address came in on (Try: see whether
- * one of your sessions opens it, i.e. your peer moved; the entry carries the sender's address).
- */
-export const HandoffKind = { Open: 1, Seal: 2, SealAll: 3, Free: 4, Try: 5 } as const;
 
 /** Entries per ring: a few batches in flight before a slow owner makes the others drop. */
 export const HANDOFF_RING_CAPACITY = 1024;
@@ -45,7 +38,7 @@ export class Handoff implements Lender {
   private readonly lentTo: Int32Array;
   /** Offset of each lent buffer → its pool index. */
   private readonly lent: NumberMap;
-  private readonly taken: HandoffBatch = createHandoffBatch(BATCH);
+  private readonly taken = new HandoffBatch(BATCH);
   /** The taken entries' sender addresses as bytes (sockaddr slots), for Try entries. */
   private readonly takenAddresses = new Uint8Array(this.taken.addressWords.buffer);
   private readonly wakeValue = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
@@ -78,13 +71,13 @@ export class Handoff implements Lender {
   open(owner: number, peerId: number, offset: number, length: number, now: number): void {
     // opening needs no headroom: the copy starts at the buffer
     const copy = this.lend(owner, offset, length, 0, this.dp.bufferSize - TAILROOM, now);
-    this.pushed(owner, copy, copy >= 0 && this.toWorker[owner]!.push(HandoffKind.Open, peerId, copy, length));
+    this.pushed(owner, copy, copy >= 0 && this.toWorker[owner]!.pushOpen(peerId, copy, length));
   }
 
   /** A frame for `owner`'s peer read here: the owner seals and sends it. */
   seal(owner: number, peerId: number, offset: number, length: number, now: number): void {
     const copy = this.lend(owner, offset, length, HEADROOM, this.dp.bufferSize - HEADROOM - TAILROOM, now);
-    this.pushed(owner, copy, copy >= 0 && this.toWorker[owner]!.push(HandoffKind.Seal, peerId, copy, length));
+    this.pushed(owner, copy, copy >= 0 && this.toWorker[owner]!.pushSeal(peerId, copy, length));
   }
 
   /** A frame for every peer (broadcast, unknown destination): each other worker seals it for its own peers. */
@@ -92,7 +85,7 @@ export class Handoff implements Lender {
     for (let other = 0; other < this.count; other++) {
       if (other === this.self) continue;
       const copy = this.lend(other, offset, length, HEADROOM, this.dp.bufferSize - HEADROOM - TAILROOM, now);
-      this.pushed(other, copy, copy >= 0 && this.toWorker[other]!.push(HandoffKind.SealAll, source, copy, length));
+      this.pushed(other, copy, copy >= 0 && this.toWorker[other]!.pushSealAll(source, copy, length));
     }
   }
 
@@ -105,7 +98,7 @@ export class Handoff implements Lender {
     for (let other = 0; other < this.count; other++) {
       if (other === this.self) continue;
       const copy = this.lend(other, offset, length, 0, this.dp.bufferSize - TAILROOM, now);
-      if (copy >= 0 && !this.toWorker[other]!.pushWithAddress(HandoffKind.Try, socketId, copy, length, addressWords, slot)) this.reclaimOne(other, copy);
+      if (copy >= 0 && !this.toWorker[other]!.pushTry(socketId, copy, length, addressWords, slot)) this.reclaimOne(other, copy);
     }
   }
 
@@ -113,7 +106,7 @@ export class Handoff implements Lender {
   giveBack(offset: number): void {
     const owner = Math.floor(offset / this.windowBytes);
     // cannot fail: the owner lends no more than the return ring holds
-    this.returnsTo[owner]?.push(HandoffKind.Free, 0, offset, 0);
+    this.returnsTo[owner]?.pushFree(offset);
   }
 
   /** Serves what the other workers handed over: opens, seals, and buffers coming back. */
@@ -135,14 +128,14 @@ export class Handoff implements Lender {
               this.giveBack(offset);
               break;
             case HandoffKind.Seal:
-              sender.sealHandedOver(taken.a[i], offset, taken.lengths[i], now);
+              sender.sealHandedOver(taken.peerId(i), offset, taken.lengths[i], now);
               break;
             case HandoffKind.SealAll:
-              sender.toLocalPeers(offset, taken.lengths[i], taken.a[i], now);
+              sender.toLocalPeers(offset, taken.lengths[i], taken.sourcePeer(i), now);
               this.giveBack(offset);
               break;
             case HandoffKind.Try:
-              receiver.tryHandedOver(taken.a[i], offset, taken.lengths[i], this.takenAddresses, i, now);
+              receiver.tryHandedOver(taken.socketId(i), offset, taken.lengths[i], this.takenAddresses, i, now);
               this.giveBack(offset);
               break;
           }

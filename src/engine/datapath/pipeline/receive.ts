@@ -14,8 +14,7 @@ import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../../pr
 import { hostKey } from '../tables/address-key.js';
 import { pooledOwner } from '../buffer-owner.js';
 import { BATCH, HEADROOM, TAILROOM, type Datapath, type Interface, type Socket } from '../context.js';
-import { HandoffKind } from '../handoff/handoff.js';
-import type { HandoffBatch } from '../handoff/handoff-ring.js';
+import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
 import { isUnicast, LOCAL, macKey } from '../tables/mac-table.js';
 import type { Endpoint } from '../messages.js';
 import { confirmCurrent, NO_PEER, type DatapathPeer } from '../tables/peer-table.js';
@@ -143,7 +142,7 @@ export class Receiver {
     const dp = this.dp;
     for (let i = 0; i < taken.count; i++) {
       if (taken.kinds[i] !== HandoffKind.Open) continue;
-      const peer = dp.peers.get(taken.a[i]);
+      const peer = dp.peers.get(taken.peerId(i));
       if (peer && peer.owner === dp.self && peer.established) {
         this.queueOpen(peer, taken.offsets[i], taken.lengths[i], now);
         continue;

@@ -2,11 +2,11 @@
 // `total` numbered entries in batches of varying size, the consumer checks that each one
 // arrives once and in order, sleeping in poll(2) on a real eventfd whenever the ring is empty.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createHandoffBatch, HandoffRing } from '../../../../src/engine/datapath/handoff/handoff-ring.js';
+import { HandoffBatch, HandoffRing } from '../../../../src/engine/datapath/handoff/handoff-ring.js';
 import { NativeArea } from '../../../../src/io/native-memory.js';
 import { poll, read, write } from '../../../../src/io/libc.js';
 import { EVENTFD_VALUE_BYTES, PollEvent, Pollfd, SOCKADDR_SLOT } from '../../../../src/io/linux-abi.js';
-import { expectedEntry } from './handoff-ring.entries.js';
+import { expectedEntry, pushEntry, takenEntry } from './handoff-ring.entries.js';
 
 export interface StressJob {
   role: 'producer' | 'consumer';
@@ -40,14 +40,8 @@ function produce(): void {
     const batch = 1 + (seed >>> 26); // 1..64 entries
     for (let n = 0; n < batch && i < job.total; ) {
       const e = expectedEntry(i);
-      let pushed: boolean;
-      if (e.withAddress) {
-        for (let w = 0; w < ADDRESS_WORDS; w++) address[w] = (e.address + w) >>> 0;
-        pushed = ring.pushWithAddress(e.kind, e.a, e.offset, e.length, address, 0);
-      } else {
-        pushed = ring.push(e.kind, e.a, e.offset, e.length);
-      }
-      if (pushed) {
+      if (e.withAddress) for (let w = 0; w < ADDRESS_WORDS; w++) address[w] = (e.address + w) >>> 0;
+      if (pushEntry(ring, e, address)) {
         i++;
         n++;
         continue;
@@ -68,7 +62,7 @@ function consume(): void {
   const pollfd = new NativeArea(Pollfd.SIZE, 'pollfd');
   pollfd.view.setInt32(Pollfd.FD, job.eventFd, true);
   pollfd.view.setInt16(Pollfd.EVENTS, PollEvent.IN, true);
-  const batch = createHandoffBatch(32);
+  const batch = new HandoffBatch(32);
   let received = 0;
   let wrong = 0;
   let firstWrong = -1;
@@ -78,7 +72,8 @@ function consume(): void {
     const count = ring.take(batch);
     for (let k = 0; k < count; k++) {
       const e = expectedEntry(received);
-      let ok = batch.kinds[k] === e.kind && batch.a[k] === e.a && batch.offsets[k] === e.offset && batch.lengths[k] === e.length;
+      const [kind, subject, offset, length] = takenEntry(batch, k);
+      let ok = kind === e.kind && subject === e.subject && offset === e.offset && length === e.length;
       if (e.withAddress) for (let w = 0; w < ADDRESS_WORDS; w++) ok &&= batch.addressWords[k * ADDRESS_WORDS + w] === ((e.address + w) >>> 0);
       if (!ok) {
         wrong++;
