@@ -12,15 +12,13 @@ import type { MethodProvider, PacketBatch } from '../../crypto/methods/provider.
 import { StateArena } from '../../crypto/state-arena.js';
 import { createBackend, type IoBackend } from '../../io/backend.js';
 import { CounterTotals } from './tables/counter-totals.js';
-import { FallbackFrameIo } from '../../io/batch-fallback.js';
-import { close } from '../../io/libc.js';
-import { createCounters, createFrameBatch, type FrameBatch, type FrameIo, type IoCounters } from '../../io/batch.js';
+import { createCounters, createFrameBatch, type FrameBatch, type IoCounters } from '../../io/batch.js';
 import { packetMemory, type PacketMemory as IoMemory } from '../../io/native-memory.js';
 import { Ethernet } from '../../io/offload/headers.js';
-import { OffloadFrameIo, READ_ROOM, type OffloadCounters } from '../../io/offload/offload-frame-io.js';
+import type { OffloadCounters } from '../../io/offload/offload-frame-io.js';
+import { TunTapQueues, type TunTapQueue } from '../../io/tuntap-queue.js';
 import { probeUdpOffloads } from '../../io/udp.js';
 import { BUFFER_ID_LIMIT } from '../../io/uring/abi.js';
-import { ArmedFrameReader } from '../../io/uring/armed-read.js';
 import { MULTISHOT_HEADROOM } from '../../io/uring/multishot.js';
 import { ProvidedRing } from '../../io/uring/provided-ring.js';
 import type { FixedBuffers } from '../../io/uring/fixed-buffers.js';
@@ -44,20 +42,12 @@ const CACHE_LINE = 64;
 
 export interface Interface {
   readonly spec: InterfaceSpec;
-  readonly io: FrameIo;
   /** tun/multitap: the peer the interface belongs to; NO_PEER for the tap interface. */
   readonly peerId: number;
   /** Frames opened for this interface, written at the end of each receive batch. */
   readonly pending: FrameBatch;
-  /** io_uring: the READ kept armed on the worker's event ring (it wakes the worker with the first frame). */
-  readonly armed?: ArmedFrameReader;
-  /** With a vnet header: `io` itself, which cuts super-frames up and may hold segments back. */
-  readonly offload?: OffloadFrameIo;
-  /**
-   * The longest frame read from it that may be sent: its MTU plus the link header, as fastd
-   * reads no more. Reads get one byte more room, so that a longer frame shows up as longer.
-   */
-  readonly frameLimit: number;
+  /** Its TUN/TAP queue: reads, writes, counters and close. */
+  readonly queue: TunTapQueue;
 }
 
 /**
@@ -106,10 +96,8 @@ export class Datapath {
   /** The UDP sockets and their batches; `sockets` is its list by socket id. */
   readonly udp: UdpSockets;
   readonly sockets: (Socket | undefined)[];
-  /** Scratch memory of closed offloading interfaces (OffloadFrameIo), reused by the next one. */
-  private readonly offloadScratch: number[] = [];
-  /** Armed-read buffers of closed interfaces (READ_ROOM bytes each), reused by the next one. */
-  private readonly armedAreas: number[] = [];
+  /** Builds each interface's queue for this worker's backend. */
+  private readonly queues: TunTapQueues;
   readonly interfaces: (Interface | undefined)[] = [];
   /** Data packets shorter than this from unknown addresses are ignored (fastd's min_overhead). */
   readonly minDataLength: number;
@@ -124,8 +112,6 @@ export class Datapath {
   readonly backend: IoBackend;
   /** I/O counters of every socket and interface, also of removed ones. */
   readonly ioCounters = new CounterTotals<IoCounters>(createCounters());
-  /** The I/O counters of each interface, by interfaceId, to be removed with it. */
-  private readonly interfaceCounters: IoCounters[][] = [];
   /** Offload counters of every offloading interface, also of removed ones. */
   readonly offloadCounters = new CounterTotals<OffloadCounters>({ segmented: 0, segments: 0, checksummed: 0, dropped: 0, coalesced: 0, coalescedFrames: 0 });
   /** UDP GRO on the sockets: the kernel hands over same-size datagrams of one sender coalesced. */
@@ -204,6 +190,14 @@ export class Datapath {
       }
     }
     this.handoff = place ? new Handoff(this, place, bytes) : null;
+    this.queues = new TunTapQueues({
+      backend: this.backend,
+      packets: this.io,
+      areas: this.memory,
+      fixed: this.fixed,
+      frameRoom: this.bufferSize - HEADROOM - TAILROOM,
+      capacity: BATCH,
+    });
     for (const spec of init.sockets) this.udp.add(spec.socketId, spec.fd);
     for (const spec of init.interfaces) this.addInterface(spec, NO_PEER);
   }
@@ -225,91 +219,23 @@ export class Datapath {
   }
 
   addInterface(spec: InterfaceSpec, peerId: number): Interface {
-    const frameLimit = this.frameLimit(spec);
-    const armed = this.armedReader(spec, frameLimit);
-    const io = this.frameIo(spec, armed);
-    const offload = io instanceof OffloadFrameIo ? io : undefined;
-    const iface: Interface = { spec, io, peerId, pending: createFrameBatch(BATCH), armed, offload, frameLimit };
+    const queue = this.queues.open(spec);
+    for (const counters of queue.counters) this.ioCounters.add(counters);
+    if (queue.offload) this.offloadCounters.add(queue.offload);
+    const iface: Interface = { spec, peerId, pending: createFrameBatch(BATCH), queue };
     this.interfaces[spec.interfaceId] = iface;
     return iface;
-  }
-
-  // TUN/TAP reads go one frame per read(2) until EAGAIN: a wake-up usually finds a few
-  // frames, and io_uring would spend an op on every empty slot of the batch. Writes are a
-  // whole batch per io_uring_enter.
-  // With a vnet header the queue hands over and takes super-frames: OffloadFrameIo cuts and
-  // coalesces them around the same reads and writes.
-  private frameIo(spec: InterfaceSpec, armed: ArmedFrameReader | undefined): FrameIo {
-    const fd = spec.fd;
-    const reads = armed ?? new FallbackFrameIo(fd, this.io);
-    if (!armed) this.countIo(spec.interfaceId, reads.counters);
-    let writes: FrameIo = reads;
-    if (this.backend.kind !== 'fallback') {
-      const ring = this.backend.frames(fd);
-      this.countIo(spec.interfaceId, ring.counters);
-      writes = ring;
-    }
-    if (spec.vnetHeader) {
-      const frameRoom = this.bufferSize - HEADROOM - TAILROOM;
-      const scratchBytes = OffloadFrameIo.scratchBytes(BATCH, frameRoom);
-      let scratch = this.offloadScratch.pop() ?? -1;
-      if (scratch < 0) {
-        scratch = this.memory.reserve(scratchBytes);
-        if (scratch < 0) throw new Error('packet memory ceiling too low for the TUN/TAP offload buffers');
-        // coalesced super-frames are written from here: registered once, it stays so when reused
-        this.fixed?.chunkAdded(scratch, scratchBytes);
-      }
-      const io = new OffloadFrameIo(reads, writes, this.bytes, { kind: spec.kind, scratch, capacity: BATCH, frameRoom, mtu: spec.mtu });
-      this.offloadCounters.add(io.offload);
-      return io;
-    }
-    if (writes === reads) return reads;
-    return { read: (batch) => reads.read(batch), write: (batch, start) => writes.write(batch, start), close: () => writes.close() };
-  }
-
-  // An interface that came after init with an MTU above init's maxMtu is capped at the pool
-  // buffer's room (the one byte more a read gets then lies in the tailroom).
-  private frameLimit(spec: InterfaceSpec): number {
-    const linkHeader = spec.kind === 'tap' ? Ethernet.SIZE : 0;
-    return Math.min(spec.mtu + linkHeader, this.bufferSize - HEADROOM - TAILROOM);
-  }
-
-  // With an event ring, the first frame of a burst comes with the worker's wait (armed-read.ts).
-  private armedReader(spec: InterfaceSpec, frameLimit: number): ArmedFrameReader | undefined {
-    const events = this.backend.events;
-    if (!events) return undefined;
-    const plain = new FallbackFrameIo(spec.fd, this.io);
-    this.countIo(spec.interfaceId, plain.counters);
-    const area = this.armedAreas.pop() ?? this.memory.reserve(READ_ROOM);
-    if (area < 0) throw new Error('packet memory ceiling too low for the TUN/TAP read buffers');
-    // a queue with a vnet header may hand over a 64 KiB super-frame; a plain frame longer than the limit is dropped
-    const room = spec.vnetHeader ? READ_ROOM : frameLimit + 1;
-    return new ArmedFrameReader(events, spec.fd, this.io, area, room, plain);
   }
 
   removeInterface(interfaceId: number): void {
     const iface = this.interfaces[interfaceId];
     if (!iface) return;
-    if (iface.armed) {
-      // the armed READ ends before the fd closes; its buffer serves the next interface
-      iface.armed.close();
-      this.armedAreas.push(iface.armed.area);
-    }
-    if (iface.offload) {
-      this.offloadScratch.push(iface.offload.scratch);
-      this.offloadCounters.remove(iface.offload.offload);
-    }
+    const queue = iface.queue;
     // a supernode's multitap peers come and go: their counters must not pile up
-    for (const counters of this.interfaceCounters[interfaceId] ?? []) this.ioCounters.remove(counters);
-    this.interfaceCounters[interfaceId] = [];
-    iface.io.close();
-    close(iface.spec.fd);
+    for (const counters of queue.counters) this.ioCounters.remove(counters);
+    if (queue.offload) this.offloadCounters.remove(queue.offload);
+    queue.close();
     this.interfaces[interfaceId] = undefined;
-  }
-
-  private countIo(interfaceId: number, counters: IoCounters): void {
-    this.ioCounters.add(counters);
-    (this.interfaceCounters[interfaceId] ??= []).push(counters);
   }
 
   /** Bytes each raw receive buffer takes (the tailroom stays free for kernels that round up to their block size). */

@@ -19,11 +19,6 @@ import { BATCHES_PER_TURN } from './sizes.js';
 
 /** How often sessions, MAC addresses and the pool are tidied, ms. */
 export const TIMER_INTERVAL = 1000;
-/**
- * A TUN/TAP queue not read for this long, ms, was idle: the frame that ends the spell is
- * taken alone (no read(2) that would only say EAGAIN); a burst's next wake is quick and reads it all.
- */
-const IDLE_WAKE_MS = 1;
 
 export class Loop {
   private readonly sender: Sender;
@@ -48,7 +43,7 @@ export class Loop {
       ? new RingWaiter(
           events,
           (id) => dp.sockets[id]?.io.waiting?.() ?? false,
-          (id) => dp.interfaces[id]?.armed,
+          (id) => dp.interfaces[id]?.queue.armed,
         )
       : new Poller();
     this.watchFds();
@@ -135,24 +130,20 @@ export class Loop {
   private readInterface(iface: Interface, now: number): boolean {
     const dp = this.dp;
     const reads = dp.reads;
-    const limit = iface.frameLimit;
+    const queue = iface.queue;
+    const limit = queue.frameLimit;
     if (limit + 1 !== this.readRoom) {
       this.readRoom = limit + 1;
       this.readsUsed = reads.capacity;
     }
     const peer = iface.peerId < 0 ? undefined : dp.peers.get(iface.peerId);
-    const armed = iface.armed;
-    if (armed) {
-      // a queue idle for a while: the frame that ended the spell is likely alone
-      armed.armedOnly = now - armed.lastReadAt >= IDLE_WAKE_MS;
-      armed.lastReadAt = now;
-    }
+    queue.woke(now);
     for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
       // a read changes only the lengths of the slots it filled
       reads.lengths.fill(this.readRoom, 0, this.readsUsed);
       let count: number;
       try {
-        count = iface.io.read(reads);
+        count = queue.read(reads);
       } catch (error) {
         // fastd exits when reading its interface fails (e.g. it was deleted): the control plane decides
         dp.post({ type: 'fatal', message: `reading from ${iface.spec.name}: ${(error as Error).message}` });
@@ -165,10 +156,9 @@ export class Loop {
     }
     // The turn ended inside a TSO super-frame: its other segments are ours already, so the
     // queue may look empty; left for its next frame, they could wait for a TCP retransmission.
-    const offload = iface.offload;
-    while (offload?.holdsSegments()) {
+    while (queue.holdsSegments()) {
       reads.lengths.fill(this.readRoom, 0, this.readsUsed);
-      this.readsUsed = offload.readHeld(reads);
+      this.readsUsed = queue.readHeld(reads);
       this.sendReads(peer, limit, this.readsUsed, now);
     }
     return true;

@@ -316,7 +316,7 @@ export class Receiver {
 
   // A queue that is full (EAGAIN) loses the rest of the batch, as fastd loses a failed write.
   private writeInterface(iface: Interface): void {
-    iface.io.write(iface.pending);
+    iface.queue.write(iface.pending);
     iface.pending.count = 0;
   }
 
