@@ -48,6 +48,11 @@ export class Namespace {
     return execFileSync('ip', ['-n', this.name, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
+  /** Runs many `ip` commands (one a line, without the `ip`) in one process; throws on failure. */
+  ipBatch(lines: readonly string[]): void {
+    execFileSync('ip', ['-n', this.name, '-batch', '-'], { input: `${lines.join('\n')}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
+  }
+
   /** Runs a short command inside the namespace and returns its output; throws on failure. */
   exec(command: string, ...args: string[]): string {
     return execFileSync('ip', ['netns', 'exec', this.name, command, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -119,6 +124,16 @@ export class Namespace {
   }
 }
 
+/**
+ * A veth pair between two namespaces, each end created inside its namespace under its own
+ * name, down and without addresses.
+ */
+export function joinByVeth(a: Namespace, deviceA: string, b: Namespace, deviceB: string): void {
+  execFileSync('ip', ['link', 'add', 'name', deviceA, 'netns', a.name, 'type', 'veth', 'peer', 'name', deviceB, 'netns', b.name], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
 /** Two namespaces, side 0 and side 1, each with loopback up and one end of the veth. */
 export class NamespacePair {
   readonly sides: readonly [Namespace, Namespace];
@@ -139,9 +154,7 @@ export class NamespacePair {
     const pair = new NamespacePair(sides);
     try {
       for (const name of names) Namespace.create(name);
-      execFileSync('ip', ['link', 'add', 'name', UNDERLAY_DEVICE, 'netns', names[0], 'type', 'veth', 'peer', 'name', UNDERLAY_DEVICE, 'netns', names[1]], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      joinByVeth(sides[0], UNDERLAY_DEVICE, sides[1], UNDERLAY_DEVICE);
       sides.forEach((side, index) => {
         side.ip('link', 'set', 'lo', 'up');
         side.ip('address', 'add', `${UNDERLAY_ADDRESSES[index]}/${UNDERLAY_PREFIX}`, 'dev', UNDERLAY_DEVICE);
