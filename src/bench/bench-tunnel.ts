@@ -24,7 +24,8 @@ const POLL_MS = 100;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function until(what: string, deadlineMs: number, probe: () => boolean | Promise<boolean>): Promise<void> {
+/** Polls `probe` until it holds; throws after `deadlineMs`. */
+export async function until(what: string, deadlineMs: number, probe: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`gave up after ${deadlineMs} ms waiting for ${what}`);

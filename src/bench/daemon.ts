@@ -50,7 +50,8 @@ export interface DaemonSpec {
   readonly interfaceName: string;
   readonly bind: string;
   readonly keys: KeyPair;
-  readonly peerKey: string;
+  /** The one configured peer, "other" (none: a supernode that knows its peers from peerDir). */
+  readonly peerKey?: string;
   /** "address:port" of the other side when this side initiates. */
   readonly remote?: string;
   /** A peer directory to include besides the one peer (the scale bench). */
@@ -70,7 +71,7 @@ function configText(spec: DaemonSpec, statusSocket: string): string {
     `mtu ${spec.mtu};`,
     `bind ${spec.bind};`,
     `secret "${spec.keys.secret}";`,
-    `peer "other" {\n  key "${spec.peerKey}";${spec.remote ? `\n  remote ${spec.remote};` : ''}\n}`,
+    ...(spec.peerKey === undefined ? [] : [`peer "other" {\n  key "${spec.peerKey}";${spec.remote ? `\n  remote ${spec.remote};` : ''}\n}`]),
     ...(spec.peerDir === undefined ? [] : [`include peers from "${spec.peerDir}";`]),
     '',
   ].join('\n');
@@ -130,6 +131,15 @@ export class BenchDaemon {
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     await this.exited;
     clearTimeout(timer);
+    if (child.pid !== undefined) untrackPid(child.pid);
+  }
+
+  /** kill -9, as a crash or the OOM killer ends it: no shutdown, the status socket file stays behind. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return this.exited;
+    child.kill('SIGKILL');
+    await this.exited;
     if (child.pid !== undefined) untrackPid(child.pid);
   }
 

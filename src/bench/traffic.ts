@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { trackPid, untrackPid } from '../testbed/cleanup.js';
 import type { Namespace } from '../testbed/namespaces.js';
 
-const IPERF_PORT = '5201';
+export const IPERF_PORT = 5201;
 /** iperf3's server needs a moment before it accepts; the client retries once after it. */
 const SERVER_START_MS = 300;
 const TOOL_SLACK_MS = 30_000;
@@ -19,14 +19,17 @@ export interface IperfRun {
   readonly retransmits: number;
 }
 
-/** One TCP iperf3 run from `client` to `serverAddress` (inside `server`), a one-off server each time. */
-export async function iperf3(client: Namespace, server: Namespace, serverAddress: string, seconds: number): Promise<IperfRun> {
-  const daemon = spawn('ip', ['netns', 'exec', server.name, 'iperf3', '-s', '-1', '-B', serverAddress, '-p', IPERF_PORT], { stdio: 'ignore' });
+/**
+ * One TCP iperf3 run from `client` to `serverAddress` (inside `server`), a one-off server each
+ * time; runs at the same time need a port each.
+ */
+export async function iperf3(client: Namespace, server: Namespace, serverAddress: string, seconds: number, port = IPERF_PORT): Promise<IperfRun> {
+  const daemon = spawn('ip', ['netns', 'exec', server.name, 'iperf3', '-s', '-1', '-B', serverAddress, '-p', String(port)], { stdio: 'ignore' });
   if (daemon.pid !== undefined) trackPid(daemon.pid);
   const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
   const runClient = async () => {
     await sleep(SERVER_START_MS);
-    return client.run('iperf3', ['-c', serverAddress, '-p', IPERF_PORT, '-t', String(seconds), '-J'], seconds * 1000 + TOOL_SLACK_MS);
+    return client.run('iperf3', ['-c', serverAddress, '-p', String(port), '-t', String(seconds), '-J'], seconds * 1000 + TOOL_SLACK_MS);
   };
   try {
     let result = await runClient();
