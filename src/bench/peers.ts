@@ -6,15 +6,14 @@
 //
 // Run (root; Debian's fastd installed): npm run bench:peers [-- --quick]
 // Each size's daemons take turns in alternating order (fastd first, then fastd-ts first, …).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../testbed/namespaces.js';
-import { BenchDaemon, DEBIAN_FASTD, generateKeyPair } from './daemon.js';
+import { BenchDaemon, generateKeyPair } from './daemon.js';
 import { bulkPublicKeys, writePeerDir } from './peer-keys.js';
 import type { DaemonKind } from './report.js';
-import { progress, runAsScript } from './script.js';
+import { missingPrerequisites, progress, runAsScript } from './script.js';
 
 const SIZES = [10_000, 50_000] as const;
 const FULL = { rounds: 3 };
@@ -25,7 +24,6 @@ const POLL_MS = 50;
 const START_DEADLINE_MS = 300_000;
 /** How long the daemon idles after listing every peer before its RSS is read again. */
 const SETTLE_MS = 5_000;
-const DIST_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 interface Sample {
   readonly seconds: number;
@@ -37,14 +35,6 @@ interface Sample {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function missingPrerequisites(): string[] {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push('root (namespaces, TAP devices)');
-  if (!existsSync(DEBIAN_FASTD)) missing.push(`Debian's fastd at ${DEBIAN_FASTD}`);
-  if (!existsSync(DIST_MAIN)) missing.push('a build of fastd-ts (npm run build)');
-  return missing;
-}
 
 /** Peers the status document lists, or -1 while the socket does not answer. */
 async function listed(daemon: BenchDaemon): Promise<number> {

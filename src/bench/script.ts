@@ -1,7 +1,22 @@
-// What every bench script does around its main(): progress on stderr, and when run as a
-// script, the exit code from main, or on a crash the namespaces and daemons cleaned up first.
+// What every bench script does around its main(): the check of what it needs, progress on
+// stderr, and when run as a script, the exit code from main, or on a crash the namespaces and
+// daemons cleaned up first.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cleanUpEverything } from '../testbed/cleanup.js';
+import { DEBIAN_FASTD } from './daemon.js';
+
+const DIST_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+/** What a bench of both daemons lacks: root, Debian's fastd, a build, and the named tools (iperf3, …). */
+export function missingPrerequisites(tools: readonly string[] = []): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root (namespaces, TAP devices)');
+  if (!existsSync(DEBIAN_FASTD)) missing.push(`Debian's fastd at ${DEBIAN_FASTD}`);
+  for (const tool of tools) if (![`/usr/bin/${tool}`, `/bin/${tool}`].some(existsSync)) missing.push(tool);
+  if (!existsSync(DIST_MAIN)) missing.push('a build of fastd-ts (npm run build)');
+  return missing;
+}
 
 export const progress = (text: string): void => {
   process.stderr.write(`${text}\n`);

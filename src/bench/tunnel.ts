@@ -9,11 +9,8 @@
 // Run (root; Debian's fastd and iperf3 installed): npm run bench [-- --quick]
 // The setups take turns in alternating order (A B C, C B A, …) so drift of a shared machine
 // spreads over all of them. Figures from one run are comparable; from different runs, not.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { BenchTunnel, type ThroughputRun } from './bench-tunnel.js';
-import { DEBIAN_FASTD } from './daemon.js';
-import { progress, runAsScript } from './script.js';
+import { missingPrerequisites, progress, runAsScript } from './script.js';
 import { formatMechanisms } from './mechanisms.js';
 import { type Goal, formatGoals, formatTable, goals, type Row, roundOrder, type Setup, summarize } from './report.js';
 
@@ -21,7 +18,6 @@ const METHODS = ['salsa2012+umac', 'null'] as const;
 const FULL = { runs: 3, seconds: 5, pings: 50 };
 const QUICK = { runs: 1, seconds: 3, pings: 20 };
 const PING_INTERVAL_SECONDS = 0.05;
-const DIST_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 function setups(): Setup[] {
   const list: Setup[] = [];
@@ -37,16 +33,6 @@ function setups(): Setup[] {
   list.push({ id: `ts-ts ${method} one-worker`, kinds: ['fastd-ts', 'fastd-ts'], method, oneWorker: true });
   return list;
 }
-
-function missingPrerequisites(): string[] {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push('root (namespaces, TAP devices)');
-  if (!existsSync(DEBIAN_FASTD)) missing.push(`Debian's fastd at ${DEBIAN_FASTD}`);
-  if (!['/usr/bin/iperf3', '/bin/iperf3'].some(existsSync)) missing.push('iperf3');
-  if (!existsSync(DIST_MAIN)) missing.push('a build of fastd-ts (npm run build)');
-  return missing;
-}
-
 
 /** Brings every setup up, measures them in alternating rounds, and returns the rows in setup order. */
 export async function runBench(options: { runs: number; seconds: number; pings: number }, only?: readonly Setup[]): Promise<Row[]> {
@@ -106,7 +92,7 @@ async function main(argv: readonly string[]): Promise<number> {
     progress(`usage: npm run bench [-- --quick]  (unknown: ${unknown.join(' ')})`);
     return 2;
   }
-  const missing = missingPrerequisites();
+  const missing = missingPrerequisites(['iperf3']);
   if (missing.length > 0) {
     progress(`the tunnel bench needs: ${missing.join('; ')}`);
     return 1;
