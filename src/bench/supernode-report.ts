@@ -1,0 +1,175 @@
+// What the supernode bench takes and prints: its command line, the figures of one turn of a
+// supernode, and the table of every figure per supernode with the ratio fastd-ts / fastd.
+// Pure functions, so parsing, arithmetic and layout are tested without namespaces.
+import { alignedTable, type DaemonKind, median } from './report.js';
+
+export interface SupernodeOptions {
+  /** Debian fastd routers sharing the routers' namespace. */
+  readonly routers: number;
+  /** Probe routers in namespaces of their own, one iperf3 flow each. */
+  readonly probes: number;
+  /** Length of the iperf3 flows. */
+  readonly seconds: number;
+  /** Each router binds an address of its own (aliases on one veth) instead of sharing one. */
+  readonly ownAddresses: boolean;
+  /** Keys added to the peer directory for a second restart (0: no second restart). */
+  readonly extraKeys: number;
+  /** Turns per supernode, in alternating order. */
+  readonly rounds: number;
+  /** Seconds of the idle-CPU and the spoofed-init windows. */
+  readonly idleSeconds: number;
+  readonly floodSeconds: number;
+  readonly kinds: readonly DaemonKind[];
+}
+
+export const MAX_ROUTERS = 1_000;
+const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
+const DEFAULTS: SupernodeOptions = { routers: 200, probes: 4, seconds: 10, ownAddresses: false, extraKeys: 0, rounds: 1, idleSeconds: 20, floodSeconds: 20, kinds: KINDS };
+const QUICK: Partial<SupernodeOptions> = { routers: 20, probes: 2, seconds: 3, idleSeconds: 5, floodSeconds: 5 };
+/** The --extra-keys flag without a number: the issue's 5,000. */
+const EXTRA_KEYS_FLAG = 5_000;
+
+export const USAGE =
+  'usage: npm run bench:supernode [-- --routers N] [--probes K] [--seconds S] [--own-addresses] [--extra-keys [M]] [--rounds R] [--quick] [--only fastd|fastd-ts]';
+
+/** The options that take a whole number: the field each sets, and its bounds. */
+const COUNTS: Readonly<Record<string, readonly [keyof SupernodeOptions, number, number]>> = {
+  '--routers': ['routers', 1, MAX_ROUTERS],
+  '--probes': ['probes', 1, 16],
+  '--seconds': ['seconds', 2, 600],
+  '--rounds': ['rounds', 1, 10],
+  '--extra-keys': ['extraKeys', 1, 100_000],
+};
+
+/** The command line; a string says what is wrong with it. Later options override --quick's sizes. */
+export function parseSupernodeOptions(argv: readonly string[]): SupernodeOptions | string {
+  let options: SupernodeOptions = argv.includes('--quick') ? { ...DEFAULTS, ...QUICK } : DEFAULTS;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg === '--quick') continue;
+    if (arg === '--own-addresses') {
+      options = { ...options, ownAddresses: true };
+    } else if (arg === '--extra-keys' && (next === undefined || next.startsWith('--'))) {
+      options = { ...options, extraKeys: EXTRA_KEYS_FLAG };
+    } else if (arg === '--only') {
+      if (next !== 'fastd' && next !== 'fastd-ts') return `--only takes fastd or fastd-ts, not ${next ?? 'nothing'}`;
+      options = { ...options, kinds: [next] };
+      i++;
+    } else if (COUNTS[arg]) {
+      const [field, min, max] = COUNTS[arg];
+      const value = Number(next);
+      if (!Number.isInteger(value) || value < min || value > max) return `${arg} takes a whole number from ${min} to ${max}, not ${next ?? 'nothing'}`;
+      options = { ...options, [field]: value };
+      i++;
+    } else {
+      return `unknown option ${arg}`;
+    }
+  }
+  return options;
+}
+
+export interface PingSummary {
+  readonly avgMs: number;
+  readonly maxMs: number;
+  readonly answered: number;
+  readonly sent: number;
+}
+
+export function summarizePings(times: readonly number[], sent: number): PingSummary {
+  const avgMs = times.length === 0 ? Number.NaN : times.reduce((sum, time) => sum + time, 0) / times.length;
+  return { avgMs, maxMs: times.length === 0 ? Number.NaN : Math.max(...times), answered: times.length, sent };
+}
+
+export interface RestartFigures {
+  /** From the new supernode's exec until every router was connected again; undefined: not within the deadline. */
+  readonly allBackSeconds: number | undefined;
+  readonly backAfter5s: number;
+  /** Connected when the measurement ended (all of them, or the count at the deadline). */
+  readonly backAtEnd: number;
+}
+
+/** Everything measured in one turn of one supernode. */
+export interface TurnFigures {
+  readonly coldStartSeconds: number;
+  readonly mbit: number;
+  readonly retransmits: number;
+  readonly cpuPerGb: number;
+  readonly idlePing: PingSummary;
+  readonly loadPing: PingSummary;
+  readonly restart: RestartFigures;
+  readonly restartExtraKeys?: RestartFigures;
+  readonly rssMiB: number;
+  readonly idleCpuSeconds: number;
+  readonly flood: { readonly cpuSeconds: number; readonly sent: number; readonly answered: number };
+}
+
+/** Supernode CPU-seconds per GB carried (`bytes`: what the flows' receivers got). */
+export function cpuPerGigabyte(cpuSeconds: number, bytes: number): number {
+  return bytes > 0 ? cpuSeconds / (bytes / 1e9) : Number.NaN;
+}
+
+const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+interface Figure {
+  readonly label: string;
+  /** One turn's cell. */
+  readonly cell: (turn: TurnFigures) => string;
+  /** The number the ratio compares (undefined: no ratio for this row). */
+  readonly value?: (turn: TurnFigures) => number;
+}
+
+function restartCell(restart: RestartFigures | undefined, deadlineSeconds: number): string {
+  if (restart === undefined) return 'n/a';
+  return restart.allBackSeconds === undefined ? `> ${deadlineSeconds} (${restart.backAtEnd} back)` : fixed(restart.allBackSeconds, 1);
+}
+
+function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Figure[] {
+  const all = options.routers + options.probes;
+  const ping = (summary: PingSummary) => `${fixed(summary.avgMs, 2)} / ${fixed(summary.maxMs, 1)}${summary.answered < summary.sent ? ` (${summary.sent - summary.answered} lost)` : ''}`;
+  const seconds = (restart: RestartFigures | undefined) => restart?.allBackSeconds ?? Number.NaN;
+  const list: Figure[] = [
+    { label: `cold start: all ${all} routers connected (s)`, cell: (t) => fixed(t.coldStartSeconds, 1), value: (t) => t.coldStartSeconds },
+    { label: `${options.probes} iperf3 TCP flows, sum (Mbit/s)`, cell: (t) => fixed(t.mbit, 0), value: (t) => t.mbit },
+    { label: 'TCP retransmits in the flows', cell: (t) => String(t.retransmits), value: (t) => t.retransmits },
+    { label: 'supernode CPU-s per GB in the flows', cell: (t) => fixed(t.cpuPerGb, 2), value: (t) => t.cpuPerGb },
+    { label: 'ping idle, avg / max (ms)', cell: (t) => ping(t.idlePing), value: (t) => t.idlePing.avgMs },
+    { label: 'ping during the flows, avg / max (ms)', cell: (t) => ping(t.loadPing), value: (t) => t.loadPing.avgMs },
+    { label: 'kill -9, restart: all back (s)', cell: (t) => restartCell(t.restart, restartDeadlineSeconds), value: (t) => seconds(t.restart) },
+    { label: 'routers back 5 s after the restart', cell: (t) => String(t.restart.backAfter5s), value: (t) => t.restart.backAfter5s },
+  ];
+  if (options.extraKeys > 0) {
+    list.push(
+      { label: `same, ${options.extraKeys} extra keys: all back (s)`, cell: (t) => restartCell(t.restartExtraKeys, restartDeadlineSeconds), value: (t) => seconds(t.restartExtraKeys) },
+      { label: `same, ${options.extraKeys} extra keys: back after 5 s`, cell: (t) => String(t.restartExtraKeys?.backAfter5s ?? 'n/a'), value: (t) => t.restartExtraKeys?.backAfter5s ?? Number.NaN },
+    );
+  }
+  list.push(
+    { label: `RSS, ${all} routers connected (MiB)`, cell: (t) => fixed(t.rssMiB, 0), value: (t) => t.rssMiB },
+    { label: `idle CPU-s over ${options.idleSeconds} s`, cell: (t) => fixed(t.idleCpuSeconds, 2), value: (t) => t.idleCpuSeconds },
+    { label: `CPU-s over ${options.floodSeconds} s of spoofed inits`, cell: (t) => fixed(t.flood.cpuSeconds, 2), value: (t) => t.flood.cpuSeconds },
+    { label: 'spoofed inits answered / sent', cell: (t) => `${t.flood.answered} / ${t.flood.sent}`, value: (t) => t.flood.answered },
+  );
+  return list;
+}
+
+/** The ratio of the medians, as `0.42×`; empty when a side is missing or not a number. */
+export function ratioCell(ours: readonly number[], theirs: readonly number[]): string {
+  const ratio = median(ours) / median(theirs);
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '';
+}
+
+/** One row per figure, one column per supernode (turns separated by `;`), then the ratio. */
+export function formatSupernodeTable(turns: ReadonlyMap<DaemonKind, readonly TurnFigures[]>, options: SupernodeOptions, restartDeadlineSeconds: number): string {
+  const kinds = KINDS.filter((kind) => (turns.get(kind) ?? []).length > 0);
+  const both = kinds.length === KINDS.length;
+  const header = ['figure', ...kinds.map((kind) => (kind === 'fastd' ? 'Debian fastd' : kind)), ...(both ? ['fastd-ts / fastd'] : [])];
+  const body = figures(options, restartDeadlineSeconds).map((figure) => {
+    const of = (kind: DaemonKind) => turns.get(kind) ?? [];
+    const cells = kinds.map((kind) => of(kind).map(figure.cell).join('; '));
+    const value = figure.value;
+    const ratio = both && value ? [ratioCell(of('fastd-ts').map(value), of('fastd').map(value))] : both ? [''] : [];
+    return [figure.label, ...cells, ...ratio];
+  });
+  return alignedTable(header, body);
+}

@@ -1,0 +1,217 @@
+// The supernode workload bench (issue 13): one supernode, N Debian fastd routers (default
+// 200) sharing one public address (or an address each) and K probe routers (default 4), all
+// in namespaces on this machine (supernode-lab.ts draws them). Debian's fastd and fastd-ts
+// take turns as the supernode on the same routers, keys and namespaces, in alternating order
+// over the rounds. Per turn:
+//  1. cold start: the supernode is exec'd; once its status socket answers (its port is bound)
+//     every router starts at once, as after an outage; seconds from the exec until its status
+//     socket lists all N+K connected;
+//  2. idle ping, 5 a second from router 0 (its TAP is addressed) to the supernode's TAP;
+//  3. K iperf3 TCP flows at once, each from a probe to an iperf3 server in the supernode's
+//     namespace on its TAP address (so every byte is opened or sealed by the supernode), with
+//     router 0 pinging the same address meanwhile; the supernode's CPU time (/proc) over the
+//     bytes the servers received;
+//  4. its RSS, and its CPU time over 20 idle seconds;
+//  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
+//     one init a second for each of 4 keys the supernode knows (peers that never connect);
+//     its CPU time, and how many inits were answered;
+//  6. kill -9 and start again: seconds until all routers are back, and how many are back 5 s
+//     after the exec; with --extra-keys, once more with that many more keys in the directory.
+// Routers and probes are restarted for each turn, so each cold start finds them without a session.
+//
+// Run (root; Debian's fastd, iperf3, ping): npm run bench:supernode [-- --quick] (see USAGE)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseKeyHex } from '../crypto/ec25519/keys.js';
+import { Handshake, PeerHandshakeState } from '../protocol/handshake.js';
+import { HandshakeFlag } from '../protocol/tlv.js';
+import { until } from './bench-tunnel.js';
+import type { BenchDaemon, KeyPair } from './daemon.js';
+import { type DaemonKind, roundOrder } from './report.js';
+import { missingPrerequisites, progress, runAsScript } from './script.js';
+import { FLOOD_SOURCES, MTU, SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP_ADDRESS, SupernodeLab } from './supernode-lab.js';
+import {
+  cpuPerGigabyte,
+  formatSupernodeTable,
+  parseSupernodeOptions,
+  type RestartFigures,
+  type SupernodeOptions,
+  summarizePings,
+  type TurnFigures,
+  USAGE,
+} from './supernode-report.js';
+import { answers, IPERF_PORT, iperf3, pingTimes } from './traffic.js';
+
+/** The interop tests' spoofed-handshake sender, run in the routers' namespace. */
+const FLOOD_SENDER = fileURLToPath(new URL('../../test/interop/harness/handshake-flood.mjs', import.meta.url));
+const START_DEADLINE_MS = 30_000;
+/** Longer than fastd's clients take to retry a lost handshake (~20 s) several times. */
+export const CONNECT_DEADLINE_S = 120;
+const POLL_MS = 200;
+const BACK_AFTER_MS = 5_000;
+const PING_INTERVAL_S = 0.2;
+const IDLE_PINGS = 25;
+/** The flows' pings start once the flows run (iperf3's server start, the client's ramp). */
+const LOAD_PING_DELAY_MS = 800;
+const FLOOD_SLACK_MS = 30_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls the supernode (exec'd at `execAt`, performance.now()) until it lists every client as
+ * connected or the deadline passes; notes how many were connected 5 s after the exec.
+ */
+async function reconnection(lab: SupernodeLab, supernode: BenchDaemon, execAt: number): Promise<RestartFigures> {
+  const all = lab.clients.length;
+  let backAfter5s: number | undefined;
+  for (;;) {
+    const connected = await lab.connected(supernode);
+    const elapsed = performance.now() - execAt;
+    if (connected >= all) return { allBackSeconds: elapsed / 1000, backAfter5s: backAfter5s ?? all, backAtEnd: connected };
+    if (elapsed >= BACK_AFTER_MS) backAfter5s ??= connected;
+    if (elapsed > CONNECT_DEADLINE_S * 1000) return { allBackSeconds: undefined, backAfter5s: backAfter5s ?? connected, backAtEnd: connected };
+    if (!supernode.running) throw new Error(`${supernode.label} exited; log:\n${supernode.log().slice(-3000)}`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** kill -9, then the same supernode started again at once. */
+async function restart(lab: SupernodeLab, supernode: BenchDaemon): Promise<RestartFigures> {
+  await supernode.kill();
+  const execAt = performance.now();
+  await lab.startSupernode(supernode, START_DEADLINE_MS);
+  return reconnection(lab, supernode, execAt);
+}
+
+/** An init as a v22 router sends it (behind the L2TP header), claiming `sender`'s key. */
+function initFrom(sender: KeyPair, recipientPublic: string): string {
+  const handshake = new Handshake({ secretKey: parseKeyHex(sender.secret)!, mode: 'tap', versionName: 'v22' });
+  const peer = { key: parseKeyHex(recipientPublic)!, mtu: MTU, methods: [], state: new PeerHandshakeState() };
+  const [packet] = handshake.initiate(peer, Date.now(), HandshakeFlag.L2tpSupport);
+  return Buffer.from(packet!).toString('hex');
+}
+
+interface FloodCounts {
+  readonly sentPackets: number;
+  readonly answeredPackets: number;
+}
+
+async function flood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<TurnFigures['flood']> {
+  const packets = lab.floodKeys.map((key) => initFrom(key, lab.supernodeKeys.public));
+  const job = { target: SUPERNODE_ADDRESS, port: SUPERNODE_PORT, sources: FLOOD_SOURCES, packets, rounds: seconds, intervalMs: 1_000 };
+  const before = supernode.cpuSeconds();
+  const result = await lab.routersNs.run(process.execPath, [FLOOD_SENDER, JSON.stringify(job)], seconds * 1000 + FLOOD_SLACK_MS);
+  const cpuSeconds = supernode.cpuSeconds() - before;
+  if (result.code !== 0) throw new Error(`the handshake flood failed: ${result.stderr}`);
+  const counts = JSON.parse(result.stdout) as FloodCounts;
+  return { cpuSeconds, sent: counts.sentPackets, answered: counts.answeredPackets };
+}
+
+/** The flows and the pings beside them; CPU per GB over the bytes the servers received. */
+async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'cpuPerGb' | 'loadPing'>> {
+  const pings = Math.max(5, Math.floor((seconds - 1) / PING_INTERVAL_S));
+  const before = supernode.cpuSeconds();
+  const [runs, times] = await Promise.all([
+    Promise.all(lab.probeNs.map((netns, i) => iperf3(netns, lab.supernodeNs, SUPERNODE_TAP_ADDRESS, seconds, IPERF_PORT + i))),
+    sleep(LOAD_PING_DELAY_MS).then(() => pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, pings, PING_INTERVAL_S)),
+  ]);
+  const cpuSeconds = supernode.cpuSeconds() - before;
+  const bytes = runs.reduce((sum, run) => sum + run.bytes, 0);
+  return {
+    mbit: runs.reduce((sum, run) => sum + run.mbitPerSecond, 0),
+    retransmits: runs.reduce((sum, run) => sum + run.retransmits, 0),
+    cpuPerGb: cpuPerGigabyte(cpuSeconds, bytes),
+    loadPing: summarizePings(times, pings),
+  };
+}
+
+/** One supernode's turn, from its cold start to its last restart; leaves no daemon running. */
+async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options: SupernodeOptions): Promise<TurnFigures> {
+  const supernode = lab.supernode(kind, `supernode-${kind}-${round + 1}`);
+  const label = `${kind} ${round + 1}/${options.rounds}`;
+  const say = (text: string) => progress(`${label}: ${text}`);
+  try {
+    const execAt = performance.now();
+    await lab.startSupernode(supernode, START_DEADLINE_MS);
+    await lab.statusAnswers(supernode, START_DEADLINE_MS);
+    lab.startClients();
+    const cold = await reconnection(lab, supernode, execAt);
+    if (cold.allBackSeconds === undefined) {
+      const missing = await lab.connected(supernode);
+      throw new Error(`${label}: only ${missing} of ${lab.clients.length} routers connected within ${CONNECT_DEADLINE_S} s\n${lab.logsOf([supernode])}`);
+    }
+    say(`cold start ${cold.allBackSeconds.toFixed(1)} s`);
+    await lab.setUpClientTaps(START_DEADLINE_MS);
+    await until('a ping from router 0 through the supernode', START_DEADLINE_MS, () => answers(lab.routersNs, SUPERNODE_TAP_ADDRESS));
+    for (const netns of lab.probeNs) await until(`a ping from ${netns.name}`, START_DEADLINE_MS, () => answers(netns, SUPERNODE_TAP_ADDRESS));
+    const idlePing = summarizePings(await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, IDLE_PINGS, PING_INTERVAL_S), IDLE_PINGS);
+    const load = await flows(lab, supernode, options.seconds);
+    say(`${load.mbit.toFixed(0)} Mbit/s, ${load.cpuPerGb.toFixed(2)} CPU-s/GB, ping ${idlePing.avgMs.toFixed(2)} ms idle, ${load.loadPing.avgMs.toFixed(2)} ms loaded`);
+    const rssMiB = supernode.rssMiB();
+    const idleBefore = supernode.cpuSeconds();
+    await sleep(options.idleSeconds * 1000);
+    const idleCpuSeconds = supernode.cpuSeconds() - idleBefore;
+    const spoofed = await flood(lab, supernode, options.floodSeconds);
+    say(`RSS ${rssMiB.toFixed(0)} MiB, idle ${idleCpuSeconds.toFixed(2)} CPU-s, spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s, ${spoofed.answered}/${spoofed.sent} answered`);
+    const restarted = await restart(lab, supernode);
+    say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s, ${restarted.backAfter5s} after 5 s`);
+    let restartExtraKeys: RestartFigures | undefined;
+    if (options.extraKeys > 0) {
+      await supernode.kill();
+      lab.addExtraKeys(options.extraKeys);
+      restartExtraKeys = await restart(lab, supernode);
+      say(`restart with ${options.extraKeys} extra keys: all back ${restartExtraKeys.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s`);
+    }
+    return { coldStartSeconds: cold.allBackSeconds, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, flood: spoofed };
+  } finally {
+    await supernode.stop();
+    await lab.stopClients();
+    lab.removeExtraKeys();
+  }
+}
+
+/** Brings up the lab, runs every turn, and returns the figures per supernode in turn order. */
+export async function runSupernodeBench(options: SupernodeOptions): Promise<Map<DaemonKind, TurnFigures[]>> {
+  const work = mkdtempSync(join(tmpdir(), 'fastd-ts-bench-supernode-'));
+  const results = new Map<DaemonKind, TurnFigures[]>(options.kinds.map((kind) => [kind, []]));
+  let lab: SupernodeLab | undefined;
+  try {
+    progress(`setting up ${options.routers} routers${options.ownAddresses ? ' (an address each)' : ' (one shared address)'} and ${options.probes} probes`);
+    lab = SupernodeLab.create(work, options);
+    for (let round = 0; round < options.rounds; round++) {
+      for (const kind of roundOrder(options.kinds, round)) {
+        results.get(kind)!.push(await turn(lab, kind, round, options));
+      }
+    }
+    return results;
+  } finally {
+    lab?.delete();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const options = parseSupernodeOptions(argv);
+  if (typeof options === 'string') {
+    progress(`${options}\n${USAGE}`);
+    return 2;
+  }
+  const missing = missingPrerequisites(['iperf3', 'ping']);
+  if (missing.length > 0) {
+    progress(`the supernode bench needs: ${missing.join('; ')}`);
+    return 1;
+  }
+  const started = Date.now();
+  const results = await runSupernodeBench(options);
+  const addresses = options.ownAddresses ? 'an address each' : 'sharing one address';
+  process.stdout.write(`\n${formatSupernodeTable(results, options, CONNECT_DEADLINE_S)}\n`);
+  process.stdout.write(
+    `\n${options.routers} routers ${addresses} + ${options.probes} probes, salsa2012+umac, TAP; ${options.rounds} turn(s) per supernode, ` +
+      `flows ${options.seconds} s; ping from router 0 every ${PING_INTERVAL_S * 1000} ms; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
+  );
+  return 0;
+}
+
+runAsScript(import.meta.url, 'bench:supernode', main);

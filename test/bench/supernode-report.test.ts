@@ -1,0 +1,103 @@
+// The supernode bench's command line, arithmetic and table: options and their bounds, ping
+// and CPU-per-GB summaries, ratios of medians, and a table whose rows and columns line up.
+import { describe, expect, it } from 'vitest';
+import {
+  cpuPerGigabyte,
+  formatSupernodeTable,
+  parseSupernodeOptions,
+  ratioCell,
+  type SupernodeOptions,
+  summarizePings,
+  type TurnFigures,
+} from '../../src/bench/supernode-report.ts';
+
+function options(argv: string[]): SupernodeOptions {
+  const parsed = parseSupernodeOptions(argv);
+  if (typeof parsed === 'string') throw new Error(parsed);
+  return parsed;
+}
+
+function turn(scale: number, extra: Partial<TurnFigures> = {}): TurnFigures {
+  return {
+    coldStartSeconds: 25 * scale,
+    mbit: 500 * scale,
+    retransmits: 1000,
+    cpuPerGb: 10 * scale,
+    idlePing: summarizePings([0.5, 0.7], 2),
+    loadPing: summarizePings([2, 8 * scale], 3),
+    restart: { allBackSeconds: 20 * scale, backAfter5s: 3, backAtEnd: 12 },
+    rssMiB: 6 * scale,
+    idleCpuSeconds: 0.01,
+    flood: { cpuSeconds: 0.3 * scale, sent: 3200, answered: 3200 },
+    ...extra,
+  };
+}
+
+describe('supernode bench options', () => {
+  it('defaults to the issue\'s workload, and --quick to a small one', () => {
+    expect(options([])).toMatchObject({ routers: 200, probes: 4, seconds: 10, ownAddresses: false, extraKeys: 0, rounds: 1, idleSeconds: 20, floodSeconds: 20, kinds: ['fastd', 'fastd-ts'] });
+    expect(options(['--quick'])).toMatchObject({ routers: 20, probes: 2, seconds: 3 });
+  });
+
+  it('takes sizes and switches in any order; later sizes override --quick\'s', () => {
+    expect(options(['--routers', '1000', '--quick', '--probes', '3', '--own-addresses', '--only', 'fastd-ts', '--rounds', '2'])).toMatchObject({
+      routers: 1000,
+      probes: 3,
+      ownAddresses: true,
+      rounds: 2,
+      kinds: ['fastd-ts'],
+    });
+    expect(options(['--extra-keys']).extraKeys).toBe(5000);
+    expect(options(['--extra-keys', '--quick']).extraKeys).toBe(5000);
+    expect(options(['--extra-keys', '300']).extraKeys).toBe(300);
+  });
+
+  it('says what is wrong with a bad command line', () => {
+    expect(parseSupernodeOptions(['--routers', '1001'])).toMatch(/--routers takes a whole number from 1 to 1000/);
+    expect(parseSupernodeOptions(['--routers'])).toMatch(/not nothing/);
+    expect(parseSupernodeOptions(['--seconds', '2.5'])).toMatch(/--seconds/);
+    expect(parseSupernodeOptions(['--only', 'wireguard'])).toMatch(/--only takes fastd or fastd-ts/);
+    expect(parseSupernodeOptions(['--fast'])).toBe('unknown option --fast');
+  });
+});
+
+describe('supernode bench arithmetic', () => {
+  it('summarizes pings, counting the lost ones', () => {
+    expect(summarizePings([1, 2, 6], 5)).toEqual({ avgMs: 3, maxMs: 6, answered: 3, sent: 5 });
+    expect(summarizePings([], 5).avgMs).toBeNaN();
+  });
+
+  it('divides CPU time by the gigabytes carried', () => {
+    expect(cpuPerGigabyte(2, 500e6)).toBe(4);
+    expect(cpuPerGigabyte(2, 0)).toBeNaN();
+  });
+
+  it('compares medians, and leaves the ratio out when a side has none', () => {
+    expect(ratioCell([1, 3, 2], [4])).toBe('0.50×');
+    expect(ratioCell([Number.NaN], [4])).toBe('');
+    expect(ratioCell([1], [])).toBe('');
+  });
+});
+
+describe('supernode bench table', () => {
+  const quick = options(['--quick', '--extra-keys', '100']);
+
+  it('has a row per figure, both supernodes and the ratio, columns aligned', () => {
+    const table = formatSupernodeTable(new Map([['fastd', [turn(1), turn(1)]], ['fastd-ts', [turn(0.5), turn(0.5, { restartExtraKeys: { allBackSeconds: 4, backAfter5s: 22, backAtEnd: 22 } })]]]), quick, 120);
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/^figure +Debian fastd +fastd-ts +fastd-ts \/ fastd$/);
+    expect(new Set(lines.map((line) => line.length)).size).toBe(1);
+    expect(lines).toHaveLength(2 + 14);
+    expect(table).toMatch(/cold start: all 22 routers connected \(s\) +25\.0; 25\.0 +12\.5; 12\.5 +0\.50×/);
+    expect(table).toMatch(/ping during the flows, avg \/ max \(ms\) +5\.00 \/ 8\.0 \(1 lost\); 5\.00 \/ 8\.0 \(1 lost\) +3\.00 \/ 4\.0 \(1 lost\)/);
+    expect(table).toMatch(/same, 100 extra keys: all back \(s\) +n\/a; n\/a +n\/a; 4\.0 +$/m);
+    expect(table).toMatch(/spoofed inits answered \/ sent +3200 \/ 3200; 3200 \/ 3200 +3200 \/ 3200; 3200 \/ 3200 +1\.00×/);
+  });
+
+  it('says how many were back when a restart missed the deadline, and has no ratio column for one supernode', () => {
+    const table = formatSupernodeTable(new Map([['fastd-ts', [turn(1, { restart: { allBackSeconds: undefined, backAfter5s: 0, backAtEnd: 17 } })]]]), options(['--quick']), 120);
+    expect(table.split('\n')[0]).toMatch(/^figure +fastd-ts$/);
+    expect(table).toMatch(/kill -9, restart: all back \(s\) +> 120 \(17 back\)$/m);
+    expect(table).not.toContain('extra keys');
+  });
+});
