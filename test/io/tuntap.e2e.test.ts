@@ -11,7 +11,7 @@ import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
 import { closeTunTap, getMtu, hardwareAddress, openTunTap } from '../../src/io/tuntap.js';
 import { closeSocket, openUdpSocket } from '../../src/io/udp.js';
 import { haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { testPacketMemory } from './memory.js';
+import { testPacketMemory } from '../helpers/packet-memory.js';
 import { pause } from '../helpers/pause.js';
 import { Namespace } from '../../src/testbed/namespaces.js';
 import { ETHERNET_HEADER, ethernetIpv4, ipv4Udp, parseIpv4Udp, type ParsedUdp } from './packets.js';

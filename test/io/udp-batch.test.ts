@@ -14,7 +14,7 @@ const SO_NO_CHECK = 11;
 import { closeSocket, openUdpSocket, probeUdpOffloads, type UdpSocket } from '../../src/io/udp.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
 import { splitSegments } from '../../src/io/gro.js';
-import { fillPattern, hasPattern, testPacketMemory } from './memory.js';
+import { fillPattern, hasPattern, testPacketMemory } from '../helpers/packet-memory.js';
 
 const SLOT = 2048;
 const sockets: UdpSocket[] = [];

@@ -8,7 +8,7 @@ import { IpOption, Ipv6Option, Protocol, SOL_SOCKET, SOL_UDP, SocketOption, UdpO
 import { NativeArea } from '../../src/io/native-memory.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
 import { openUdpSocket } from '../../src/io/udp.js';
-import { testPacketMemory } from './memory.js';
+import { testPacketMemory } from '../helpers/packet-memory.js';
 import { intOption, socketsClosedAfterEach } from './sockets.js';
 
 const open = socketsClosedAfterEach();

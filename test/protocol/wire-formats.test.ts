@@ -20,9 +20,9 @@ import {
   recordUint,
 } from '../../src/protocol/tlv.js';
 import { classifyPacket, HandshakeFormat, PacketClass } from '../../src/protocol/wire.js';
+import { toHex } from '../helpers/packet-memory.js';
 
 const key = (fill: number) => new Uint8Array(32).fill(fill);
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
 function tlvs(build: (writer: TlvWriter) => void): Uint8Array {
   const out = new Uint8Array(512);
@@ -55,7 +55,7 @@ describe('framing (protocol.rst)', () => {
 
   it('puts the L2TP header c8 03 00 0c and eight zero bytes in front for v22+', () => {
     const framed = frameHandshake(body, HandshakeFormat.L2tp);
-    expect(hex(framed.subarray(0, 12))).toBe('c803000c0000000000000000');
+    expect(toHex(framed.subarray(0, 12))).toBe('c803000c0000000000000000');
     expect(framed.subarray(12)).toEqual(body);
     expect(frameHandshake(body, HandshakeFormat.Bare)).toBe(body);
   });
@@ -81,11 +81,11 @@ describe('framing (protocol.rst)', () => {
 
 describe('TLV records', () => {
   it('writes type and length little-endian, integers in their shortest form', () => {
-    expect(hex(tlvs((w) => w.uint16(RecordType.Mtu, 1400)))).toBe('0b0002007805');
-    expect(hex(tlvs((w) => w.uint(RecordType.ErrorDetail, 11)))).toBe('020001000b');
-    expect(hex(tlvs((w) => w.uint(RecordType.ErrorDetail, 0x1234)))).toBe('0200020034' + '12');
-    expect(hex(tlvs((w) => w.uint(RecordType.ErrorDetail, 0x123456)))).toBe('0200030056' + '3412');
-    expect(hex(tlvs((w) => w.stringList(RecordType.MethodList, ['a', 'bc'])))).toBe('0e000400' + '610062' + '63');
+    expect(toHex(tlvs((w) => w.uint16(RecordType.Mtu, 1400)))).toBe('0b0002007805');
+    expect(toHex(tlvs((w) => w.uint(RecordType.ErrorDetail, 11)))).toBe('020001000b');
+    expect(toHex(tlvs((w) => w.uint(RecordType.ErrorDetail, 0x1234)))).toBe('0200020034' + '12');
+    expect(toHex(tlvs((w) => w.uint(RecordType.ErrorDetail, 0x123456)))).toBe('0200030056' + '3412');
+    expect(toHex(tlvs((w) => w.stringList(RecordType.MethodList, ['a', 'bc'])))).toBe('0e000400' + '610062' + '63');
   });
 
   it('ends the list at a truncated record, skips unknown types, lets a repeat win', () => {

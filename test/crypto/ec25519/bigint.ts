@@ -21,4 +21,3 @@ export function random32(): Uint8Array {
   return new Uint8Array(randomBytes(32));
 }
 
-export const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');

@@ -9,7 +9,8 @@ import {
   keyToHex,
   parseKeyHex,
 } from '../../../src/crypto/ec25519/keys.ts';
-import { hex, random32 } from './bigint.ts';
+import { toHex } from '../../helpers/packet-memory.ts';
+import { random32 } from './bigint.ts';
 
 describe('key strings', () => {
   it('parses 64 hex digits in either case and prints lower case', () => {
@@ -38,7 +39,7 @@ describe('secret keys', () => {
   it('generates distinct clamped secrets that fastd accepts', () => {
     const first = generateSecretKey();
     const second = generateSecretKey();
-    expect(hex(first)).not.toBe(hex(second));
+    expect(toHex(first)).not.toBe(toHex(second));
     for (const secret of [first, second]) {
       expect(secret[0] & 7).toBe(0);
       expect(secret[31] & 0xc0).toBe(0x40);

@@ -12,7 +12,8 @@ import { FIELD_PRIME as P } from '../../../src/crypto/ec25519/field.ts';
 import { isIdentity, multiplyBase } from '../../../src/crypto/ec25519/group.ts';
 import { loadPackedLegacy, storePackedLegacy } from '../../../src/crypto/ec25519/legacy-format.ts';
 import { requireSystem } from '../../helpers/prereq.ts';
-import { fromBigInt, hex, random32, toBigInt } from './bigint.ts';
+import { fromBigInt, random32, toBigInt } from './bigint.ts';
+import { toHex } from '../../helpers/packet-memory.ts';
 import { haveLibuecc, openLibuecc } from './libuecc.ts';
 
 const mod = (n: bigint) => ((n % P) + P) % P;
@@ -57,9 +58,9 @@ describe('curve constants', () => {
 describe('legacy packed format', () => {
   it("packs the generator as fastd's documentation gives it", () => {
     const generator = multiplyBase(fromBigInt(1n));
-    expect(hex(generator)).toBe('58' + '66'.repeat(31)); // RFC 8032's encoding of B
-    expect(hex(storePackedLegacy(generator))).toBe(hex(pack(GENERATOR_LEGACY_X, GENERATOR_Y)));
-    expect(hex(loadPackedLegacy(pack(GENERATOR_LEGACY_X, GENERATOR_Y))!)).toBe(hex(generator));
+    expect(toHex(generator)).toBe('58' + '66'.repeat(31)); // RFC 8032's encoding of B
+    expect(toHex(storePackedLegacy(generator))).toBe(toHex(pack(GENERATOR_LEGACY_X, GENERATOR_Y)));
+    expect(toHex(loadPackedLegacy(pack(GENERATOR_LEGACY_X, GENERATOR_Y))!)).toBe(toHex(generator));
   });
 
   it('round-trips points and loads only points on the legacy curve', () => {
@@ -67,7 +68,7 @@ describe('legacy packed format', () => {
       const point = multiplyBase(random32());
       const packed = storePackedLegacy(point);
       const loaded = loadPackedLegacy(packed);
-      expect(loaded && hex(loaded)).toBe(hex(point));
+      expect(loaded && toHex(loaded)).toBe(toHex(point));
       const { x, y } = legacyCoordinates(packed, point);
       expect(onLegacyCurve(x, y)).toBe(true);
       expect(Number(toBigInt(packed) >> 255n)).toBe(Number(y & 1n));
@@ -96,9 +97,9 @@ describe('legacy packed format', () => {
   it('reads the identity, the point of order 2, and x >= p as libuecc does', () => {
     expect(isIdentity(loadPackedLegacy(fromBigInt(1n << 255n))!)).toBe(true); // x = 0, y = 1
     const orderTwo = loadPackedLegacy(new Uint8Array(32))!; // x = 0, y = -1
-    expect(hex(orderTwo)).toBe(hex(fromBigInt(P - 1n)));
-    expect(hex(loadPackedLegacy(fromBigInt(P))!)).toBe(hex(orderTwo));
-    expect(hex(storePackedLegacy(orderTwo))).toBe('00'.repeat(32));
+    expect(toHex(orderTwo)).toBe(toHex(fromBigInt(P - 1n)));
+    expect(toHex(loadPackedLegacy(fromBigInt(P))!)).toBe(toHex(orderTwo));
+    expect(toHex(storePackedLegacy(orderTwo))).toBe('00'.repeat(32));
   });
 
   it('refuses input shorter than a key', () => {
@@ -129,10 +130,10 @@ describe.runIf(requireSystem('libuecc cross-check', { libuecc: haveLibuecc }))('
     for (const key of keys) {
       const ours = loadPackedLegacy(key);
       const theirs = uecc.loadPackedLegacy(key);
-      expect(ours !== undefined, hex(key)).toBe(theirs !== undefined);
+      expect(ours !== undefined, toHex(key)).toBe(theirs !== undefined);
       if (!ours || !theirs) continue;
-      expect(isIdentity(ours), hex(key)).toBe(uecc.isIdentity(theirs));
-      expect(hex(storePackedLegacy(ours)), hex(key)).toBe(hex(uecc.storePackedLegacy(theirs)));
+      expect(isIdentity(ours), toHex(key)).toBe(uecc.isIdentity(theirs));
+      expect(toHex(storePackedLegacy(ours)), toHex(key)).toBe(toHex(uecc.storePackedLegacy(theirs)));
     }
   });
 });

@@ -5,9 +5,9 @@ import {
   hkdfSha256Expand,
   hkdfSha256Extract,
 } from '../../../src/crypto/kdf/hkdf-sha256.ts';
+import { toHex } from '../../helpers/packet-memory.ts';
 
 const bytes = (hexString: string) => new Uint8Array(Buffer.from(hexString, 'hex'));
-const hex = (data: Uint8Array) => Buffer.from(data).toString('hex');
 const counting = (from: number, count: number) => new Uint8Array(count).map((_, i) => from + i);
 
 // RFC 5869 appendix A, test cases 1-3 (SHA-256).
@@ -46,21 +46,21 @@ const RFC5869 = [
 
 describe('HKDF-SHA256', () => {
   it.each(RFC5869)('extracts the PRK of RFC 5869 $name', ({ ikm, salt, prk }) => {
-    expect(hex(hkdfSha256Extract(salt, ikm))).toBe(prk);
+    expect(toHex(hkdfSha256Extract(salt, ikm))).toBe(prk);
   });
 
   it.each(RFC5869)('expands to the OKM of RFC 5869 $name', ({ prk, info, length, okm }) => {
-    expect(hex(hkdfSha256Expand(bytes(prk), info, length))).toBe(okm);
+    expect(toHex(hkdfSha256Expand(bytes(prk), info, length))).toBe(okm);
   });
 
   it.each(RFC5869)('derives RFC 5869 $name in one call', ({ ikm, salt, info, length, okm }) => {
-    expect(hex(hkdfSha256(salt, ikm, info, length))).toBe(okm);
+    expect(toHex(hkdfSha256(salt, ikm, info, length))).toBe(okm);
   });
 
   it("gives a prefix of fastd's whole-block output for shorter lengths", () => {
     const { prk, info } = RFC5869[1];
     const blocks = hkdfSha256Expand(bytes(prk), info, 96);
-    expect(hex(hkdfSha256Expand(bytes(prk), info, 42))).toBe(hex(blocks.subarray(0, 42)));
+    expect(toHex(hkdfSha256Expand(bytes(prk), info, 42))).toBe(toHex(blocks.subarray(0, 42)));
   });
 
   it('refuses lengths RFC 5869 does not allow', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hmacSha256, verifyHmacSha256 } from '../../../src/crypto/kdf/hmac-sha256.ts';
+import { toHex } from '../../helpers/packet-memory.ts';
 
 const bytes = (hexString: string) => new Uint8Array(Buffer.from(hexString, 'hex'));
-const hex = (data: Uint8Array) => Buffer.from(data).toString('hex');
 const ascii = (text: string) => new TextEncoder().encode(text);
 const repeated = (byte: number, count: number) => new Uint8Array(count).fill(byte);
 
@@ -51,17 +51,17 @@ const RFC4231: { name: string; key: Uint8Array; data: Uint8Array; mac: string }[
 
 describe('hmacSha256', () => {
   it.each(RFC4231)('matches RFC 4231 $name', ({ key, data, mac }) => {
-    expect(hex(hmacSha256(key, data))).toBe(mac);
+    expect(toHex(hmacSha256(key, data))).toBe(mac);
   });
 
   it('matches RFC 4231 test case 5 truncated to 128 bits', () => {
     const mac = hmacSha256(repeated(0x0c, 20), ascii('Test With Truncation'));
-    expect(hex(mac.subarray(0, 16))).toBe('a3b6167473100ee06e0c796c2955552b');
+    expect(toHex(mac.subarray(0, 16))).toBe('a3b6167473100ee06e0c796c2955552b');
   });
 
   it('authenticates the concatenation of its parts', () => {
     const { key, data, mac } = RFC4231[3];
-    expect(hex(hmacSha256(key, data.subarray(0, 7), data.subarray(7)))).toBe(mac);
+    expect(toHex(hmacSha256(key, data.subarray(0, 7), data.subarray(7)))).toBe(mac);
   });
 });
 

@@ -1,7 +1,7 @@
 // Seals and opens payloads through a method session inside a shared packet memory, copying
 // frames in and out so that tests can tamper with them between the two.
 import type { MethodSession } from '../../../src/crypto/methods/provider.js';
-import { batchOf } from '../helpers/packet-memory.js';
+import { batchOf } from '../../helpers/packet-memory.js';
 
 /** Headroom in front of every payload (more than any method's overhead). */
 const HEADROOM = 64;

@@ -5,7 +5,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import sodium from 'sodium-native';
 import { describe, expect, it } from 'vitest';
 import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
-import { sharedMemory, toHex } from '../helpers/packet-memory.js';
+import { sharedMemory, toHex } from '../../helpers/packet-memory.js';
 import { referenceGhash } from '../mac/ghash/reference-ghash.js';
 import { seal } from './harness.js';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PacketStatus } from '../../../src/crypto/methods/provider.js';
 import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
-import { sharedMemory } from '../helpers/packet-memory.js';
+import { sharedMemory } from '../../helpers/packet-memory.js';
 import { open, seal } from './harness.js';
 
 // Every method of C2's providers; the umac ones are tested by their own suite.

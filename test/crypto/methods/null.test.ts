@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PacketStatus } from '../../../src/crypto/methods/provider.js';
 import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
-import { sharedMemory } from '../helpers/packet-memory.js';
+import { sharedMemory } from '../../helpers/packet-memory.js';
 import { open, seal } from './harness.js';
 
 const session = (name: string, initiator: boolean, compat = false) => {

@@ -8,23 +8,15 @@ import {
   SessionCommon,
 } from '../../../src/crypto/methods/session-common.js';
 import { PacketType } from '../../../src/protocol/wire.js';
+import { batchOf as memoryBatchOf } from '../../helpers/packet-memory.js';
 
 const memory = new WebAssembly.Memory({ initial: 2, maximum: 16, shared: true });
 const bytes = new Uint8Array(memory.buffer);
 
+/** A batch over the regions, every status not yet written (0xff). */
 function batchOf(entries: [offset: number, length: number][]): PacketBatch {
-  const n = entries.length;
-  const batch: PacketBatch = {
-    memory,
-    count: n,
-    offsets: new Uint32Array(n),
-    lengths: new Uint32Array(n),
-    status: new Uint8Array(n).fill(0xff),
-  };
-  entries.forEach(([o, l], i) => {
-    batch.offsets[i] = o;
-    batch.lengths[i] = l;
-  });
+  const batch = memoryBatchOf(memory, entries);
+  batch.status.fill(0xff);
   return batch;
 }
 

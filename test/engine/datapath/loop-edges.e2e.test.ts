@@ -23,7 +23,7 @@ import { probeUring } from '../../../src/io/uring/availability.js';
 import { Namespace } from '../../../src/testbed/namespaces.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { transmitWithVnetHeader } from '../../helpers/vnet-frames.js';
-import { testPacketMemory } from '../../io/memory.js';
+import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { ACK, PSH, pattern, superFrame } from '../../io/offload/frames.js';
 import { onlySocket, workerInit } from './worker-init.js';
 

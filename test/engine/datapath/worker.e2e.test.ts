@@ -25,7 +25,7 @@ import { writeSockaddr } from '../../../src/io/sockaddr.js';
 import { closeTunTap, hardwareAddress, openTunTap, type TunTap } from '../../../src/io/tuntap.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { testPacketMemory } from '../../io/memory.js';
+import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { Namespace } from '../../../src/testbed/namespaces.js';
 import { HANDSHAKE_CREDIT_BYTES, HANDSHAKES_IN_FLIGHT, takeHandshake } from '../../../src/engine/datapath/tables/handshake-credit.js';
 import { onlySocket, workerInit } from './worker-init.js';

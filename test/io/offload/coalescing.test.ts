@@ -2,7 +2,7 @@
 // flow into a super-frame with a GSO virtio_net_hdr and writes everything else alone.
 import { describe, expect, it } from 'vitest';
 import { OffloadFrameIo } from '../../../src/io/offload/offload-frame-io.js';
-import { testPacketMemory } from '../memory.js';
+import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { FakeReader, FakeWriter, readSlots, resetRoom, writeBatch } from './fake-queue.js';
 import { ACK, concat, ETH, parseTcp, pattern, PSH, readVnet, superFrame, tcpFrame, VNET, type TcpSpec } from './frames.js';
 

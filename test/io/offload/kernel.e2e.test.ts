@@ -13,7 +13,7 @@ import { OffloadFrameIo } from '../../../src/io/offload/offload-frame-io.js';
 import { openOffloadedQueue } from '../../../src/io/offload/open-queue.js';
 import { closeTunTap, hardwareAddress, type TunTap } from '../../../src/io/tuntap.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { testPacketMemory } from '../memory.js';
+import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { pause } from '../../helpers/pause.js';
 import { Namespace } from '../../../src/testbed/namespaces.js';
 import { ACK, FIN, parseTcp, pattern, PSH, SYN, tcpFrame, type ParsedTcp } from './frames.js';

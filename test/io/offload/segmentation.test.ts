@@ -2,7 +2,7 @@
 // every frame checked against the test's own parser and checksum code.
 import { describe, expect, it } from 'vitest';
 import { OffloadFrameIo } from '../../../src/io/offload/offload-frame-io.js';
-import { testPacketMemory } from '../memory.js';
+import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { ACK, concat, CWR, ETH, FIN, parseTcp, pattern, plainHeader, PSH, superFrame, tcpFrame, VNET, vnetHeader } from './frames.js';
 import { FakeReader, FakeWriter, readSlots, resetRoom } from './fake-queue.js';
 

@@ -11,7 +11,7 @@ import { ArmedFrameReader } from '../../../src/io/uring/armed-read.js';
 import { probeUring } from '../../../src/io/uring/availability.js';
 import { EventRing } from '../../../src/io/uring/event-ring.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { testPacketMemory } from '../memory.js';
+import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { Namespace } from '../../../src/testbed/namespaces.js';
 import { parseIpv4Udp } from '../packets.js';
 

@@ -3,7 +3,7 @@ import { probeUring } from '../../../src/io/uring/availability.js';
 import { Op } from '../../../src/io/uring/abi.js';
 import { Ring } from '../../../src/io/uring/ring.js';
 import { createBackend } from '../../../src/io/backend.js';
-import { testPacketMemory } from '../memory.js';
+import { testPacketMemory } from '../../helpers/packet-memory.js';
 
 describe('io_uring ring through raw system calls', () => {
   const support = probeUring();

@@ -10,7 +10,7 @@ import { probeUring } from '../../../src/io/uring/availability.js';
 import { EventRing } from '../../../src/io/uring/event-ring.js';
 import { MULTISHOT_HEADROOM, MultishotReceiver } from '../../../src/io/uring/multishot.js';
 import { ProvidedRing } from '../../../src/io/uring/provided-ring.js';
-import { fillPattern, hasPattern } from '../memory.js';
+import { fillPattern, hasPattern } from '../../helpers/packet-memory.js';
 
 const support = probeUring();
 const SLOT = 2048;

@@ -9,7 +9,7 @@ import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.
 import { probeUring } from '../../../src/io/uring/availability.js';
 import { UringDatagramIo } from '../../../src/io/uring/batch-uring.js';
 import { Ring } from '../../../src/io/uring/ring.js';
-import { fillPattern, hasPattern, testPacketMemory } from '../memory.js';
+import { fillPattern, hasPattern, testPacketMemory } from '../../helpers/packet-memory.js';
 
 const SLOT = 2048;
 const CAPACITY = 64;

@@ -11,7 +11,7 @@ import { writeSockaddr } from '../../../src/io/sockaddr.js';
 import { closeSocket, openUdpSocket, probeUdpOffloads, type UdpSocket } from '../../../src/io/udp.js';
 import { probeUring } from '../../../src/io/uring/availability.js';
 import { requireSystem } from '../../helpers/prereq.js';
-import { testPacketMemory } from '../memory.js';
+import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { onlySocket, workerInit } from '../../engine/datapath/worker-init.js';
 
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);

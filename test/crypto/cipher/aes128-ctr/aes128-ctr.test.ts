@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchTable } from '../../../../src/crypto/batch-table.js';
 import { getCipher, TO_PACKET_END } from '../../../../src/crypto/cipher/index.js';
 import { PacketStatus } from '../../../../src/crypto/methods/provider.js';
-import { batchOf, hex, sharedMemory, toHex } from '../../helpers/packet-memory.js';
+import { batchOf, hex, sharedMemory, toHex } from '../../../helpers/packet-memory.js';
 
 const memory = sharedMemory();
 const aes = getCipher('aes128-ctr');

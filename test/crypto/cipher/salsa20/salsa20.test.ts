@@ -1,9 +1,7 @@
 // The Salsa20 and Salsa20/12 kernels against the eSTREAM (ECRYPT) verified test vectors and
 // against libsodium: sodium-native's crypto_stream_salsa20_xor_ic and Debian libsodium23's
 // crypto_stream_salsa2012_xor (through koffi).
-import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import koffi from 'koffi';
 import sodium from 'sodium-native';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchTable } from '../../../../src/crypto/batch-table.js';
@@ -16,7 +14,9 @@ import {
 } from '../../../../src/crypto/cipher/salsa20/salsa20.js';
 import { PacketStatus, type PacketBatch } from '../../../../src/crypto/methods/provider.js';
 import { requireSystem } from '../../../helpers/prereq.js';
-import { buildKernels, hex, sharedMemory, toHex } from './kernels.js';
+import { buildKernels } from './kernels.js';
+import { haveLibsodium23, salsa2012Xor } from './libsodium23.js';
+import { hex, sharedMemory, toHex } from '../../../helpers/packet-memory.js';
 
 beforeAll(buildKernels);
 
@@ -119,20 +119,11 @@ type Reference = (out: Uint8Array, input: Uint8Array, iv: Uint8Array, counter: n
 const sodiumSalsa20: Reference = (out, input, iv, counter, key) =>
   sodium.crypto_stream_salsa20_xor_ic(Buffer.from(out.buffer, out.byteOffset, out.length), Buffer.from(input), Buffer.from(iv), counter, Buffer.from(key));
 
-const LIBSODIUM23 = '/usr/lib/x86_64-linux-gnu/libsodium.so.23';
-const haveLibsodium23 = existsSync(LIBSODIUM23);
-
-function libsodium23Salsa2012(): Reference {
-  const lib = koffi.load(LIBSODIUM23);
-  lib.func('int sodium_init(void)')();
-  const xor = lib.func(
-    'int crypto_stream_salsa2012_xor(_Out_ uint8_t *c, const uint8_t *m, unsigned long long mlen, const uint8_t *n, const uint8_t *k)',
-  );
-  return (out, input, iv, counter, key) => {
-    expect(counter).toBe(0); // libsodium has no _ic variant of salsa2012
-    xor(out, input, input.length, iv, key);
-  };
-}
+/** libsodium23's Salsa20/12, which starts at block 0. */
+const libsodium23Salsa2012: Reference = (out, input, iv, counter, key) => {
+  expect(counter).toBe(0);
+  salsa2012Xor(out, input, iv, key);
+};
 
 /** XORs random data of random length at a random (unaligned) place and compares with `reference`. */
 function crossCheck(rounds: number, reference: Reference, useCounter: boolean): void {
@@ -180,7 +171,7 @@ describe('cross-checks, random lengths 0..9000 at random alignments', () => {
 
   const ok = requireSystem('Salsa20/12 cross-check against libsodium23', { libsodium23: haveLibsodium23 });
   it.runIf(ok)('Salsa20/12 equals libsodium23 crypto_stream_salsa2012_xor', () => {
-    crossCheck(SALSA2012_ROUNDS, libsodium23Salsa2012(), false);
+    crossCheck(SALSA2012_ROUNDS, libsodium23Salsa2012, false);
   });
 });
 

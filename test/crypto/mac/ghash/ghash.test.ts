@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchTable } from '../../../../src/crypto/batch-table.js';
 import { GhashKey } from '../../../../src/crypto/mac/ghash/ghash.js';
 import { PacketStatus } from '../../../../src/crypto/methods/provider.js';
-import { batchOf, hex, sharedMemory, toHex } from '../../helpers/packet-memory.js';
+import { batchOf, hex, sharedMemory, toHex } from '../../../helpers/packet-memory.js';
 import { referenceGhash } from './reference-ghash.js';
 
 const memory = sharedMemory();

@@ -1,6 +1,6 @@
 // GHASH straight from NIST SP 800-38D (Algorithm 1, bit by bit on BigInts): slow and
 // obviously right, to check the table-driven kernel against.
-import { hex, toHex } from '../../helpers/packet-memory.js';
+import { hex, toHex } from '../../../helpers/packet-memory.js';
 
 /** SP 800-38D Algorithm 1 (bitwise), with the length block placed as the kernel is told to. */
 export function referenceGhash(h: Uint8Array, message: Uint8Array, lengthInHighHalf: boolean): Uint8Array {

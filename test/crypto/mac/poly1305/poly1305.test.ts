@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchTable } from '../../../../src/crypto/batch-table.js';
 import { poly1305Batch } from '../../../../src/crypto/mac/poly1305/poly1305.js';
 import { PacketStatus } from '../../../../src/crypto/methods/provider.js';
-import { batchOf, hex, sharedMemory, toHex } from '../../helpers/packet-memory.js';
+import { batchOf, hex, sharedMemory, toHex } from '../../../helpers/packet-memory.js';
 
 // RFC 8439 section 2.5.2, and NaCl's crypto_onetimeauth test (tests/onetimeauth.c: the
 // Poly1305 key and tag of the crypto_secretbox example).

@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchTable } from '../../../../src/crypto/batch-table.js';
 import { UHASH_KEY_BYTES, Uhash } from '../../../../src/crypto/mac/uhash/uhash.js';
 import { PacketStatus, type PacketBatch } from '../../../../src/crypto/methods/provider.js';
-import { buildKernels, sharedMemory, toHex } from '../../cipher/salsa20/kernels.js';
+import { buildKernels } from '../../cipher/salsa20/kernels.js';
+import { sharedMemory, toHex } from '../../../helpers/packet-memory.js';
 import { M32, M64, nh, referenceUhash } from './rfc4418-reference.js';
 
 beforeAll(buildKernels);

@@ -2,29 +2,12 @@
 // independent parts: keystreams from libsodium (sodium-native, Debian's libsodium23) and
 // OpenSSL (node:crypto), UHASH from the BigInt RFC 4418 transcription.
 import { createCipheriv } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import koffi from 'koffi';
 import sodium from 'sodium-native';
 import { CIPHERS, type CipherName } from '../../../../src/crypto/methods/names.js';
+import { salsa2012Xor } from '../../cipher/salsa20/libsodium23.js';
 import { referenceUhash } from '../../mac/uhash/rfc4418-reference.js';
 
 export const UHASH_KEY_BYTES = 1440;
-const LIBSODIUM23 = '/usr/lib/x86_64-linux-gnu/libsodium.so.23';
-export const haveLibsodium23 = existsSync(LIBSODIUM23);
-
-type Salsa2012 = (out: Uint8Array, length: number, iv: Uint8Array, key: Uint8Array) => number;
-let salsa2012: Salsa2012 | undefined;
-
-function libsodiumSalsa2012(): Salsa2012 {
-  if (!salsa2012) {
-    const lib = koffi.load(LIBSODIUM23);
-    lib.func('int sodium_init(void)')();
-    salsa2012 = lib.func(
-      'int crypto_stream_salsa2012(_Out_ uint8_t *c, unsigned long long clen, const uint8_t *n, const uint8_t *k)',
-    ) as Salsa2012;
-  }
-  return salsa2012;
-}
 
 /** fastd_method_expand_nonce. */
 export function expandNonce(nonce: Uint8Array, length: number): Uint8Array {
@@ -45,7 +28,7 @@ export function keystream(cipher: CipherName, key: Uint8Array, nonce: Uint8Array
       if (length > 0) sodium.crypto_stream_salsa20(Buffer.from(out.buffer), Buffer.from(iv), Buffer.from(key));
       return out;
     case 'salsa2012':
-      libsodiumSalsa2012()(out, length, iv, key);
+      salsa2012Xor(out, new Uint8Array(length), iv, key);
       return out;
     case 'aes128-ctr':
       return Uint8Array.from(createCipheriv('aes-128-ctr', key, iv).update(out));

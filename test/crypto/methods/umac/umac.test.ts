@@ -8,8 +8,10 @@ import { REORDER_TIME } from '../../../../src/crypto/methods/reorder-window.js';
 import { umacProvider } from '../../../../src/crypto/methods/umac/umac-provider.js';
 import { PacketType } from '../../../../src/protocol/wire.js';
 import { requireSystem } from '../../../helpers/prereq.js';
-import { buildKernels, sharedMemory, toHex } from '../../cipher/salsa20/kernels.js';
-import { haveLibsodium23, referenceSeal, UHASH_KEY_BYTES, type MethodKeys } from './reference-packets.js';
+import { buildKernels } from '../../cipher/salsa20/kernels.js';
+import { sharedMemory, toHex } from '../../../helpers/packet-memory.js';
+import { haveLibsodium23 } from '../../cipher/salsa20/libsodium23.js';
+import { referenceSeal, UHASH_KEY_BYTES, type MethodKeys } from './reference-packets.js';
 
 beforeAll(buildKernels);
 

@@ -18,7 +18,7 @@ import { createDatagramBatch } from '../../../../src/io/batch.js';
 import { check, close, eventfd } from '../../../../src/io/libc.js';
 import { EventFdFlag } from '../../../../src/io/linux-abi.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../../src/io/udp.js';
-import { testPacketMemory } from '../../../io/memory.js';
+import { testPacketMemory } from '../../../helpers/packet-memory.js';
 import { pause } from '../../../helpers/pause.js';
 import { onlySocket, workerInit } from '../worker-init.js';
 

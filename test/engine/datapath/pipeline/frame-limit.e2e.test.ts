@@ -20,7 +20,7 @@ import { closeTunTap, openTunTap, type TunTap } from '../../../../src/io/tuntap.
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../../src/io/udp.js';
 import { probeUring } from '../../../../src/io/uring/availability.js';
 import { haveNetns, isRoot, requireSystem } from '../../../helpers/prereq.js';
-import { testPacketMemory } from '../../../io/memory.js';
+import { testPacketMemory } from '../../../helpers/packet-memory.js';
 import { Namespace } from '../../../../src/testbed/namespaces.js';
 import { onlySocket, workerInit } from '../worker-init.js';
 

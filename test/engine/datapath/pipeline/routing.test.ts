@@ -13,7 +13,7 @@ import { Sender } from '../../../../src/engine/datapath/pipeline/send.js';
 import { FallbackDatagramIo } from '../../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../../src/io/batch.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../../src/io/udp.js';
-import { testPacketMemory } from '../../../io/memory.js';
+import { testPacketMemory } from '../../../helpers/packet-memory.js';
 import { pause } from '../../../helpers/pause.js';
 import { onlySocket, workerInit } from '../worker-init.js';
 
