@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { parseCommandLine } from '../../src/cli/options.ts';
 import { ConfigError } from '../../src/config/errors.ts';
-import { loadConfigFile } from '../../src/config/loader.ts';
+import { loadConfigFile, loadConfigText } from '../../src/config/loader.ts';
 import { derivePublicKey, keyToHex } from '../../src/crypto/ec25519/keys.ts';
 
 export const SECRET = 'c0eda007e878d974a4cc435b6044f63b7e366cfb95e76654c47019ceca835e6a';
@@ -21,6 +22,26 @@ export const PUBLIC_KEYS = [
 /** A main config with a secret and one peer, so that the start-up checks pass. */
 export function withBasics(statements: string): string {
   return `secret "${SECRET}";\npeer "basic" { key "${PUBLIC_KEYS[3]}"; }\n${statements}`;
+}
+
+/** The Config of the statements after withBasics. */
+export const loadWithBasics = (statements: string) => loadConfigText(withBasics(statements)).config;
+
+/** The ConfigError load throws, or undefined when it loads. */
+export function configErrorOf(load: () => unknown): ConfigError | undefined {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  return undefined;
+}
+
+/** The command line `--mode tap --config - <args>`, with a secret and one peer on stdin. */
+export function commandLineWith(args: string[]) {
+  const stdin = `secret "${SECRET}";\npeer "p" { key "${PUBLIC_KEYS[0]}"; }\n`;
+  return parseCommandLine(['--mode', 'tap', '--config', '-', ...args], () => stdin);
 }
 
 const trees: string[] = [];
@@ -51,15 +72,7 @@ export function corpusFiles(verdict: 'accept' | 'reject'): string[] {
 }
 
 /** The ConfigError fastd-ts reports for a file, or undefined when it loads. */
-export function ourError(path: string): ConfigError | undefined {
-  try {
-    loadConfigFile(path);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  return undefined;
-}
+export const ourError = (path: string) => configErrorOf(() => loadConfigFile(path));
 
 /** The shipped example configurations in conf/. */
 export const CONF = join(dirname(fileURLToPath(import.meta.url)), '../../conf');

@@ -1,26 +1,12 @@
 // `packet memory limit <MiB>;` and --packet-memory-limit MiB: the fastd-ts extension that
 // bounds the packet memory (buffer pool, receive slots, crypto state) of each datapath worker.
 import { describe, expect, it } from 'vitest';
-import { parseCommandLine, UsageError, usageText } from '../../src/cli/options.ts';
-import { ConfigError } from '../../src/config/errors.ts';
-import { loadConfigText } from '../../src/config/loader.ts';
+import { UsageError, usageText } from '../../src/cli/options.ts';
 import { BYTES_PER_MIB, PACKET_MEMORY_LIMIT_MIB } from '../../src/config/types.ts';
-import { PUBLIC_KEYS, SECRET, withBasics } from './helpers.ts';
+import { commandLineWith, configErrorOf, loadWithBasics } from './helpers.ts';
 
-const load = (text: string) => loadConfigText(withBasics(text)).config;
-
-function configError(text: string): ConfigError {
-  try {
-    load(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('accepted');
-}
-
-const BASIC_ARGS = ['--mode', 'tap', '--config', '-'];
-const STDIN = `secret "${SECRET}";\npeer "p" { key "${PUBLIC_KEYS[0]}"; }\n`;
+const load = loadWithBasics;
+const configError = (text: string) => configErrorOf(() => load(text))!;
 
 describe('packet memory limit statement', () => {
   it('defaults to 256 MiB per worker', () => {
@@ -47,12 +33,12 @@ describe('packet memory limit statement', () => {
 
 describe('--packet-memory-limit', () => {
   it('sets the limit in MiB', () => {
-    expect(parseCommandLine([...BASIC_ARGS, '--packet-memory-limit', '48'], () => STDIN).config.packetMemoryLimit).toBe(48 * BYTES_PER_MIB);
+    expect(commandLineWith(['--packet-memory-limit', '48']).config.packetMemoryLimit).toBe(48 * BYTES_PER_MIB);
   });
 
   it('refuses sizes outside the range and words', () => {
     for (const bad of ['0', 'lots', '15', '2049', '64MiB']) {
-      expect(() => parseCommandLine([...BASIC_ARGS, '--packet-memory-limit', bad], () => STDIN)).toThrow(UsageError);
+      expect(() => commandLineWith(['--packet-memory-limit', bad])).toThrow(UsageError);
     }
   });
 

@@ -2,20 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/loader.ts';
 import { effectiveHook, effectiveMethods, peerLimits } from '../../src/config/lookup.ts';
-import { ConfigError } from '../../src/config/errors.ts';
-import { PUBLIC_KEYS, SECRET, withBasics } from './helpers.ts';
+import { configErrorOf, loadWithBasics, PUBLIC_KEYS, SECRET, withBasics } from './helpers.ts';
 
-const load = (text: string) => loadConfigText(withBasics(text)).config;
-
-function errorOf(text: string): string {
-  try {
-    loadConfigText(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  return 'accepted';
-}
+const load = loadWithBasics;
+const errorOf = (text: string) => configErrorOf(() => loadConfigText(text))?.message ?? 'accepted';
 
 describe('global statements', () => {
   it('has fastd defaults when nothing is set', () => {

@@ -1,26 +1,12 @@
 // `workers <N>;` and --workers N: the fastd-ts extension that sets how many datapath
 // threads the peers are spread over (undefined: one per core, decided by the daemon).
 import { describe, expect, it } from 'vitest';
-import { parseCommandLine, UsageError, usageText } from '../../src/cli/options.ts';
-import { ConfigError } from '../../src/config/errors.ts';
-import { loadConfigText } from '../../src/config/loader.ts';
+import { UsageError, usageText } from '../../src/cli/options.ts';
 import { MAX_WORKERS } from '../../src/config/types.ts';
-import { PUBLIC_KEYS, SECRET, withBasics } from './helpers.ts';
+import { commandLineWith, configErrorOf, loadWithBasics } from './helpers.ts';
 
-const load = (text: string) => loadConfigText(withBasics(text)).config;
-
-function configError(text: string): ConfigError {
-  try {
-    load(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('accepted');
-}
-
-const BASIC_ARGS = ['--mode', 'tap', '--config', '-'];
-const STDIN = `secret "${SECRET}";\npeer "p" { key "${PUBLIC_KEYS[0]}"; }\n`;
+const load = loadWithBasics;
+const configError = (text: string) => configErrorOf(() => load(text))!;
 
 describe('workers statement', () => {
   it('is unset by default, so the daemon picks one per core', () => {
@@ -43,12 +29,12 @@ describe('workers statement', () => {
 
 describe('--workers', () => {
   it('sets the count', () => {
-    expect(parseCommandLine([...BASIC_ARGS, '--workers', '3'], () => STDIN).config.workers).toBe(3);
+    expect(commandLineWith(['--workers', '3']).config.workers).toBe(3);
   });
 
   it('refuses counts outside 1..MAX_WORKERS and words', () => {
     for (const bad of ['0', 'two', String(MAX_WORKERS + 1)]) {
-      expect(() => parseCommandLine([...BASIC_ARGS, '--workers', bad], () => STDIN)).toThrow(UsageError);
+      expect(() => commandLineWith(['--workers', bad])).toThrow(UsageError);
     }
   });
 
