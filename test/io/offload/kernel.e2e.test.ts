@@ -16,6 +16,7 @@ import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { pause } from '../../helpers/pause.js';
 import { Namespace } from '../../../src/testbed/namespaces.js';
+import { macBytes } from '../packets.js';
 import { ACK, FIN, parseTcp, pattern, PSH, SYN, tcpFrame, type ParsedTcp } from './frames.js';
 import { writeBatch } from './fake-queue.js';
 
@@ -29,10 +30,6 @@ const MSS_1460 = Uint8Array.from([2, 4, 0x05, 0xb4]);
 const SCRATCH = 1 << 20;
 const SLOTS_AT = 2 << 20;
 const WRITES_AT = 3 << 20;
-
-function macBytes(text: string): number[] {
-  return text.split(':').map((h) => parseInt(h, 16));
-}
 
 function childOutput(child: ChildProcess): { text: () => string; exited: Promise<number> } {
   let text = '';

@@ -13,6 +13,7 @@ import { transmitWithVnetHeader } from '../../helpers/vnet-frames.js';
 import { DEFAULT_MTU, haveFastdTsBuild, Tunnel, TUNNEL_ADDRESSES, TUNNEL_ADDRESSES_V6, TUNNEL_INTERFACE } from '../../interop/harness.js';
 import { until } from '../../interop/harness/wait.js';
 import { ACK, ETH, pattern, PSH, referenceChecksum, superFrame, VNET } from './frames.js';
+import { macBytes } from '../packets.js';
 
 const ok = requireSystem('bad TSO super-frames through a running daemon', {
   root: isRoot,
@@ -117,7 +118,7 @@ const BAD_KINDS: readonly BadKind[] = [
 
 function macOf(tunnel: Tunnel, index: 0 | 1): number[] {
   const [link] = JSON.parse(tunnel.side(index).ip('-j', 'link', 'show', 'dev', TUNNEL_INTERFACE)) as [{ address: string }];
-  return link.address.split(':').map((byte) => parseInt(byte, 16));
+  return macBytes(link.address);
 }
 
 function addressBytes(version: 4 | 6, index: 0 | 1): number[] {

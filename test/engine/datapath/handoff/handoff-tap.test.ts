@@ -13,20 +13,18 @@ import { NO_PEER } from '../../../../src/engine/datapath/tables/peer-table.js';
 import { Receiver } from '../../../../src/engine/datapath/pipeline/receive.js';
 import { NO_OWNER } from '../../../../src/engine/datapath/buffer-owner.js';
 import { Sender } from '../../../../src/engine/datapath/pipeline/send.js';
-import { FallbackDatagramIo } from '../../../../src/io/batch-fallback.js';
-import { createDatagramBatch } from '../../../../src/io/batch.js';
 import { check, close, eventfd } from '../../../../src/io/libc.js';
 import { EventFdFlag } from '../../../../src/io/linux-abi.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../../src/io/udp.js';
 import { testPacketMemory } from '../../../helpers/packet-memory.js';
-import { pause } from '../../../helpers/pause.js';
+import { macBytes as mac } from '../../../io/packets.js';
+import { tagsArrived } from '../null-peers.js';
 import { onlySocket, workerInit } from '../worker-init.js';
 
 const CEILING = 16 << 20;
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 const LOCAL_MAC = '02:00:00:00:00:0a';
 const BEHIND_PEER1 = '02:00:00:00:00:01';
-const mac = (text: string) => text.split(':').map((h) => parseInt(h, 16));
 
 describe('tap routing across two workers', () => {
   const wakeFds: number[] = [];
@@ -92,27 +90,7 @@ describe('tap routing across two workers', () => {
     }
   }
 
-  /** The tag bytes each peer's socket received since the last call. */
-  function arrived(): number[][] {
-    return peerSockets.map((peer) => {
-      const io = new FallbackDatagramIo(peer.fd, memory, { capacity: 8, gso: false });
-      const batch = createDatagramBatch(8);
-      const tags: number[] = [];
-      let empty = 0;
-      // loopback delivery finishes in softirq context: an empty read gets one more chance after a pause
-      while (empty < 2) {
-        for (let i = 0; i < 8; i++) {
-          batch.offsets[i] = i * 2048;
-          batch.lengths[i] = 2048;
-        }
-        const n = io.receive(batch);
-        for (let i = 0; i < n; i++) tags.push(memory.bytes[batch.offsets[i] + 1 + 14]);
-        if (n === 0 && ++empty < 2) pause(20);
-      }
-      io.close();
-      return tags;
-    });
-  }
+  const arrived = () => tagsArrived(peerSockets, memory);
 
   it('hands a frame for a MAC learned behind the other worker\'s peer to that worker, which seals it', () => {
     const [zero, one] = workers as [(typeof workers)[0], (typeof workers)[0]];

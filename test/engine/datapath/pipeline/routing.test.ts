@@ -10,11 +10,10 @@ import { PEER_STATS_FIELDS, PeerStat, type FromWorker } from '../../../../src/en
 import { NO_PEER } from '../../../../src/engine/datapath/tables/peer-table.js';
 import { NO_OWNER } from '../../../../src/engine/datapath/buffer-owner.js';
 import { Sender } from '../../../../src/engine/datapath/pipeline/send.js';
-import { FallbackDatagramIo } from '../../../../src/io/batch-fallback.js';
-import { createDatagramBatch } from '../../../../src/io/batch.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../../src/io/udp.js';
 import { testPacketMemory } from '../../../helpers/packet-memory.js';
-import { pause } from '../../../helpers/pause.js';
+import { macBytes as mac } from '../../../io/packets.js';
+import { tagsArrived } from '../null-peers.js';
 import { onlySocket, workerInit } from '../worker-init.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -22,7 +21,6 @@ const LOCAL_MAC = '02:00:00:00:00:0a';
 const PEER1_MAC = '02:00:00:00:00:01';
 const UNKNOWN_MAC = '02:00:00:00:00:99';
 
-const mac = (text: string) => text.split(':').map((h) => parseInt(h, 16));
 
 describe('tap routing on the send path', () => {
   let socket: UdpSocket;
@@ -71,28 +69,7 @@ describe('tap routing on the send path', () => {
     sender.flush(now);
   }
 
-  /** The tag bytes each peer's socket received since the last call. */
-  function arrived(): number[][] {
-    return peers.map((peer) => {
-      const io = new FallbackDatagramIo(peer.fd, memory, { capacity: 8, gso: false });
-      const batch = createDatagramBatch(8);
-      const tags: number[] = [];
-      let empty = 0;
-      // loopback delivery finishes in softirq context: an empty read gets one more chance after a pause
-      while (empty < 2) {
-        for (let i = 0; i < 8; i++) {
-          batch.offsets[i] = i * 2048;
-          batch.lengths[i] = 2048;
-        }
-        const n = io.receive(batch);
-        // a null-method packet: type byte 0x00, then the frame; the tag is the frame's 15th byte
-        for (let i = 0; i < n; i++) tags.push(memory.bytes[batch.offsets[i] + 1 + 14]);
-        if (n === 0 && ++empty < 2) pause(20);
-      }
-      io.close();
-      return tags;
-    });
-  }
+  const arrived = () => tagsArrived(peers, memory);
 
   it('sends broadcasts and unknown destinations to every established peer, learning the local source', () => {
     route(BROADCAST, LOCAL_MAC, 1);

@@ -10,6 +10,7 @@ import { NO_PEER, PeerTable } from '../../../../src/engine/datapath/tables/peer-
 import { ABSENT, NumberMap } from '../../../../src/engine/datapath/tables/number-map.js';
 import { TRIAL_OPEN_LIMIT, UNKNOWN_SOURCE_INTERVAL, UNKNOWN_SOURCE_LIMIT, UnknownSources } from '../../../../src/engine/datapath/tables/unknown-sources.js';
 import type { Endpoint } from '../../../../src/engine/datapath/messages.js';
+import { macBytes } from '../../../io/packets.js';
 
 const v4 = (address: string, port: number): Endpoint => ({ family: 4, address, port, scopeId: 0 });
 const v6 = (address: string, port: number, scopeId = 0): Endpoint => ({ family: 6, address, port, scopeId });
@@ -112,7 +113,7 @@ describe('PeerTable', () => {
 });
 
 describe('MacTable', () => {
-  const mac = (text: string) => macKey(Uint8Array.from(text.split(':').map((h) => parseInt(h, 16))), 0);
+  const mac = (text: string) => macKey(Uint8Array.from(macBytes(text)), 0);
 
   it('learns, moves and forgets addresses, and lets them go stale after ETH_ADDR_STALE_TIME', () => {
     const table = new MacTable();
