@@ -5,8 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { MIN_HANDSHAKE_INTERVAL } from '../../src/protocol/timing.js';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { type DaemonKind, haveFastdTsBuild, Tunnel, TUNNEL_PORT, type TunnelMode, type TunnelOptions, underlayEndpoint } from './harness.js';
+import { type DaemonKind, requireTunnel, Tunnel, TUNNEL_PORT, type TunnelMode, type TunnelOptions, underlayEndpoint } from './harness/tunnel.js';
 import { sleep, until } from './harness/wait.js';
 
 export const METHODS = [
@@ -55,12 +54,7 @@ function report(cell: string, figure: string): void {
 
 /** Registers the cells as tests, one fresh pair of namespaces per cell. */
 export function defineCells(title: string, cells: readonly Cell[]): void {
-  const ok = requireSystem(`interop matrix (${title})`, {
-    root: isRoot,
-    netns: haveNetns,
-    fastd: haveDebianFastd,
-    'fastd-ts build (npm run build)': haveFastdTsBuild,
-  });
+  const ok = requireTunnel(`interop matrix (${title})`);
   describe.runIf(ok)(title, () => {
     for (const cell of cells) {
       it(cell.name, async () => {

@@ -4,7 +4,7 @@
 // cannot be trusted either.
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { Tunnel } from './harness.js';
+import { Tunnel } from './harness/tunnel.js';
 
 const ok = requireSystem('interop harness (fastd ↔ fastd)', { root: isRoot, netns: haveNetns, fastd: haveDebianFastd });
 

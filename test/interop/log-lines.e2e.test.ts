@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UNDERLAY_ADDRESSES } from '../../src/testbed/namespaces.js';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { type DaemonKind, haveFastdTsBuild, Tunnel, TUNNEL_INTERFACE, TUNNEL_PORT } from './harness.js';
+import { type DaemonKind, requireTunnel, Tunnel, TUNNEL_INTERFACE, TUNNEL_PORT } from './harness/tunnel.js';
 import { generateKeyPair } from './harness/daemon.js';
 
 const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
@@ -81,12 +80,7 @@ const SITUATIONS: readonly Situation[] = [
   },
 ];
 
-const ok = requireSystem('log lines against Debian fastd', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('log lines against Debian fastd');
 
 describe.runIf(ok)('log lines people grep for, next to Debian fastd', () => {
   for (const situation of SITUATIONS) {

@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { parseKeyHex } from '../../src/crypto/ec25519/keys.js';
 import { Handshake, PeerHandshakeState } from '../../src/protocol/handshake.js';
 import { UNDERLAY_ADDRESSES, UNDERLAY_DEVICE, UNDERLAY_PREFIX } from '../../src/testbed/namespaces.js';
-import { DEBIAN_FASTD, haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { type DaemonKind, haveFastdTsBuild, Tunnel, TUNNEL_PORT } from './harness.js';
+import { DEBIAN_FASTD } from '../helpers/prereq.js';
+import { type DaemonKind, requireTunnel, Tunnel, TUNNEL_PORT } from './harness/tunnel.js';
 import { generateKeyPair, type KeyPair } from './harness/daemon.js';
 import { sleep, until } from './harness/wait.js';
 
@@ -83,12 +83,7 @@ async function withTunnel<T>(tunnel: Tunnel, dir: string | undefined, run: () =>
   }
 }
 
-const ok = requireSystem('peer rules against Debian fastd', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('peer rules against Debian fastd');
 
 describe.runIf(ok)('peer rules, next to Debian fastd', () => {
   it('--verify-config accepts our own key and a directory that repeats keys, as fastd does (it reads no peer directory)', async () => {

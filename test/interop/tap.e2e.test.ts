@@ -3,15 +3,9 @@
 // pings both ways; and the status socket's JSON compared with fastd's own, key path by
 // key path and type by type. Deadlines only turn hangs into failures.
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild, Tunnel } from '../interop/harness.js';
+import { cleanUpEverything, requireTunnel, Tunnel } from '../interop/harness/tunnel.js';
 
-const ok = requireSystem('engine: fastd-ts against Debian fastd (TAP)', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('engine: fastd-ts against Debian fastd (TAP)');
 
 /** Covers fastd's 20 s handshake retry if the first handshake is lost. */
 const FIRST_REPLY_DEADLINE_S = 30;

@@ -2,8 +2,7 @@
 // second, the control plane summing them) next to Debian's fastd in private namespaces,
 // started with a low `packet memory limit`, which its pools stay within.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.js';
-import { haveFastdTsBuild, Tunnel } from '../interop/harness.js';
+import { requireTunnel, Tunnel } from '../interop/harness/tunnel.js';
 import { until } from '../interop/harness/wait.js';
 import type { BufferPoolStatus, FastdTsStatus } from '../../src/status/status-json.js';
 
@@ -12,12 +11,7 @@ const LIMIT_MIB = 16;
 const MIN_BUFFER_BYTES = 64;
 const DEADLINE_MS = 30_000;
 
-const ok = requireSystem('status: buffer_pool of a running daemon', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('status: buffer_pool of a running daemon');
 
 describe.runIf(ok)('buffer_pool of a running daemon', () => {
   let tunnel: Tunnel;

@@ -3,15 +3,9 @@
 // or keystream shows up here as silence. Each method runs once, the initiator alternating
 // between fastd-ts and fastd; deadlines only turn hangs into failures.
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild, Tunnel } from '../../interop/harness.js';
+import { cleanUpEverything, requireTunnel, Tunnel } from '../../interop/harness/tunnel.js';
 
-const ok = requireSystem('crypto methods: fastd-ts against Debian fastd', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('crypto methods: fastd-ts against Debian fastd');
 
 const METHODS = [
   'aes128-gcm',

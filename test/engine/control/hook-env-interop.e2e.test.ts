@@ -5,15 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild, Tunnel } from '../../interop/harness.js';
+import { cleanUpEverything, requireTunnel, Tunnel } from '../../interop/harness/tunnel.js';
 
-const ok = requireSystem('engine: hook environments against Debian fastd', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('engine: hook environments against Debian fastd');
 
 /** The variables fastd's hooks may get (src/shell.c, src/peer.c, protocols/ec25519_fhmqvc/util.c). */
 const FASTD_VARIABLES = [

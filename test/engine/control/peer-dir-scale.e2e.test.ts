@@ -9,16 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bulkPublicKeys, writePeerDir } from '../../../src/bench/peer-keys.js';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { haveFastdTsBuild, Tunnel } from '../../interop/harness.js';
+import { requireTunnel, Tunnel } from '../../interop/harness/tunnel.js';
 import { until } from '../../interop/harness/wait.js';
 
-const ok = requireSystem('a peer directory of 10,000 keys', {
-  root: isRoot,
-  netns: haveNetns,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-  fastd: haveDebianFastd,
-});
+const ok = requireTunnel('a peer directory of 10,000 keys');
 
 const KEYS = 10_000;
 /** Files added to the directory before the SIGHUP. */

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { ShellCommand } from '../../../src/config/types.js';
 import { runHook } from '../../../src/engine/control/hooks.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild, Tunnel } from '../../interop/harness.js';
+import { cleanUpEverything, haveFastdTsBuild, Tunnel } from '../../interop/harness/tunnel.js';
 import { until } from '../../interop/harness/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-sync-hooks-'));

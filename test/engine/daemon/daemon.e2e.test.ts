@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { derivePublicKey, generateSecretKey, keyToHex } from '../../../src/crypto/ec25519/keys.js';
-import { DEBIAN_FASTD, haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild } from '../../interop/harness.js';
+import { DEBIAN_FASTD } from '../../helpers/prereq.js';
+import { cleanUpEverything, haveFastdTsBuild, requireTunnel } from '../../interop/harness/tunnel.js';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 import { readStatus } from '../../interop/harness/status.js';
 import { sleep, until } from '../../interop/harness/wait.js';
@@ -43,12 +43,7 @@ describe.runIf(haveFastdTsBuild)('start-up refusals', () => {
   });
 });
 
-const ok = requireSystem('engine: the daemon process against Debian fastd', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('engine: the daemon process against Debian fastd');
 
 /** A process in a namespace with its output in a log file. */
 class Running {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild } from '../../interop/harness.js';
+import { cleanUpEverything, haveFastdTsBuild } from '../../interop/harness/tunnel.js';
 import { Daemon, loneDaemonSpec } from '../../interop/harness/daemon.js';
 import { until } from '../../interop/harness/wait.js';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';

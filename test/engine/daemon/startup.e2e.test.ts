@@ -12,8 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild, type DaemonKind } from '../../interop/harness.js';
+import { cleanUpEverything, requireTunnel, type DaemonKind } from '../../interop/harness/tunnel.js';
 import { Daemon, generateKeyPair, type DaemonSpec, type KeyPair } from '../../interop/harness/daemon.js';
 import { readStatus } from '../../interop/harness/status.js';
 import { sleep, until } from '../../interop/harness/wait.js';
@@ -24,12 +23,7 @@ const DEADLINE_MS = 30_000;
 /** fastd retries a lost first handshake after 17–20 s; a tunnel up well before that was answered from the socket buffer. */
 const SAME_INSTANT_LIMIT_MS = 5_000;
 
-const ok = requireSystem('engine: start-up against Debian fastd', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('engine: start-up against Debian fastd');
 
 /** True when the process (in its own network namespace) has a UDP socket bound to `port`. */
 function udpBound(pid: number, port: number): boolean {

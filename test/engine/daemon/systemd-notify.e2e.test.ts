@@ -8,8 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild, type DaemonKind } from '../../interop/harness.js';
+import { cleanUpEverything, requireTunnel, type DaemonKind } from '../../interop/harness/tunnel.js';
 import { Daemon, loneDaemonSpec } from '../../interop/harness/daemon.js';
 import { until } from '../../interop/harness/wait.js';
 import { NamespacePair, UNDERLAY_ADDRESSES, type Namespace } from '../../../src/testbed/namespaces.js';
@@ -51,13 +50,7 @@ class Receiver {
   }
 }
 
-const ok = requireSystem('engine: systemd readiness against Debian fastd', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  python3: existsSync(PYTHON),
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('engine: systemd readiness against Debian fastd', { python3: existsSync(PYTHON) });
 
 describe.runIf(ok)('systemd readiness ($NOTIFY_SOCKET)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-notify-'));

@@ -5,7 +5,7 @@
 // TUN/TAP offload counters stay at zero, which proves both the switch and that they can fail.
 import { afterEach, describe, expect, it } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { type DaemonKind, haveFastdTsBuild, Tunnel } from '../../interop/harness.js';
+import { type DaemonKind, haveFastdTsBuild, Tunnel } from '../../interop/harness/tunnel.js';
 
 interface Mechanisms {
   readonly io_backend: string | null;

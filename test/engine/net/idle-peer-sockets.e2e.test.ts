@@ -22,17 +22,12 @@ import { cpuSecondsOf } from '../../../src/bench/daemon.js';
 import { derivePublicKey, generateSecretKey, keyToHex } from '../../../src/crypto/ec25519/keys.js';
 import { trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
 import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
-import { DEBIAN_FASTD, haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild } from '../../interop/harness.js';
+import { DEBIAN_FASTD } from '../../helpers/prereq.js';
+import { cleanUpEverything, requireTunnel } from '../../interop/harness/tunnel.js';
 import { readStatus } from '../../interop/harness/status.js';
 import { until } from '../../interop/harness/wait.js';
 
-const ok = requireSystem('engine: idle per-peer sockets', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('engine: idle per-peer sockets');
 
 const FASTD_TS = fileURLToPath(new URL('../../../bin/fastd-ts', import.meta.url));
 /** Idle CPU allowed, as a share of one core: generous (the goal is < 1 %), so a loaded box does not fail it; a spinning receive takes ~100 %. */

@@ -11,16 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { UNDERLAY_ADDRESSES, UNDERLAY_ADDRESSES_V6, UNDERLAY_DEVICE } from '../../../src/testbed/namespaces.js';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { TcpdumpCapture } from '../../helpers/tcpdump-capture.js';
-import { cleanUpEverything, type DaemonKind, haveFastdTsBuild, TUNNEL_PORT, Tunnel } from '../../interop/harness.js';
+import { cleanUpEverything, type DaemonKind, requireTunnel, TUNNEL_PORT, Tunnel } from '../../interop/harness/tunnel.js';
 
-const ok = requireSystem('engine: local addresses against Debian fastd', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('engine: local addresses against Debian fastd');
 
 /**
  * Side 0's second address, the one the router talks to, which the kernel would not pick as

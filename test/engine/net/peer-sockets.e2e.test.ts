@@ -10,18 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { derivePublicKey, generateSecretKey, keyToHex } from '../../../src/crypto/ec25519/keys.js';
-import { DEBIAN_FASTD, haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild } from '../../interop/harness.js';
+import { DEBIAN_FASTD } from '../../helpers/prereq.js';
+import { cleanUpEverything, requireTunnel } from '../../interop/harness/tunnel.js';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 import { readStatus } from '../../interop/harness/status.js';
 import { until } from '../../interop/harness/wait.js';
 
-const ok = requireSystem('engine: per-peer sockets of a port-less bind', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('engine: per-peer sockets of a port-less bind');
 
 const FASTD_TS = fileURLToPath(new URL('../../../bin/fastd-ts', import.meta.url));
 const DEADLINE_MS = 30_000;

@@ -4,8 +4,7 @@
 // handoff ring to be opened, and TAP frames read on the other worker's queue cross one to
 // be sealed; traffic must flow all the same, in order, and the handoffs must be counted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { haveFastdTsBuild, Tunnel } from '../../interop/harness.js';
+import { requireTunnel, Tunnel } from '../../interop/harness/tunnel.js';
 
 interface WorkerShare {
   readonly peers: number;
@@ -26,12 +25,7 @@ interface Status {
   readonly 'fastd-ts'?: { readonly workers: readonly WorkerShare[] };
 }
 
-const ok = requireSystem('datapath worker handoff', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('datapath worker handoff');
 
 describe.runIf(ok)('datapath workers: a peer owned by the worker its datagrams do not reach', () => {
   let tunnel: Tunnel;

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { Daemon, generateKeyPair, haveFastdTsBuild, type KeyPair } from '../../interop/harness/daemon.js';
+import { Daemon, generateKeyPair, type KeyPair } from '../../interop/harness/daemon.js';
+import { requireTunnel } from '../../interop/harness/tunnel.js';
 import { readStatus } from '../../interop/harness/status.js';
 import { ping, timeToFirstReply } from '../../interop/harness/traffic.js';
 
@@ -30,12 +30,7 @@ interface Status {
   readonly 'fastd-ts': { readonly workers: readonly { readonly peers: number; readonly rx_packets: number; readonly handoffs: number; readonly handoff_drops: number }[] };
 }
 
-const ok = requireSystem('datapath workers with many peers', {
-  root: isRoot,
-  netns: haveNetns,
-  fastd: haveDebianFastd,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-});
+const ok = requireTunnel('datapath workers with many peers');
 
 /** Tunnel addresses of peer i: a point-to-point pair of its own. */
 const serverAddress = (i: number) => `10.1.${i}.1`;

@@ -7,20 +7,14 @@
 // nothing of it may reach the peer; the good one must be cut and every segment must arrive
 // with a correct checksum (tcpdump on the peer's TAP: Debian fastd writes each frame as is).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { TcpdumpCapture } from '../../helpers/tcpdump-capture.js';
 import { transmitWithVnetHeader } from '../../helpers/vnet-frames.js';
-import { DEFAULT_MTU, haveFastdTsBuild, Tunnel, TUNNEL_ADDRESSES, TUNNEL_ADDRESSES_V6, TUNNEL_INTERFACE } from '../../interop/harness.js';
+import { DEFAULT_MTU, requireTunnel, Tunnel, TUNNEL_ADDRESSES, TUNNEL_ADDRESSES_V6, TUNNEL_INTERFACE } from '../../interop/harness/tunnel.js';
 import { until } from '../../interop/harness/wait.js';
 import { ACK, ETH, pattern, PSH, referenceChecksum, superFrame, VNET } from './frames.js';
 import { macBytes } from '../packets.js';
 
-const ok = requireSystem('bad TSO super-frames through a running daemon', {
-  root: isRoot,
-  netns: haveNetns,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-  fastd: haveDebianFastd,
-});
+const ok = requireTunnel('bad TSO super-frames through a running daemon');
 
 /** Under both families' MSS on the tunnel MTU, so the good super-frame's segments fit. */
 const GSO_SIZE = 1300;

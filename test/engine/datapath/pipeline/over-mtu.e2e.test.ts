@@ -8,17 +8,11 @@
 // sides. Once with TUN/TAP offloads off (plain reads) and once with them on (OffloadFrameIo).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ethernet } from '../../../../src/io/offload/headers.js';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../../helpers/prereq.js';
 import { TcpdumpCapture } from '../../../helpers/tcpdump-capture.js';
-import { DEFAULT_MTU, haveFastdTsBuild, IPV4_ICMP_OVERHEAD, Tunnel, TUNNEL_INTERFACE } from '../../../interop/harness.js';
+import { DEFAULT_MTU, requireTunnel, IPV4_ICMP_OVERHEAD, Tunnel, TUNNEL_INTERFACE } from '../../../interop/harness/tunnel.js';
 import { until } from '../../../interop/harness/wait.js';
 
-const ok = requireSystem('over-MTU frames through a running daemon', {
-  root: isRoot,
-  netns: haveNetns,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-  fastd: haveDebianFastd,
-});
+const ok = requireTunnel('over-MTU frames through a running daemon');
 
 /** What the admin sets on fastd-ts's TAP, above fastd's `mtu`. */
 const KERNEL_MTU = 2000;

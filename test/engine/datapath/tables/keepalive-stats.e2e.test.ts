@@ -4,16 +4,10 @@
 // peer must be the same number, while keepalives go over an idle link in both directions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PacketType } from '../../../../src/protocol/wire.js';
-import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../../helpers/prereq.js';
-import { haveFastdTsBuild, Tunnel } from '../../../interop/harness.js';
+import { requireTunnel, Tunnel } from '../../../interop/harness/tunnel.js';
 import { sleep, until } from '../../../interop/harness/wait.js';
 
-const ok = requireSystem('keepalive counting next to Debian fastd', {
-  root: isRoot,
-  netns: haveNetns,
-  'fastd-ts build (npm run build)': haveFastdTsBuild,
-  fastd: haveDebianFastd,
-});
+const ok = requireTunnel('keepalive counting next to Debian fastd');
 
 /** Longer than fastd-ts's 2 s keepalive interval towards a peer with a remote, several times. */
 const IDLE_MS = 10_000;

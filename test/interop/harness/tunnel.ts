@@ -11,20 +11,35 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Capture, capturePacketsOfType } from './harness/capture.js';
-import { Daemon, type DaemonKind, type DaemonSpec, generateKeyPair, type KeyPair, type TunnelMode } from './harness/daemon.js';
-import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES, UNDERLAY_ADDRESSES_V6, UNDERLAY_DEVICE } from '../../src/testbed/namespaces.js';
-import { readStatus } from './harness/status.js';
-import { IPV4_ICMP_OVERHEAD, iperf3, type IperfResult, ping, type PingOptions, type PingResult, timeToFirstReply } from './harness/traffic.js';
+import { type Capture, capturePacketsOfType } from './capture.js';
+import { Daemon, haveFastdTsBuild, type DaemonKind, type DaemonSpec, generateKeyPair, type KeyPair, type TunnelMode } from './daemon.js';
+import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES, UNDERLAY_ADDRESSES_V6, UNDERLAY_DEVICE } from '../../../src/testbed/namespaces.js';
+import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
+import { readStatus } from './status.js';
+import { IPV4_ICMP_OVERHEAD, iperf3, type IperfResult, ping, type PingOptions, type PingResult, timeToFirstReply } from './traffic.js';
 
-export { haveFastdTsBuild, type DaemonKind, type TunnelMode } from './harness/daemon.js';
-export { IPV4_ICMP_OVERHEAD, IPV6_ICMP_OVERHEAD, type IperfResult, type PingResult } from './harness/traffic.js';
-export { cleanUpEverything } from '../../src/testbed/cleanup.js';
+export { haveFastdTsBuild, type DaemonKind, type TunnelMode } from './daemon.js';
+export { IPV4_ICMP_OVERHEAD, IPV6_ICMP_OVERHEAD, type IperfResult, type PingResult } from './traffic.js';
+export { cleanUpEverything } from '../../../src/testbed/cleanup.js';
+
+/**
+ * requireSystem for a test of a Tunnel: root, namespaces, Debian's fastd and a fastd-ts
+ * build, and whatever else the test names in `more`.
+ */
+export function requireTunnel(what: string, more: Record<string, boolean> = {}): boolean {
+  return requireSystem(what, {
+    root: isRoot,
+    netns: haveNetns,
+    fastd: haveDebianFastd,
+    'fastd-ts build (npm run build)': haveFastdTsBuild,
+    ...more,
+  });
+}
 
 export const TUNNEL_INTERFACE = 'fts0';
 export const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
 export const TUNNEL_ADDRESSES_V6 = ['2001:db8::1', '2001:db8::2'] as const;
-const GARBAGE_SENDER = fileURLToPath(new URL('./harness/garbage-sender.mjs', import.meta.url));
+const GARBAGE_SENDER = fileURLToPath(new URL('./garbage-sender.mjs', import.meta.url));
 /** Locally administered unicast MACs for the TAP interfaces. */
 const TUNNEL_MACS = ['02:00:00:00:00:01', '02:00:00:00:00:02'] as const;
 const TUNNEL_PREFIX = 24;
