@@ -1,9 +1,6 @@
-// Traffic through the tunnel with the ordinary tools: ping (loss, RTT, time to the first
-// reply) and iperf3 (TCP throughput). Results are parsed from the tools' own output.
-import { spawn } from 'node:child_process';
-import { trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
+// Pings through the tunnel: loss, RTT and the time to the first reply, parsed from ping's own
+// output (iperf3 runs are the bench's, src/bench/traffic.ts).
 import type { Namespace } from '../../../src/testbed/namespaces.js';
-import { sleep } from './wait.js';
 
 /** IPv4 + ICMP headers: a ping of payload size mtu - this fills the tunnel MTU exactly. */
 export const IPV4_ICMP_OVERHEAD = 28;
@@ -69,50 +66,4 @@ export async function timeToFirstReply(from: Namespace, target: string, deadline
     if (result.received > 0) return Date.now() - started;
   }
   return undefined;
-}
-
-export interface IperfResult {
-  /** Received TCP goodput, Mbit/s. */
-  readonly mbitPerSecond: number;
-  readonly retransmits: number;
-}
-
-const IPERF_PORT = '5201';
-const SERVER_START_MS = 300;
-
-/**
- * A TCP iperf3 run from `client` to `server` (serverAddress is on the server's side of
- * the tunnel). The server is a one-off (-1) process we stop afterwards in any case.
- */
-export async function iperf3(client: Namespace, server: Namespace, serverAddress: string, seconds: number): Promise<IperfResult> {
-  const daemon = spawn('ip', ['netns', 'exec', server.name, 'iperf3', '-s', '-1', '-B', serverAddress, '-p', IPERF_PORT], {
-    stdio: 'ignore',
-  });
-  if (daemon.pid !== undefined) trackPid(daemon.pid);
-  const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
-  try {
-    let result = await runClient();
-    // The server may not listen yet on a loaded machine: one retry after a pause.
-    if (result.code !== 0 && /connect|refused/i.test(result.stdout + result.stderr)) {
-      await sleep(SERVER_START_MS);
-      result = await runClient();
-    }
-    if (result.code !== 0) throw new Error(`iperf3 failed (${result.code}): ${result.stdout}${result.stderr}`);
-    const report = JSON.parse(result.stdout) as {
-      end: { sum_received: { bits_per_second: number }; sum_sent: { retransmits?: number } };
-    };
-    return {
-      mbitPerSecond: report.end.sum_received.bits_per_second / 1e6,
-      retransmits: report.end.sum_sent.retransmits ?? 0,
-    };
-  } finally {
-    if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
-    await exited;
-    if (daemon.pid !== undefined) untrackPid(daemon.pid);
-  }
-
-  async function runClient() {
-    await sleep(SERVER_START_MS);
-    return client.run('iperf3', ['-c', serverAddress, '-p', IPERF_PORT, '-t', String(seconds), '-J'], (seconds + 30) * 1000);
-  }
 }

@@ -16,10 +16,11 @@ import { Daemon, haveFastdTsBuild, type DaemonKind, type DaemonSpec, generateKey
 import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES, UNDERLAY_ADDRESSES_V6, UNDERLAY_DEVICE } from '../../../src/testbed/namespaces.js';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { readStatus } from './status.js';
-import { IPV4_ICMP_OVERHEAD, iperf3, type IperfResult, ping, type PingOptions, type PingResult, timeToFirstReply } from './traffic.js';
+import { iperf3, type IperfRun } from '../../../src/bench/traffic.js';
+import { IPV4_ICMP_OVERHEAD, ping, type PingOptions, type PingResult, timeToFirstReply } from './traffic.js';
 
 export { haveFastdTsBuild, type DaemonKind, type TunnelMode } from './daemon.js';
-export { IPV4_ICMP_OVERHEAD, IPV6_ICMP_OVERHEAD, type IperfResult, type PingResult } from './traffic.js';
+export { IPV4_ICMP_OVERHEAD, IPV6_ICMP_OVERHEAD, type PingResult } from './traffic.js';
 export { cleanUpEverything } from '../../../src/testbed/cleanup.js';
 
 /**
@@ -186,7 +187,7 @@ export class Tunnel {
   }
 
   /** TCP throughput from side `from` to the other side. */
-  iperf3(from: 0 | 1, seconds: number): Promise<IperfResult> {
+  iperf3(from: 0 | 1, seconds: number): Promise<IperfRun> {
     return iperf3(this.side(from), this.side(1 - from as 0 | 1), TUNNEL_ADDRESSES[1 - from]!, seconds);
   }
 
