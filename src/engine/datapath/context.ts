@@ -101,9 +101,6 @@ export class Datapath {
   readonly interfaces: (Interface | undefined)[] = [];
   /** Data packets shorter than this from unknown addresses are ignored (fastd's min_overhead). */
   readonly minDataLength: number;
-  /** The receive path's open batches: a first pass, and a retry on the previous session. */
-  readonly scratch: PacketBatch;
-  readonly retry: PacketBatch;
   /** Frames to route again (forwarded between peers in tap mode), in pool buffers. */
   readonly forwards: FrameBatch;
   /** Read slots for TUN/TAP queues (one queue is read and its frames sent before the next). */
@@ -149,8 +146,6 @@ export class Datapath {
     this.udp = new UdpSockets(this);
     this.sockets = this.udp.list;
     this.peers = new PeerTable(this.stats.peerCapacity);
-    this.scratch = this.packetBatch();
-    this.retry = this.packetBatch();
     this.forwards = createFrameBatch(BATCH);
     this.reads = createFrameBatch(BATCH);
     for (let i = 0; i < BATCH; i++) this.reads.offsets[i] = this.fixedBuffer() + HEADROOM;
@@ -259,8 +254,8 @@ export class Datapath {
   }
 
   /** A batch descriptor for seal/open calls in this worker's memory. */
-  packetBatch(): PacketBatch {
-    return { memory: this.memory.memory, count: 0, offsets: new Uint32Array(BATCH), lengths: new Uint32Array(BATCH), status: new Uint8Array(BATCH) };
+  packetBatch(capacity = BATCH): PacketBatch {
+    return { memory: this.memory.memory, count: 0, offsets: new Uint32Array(capacity), lengths: new Uint32Array(capacity), status: new Uint8Array(capacity) };
   }
 
   close(): void {

@@ -4,7 +4,7 @@
 // byte for byte as received) → deliver the frames to the TUN/TAP, keepalives only counted.
 // Consecutive packets of one peer are opened with one call; frames for one interface are
 // written with one batch write at the end.
-import { PacketStatus } from '../../../crypto/methods/provider.js';
+import { PacketStatus, type PacketBatch } from '../../../crypto/methods/provider.js';
 import type { DatagramBatch } from '../../../io/batch.js';
 import { splitSegments } from '../../../io/gro.js';
 import { SystemError } from '../../../io/libc.js';
@@ -30,6 +30,12 @@ export class Receiver {
   /** A packet of the run came to another local address than the peer's: where (batch and entry), null for none. */
   private runLocals: DatagramBatch | null = null;
   private runLocalSlot = 0;
+  /** The run's packets, opened with one call on the peer's current session. */
+  private readonly open: PacketBatch;
+  /** What the current session refused before its reorder check, tried on the previous one. */
+  private readonly retry: PacketBatch;
+  /** A datagram from an unknown address, tried on one session after another. */
+  private readonly trial: PacketBatch;
   /** For each entry of the open batch: 1 if it opened on the previous session. */
   private readonly onPrevious = new Uint8Array(BATCH);
   /** For each entry of the retry batch: its index in the open batch. */
@@ -45,6 +51,9 @@ export class Receiver {
     private readonly dp: Datapath,
     private readonly sender: Sender,
   ) {
+    this.open = dp.packetBatch();
+    this.retry = dp.packetBatch();
+    this.trial = dp.packetBatch(1);
     this.tap = dp.mode === 'tap' ? dp.interfaces.find((i) => i !== undefined) : undefined;
   }
 
@@ -163,7 +172,7 @@ export class Receiver {
   }
 
   private queueOpen(peer: DatapathPeer, offset: number, length: number, now: number): void {
-    const open = this.dp.scratch;
+    const open = this.open;
     if (peer.id !== this.runPeer || open.count === BATCH) {
       this.openRun(now);
       this.runPeer = peer.id;
@@ -182,7 +191,7 @@ export class Receiver {
 
   private openRun(now: number): void {
     const dp = this.dp;
-    const open = dp.scratch;
+    const open = this.open;
     const peer = dp.peers.get(this.runPeer);
     if (open.count === 0 || !peer || !peer.current) {
       open.count = 0;
@@ -234,8 +243,8 @@ export class Receiver {
 
   // Entries the current session refused before its reorder check are intact: try them on the previous one.
   private retryOnPrevious(peer: DatapathPeer, now: number): void {
-    const open = this.dp.scratch;
-    const retry = this.dp.retry;
+    const open = this.open;
+    const retry = this.retry;
     retry.count = 0;
     for (let k = 0; k < open.count; k++) {
       const status = open.status[k];
@@ -367,7 +376,7 @@ export class Receiver {
   /** The authenticated peer of ours whose current session opens the packet, or NO_PEER (within the trial budget). */
   private trySessions(offset: number, length: number, now: number): number {
     const dp = this.dp;
-    const trial = dp.retry;
+    const trial = this.trial;
     for (let p = 0; p < dp.peers.count; p++) {
       const peer = dp.peers.get(dp.peers.ids[p])!;
       // without a key (the null methods) any packet "opens": that proves nothing
