@@ -1,7 +1,7 @@
 // fastd's command line (src/options.c): every option applied in the order given, so that
 // a config file is read at the point of its --config and later settings override earlier
 // ones. Like fastd, --help and --version act at once and ignore what follows.
-import type { LogLevel } from '../log/logger.js';
+import { LOG_LEVELS, type LogLevel } from '../log/levels.js';
 import { parseIPv4, parseIPv6, simplifyIPv6 } from '../config/addresses.js';
 import { addMethod, isIoBackend, isValidPacketMemoryLimit, isValidWorkerCount, isValidInterfaceName, isValidMtu, newConfigDraft, type ConfigDraft } from '../config/draft.js';
 import type { ConfigWarning } from '../config/errors.js';
@@ -34,7 +34,6 @@ export class UsageError extends Error {
 const OPTIONS_BY_NAME = new Map<string, OptionSpec>(
   [...OPTION_GROUPS.flat(), ...EXTENSION_OPTIONS].flatMap((option) => option.names.map((name) => [name, option] as const)),
 );
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'verbose', 'debug', 'debug2'];
 const MODES: readonly Mode[] = ['tap', 'multitap', 'tun'];
 const MAX_PORT = 65535;
 

@@ -1,6 +1,7 @@
 // fastd's command-line options (src/options.def.h) as one table: the parser in options.ts
 // matches arguments against it and usageText() prints it in fastd's --help layout.
 import { PACKET_MEMORY_LIMIT_MIB } from '../config/types.js';
+import { LOG_LEVELS } from '../log/levels.js';
 import { FASTD_COMPAT_VERSION } from './version.js';
 
 export type OptionId =
@@ -24,7 +25,8 @@ export interface OptionSpec {
   readonly help: string;
 }
 
-const LOG_LEVELS = 'error|warn|info|verbose|debug|debug2';
+/** fastd's --help leaves out `fatal`, which the options accept all the same. */
+const LOG_LEVEL_ARGUMENT = LOG_LEVELS.filter((level) => level !== 'fatal').join('|');
 const COMMAND = '<command>';
 
 /** The options in fastd's groups and order. */
@@ -49,13 +51,13 @@ export const OPTION_GROUPS: readonly (readonly OptionSpec[])[] = [
     {
       id: 'log-level',
       names: ['--log-level'],
-      argument: LOG_LEVELS,
+      argument: LOG_LEVEL_ARGUMENT,
       help: 'Sets the stderr log level; default is info, if no alternative log destination is configured',
     },
     {
       id: 'syslog-level',
       names: ['--syslog-level'],
-      argument: LOG_LEVELS,
+      argument: LOG_LEVEL_ARGUMENT,
       help: 'Sets the log level for syslog output; default is not to use syslog',
     },
     { id: 'syslog-ident', names: ['--syslog-ident'], argument: '<ident>', help: "Sets the syslog identification; default is 'fastd'" },

@@ -1,7 +1,7 @@
 // The configuration while it is being read: mutable drafts that the statements of config
 // files and command-line options change in order (later settings override earlier ones,
 // as in fastd's global `conf`). finish.ts checks and freezes them into a Config.
-import type { LogLevel } from '../log/logger.js';
+import type { LogLevel } from '../log/levels.js';
 import type { ConfigWarning, SourceLocation } from './errors.js';
 import { BYTES_PER_MIB, IO_BACKENDS, MAX_WORKERS, PACKET_MEMORY_LIMIT_MIB, type AddressFamily, type DropCapabilities, type GroupHookName, type IoBackend, type Mode, type Remote, type ShellCommand } from './types.js';
 

@@ -7,11 +7,10 @@ import { ConfigError, type SourceLocation } from './errors.js';
 import type { Keyword } from './lexer.js';
 import type { ConfigSource } from './sources.js';
 import type { TokenStream } from './token-stream.js';
-import type { LogLevel } from '../log/logger.js';
+import { LOG_LEVELS, type LogLevel } from '../log/levels.js';
 import { BYTES_PER_MIB, MAX_WORKERS, PACKET_MEMORY_LIMIT_MIB } from './types.js';
 
 export const SUPPORTED_PROTOCOL = 'ec25519-fhmqvc';
-const LOG_LEVEL_KEYWORDS = ['fatal', 'error', 'warn', 'info', 'verbose', 'debug', 'debug2'] as const;
 const PACKET_MARK_MASK = 0xffffffffn;
 const SECURE_HANDSHAKES_WARNING =
   "'secure handshakes' configuration is deprecated, insecure handshakes are not supported anymore";
@@ -33,13 +32,13 @@ export function isGlobalKeyword(keyword: Keyword): boolean {
 }
 
 function maybeLogLevel(tokens: TokenStream): LogLevel {
-  return tokens.acceptKeyword('level') ? tokens.expectOneOf(LOG_LEVEL_KEYWORDS) : DEFAULT_LOG_LEVEL;
+  return tokens.acceptKeyword('level') ? tokens.expectOneOf(LOG_LEVELS) : DEFAULT_LOG_LEVEL;
 }
 
 function parseLog({ tokens, draft }: StatementContext): void {
   if (tokens.acceptKeyword('level')) {
     // "Sets the default log level": syslog if it is in use, stderr otherwise or as well.
-    const level = tokens.expectOneOf(LOG_LEVEL_KEYWORDS);
+    const level = tokens.expectOneOf(LOG_LEVELS);
     if (draft.syslogLevel) draft.syslogLevel = level;
     if (draft.stderrLevel || !draft.syslogLevel) draft.stderrLevel = level;
     return;

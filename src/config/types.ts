@@ -1,6 +1,6 @@
 // The loaded configuration: what fastd keeps in its global `conf`, its peer-group tree and
 // its static peers (src/fastd.h, src/peer_group.h, src/peer.h), as deeply frozen data.
-import type { LogLevel } from '../log/logger.js';
+import type { LogLevel } from '../log/levels.js';
 import type { SourceLocation } from './errors.js';
 
 export type Mode = 'tap' | 'multitap' | 'tun';

@@ -2,11 +2,8 @@
 // ("%F %T %z --- Info: message") so log scrapers written for fastd keep working, and to
 // syslog through libc's syslog(3) at fastd's level mapping.
 import { pino, type Logger as PinoLogger } from 'pino';
+import { LOG_LEVELS, type LogLevel } from './levels.js';
 import { openSyslog, type SyslogWriter } from './syslog.js';
-
-/** fastd's log levels, most severe first (src/log.h). */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'verbose', 'debug', 'debug2'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 // pino orders levels by number, higher = more severe.
 const PINO_LEVEL_VALUES: Record<LogLevel, number> = {
@@ -111,6 +108,9 @@ const DEFAULT_SETTINGS: LogSettings = {
 
 let currentSettings: LogSettings = DEFAULT_SETTINGS;
 const destination = new FastdDestination(DEFAULT_SETTINGS);
+
+/** The exit status after a fatal error is logged: fastd's exit_error (src/log.h) exits with 1. */
+export const EXIT_FAILURE = 1;
 
 /** The process-wide logger. Until configureLogging runs it logs at info to stderr, as fastd does. */
 export const log = pino(
