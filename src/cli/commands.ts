@@ -3,16 +3,13 @@
 // non-zero exit status, never as a stack trace.
 import { usageText, UsageError, type CommandLine } from './options.js';
 import { ConfigError, formatWarning } from '../config/errors.js';
-import { configureLogging, log } from '../log/logger.js';
+import { configureLogging, EXIT_FAILURE, log } from '../log/logger.js';
 import { derivePublicKey, generateSecretKey, keyToHex, parseKeyHex } from '../crypto/ec25519/keys.js';
 import { VERSION_TEXT } from './version.js';
 import { readDevelopmentSwitches } from './development-switches.js';
 import { runDaemon } from '../engine/daemon/daemon.js';
 import type { EarlySockets } from '../engine/net/early-sockets.js';
 import type { HeldSignals } from './held-signals.js';
-
-/** fastd's exit status for a failed start (exit_error in src/log.h). */
-const EXIT_FAILURE = 1;
 
 function fail(message: string): never {
   log.error(message);

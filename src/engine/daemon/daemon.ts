@@ -8,7 +8,7 @@ import { FASTD_COMPAT_VERSION, VERSION_TEXT } from '../../cli/version.js';
 import type { Config } from '../../config/types.js';
 import { derivePublicKey, keyToHex, parseKeyHex } from '../../crypto/ec25519/keys.js';
 import { createMethodProvider } from '../../crypto/methods/registry.js';
-import { log } from '../../log/logger.js';
+import { EXIT_FAILURE, log } from '../../log/logger.js';
 import { Handshake, type HandshakeMethod } from '../../protocol/handshake.js';
 import { StatusSocket } from '../../status/status-socket.js';
 import { ControlPlane } from '../control/control-plane.js';
@@ -30,8 +30,6 @@ import { Workers } from '../workers/workers.js';
 
 /** How long shutdown waits for the datapath workers to finish. */
 const WORKER_STOP_GRACE = 3_000;
-/** fastd's exit status for a failed start. */
-const EXIT_FAILURE = 1;
 
 /** A start-up failure fastd would also refuse to run with; its message is the log line. */
 export class StartupError extends Error {

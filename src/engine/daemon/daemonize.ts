@@ -3,6 +3,7 @@
 // that start-up succeeded (fastd's status pipe) — exit 1 if it dies first.
 import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
+import { EXIT_FAILURE } from '../../log/logger.js';
 
 /** Set in the re-started process; its value is the fd of the readiness pipe. */
 const CHILD_MARK = 'FASTD_TS_DAEMON_READY_FD';
@@ -24,8 +25,8 @@ export function becomeDaemon(): Promise<never> {
   return new Promise<never>(() => {
     const pipe = child.stdio[READY_FD]!;
     pipe.once('data', () => process.exit(0));
-    child.once('exit', () => process.exit(1));
-    child.once('error', () => process.exit(1));
+    child.once('exit', () => process.exit(EXIT_FAILURE));
+    child.once('error', () => process.exit(EXIT_FAILURE));
   });
 }
 
