@@ -2,7 +2,7 @@
 // handshake state machine, a hand-driven clock, and every message to the "worker" and
 // every hook recorded, so the peer life cycle can be watched step by step.
 import type { Config } from '../../src/config/types.js';
-import { loadConfigText } from '../../src/config/index.js';
+import { loadConfigText } from '../../src/config/loader.js';
 import { derivePublicKey, generateSecretKey, keyToHex } from '../../src/crypto/ec25519/keys.js';
 import { createMethodProvider } from '../../src/crypto/methods/registry.js';
 import { ControlPlane } from '../../src/engine/control/control-plane.js';

@@ -3,7 +3,8 @@
 // a changed peer reconnects, a removed (or now broken) file drops its peer, and a broken
 // file is reported without stopping the rest. fastd's rules hold over all of them: a key
 // used twice (peer and directory file, or two files) disables both, our own key is ignored.
-import { formatWarning, loadPeerDir } from '../../config/index.js';
+import { formatWarning } from '../../config/errors.js';
+import { loadPeerDir } from '../../config/peer-dir.js';
 import type { PeerConfig, PeerGroup, Remote } from '../../config/types.js';
 import { log } from '../../log/logger.js';
 import type { ControlPlane } from './control-plane.js';

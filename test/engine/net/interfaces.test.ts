@@ -1,7 +1,7 @@
 // Interface names as fastd forms them (fastd_iface_format_name): the global pattern, a
 // peer's own `interface`, `%n` and `%k`, the kernel's choice, and IFNAMSIZ.
 import { describe, expect, it } from 'vitest';
-import { loadConfigText } from '../../../src/config/index.js';
+import { loadConfigText } from '../../../src/config/loader.js';
 import { interfaceName, InterfaceError, peerMtu, usesSingleInterface } from '../../../src/engine/net/interfaces.js';
 import { keyPair } from '../fixtures.js';
 

@@ -1,7 +1,7 @@
 // The control plane's side of per-peer sockets (fastd's fastd_peer_reset_socket / free_socket):
 // real UDP sockets on loopback, the messages to the worker recorded.
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfigText } from '../../../src/config/index.js';
+import { loadConfigText } from '../../../src/config/loader.js';
 import type { ToWorker } from '../../../src/engine/datapath/messages.js';
 import { EnginePeer } from '../../../src/engine/control/peer-state.js';
 import { SocketTable } from '../../../src/engine/net/peer-sockets.js';

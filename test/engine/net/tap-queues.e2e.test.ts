@@ -10,7 +10,7 @@ import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { haveFastdTsBuild } from '../../interop/harness/daemon.js';
 
 const INTERFACES = fileURLToPath(new URL('../../../dist/engine/net/interfaces.js', import.meta.url));
-const CONFIG = fileURLToPath(new URL('../../../dist/config/index.js', import.meta.url));
+const CONFIG = fileURLToPath(new URL('../../../dist/config/loader.js', import.meta.url));
 /** A TAP configuration with a real key pair (from Debian's fastd --generate-key). */
 const CONFIG_TEXT =
   'secret "c0eda007e878d974a4cc435b6044f63b7e366cfb95e76654c47019ceca835e6a"; method "null"; mode tap;\n' +
