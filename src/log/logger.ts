@@ -134,8 +134,3 @@ export function configureLogging(settings: LogSettings): void {
 export function logAddress(text: string): string {
   return currentSettings.hideIpAddresses ? '[hidden]' : text;
 }
-
-/** A MAC address for a log line, "[hidden]" when --hide-mac-addresses is in force. */
-export function logMac(text: string): string {
-  return currentSettings.hideMacAddresses ? '[hidden]' : text;
-}

@@ -1,8 +1,10 @@
 // HMAC-SHA256 (RFC 2104): fastd's handshake authentication tag and the PRF under HKDF.
 // fastd only ever keys it with 32 bytes; any key length works here, as the RFC allows.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SHA256_BYTES } from './sha256.js';
 
-export const HMAC_SHA256_BYTES = 32;
+/** An HMAC is as long as its hash's digest. */
+export const HMAC_SHA256_BYTES = SHA256_BYTES;
 
 /** HMAC-SHA256 of the concatenation of parts. */
 export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {

@@ -54,15 +54,3 @@ export function writeHeader(bytes: Uint8Array, offset: number, packetType: numbe
   bytes[at + 4] = low >>> 8;
   bytes[at + 5] = low;
 }
-
-/**
- * fastd_method_expand_nonce: the cipher IV for a packet is its nonce, zero-padded to the IV
- * length, with the last byte set to 1 (the counter convention of CTR-like ciphers).
- */
-export function expandNonce(iv: Uint8Array, bytes: Uint8Array, headerOffset: number): void {
-  if (iv.length === 0) return;
-  iv.fill(0);
-  const n = Math.min(iv.length, COMMON_NONCEBYTES);
-  for (let i = 0; i < n; i++) iv[i] = bytes[headerOffset + HEADER_NONCE_OFFSET + i];
-  iv[iv.length - 1] = 1;
-}

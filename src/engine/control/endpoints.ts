@@ -17,10 +17,6 @@ export function endpointKey(endpoint: Endpoint): string {
   return `${addressKey(endpoint)}|${endpoint.port}`;
 }
 
-export function sameEndpoint(a: Endpoint | undefined, b: Endpoint | undefined): boolean {
-  return a !== undefined && b !== undefined && endpointKey(a) === endpointKey(b);
-}
-
 function isLinkLocal(endpoint: Endpoint): boolean {
   return endpoint.family === 6 && /^fe[89ab]/i.test(endpoint.address);
 }
