@@ -43,7 +43,7 @@ export function generateKeyPair(): KeyPair {
   return { secret, public: run(['--machine-readable', '--show-key', '--config', '-'], `secret "${secret}";\n`) };
 }
 
-export interface DaemonSpec {
+interface DaemonSpec {
   readonly kind: DaemonKind;
   readonly method: string;
   readonly mtu: number;

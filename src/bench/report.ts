@@ -21,7 +21,7 @@ export interface Setup {
 }
 
 /** Raw measurements of one setup, one entry per iperf3 run. */
-export interface Measurements {
+interface Measurements {
   readonly mbit: readonly number[];
   /** Per run: CPU seconds per GB received, of side a (sender) and side b (receiver). */
   readonly cpuPerGb: readonly (readonly [number, number])[];

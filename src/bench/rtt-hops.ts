@@ -11,7 +11,7 @@
 // direction between them that is long enough to carry the ICMP message.
 
 /** One packet line of tcpdump's output. Timestamps stay in integer nanoseconds: exact differences. */
-export interface CapturedPacket {
+interface CapturedPacket {
   readonly ns: bigint;
   readonly source: string;
   readonly destination: string;
@@ -60,7 +60,7 @@ const portOf = (endpoint: string) => Number(endpoint.slice(endpoint.lastIndexOf(
 const micros = (from: bigint, to: bigint) => Number(to - from) / 1000;
 
 /** The addresses that tell a tunnel round's packets apart: a pings b. */
-export interface TunnelAddresses {
+interface TunnelAddresses {
   readonly tunnel: readonly [string, string];
   readonly underlay: readonly [string, string];
 }

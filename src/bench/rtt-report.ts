@@ -29,7 +29,7 @@ export interface FloorSamples {
 }
 
 /** The idle-RTT goal of the datapath issue: fastd-ts within this much of fastd → fastd. */
-export const IDLE_RTT_GOAL_MS = 0.1;
+const IDLE_RTT_GOAL_MS = 0.1;
 
 const HOPS = ['aOut', 'bRound', 'aIn'] as const;
 

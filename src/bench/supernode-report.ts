@@ -22,7 +22,7 @@ export interface SupernodeOptions {
   readonly kinds: readonly DaemonKind[];
 }
 
-export const MAX_ROUTERS = 1_000;
+const MAX_ROUTERS = 1_000;
 const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
 const DEFAULTS: SupernodeOptions = { routers: 200, probes: 4, seconds: 10, ownAddresses: false, extraKeys: 0, rounds: 1, idleSeconds: 20, floodSeconds: 20, kinds: KINDS };
 const QUICK: Partial<SupernodeOptions> = { routers: 20, probes: 2, seconds: 3, idleSeconds: 5, floodSeconds: 5 };
@@ -69,7 +69,7 @@ export function parseSupernodeOptions(argv: readonly string[]): SupernodeOptions
   return options;
 }
 
-export interface PingSummary {
+interface PingSummary {
   readonly avgMs: number;
   readonly maxMs: number;
   readonly answered: number;

@@ -5,7 +5,7 @@
 // are not the daemon release them: a held signal is then raised again with Node's default.
 
 /** The signals the daemon acts on, in the order they arrive. */
-export const DAEMON_SIGNALS = ['SIGHUP', 'SIGUSR2', 'SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+const DAEMON_SIGNALS = ['SIGHUP', 'SIGUSR2', 'SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 export type DaemonSignal = (typeof DAEMON_SIGNALS)[number];
 /** fastd ignores these (and Node would start its inspector on SIGUSR1). */
 const IGNORED_SIGNALS = ['SIGUSR1', 'SIGPIPE'] as const;

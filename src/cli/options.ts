@@ -14,7 +14,7 @@ import { EXTENSION_OPTIONS, OPTION_GROUPS, type OptionId, type OptionSpec } from
 
 export { usageText } from './usage.js';
 
-export type Command = 'run' | 'help' | 'version' | 'verify-config' | 'generate-key' | 'show-key';
+type Command = 'run' | 'help' | 'version' | 'verify-config' | 'generate-key' | 'show-key';
 
 export interface CommandLine {
   command: Command;

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-export type AccountDatabase = 'passwd' | 'group';
+type AccountDatabase = 'passwd' | 'group';
 
 const DATABASE_FILES: Record<AccountDatabase, string> = { passwd: '/etc/passwd', group: '/etc/group' };
 /** getent's exit status for "key not found". */

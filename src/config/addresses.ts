@@ -84,7 +84,7 @@ export function formatIPv6(bytes: Uint8Array): string {
   return text;
 }
 
-export function isIPv4Mapped(bytes: Uint8Array): boolean {
+function isIPv4Mapped(bytes: Uint8Array): boolean {
   return V4_MAPPED_PREFIX.every((byte, i) => bytes[i] === byte);
 }
 

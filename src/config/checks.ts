@@ -35,7 +35,7 @@ function hasPeerDirs(group: GroupDraft): boolean {
 }
 
 /** fastd_config_single_iface: whether one interface serves every peer. */
-export function singleInterface(draft: ConfigDraft): boolean {
+function singleInterface(draft: ConfigDraft): boolean {
   if (draft.mode === 'tap') return true;
   return !hasPeerDirs(draft.root) && !draft.onVerify && draft.peers.length === 1;
 }

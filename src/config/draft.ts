@@ -174,8 +174,8 @@ export function isValidInterfaceName(name: string): boolean {
 }
 
 /** MTU bounds fastd enforces in the config and on the command line. */
-export const MIN_MTU = 576;
-export const MAX_MTU = 65535;
+const MIN_MTU = 576;
+const MAX_MTU = 65535;
 export function isValidMtu(mtu: bigint | number): boolean {
   return mtu >= MIN_MTU && mtu <= MAX_MTU;
 }

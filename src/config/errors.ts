@@ -9,7 +9,7 @@ export interface SourceLocation {
   readonly column: number;
 }
 
-export function formatLocation(location: SourceLocation): string {
+function formatLocation(location: SourceLocation): string {
   return `${location.file}:${location.line}:${location.column}`;
 }
 

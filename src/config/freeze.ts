@@ -5,14 +5,14 @@ import { DEFAULT_LOG_LEVEL } from './draft.js';
 import type { BindAddress, Config, PeerConfig, PeerGroup } from './types.js';
 
 /** Object.freeze, recursively; tolerates the parent/child cycles of the group tree. */
-export function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
+function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
   if (typeof value !== 'object' || value === null || seen.has(value)) return value;
   seen.add(value);
   for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key], seen);
   return Object.freeze(value);
 }
 
-export type GroupIndex = Map<GroupDraft, PeerGroup>;
+type GroupIndex = Map<GroupDraft, PeerGroup>;
 
 function freezeGroup(draft: GroupDraft, parent: PeerGroup | undefined, index: GroupIndex): PeerGroup {
   const children: PeerGroup[] = [];

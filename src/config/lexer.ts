@@ -6,7 +6,7 @@ import { IFNAMSIZ } from '../io/linux-abi.js';
 import { parseIPv4, parseIPv6 } from './addresses.js';
 import { ConfigError, type SourceLocation } from './errors.js';
 
-export const KEYWORDS = [
+const KEYWORDS = [
   'addresses', 'any', 'as', 'async', 'auto', 'backend', 'bind', 'capabilities', 'cipher', 'connect', 'debug',
   'debug2', 'default', 'disestablish', 'down', 'drop', 'early', 'error', 'establish', 'fatal', 'float',
   'force', 'forward', 'from', 'group', 'handshakes', 'hide', 'include', 'info', 'interface', 'io', 'ip', 'ipv4',

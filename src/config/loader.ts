@@ -11,7 +11,7 @@ import { parsePeerSource } from './peer-statements.js';
 import { readConfigSource, stdinSource } from './sources.js';
 import type { Config } from './types.js';
 
-export interface LoadedConfig {
+interface LoadedConfig {
   readonly config: Config;
   readonly warnings: readonly ConfigWarning[];
 }

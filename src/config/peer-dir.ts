@@ -31,7 +31,7 @@ export function addPeerDir(
   if (!group.peerDirs.includes(dir)) group.peerDirs.push(dir);
 }
 
-export interface PeerDirResult {
+interface PeerDirResult {
   /** The usable peers, ordered by file name. */
   readonly peers: PeerConfig[];
   /** One error per file that yields no peer (syntax, missing or invalid key). */

@@ -9,7 +9,7 @@ import { ConfigError, describeSystemError, type SourceLocation } from './errors.
 export const MAX_INCLUDE_DEPTH = 10;
 /** Larger files are refused instead of being read into memory (fastd has no limit). */
 export const MAX_CONFIG_FILE_BYTES = 8 * 1024 * 1024;
-export const STDIN_NAME = '<stdin>';
+const STDIN_NAME = '<stdin>';
 
 export interface ConfigSource {
   /** The name as given (used in messages, like fastd). */

@@ -7,7 +7,7 @@ import { Lexer, type Keyword, type Punctuation, type Token } from './lexer.js';
 
 const MAX_PORT = 65535n;
 
-export type TokenOf<K extends Token['kind']> = Extract<Token, { kind: K }>;
+type TokenOf<K extends Token['kind']> = Extract<Token, { kind: K }>;
 
 export class TokenStream {
   private readonly lexer: Lexer;

@@ -36,7 +36,7 @@ export interface ShellCommand {
   readonly source: SourceLocation | undefined;
 }
 
-export interface GroupHooks {
+interface GroupHooks {
   readonly onUp?: ShellCommand;
   readonly onDown?: ShellCommand;
   readonly onConnect?: ShellCommand;
@@ -98,7 +98,7 @@ export interface BindAddress {
   readonly interface: string | undefined;
 }
 
-export interface LogConfig {
+interface LogConfig {
   /** undefined = no stderr output (fastd: only when syslog is configured). */
   readonly stderrLevel: LogLevel | undefined;
   readonly syslogLevel: LogLevel | undefined;

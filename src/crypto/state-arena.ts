@@ -10,7 +10,7 @@
 import { WASM_PAGE_BYTES } from '../bufferpool/packet-memory.js';
 
 /** Hands out `bytes` of the memory, starting on a 64 KiB wasm page boundary, for the arena's exclusive use; returns the offset, -1 when full. */
-export type RegionSource = (bytes: number) => number;
+type RegionSource = (bytes: number) => number;
 
 interface Range {
   start: number;

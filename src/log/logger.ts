@@ -47,7 +47,7 @@ const LEVEL_BY_VALUE = new Map<number, LogLevel>(
   LOG_LEVELS.map((level) => [PINO_LEVEL_VALUES[level], level]),
 );
 
-export interface LogSettings {
+interface LogSettings {
   /** stderr threshold; undefined = off (fastd: off once syslog is configured and stderr is not). */
   stderrLevel?: LogLevel;
   syslogLevel?: LogLevel;
@@ -56,7 +56,7 @@ export interface LogSettings {
   hideMacAddresses: boolean;
 }
 
-export type Logger = PinoLogger<'verbose' | 'debug2'> & {
+type Logger = PinoLogger<'verbose' | 'debug2'> & {
   verbose: PinoLogger['info'];
   debug2: PinoLogger['info'];
 };

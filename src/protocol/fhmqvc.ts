@@ -50,7 +50,7 @@ export function generateHandshakeKeyPair(): FhmqvcKeyPair {
   return pair;
 }
 
-export type FhmqvcRole = 'initiator' | 'responder';
+type FhmqvcRole = 'initiator' | 'responder';
 
 /** What both sides share after the exchange of X and Y. */
 export interface FhmqvcShared {

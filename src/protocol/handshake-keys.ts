@@ -5,8 +5,8 @@
 import { type FhmqvcKeyPair, generateHandshakeKeyPair } from './fhmqvc.js';
 
 /** fastd's defaults: new handshakes use a key pair for 15 s, replies to it count for 30 s. */
-export const HANDSHAKE_KEY_PREFERRED_MS = 15_000;
-export const HANDSHAKE_KEY_VALID_MS = 30_000;
+const HANDSHAKE_KEY_PREFERRED_MS = 15_000;
+const HANDSHAKE_KEY_VALID_MS = 30_000;
 
 export interface HandshakeKey {
   readonly serial: number;

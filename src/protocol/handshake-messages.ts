@@ -32,7 +32,7 @@ export const TLV_TAG_BYTES = HMAC_SHA256_BYTES;
 const MAX_BODY_SIZE = MAX_HANDSHAKE_SIZE - L2tpHeader.SIZE;
 
 /** Everything a handshake packet can carry; which fields are set depends on its type. */
-export interface HandshakeFields {
+interface HandshakeFields {
   /** HandshakeType: 1 init, 2 response, 3 finish. */
   readonly type: number;
   /** Send the Flags record with L2TP_SUPPORT (v22+). Without it we look like pre-v22 fastd. */
@@ -143,7 +143,7 @@ export interface ReceivedHandshake {
   readonly records: TlvRecords;
 }
 
-export type HandshakeParse =
+type HandshakeParse =
   | { readonly ok: true; readonly handshake: ReceivedHandshake }
   | {
       readonly ok: false;

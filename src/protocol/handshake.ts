@@ -42,7 +42,7 @@ import { HandshakeFormat } from './wire.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/ec25519/keys.js';
 import { MIN_HANDSHAKE_INTERVAL } from './timing.js';
 
-export type InterfaceMode = 'tap' | 'multitap' | 'tun';
+type InterfaceMode = 'tap' | 'multitap' | 'tun';
 
 export interface HandshakeConfig {
   /** Our secret key as configured (not divided). */
@@ -105,7 +105,7 @@ export type LogLevel = 'warn' | 'verbose' | 'debug' | 'debug2';
  * them: `%P` the peer and its address (`<name>[address]`, the address alone before the
  * peer is known), `%I` the address.
  */
-export interface LogLine {
+interface LogLine {
   readonly level: LogLevel;
   readonly text: string;
 }
@@ -132,7 +132,7 @@ export type HandshakeOutcome =
       readonly before?: readonly LogLine[];
     };
 
-export type ScreenOutcome = HandshakeOutcome | { readonly kind: 'sender'; readonly senderKey: Uint8Array };
+type ScreenOutcome = HandshakeOutcome | { readonly kind: 'sender'; readonly senderKey: Uint8Array };
 
 const drop = (level: LogLevel, reason: string): HandshakeOutcome => ({ kind: 'drop', level, reason });
 

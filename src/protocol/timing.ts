@@ -4,7 +4,7 @@ import { KEY_REFRESH, KEY_REFRESH_SPLAY } from '../crypto/methods/session-common
 /** A peer with a remote is sent a handshake this often until a session is confirmed. */
 export const DEFAULT_HANDSHAKE_INTERVAL = 20_000;
 /** Spread of the handshake interval either way, so peers do not synchronise. */
-export const DEFAULT_HANDSHAKE_JITTER = 2_500;
+const DEFAULT_HANDSHAKE_JITTER = 2_500;
 /** An empty data packet goes out when nothing was sent for this long. */
 export const KEEPALIVE_TIMEOUT = 20_000;
 /**
@@ -22,7 +22,7 @@ export const MIN_RESOLVE_INTERVAL = 15_000;
 /** No second handshake to the same address before this has passed. */
 export const MIN_HANDSHAKE_INTERVAL = 15_000;
 // Declared with the session lifetime they belong to (KEY_VALID).
-export { KEY_REFRESH, KEY_REFRESH_SPLAY };
+export { KEY_REFRESH };
 /** Peers in a group with a peer limit start their first handshake within this, at random. */
 export const PEER_LIMIT_START_SPREAD = 3_000;
 /** `on verify` runs at most this often per dynamic peer. */

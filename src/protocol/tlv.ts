@@ -49,7 +49,7 @@ export const RECORD_DESCRIPTIONS: readonly string[] = [
 ];
 
 /** Record header: type (LE16), length (LE16). */
-export const TLV_HEADER_SIZE = 4;
+const TLV_HEADER_SIZE = 4;
 
 /** Values of the HandshakeType record. */
 export const HandshakeType = { Init: 1, Response: 2, Finish: 3 } as const;
@@ -96,7 +96,7 @@ export function parseTlvs(bytes: Uint8Array, start: number, length: number): Tlv
   return { bytes, offsets, lengths };
 }
 
-export function hasRecord(records: TlvRecords, type: RecordType): boolean {
+function hasRecord(records: TlvRecords, type: RecordType): boolean {
   return records.offsets[type]! >= 0;
 }
 
@@ -113,7 +113,7 @@ export function recordBytes(records: TlvRecords, type: RecordType, length: numbe
 }
 
 /** A view of the record's value whatever its length. */
-export function recordValue(records: TlvRecords, type: RecordType): Uint8Array | undefined {
+function recordValue(records: TlvRecords, type: RecordType): Uint8Array | undefined {
   const length = recordLength(records, type);
   return length < 0 ? undefined : recordBytes(records, type, length);
 }

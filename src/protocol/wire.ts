@@ -75,7 +75,7 @@ export type PacketClass = (typeof PacketClass)[keyof typeof PacketClass];
  * True for data packet types. Lenient like fastd: anything without the L2TP T bit that is
  * not a handshake, so future L2TP data header flags still reach the method.
  */
-export function isDataPacketType(type: number): boolean {
+function isDataPacketType(type: number): boolean {
   return (type & L2TP_T_FLAG) === 0 && type !== PacketType.Handshake;
 }
 

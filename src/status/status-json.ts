@@ -5,12 +5,12 @@
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from '../engine/datapath/messages.js';
 import type { PeerStatsReader } from '../engine/control/peer-stats.js';
 
-export interface TrafficCounter {
+interface TrafficCounter {
   readonly packets: number;
   readonly bytes: number;
 }
 
-export interface StatusStatistics {
+interface StatusStatistics {
   readonly rx: TrafficCounter;
   readonly rx_reordered: TrafficCounter;
   readonly tx: TrafficCounter;
@@ -18,14 +18,14 @@ export interface StatusStatistics {
   readonly tx_error: TrafficCounter;
 }
 
-export interface StatusConnection {
+interface StatusConnection {
   readonly established: number;
   readonly method: string | null;
   readonly statistics: StatusStatistics;
   readonly mac_addresses?: string[];
 }
 
-export interface StatusPeer {
+interface StatusPeer {
   readonly name: string | null;
   readonly address: string;
   readonly interface?: string | null;
@@ -101,7 +101,7 @@ export interface WorkerStatus {
   readonly handoff_drops: number;
 }
 
-export interface OffloadStatus {
+interface OffloadStatus {
   /** TCP super-frames read from the interface and cut into tunnel-MTU frames (TSO), and the frames they gave. */
   readonly tso_superframes: number;
   readonly tso_segments: number;
@@ -177,7 +177,7 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
 }
 
 /** The fastd statistics of one row of a PeerStat-layout table (peer or global). */
-export function readStatistics(table: Float64Array, row: number, fields: number): StatusStatistics {
+function readStatistics(table: Float64Array, row: number, fields: number): StatusStatistics {
   const base = row * fields;
   const counter = (packets: number, bytes: number): TrafficCounter => ({
     packets: table[base + packets]!,
@@ -207,7 +207,7 @@ export interface PeerStatusSource {
   readonly macAddresses: readonly string[];
 }
 
-export interface StatusSource {
+interface StatusSource {
   readonly now: number;
   readonly startedAt: number;
   readonly mode: 'tap' | 'multitap' | 'tun';

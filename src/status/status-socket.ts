@@ -7,7 +7,7 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { log } from '../log/logger.js';
 import type { StatusDocument } from './status-json.js';
 
-export class StatusSocketError extends Error {
+class StatusSocketError extends Error {
   override name = 'StatusSocketError';
 }
 

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 
 /** Namespace names look like fts<n>-<pid>-<side>. */
-export const NAMESPACE_PATTERN = /^fts\d+-(\d+)-/;
+const NAMESPACE_PATTERN = /^fts\d+-(\d+)-/;
 
 const namespaces = new Set<string>();
 const pids = new Set<number>();

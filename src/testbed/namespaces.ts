@@ -21,13 +21,13 @@ let setns: Setns | undefined;
 
 export const UNDERLAY_PREFIX = 24;
 export const UNDERLAY_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
-export const UNDERLAY_PREFIX_V6 = 64;
+const UNDERLAY_PREFIX_V6 = 64;
 export const UNDERLAY_ADDRESSES_V6 = ['2001:db8:1::1', '2001:db8:1::2'] as const;
 export const UNDERLAY_DEVICE = 'underlay0';
 
 let created = 0;
 
-export interface CommandResult {
+interface CommandResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;

@@ -40,7 +40,7 @@ export const GENERATOR_Y = 0x666666666666666666666666666666666666666666666666666
  * generator so that fastd's G lands on libsodium's base point, not on its negation.
  */
 export const LEGACY_TO_ED25519 = (GENERATOR_ED25519_X * modInverse(GENERATOR_LEGACY_X)) % P;
-export const ED25519_TO_LEGACY = modInverse(LEGACY_TO_ED25519);
+const ED25519_TO_LEGACY = modInverse(LEGACY_TO_ED25519);
 
 /** Order q of the generator: 2^252 + 27742317777372353535851937790883648493 (ecc.h). */
 export const GROUP_ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;

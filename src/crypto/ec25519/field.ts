@@ -10,7 +10,7 @@
 /** A field element; values are kept partly reduced, use `feToBytes` for the canonical form. */
 export type Fe = Float64Array;
 
-export const FE_BYTES = 32;
+const FE_BYTES = 32;
 const LIMBS = 16;
 const LIMB_RADIX = 0x10000;
 const LIMB_MASK = 0xffff;

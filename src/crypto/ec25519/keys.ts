@@ -9,7 +9,7 @@ import { loadPackedLegacy, PACKED_POINT_BYTES, storePackedLegacy } from './legac
 import { divideByCofactor, sanitizeSecret, SCALAR_BYTES } from './scalar.js';
 import { sodium } from './sodium.js';
 
-export const SECRET_KEY_BYTES = SCALAR_BYTES;
+const SECRET_KEY_BYTES = SCALAR_BYTES;
 export const PUBLIC_KEY_BYTES = PACKED_POINT_BYTES;
 const KEY_HEX_DIGITS = 64;
 const KEY_HEX_PATTERN = /^[0-9a-fA-F]{64}$/;

@@ -13,7 +13,7 @@ export const REORDER_WINDOW = 64;
 export const REORDER_TIME = 10_000;
 
 /** What `admit` answers for a nonce that may be accepted: in order, reordered, or rejected. */
-export type AdmitStatus =
+type AdmitStatus =
   | typeof PacketStatus.Ok
   | typeof PacketStatus.Reordered
   | typeof PacketStatus.DropHeader

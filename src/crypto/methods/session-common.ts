@@ -31,10 +31,10 @@ export const KEY_REFRESH = 3_300_000;
 export const KEY_REFRESH_SPLAY = 300_000;
 
 /** First nonces: the initiator sends the odd ones, the responder the even ones. */
-export const INITIATOR_FIRST_NONCE = 3;
-export const RESPONDER_FIRST_NONCE = 2;
+const INITIATOR_FIRST_NONCE = 3;
+const RESPONDER_FIRST_NONCE = 2;
 /** Each side uses every other nonce. */
-export const NONCE_STEP = 2;
+const NONCE_STEP = 2;
 /** Send nonce from which the session wants a refresh: first byte 0xff. */
 const NONCE_REFRESH_FROM = 0xff * 2 ** 40;
 /** Send nonce from which the session is invalid: first two bytes 0xff 0xff. */

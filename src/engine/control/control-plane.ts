@@ -29,7 +29,7 @@ import { UnknownAddressBackoff } from './unknown-backoff.js';
 import { PeerTasks } from './peer-tasks.js';
 
 /** What the control plane needs from the daemon around it (injected, so tests can stand in). */
-export interface ControlPlaneDeps {
+interface ControlPlaneDeps {
   readonly config: Config;
   readonly handshake: Handshake;
   /** The sockets of the binds with a port; port-less binds get per-peer sockets (peer-sockets.ts). */

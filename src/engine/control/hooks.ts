@@ -33,7 +33,7 @@ function addressEnvironment(endpoint: Endpoint | undefined, addressVar: string, 
   return { [addressVar]: hookAddress(endpoint), [portVar]: String(endpoint.port) };
 }
 
-export interface PeerHookContext {
+interface PeerHookContext {
   /** Our public key, 64 hex digits. */
   readonly localKey: string;
   /** undefined for a handshake to an unknown peer (fast reconnect's `on connect`). */

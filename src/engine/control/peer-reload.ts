@@ -17,7 +17,7 @@ function sameRemote(a: Remote, b: Remote): boolean {
 }
 
 /** fastd's peer_configs_equal (the name may differ), plus the MTU, which changes the handshake. */
-export function samePeerConfig(a: PeerConfig, b: PeerConfig): boolean {
+function samePeerConfig(a: PeerConfig, b: PeerConfig): boolean {
   return (
     a.group === b.group &&
     a.floating === b.floating &&

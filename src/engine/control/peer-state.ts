@@ -6,7 +6,7 @@ import type { Endpoint } from '../datapath/messages.js';
 import type { OpenInterface } from '../net/interfaces.js';
 
 /** fastd's peer states. */
-export type PeerPhase = 'inactive' | 'resolving' | 'handshake' | 'passive' | 'established';
+type PeerPhase = 'inactive' | 'resolving' | 'handshake' | 'passive' | 'established';
 
 /** Where a peer is reached: which of our sockets and which remote endpoint. */
 export interface PeerLocation {

@@ -9,7 +9,7 @@ import type { EnginePeer } from './peer-state.js';
 import { defaultHandshakeDelay, KEEPALIVE_TIMEOUT, MIN_HANDSHAKE_INTERVAL, PEER_STALE_TIME, RESTART_PROBE_INTERVAL } from '../../protocol/timing.js';
 
 /** How often the per-peer task looks at the worker's activity times at the latest. */
-export const MAX_TICK_INTERVAL = 1_000;
+const MAX_TICK_INTERVAL = 1_000;
 
 export class PeerTasks {
   constructor(private readonly control: ControlPlane) {}

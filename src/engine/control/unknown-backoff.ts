@@ -5,7 +5,7 @@
 import { MIN_HANDSHAKE_INTERVAL } from '../../protocol/timing.js';
 
 /** Addresses remembered at once; fastd's UNKNOWN_TABLES × UNKNOWN_ENTRIES is of this order. */
-export const UNKNOWN_ADDRESS_CAPACITY = 8192;
+const UNKNOWN_ADDRESS_CAPACITY = 8192;
 
 export class UnknownAddressBackoff {
   /** address key → time until which no handshake goes there. */

@@ -32,7 +32,7 @@ import { Workers } from '../workers/workers.js';
 const WORKER_STOP_GRACE = 3_000;
 
 /** A start-up failure fastd would also refuse to run with; its message is the log line. */
-export class StartupError extends Error {
+class StartupError extends Error {
   override name = 'StartupError';
 }
 
@@ -434,7 +434,7 @@ class Daemon {
 }
 
 /** What the daemon takes from its surroundings besides the command line, read at the entry point. */
-export interface DaemonOptions {
+interface DaemonOptions {
   /** $NOTIFY_SOCKET: where systemd waits for the readiness notification. */
   readonly notifySocket: string | undefined;
   /** The benchmark and test switches from the environment. */

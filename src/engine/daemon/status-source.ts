@@ -5,7 +5,7 @@ import { GlobalStat } from '../datapath/messages.js';
 import { formatEndpoint } from '../control/endpoints.js';
 import type { Workers } from '../workers/workers.js';
 
-export interface StatusInputs {
+interface StatusInputs {
   readonly control: ControlPlane;
   readonly startedAt: number;
   readonly globalStats: Float64Array;
@@ -15,7 +15,7 @@ export interface StatusInputs {
 }
 
 /** Each worker's share, from its own global statistics table. */
-export function workerStatus(workers: Workers): WorkerStatus[] {
+function workerStatus(workers: Workers): WorkerStatus[] {
   const peers = workers.peerCounts();
   return workers.globalStats.map((buffer, index) => {
     const stats = new Float64Array(buffer);

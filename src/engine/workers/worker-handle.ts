@@ -8,7 +8,7 @@ import { NativeArea } from '../../io/native-memory.js';
 import type { DatapathWorkerData, FromWorker, PipelineWarmUp, ToWorker } from '../datapath/messages.js';
 
 /** The compiled worker beside this file (dist/engine/datapath/worker.js). */
-export const WORKER_URL = new URL('../datapath/worker.js', import.meta.url);
+const WORKER_URL = new URL('../datapath/worker.js', import.meta.url);
 
 function duplicate(fd: number): number {
   return check(fcntl(fd, Fcntl.DUPFD_CLOEXEC, 0), `duplicating fd ${fd} for the datapath worker`);

@@ -10,14 +10,14 @@ import type { KeyedCipher, StreamCipher } from '../index.js';
 
 export const SALSA20_ROUNDS = 20;
 export const SALSA2012_ROUNDS = 12;
-export const SALSA_KEY_BYTES = 32;
-export const SALSA_IV_BYTES = 8;
+const SALSA_KEY_BYTES = 32;
+const SALSA_IV_BYTES = 8;
 /** The kernel works in 16-byte chunks: keystream offsets must be multiples of this. */
 const CHUNK_BYTES = 16;
 /** The largest region length the kernel's u32 arithmetic takes. */
 const MAX_REGION = 0xffff_ffff;
 
-export interface SalsaKernel {
+interface SalsaKernel {
   /** salsa20.wat $stream: XOR keystream bytes [skip, skip+len) of one IV into [ptr, ptr+len). */
   stream(
     rounds: number,

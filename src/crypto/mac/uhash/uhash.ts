@@ -20,7 +20,7 @@ const L3_KEY2_BYTES = ITERATIONS * 4;
 
 /** fastd_mac_info_uhash.key_length. */
 export const UHASH_KEY_BYTES = L1_KEY_BYTES + ITERATIONS * L2_KEY_BYTES_PER_ITERATION + L3_KEY1_BYTES + L3_KEY2_BYTES;
-export const UHASH_TAG_BYTES = 16;
+const UHASH_TAG_BYTES = 16;
 
 // State layout, as declared at the top of uhash.wat.
 const STATE_L2_KEY = L1_KEY_BYTES;

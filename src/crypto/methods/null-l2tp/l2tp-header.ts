@@ -6,9 +6,9 @@
 import { L2TP_T_FLAG, L2tpHeader } from '../../../protocol/wire.js';
 
 export const L2TP_SESSION_HEADER_BYTES = 8;
-export const L2TP_SESSION_ID_OFFSET = 4;
+const L2TP_SESSION_ID_OFFSET = 4;
 /** fastd always uses session id 1. */
-export const FASTD_L2TP_SESSION_ID = 1;
+const FASTD_L2TP_SESSION_ID = 1;
 
 /** Writes fastd's session header (data, version 3, session 1) at `at`. */
 export function writeSessionHeader(bytes: Uint8Array, at: number): void {

@@ -10,7 +10,7 @@ import { UnkeyedSession } from '../unkeyed-session.js';
 import { L2tpHeader, writeL2tpHeader } from '../../../protocol/wire.js';
 import { isFastdSessionHeader, L2TP_SESSION_HEADER_BYTES, writeSessionHeader } from './l2tp-header.js';
 
-export const KEEPALIVE_HEADROOM = L2tpHeader.SIZE + L2TP_SESSION_HEADER_BYTES;
+const KEEPALIVE_HEADROOM = L2tpHeader.SIZE + L2TP_SESSION_HEADER_BYTES;
 
 class NullL2tpSession extends UnkeyedSession {
   constructor(flags: SessionFlags, memory: WebAssembly.Memory) {

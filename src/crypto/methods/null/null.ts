@@ -6,7 +6,7 @@ import type { MethodProvider, SessionFlags } from '../provider.js';
 import { UnkeyedSession } from '../unkeyed-session.js';
 
 /** The packet type byte is all the null method adds. */
-export const NULL_OVERHEAD = 1;
+const NULL_OVERHEAD = 1;
 
 class NullSession extends UnkeyedSession {
   private readonly packetType: number;

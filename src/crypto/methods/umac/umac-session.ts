@@ -20,7 +20,7 @@ import { PacketStatus, type PacketBatch, type SessionFlags } from '../provider.j
 import { clearTagBlocks, CommonMethodSession } from '../session-common.js';
 
 /** How the pad and the payload keystream relate (see above). */
-export type UmacCiphers =
+type UmacCiphers =
   | { readonly kind: 'generic'; readonly cipher: KeyedCipher }
   | { readonly kind: 'composed'; readonly cipher: KeyedCipher; readonly macCipher: KeyedCipher };
 
