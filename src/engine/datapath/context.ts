@@ -101,10 +101,6 @@ export class Datapath {
   readonly interfaces: (Interface | undefined)[] = [];
   /** Data packets shorter than this from unknown addresses are ignored (fastd's min_overhead). */
   readonly minDataLength: number;
-  /** Frames to route again (forwarded between peers in tap mode), in pool buffers. */
-  readonly forwards: FrameBatch;
-  /** Read slots for TUN/TAP queues (one queue is read and its frames sent before the next). */
-  readonly reads: FrameBatch;
   /** io_uring (one ring for all of this worker's fds) or the recvmmsg/sendmmsg fallback. */
   readonly backend: IoBackend;
   /** I/O counters of every socket and interface, also of removed ones. */
@@ -146,9 +142,6 @@ export class Datapath {
     this.udp = new UdpSockets(this);
     this.sockets = this.udp.list;
     this.peers = new PeerTable(this.stats.peerCapacity);
-    this.forwards = createFrameBatch(BATCH);
-    this.reads = createFrameBatch(BATCH);
-    for (let i = 0; i < BATCH; i++) this.reads.offsets[i] = this.fixedBuffer() + HEADROOM;
     const offloads = probeUdpOffloads();
     this.gso = offloads.gso && init.gso !== false;
     this.gro = offloads.gro && init.gro !== false;

@@ -27,7 +27,7 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       const peer = dp.peers.get(message.peerId);
       if (!peer) return Outcome.Continue;
       // what is queued for the peer is sent and counted while it still is one
-      sender.flush(now);
+      sender.send(now);
       dp.macs.forgetPeer(peer.id);
       dp.peers.remove(peer.id);
       // every worker zeroes its own row of a peer that goes (fastd's reset_peer); one that moves keeps its counts
@@ -40,7 +40,7 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       dp.udp.add(message.socket.socketId, message.socket.fd);
       return Outcome.FdsChanged;
     case 'removeSocket':
-      sender.flush(now);
+      sender.send(now);
       dp.udp.remove(message.socketId);
       return Outcome.FdsChanged;
     case 'setPeerAddress':
@@ -52,7 +52,7 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       if (message.key.length < provider.keyLength) throw new Error(`${message.method} needs ${provider.keyLength} key bytes, got ${message.key.length}`);
       const session = provider.createSession(message.key, { initiator: message.initiator, compat: message.compat }, now, dp.memory.memory);
       installSession(peer, session, provider.keyLength > 0, now);
-      if (message.sendEmpty) sender.sendEmpty(peer, now);
+      if (message.sendEmpty) sender.sealEmpty(peer, now);
       return Outcome.Continue;
     }
     case 'resetPeer': {
@@ -62,10 +62,10 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       return Outcome.Continue;
     }
     case 'keepalive':
-      sender.sendEmpty(peerOf(dp, message.peerId), now);
+      sender.sealEmpty(peerOf(dp, message.peerId), now);
       return Outcome.Continue;
     case 'sendPacket':
-      sender.sendControl(message.socketId, message.endpoint, message.local, message.packet, now);
+      sender.batchControl(message.socketId, message.endpoint, message.local, message.packet, now);
       return Outcome.Continue;
     case 'shutdown':
       return Outcome.Shutdown;

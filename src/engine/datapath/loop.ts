@@ -1,21 +1,19 @@
 // The worker's loop: block (in one io_uring_enter, or poll(2) on the fallback backend) until
-// a socket, a TUN/TAP queue or the wake-up eventfd is readable (or a timer is due), then:
-// control messages → receive batches → interface batches → timers. Everything runs to
-// completion on this thread; nothing here waits on the main thread.
+// a socket, a TUN/TAP queue or the wake-up eventfd is readable (or a timer is due), then
+// dispatch: control messages → sockets (the receive path) → queues (the send path) → timers
+// → the handoff rings. Everything runs to completion on this thread; nothing here waits on
+// the main thread.
 // node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { applyControl, Outcome } from './control.js';
-import type { Datapath, Interface } from './context.js';
+import type { Datapath } from './context.js';
 import type { ToWorker } from './messages.js';
-import { expireSessions, NO_PEER, type DatapathPeer } from './tables/peer-table.js';
+import { expireSessions } from './tables/peer-table.js';
 import { Poller, Source, type Waiter } from './poller.js';
 import { Receiver } from './pipeline/receive.js';
 import { RingWaiter } from './ring-waiter.js';
-import { NO_OWNER } from './buffer-owner.js';
 import { Sender } from './pipeline/send.js';
-import { DropReason } from './tables/stats.js';
-import { BATCHES_PER_TURN } from './sizes.js';
 
 /** How often sessions, MAC addresses and the pool are tidied, ms. */
 export const TIMER_INTERVAL = 1000;
@@ -25,10 +23,6 @@ export class Loop {
   private readonly receiver: Receiver;
   private readonly poller: Waiter;
   private nextTimer = 0;
-  /** Slots of dp.reads the last read filled (the rest still hold readRoom). */
-  private readsUsed = Number.MAX_SAFE_INTEGER;
-  /** The room dp.reads' unfilled slots hold: the last interface's (they differ with per-peer MTUs). */
-  private readRoom = 0;
   private readonly ownPeer = (peerId: number): boolean => this.dp.peers.get(peerId)?.owner === this.dp.self;
 
   constructor(
@@ -87,7 +81,7 @@ export class Loop {
         }
         case Source.Interface: {
           const iface = this.dp.interfaces[id];
-          if (iface && !this.readInterface(iface, now)) this.poller.disable(i);
+          if (iface && !this.sender.read(iface, now)) this.poller.disable(i);
           break;
         }
       }
@@ -124,59 +118,6 @@ export class Loop {
       }
     }
     return result;
-  }
-
-  /** Reads and sends what the interface has; false when it failed (it is not polled again). */
-  private readInterface(iface: Interface, now: number): boolean {
-    const dp = this.dp;
-    const reads = dp.reads;
-    const queue = iface.queue;
-    const limit = queue.frameLimit;
-    if (limit + 1 !== this.readRoom) {
-      this.readRoom = limit + 1;
-      this.readsUsed = reads.capacity;
-    }
-    const peer = iface.peerId < 0 ? undefined : dp.peers.get(iface.peerId);
-    queue.woke(now);
-    for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
-      // a read changes only the lengths of the slots it filled
-      reads.lengths.fill(this.readRoom, 0, this.readsUsed);
-      let count: number;
-      try {
-        count = queue.read(reads);
-      } catch (error) {
-        // fastd exits when reading its interface fails (e.g. it was deleted): the control plane decides
-        dp.post({ type: 'fatal', message: `reading from ${iface.spec.name}: ${(error as Error).message}` });
-        return false;
-      }
-      this.readsUsed = count;
-      if (count === 0) return true;
-      this.sendReads(peer, limit, count, now);
-      if (count < reads.capacity) return true;
-    }
-    // The turn ended inside a TSO super-frame: its other segments are ours already, so the
-    // queue may look empty; left for its next frame, they could wait for a TCP retransmission.
-    while (queue.holdsSegments()) {
-      reads.lengths.fill(this.readRoom, 0, this.readsUsed);
-      this.readsUsed = queue.readHeld(reads);
-      this.sendReads(peer, limit, this.readsUsed, now);
-    }
-    return true;
-  }
-
-  /** Sends the first `count` frames of dp.reads, read from an interface whose frames may be `limit` bytes long. */
-  private sendReads(peer: DatapathPeer | undefined, limit: number, count: number, now: number): void {
-    const dp = this.dp;
-    const reads = dp.reads;
-    for (let i = 0; i < count; i++) {
-      const length = reads.lengths[i];
-      // longer than fastd's MTU (the admin raised the kernel's): a peer with the same MTU could not take it
-      if (length > limit) dp.stats.drop(DropReason.Malformed);
-      else if (dp.mode === 'tap') this.sender.routeFrame(reads.offsets[i], length, NO_PEER, NO_OWNER, now);
-      else if (peer) this.sender.toPeer(peer, reads.offsets[i], length, NO_OWNER, now);
-    }
-    // the read slots are reused by the next read: everything must be sent first
-    this.sender.flush(now);
   }
 
   private timers(now: number): void {

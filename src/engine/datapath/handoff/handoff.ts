@@ -121,26 +121,13 @@ export class Handoff implements Lender {
       // for the next turn, which does not sleep while a ring has entries
       for (let turn = 0; turn < BATCHES_PER_TURN && ring.take(taken) > 0; turn++) {
         receiver.openHandedOver(taken, now);
+        // the Seal and SealAll entries' buffers go back once the send path is done with them
+        sender.routeHandedOver(taken, now);
         for (let i = 0; i < taken.count; i++) {
-          const offset = taken.offsets[i];
-          switch (taken.kinds[i]) {
-            case HandoffKind.Open:
-              this.giveBack(offset);
-              break;
-            case HandoffKind.Seal:
-              sender.sealHandedOver(taken.peerId(i), offset, taken.lengths[i], now);
-              break;
-            case HandoffKind.SealAll:
-              sender.toLocalPeers(offset, taken.lengths[i], taken.sourcePeer(i), now);
-              this.giveBack(offset);
-              break;
-            case HandoffKind.Try:
-              receiver.tryHandedOver(taken.socketId(i), offset, taken.lengths[i], this.takenAddresses, i, now);
-              this.giveBack(offset);
-              break;
-          }
+          const kind = taken.kinds[i];
+          if (kind === HandoffKind.Try) receiver.tryHandedOver(taken.socketId(i), taken.offsets[i], taken.lengths[i], this.takenAddresses, i, now);
+          if (kind === HandoffKind.Open || kind === HandoffKind.Try) this.giveBack(taken.offsets[i]);
         }
-        sender.flush(now);
       }
     }
   }

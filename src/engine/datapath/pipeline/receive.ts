@@ -1,7 +1,8 @@
 // The receive path: a batch of datagrams from a socket → classify (protocol/wire.ts) →
 // handshakes to the control plane; data → the peer its address belongs to → open with the
 // peer's current session, then what failed with the previous one (a packet that fails stays
-// byte for byte as received) → deliver the frames to the TUN/TAP, keepalives only counted.
+// byte for byte as received) → deliver the frames to the TUN/TAP, keepalives only counted
+// (tap with `forward`: and hand them to the send path, which routes them on to other peers).
 // Consecutive packets of one peer are opened with one call; frames for one interface are
 // written with one batch write at the end.
 import { PacketStatus, type PacketBatch } from '../../../crypto/methods/provider.js';
@@ -12,10 +13,9 @@ import { readSockaddr } from '../../../io/sockaddr.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../../protocol/wire.js';
 import { hostKey } from '../tables/address-key.js';
-import { pooledOwner } from '../buffer-owner.js';
-import { BATCH, HEADROOM, TAILROOM, type Datapath, type Interface, type Socket } from '../context.js';
+import { BATCH, type Datapath, type Interface, type Socket } from '../context.js';
 import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
-import { isUnicast, LOCAL, macKey } from '../tables/mac-table.js';
+import { isUnicast, macKey } from '../tables/mac-table.js';
 import type { Endpoint } from '../messages.js';
 import { confirmCurrent, NO_PEER, type DatapathPeer } from '../tables/peer-table.js';
 import type { Sender } from './send.js';
@@ -43,8 +43,6 @@ export class Receiver {
   /** Interfaces with frames pending, [0, dirtyCount). */
   private readonly dirty = new Int32Array(BATCH);
   private dirtyCount = 0;
-  /** Source peer of each frame in dp.forwards. */
-  private readonly forwardSource = new Int32Array(BATCH);
   private readonly tap: Interface | undefined;
 
   constructor(
@@ -185,8 +183,13 @@ export class Receiver {
 
   private finishBatch(now: number): void {
     this.openRun(now);
+    this.writeAndSend(now);
+  }
+
+  // The frames go to our interfaces before those to forward go on to other peers.
+  private writeAndSend(now: number): void {
     this.writeInterfaces();
-    this.forwardFrames(now);
+    this.sender.send(now);
   }
 
   private openRun(now: number): void {
@@ -269,7 +272,7 @@ export class Receiver {
   private confirm(peer: DatapathPeer, now: number): void {
     confirmCurrent(peer);
     this.dp.post({ type: 'sessionConfirmed', peerId: peer.id });
-    if (peer.current!.initiator) this.sender.sendEmpty(peer, now);
+    if (peer.current!.initiator) this.sender.sealEmpty(peer, now);
   }
 
   private deliver(peer: DatapathPeer, offset: number, length: number, reordered: boolean, now: number): void {
@@ -294,25 +297,11 @@ export class Receiver {
     pending.offsets[pending.count] = offset;
     pending.lengths[pending.count] = length;
     pending.count++;
-    if (this.tap && dp.forward) this.noteForward(peer.id, offset, length, now);
-  }
-
-  // tap with `forward`: every frame also goes on to other peers unless its destination is local.
-  private noteForward(source: number, offset: number, length: number, now: number): void {
-    const dp = this.dp;
-    const destination = offset + Ethernet.DESTINATION;
-    if (isUnicast(dp.bytes, destination) && dp.macs.lookup(macKey(dp.bytes, destination), now) === LOCAL) return;
-    const forwards = dp.forwards;
-    // a forwarded frame is copied behind HEADROOM into a buffer of its own: it must fit there
-    if (length > dp.bufferSize - HEADROOM - TAILROOM) return;
-    if (forwards.count === forwards.capacity) {
-      // the frames noted so far must reach our interface before they go on to other peers
-      this.writeInterfaces();
-      this.forwardFrames(now);
+    // tap with `forward`: the send path passes every frame on to the other peers too
+    if (this.tap && dp.forward) {
+      if (this.sender.forwardsFull) this.writeAndSend(now);
+      this.sender.routeForwarded(peer.id, offset, length, now);
     }
-    forwards.offsets[forwards.count] = offset;
-    forwards.lengths[forwards.count] = length;
-    this.forwardSource[forwards.count++] = source;
   }
 
   private writeInterfaces(): void {
@@ -327,21 +316,6 @@ export class Receiver {
   private writeInterface(iface: Interface): void {
     iface.queue.write(iface.pending);
     iface.pending.count = 0;
-  }
-
-  // Runs after the interface writes: the frames are copied, since sealing works in place.
-  private forwardFrames(now: number): void {
-    const dp = this.dp;
-    const forwards = dp.forwards;
-    for (let f = 0; f < forwards.count; f++) {
-      const index = dp.allocBuffer(now);
-      if (index < 0) continue;
-      const copy = dp.pool.offsetOf(index) + HEADROOM;
-      dp.bytes.copyWithin(copy, forwards.offsets[f], forwards.offsets[f] + forwards.lengths[f]);
-      this.sender.routeFrame(copy, forwards.lengths[f], this.forwardSource[f], pooledOwner(index), now);
-    }
-    forwards.count = 0;
-    this.sender.flush(now);
   }
 
   // No established peer has this address: perhaps a peer that moved (try the sessions),

@@ -1,23 +1,44 @@
-// The send path: a frame from a TUN/TAP queue (or one forwarded between peers) → pick the
-// peer(s) → seal with the peer's current session → its socket's outgoing batch → sendmmsg.
-// Frames are handed over one at a time but sealed in runs: consecutive frames for the same
-// peer are sealed with one call, so a batch read from the interface towards one peer costs
-// one seal and one send. Frames for several peers (broadcasts, unknown destinations) are
-// copied per peer, as fastd duplicates them.
+// The send path, in the order a frame goes through it:
+//   1. read   a batch of frames from a TUN/TAP queue (io/tuntap-queue.ts) into the read
+//             slots; with a vnet header it cuts the kernel's TSO super-frames into frames.
+//   2. route  each frame to its peer(s): tap by its destination MAC (tables/mac-table.ts), tun
+//             and multitap to the queue's peer. Frames the receive path forwards between
+//             peers (tap with `forward`) join here, and so do frames other workers read for
+//             our peers; a peer another worker owns gets its frames through handoff/.
+//   3. seal   consecutive frames for one peer as one run, with its current session.
+//   4. batch  each sealed packet into its socket's outgoing batch, with the owner that gets its
+//             memory back (buffer-owner.ts).
+//   5. send   each socket's batch with sendmmsg or io_uring (UDP GSO), counting per peer.
+// Frames for several peers (broadcasts, unknown destinations) are copied per peer, as fastd
+// duplicates them. The entry points, by the stage they enter: read (1, the loop),
+// routeForwarded and routeHandedOver (2, the receive path and handoff), sealEmpty (3,
+// keepalives), batchControl (4, handshakes) and send (5: everything queued goes out).
 import { PacketStatus, type PacketBatch } from '../../../crypto/methods/provider.js';
-import type { DatagramIo } from '../../../io/batch.js';
+import { createFrameBatch, type DatagramIo, type FrameBatch } from '../../../io/batch.js';
 import { clearLocal } from '../../../io/control-messages.js';
 import { writeSockaddr } from '../../../io/sockaddr.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { copySlot } from '../tables/address-key.js';
-import { lentOwner, pooledOwner, releaseOwner } from '../buffer-owner.js';
-import { BATCH, HEADROOM, type Datapath, type Outgoing } from '../context.js';
+import { lentOwner, NO_OWNER, pooledOwner, releaseOwner } from '../buffer-owner.js';
+import { BATCH, HEADROOM, TAILROOM, type Datapath, type Interface, type Outgoing } from '../context.js';
+import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
 import { isUnicast, LOCAL, macKey, UNKNOWN } from '../tables/mac-table.js';
 import type { Endpoint } from '../messages.js';
 import { NO_PEER, type DatapathPeer } from '../tables/peer-table.js';
-import { Counter, epochNow } from '../tables/stats.js';
+import { Counter, DropReason, epochNow } from '../tables/stats.js';
+import { BATCHES_PER_TURN } from '../sizes.js';
 
 export class Sender {
+  /** Read slots for TUN/TAP queues (one queue is read and its frames sent before the next), taken for good. */
+  private readonly reads: FrameBatch;
+  /** Slots of `reads` the last read filled (the rest still hold readRoom). */
+  private readsUsed = Number.MAX_SAFE_INTEGER;
+  /** The room the unfilled read slots hold: the last queue's (they differ with per-peer MTUs). */
+  private readRoom = 0;
+  /** Frames a peer sent that go on to other peers (tap with `forward`), where the receive path has them. */
+  private readonly forwards: FrameBatch;
+  /** The peer each of `forwards` came from. */
+  private readonly forwardSource = new Int32Array(BATCH);
   /** The run: consecutive payloads for one peer, sealed together. */
   private readonly run: PacketBatch;
   private runPeer = NO_PEER;
@@ -25,16 +46,139 @@ export class Sender {
   private readonly runPayload = new Uint32Array(BATCH);
 
   constructor(private readonly dp: Datapath) {
+    this.reads = createFrameBatch(BATCH);
+    for (let i = 0; i < BATCH; i++) this.reads.offsets[i] = dp.fixedBuffer() + HEADROOM;
+    this.forwards = createFrameBatch(BATCH);
     this.run = dp.packetBatch();
+  }
+
+  // 1. read
+
+  /** Reads and sends what the interface's queue has; false when reading failed (it is not polled again). */
+  read(iface: Interface, now: number): boolean {
+    const dp = this.dp;
+    const reads = this.reads;
+    const queue = iface.queue;
+    const limit = queue.frameLimit;
+    if (limit + 1 !== this.readRoom) {
+      this.readRoom = limit + 1;
+      this.readsUsed = reads.capacity;
+    }
+    const peer = iface.peerId < 0 ? undefined : dp.peers.get(iface.peerId);
+    queue.woke(now);
+    for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
+      // a read changes only the lengths of the slots it filled
+      reads.lengths.fill(this.readRoom, 0, this.readsUsed);
+      let count: number;
+      try {
+        count = queue.read(reads);
+      } catch (error) {
+        // fastd exits when reading its interface fails (e.g. it was deleted): the control plane decides
+        dp.post({ type: 'fatal', message: `reading from ${iface.spec.name}: ${(error as Error).message}` });
+        return false;
+      }
+      this.readsUsed = count;
+      if (count === 0) return true;
+      this.routeReads(peer, limit, count, now);
+      if (count < reads.capacity) return true;
+    }
+    // The turn ended inside a TSO super-frame: its other segments are ours already, so the
+    // queue may look empty; left for its next frame, they could wait for a TCP retransmission.
+    while (queue.holdsSegments()) {
+      reads.lengths.fill(this.readRoom, 0, this.readsUsed);
+      this.readsUsed = queue.readHeld(reads);
+      this.routeReads(peer, limit, this.readsUsed, now);
+    }
+    return true;
+  }
+
+  // 2. route
+
+  /** Routes and sends the first `count` read slots, read from a queue whose frames may be `limit` bytes long (tun: for `peer`). */
+  private routeReads(peer: DatapathPeer | undefined, limit: number, count: number, now: number): void {
+    const dp = this.dp;
+    const reads = this.reads;
+    for (let i = 0; i < count; i++) {
+      const length = reads.lengths[i];
+      // longer than fastd's MTU (the admin raised the kernel's): a peer with the same MTU could not take it
+      if (length > limit) dp.stats.drop(DropReason.Malformed);
+      else if (dp.mode === 'tap') this.route(reads.offsets[i], length, NO_PEER, NO_OWNER, now);
+      else if (peer) this.toPeer(peer, reads.offsets[i], length, NO_OWNER, now);
+    }
+    // the read slots are reused by the next read: everything must be sent first
+    this.flush(now);
+  }
+
+  /**
+   * tap with `forward`: a frame from peer `source` that also goes on to the other peers,
+   * unless its destination is local. The receive path keeps it where it is until send(),
+   * which the receive path calls once the frame reached our own interface (and before
+   * `forwardsFull` frames would be one too many).
+   */
+  routeForwarded(source: number, offset: number, length: number, now: number): void {
+    const dp = this.dp;
+    const destination = offset + Ethernet.DESTINATION;
+    if (isUnicast(dp.bytes, destination) && dp.macs.lookup(macKey(dp.bytes, destination), now) === LOCAL) return;
+    // a forwarded frame is copied behind HEADROOM into a buffer of its own: it must fit there
+    if (length > dp.bufferSize - HEADROOM - TAILROOM) return;
+    const forwards = this.forwards;
+    forwards.offsets[forwards.count] = offset;
+    forwards.lengths[forwards.count] = length;
+    this.forwardSource[forwards.count++] = source;
+  }
+
+  /** No room for another forwarded frame: the receive path delivers what it holds and calls send() first. */
+  get forwardsFull(): boolean {
+    return this.forwards.count === this.forwards.capacity;
+  }
+
+  // The forwarded frames are copied, since sealing works in place and our interface may still be written from them.
+  private routeForwards(now: number): void {
+    const dp = this.dp;
+    const forwards = this.forwards;
+    for (let f = 0; f < forwards.count; f++) {
+      const index = dp.allocBuffer(now);
+      if (index < 0) continue;
+      const copy = dp.pool.offsetOf(index) + HEADROOM;
+      dp.bytes.copyWithin(copy, forwards.offsets[f], forwards.offsets[f] + forwards.lengths[f]);
+      this.route(copy, forwards.lengths[f], this.forwardSource[f], pooledOwner(index), now);
+    }
+    forwards.count = 0;
+  }
+
+  /**
+   * The Seal and SealAll entries of a batch from another worker's ring: frames it read for a
+   * peer of ours, or for everybody, in buffers it lent us; then sends.
+   */
+  routeHandedOver(taken: HandoffBatch, now: number): void {
+    const dp = this.dp;
+    for (let i = 0; i < taken.count; i++) {
+      const kind = taken.kinds[i];
+      const offset = taken.offsets[i];
+      const owner = lentOwner(offset);
+      if (kind === HandoffKind.Seal) {
+        const peer = dp.peers.get(taken.peerId(i));
+        if (peer && peer.owner === dp.self) {
+          this.toPeer(peer, offset, taken.lengths[i], owner, now);
+          continue;
+        }
+        // it moved on meanwhile
+        if (peer) dp.stats.add(peer.id, Counter.TxDropped, 1, taken.lengths[i]);
+        this.release(owner);
+      } else if (kind === HandoffKind.SealAll) {
+        this.toLocalPeers(offset, taken.lengths[i], taken.sourcePeer(i), now);
+        this.release(owner);
+      }
+    }
+    this.flush(now);
   }
 
   /**
    * tap mode: routes one Ethernet frame at bytes[offset, offset + length) (HEADROOM bytes
    * free in front of it) from `source` (NO_PEER: from our own interface) by its destination
-   * MAC and queues it for sealing. `owner` (buffer-owner.ts) gets the frame's memory back
-   * once it is dealt with.
+   * MAC and queues it for sealing. `owner` gets the frame's memory back once it is dealt with.
    */
-  routeFrame(offset: number, length: number, source: number, owner: number, now: number): void {
+  private route(offset: number, length: number, source: number, owner: number, now: number): void {
     const dp = this.dp;
     if (length < Ethernet.SIZE) {
       this.release(owner);
@@ -61,69 +205,11 @@ export class Sender {
     this.release(owner);
   }
 
-  /** A frame another worker read for a peer of ours, in a buffer it lent us. */
-  sealHandedOver(peerId: number, offset: number, length: number, now: number): void {
-    const peer = this.dp.peers.get(peerId);
-    const owner = lentOwner(offset);
-    if (peer && peer.owner === this.dp.self) {
-      this.toPeer(peer, offset, length, owner, now);
-      return;
-    }
-    if (peer) this.dp.stats.add(peer.id, Counter.TxDropped, 1, length);
-    this.release(owner);
-  }
-
-  /** An empty data packet on the peer's current session (keepalive, confirmation). */
-  sendEmpty(peer: DatapathPeer, now: number): void {
-    const index = this.dp.allocBuffer(now);
-    if (index < 0) {
-      this.dp.stats.add(peer.id, Counter.TxDropped, 1, 0);
-      return;
-    }
-    this.toPeer(peer, this.dp.pool.offsetOf(index) + HEADROOM, 0, pooledOwner(index), now);
-    this.flush(now);
-  }
-
-  /** Sends a control packet (a handshake) as it is, uncounted, from `local` where given. */
-  sendControl(socketId: number, endpoint: Endpoint, local: Endpoint | undefined, packet: Uint8Array, now: number): void {
-    const socket = this.dp.sockets[socketId];
-    const index = packet.length <= this.dp.bufferSize ? this.dp.allocBuffer(now) : -1;
-    if (!socket || index < 0) {
-      if (index >= 0) this.dp.pool.free(index);
-      return;
-    }
-    this.sealRun(now);
-    const out = socket.out;
-    if (out.batch.count === out.batch.capacity) this.sendSocket(out, socket.io);
-    const i = out.batch.count++;
-    const offset = this.dp.pool.offsetOf(index);
-    this.dp.bytes.set(packet, offset);
-    out.batch.offsets[i] = offset;
-    out.batch.lengths[i] = packet.length;
-    writeSockaddr(out.batch.addresses, i, endpoint);
-    if (local) writeSockaddr(out.batch.locals, i, local);
-    else clearLocal(out.batch, i);
-    out.peerOf[i] = NO_PEER;
-    out.payloadBytes[i] = 0;
-    out.owner[i] = pooledOwner(index);
-    this.flush(now);
-  }
-
-  /** Seals what is queued and sends every socket's batch. Call before the memory of queued frames is reused. */
-  flush(now: number): void {
-    this.sealRun(now);
-    const sockets = this.dp.sockets;
-    for (let s = 0; s < sockets.length; s++) {
-      const socket = sockets[s];
-      if (socket && socket.out.batch.count > 0) this.sendSocket(socket.out, socket.io);
-    }
-  }
-
   /**
    * Copies the frame for every established peer of this worker but its source (fastd's
    * send_all; the other workers get it through the handoff rings).
    */
-  toLocalPeers(offset: number, length: number, source: number, now: number): void {
+  private toLocalPeers(offset: number, length: number, source: number, now: number): void {
     const dp = this.dp;
     for (let i = 0; i < dp.peers.count; i++) {
       const peer = dp.peers.get(dp.peers.ids[i])!;
@@ -139,8 +225,21 @@ export class Sender {
     }
   }
 
+  // 3. seal
+
+  /** An empty data packet on the peer's current session (keepalive, confirmation), sent at once. */
+  sealEmpty(peer: DatapathPeer, now: number): void {
+    const index = this.dp.allocBuffer(now);
+    if (index < 0) {
+      this.dp.stats.add(peer.id, Counter.TxDropped, 1, 0);
+      return;
+    }
+    this.toPeer(peer, this.dp.pool.offsetOf(index) + HEADROOM, 0, pooledOwner(index), now);
+    this.flush(now);
+  }
+
   /** Queues a payload (HEADROOM bytes free in front of it) for sealing towards one peer. */
-  toPeer(peer: DatapathPeer, offset: number, length: number, owner: number, now: number): void {
+  private toPeer(peer: DatapathPeer, offset: number, length: number, owner: number, now: number): void {
     if (peer.id !== this.runPeer || this.run.count === BATCH) {
       this.sealRun(now);
       this.runPeer = peer.id;
@@ -153,6 +252,7 @@ export class Sender {
     this.runPayload[i] = length;
   }
 
+  // Seals the run and puts it into its peer's socket's batch (4. batch).
   private sealRun(now: number): void {
     const dp = this.dp;
     const batch = this.run;
@@ -189,6 +289,50 @@ export class Sender {
       out.owner[j] = this.runOwner[i];
     }
     batch.count = 0;
+  }
+
+  // 4. batch
+
+  /** A control packet (a handshake), as it is and uncounted, from `local` where given; sent at once. */
+  batchControl(socketId: number, endpoint: Endpoint, local: Endpoint | undefined, packet: Uint8Array, now: number): void {
+    const socket = this.dp.sockets[socketId];
+    const index = packet.length <= this.dp.bufferSize ? this.dp.allocBuffer(now) : -1;
+    if (!socket || index < 0) {
+      if (index >= 0) this.dp.pool.free(index);
+      return;
+    }
+    this.sealRun(now);
+    const out = socket.out;
+    if (out.batch.count === out.batch.capacity) this.sendSocket(out, socket.io);
+    const i = out.batch.count++;
+    const offset = this.dp.pool.offsetOf(index);
+    this.dp.bytes.set(packet, offset);
+    out.batch.offsets[i] = offset;
+    out.batch.lengths[i] = packet.length;
+    writeSockaddr(out.batch.addresses, i, endpoint);
+    if (local) writeSockaddr(out.batch.locals, i, local);
+    else clearLocal(out.batch, i);
+    out.peerOf[i] = NO_PEER;
+    out.payloadBytes[i] = 0;
+    out.owner[i] = pooledOwner(index);
+    this.flush(now);
+  }
+
+  // 5. send
+
+  /** Routes the forwarded frames, seals what is queued and sends every socket's batch. Call before the memory of queued frames is reused. */
+  send(now: number): void {
+    this.routeForwards(now);
+    this.flush(now);
+  }
+
+  private flush(now: number): void {
+    this.sealRun(now);
+    const sockets = this.dp.sockets;
+    for (let s = 0; s < sockets.length; s++) {
+      const socket = sockets[s];
+      if (socket && socket.out.batch.count > 0) this.sendSocket(socket.out, socket.io);
+    }
   }
 
   private sendSocket(out: Outgoing, io: DatagramIo): void {

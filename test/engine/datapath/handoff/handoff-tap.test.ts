@@ -5,13 +5,11 @@
 // every lent buffer comes home. Null method, loopback UDP sockets standing in for the peers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyControl } from '../../../../src/engine/datapath/control.js';
-import { Datapath, HEADROOM } from '../../../../src/engine/datapath/context.js';
+import { Datapath } from '../../../../src/engine/datapath/context.js';
 import { createHandoffPlaces, windowBytes } from '../../../../src/engine/workers/handoff-places.js';
 import { macKey } from '../../../../src/engine/datapath/tables/mac-table.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS } from '../../../../src/engine/datapath/messages.js';
-import { NO_PEER } from '../../../../src/engine/datapath/tables/peer-table.js';
 import { Receiver } from '../../../../src/engine/datapath/pipeline/receive.js';
-import { NO_OWNER } from '../../../../src/engine/datapath/buffer-owner.js';
 import { Sender } from '../../../../src/engine/datapath/pipeline/send.js';
 import { check, close, eventfd } from '../../../../src/io/libc.js';
 import { EventFdFlag } from '../../../../src/io/linux-abi.js';
@@ -20,6 +18,7 @@ import { testPacketMemory } from '../../../helpers/packet-memory.js';
 import { macBytes as mac } from '../../../io/packets.js';
 import { tagsArrived } from '../null-peers.js';
 import { onlySocket, workerInit } from '../worker-init.js';
+import { queuePair } from '../queue-pair.js';
 
 const CEILING = 16 << 20;
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -32,6 +31,8 @@ describe('tap routing across two workers', () => {
   /** Peer i is owned by worker i and reached at peerSockets[i]. */
   const peerSockets: UdpSocket[] = [];
   const memory = testPacketMemory(4);
+  /** Worker 0's TAP queue. */
+  const tap = queuePair();
   const now = 1000;
 
   beforeAll(() => {
@@ -46,6 +47,7 @@ describe('tap routing across two workers', () => {
       const dp = new Datapath(
         workerInit({
           sockets: onlySocket(socket.fd),
+          interfaces: place.index === 0 ? [{ interfaceId: 0, fd: tap.fd, name: 'tap0', kind: 'tap', mtu: 1500 }] : [],
           peerStats,
           globalStats,
           memoryCeiling: windowBytes(2, CEILING),
@@ -73,17 +75,14 @@ describe('tap routing across two workers', () => {
     for (const { dp } of workers) dp.close();
     for (const peer of peerSockets) closeSocket(peer);
     for (const fd of wakeFds) close(fd);
+    tap.close();
   });
 
-  /** Worker 0 routes a frame as if read from its TAP queue; then each worker serves its rings. */
+  /** Worker 0 reads a frame from its TAP queue and routes it; then each worker serves its rings. */
   function routeAtWorker0(destination: string, tag: number): void {
     const { dp, sender } = workers[0]!;
-    const index = dp.pool.alloc(now);
-    const at = dp.pool.offsetOf(index) + HEADROOM;
-    dp.bytes.set([...mac(destination), ...mac(LOCAL_MAC), 0x08, 0x00, tag], at);
-    sender.routeFrame(at, 15, NO_PEER, NO_OWNER, now);
-    sender.flush(now);
-    dp.pool.free(index);
+    tap.write([...mac(destination), ...mac(LOCAL_MAC), 0x08, 0x00, tag]);
+    expect(sender.read(dp.interfaces[0]!, now)).toBe(true);
     for (const worker of [...workers, workers[0]!]) {
       worker.dp.handoff!.drain(worker.receiver, worker.sender, now);
       worker.dp.handoff!.publish();

@@ -10,7 +10,6 @@ import { createHandoffPlaces, windowBytes } from '../../../../src/engine/workers
 import { HANDOFF_RING_CAPACITY } from '../../../../src/engine/datapath/handoff/handoff.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type Endpoint, type FromWorker } from '../../../../src/engine/datapath/messages.js';
 import { Receiver } from '../../../../src/engine/datapath/pipeline/receive.js';
-import { pooledOwner } from '../../../../src/engine/datapath/buffer-owner.js';
 import { Sender } from '../../../../src/engine/datapath/pipeline/send.js';
 import { check, close, eventfd, read } from '../../../../src/io/libc.js';
 import { EVENTFD_VALUE_BYTES, EventFdFlag, SOCKADDR_SLOT } from '../../../../src/io/linux-abi.js';
@@ -19,6 +18,7 @@ import { NativeArea } from '../../../../src/io/native-memory.js';
 import { PeerStat } from '../../../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../../../src/engine/control/peer-stats.js';
 import { workerInit } from '../worker-init.js';
+import { queuePair, type QueuePair } from '../queue-pair.js';
 
 const CEILING = 16 << 20;
 const PEER = 3;
@@ -36,6 +36,10 @@ describe('handoff between two workers', () => {
   const peerStatBuffers = [0, 1].map(() => new SharedArrayBuffer(8 * PEER_STATS_FIELDS * 8));
   const peerStats = new PeerStatistics(peerStatBuffers);
   const now = 1000;
+  /** TUN queues of peers (socketpairs), to close at the end. */
+  const queues: QueuePair[] = [];
+  /** 100-byte frames as a TUN queue hands them over. */
+  const FRAME = new Array<number>(100).fill(0x45);
 
   beforeAll(() => {
     for (let i = 0; i < 2; i++) wakeFds.push(check(eventfd(0, EventFdFlag.NONBLOCK | EventFdFlag.CLOEXEC), 'eventfd'));
@@ -62,6 +66,7 @@ describe('handoff between two workers', () => {
   afterAll(() => {
     for (const { dp } of workers) dp.close();
     for (const fd of wakeFds) close(fd);
+    for (const queue of queues) queue.close();
     eventValue.release();
   });
 
@@ -89,6 +94,17 @@ describe('handoff between two workers', () => {
   /** Lets both workers serve their rings until every lent buffer is home. */
   function settle(): void {
     for (const worker of [...workers, workers[0]!]) serve(worker);
+  }
+
+  /** Adds `peerId` to both workers; its owner gets a TUN queue for it, as the control plane gives it one. */
+  function addTunPeer(peerId: number, owner: number, moved = false): QueuePair {
+    const queue = queuePair();
+    queues.push(queue);
+    for (const { dp, sender } of workers) {
+      const own = dp.self === owner ? { interface: { interfaceId: peerId, fd: queue.fd, name: `tun${peerId}`, kind: 'tun' as const, mtu: 1280 } } : {};
+      applyControl(dp, sender, { type: 'addPeer', peerId, owner, ...own, ...(moved ? { moved } : {}) }, now);
+    }
+    return queue;
   }
 
   function wakeUps(fd: number): number {
@@ -178,29 +194,30 @@ describe('handoff between two workers', () => {
     settle();
     const mover = 6;
     const dropped = () => peerStats.stat(mover, PeerStat.TxDroppedPackets);
-    /** `count` frames of 100 bytes for the peer read by `worker`; the owner has no socket here, so each is a tx drop of the owner. */
+    let queue: QueuePair;
+    /** `count` frames of 100 bytes for the peer read by `worker` (the owner from the peer's queue); the owner has no socket here, so each is a tx drop of the owner. */
     const frames = (worker: (typeof workers)[0], count: number) => {
       const peer = worker.dp.peers.get(mover)!;
+      if (peer.owner === worker.dp.self) {
+        for (let i = 0; i < count; i++) queue.write(FRAME);
+        expect(worker.sender.read(worker.dp.interfaces[peer.interfaceId]!, now)).toBe(true);
+        return;
+      }
       for (let i = 0; i < count; i++) {
         const index = worker.dp.pool.alloc(now);
-        const at = worker.dp.pool.offsetOf(index) + HEADROOM;
-        if (peer.owner === worker.dp.self) worker.sender.toPeer(peer, at, 100, pooledOwner(index), now);
-        else {
-          worker.dp.handoff!.seal(peer.owner, mover, at, 100, now);
-          worker.dp.pool.free(index);
-        }
+        worker.dp.handoff!.seal(peer.owner, mover, worker.dp.pool.offsetOf(index) + HEADROOM, FRAME.length, now);
+        worker.dp.pool.free(index);
       }
-      worker.sender.flush(now);
       worker.dp.handoff!.publish();
     };
-    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'addPeer', peerId: mover, owner: OWNER }, now);
+    queue = addTunPeer(mover, OWNER);
     applyControl(one.dp, one.sender, { type: 'installSession', peerId: mover, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false }, now);
     frames(one, 3);
     expect(dropped()).toBe(3);
     // worker 0 read two frames for the peer and handed them to its owner; they wait in the ring while the peer moves
     frames(zero, 2);
     for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'removePeer', peerId: mover, moved: true }, now);
-    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'addPeer', peerId: mover, owner: 0, moved: true }, now);
+    queue = addTunPeer(mover, 0, true);
     applyControl(zero.dp, zero.sender, { type: 'installSession', peerId: mover, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false }, now);
     expect(dropped()).toBe(3);
     // the old owner finds them no longer its peer's: dropped, counted in its own row
@@ -221,13 +238,12 @@ describe('handoff between two workers', () => {
     settle();
     const before = peerStats.peer(FLOATING).slice();
     const far = 10_000;
-    for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'addPeer', peerId: far, owner: 0 }, now);
+    const queue = addTunPeer(far, 0);
     for (const worker of workers) expect(worker.posted.filter((message) => message.type === 'peerStats')).toHaveLength(1);
     expect(peerStats.peer(FLOATING)).toEqual(before);
     applyControl(zero.dp, zero.sender, { type: 'installSession', peerId: far, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false }, now);
-    const index = zero.dp.pool.alloc(now);
-    zero.sender.toPeer(zero.dp.peers.get(far)!, zero.dp.pool.offsetOf(index) + HEADROOM, 100, pooledOwner(index), now);
-    zero.sender.flush(now);
+    queue.write(FRAME);
+    zero.sender.read(zero.dp.interfaces[far]!, now);
     expect(peerStats.stat(far, PeerStat.TxDroppedPackets)).toBe(1);
     expect(peerStats.stat(far, PeerStat.TxDroppedBytes)).toBe(100);
   });

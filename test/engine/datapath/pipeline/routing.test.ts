@@ -1,20 +1,21 @@
-// TAP-mode routing on the send path, with a real Datapath and loopback UDP sockets standing
-// in for three peers (null method, so what arrives is the frame behind one type byte):
-// broadcasts and unknown destinations go to every established peer but the source, a
-// learned unicast address to its peer only, a local address nowhere.
+// TAP-mode routing on the send path, with a real Datapath, a socketpair standing in for its
+// TAP queue and loopback UDP sockets standing in for three peers (null method, so what
+// arrives is the frame behind one type byte): broadcasts and unknown destinations go to
+// every established peer but the source, a learned unicast address to its peer only, a
+// local address nowhere; frames forwarded from a peer are routed the same way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyControl } from '../../../../src/engine/datapath/control.js';
 import { Datapath, HEADROOM } from '../../../../src/engine/datapath/context.js';
 import { LOCAL, macKey } from '../../../../src/engine/datapath/tables/mac-table.js';
 import { PEER_STATS_FIELDS, PeerStat, type FromWorker } from '../../../../src/engine/datapath/messages.js';
 import { NO_PEER } from '../../../../src/engine/datapath/tables/peer-table.js';
-import { NO_OWNER } from '../../../../src/engine/datapath/buffer-owner.js';
 import { Sender } from '../../../../src/engine/datapath/pipeline/send.js';
 import { closeSocket, openUdpSocket, type UdpSocket } from '../../../../src/io/udp.js';
 import { testPacketMemory } from '../../../helpers/packet-memory.js';
 import { macBytes as mac } from '../../../io/packets.js';
 import { tagsArrived } from '../null-peers.js';
 import { onlySocket, workerInit } from '../worker-init.js';
+import { queuePair, type QueuePair } from '../queue-pair.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 const LOCAL_MAC = '02:00:00:00:00:0a';
@@ -27,6 +28,7 @@ describe('tap routing on the send path', () => {
   const peers: UdpSocket[] = [];
   let dp: Datapath;
   let sender: Sender;
+  let tap: QueuePair;
   const messages: FromWorker[] = [];
   const peerStats = new Float64Array(new SharedArrayBuffer(4 * PEER_STATS_FIELDS * 8));
   const memory = testPacketMemory(4);
@@ -35,10 +37,12 @@ describe('tap routing on the send path', () => {
   beforeAll(() => {
     socket = openUdpSocket({ address: '127.0.0.1', port: 0 });
     for (let i = 0; i < 3; i++) peers.push(openUdpSocket({ address: '127.0.0.1', port: 0 }));
+    tap = queuePair();
     dp = new Datapath(
       workerInit({
         forward: true,
         sockets: onlySocket(socket.fd),
+        interfaces: [{ interfaceId: 0, fd: tap.fd, name: 'routing', kind: 'tap', mtu: 1500 }],
         peerStats: peerStats.buffer as SharedArrayBuffer,
         memoryCeiling: 8 << 20,
         ioBackend: 'fallback',
@@ -59,14 +63,23 @@ describe('tap routing on the send path', () => {
     // the Datapath closes the socket fd it was given (it owns it, as a worker owns its duplicates)
     dp?.close();
     for (const peer of peers) closeSocket(peer);
+    tap?.close();
   });
 
-  /** Routes one frame (destination, source, then a tag byte) as if read from the TAP (source NO_PEER) or received from a peer. */
+  /** Routes one frame (destination, source, then a tag byte) read from the TAP (from NO_PEER) or forwarded from a peer. */
   function route(destination: string, source: string, tag: number, from = NO_PEER): void {
-    const at = dp.pool.offsetOf(dp.pool.alloc(now)) + HEADROOM;
-    dp.bytes.set([...mac(destination), ...mac(source), 0x08, 0x00, tag], at);
-    sender.routeFrame(at, 15, from, NO_OWNER, now);
-    sender.flush(now);
+    const frame = [...mac(destination), ...mac(source), 0x08, 0x00, tag];
+    if (from === NO_PEER) {
+      tap.write(frame);
+      expect(sender.read(dp.interfaces[0]!, now)).toBe(true);
+      return;
+    }
+    const index = dp.pool.alloc(now);
+    const at = dp.pool.offsetOf(index) + HEADROOM;
+    dp.bytes.set(frame, at);
+    sender.routeForwarded(from, at, frame.length, now);
+    sender.send(now);
+    dp.pool.free(index);
   }
 
   const arrived = () => tagsArrived(peers, memory);
@@ -91,9 +104,8 @@ describe('tap routing on the send path', () => {
     dp.macs.learn(macKey(Uint8Array.from(mac(UNKNOWN_MAC)), 0), 2, now);
     const dropped = peerStats[2 * PEER_STATS_FIELDS + PeerStat.TxDroppedPackets];
     route(UNKNOWN_MAC, LOCAL_MAC, 7);
-    const at = dp.pool.offsetOf(dp.pool.alloc(now)) + HEADROOM;
-    sender.routeFrame(at, 13, NO_PEER, NO_OWNER, now);
-    sender.flush(now);
+    tap.write(new Array(13).fill(0));
+    sender.read(dp.interfaces[0]!, now);
     expect(arrived()).toEqual([[], [], []]);
     expect(peerStats[2 * PEER_STATS_FIELDS + PeerStat.TxDroppedPackets]).toBe(dropped + 1);
     expect(peerStats[1 * PEER_STATS_FIELDS + PeerStat.TxPackets]).toBe(4);
