@@ -111,9 +111,9 @@ export class Sender {
 
   /**
    * tap with `forward`: a frame from peer `source` that also goes on to the other peers,
-   * unless its destination is local. The receive path keeps it where it is until send(),
-   * which the receive path calls once the frame reached our own interface (and before
-   * `forwardsFull` frames would be one too many).
+   * unless its destination is local. It is noted where the receive path has it and routed by
+   * send(), which the receive path calls once its frames reached our own interface (or when
+   * forwardsFull).
    */
   routeForwarded(source: number, offset: number, length: number, now: number): void {
     const dp = this.dp;
@@ -132,7 +132,7 @@ export class Sender {
     return this.forwards.count === this.forwards.capacity;
   }
 
-  // The forwarded frames are copied, since sealing works in place and our interface may still be written from them.
+  // Runs after the receive path's interface writes; the frames are copied behind HEADROOM, since sealing works in place.
   private routeForwards(now: number): void {
     const dp = this.dp;
     const forwards = this.forwards;
