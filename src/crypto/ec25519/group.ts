@@ -4,7 +4,7 @@
 // converts from and to the legacy packed form fastd puts on the wire. libsodium only multiplies
 // points of the prime-order subgroup, so the type system tracks which points are known to be
 // there: multiples of 8 of any curve point, and multiples of the generator.
-import { isZeroScalar, reduceScalar, shiftOutCofactor } from './scalar.js';
+import { isZeroScalar, reduceScalar } from './scalar.js';
 import { sodium } from './sodium.js';
 
 export const POINT_BYTES = 32;
@@ -70,29 +70,4 @@ export function multiplySubgroupPoint(n: Uint8Array, point: SubgroupPoint): Subg
 /** n·G for any 256-bit n (ecc_25519_scalarmult_base). */
 export function multiplyBase(n: Uint8Array): SubgroupPoint {
   return withReducedScalar(n, (product, reduced) => sodium.crypto_scalarmult_ed25519_base_noclamp(product, reduced));
-}
-
-/** choice 0 → a, 1 → b, by masking bytes instead of branching. */
-function selectPoint(a: CurvePoint, b: CurvePoint, choice: number): CurvePoint {
-  const mask = -choice & 0xff;
-  const out = new Uint8Array(POINT_BYTES);
-  for (let i = 0; i < POINT_BYTES; i++) out[i] = a[i] ^ (mask & (a[i] ^ b[i]));
-  return out as CurvePoint;
-}
-
-/**
- * n·p for any 256-bit n and any curve point, small-order components included
- * (ecc_25519_scalarmult). Splits n = 8k + r: k·(8p) stays in the subgroup libsodium
- * handles, and r·p is at most three additions.
- */
-export function multiplyPoint(n: Uint8Array, point: CurvePoint): CurvePoint {
-  const k = shiftOutCofactor(n);
-  const twice = addPoints(point, point);
-  const fourTimes = addPoints(twice, twice);
-  const eightTimes = addPoints(fourTimes, fourTimes) as SubgroupPoint;
-  let result: CurvePoint = multiplySubgroupPoint(k, eightTimes);
-  sodium.sodium_memzero(k);
-  result = addPoints(result, selectPoint(IDENTITY, point, n[0] & 1));
-  result = addPoints(result, selectPoint(IDENTITY, twice, (n[0] >> 1) & 1));
-  return addPoints(result, selectPoint(IDENTITY, fourTimes, (n[0] >> 2) & 1));
 }

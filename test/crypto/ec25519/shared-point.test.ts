@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GROUP_ORDER as Q } from '../../../src/crypto/ec25519/curve.ts';
-import { addPoints, isIdentity, multiplyPoint } from '../../../src/crypto/ec25519/group.ts';
+import { addPoints, isIdentity, multiplySubgroupPoint, type SubgroupPoint } from '../../../src/crypto/ec25519/group.ts';
 import { derivePublicKey, generateSecretKey } from '../../../src/crypto/ec25519/keys.ts';
 import { loadPackedLegacy, storePackedLegacy } from '../../../src/crypto/ec25519/legacy-format.ts';
 import { divideByCofactor, multiplyAddScalars } from '../../../src/crypto/ec25519/scalar.ts';
@@ -75,9 +75,10 @@ describe('FHMQV-C shared point', () => {
   });
 
   it('is the identity when the peer handshake key cancels h·P', () => {
-    const peerKey = loadPackedLegacy(party().public)!;
+    // a public key is n·G, in the prime-order subgroup
+    const peerKey = loadPackedLegacy(party().public)! as SubgroupPoint;
     const h = random32();
-    const cancelling = multiplyPoint(fromBigInt(Q - (toBigInt(h) % Q)), peerKey);
+    const cancelling = multiplySubgroupPoint(fromBigInt(Q - (toBigInt(h) % Q)), peerKey);
     expect(isIdentity(fhmqvcSharedPoint(random32(), cancelling, peerKey, h))).toBe(true);
   });
 });
