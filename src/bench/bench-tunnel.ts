@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchDaemon, generateKeyPair } from './daemon.js';
 import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES } from '../testbed/namespaces.js';
 import { type MechanismCounters, readMechanisms } from './mechanisms.js';
@@ -21,8 +22,6 @@ const TUNNEL_PORT = 10_000;
 const TUNNEL_MTU = 1406;
 const START_DEADLINE_MS = 30_000;
 const POLL_MS = 100;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it holds; throws after `deadlineMs`. */
 export async function until(what: string, deadlineMs: number, probe: () => boolean | Promise<boolean>): Promise<void> {

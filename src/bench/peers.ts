@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../testbed/namespaces.js';
 import { BenchDaemon, generateKeyPair } from './daemon.js';
 import { bulkPublicKeys, writePeerDir } from './peer-keys.js';
@@ -33,8 +34,6 @@ interface Sample {
   /** CPU use during the SETTLE_MS idle, in % of one core. */
   readonly idleCpu: number;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Peers the status document lists, or -1 while the socket does not answer. */
 async function listed(daemon: BenchDaemon): Promise<number> {

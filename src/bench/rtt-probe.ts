@@ -4,6 +4,7 @@
 // Run (inside the namespace): node dist/bench/rtt-probe.js <server port> <own port> <count> <gap ms>
 // With count 0 it only retries until the server answers at all (run that before capturing).
 import { createSocket } from 'node:dgram';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runAsScript } from './script.js';
 
 const LOOPBACK = '127.0.0.1';
@@ -11,8 +12,6 @@ const PROBE = Buffer.alloc(32, 0x5a);
 const ANSWER_DEADLINE_MS = 1_000;
 const READY_RETRY_MS = 100;
 const READY_DEADLINE_MS = 15_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function main(argv: readonly string[]): Promise<number> {
   const [serverPort, ownPort, count, gapMs] = argv.map(Number);

@@ -24,6 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseKeyHex } from '../crypto/ec25519/keys.js';
 import { Handshake, PeerHandshakeState } from '../protocol/handshake.js';
 import { HandshakeFlag } from '../protocol/tlv.js';
@@ -56,8 +57,6 @@ const IDLE_PINGS = 25;
 /** The flows' pings start once the flows run (iperf3's server start, the client's ramp). */
 const LOAD_PING_DELAY_MS = 800;
 const FLOOD_SLACK_MS = 30_000;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Polls the supernode (exec'd at `execAt`, performance.now()) until it lists every client as

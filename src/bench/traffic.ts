@@ -1,6 +1,7 @@
 // The measuring tools of the bench, run inside the namespaces: iperf3 for TCP throughput
 // through the tunnel, ping for the round-trip time. Results come from the tools' own output.
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { trackPid, untrackPid } from '../testbed/cleanup.js';
 import type { Namespace } from '../testbed/namespaces.js';
 
@@ -8,8 +9,6 @@ export const IPERF_PORT = 5201;
 /** iperf3's server needs a moment before it accepts; the client retries once after it. */
 const SERVER_START_MS = 300;
 const TOOL_SLACK_MS = 30_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface IperfRun {
   readonly mbitPerSecond: number;

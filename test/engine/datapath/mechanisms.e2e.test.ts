@@ -3,6 +3,7 @@
 // super-frames cut up on the sender, coalesced super-frames written on the receiver, UDP
 // GSO sends, and io_uring batching (system calls per packet). With FASTD_TS_OFFLOAD=0 the
 // TUN/TAP offload counters stay at zero, which proves both the switch and that they can fail.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { type DaemonKind, haveFastdTsBuild, Tunnel } from '../../interop/harness/tunnel.js';
@@ -33,8 +34,6 @@ const STREAM_SECONDS = 2;
 const MAX_SYSCALLS_PER_1000_PACKETS = 250;
 /** How long the status is polled for the published totals to settle. */
 const PUBLISH_DEADLINE_MS = 10_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function tunnelOf(env: Readonly<Record<string, string>>, receiver: DaemonKind = 'fastd-ts'): Tunnel {
   return Tunnel.create({
