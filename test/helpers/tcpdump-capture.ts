@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { trackPid, untrackPid } from '../../src/testbed/cleanup.js';
 import type { Namespace } from '../../src/testbed/namespaces.js';
-import { until } from '../interop/harness/wait.js';
+import { until } from './wait.js';
 
 export interface CapturedSegment {
   readonly destinationPort: number;

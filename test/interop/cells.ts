@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { MIN_HANDSHAKE_INTERVAL } from '../../src/protocol/timing.js';
 import { type DaemonKind, requireTunnel, Tunnel, TUNNEL_PORT, type TunnelMode, type TunnelOptions, underlayEndpoint } from './harness/tunnel.js';
-import { sleep, until } from './harness/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 
 export const METHODS = [
   'salsa2012+umac',

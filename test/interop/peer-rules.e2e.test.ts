@@ -15,7 +15,7 @@ import { UNDERLAY_ADDRESSES, UNDERLAY_DEVICE, UNDERLAY_PREFIX } from '../../src/
 import { DEBIAN_FASTD } from '../helpers/prereq.js';
 import { type DaemonKind, requireTunnel, Tunnel, TUNNEL_PORT } from './harness/tunnel.js';
 import { generateKeyPair, type KeyPair } from './harness/daemon.js';
-import { sleep, until } from './harness/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const FLOOD_SENDER = fileURLToPath(new URL('./harness/handshake-flood.mjs', import.meta.url));
 const FASTD_TS = fileURLToPath(new URL('../../bin/fastd-ts', import.meta.url));

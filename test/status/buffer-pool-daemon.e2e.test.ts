@@ -3,7 +3,7 @@
 // started with a low `packet memory limit`, which its pools stay within.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTunnel, Tunnel } from '../interop/harness/tunnel.js';
-import { until } from '../interop/harness/wait.js';
+import { until } from '../helpers/wait.js';
 import type { BufferPoolStatus, FastdTsStatus } from '../../src/status/status-json.js';
 
 const LIMIT_MIB = 16;

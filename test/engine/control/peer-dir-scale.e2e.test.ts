@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bulkPublicKeys, writePeerDir } from '../../../src/bench/peer-keys.js';
 import { requireTunnel, Tunnel } from '../../interop/harness/tunnel.js';
-import { until } from '../../interop/harness/wait.js';
+import { until } from '../../helpers/wait.js';
 
 const ok = requireTunnel('a peer directory of 10,000 keys');
 

@@ -9,7 +9,7 @@ import type { ShellCommand } from '../../../src/config/types.js';
 import { runHook } from '../../../src/engine/control/hooks.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { cleanUpEverything, haveFastdTsBuild, Tunnel } from '../../interop/harness/tunnel.js';
-import { until } from '../../interop/harness/wait.js';
+import { until } from '../../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-sync-hooks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { cleanUpEverything, haveFastdTsBuild } from '../../interop/harness/tunnel.js';
 import { Daemon, loneDaemonSpec } from '../../interop/harness/daemon.js';
-import { until } from '../../interop/harness/wait.js';
+import { until } from '../../helpers/wait.js';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 
 const PORT = 10_000;

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanUpEverything, requireTunnel, type DaemonKind } from '../../interop/harness/tunnel.js';
 import { Daemon, generateKeyPair, type DaemonSpec, type KeyPair } from '../../interop/harness/daemon.js';
 import { readStatus } from '../../interop/harness/status.js';
-import { sleep, until } from '../../interop/harness/wait.js';
+import { sleep, until } from '../../helpers/wait.js';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 
 const PORT = 10_000;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanUpEverything, requireTunnel, type DaemonKind } from '../../interop/harness/tunnel.js';
 import { Daemon, loneDaemonSpec } from '../../interop/harness/daemon.js';
-import { until } from '../../interop/harness/wait.js';
+import { until } from '../../helpers/wait.js';
 import { NamespacePair, UNDERLAY_ADDRESSES, type Namespace } from '../../../src/testbed/namespaces.js';
 
 const PYTHON = '/usr/bin/python3';

@@ -29,6 +29,7 @@ import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { Namespace } from '../../../src/testbed/namespaces.js';
 import { HANDSHAKE_CREDIT_BYTES, HANDSHAKES_IN_FLIGHT, takeHandshake } from '../../../src/engine/datapath/tables/handshake-credit.js';
 import { onlySocket, workerInit } from './worker-init.js';
+import { settle } from '../../helpers/wait.js';
 
 const run = promisify(execFile);
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
@@ -38,10 +39,6 @@ const haveIperf3 = requireSystem('iperf3 for a TCP transfer through the tunnel',
 const PEER = 0;
 
 /** Resolves once `check` holds; gives up (and lets the assertion after it fail) after `ms`. */
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
-}
-
 interface Side {
   ns: Namespace;
   /** The namespace whose loopback carries the tunnel. */
@@ -136,7 +133,7 @@ function link(x: Side, xPeer: number, y: Side, yPeer: number, method: string): v
 }
 
 async function ready(...started: Side[]): Promise<void> {
-  await until(() => started.every((side) => side.messages.some((m) => m.type === 'ready' || m.type === 'fatal')));
+  await settle(() => started.every((side) => side.messages.some((m) => m.type === 'ready' || m.type === 'fatal')));
   for (const side of started) expect(side.messages.filter((m) => m.type === 'fatal')).toEqual([]);
 }
 
@@ -213,7 +210,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
         expect(output).toMatch(/5 received/);
         // A send is counted when its completion is reaped, which can be a loop turn after
         // the packet left; the last reply may already be on its way but not counted yet.
-        await until(() => [a, b].every((side) => peerStat(side, PeerStat.TxPackets) >= 5), 5000);
+        await settle(() => [a, b].every((side) => peerStat(side, PeerStat.TxPackets) >= 5), 5000);
         for (const side of [a, b]) {
           expect(side.messages.filter((m) => m.type === 'sessionConfirmed')).toEqual([{ type: 'sessionConfirmed', peerId: PEER }]);
           expect(peerStat(side, PeerStat.RxPackets)).toBeGreaterThanOrEqual(5);
@@ -236,7 +233,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(ready.fixedRefusal).toBeNull();
     expect(await ping(a, '10.77.0.2', 5, FULL)).toMatch(/5 received/);
     // the counters are published once a second
-    await until(() => [a, b].every((side) => side.globalStats[GlobalStat.FixedWrites] >= 5));
+    await settle(() => [a, b].every((side) => side.globalStats[GlobalStat.FixedWrites] >= 5));
     for (const side of [a, b]) {
       expect(side.globalStats[GlobalStat.FixedWrites]).toBeGreaterThanOrEqual(5);
       // at least a chunk of each pool: the packet pool's and the receive pool's
@@ -251,7 +248,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
       expect(await ping(a, '10.77.0.2', 2, FULL)).toMatch(/2 received/);
       const seen = peerStat(b, PeerStat.LastReceive);
       a.worker.post({ type: 'keepalive', peerId: PEER });
-      await until(() => peerStat(b, PeerStat.LastReceive) > seen);
+      await settle(() => peerStat(b, PeerStat.LastReceive) > seen);
       expect(peerStat(b, PeerStat.LastReceive)).toBeGreaterThan(seen);
       for (const side of [a, b]) expect(side.globalStats.subarray(GlobalStat.DropMalformed, GlobalStat.DropReplay + 1)).toEqual(new Float64Array(4));
     });
@@ -266,14 +263,14 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
     // removing the peer lets the worker close its copy, and with it the interface goes
     b.worker.post({ type: 'removePeer', peerId: PEER });
-    await until(() => !b.ns.ip('link', 'show').includes(b.spec.name));
+    await settle(() => !b.ns.ip('link', 'show').includes(b.spec.name));
     expect(b.ns.ip('link', 'show')).not.toContain(b.spec.name);
   });
 
   it('reports, once, that an interface it reads from was deleted underneath it', async () => {
     const [, b] = await tunnel('tun', 'null');
     b.ns.ip('link', 'del', b.spec.name);
-    await until(() => b.messages.some((m) => m.type === 'fatal'));
+    await settle(() => b.messages.some((m) => m.type === 'fatal'));
     await new Promise((resolve) => setTimeout(resolve, 300));
     const fatal = b.messages.filter((m) => m.type === 'fatal');
     expect(fatal).toHaveLength(1);
@@ -286,7 +283,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(peerStat(b, PeerStat.RxPackets)).toBeGreaterThanOrEqual(3);
     const packet = Uint8Array.of(0x01, 0, 0, 0);
     a.worker.post({ type: 'sendPacket', socketId: 0, endpoint: endpoint(b.socket), packet });
-    await until(() => b.messages.some((m) => m.type === 'handshake'));
+    await settle(() => b.messages.some((m) => m.type === 'handshake'));
     expect(b.messages.find((m) => m.type === 'handshake')).toEqual({ type: 'handshake', socketId: 0, endpoint: { family: 6, address: '::1', port: a.socket.local.port, scopeId: 0 }, packet, worker: 0 });
   });
 
@@ -309,7 +306,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     // the hub reports where it learned the spokes' interface addresses
     const macs = spokes.slice(0, 2).map((spoke) => spoke.ns.inside(() => hardwareAddress(spoke.spec.name)));
     const reported = () => hub.messages.filter((m) => m.type === 'macAddresses').at(-1) as Extract<FromWorker, { type: 'macAddresses' }> | undefined;
-    await until(() => (reported()?.peers.length ?? 0) >= 2);
+    await settle(() => (reported()?.peers.length ?? 0) >= 2);
     const byPeer = Object.fromEntries(reported()!.peers.map((p) => [p.peerId, p.addresses]));
     expect(byPeer[0]).toEqual([macs[0]]);
     expect(byPeer[1]).toEqual([macs[1]]);
@@ -332,13 +329,13 @@ describe.runIf(ok)('datapath workers end to end', () => {
     // B believes A moved away; A's packets now come from an address B has no peer for
     b.worker.post({ type: 'setPeerAddress', peerId: PEER, socketId: 0, endpoint: { family: 4, address: '127.0.0.1', port: 9, scopeId: 0 } });
     await ping(a, '10.77.0.2', 2, 56);
-    await until(() => b.messages.some((m) => m.type === 'peerMoved'));
+    await settle(() => b.messages.some((m) => m.type === 'peerMoved'));
     expect(b.messages.filter((m) => m.type === 'peerMoved')).toEqual([{ type: 'peerMoved', peerId: PEER, socketId: 0, endpoint: endpoint(a.socket) }]);
     expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([]);
 
     const packet = Uint8Array.from([0x01, 0, 0, 2, 0xab, 0xcd]);
     a.worker.post({ type: 'sendPacket', socketId: 0, endpoint: endpoint(b.socket), packet });
-    await until(() => b.messages.some((m) => m.type === 'handshake'));
+    await settle(() => b.messages.some((m) => m.type === 'handshake'));
     expect(b.messages.filter((m) => m.type === 'handshake')).toEqual([{ type: 'handshake', socketId: 0, endpoint: endpoint(a.socket), packet, worker: 0 }]);
   });
 
@@ -354,7 +351,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     b.worker.post({ type: 'keepalive', peerId: PEER });
     b.worker.post({ type: 'removePeer', peerId: PEER });
     b.worker.post({ type: 'keepalive', peerId: PEER });
-    await until(() => b.messages.some((m) => m.type === 'fatal'));
+    await settle(() => b.messages.some((m) => m.type === 'fatal'));
     expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([{ type: 'fatal', message: 'keepalive: no peer 0 in the datapath' }]);
     expect(peerStat(b, PeerStat.TxDroppedPackets)).toBe(dropped);
   });
@@ -363,7 +360,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const [a, b] = await tunnel('tun', 'salsa2012+umac');
     const server = spawn('ip', ['netns', 'exec', b.ns.name, 'iperf3', '-s', '-1', '-B', '10.77.0.2'], { stdio: 'ignore' });
     try {
-      await until(() => {
+      await settle(() => {
         try {
           return b.ns.exec('ss', '-ltn').includes(':5201');
         } catch {
@@ -375,7 +372,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
       server.kill();
     }
     // the worker publishes the I/O counters once a second (the GRO count and peer statistics are live)
-    await until(
+    await settle(
       () =>
         a.globalStats[GlobalStat.GsoDatagrams] > 0 &&
         b.globalStats[GlobalStat.GroDatagrams] > 0 &&
@@ -395,11 +392,11 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const txBefore = peerStat(a, PeerStat.TxPackets);
     const sentBefore = peerStat(a, PeerStat.LastSend);
     a.worker.post({ type: 'keepalive', peerId: PEER });
-    await until(() => peerStat(b, PeerStat.LastReceive) > seen);
+    await settle(() => peerStat(b, PeerStat.LastReceive) > seen);
     expect(peerStat(b, PeerStat.LastReceive)).toBeGreaterThan(seen);
     expect(peerStat(b, PeerStat.RxPackets)).toBe(rx);
     // a notes the send once its send call has returned, which may be after b has it
-    await until(() => peerStat(a, PeerStat.LastSend) > sentBefore);
+    await settle(() => peerStat(a, PeerStat.LastSend) > sentBefore);
     expect(peerStat(a, PeerStat.TxPackets)).toBe(txBefore);
   });
 
@@ -411,13 +408,13 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const short = Uint8Array.of(0x7f, 1, 2, 3); // any type without the L2TP T bit is data to fastd
     const control = Uint8Array.of(0xc8, 0x02, 0, 12); // L2TP control header with the wrong version
     inject(b, [handshake, data, data, control, short, new Uint8Array(0)]);
-    await until(() => b.messages.some((m) => m.type === 'handshake') && b.messages.some((m) => m.type === 'unknownData'));
+    await settle(() => b.messages.some((m) => m.type === 'handshake') && b.messages.some((m) => m.type === 'unknownData'));
     const handshakes = b.messages.filter((m) => m.type === 'handshake');
     expect(handshakes).toHaveLength(1);
     expect(Array.from((handshakes[0] as { packet: Uint8Array }).packet)).toEqual(Array.from(handshake));
     // once per address and second, however many data packets came; v22 data asks for a v22 handshake
     expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([expect.objectContaining({ compat: false })]);
-    await until(() => b.globalStats[GlobalStat.DropMalformed] >= 2);
+    await settle(() => b.globalStats[GlobalStat.DropMalformed] >= 2);
     expect(b.globalStats[GlobalStat.DropMalformed]).toBe(2);
     expect(b.globalStats[GlobalStat.DropUnknownAddress]).toBe(3);
     expect(await ping(a, '10.77.0.2', 3, 56)).toMatch(/3 received/);
@@ -429,7 +426,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const compatData = new Uint8Array(80);
     compatData[0] = 0x02;
     inject(b, [compatData]);
-    await until(() => b.messages.some((m) => m.type === 'unknownData'));
+    await settle(() => b.messages.some((m) => m.type === 'unknownData'));
     expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([expect.objectContaining({ compat: true })]);
   });
 
@@ -444,14 +441,14 @@ describe.runIf(ok)('datapath workers end to end', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const posted = () => b.messages.filter((m) => m.type === 'handshake').length;
-    await until(() => posted() + b.globalStats[GlobalStat.DropHandshake] >= flood);
+    await settle(() => posted() + b.globalStats[GlobalStat.DropHandshake] >= flood);
     expect(posted()).toBe(HANDSHAKES_IN_FLIGHT);
     expect(b.globalStats[GlobalStat.DropHandshake]).toBe(flood - HANDSHAKES_IN_FLIGHT);
     expect(b.globalStats[GlobalStat.HandshakesReceived]).toBe(HANDSHAKES_IN_FLIGHT);
     // once the control plane takes one, the next handshake gets through again
     takeHandshake(b.handshakesTaken);
     inject(b, [handshake]);
-    await until(() => posted() > HANDSHAKES_IN_FLIGHT);
+    await settle(() => posted() > HANDSHAKES_IN_FLIGHT);
     expect(posted()).toBe(HANDSHAKES_IN_FLIGHT + 1);
     expect(await ping(a, '10.77.0.2', 3, 56)).toMatch(/3 received/);
   });
@@ -468,7 +465,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const handshakes = packets.filter((p) => p.length >= 4 && (p[0] === 0x01 || (p[0] === 0xc8 && p.length > 12 && (p[1] & 0x0f) === 3 && p[12] === 0x01))).length;
     const accounted = () =>
       b.globalStats[GlobalStat.DropMalformed] + b.globalStats[GlobalStat.DropUnknownAddress] + b.messages.filter((m) => m.type === 'handshake').length;
-    await until(() => accounted() >= packets.length);
+    await settle(() => accounted() >= packets.length);
     expect(accounted()).toBe(packets.length);
     expect(b.messages.filter((m) => m.type === 'handshake').length).toBeLessThanOrEqual(handshakes);
     expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
@@ -485,7 +482,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(b.globalStats[GlobalStat.DropAuth]).toBe(0);
     // B installs it and confirms with an empty packet; A answers with one; both switch over
     b.worker.post({ type: 'installSession', peerId: PEER, method: 'salsa2012+umac', key, initiator: false, compat: false, sendEmpty: true });
-    await until(() => [a, b].every((side) => side.messages.filter((m) => m.type === 'sessionConfirmed').length === 2));
+    await settle(() => [a, b].every((side) => side.messages.filter((m) => m.type === 'sessionConfirmed').length === 2));
     for (const side of [a, b]) expect(side.messages.filter((m) => m.type === 'sessionConfirmed')).toHaveLength(2);
     expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
     expect(a.globalStats[GlobalStat.DropAuth] + b.globalStats[GlobalStat.DropAuth]).toBe(0);

@@ -25,7 +25,7 @@ import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
 import { cleanUpEverything, requireTunnel } from '../../interop/harness/tunnel.js';
 import { readStatus } from '../../interop/harness/status.js';
-import { until } from '../../interop/harness/wait.js';
+import { until } from '../../helpers/wait.js';
 
 const ok = requireTunnel('engine: idle per-peer sockets');
 

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
 import type { Namespace } from '../../../src/testbed/namespaces.js';
-import { sleep } from './wait.js';
+import { sleep } from '../../helpers/wait.js';
 
 /** tcpdump needs a moment to attach its filter before traffic starts. */
 const ATTACH_MS = 500;

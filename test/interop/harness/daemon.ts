@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
 import { trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
 import type { Namespace } from '../../../src/testbed/namespaces.js';
-import { until } from './wait.js';
+import { until } from '../../helpers/wait.js';
 
 export type DaemonKind = 'fastd' | 'fastd-ts';
 export type TunnelMode = 'tap' | 'tun' | 'multitap';

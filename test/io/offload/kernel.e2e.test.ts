@@ -19,6 +19,7 @@ import { Namespace } from '../../../src/testbed/namespaces.js';
 import { macBytes } from '../packets.js';
 import { ACK, FIN, parseTcp, pattern, PSH, SYN, tcpFrame, type ParsedTcp } from './frames.js';
 import { writeBatch } from './fake-queue.js';
+import { until } from '../../helpers/wait.js';
 
 const ok = requireSystem('TUN/TAP offloads in a private network namespace', { root: isRoot, netns: haveNetns });
 const MTU = 1500;
@@ -36,14 +37,6 @@ function childOutput(child: ChildProcess): { text: () => string; exited: Promise
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
   return { text: () => text, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code ?? -1))) };
-}
-
-async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe.runIf(ok)('TUN/TAP offloads with the real kernel', () => {
@@ -185,7 +178,7 @@ describe.runIf(ok)('TUN/TAP offloads with the real kernel', () => {
     ].join('\n')], { stdio: ['ignore', 'pipe', 'pipe'] });
     const output = childOutput(child);
     try {
-      await until('the listener', () => output.text().includes('ready'));
+      await until('the listener', 20_000, () => output.text().includes('ready') || undefined);
       const port = 40002;
       const isn = 1_000_000;
       send([fromPeer({ srcPort: port, dstPort: 5002, seq: isn, ack: 0, flags: SYN, options: MSS_1460 })]);
@@ -208,7 +201,7 @@ describe.runIf(ok)('TUN/TAP offloads with the real kernel', () => {
       send(frames);
       expect(io.offload.coalesced).toBeGreaterThan(0);
       expect(io.offload.coalescedFrames).toBe(segments);
-      await until('the listener to report', () => /\d+ [0-9a-f]{64}/.test(output.text()));
+      await until('the listener to report', 20_000, () => /\d+ [0-9a-f]{64}/.test(output.text()) || undefined);
       expect(output.text()).toContain(`${data.length} ${createHash('sha256').update(data).digest('hex')}`);
     } finally {
       child.kill();

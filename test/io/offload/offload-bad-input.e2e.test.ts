@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TcpdumpCapture } from '../../helpers/tcpdump-capture.js';
 import { transmitWithVnetHeader } from '../../helpers/vnet-frames.js';
 import { DEFAULT_MTU, requireTunnel, Tunnel, TUNNEL_ADDRESSES, TUNNEL_ADDRESSES_V6, TUNNEL_INTERFACE } from '../../interop/harness/tunnel.js';
-import { until } from '../../interop/harness/wait.js';
+import { until } from '../../helpers/wait.js';
 import { ACK, ETH, pattern, PSH, referenceChecksum, superFrame, VNET } from './frames.js';
 import { macBytes } from '../packets.js';
 

@@ -13,6 +13,7 @@ import { probeUring } from '../../../src/io/uring/availability.js';
 import { requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { onlySocket, workerInit } from '../../engine/datapath/worker-init.js';
+import { settle } from '../../helpers/wait.js';
 
 const WORKER = new URL('../../../dist/engine/datapath/worker.js', import.meta.url);
 const support = probeUring();
@@ -26,10 +27,6 @@ const BURST = 100;
 const SIZE = 200;
 /** Not a fastd packet type: each datagram is classified, counted as malformed and dropped. */
 const NOT_A_PACKET_TYPE = 0xff;
-
-async function until(check: () => boolean, ms = 20_000): Promise<void> {
-  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -52,7 +49,7 @@ describe.runIf(ok)('multishot receive in a datapath worker', () => {
     const sender = openUdpSocket({ address: '127.0.0.1', port: 0 });
     cleanups.push(() => closeSocket(sender), () => closeSocket(target));
     const { globalStats, messages } = startWorker(target);
-    await until(() => messages.some((m) => m.type === 'ready' || m.type === 'fatal'));
+    await settle(() => messages.some((m) => m.type === 'ready' || m.type === 'fatal'), 20_000);
     expect(messages.filter((m) => m.type === 'fatal')).toEqual([]);
     expect(messages.find((m) => m.type === 'ready')).toMatchObject({ backend: 'io_uring' });
 
@@ -71,11 +68,11 @@ describe.runIf(ok)('multishot receive in a datapath worker', () => {
     for (let sent = 0; sent < DATAGRAMS; sent += BURST) {
       batch.count = BURST;
       expect(io.send(batch)).toBe(BURST);
-      await until(() => globalStats[GlobalStat.DropMalformed] === sent + BURST);
+      await settle(() => globalStats[GlobalStat.DropMalformed] === sent + BURST, 20_000);
     }
     expect(globalStats[GlobalStat.DropMalformed]).toBe(DATAGRAMS);
     // the running totals are published with the timers, once a second
-    await until(() => globalStats[GlobalStat.ReceiveArms] > 0 && globalStats[GlobalStat.UringWaits] > 0);
+    await settle(() => globalStats[GlobalStat.ReceiveArms] > 0 && globalStats[GlobalStat.UringWaits] > 0, 20_000);
     const seconds = Math.ceil((Date.now() - started) / 1000);
     expect(globalStats[GlobalStat.ReceiveArms]).toBe(1);
     expect(globalStats[GlobalStat.ReceiveExhausted]).toBe(0);

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
+import { until } from '../../helpers/wait.js';
 
 const RELAY_SCRIPT = fileURLToPath(new URL('./udp-relay.mjs', import.meta.url));
-const POLL_MS = 50;
 
 function spawnIn(namespace: string, command: string, args: string[]): ChildProcess {
   return spawn('ip', ['netns', 'exec', namespace, command, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -24,16 +24,6 @@ export async function stop(child: ChildProcess | undefined): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
-}
-
-async function until<T>(what: string, deadlineMs: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
 }
 
 export interface Datagram {

@@ -23,6 +23,7 @@ import { haveNetns, isRoot, requireSystem } from '../../../helpers/prereq.js';
 import { testPacketMemory } from '../../../helpers/packet-memory.js';
 import { Namespace } from '../../../../src/testbed/namespaces.js';
 import { onlySocket, workerInit } from '../worker-init.js';
+import { settle } from '../../../helpers/wait.js';
 
 const WORKER = new URL('../../../../dist/engine/datapath/worker.js', import.meta.url);
 const ok = requireSystem('over-MTU frames read from TAP/TUN interfaces in a private namespace', { root: isRoot, netns: haveNetns });
@@ -56,10 +57,6 @@ let setup: Setup | null = null;
 /** The namespace of the running case, deleted after it even when its setup failed half-way. */
 let namespace: Namespace | null = null;
 let sequence = 0;
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
-}
 
 function endpoint(socket: UdpSocket): Endpoint {
   return { family: 4, address: socket.local.address, port: socket.local.port, scopeId: 0 };
@@ -105,7 +102,7 @@ async function start(mode: Mode, path: ReadPath): Promise<Setup> {
   worker.post({ type: 'setPeerAddress', peerId: PEER, socketId: 0, endpoint: endpoint(peerSocket) });
   const key = randomBytes(createMethodProvider('null')!.keyLength);
   worker.post({ type: 'installSession', peerId: PEER, method: 'null', key, initiator: true, compat: false, sendEmpty: false });
-  await until(() => messages.some((m) => m.type === 'ready' || m.type === 'fatal'));
+  await settle(() => messages.some((m) => m.type === 'ready' || m.type === 'fatal'));
   expect(messages.filter((m) => m.type === 'fatal')).toEqual([]);
   expect(messages.find((m) => m.type === 'ready')).toMatchObject({ backend: path === 'fallback backend' ? 'fallback' : 'io_uring' });
   return setup;
@@ -179,7 +176,7 @@ describe.runIf(ok)('frames longer than the interface MTU, read from TUN/TAP', ()
         // one byte over the limit; the kernel's largest; exactly the limit; a small one
         sendThroughInterface(s, [fits + 1, KERNEL_MTU - IP_UDP_HEADERS, fits, 100]);
         const got: { length: number; mark: number }[] = [];
-        await until(() => {
+        await settle(() => {
           receiveAtPeer(s, got);
           return got.length >= 2;
         });

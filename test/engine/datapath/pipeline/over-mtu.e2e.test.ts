@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ethernet } from '../../../../src/io/offload/headers.js';
 import { TcpdumpCapture } from '../../../helpers/tcpdump-capture.js';
 import { DEFAULT_MTU, requireTunnel, IPV4_ICMP_OVERHEAD, Tunnel, TUNNEL_INTERFACE } from '../../../interop/harness/tunnel.js';
-import { until } from '../../../interop/harness/wait.js';
+import { until } from '../../../helpers/wait.js';
 
 const ok = requireTunnel('over-MTU frames through a running daemon');
 

@@ -21,16 +21,13 @@ import { haveNetns, isRoot, requireSystem } from '../../../helpers/prereq.js';
 import { Namespace } from '../../../../src/testbed/namespaces.js';
 import { ipv4Udp } from '../../../io/packets.js';
 import { onlySocket, workerInit } from '../worker-init.js';
+import { settle } from '../../../helpers/wait.js';
 
 const WORKER = new URL('../../../../dist/engine/datapath/worker.js', import.meta.url);
 const ok = requireSystem('a datapath worker with a TUN in a private namespace', { root: isRoot, netns: haveNetns });
 const METHOD = 'salsa2012+umac';
 const SLOT = 4096;
 const LISTEN_PORT = 5555;
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
-}
 
 describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
   let ns: Namespace;
@@ -69,7 +66,7 @@ describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
       }),
     );
     worker.on('message', (message) => messages.push(message));
-    await until(() => messages.some((m) => m.type === 'ready'));
+    await settle(() => messages.some((m) => m.type === 'ready'));
     const provider = createMethodProvider(METHOD)!;
     const key = randomBytes(provider.keyLength);
     worker.post({ type: 'addPeer', peerId: 0, interface: { interfaceId: 0, fd: device.fd, name: 'dpr', kind: 'tun', mtu: 1400 } });
@@ -139,15 +136,15 @@ describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
     const sealed = (i: number): [number, number] => [batch.offsets[i], batch.lengths[i]];
 
     send([sealed(0), sealed(2), sealed(1), sealed(4), sealed(3)]);
-    await until(() => peerStats[PeerStat.RxPackets] >= 5);
+    await settle(() => peerStats[PeerStat.RxPackets] >= 5);
     expect(peerStats[PeerStat.RxPackets]).toBe(5);
     expect(peerStats[PeerStat.RxReorderedPackets]).toBe(2);
     const received: string[] = [];
-    await until(() => received.push(...delivered()) >= 5);
+    await settle(() => received.push(...delivered()) >= 5);
     expect(received.sort()).toEqual(['packet 0', 'packet 1', 'packet 2', 'packet 3', 'packet 4']);
 
     send([sealed(2)]);
-    await until(() => globalStats[GlobalStat.DropReplay] >= 1);
+    await settle(() => globalStats[GlobalStat.DropReplay] >= 1);
     expect(globalStats[GlobalStat.DropReplay]).toBe(1);
     expect(peerStats[PeerStat.RxPackets]).toBe(5);
     expect(messages.filter((m) => m.type === 'fatal')).toEqual([]);
@@ -163,14 +160,14 @@ describe.runIf(ok)('a worker receiving from a peer the test plays', () => {
     const bytes = new Uint8Array(memory.buffer);
     bytes[batch.offsets[FORGED] + batch.lengths[FORGED] - 1] ^= 0x01;
     send(Array.from({ length: COUNT }, (_, i): [number, number] => [batch.offsets[i], batch.lengths[i]]), true);
-    await until(() => globalStats[GlobalStat.DropAuth] > before.auth && peerStats[PeerStat.RxPackets] >= before.rx + COUNT - 1);
+    await settle(() => globalStats[GlobalStat.DropAuth] > before.auth && peerStats[PeerStat.RxPackets] >= before.rx + COUNT - 1);
     expect(globalStats[GlobalStat.DropAuth] - before.auth).toBe(1);
     expect(peerStats[PeerStat.RxPackets] - before.rx).toBe(COUNT - 1);
     const received: string[] = [];
-    await until(() => received.push(...delivered()) >= COUNT - 1);
+    await settle(() => received.push(...delivered()) >= COUNT - 1);
     expect(received.sort()).toEqual(payloads.filter((_, i) => i !== FORGED));
     // the statistics are published once a second: the bundle arrived coalesced
-    await until(() => globalStats[GlobalStat.GroDatagrams] >= before.gro + COUNT, 3000);
+    await settle(() => globalStats[GlobalStat.GroDatagrams] >= before.gro + COUNT, 3000);
     expect(globalStats[GlobalStat.GroDatagrams] - before.gro).toBeGreaterThanOrEqual(COUNT);
     expect(messages.filter((m) => m.type === 'fatal')).toEqual([]);
   });

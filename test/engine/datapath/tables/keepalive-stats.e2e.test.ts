@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PacketType } from '../../../../src/protocol/wire.js';
 import { requireTunnel, Tunnel } from '../../../interop/harness/tunnel.js';
-import { sleep, until } from '../../../interop/harness/wait.js';
+import { sleep, until } from '../../../helpers/wait.js';
 
 const ok = requireTunnel('keepalive counting next to Debian fastd');
 
