@@ -1,11 +1,11 @@
 // Shared fixtures for the configuration tests: real key pairs made by Debian's
-// `fastd --generate-key` / `--show-key`, a throw-away directory per test file, the corpus
+// `fastd --generate-key` / `--show-key`, throw-away directories, the corpus
 // and the shipped examples (each checked by a unit test and by one against Debian's fastd).
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { parseCommandLine } from '../../src/cli/options.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { loadConfigFile, loadConfigText } from '../../src/config/loader.ts';
@@ -44,15 +44,13 @@ export function commandLineWith(args: string[]) {
   return parseCommandLine(['--mode', 'tap', '--config', '-', ...args], () => stdin);
 }
 
-const trees: string[] = [];
-afterAll(() => {
-  for (const tree of trees.splice(0)) rmSync(tree, { recursive: true, force: true });
-});
-
-/** Creates a temporary directory holding the given files (paths relative to it), removed after the test file. */
+/**
+ * Creates a temporary directory holding the given files (paths relative to it), removed when
+ * the calling test ends (a hook per test: the unit lane shares this module between files).
+ */
 export function makeTree(files: Record<string, string | Uint8Array>): string {
   const root = mkdtempSync(join(tmpdir(), 'fastd-ts-config-'));
-  trees.push(root);
+  onTestFinished(() => rmSync(root, { recursive: true, force: true }));
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
