@@ -18,33 +18,33 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       const spec = message.interface;
       const grown = dp.stats.fit(message.peerId);
       if (grown) dp.post({ type: 'peerStats', buffer: grown });
-      dp.peers.add(message.peerId, spec ? spec.interfaceId : -1, message.owner ?? dp.self);
+      dp.peers.table.add(message.peerId, spec ? spec.interfaceId : -1, message.owner ?? dp.self);
       if (!spec) return Outcome.Continue;
-      dp.addInterface(spec, message.peerId);
+      dp.queues.add(spec, message.peerId);
       return Outcome.FdsChanged;
     }
     case 'removePeer': {
-      const peer = dp.peers.get(message.peerId);
+      const peer = dp.peers.table.get(message.peerId);
       if (!peer) return Outcome.Continue;
       // what is queued for the peer is sent and counted while it still is one
       sender.send(now);
-      dp.macs.forgetPeer(peer.id);
-      dp.peers.remove(peer.id);
+      dp.peers.macs.forgetPeer(peer.id);
+      dp.peers.table.remove(peer.id);
       // every worker zeroes its own row of a peer that goes (fastd's reset_peer); one that moves keeps its counts
       if (message.moved !== true) dp.stats.resetPeer(peer.id);
       if (peer.interfaceId < 0) return Outcome.Continue;
-      dp.removeInterface(peer.interfaceId);
+      dp.queues.remove(peer.interfaceId);
       return Outcome.FdsChanged;
     }
     case 'addSocket':
-      dp.udp.add(message.socket.socketId, message.socket.fd);
+      dp.sockets.add(message.socket.socketId, message.socket.fd);
       return Outcome.FdsChanged;
     case 'removeSocket':
       sender.send(now);
-      dp.udp.remove(message.socketId);
+      dp.sockets.remove(message.socketId);
       return Outcome.FdsChanged;
     case 'setPeerAddress':
-      dp.peers.setAddress(peerOf(dp, message.peerId), message.socketId, message.endpoint, message.local);
+      dp.peers.table.setAddress(peerOf(dp, message.peerId), message.socketId, message.endpoint, message.local);
       return Outcome.Continue;
     case 'installSession': {
       const peer = peerOf(dp, message.peerId);
@@ -58,7 +58,7 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
     case 'resetPeer': {
       const peer = peerOf(dp, message.peerId);
       dropSessions(peer);
-      dp.macs.forgetPeer(peer.id);
+      dp.peers.macs.forgetPeer(peer.id);
       return Outcome.Continue;
     }
     case 'keepalive':
@@ -73,7 +73,7 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
 }
 
 function peerOf(dp: Datapath, peerId: number) {
-  const peer = dp.peers.get(peerId);
+  const peer = dp.peers.table.get(peerId);
   if (!peer) throw new Error(`no peer ${peerId} in the datapath`);
   return peer;
 }

@@ -23,7 +23,7 @@ export class Loop {
   private readonly receiver: Receiver;
   private readonly poller: Waiter;
   private nextTimer = 0;
-  private readonly ownPeer = (peerId: number): boolean => this.dp.peers.get(peerId)?.owner === this.dp.self;
+  private readonly ownPeer = (peerId: number): boolean => this.dp.peers.table.get(peerId)?.owner === this.dp.self;
 
   constructor(
     private readonly dp: Datapath,
@@ -32,12 +32,12 @@ export class Loop {
   ) {
     this.sender = new Sender(dp);
     this.receiver = new Receiver(dp, this.sender);
-    const events = dp.backend.events;
+    const events = dp.sockets.backend.events;
     this.poller = events
       ? new RingWaiter(
           events,
-          (id) => dp.sockets[id]?.io.waiting?.() ?? false,
-          (id) => dp.interfaces[id]?.queue.armed,
+          (id) => dp.sockets.list[id]?.io.waiting?.() ?? false,
+          (id) => dp.queues.list[id]?.queue.armed,
         )
       : new Poller();
     this.watchFds();
@@ -75,12 +75,12 @@ export class Loop {
         }
         case Source.Socket: {
           // a message served earlier in this turn may have closed it (poll(2) saw it readable before)
-          const socket = this.dp.sockets[id];
+          const socket = this.dp.sockets.list[id];
           if (socket) this.receiver.drain(socket, now);
           break;
         }
         case Source.Interface: {
-          const iface = this.dp.interfaces[id];
+          const iface = this.dp.queues.list[id];
           if (iface && !this.sender.read(iface, now)) this.poller.disable(i);
           break;
         }
@@ -122,18 +122,18 @@ export class Loop {
 
   private timers(now: number): void {
     const dp = this.dp;
-    for (let i = 0; i < dp.peers.count; i++) expireSessions(dp.peers.get(dp.peers.ids[i])!, now);
-    dp.macs.expire(now);
+    const peers = dp.peers.table;
+    for (let i = 0; i < peers.count; i++) expireSessions(peers.get(peers.ids[i])!, now);
+    dp.peers.macs.expire(now);
     // each worker reports the addresses behind its own peers; the daemon merges the reports
-    const macs = dp.macs.snapshot(now, this.ownPeer);
+    const macs = dp.peers.macs.snapshot(now, this.ownPeer);
     if (macs) dp.post({ type: 'macAddresses', peers: Array.from(macs, ([peerId, addresses]) => ({ peerId, addresses })) });
     dp.maintainPools(now);
-    dp.stats.io(dp.ioCounters.list);
-    dp.stats.waits(dp.backend.events?.ring.enterCalls ?? 0);
-    dp.stats.offloads(dp.offloadCounters.list);
-    dp.stats.pool(dp.pool.stats());
-    if (dp.receivePool) dp.stats.receivePool(dp.receivePool.stats());
-    if (dp.fixed) dp.stats.fixedBuffers(dp.fixed.registered, dp.fixed.fixedWrites);
+    dp.stats.publishTotals();
+    dp.stats.waits(dp.sockets.backend.events?.ring.enterCalls ?? 0);
+    dp.stats.pool(dp.memory.pool.stats());
+    if (dp.sockets.receivePool) dp.stats.receivePool(dp.sockets.receivePool.stats());
+    if (dp.memory.fixed) dp.stats.fixedBuffers(dp.memory.fixed.registered, dp.memory.fixed.fixedWrites);
     this.nextTimer = now + TIMER_INTERVAL;
   }
 
@@ -141,7 +141,7 @@ export class Loop {
     const poller = this.poller;
     poller.clear();
     poller.add(this.wakeFd, Source.Wake, 0);
-    for (const socket of this.dp.sockets) if (socket) poller.add(socket.fd, Source.Socket, socket.id);
-    for (const iface of this.dp.interfaces) if (iface) poller.add(iface.spec.fd, Source.Interface, iface.spec.interfaceId);
+    for (const socket of this.dp.sockets.list) if (socket) poller.add(socket.fd, Source.Socket, socket.id);
+    for (const iface of this.dp.queues.list) if (iface) poller.add(iface.spec.fd, Source.Interface, iface.spec.interfaceId);
   }
 }

@@ -169,6 +169,9 @@ export type ToWorker =
   | { readonly type: 'sendPacket'; readonly socketId: number; readonly endpoint: Endpoint; readonly local?: Endpoint; readonly packet: Uint8Array }
   | { readonly type: 'shutdown' };
 
+/** The first message, from which the worker builds its datapath (context.ts). */
+export type InitMessage = Extract<ToWorker, { type: 'init' }>;
+
 export type FromWorker =
   /** Its modules are loaded; it waits for `init`. */
   | { readonly type: 'loaded' }

@@ -1,5 +1,5 @@
 // The sizes every part of a datapath worker builds its batches and buffers with, on their
-// own so that the modules that build them (context.ts, udp-sockets.ts) need not import each other.
+// own so that the modules that build them (memory.ts, udp-sockets.ts, queues.ts) need not import each other.
 
 /** Packets per receive, read and send batch. */
 export const BATCH = 64;
@@ -7,6 +7,8 @@ export const BATCH = 64;
 export const HEADROOM = 64;
 /** Bytes kept free after a packet, for methods that pad to their block size. */
 export const TAILROOM = 64;
+/** Pool buffers are rounded up to whole cache lines. */
+export const CACHE_LINE = 64;
 /** How long the pools wait without pressure before giving memory back. */
 export const POOL_IDLE_MS = 30_000;
 /**

@@ -75,7 +75,7 @@ export function warmPipeline(spec: PipelineWarmUp): number {
     loop = new Loop(dp, wakeFd, channel.port1);
     // peer p sends from socket p to the other socket, which knows the sender as the other peer
     const sender = new Sender(dp);
-    const endpoints: Endpoint[] = dp.sockets.map((socket) => ({ family: 4, scopeId: 0, ...localAddress(socket!.fd) }));
+    const endpoints: Endpoint[] = dp.sockets.list.map((socket) => ({ family: 4, scopeId: 0, ...localAddress(socket!.fd) }));
     const method = spec.method;
     const key = new Uint8Array(dp.provider(method).keyLength);
     for (let peerId = 0; peerId < PEERS; peerId++) {

@@ -17,11 +17,11 @@ const PAYLOAD_BYTES = [98, 1400] as const;
 export function warmUp(dp: Datapath, methods: readonly string[]): void {
   const buffers: number[] = [];
   for (let i = 0; i < PACKETS; i++) {
-    const index = dp.allocBuffer(0);
+    const index = dp.memory.pool.alloc(0);
     if (index < 0) break;
     buffers.push(index);
   }
-  const batch = dp.packetBatch();
+  const batch = dp.memory.packetBatch();
   const now = epochNow();
   try {
     for (const method of methods) {
@@ -33,7 +33,7 @@ export function warmUp(dp: Datapath, methods: readonly string[]): void {
         for (let round = 0; round < ROUNDS; round++) {
           batch.count = buffers.length;
           buffers.forEach((index, i) => {
-            batch.offsets[i] = dp.pool.offsetOf(index) + HEADROOM;
+            batch.offsets[i] = dp.memory.pool.offsetOf(index) + HEADROOM;
             batch.lengths[i] = PAYLOAD_BYTES[(round + i) % PAYLOAD_BYTES.length]!;
           });
           sealer.seal(batch, now);
@@ -45,6 +45,6 @@ export function warmUp(dp: Datapath, methods: readonly string[]): void {
       }
     }
   } finally {
-    for (const index of buffers) dp.pool.free(index);
+    for (const index of buffers) dp.memory.pool.free(index);
   }
 }

@@ -6,11 +6,11 @@
 import './tiering.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { becomeThreadUser, setThreadCapabilities } from '../../io/capabilities.js';
-import { Datapath, type InitMessage } from './context.js';
+import { Datapath } from './context.js';
 import { Loop } from './loop.js';
 import { warmPipeline } from './warm-pipeline.js';
 import { warmUp } from './warm-up.js';
-import type { DatapathWorkerData, FromWorker, ToWorker } from './messages.js';
+import type { DatapathWorkerData, FromWorker, InitMessage, ToWorker } from './messages.js';
 
 const port = parentPort;
 if (!port) throw new Error('the datapath must run in a worker thread');
@@ -29,7 +29,7 @@ port.once('message', (message: ToWorker) => {
     // thread, so the control plane's `drop capabilities` would not reach this one.
     if (message.user) becomeThreadUser(message.user);
     setThreadCapabilities([]);
-    post({ type: 'ready', backend: dp.backend.kind, fallbackReason: dp.backend.fallbackReason, fixedRefusal: dp.fixedRefusal });
+    post({ type: 'ready', backend: dp.sockets.backend.kind, fallbackReason: dp.sockets.backend.fallbackReason, fixedRefusal: dp.memory.fixedRefusal });
     loop.run();
   } catch (error) {
     post({ type: 'fatal', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });

@@ -110,12 +110,12 @@ describe('the datapath loop on rare paths', () => {
       const own = openUdpSocket({ address: '127.0.0.1', port: 0 });
       r.post({ type: 'addSocket', socket: { socketId: 1, fd: own.fd, family: 4 } });
       expect(r.turn()).toBe(true);
-      expect(r.dp.sockets[1]).toBeDefined();
+      expect(r.dp.sockets.list[1]).toBeDefined();
       // a datagram (a late handshake answer) waits on it when the control plane releases it
       sendJunk(own);
       r.post({ type: 'removeSocket', socketId: 1 });
       expect(r.turn()).toBe(true);
-      expect(r.dp.sockets[1]).toBeUndefined();
+      expect(r.dp.sockets.list[1]).toBeUndefined();
       // the loop still serves its other socket
       sendJunk(r.configured);
       for (let i = 0; i < 10 && r.globalStats[GlobalStat.DropMalformed] === 0; i++) r.turn();
@@ -128,8 +128,8 @@ describe('the datapath loop on rare paths', () => {
       cleanups.push(() => ns.delete());
       ns.ip('link', 'set', 'lo', 'up');
       const r = rig(backend, 'multitap');
-      const counted = () => r.dp.ioCounters.list.reduce((sum, c) => sum + c.syscalls + c.packetsIn + c.packetsOut, 0);
-      const lists = r.dp.ioCounters.list.length;
+      const counted = () => r.dp.stats.ioCounters.list.reduce((sum, c) => sum + c.syscalls + c.packetsIn + c.packetsOut, 0);
+      const lists = r.dp.stats.ioCounters.list.length;
       const name = 'churn0';
       for (let round = 0; round < 20; round++) {
         // a peer connects: its own TAP (the worker closes the fd given to it), and a frame to read
@@ -147,7 +147,7 @@ describe('the datapath loop on rare paths', () => {
         r.post({ type: 'removePeer', peerId: 0 });
         expect(r.turn()).toBe(true);
         expect(counted()).toBe(total);
-        expect(r.dp.ioCounters.list.length).toBe(lists);
+        expect(r.dp.stats.ioCounters.list.length).toBe(lists);
       }
       expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
     });

@@ -27,7 +27,7 @@ describe('datapath pipeline warm-up', () => {
   for (const backend of ['io_uring', 'fallback'] as const) {
     for (const several of [false, true]) {
       it(`delivers frames end to end (${backend}, ${several ? 'one of several workers' : 'one worker'}) and leaves the worker's datapath and fds as they were`, () => {
-        const pool = { ...dp.pool.stats() };
+        const pool = { ...dp.memory.pool.stats() };
         const global = new Float64Array(globalStats).slice();
         const peers = new Float64Array(peerStats).slice();
         const fds = openFds();
@@ -35,7 +35,7 @@ describe('datapath pipeline warm-up', () => {
         // 300 frames in, each broadcast one delivered by both peers: all but the last turn's
         expect(delivered).toBeGreaterThanOrEqual(300);
         expect(openFds()).toBe(fds);
-        expect(dp.pool.stats()).toEqual(pool);
+        expect(dp.memory.pool.stats()).toEqual(pool);
         expect(new Float64Array(globalStats)).toEqual(global);
         expect(new Float64Array(peerStats)).toEqual(peers);
       });
@@ -46,8 +46,8 @@ describe('datapath pipeline warm-up', () => {
     // the real datapath's receive path would count a datagram from an unknown address
     const before = new Float64Array(globalStats).slice();
     warmPipeline({ method: 'null', ioBackend: 'io_uring', several: false, mtu: 1500 });
-    const own = dp.sockets[0]!;
-    own.raw.lengths.fill(dp.receiveRoom());
+    const own = dp.sockets.list[0]!;
+    own.raw.lengths.fill(dp.sockets.receiveRoom());
     expect(own.io.receive(own.raw)).toBe(0);
     expect(new Float64Array(globalStats)).toEqual(before);
   });

@@ -53,7 +53,7 @@ describe('datapath warm-up', () => {
         return session;
       };
     }
-    const before = { ...dp.pool.stats() };
+    const before = { ...dp.memory.pool.stats() };
     const stats = new Float64Array(globalStats).slice();
     warmUp(dp, METHODS);
     for (const method of METHODS) {
@@ -62,7 +62,7 @@ describe('datapath warm-up', () => {
       expect(count.open, method).toBe(count.seal);
       expect(count.bad, method).toBe(0);
     }
-    expect(dp.pool.stats().inUse).toBe(before.inUse);
+    expect(dp.memory.pool.stats().inUse).toBe(before.inUse);
     expect(new Float64Array(globalStats)).toEqual(stats);
   });
 });

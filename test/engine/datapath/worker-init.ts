@@ -1,7 +1,7 @@
 // A datapath worker's 'init' message as the daemon sends it, for tests that start a worker
 // (DatapathWorker) or a Datapath in their own thread. Each test names what it is about; the
 // rest is an empty worker: no sockets or interfaces, fresh statistics tables.
-import type { InitMessage } from '../../../src/engine/datapath/context.js';
+import type { InitMessage } from '../../../src/engine/datapath/messages.js';
 import { HANDSHAKE_CREDIT_BYTES } from '../../../src/engine/datapath/tables/handshake-credit.js';
 import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type SocketSpec } from '../../../src/engine/datapath/messages.js';
 

@@ -8,17 +8,23 @@
 // back through the return ring once it is done with it (Free), and the owner frees it into
 // its pool. A producer never lends a worker more buffers than its return ring holds, so a
 // Free always finds room; a full ring drops the packet and counts it.
+//
+// Written by this worker's thread alone; each ring is shared with exactly one other worker,
+// one producing and one consuming (handoff-ring.ts says how), and a lent buffer belongs to
+// its consumer until the Free for it is taken.
 import { write } from '../../../io/libc.js';
 import { EVENTFD_VALUE_BYTES } from '../../../io/linux-abi.js';
 import { NativeArea } from '../../../io/native-memory.js';
 import type { Lender } from '../buffer-owner.js';
-import { BATCH, HEADROOM, TAILROOM, type Datapath } from '../context.js';
+import type { BufferPool } from '../../../bufferpool/pool.js';
+import { BATCH, HEADROOM, TAILROOM } from '../context.js';
+import type { DatapathMemory } from '../memory.js';
 import { HandoffBatch, HandoffKind, HandoffRing } from './handoff-ring.js';
 import type { WorkerPlace } from '../messages.js';
 import { ABSENT, NumberMap } from '../tables/number-map.js';
 import type { Receiver } from '../pipeline/receive.js';
 import type { Sender } from '../pipeline/send.js';
-import { DropReason } from '../tables/stats.js';
+import { DropReason, type DatapathStats } from '../tables/stats.js';
 import { BATCHES_PER_TURN } from '../sizes.js';
 
 /** Entries per ring: a few batches in flight before a slow owner makes the others drop. */
@@ -43,14 +49,19 @@ export class Handoff implements Lender {
   private readonly takenAddresses = new Uint8Array(this.taken.addressWords.buffer);
   private readonly wakeValue = new NativeArea(EVENTFD_VALUE_BYTES, 'eventfd value');
 
+  private readonly pool: BufferPool;
+  private readonly bytes: Uint8Array;
+
   constructor(
-    private readonly dp: Datapath,
+    private readonly memory: DatapathMemory,
+    private readonly stats: DatapathStats,
     place: WorkerPlace,
-    windowBytes: number,
   ) {
     this.self = place.index;
     this.count = place.count;
-    this.windowBytes = windowBytes;
+    this.windowBytes = memory.windowBytes;
+    this.pool = memory.pool;
+    this.bytes = memory.bytes;
     this.wakeFds = place.wakeFds;
     const ring = (buffer: SharedArrayBuffer | null | undefined) => (buffer ? new HandoffRing(buffer) : null);
     for (let other = 0; other < this.count; other++) {
@@ -70,13 +81,13 @@ export class Handoff implements Lender {
    */
   open(owner: number, peerId: number, offset: number, length: number, now: number): void {
     // opening needs no headroom: the copy starts at the buffer
-    const copy = this.lend(owner, offset, length, 0, this.dp.bufferSize - TAILROOM, now);
+    const copy = this.lend(owner, offset, length, 0, this.memory.bufferSize - TAILROOM, now);
     this.pushed(owner, copy, copy >= 0 && this.toWorker[owner]!.pushOpen(peerId, copy, length));
   }
 
   /** A frame for `owner`'s peer read here: the owner seals and sends it. */
   seal(owner: number, peerId: number, offset: number, length: number, now: number): void {
-    const copy = this.lend(owner, offset, length, HEADROOM, this.dp.bufferSize - HEADROOM - TAILROOM, now);
+    const copy = this.lend(owner, offset, length, HEADROOM, this.memory.bufferSize - HEADROOM - TAILROOM, now);
     this.pushed(owner, copy, copy >= 0 && this.toWorker[owner]!.pushSeal(peerId, copy, length));
   }
 
@@ -84,7 +95,7 @@ export class Handoff implements Lender {
   sealForAll(source: number, offset: number, length: number, now: number): void {
     for (let other = 0; other < this.count; other++) {
       if (other === this.self) continue;
-      const copy = this.lend(other, offset, length, HEADROOM, this.dp.bufferSize - HEADROOM - TAILROOM, now);
+      const copy = this.lend(other, offset, length, HEADROOM, this.memory.bufferSize - HEADROOM - TAILROOM, now);
       this.pushed(other, copy, copy >= 0 && this.toWorker[other]!.pushSealAll(source, copy, length));
     }
   }
@@ -97,7 +108,7 @@ export class Handoff implements Lender {
   tryElsewhere(socketId: number, offset: number, length: number, addressWords: Uint32Array, slot: number, now: number): void {
     for (let other = 0; other < this.count; other++) {
       if (other === this.self) continue;
-      const copy = this.lend(other, offset, length, 0, this.dp.bufferSize - TAILROOM, now);
+      const copy = this.lend(other, offset, length, 0, this.memory.bufferSize - TAILROOM, now);
       if (copy >= 0 && !this.toWorker[other]!.pushTry(socketId, copy, length, addressWords, slot)) this.reclaimOne(other, copy);
     }
   }
@@ -164,12 +175,11 @@ export class Handoff implements Lender {
 
   /** Copies a packet into a pool buffer lent to `other`: the copy's offset, or -1 (too long, pool or return ring full). */
   private lend(other: number, offset: number, length: number, headroom: number, room: number, now: number): number {
-    const dp = this.dp;
     const returns = this.returnsFrom[other];
-    const index = length <= room && returns && this.lentTo[other]! < returns.capacity ? dp.allocBuffer(now) : -1;
+    const index = length <= room && returns && this.lentTo[other]! < returns.capacity ? this.pool.alloc(now) : -1;
     if (index < 0) return -1;
-    const copy = dp.pool.offsetOf(index) + headroom;
-    dp.bytes.copyWithin(copy, offset, offset + length);
+    const copy = this.pool.offsetOf(index) + headroom;
+    this.bytes.copyWithin(copy, offset, offset + length);
     this.lent.set(copy, index);
     this.lentTo[other]++;
     return copy;
@@ -178,11 +188,11 @@ export class Handoff implements Lender {
   // A full ring keeps the buffer here: it goes straight back to the pool.
   private pushed(other: number, copy: number, accepted: boolean): void {
     if (accepted) {
-      this.dp.stats.handedOff();
+      this.stats.handedOff();
       return;
     }
     if (copy >= 0) this.reclaimOne(other, copy);
-    this.dp.stats.drop(DropReason.Handoff);
+    this.stats.drop(DropReason.Handoff);
   }
 
   private reclaim(other: number, taken: HandoffBatch): void {
@@ -194,7 +204,7 @@ export class Handoff implements Lender {
     if (index === ABSENT) return;
     this.lent.delete(offset);
     this.lentTo[other]--;
-    this.dp.pool.free(index);
+    this.pool.free(index);
   }
 
   private wake(other: number): void {

@@ -15,11 +15,12 @@ import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../../pr
 import { hostKey } from '../tables/address-key.js';
 import { BATCH, type Datapath, type Interface, type Socket } from '../context.js';
 import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
-import { isUnicast, macKey } from '../tables/mac-table.js';
+import { isUnicast, macKey, type MacTable } from '../tables/mac-table.js';
 import type { Endpoint } from '../messages.js';
-import { confirmCurrent, NO_PEER, type DatapathPeer } from '../tables/peer-table.js';
+import { confirmCurrent, NO_PEER, type DatapathPeer, type PeerTable } from '../tables/peer-table.js';
+import type { SharedMacTable } from '../tables/shared-mac-table.js';
 import type { Sender } from './send.js';
-import { Counter, DropReason, epochNow } from '../tables/stats.js';
+import { Counter, DropReason, epochNow, type DatapathStats } from '../tables/stats.js';
 import { BATCHES_PER_TURN } from '../sizes.js';
 
 
@@ -44,21 +45,32 @@ export class Receiver {
   private readonly dirty = new Int32Array(BATCH);
   private dirtyCount = 0;
   private readonly tap: Interface | undefined;
+  /** The parts of the datapath this path reads per packet, held here (one field load each). */
+  private readonly peers: PeerTable;
+  private readonly interfaces: readonly (Interface | undefined)[];
+  private readonly macs: MacTable | SharedMacTable;
+  private readonly bytes: Uint8Array;
+  private readonly stats: DatapathStats;
 
   constructor(
     private readonly dp: Datapath,
     private readonly sender: Sender,
   ) {
-    this.open = dp.packetBatch();
-    this.retry = dp.packetBatch();
-    this.trial = dp.packetBatch(1);
-    this.tap = dp.mode === 'tap' ? dp.interfaces.find((i) => i !== undefined) : undefined;
+    this.peers = dp.peers.table;
+    this.interfaces = dp.queues.list;
+    this.macs = dp.peers.macs;
+    this.bytes = dp.memory.bytes;
+    this.stats = dp.stats;
+    this.open = dp.memory.packetBatch();
+    this.retry = dp.memory.packetBatch();
+    this.trial = dp.memory.packetBatch(1);
+    this.tap = dp.mode === 'tap' ? dp.queues.first() : undefined;
   }
 
   /** Receives from a socket until it has nothing more, or its turn is over; then its buffers go back (an idle socket holds none). */
   drain(socket: Socket, now: number): void {
     const raw = socket.raw;
-    const room = this.dp.receiveRoom();
+    const room = this.dp.sockets.receiveRoom();
     for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
       // a receive changes only the lengths of the entries it filled (raw.count of them);
       // the last entry short of the room means they were never set (or the room changed)
@@ -91,29 +103,29 @@ export class Receiver {
       const size = raw.segmentSizes[i];
       if (size > 0 && raw.lengths[i] > size) datagrams += Math.ceil(raw.lengths[i] / size);
     }
-    this.dp.stats.coalesced(datagrams);
+    this.stats.coalesced(datagrams);
   }
 
   private handle(socket: Socket, now: number): void {
     const dp = this.dp;
     const batch = socket.receive;
-    const bytes = dp.bytes;
+    const bytes = this.bytes;
     for (let i = 0; i < batch.count; i++) {
       let offset = batch.offsets[i];
       let length = batch.lengths[i];
       const kind = batch.errors[i] === 0 ? classifyPacket(bytes, offset, length) : PacketClass.Invalid;
       if (kind === PacketClass.Handshake || kind === PacketClass.L2tpHandshake) {
-        if (!dp.handshakes.admit()) {
-          dp.stats.drop(DropReason.Handshake);
+        if (!dp.peers.handshakes.admit()) {
+          this.stats.drop(DropReason.Handshake);
           continue;
         }
         const packet = bytes.slice(offset, offset + length);
-        dp.stats.handshake();
+        this.stats.handshake();
         dp.post({ type: 'handshake', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i), packet, worker: dp.self });
         continue;
       }
       if (kind === PacketClass.Invalid) {
-        dp.stats.drop(DropReason.Malformed);
+        this.stats.drop(DropReason.Malformed);
         continue;
       }
       if (kind === PacketClass.L2tpData) {
@@ -121,8 +133,8 @@ export class Receiver {
         offset += L2tpHeader.SIZE;
         length -= L2tpHeader.SIZE;
       }
-      const peerId = dp.peers.find(batch.addressWords, i);
-      const peer = peerId === NO_PEER ? undefined : dp.peers.get(peerId);
+      const peerId = this.peers.find(batch.addressWords, i);
+      const peer = peerId === NO_PEER ? undefined : this.peers.get(peerId);
       if (peer && peer.owner !== dp.self) {
         dp.handoff!.open(peer.owner, peerId, offset, length, now);
         continue;
@@ -132,7 +144,7 @@ export class Receiver {
         continue;
       }
       this.queueOpen(peer, offset, length, now);
-      if (!dp.peers.talksTo(peer.id, batch.localWords, i)) {
+      if (!this.peers.talksTo(peer.id, batch.localWords, i)) {
         this.runLocals = batch;
         this.runLocalSlot = i;
       }
@@ -149,13 +161,13 @@ export class Receiver {
     const dp = this.dp;
     for (let i = 0; i < taken.count; i++) {
       if (taken.kinds[i] !== HandoffKind.Open) continue;
-      const peer = dp.peers.get(taken.peerId(i));
+      const peer = this.peers.get(taken.peerId(i));
       if (peer && peer.owner === dp.self && peer.established) {
         this.queueOpen(peer, taken.offsets[i], taken.lengths[i], now);
         continue;
       }
       // it moved on meanwhile, or has no session (any more): as if from an unknown address
-      dp.stats.drop(DropReason.UnknownAddress);
+      this.stats.drop(DropReason.UnknownAddress);
       if (peer && peer.owner === dp.self) this.askForHandshake(peer, taken.offsets[i], taken.lengths[i], now);
     }
     this.finishBatch(now);
@@ -165,8 +177,8 @@ export class Receiver {
   // restarted, or we reset it), so the control plane answers with a handshake, rate-limited.
   private askForHandshake(peer: DatapathPeer, offset: number, length: number, now: number): void {
     const dp = this.dp;
-    if (length < dp.minDataLength || !dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) return;
-    dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), local: localOf(dp.peers.localBytes, peer.id), compat: isCompatData(dp.bytes, offset) });
+    if (length < dp.minDataLength || !dp.peers.unknown.admit(hostKey(this.peers.addressWords, peer.id), now)) return;
+    dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(this.peers.addressBytes, peer.id), local: localOf(this.peers.localBytes, peer.id), compat: isCompatData(this.bytes, offset) });
   }
 
   private queueOpen(peer: DatapathPeer, offset: number, length: number, now: number): void {
@@ -178,7 +190,7 @@ export class Receiver {
     open.offsets[open.count] = offset;
     open.lengths[open.count] = length;
     open.count++;
-    this.runCompat = isCompatData(this.dp.bytes, offset);
+    this.runCompat = isCompatData(this.bytes, offset);
   }
 
   private finishBatch(now: number): void {
@@ -195,7 +207,7 @@ export class Receiver {
   private openRun(now: number): void {
     const dp = this.dp;
     const open = this.open;
-    const peer = dp.peers.get(this.runPeer);
+    const peer = this.peers.get(this.runPeer);
     if (open.count === 0 || !peer || !peer.current) {
       open.count = 0;
       this.runLocals = null;
@@ -214,22 +226,22 @@ export class Receiver {
         // an empty payload is a keepalive: it counts as a sign of life, nothing more
         if (open.lengths[k] > 0) this.deliver(peer, open.offsets[k], open.lengths[k], status === PacketStatus.Reordered, now);
       } else if (status === PacketStatus.DropReplay) {
-        dp.stats.drop(DropReason.Replay);
+        this.stats.drop(DropReason.Replay);
       } else if (status === PacketStatus.DropMalformed) {
-        dp.stats.drop(DropReason.Malformed);
+        this.stats.drop(DropReason.Malformed);
       } else {
-        dp.stats.drop(DropReason.Auth);
+        this.stats.drop(DropReason.Auth);
         refused = true;
       }
     }
     if (opened) {
-      dp.stats.received(peer.id, epochNow());
+      this.stats.received(peer.id, epochNow());
       if (this.runLocals) this.talksToNewLocal(peer);
     }
     // Only packets no session of ours opens: the peer may have a session we missed (it
     // restarted, or our answer got lost); a new handshake sorts that out.
-    else if (refused && dp.unknown.admit(hostKey(dp.peers.addressWords, peer.id), now)) {
-      dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), local: localOf(dp.peers.localBytes, peer.id), compat: this.runCompat });
+    else if (refused && dp.peers.unknown.admit(hostKey(this.peers.addressWords, peer.id), now)) {
+      dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(this.peers.addressBytes, peer.id), local: localOf(this.peers.localBytes, peer.id), compat: this.runCompat });
     }
     open.count = 0;
     this.runLocals = null;
@@ -240,8 +252,8 @@ export class Receiver {
   private talksToNewLocal(peer: DatapathPeer): void {
     const dp = this.dp;
     const locals = this.runLocals!;
-    dp.peers.setLocal(peer.id, locals.localWords, this.runLocalSlot);
-    dp.post({ type: 'peerMoved', peerId: peer.id, socketId: peer.socketId, endpoint: endpointOf(dp.peers.addressBytes, peer.id), local: localOf(locals.locals, this.runLocalSlot) });
+    this.peers.setLocal(peer.id, locals.localWords, this.runLocalSlot);
+    dp.post({ type: 'peerMoved', peerId: peer.id, socketId: peer.socketId, endpoint: endpointOf(this.peers.addressBytes, peer.id), local: localOf(locals.locals, this.runLocalSlot) });
   }
 
   // Entries the current session refused before its reorder check are intact: try them on the previous one.
@@ -277,17 +289,17 @@ export class Receiver {
 
   private deliver(peer: DatapathPeer, offset: number, length: number, reordered: boolean, now: number): void {
     const dp = this.dp;
-    const iface = this.tap ?? dp.interfaces[peer.interfaceId];
+    const iface = this.tap ?? this.interfaces[peer.interfaceId];
     if (!iface) return;
     if (this.tap) {
       if (length < Ethernet.SIZE) {
-        dp.stats.drop(DropReason.Malformed);
+        this.stats.drop(DropReason.Malformed);
         return;
       }
-      if (isUnicast(dp.bytes, offset + Ethernet.SOURCE)) dp.macs.learn(macKey(dp.bytes, offset + Ethernet.SOURCE), peer.id, now);
+      if (isUnicast(this.bytes, offset + Ethernet.SOURCE)) this.macs.learn(macKey(this.bytes, offset + Ethernet.SOURCE), peer.id, now);
     }
-    dp.stats.add(peer.id, Counter.Rx, 1, length);
-    if (reordered) dp.stats.add(peer.id, Counter.RxReordered, 1, length);
+    this.stats.add(peer.id, Counter.Rx, 1, length);
+    if (reordered) this.stats.add(peer.id, Counter.RxReordered, 1, length);
     const pending = iface.pending;
     if (pending.count === pending.capacity) this.writeInterface(iface);
     if (pending.count === 0) {
@@ -306,7 +318,7 @@ export class Receiver {
 
   private writeInterfaces(): void {
     for (let d = 0; d < this.dirtyCount; d++) {
-      const iface = this.dp.interfaces[this.dirty[d]];
+      const iface = this.interfaces[this.dirty[d]];
       if (iface) this.writeInterface(iface);
     }
     this.dirtyCount = 0;
@@ -323,19 +335,19 @@ export class Receiver {
   private fromUnknown(socket: Socket, i: number, offset: number, length: number, now: number): void {
     const dp = this.dp;
     const batch = socket.receive;
-    if (length < dp.minDataLength || !dp.unknown.admit(hostKey(batch.addressWords, i), now)) {
-      dp.stats.drop(DropReason.UnknownAddress);
+    if (length < dp.minDataLength || !dp.peers.unknown.admit(hostKey(batch.addressWords, i), now)) {
+      this.stats.drop(DropReason.UnknownAddress);
       return;
     }
     const moved = this.trySessions(offset, length, now);
-    dp.stats.drop(DropReason.UnknownAddress);
+    this.stats.drop(DropReason.UnknownAddress);
     if (moved !== NO_PEER) {
       dp.post({ type: 'peerMoved', peerId: moved, socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i) });
       return;
     }
     // the peer may be another worker's: they try their sessions too
     dp.handoff?.tryElsewhere(socket.id, offset, length, batch.addressWords, i, now);
-    dp.post({ type: 'unknownData', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i), compat: isCompatData(dp.bytes, offset) });
+    dp.post({ type: 'unknownData', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i), compat: isCompatData(this.bytes, offset) });
   }
 
   /**
@@ -351,11 +363,11 @@ export class Receiver {
   private trySessions(offset: number, length: number, now: number): number {
     const dp = this.dp;
     const trial = this.trial;
-    for (let p = 0; p < dp.peers.count; p++) {
-      const peer = dp.peers.get(dp.peers.ids[p])!;
+    for (let p = 0; p < this.peers.count; p++) {
+      const peer = this.peers.get(this.peers.ids[p])!;
       // without a key (the null methods) any packet "opens": that proves nothing
       if (!peer.current || !peer.authenticated) continue;
-      if (!dp.unknown.takeTrial()) break;
+      if (!dp.peers.unknown.takeTrial()) break;
       trial.count = 1;
       trial.offsets[0] = offset;
       trial.lengths[0] = length;

@@ -20,12 +20,14 @@ import { writeSockaddr } from '../../../io/sockaddr.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { copySlot } from '../tables/address-key.js';
 import { lentOwner, NO_OWNER, pooledOwner, releaseOwner } from '../buffer-owner.js';
-import { BATCH, HEADROOM, TAILROOM, type Datapath, type Interface, type Outgoing } from '../context.js';
+import type { BufferPool } from '../../../bufferpool/pool.js';
+import { BATCH, HEADROOM, type Datapath, type Interface, type Outgoing, type Socket } from '../context.js';
 import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
-import { isUnicast, LOCAL, macKey, UNKNOWN } from '../tables/mac-table.js';
+import { isUnicast, LOCAL, macKey, UNKNOWN, type MacTable } from '../tables/mac-table.js';
 import type { Endpoint } from '../messages.js';
-import { NO_PEER, type DatapathPeer } from '../tables/peer-table.js';
-import { Counter, DropReason, epochNow } from '../tables/stats.js';
+import { NO_PEER, type DatapathPeer, type PeerTable } from '../tables/peer-table.js';
+import type { SharedMacTable } from '../tables/shared-mac-table.js';
+import { Counter, DropReason, epochNow, type DatapathStats } from '../tables/stats.js';
 import { BATCHES_PER_TURN } from '../sizes.js';
 
 export class Sender {
@@ -44,12 +46,25 @@ export class Sender {
   private runPeer = NO_PEER;
   private readonly runOwner = new Int32Array(BATCH);
   private readonly runPayload = new Uint32Array(BATCH);
+  /** The parts of the datapath this path reads per frame, held here (one field load each). */
+  private readonly peers: PeerTable;
+  private readonly macs: MacTable | SharedMacTable;
+  private readonly sockets: readonly (Socket | undefined)[];
+  private readonly bytes: Uint8Array;
+  private readonly pool: BufferPool;
+  private readonly stats: DatapathStats;
 
   constructor(private readonly dp: Datapath) {
+    this.peers = dp.peers.table;
+    this.macs = dp.peers.macs;
+    this.sockets = dp.sockets.list;
+    this.bytes = dp.memory.bytes;
+    this.pool = dp.memory.pool;
+    this.stats = dp.stats;
     this.reads = createFrameBatch(BATCH);
-    for (let i = 0; i < BATCH; i++) this.reads.offsets[i] = dp.fixedBuffer() + HEADROOM;
+    for (let i = 0; i < BATCH; i++) this.reads.offsets[i] = dp.memory.fixedBuffer() + HEADROOM;
     this.forwards = createFrameBatch(BATCH);
-    this.run = dp.packetBatch();
+    this.run = dp.memory.packetBatch();
   }
 
   // 1. read
@@ -64,7 +79,7 @@ export class Sender {
       this.readRoom = limit + 1;
       this.readsUsed = reads.capacity;
     }
-    const peer = iface.peerId < 0 ? undefined : dp.peers.get(iface.peerId);
+    const peer = iface.peerId < 0 ? undefined : this.peers.get(iface.peerId);
     queue.woke(now);
     for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
       // a read changes only the lengths of the slots it filled
@@ -101,7 +116,7 @@ export class Sender {
     for (let i = 0; i < count; i++) {
       const length = reads.lengths[i];
       // longer than fastd's MTU (the admin raised the kernel's): a peer with the same MTU could not take it
-      if (length > limit) dp.stats.drop(DropReason.Malformed);
+      if (length > limit) this.stats.drop(DropReason.Malformed);
       else if (dp.mode === 'tap') this.route(reads.offsets[i], length, NO_PEER, NO_OWNER, now);
       else if (peer) this.toPeer(peer, reads.offsets[i], length, NO_OWNER, now);
     }
@@ -118,9 +133,9 @@ export class Sender {
   routeForwarded(source: number, offset: number, length: number, now: number): void {
     const dp = this.dp;
     const destination = offset + Ethernet.DESTINATION;
-    if (isUnicast(dp.bytes, destination) && dp.macs.lookup(macKey(dp.bytes, destination), now) === LOCAL) return;
+    if (isUnicast(this.bytes, destination) && this.macs.lookup(macKey(this.bytes, destination), now) === LOCAL) return;
     // a forwarded frame is copied behind HEADROOM into a buffer of its own: it must fit there
-    if (length > dp.bufferSize - HEADROOM - TAILROOM) return;
+    if (length > dp.memory.frameRoom) return;
     const forwards = this.forwards;
     forwards.offsets[forwards.count] = offset;
     forwards.lengths[forwards.count] = length;
@@ -134,13 +149,12 @@ export class Sender {
 
   // Runs after the receive path's interface writes; the frames are copied behind HEADROOM, since sealing works in place.
   private routeForwards(now: number): void {
-    const dp = this.dp;
     const forwards = this.forwards;
     for (let f = 0; f < forwards.count; f++) {
-      const index = dp.allocBuffer(now);
+      const index = this.pool.alloc(now);
       if (index < 0) continue;
-      const copy = dp.pool.offsetOf(index) + HEADROOM;
-      dp.bytes.copyWithin(copy, forwards.offsets[f], forwards.offsets[f] + forwards.lengths[f]);
+      const copy = this.pool.offsetOf(index) + HEADROOM;
+      this.bytes.copyWithin(copy, forwards.offsets[f], forwards.offsets[f] + forwards.lengths[f]);
       this.route(copy, forwards.lengths[f], this.forwardSource[f], pooledOwner(index), now);
     }
     forwards.count = 0;
@@ -157,13 +171,13 @@ export class Sender {
       const offset = taken.offsets[i];
       const owner = lentOwner(offset);
       if (kind === HandoffKind.Seal) {
-        const peer = dp.peers.get(taken.peerId(i));
+        const peer = this.peers.get(taken.peerId(i));
         if (peer && peer.owner === dp.self) {
           this.toPeer(peer, offset, taken.lengths[i], owner, now);
           continue;
         }
         // it moved on meanwhile
-        if (peer) dp.stats.add(peer.id, Counter.TxDropped, 1, taken.lengths[i]);
+        if (peer) this.stats.add(peer.id, Counter.TxDropped, 1, taken.lengths[i]);
         this.release(owner);
       } else if (kind === HandoffKind.SealAll) {
         this.toLocalPeers(offset, taken.lengths[i], taken.sourcePeer(i), now);
@@ -184,14 +198,14 @@ export class Sender {
       this.release(owner);
       return;
     }
-    const bytes = dp.bytes;
+    const bytes = this.bytes;
     if (source === NO_PEER && isUnicast(bytes, offset + Ethernet.SOURCE)) {
-      dp.macs.learn(macKey(bytes, offset + Ethernet.SOURCE), LOCAL, now);
+      this.macs.learn(macKey(bytes, offset + Ethernet.SOURCE), LOCAL, now);
     }
     if (isUnicast(bytes, offset + Ethernet.DESTINATION)) {
-      const target = dp.macs.lookup(macKey(bytes, offset + Ethernet.DESTINATION), now);
+      const target = this.macs.lookup(macKey(bytes, offset + Ethernet.DESTINATION), now);
       if (target !== UNKNOWN) {
-        const peer = target === LOCAL || target === source ? undefined : dp.peers.get(target);
+        const peer = target === LOCAL || target === source ? undefined : this.peers.get(target);
         if (peer && peer.owner === dp.self) this.toPeer(peer, offset, length, owner, now);
         else {
           if (peer) dp.handoff!.seal(peer.owner, peer.id, offset, length, now);
@@ -210,17 +224,16 @@ export class Sender {
    * send_all; the other workers get it through the handoff rings).
    */
   private toLocalPeers(offset: number, length: number, source: number, now: number): void {
-    const dp = this.dp;
-    for (let i = 0; i < dp.peers.count; i++) {
-      const peer = dp.peers.get(dp.peers.ids[i])!;
+    for (let i = 0; i < this.peers.count; i++) {
+      const peer = this.peers.get(this.peers.ids[i])!;
       if (peer.id === source || !peer.established) continue;
-      const index = dp.allocBuffer(now);
+      const index = this.pool.alloc(now);
       if (index < 0) {
-        dp.stats.add(peer.id, Counter.TxDropped, 1, length);
+        this.stats.add(peer.id, Counter.TxDropped, 1, length);
         continue;
       }
-      const copy = dp.pool.offsetOf(index) + HEADROOM;
-      dp.bytes.copyWithin(copy, offset, offset + length);
+      const copy = this.pool.offsetOf(index) + HEADROOM;
+      this.bytes.copyWithin(copy, offset, offset + length);
       this.toPeer(peer, copy, length, pooledOwner(index), now);
     }
   }
@@ -229,12 +242,12 @@ export class Sender {
 
   /** An empty data packet on the peer's current session (keepalive, confirmation), sent at once. */
   sealEmpty(peer: DatapathPeer, now: number): void {
-    const index = this.dp.allocBuffer(now);
+    const index = this.pool.alloc(now);
     if (index < 0) {
-      this.dp.stats.add(peer.id, Counter.TxDropped, 1, 0);
+      this.stats.add(peer.id, Counter.TxDropped, 1, 0);
       return;
     }
-    this.toPeer(peer, this.dp.pool.offsetOf(index) + HEADROOM, 0, pooledOwner(index), now);
+    this.toPeer(peer, this.pool.offsetOf(index) + HEADROOM, 0, pooledOwner(index), now);
     this.flush(now);
   }
 
@@ -254,14 +267,13 @@ export class Sender {
 
   // Seals the run and puts it into its peer's socket's batch (4. batch).
   private sealRun(now: number): void {
-    const dp = this.dp;
     const batch = this.run;
     if (batch.count === 0) return;
-    const peer = dp.peers.get(this.runPeer);
-    const socket = peer ? dp.sockets[peer.socketId] : undefined;
+    const peer = this.peers.get(this.runPeer);
+    const socket = peer ? this.sockets[peer.socketId] : undefined;
     if (!peer || !peer.current || !socket) {
       for (let i = 0; i < batch.count; i++) {
-        if (peer) dp.stats.add(peer.id, Counter.TxDropped, 1, this.runPayload[i]);
+        if (peer) this.stats.add(peer.id, Counter.TxDropped, 1, this.runPayload[i]);
         this.release(this.runOwner[i]);
       }
       batch.count = 0;
@@ -274,7 +286,7 @@ export class Sender {
     const out = socket.out;
     for (let i = 0; i < batch.count; i++) {
       if (batch.status[i] !== PacketStatus.Ok) {
-        dp.stats.add(peer.id, Counter.TxDropped, 1, this.runPayload[i]);
+        this.stats.add(peer.id, Counter.TxDropped, 1, this.runPayload[i]);
         this.release(this.runOwner[i]);
         continue;
       }
@@ -282,8 +294,8 @@ export class Sender {
       const j = out.batch.count++;
       out.batch.offsets[j] = batch.offsets[i];
       out.batch.lengths[j] = batch.lengths[i];
-      copySlot(dp.peers.addressWords, peer.id, out.batch.addressWords, j);
-      copySlot(dp.peers.localWords, peer.id, out.batch.localWords, j);
+      copySlot(this.peers.addressWords, peer.id, out.batch.addressWords, j);
+      copySlot(this.peers.localWords, peer.id, out.batch.localWords, j);
       out.peerOf[j] = peer.id;
       out.payloadBytes[j] = this.runPayload[i];
       out.owner[j] = this.runOwner[i];
@@ -295,18 +307,18 @@ export class Sender {
 
   /** A control packet (a handshake), as it is and uncounted, from `local` where given; sent at once. */
   batchControl(socketId: number, endpoint: Endpoint, local: Endpoint | undefined, packet: Uint8Array, now: number): void {
-    const socket = this.dp.sockets[socketId];
-    const index = packet.length <= this.dp.bufferSize ? this.dp.allocBuffer(now) : -1;
+    const socket = this.sockets[socketId];
+    const index = packet.length <= this.dp.memory.bufferSize ? this.pool.alloc(now) : -1;
     if (!socket || index < 0) {
-      if (index >= 0) this.dp.pool.free(index);
+      if (index >= 0) this.pool.free(index);
       return;
     }
     this.sealRun(now);
     const out = socket.out;
     if (out.batch.count === out.batch.capacity) this.sendSocket(out, socket.io);
     const i = out.batch.count++;
-    const offset = this.dp.pool.offsetOf(index);
-    this.dp.bytes.set(packet, offset);
+    const offset = this.pool.offsetOf(index);
+    this.bytes.set(packet, offset);
     out.batch.offsets[i] = offset;
     out.batch.lengths[i] = packet.length;
     writeSockaddr(out.batch.addresses, i, endpoint);
@@ -328,7 +340,7 @@ export class Sender {
 
   private flush(now: number): void {
     this.sealRun(now);
-    const sockets = this.dp.sockets;
+    const sockets = this.sockets;
     for (let s = 0; s < sockets.length; s++) {
       const socket = sockets[s];
       if (socket && socket.out.batch.count > 0) this.sendSocket(socket.out, socket.io);
@@ -336,19 +348,18 @@ export class Sender {
   }
 
   private sendSocket(out: Outgoing, io: DatagramIo): void {
-    const dp = this.dp;
     const batch = out.batch;
     // EAGAIN (socket buffer full) stops the send; fastd drops such packets too.
     const sent = io.send(batch);
     const epoch = epochNow();
     for (let i = 0; i < batch.count; i++) {
       const peerId = out.peerOf[i];
-      if (peerId !== NO_PEER && dp.peers.get(peerId)) {
-        if (i >= sent) dp.stats.add(peerId, Counter.TxDropped, 1, out.payloadBytes[i]);
-        else if (batch.errors[i] !== 0) dp.stats.add(peerId, Counter.TxError, 1, out.payloadBytes[i]);
+      if (peerId !== NO_PEER && this.peers.get(peerId)) {
+        if (i >= sent) this.stats.add(peerId, Counter.TxDropped, 1, out.payloadBytes[i]);
+        else if (batch.errors[i] !== 0) this.stats.add(peerId, Counter.TxError, 1, out.payloadBytes[i]);
         else {
-          dp.stats.add(peerId, Counter.Tx, 1, out.payloadBytes[i]);
-          dp.stats.sent(peerId, epoch);
+          this.stats.add(peerId, Counter.Tx, 1, out.payloadBytes[i]);
+          this.stats.sent(peerId, epoch);
         }
       }
       this.release(out.owner[i]);
@@ -357,6 +368,6 @@ export class Sender {
   }
 
   private release(owner: number): void {
-    releaseOwner(owner, this.dp.pool, this.dp.handoff);
+    releaseOwner(owner, this.pool, this.dp.handoff);
   }
 }

@@ -2,12 +2,15 @@
 // in SharedArrayBuffers that only this worker writes and the control plane reads whenever
 // it likes (a status request), so counting never costs a message. The peer table is this
 // worker's own (the control plane sums the workers' rows of a peer), so a peer that moves
-// between workers never has two threads adding to one number.
+// between workers never has two threads adding to one number. The io layer's counters
+// (syscalls, GSO, offloads) are running totals in the io objects themselves; the statistics
+// timer sums them into the global table.
 // node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
 import { performance } from 'node:perf_hooks';
 import type { BufferPoolStats } from '../../../bufferpool/pool.js';
-import type { IoCounters } from '../../../io/batch.js';
+import { createCounters, type IoCounters } from '../../../io/batch.js';
 import type { OffloadCounters } from '../../../io/offload/offload-frame-io.js';
+import { CounterTotals } from './counter-totals.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from '../messages.js';
 
 /** The packet/byte counter pairs fastd keeps (fastd_stat_type_t); the byte counter follows the packet counter. */
@@ -39,6 +42,10 @@ export function epochNow(): number {
 }
 
 export class DatapathStats {
+  /** I/O counters of every socket and queue, also of removed ones. */
+  readonly ioCounters = new CounterTotals<IoCounters>(createCounters());
+  /** Offload counters of every offloading queue, also of removed ones. */
+  readonly offloadCounters = new CounterTotals<OffloadCounters>({ segmented: 0, segments: 0, checksummed: 0, dropped: 0, coalesced: 0, coalescedFrames: 0 });
   /** Rows of the peer table, one per peerId; replaced by a larger copy when a peerId does not fit. */
   private peers: Float64Array;
   private readonly global: Float64Array;
@@ -108,6 +115,12 @@ export class DatapathStats {
   /** Counts datagrams that arrived coalesced by GRO. */
   coalesced(datagrams: number): void {
     this.global[GlobalStat.GroDatagrams] += datagrams;
+  }
+
+  /** Publishes the io objects' totals (ioCounters, offloadCounters). */
+  publishTotals(): void {
+    this.io(this.ioCounters.list);
+    this.offloads(this.offloadCounters.list);
   }
 
   /** Publishes the I/O layer's running totals. */

@@ -82,7 +82,7 @@ describe('tap routing across two workers', () => {
   function routeAtWorker0(destination: string, tag: number): void {
     const { dp, sender } = workers[0]!;
     tap.write([...mac(destination), ...mac(LOCAL_MAC), 0x08, 0x00, tag]);
-    expect(sender.read(dp.interfaces[0]!, now)).toBe(true);
+    expect(sender.read(dp.queues.list[0]!, now)).toBe(true);
     for (const worker of [...workers, workers[0]!]) {
       worker.dp.handoff!.drain(worker.receiver, worker.sender, now);
       worker.dp.handoff!.publish();
@@ -93,26 +93,26 @@ describe('tap routing across two workers', () => {
 
   it('hands a frame for a MAC learned behind the other worker\'s peer to that worker, which seals it', () => {
     const [zero, one] = workers as [(typeof workers)[0], (typeof workers)[0]];
-    const inUse = zero.dp.pool.stats().inUse;
+    const inUse = zero.dp.memory.pool.stats().inUse;
     // worker 1 learns the address (it delivers its peer's frames); worker 0 sees it in the shared table
-    one.dp.macs.learn(macKey(Uint8Array.from(mac(BEHIND_PEER1)), 0), 1, now);
+    one.dp.peers.macs.learn(macKey(Uint8Array.from(mac(BEHIND_PEER1)), 0), 1, now);
     routeAtWorker0(BEHIND_PEER1, 7);
     expect(arrived()).toEqual([[], [7]]);
     expect(zero.global[GlobalStat.Handoffs]).toBe(1);
     expect(zero.global[GlobalStat.TxPackets]).toBe(0);
     expect(one.global[GlobalStat.TxPackets]).toBe(1);
-    expect(zero.dp.pool.stats().inUse).toBe(inUse);
+    expect(zero.dp.memory.pool.stats().inUse).toBe(inUse);
   });
 
   it('sends a broadcast to its own peers and, through one handoff, to the other worker\'s', () => {
     const [zero, one] = workers as [(typeof workers)[0], (typeof workers)[0]];
-    const inUse = zero.dp.pool.stats().inUse;
+    const inUse = zero.dp.memory.pool.stats().inUse;
     const handoffs = zero.global[GlobalStat.Handoffs]!;
     routeAtWorker0(BROADCAST, 8);
     expect(arrived()).toEqual([[8], [8]]);
     expect(zero.global[GlobalStat.Handoffs]).toBe(handoffs + 1);
     expect(zero.global[GlobalStat.DropHandoff]).toBe(0);
     expect(one.global[GlobalStat.DropHandoff]).toBe(0);
-    expect(zero.dp.pool.stats().inUse).toBe(inUse);
+    expect(zero.dp.memory.pool.stats().inUse).toBe(inUse);
   });
 });

@@ -73,11 +73,11 @@ describe('handoff between two workers', () => {
   /** Hands `count` datagrams of the peer from worker 0 (which received them) to its owner. */
   function handOver(count: number): void {
     const { dp } = workers[0]!;
-    const index = dp.pool.alloc(now);
-    const at = dp.pool.offsetOf(index);
-    dp.bytes.set(PACKET, at);
+    const index = dp.memory.pool.alloc(now);
+    const at = dp.memory.pool.offsetOf(index);
+    dp.memory.bytes.set(PACKET, at);
     for (let i = 0; i < count; i++) dp.handoff!.open(OWNER, PEER, at, PACKET.length, now);
-    dp.pool.free(index);
+    dp.memory.pool.free(index);
     dp.handoff!.publish();
   }
 
@@ -113,7 +113,7 @@ describe('handoff between two workers', () => {
 
   it('drops what a full ring cannot take and counts it; the owner opens the rest; every buffer comes back', () => {
     const [receiving, owner] = workers as [(typeof workers)[0], (typeof workers)[0]];
-    const inUseBefore = receiving.dp.pool.stats().inUse;
+    const inUseBefore = receiving.dp.memory.pool.stats().inUse;
     const extra = 100;
 
     // the owner is about to block in poll: the producer's publish must wake it
@@ -123,7 +123,7 @@ describe('handoff between two workers', () => {
     owner.dp.handoff!.awake();
     expect(receiving.global[GlobalStat.Handoffs]).toBe(HANDOFF_RING_CAPACITY);
     expect(receiving.global[GlobalStat.DropHandoff]).toBe(extra);
-    expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore + HANDOFF_RING_CAPACITY);
+    expect(receiving.dp.memory.pool.stats().inUse).toBe(inUseBefore + HANDOFF_RING_CAPACITY);
 
     // the owner opens every packet on the peer's session and gives the buffers back
     serve(owner);
@@ -132,9 +132,9 @@ describe('handoff between two workers', () => {
     for (const field of [GlobalStat.DropAuth, GlobalStat.DropMalformed, GlobalStat.DropUnknownAddress, GlobalStat.DropReplay]) {
       expect(owner.global[field]).toBe(0);
     }
-    expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore + HANDOFF_RING_CAPACITY);
+    expect(receiving.dp.memory.pool.stats().inUse).toBe(inUseBefore + HANDOFF_RING_CAPACITY);
     serve(receiving);
-    expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore);
+    expect(receiving.dp.memory.pool.stats().inUse).toBe(inUseBefore);
 
     // with the buffers home, the ring takes packets again
     handOver(1);
@@ -147,16 +147,16 @@ describe('handoff between two workers', () => {
   it('lets the other worker try its sessions on a datagram from an unknown address: its peer moved there', () => {
     const [receiving, owner] = workers as [(typeof workers)[0], (typeof workers)[0]];
     settle();
-    const inUse = receiving.dp.pool.stats().inUse;
+    const inUse = receiving.dp.memory.pool.stats().inUse;
     const method = 'salsa2012+umac';
     const key = new Uint8Array(owner.dp.provider(method).keyLength).fill(7);
     for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'addPeer', peerId: FLOATING, owner: OWNER }, now);
     applyControl(owner.dp, owner.sender, { type: 'installSession', peerId: FLOATING, method, key, initiator: false, compat: false, sendEmpty: false }, now);
     // the peer's side of the session seals a packet, which reaches worker 0 from a new address
     const theirs = receiving.dp.provider(method).createSession(key, { initiator: true, compat: false }, now, receiving.dp.memory.memory);
-    const batch = receiving.dp.packetBatch();
-    const index = receiving.dp.pool.alloc(now);
-    batch.offsets[0] = receiving.dp.pool.offsetOf(index) + HEADROOM;
+    const batch = receiving.dp.memory.packetBatch();
+    const index = receiving.dp.memory.pool.alloc(now);
+    batch.offsets[0] = receiving.dp.memory.pool.offsetOf(index) + HEADROOM;
     batch.lengths[0] = 200;
     batch.count = 1;
     theirs.seal(batch, now);
@@ -165,18 +165,18 @@ describe('handoff between two workers', () => {
     writeSockaddr(address, 0, moved);
     receiving.dp.handoff!.tryElsewhere(0, batch.offsets[0], batch.lengths[0], new Uint32Array(address.buffer), 0, now);
     receiving.dp.handoff!.publish();
-    receiving.dp.pool.free(index);
+    receiving.dp.memory.pool.free(index);
     theirs.destroy();
     serve(owner);
     expect(owner.posted).toContainEqual({ type: 'peerMoved', peerId: FLOATING, socketId: 0, endpoint: moved });
     serve(receiving);
-    expect(receiving.dp.pool.stats().inUse).toBe(inUse);
+    expect(receiving.dp.memory.pool.stats().inUse).toBe(inUse);
   });
 
   it('drops a datagram the owner has no session for as from an unknown address, asks for a handshake once, and gives its buffer back', () => {
     const [receiving, owner] = workers as [(typeof workers)[0], (typeof workers)[0]];
     settle();
-    const inUseBefore = receiving.dp.pool.stats().inUse;
+    const inUseBefore = receiving.dp.memory.pool.stats().inUse;
     const address: Endpoint = { family: 4, address: '198.51.100.7', port: 5555, scopeId: 0 };
     for (const { dp, sender } of workers) applyControl(dp, sender, { type: 'setPeerAddress', peerId: PEER, socketId: 0, endpoint: address }, now);
     applyControl(owner.dp, owner.sender, { type: 'resetPeer', peerId: PEER }, now);
@@ -186,7 +186,7 @@ describe('handoff between two workers', () => {
     // the peer has a session we lost: the control plane answers with a handshake (once per address and second)
     expect(owner.posted.filter((message) => message.type === 'unknownData')).toEqual([{ type: 'unknownData', socketId: 0, endpoint: address, compat: false }]);
     serve(receiving);
-    expect(receiving.dp.pool.stats().inUse).toBe(inUseBefore);
+    expect(receiving.dp.memory.pool.stats().inUse).toBe(inUseBefore);
   });
 
   it('keeps the counts of a peer that moves to the other worker: each worker adds to its own row, the sum goes on; a peer that goes is zeroed', () => {
@@ -197,16 +197,16 @@ describe('handoff between two workers', () => {
     let queue: QueuePair;
     /** `count` frames of 100 bytes for the peer read by `worker` (the owner from the peer's queue); the owner has no socket here, so each is a tx drop of the owner. */
     const frames = (worker: (typeof workers)[0], count: number) => {
-      const peer = worker.dp.peers.get(mover)!;
+      const peer = worker.dp.peers.table.get(mover)!;
       if (peer.owner === worker.dp.self) {
         for (let i = 0; i < count; i++) queue.write(FRAME);
-        expect(worker.sender.read(worker.dp.interfaces[peer.interfaceId]!, now)).toBe(true);
+        expect(worker.sender.read(worker.dp.queues.list[peer.interfaceId]!, now)).toBe(true);
         return;
       }
       for (let i = 0; i < count; i++) {
-        const index = worker.dp.pool.alloc(now);
-        worker.dp.handoff!.seal(peer.owner, mover, worker.dp.pool.offsetOf(index) + HEADROOM, FRAME.length, now);
-        worker.dp.pool.free(index);
+        const index = worker.dp.memory.pool.alloc(now);
+        worker.dp.handoff!.seal(peer.owner, mover, worker.dp.memory.pool.offsetOf(index) + HEADROOM, FRAME.length, now);
+        worker.dp.memory.pool.free(index);
       }
       worker.dp.handoff!.publish();
     };
@@ -243,7 +243,7 @@ describe('handoff between two workers', () => {
     expect(peerStats.peer(FLOATING)).toEqual(before);
     applyControl(zero.dp, zero.sender, { type: 'installSession', peerId: far, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false }, now);
     queue.write(FRAME);
-    zero.sender.read(zero.dp.interfaces[far]!, now);
+    zero.sender.read(zero.dp.queues.list[far]!, now);
     expect(peerStats.stat(far, PeerStat.TxDroppedPackets)).toBe(1);
     expect(peerStats.stat(far, PeerStat.TxDroppedBytes)).toBe(100);
   });

@@ -71,15 +71,15 @@ describe('tap routing on the send path', () => {
     const frame = [...mac(destination), ...mac(source), 0x08, 0x00, tag];
     if (from === NO_PEER) {
       tap.write(frame);
-      expect(sender.read(dp.interfaces[0]!, now)).toBe(true);
+      expect(sender.read(dp.queues.list[0]!, now)).toBe(true);
       return;
     }
-    const index = dp.pool.alloc(now);
-    const at = dp.pool.offsetOf(index) + HEADROOM;
-    dp.bytes.set(frame, at);
+    const index = dp.memory.pool.alloc(now);
+    const at = dp.memory.pool.offsetOf(index) + HEADROOM;
+    dp.memory.bytes.set(frame, at);
     sender.routeForwarded(from, at, frame.length, now);
     sender.send(now);
-    dp.pool.free(index);
+    dp.memory.pool.free(index);
   }
 
   const arrived = () => tagsArrived(peers, memory);
@@ -88,11 +88,11 @@ describe('tap routing on the send path', () => {
     route(BROADCAST, LOCAL_MAC, 1);
     route(UNKNOWN_MAC, LOCAL_MAC, 2);
     expect(arrived()).toEqual([[1, 2], [1, 2], []]);
-    expect(dp.macs.lookup(macKey(Uint8Array.from(mac(LOCAL_MAC)), 0), now)).toBe(LOCAL);
+    expect(dp.peers.macs.lookup(macKey(Uint8Array.from(mac(LOCAL_MAC)), 0), now)).toBe(LOCAL);
   });
 
   it('sends to the one peer a unicast address was learned on, and never back to the source or to a local address', () => {
-    dp.macs.learn(macKey(Uint8Array.from(mac(PEER1_MAC)), 0), 1, now);
+    dp.peers.macs.learn(macKey(Uint8Array.from(mac(PEER1_MAC)), 0), 1, now);
     route(PEER1_MAC, LOCAL_MAC, 3);
     route(PEER1_MAC, UNKNOWN_MAC, 4, 1);
     route(LOCAL_MAC, UNKNOWN_MAC, 5, 0);
@@ -101,11 +101,11 @@ describe('tap routing on the send path', () => {
   });
 
   it('counts frames for peers without a session as dropped, and short frames as nothing', () => {
-    dp.macs.learn(macKey(Uint8Array.from(mac(UNKNOWN_MAC)), 0), 2, now);
+    dp.peers.macs.learn(macKey(Uint8Array.from(mac(UNKNOWN_MAC)), 0), 2, now);
     const dropped = peerStats[2 * PEER_STATS_FIELDS + PeerStat.TxDroppedPackets];
     route(UNKNOWN_MAC, LOCAL_MAC, 7);
     tap.write(new Array(13).fill(0));
-    sender.read(dp.interfaces[0]!, now);
+    sender.read(dp.queues.list[0]!, now);
     expect(arrived()).toEqual([[], [], []]);
     expect(peerStats[2 * PEER_STATS_FIELDS + PeerStat.TxDroppedPackets]).toBe(dropped + 1);
     expect(peerStats[1 * PEER_STATS_FIELDS + PeerStat.TxPackets]).toBe(4);
