@@ -4,15 +4,14 @@
 // the same configuration in turn; owner, group and mode of both files must match, and the
 // configured user must be able to read the status from both or from neither.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { cleanUpEverything, haveFastdTsBuild } from '../../interop/harness/tunnel.js';
-import { Daemon, loneDaemonSpec } from '../../interop/harness/daemon.js';
+import { haveFastdTsBuild } from '../../interop/harness/tunnel.js';
+import { Daemon, DaemonGroup, loneDaemonSpec } from '../../interop/harness/daemon.js';
 import { until } from '../../helpers/wait.js';
-import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
+import { UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 
 const PORT = 10_000;
 const DEADLINE_MS = 30_000;
@@ -51,28 +50,20 @@ function readableByUser(socket: string): boolean {
 
 describe.runIf(ok)('status socket and PID file ownership', () => {
   // where the user may create files, as under /run/fastd with fastd's packaging
-  const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-owner-'));
+  const group = new DaemonGroup('fastd-ts-owner-');
+  const { dir, daemons } = group;
   chmodSync(dir, 0o1777);
-  let namespaces: NamespacePair | undefined;
-  const daemons: Daemon[] = [];
-  afterAll(async () => {
-    await Promise.all(daemons.map((daemon) => daemon.stop()));
-    namespaces?.delete();
-    cleanUpEverything();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   for (const statements of [[`user "${USER}"`, `group "${GROUP}"`], [`user "${USER}"`], [`group "${GROUP}"`], []]) {
     const what = statements.length === 0 ? 'no user or group' : statements.join('; ');
     it(`${what}: as Debian fastd creates them`, async () => {
-      namespaces ??= NamespacePair.create();
       const results: { files: Created[]; readable: boolean }[] = [];
       for (const kind of ['fastd', 'fastd-ts'] as const) {
         const label = `own-${kind === 'fastd' ? 'c' : 'ts'}${daemons.length}`;
         const statusSocket = join(dir, `${label}.sock`);
         const pidFile = join(dir, `${label}.pid`);
         const daemon = new Daemon(
-          namespaces.sides[0],
+          group.namespaces.sides[0],
           loneDaemonSpec(kind, label, `${UNDERLAY_ADDRESSES[0]}:${PORT}`, statusSocket, { extraStatements: statements, args: ['--pid-file', pidFile] }),
           dir,
           label,

@@ -7,16 +7,15 @@
 // too when the machine is busy), not asserted. Signals that arrive during start-up neither kill
 // the daemon nor start Node's inspector; the status socket answers valid JSON from its first
 // connection on. Times are printed next to fastd's; the only bounds are generous ones.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanUpEverything, requireTunnel, type DaemonKind } from '../../interop/harness/tunnel.js';
-import { Daemon, generateKeyPair, type DaemonSpec, type KeyPair } from '../../interop/harness/daemon.js';
+import { describe, expect, it } from 'vitest';
+import { requireTunnel, type DaemonKind } from '../../interop/harness/tunnel.js';
+import { Daemon, DaemonGroup, generateKeyPair, type DaemonSpec, type KeyPair } from '../../interop/harness/daemon.js';
 import { readStatus } from '../../interop/harness/status.js';
 import { sleep, until } from '../../helpers/wait.js';
-import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
+import { UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 
 const PORT = 10_000;
 const DEADLINE_MS = 30_000;
@@ -60,22 +59,14 @@ function statusOnce(path: string): Promise<string | undefined> {
 }
 
 describe.runIf(ok)('start-up', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-startup-'));
-  let namespaces: NamespacePair | undefined;
-  const daemons: Daemon[] = [];
+  const group = new DaemonGroup('fastd-ts-startup-');
+  const { dir, daemons } = group;
   let count = 0;
-  afterAll(async () => {
-    await Promise.all(daemons.map((daemon) => daemon.stop()));
-    namespaces?.delete();
-    cleanUpEverything();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   function daemon(side: 0 | 1, kind: DaemonKind, keys: KeyPair, peer: DaemonSpec['peer']): Daemon {
-    namespaces ??= NamespacePair.create();
     const label = `st${count++}-${kind === 'fastd' ? 'c' : 'ts'}`;
     const created = new Daemon(
-      namespaces.sides[side],
+      group.namespaces.sides[side],
       {
         kind,
         mode: 'tap',

@@ -4,14 +4,13 @@
 // datagram "READY=1\nMAINPID=<pid>", with the port bound and the interface there. systemd
 // itself does not run in this sandbox, so the shipped unit is not started here.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanUpEverything, requireTunnel, type DaemonKind } from '../../interop/harness/tunnel.js';
-import { Daemon, loneDaemonSpec } from '../../interop/harness/daemon.js';
+import { describe, expect, it } from 'vitest';
+import { requireTunnel, type DaemonKind } from '../../interop/harness/tunnel.js';
+import { Daemon, DaemonGroup, loneDaemonSpec } from '../../interop/harness/daemon.js';
 import { until } from '../../helpers/wait.js';
-import { NamespacePair, UNDERLAY_ADDRESSES, type Namespace } from '../../../src/testbed/namespaces.js';
+import { UNDERLAY_ADDRESSES, type Namespace } from '../../../src/testbed/namespaces.js';
 
 const PYTHON = '/usr/bin/python3';
 const PORT = 10_000;
@@ -53,20 +52,12 @@ class Receiver {
 const ok = requireTunnel('engine: systemd readiness against Debian fastd', { python3: existsSync(PYTHON) });
 
 describe.runIf(ok)('systemd readiness ($NOTIFY_SOCKET)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-notify-'));
-  let namespaces: NamespacePair | undefined;
-  const daemons: Daemon[] = [];
-  afterAll(async () => {
-    await Promise.all(daemons.map((daemon) => daemon.stop()));
-    namespaces?.delete();
-    cleanUpEverything();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const group = new DaemonGroup('fastd-ts-notify-');
+  const { dir, daemons } = group;
 
   function daemon(kind: DaemonKind, label: string, notifySocket: string): Daemon {
-    namespaces ??= NamespacePair.create();
     const created = new Daemon(
-      namespaces.sides[0],
+      group.namespaces.sides[0],
       loneDaemonSpec(kind, label, `${UNDERLAY_ADDRESSES[0]}:${PORT}`, join(dir, `${label}.sock`), { env: { NOTIFY_SOCKET: notifySocket } }),
       dir,
       label,
@@ -85,8 +76,7 @@ describe.runIf(ok)('systemd readiness ($NOTIFY_SOCKET)', () => {
       it(`${kind} sends one "READY=1\\nMAINPID=<pid>" to a ${socketKind} socket, once bound and with its interface`, async () => {
         const label = `ntf-${kind === 'fastd' ? 'c' : 'ts'}-${socketKind[0]}`;
         const name = socketKind === 'path' ? join(dir, `${label}.notify`) : `@fastd-ts-test/${label}/${process.pid}`;
-        namespaces ??= NamespacePair.create();
-        const receiver = await Receiver.start(namespaces.sides[0], name);
+        const receiver = await Receiver.start(group.namespaces.sides[0], name);
         const subject = daemon(kind, label, name);
         try {
           subject.start();
@@ -95,8 +85,8 @@ describe.runIf(ok)('systemd readiness ($NOTIFY_SOCKET)', () => {
             subject.waitForLog(/never/, DEADLINE_MS).then(() => undefined),
           ]);
           expect(message).toBe(`READY=1\nMAINPID=${subject.pid}`);
-          expect(await boundPorts(namespaces.sides[0])).toContain(`${UNDERLAY_ADDRESSES[0]}:${PORT}`);
-          expect(namespaces.sides[0].hasLink(label)).toBe(true);
+          expect(await boundPorts(group.namespaces.sides[0])).toContain(`${UNDERLAY_ADDRESSES[0]}:${PORT}`);
+          expect(group.namespaces.sides[0].hasLink(label)).toBe(true);
         } finally {
           receiver.stop();
           await subject.stop();

@@ -2,12 +2,14 @@
 // generated configuration, its stdout and stderr going to a log file that survives it.
 // The same configuration text is given to both programs, since fastd-ts is a drop-in.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
-import { trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
-import type { Namespace } from '../../../src/testbed/namespaces.js';
+import { cleanUpEverything, trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
+import { type Namespace, NamespacePair } from '../../../src/testbed/namespaces.js';
 import { until } from '../../helpers/wait.js';
 
 export type DaemonKind = 'fastd' | 'fastd-ts';
@@ -213,5 +215,29 @@ export class Daemon {
       this.assertAlive();
       return undefined;
     });
+  }
+}
+
+/**
+ * The daemons of one describe block: a namespace pair made on first use and a directory for
+ * their files, both removed after the block once every daemon added here has stopped.
+ */
+export class DaemonGroup {
+  readonly dir: string;
+  readonly daemons: Daemon[] = [];
+  private pair: NamespacePair | undefined;
+
+  constructor(prefix: string) {
+    this.dir = mkdtempSync(join(tmpdir(), prefix));
+    afterAll(async () => {
+      await Promise.all(this.daemons.map((daemon) => daemon.stop()));
+      this.pair?.delete();
+      cleanUpEverything();
+      rmSync(this.dir, { recursive: true, force: true });
+    });
+  }
+
+  get namespaces(): NamespacePair {
+    return (this.pair ??= NamespacePair.create());
   }
 }
