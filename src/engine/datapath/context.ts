@@ -23,7 +23,6 @@ import { UdpSockets } from './udp-sockets.js';
 // receive.ts and send.ts name these through this module
 export type { Outgoing, Socket } from './udp-sockets.js';
 export type { Interface } from './queues.js';
-export { BATCH, HEADROOM, TAILROOM } from './sizes.js';
 
 export class Datapath {
   readonly mode: InitMessage['mode'];

@@ -5,7 +5,7 @@
 // with each configured method, between two throwaway sessions with an all-zero key, in its
 // own packet memory. Nothing is sent anywhere and no statistics count it.
 import type { Datapath } from './context.js';
-import { HEADROOM } from './context.js';
+import { HEADROOM } from './sizes.js';
 import { epochNow } from './tables/stats.js';
 
 /** Seal-and-open rounds per method: enough calls for V8 to optimise the JS around the kernels. */

@@ -17,7 +17,6 @@ import { EVENTFD_VALUE_BYTES } from '../../../io/linux-abi.js';
 import { NativeArea } from '../../../io/native-memory.js';
 import type { Lender } from '../buffer-owner.js';
 import type { BufferPool } from '../../../bufferpool/pool.js';
-import { BATCH, HEADROOM, TAILROOM } from '../context.js';
 import type { DatapathMemory } from '../memory.js';
 import { HandoffBatch, HandoffKind, HandoffRing } from './handoff-ring.js';
 import type { WorkerPlace } from '../messages.js';
@@ -25,7 +24,7 @@ import { ABSENT, NumberMap } from '../tables/number-map.js';
 import type { Receiver } from '../pipeline/receive.js';
 import type { Sender } from '../pipeline/send.js';
 import { DropReason, type DatapathStats } from '../tables/stats.js';
-import { BATCHES_PER_TURN } from '../sizes.js';
+import { BATCH, BATCHES_PER_TURN, HEADROOM, TAILROOM } from '../sizes.js';
 
 /** Entries per ring: a few batches in flight before a slow owner makes the others drop. */
 export const HANDOFF_RING_CAPACITY = 1024;

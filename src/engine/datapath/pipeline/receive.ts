@@ -13,7 +13,7 @@ import { readSockaddr } from '../../../io/sockaddr.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../../protocol/wire.js';
 import { hostKey } from '../tables/address-key.js';
-import { BATCH, type Datapath, type Interface, type Socket } from '../context.js';
+import type { Datapath, Interface, Socket } from '../context.js';
 import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
 import { isUnicast, macKey, type MacTable } from '../tables/mac-table.js';
 import type { Endpoint } from '../messages.js';
@@ -21,7 +21,7 @@ import { confirmCurrent, NO_PEER, type DatapathPeer, type PeerTable } from '../t
 import type { SharedMacTable } from '../tables/shared-mac-table.js';
 import type { Sender } from './send.js';
 import { Counter, DropReason, epochNow, type DatapathStats } from '../tables/stats.js';
-import { BATCHES_PER_TURN } from '../sizes.js';
+import { BATCH, BATCHES_PER_TURN } from '../sizes.js';
 
 
 export class Receiver {

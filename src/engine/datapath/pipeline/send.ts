@@ -21,14 +21,14 @@ import { Ethernet } from '../../../io/offload/headers.js';
 import { copySlot } from '../tables/address-key.js';
 import { lentOwner, NO_OWNER, pooledOwner, releaseOwner } from '../buffer-owner.js';
 import type { BufferPool } from '../../../bufferpool/pool.js';
-import { BATCH, HEADROOM, type Datapath, type Interface, type Outgoing, type Socket } from '../context.js';
+import type { Datapath, Interface, Outgoing, Socket } from '../context.js';
 import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
 import { isUnicast, LOCAL, macKey, UNKNOWN, type MacTable } from '../tables/mac-table.js';
 import type { Endpoint } from '../messages.js';
 import { NO_PEER, type DatapathPeer, type PeerTable } from '../tables/peer-table.js';
 import type { SharedMacTable } from '../tables/shared-mac-table.js';
 import { Counter, DropReason, epochNow, type DatapathStats } from '../tables/stats.js';
-import { BATCHES_PER_TURN } from '../sizes.js';
+import { BATCH, BATCHES_PER_TURN, HEADROOM } from '../sizes.js';
 
 export class Sender {
   /** Read slots for TUN/TAP queues (one queue is read and its frames sent before the next), taken for good. */

@@ -5,7 +5,8 @@
 // table, which grows for peerIds past its size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyControl } from '../../../../src/engine/datapath/control.js';
-import { Datapath, HEADROOM } from '../../../../src/engine/datapath/context.js';
+import { Datapath } from '../../../../src/engine/datapath/context.js';
+import { HEADROOM } from '../../../../src/engine/datapath/sizes.js';
 import { createHandoffPlaces, windowBytes } from '../../../../src/engine/workers/handoff-places.js';
 import { HANDOFF_RING_CAPACITY } from '../../../../src/engine/datapath/handoff/handoff.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, type Endpoint, type FromWorker } from '../../../../src/engine/datapath/messages.js';

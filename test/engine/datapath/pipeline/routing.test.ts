@@ -5,7 +5,8 @@
 // local address nowhere; frames forwarded from a peer are routed the same way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyControl } from '../../../../src/engine/datapath/control.js';
-import { Datapath, HEADROOM } from '../../../../src/engine/datapath/context.js';
+import { Datapath } from '../../../../src/engine/datapath/context.js';
+import { HEADROOM } from '../../../../src/engine/datapath/sizes.js';
 import { LOCAL, macKey } from '../../../../src/engine/datapath/tables/mac-table.js';
 import { PEER_STATS_FIELDS, PeerStat, type FromWorker } from '../../../../src/engine/datapath/messages.js';
 import { NO_PEER } from '../../../../src/engine/datapath/tables/peer-table.js';
