@@ -3,11 +3,11 @@
 // CPU time and memory read from /proc while it runs.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackPid, untrackPid } from '../testbed/cleanup.js';
 import type { Namespace } from '../testbed/namespaces.js';
+import { readStatus } from '../testbed/status.js';
 import type { DaemonKind } from './report.js';
 
 export const DEBIAN_FASTD = '/usr/bin/fastd';
@@ -16,7 +16,6 @@ const FASTD_TS = fileURLToPath(new URL('../../bin/fastd-ts', import.meta.url));
 const STAT_UTIME_FIELD = 14;
 const STAT_STIME_FIELD = 15;
 const STOP_GRACE_MS = 5_000;
-const STATUS_DEADLINE_MS = 5_000;
 
 /** The kernel's clock tick for /proc times (USER_HZ). */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -153,14 +152,7 @@ export class BenchDaemon {
 
   /** The status socket's JSON document (fastd's, with fastd-ts's additions). */
   status(): Promise<unknown> {
-    return new Promise<string>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const socket = connect(this.statusPath);
-      socket.setTimeout(STATUS_DEADLINE_MS, () => socket.destroy(new Error(`${this.label}'s status socket does not answer`)));
-      socket.on('data', (chunk) => chunks.push(chunk));
-      socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      socket.on('error', reject);
-    }).then((text) => JSON.parse(text) as unknown);
+    return readStatus(this.statusPath, `${this.label}'s status socket`);
   }
 
   /** User plus system CPU seconds of all the daemon's threads so far. */

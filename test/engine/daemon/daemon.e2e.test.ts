@@ -12,7 +12,7 @@ import { derivePublicKey, generateSecretKey, keyToHex } from '../../../src/crypt
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
 import { cleanUpEverything, haveFastdTsBuild, requireTunnel } from '../../interop/harness/tunnel.js';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
-import { readStatus } from '../../interop/harness/status.js';
+import { readStatus } from '../../../src/testbed/status.js';
 import { sleep, until } from '../../helpers/wait.js';
 
 const FASTD_TS = fileURLToPath(new URL('../../../bin/fastd-ts', import.meta.url));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireTunnel, type DaemonKind } from '../../interop/harness/tunnel.js';
 import { Daemon, DaemonGroup, generateKeyPair, type DaemonSpec, type KeyPair } from '../../interop/harness/daemon.js';
-import { readStatus } from '../../interop/harness/status.js';
+import { readStatus } from '../../../src/testbed/status.js';
 import { sleep, until } from '../../helpers/wait.js';
 import { UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 

@@ -24,7 +24,7 @@ import { trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
 import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
 import { cleanUpEverything, requireTunnel } from '../../interop/harness/tunnel.js';
-import { readStatus } from '../../interop/harness/status.js';
+import { readStatus } from '../../../src/testbed/status.js';
 import { until } from '../../helpers/wait.js';
 
 const ok = requireTunnel('engine: idle per-peer sockets');

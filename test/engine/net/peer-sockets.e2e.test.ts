@@ -13,7 +13,7 @@ import { derivePublicKey, generateSecretKey, keyToHex } from '../../../src/crypt
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
 import { cleanUpEverything, requireTunnel } from '../../interop/harness/tunnel.js';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
-import { readStatus } from '../../interop/harness/status.js';
+import { readStatus } from '../../../src/testbed/status.js';
 import { until } from '../../helpers/wait.js';
 
 const ok = requireTunnel('engine: per-peer sockets of a port-less bind');

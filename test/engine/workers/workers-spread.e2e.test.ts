@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 import { Daemon, generateKeyPair, type KeyPair } from '../../interop/harness/daemon.js';
 import { requireTunnel } from '../../interop/harness/tunnel.js';
-import { readStatus } from '../../interop/harness/status.js';
+import { readStatus } from '../../../src/testbed/status.js';
 import { ping, timeToFirstReply } from '../../interop/harness/traffic.js';
 
 /** Enough peers that the kernel's hash leaves a worker without any only with probability 2 / 2^10. */
