@@ -4,14 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { OffloadFrameIo } from '../../../src/io/offload/offload-frame-io.js';
 import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { FakeReader, FakeWriter, readSlots, resetRoom, writeBatch } from './fake-queue.js';
-import { ACK, concat, ETH, parseTcp, pattern, PSH, readVnet, superFrame, tcpFrame, VNET, type TcpSpec } from './frames.js';
+import { ACK, concat, ETH, FLOW_CASES, parseTcp, pattern, PSH, readVnet, segmentSizeOf, superFrame, tcpFrame, VNET, type TcpSpec } from './frames.js';
 
 const MTU = 1500;
 const ROOM = MTU + ETH;
 const SCRATCH = 1 << 20;
 const SLOTS_AT = 2 << 20;
 const BATCH_AT = 3 << 20;
-const TIMESTAMPS = Uint8Array.from([1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]);
 
 function setup(kind: 'tap' | 'tun') {
   const memory = testPacketMemory();
@@ -34,14 +33,9 @@ function setup(kind: 'tap' | 'tun') {
 }
 
 describe('TCP segments of one flow are written as one super-frame', () => {
-  it.each([
-    { version: 4 as const, kind: 'tap' as const, options: undefined },
-    { version: 4 as const, kind: 'tun' as const, options: TIMESTAMPS },
-    { version: 6 as const, kind: 'tap' as const, options: TIMESTAMPS },
-    { version: 6 as const, kind: 'tun' as const, options: undefined },
-  ])('IPv$version $kind: segment -> coalesce gives back the same super-frame', ({ version, kind, options }) => {
+  it.each(FLOW_CASES)('IPv$version $kind: segment -> coalesce gives back the same super-frame', ({ version, kind, options }) => {
     const tap = kind === 'tap';
-    const gso = (version === 4 ? 1460 : 1440) - (options?.length ?? 0);
+    const gso = segmentSizeOf(version, options);
     const original = superFrame({ version, tap, seq: 0xffffff00, flags: ACK | PSH, payload: pattern(30_000, 7), options, id: 65530 }, gso);
     const { io, writer, write, segment } = setup(kind);
     const frames = segment(original);

@@ -32,6 +32,20 @@ function pseudoHeader(src: Uint8Array, dst: Uint8Array, protocol: number, length
   return Uint8Array.from([...src, ...dst, 0, 0, length >> 8, length & 0xff, 0, 0, 0, protocol]);
 }
 
+/** TCP timestamps option (NOP, NOP, TS 10 bytes), as Linux sends it on every segment. */
+export const TIMESTAMPS = Uint8Array.from([1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]);
+
+/** The flows each offload test runs: IPv4 and IPv6, TAP and TUN, half of them with options. */
+export const FLOW_CASES = [
+  { version: 4 as const, kind: 'tap' as const, options: undefined },
+  { version: 4 as const, kind: 'tun' as const, options: TIMESTAMPS },
+  { version: 6 as const, kind: 'tap' as const, options: TIMESTAMPS },
+  { version: 6 as const, kind: 'tun' as const, options: undefined },
+];
+
+/** The segment size of a 1500-byte MTU for the IP version, less the TCP options. */
+export const segmentSizeOf = (version: 4 | 6, options?: Uint8Array) => (version === 4 ? 1460 : 1440) - (options?.length ?? 0);
+
 export interface TcpSpec {
   version: 4 | 6;
   tap: boolean;

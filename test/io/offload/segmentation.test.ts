@@ -3,15 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { OffloadFrameIo } from '../../../src/io/offload/offload-frame-io.js';
 import { testPacketMemory } from '../../helpers/packet-memory.js';
-import { ACK, concat, CWR, ETH, FIN, parseTcp, pattern, plainHeader, PSH, superFrame, tcpFrame, VNET, vnetHeader } from './frames.js';
+import { ACK, concat, CWR, ETH, FIN, FLOW_CASES, parseTcp, pattern, plainHeader, PSH, segmentSizeOf, superFrame, tcpFrame, VNET, vnetHeader } from './frames.js';
 import { FakeReader, FakeWriter, readSlots, resetRoom } from './fake-queue.js';
 
 const MTU = 1500;
 const ROOM = MTU + ETH;
 const SCRATCH = 1 << 20;
 const SLOTS_AT = 2 << 20;
-// TCP timestamps option (NOP, NOP, TS 10 bytes)
-const TIMESTAMPS = Uint8Array.from([1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]);
 
 function setup(kind: 'tap' | 'tun', capacity = 64, mtu = MTU) {
   const memory = testPacketMemory();
@@ -31,16 +29,11 @@ function setup(kind: 'tap' | 'tun', capacity = 64, mtu = MTU) {
 }
 
 describe('TSO super-frames are cut into valid frames', () => {
-  it.each([
-    { version: 4 as const, kind: 'tap' as const, options: undefined },
-    { version: 4 as const, kind: 'tun' as const, options: TIMESTAMPS },
-    { version: 6 as const, kind: 'tap' as const, options: TIMESTAMPS },
-    { version: 6 as const, kind: 'tun' as const, options: undefined },
-  ])('IPv$version $kind: count, sizes, sequence numbers, flags, IDs, checksums, payload', ({ version, kind, options }) => {
+  it.each(FLOW_CASES)('IPv$version $kind: count, sizes, sequence numbers, flags, IDs, checksums, payload', ({ version, kind, options }) => {
     const tap = kind === 'tap';
     const payload = pattern(20_000, version);
     const seq = 0xfffff000; // wraps around 2^32 within the super-frame
-    const gso = (version === 4 ? 1460 : 1440) - (options?.length ?? 0);
+    const gso = segmentSizeOf(version, options);
     const { io, reader, readAll } = setup(kind);
     reader.queue.push(superFrame({ version, tap, seq, flags: ACK | PSH | FIN | CWR, payload, options, id: 0xfffe }, gso));
     const frames = readAll();
