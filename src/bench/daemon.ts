@@ -42,7 +42,7 @@ export function generateKeyPair(): KeyPair {
   return { secret, public: run(['--machine-readable', '--show-key', '--config', '-'], `secret "${secret}";\n`) };
 }
 
-interface DaemonSpec {
+export interface DaemonSpec {
   readonly kind: DaemonKind;
   readonly method: string;
   readonly mtu: number;
@@ -60,7 +60,8 @@ interface DaemonSpec {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-function configText(spec: DaemonSpec, statusSocket: string): string {
+/** The configuration a spec stands for, fastd's language (fastd-ts reads the same). */
+export function configText(spec: DaemonSpec, statusSocket: string): string {
   return [
     'log level info;',
     `status socket "${statusSocket}";`,

@@ -1,6 +1,6 @@
 // The supernode bench's namespaces and daemons: one supernode namespace, one namespace of N
-// Debian fastd routers (each its own process, key, port and TAP) behind one address or an
-// address each, and K probe routers in namespaces of their own. The supernode's own address
+// Debian fastd routers (each its own process, key, port and TAP; router-fleet.ts) behind one
+// address or an address each, and K probe routers in namespaces of their own. The supernode's own address
 // is on the routers' veth; the probes reach it over veths of their own (the kernel accepts a
 // local address on any interface, so one bind serves all).
 //
@@ -14,9 +14,10 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { joinByVeth, Namespace } from '../testbed/namespaces.js';
 import { until } from './bench-tunnel.js';
-import { BenchDaemon, type KeyPair } from './daemon.js';
-import { bulkKeyPairs, bulkPublicKeys } from './peer-keys.js';
+import { BenchDaemon, type DaemonSpec, type KeyPair } from './daemon.js';
+import { bulkKeyPairs, bulkPublicKeys, writePeerDir } from './peer-keys.js';
 import type { DaemonKind } from './report.js';
+import { RouterFleet } from './router-fleet.js';
 
 export const SUPERNODE_ADDRESS = '198.18.0.1';
 export const SUPERNODE_PORT = 10_000;
@@ -40,7 +41,7 @@ const FLOOD_KEYS = 4;
 const METHOD = 'salsa2012+umac';
 /** fastd's recommended MTU for a 1500-byte underlay. */
 export const MTU = 1406;
-/** Extra keys' file names start with this (bench/peer-keys.ts writes peer<N>). */
+/** The extra keys' files, as writePeerDir names them. */
 const EXTRA_KEY_FILE = /^peer\d+$/;
 
 /** Router i's own address when routers do not share one: 198.18.1.1 onwards, 250 per /24. */
@@ -51,7 +52,7 @@ function ownAddress(index: number): string {
 export class SupernodeLab {
   readonly supernodeKeys: KeyPair;
   readonly floodKeys: readonly KeyPair[];
-  readonly routers: readonly BenchDaemon[];
+  readonly routers: RouterFleet;
   readonly probes: readonly BenchDaemon[];
   private readonly peerDir: string;
 
@@ -76,12 +77,19 @@ export class SupernodeLab {
     this.floodKeys.forEach((key, i) => write(`flood${i}`, key));
     const routerDir = join(dir, 'routers');
     mkdirSync(routerDir);
-    const router = (netns: Namespace, key: KeyPair, label: string, interfaceName: string, bind: string) =>
-      new BenchDaemon(netns, { kind: 'fastd', method: METHOD, mtu: MTU, interfaceName, bind, keys: key, peerKey: this.supernodeKeys.public, remote: `${SUPERNODE_ADDRESS}:${SUPERNODE_PORT}` }, routerDir, label);
-    this.routers = routerKeys.map((key, i) =>
-      router(routersNs, key, `router${i}`, `r${i}`, `${ownAddresses ? ownAddress(i) : SHARED_ROUTER_ADDRESS}:${ROUTER_BASE_PORT + i}`),
-    );
-    this.probes = probeKeys.map((key, i) => router(probeNs[i]!, key, `probe${i}`, 'fts0', `${probeAddress(i)}:${SUPERNODE_PORT}`));
+    const spec = (key: KeyPair, interfaceName: string, bind: string): DaemonSpec => ({
+      kind: 'fastd',
+      method: METHOD,
+      mtu: MTU,
+      interfaceName,
+      bind,
+      keys: key,
+      peerKey: this.supernodeKeys.public,
+      remote: `${SUPERNODE_ADDRESS}:${SUPERNODE_PORT}`,
+    });
+    const bind = (i: number) => `${ownAddresses ? ownAddress(i) : SHARED_ROUTER_ADDRESS}:${ROUTER_BASE_PORT + i}`;
+    this.routers = new RouterFleet(routersNs, routerKeys.map((key, i) => spec(key, `r${i}`, bind(i))), routerDir);
+    this.probes = probeKeys.map((key, i) => new BenchDaemon(probeNs[i]!, spec(key, 'fts0', `${probeAddress(i)}:${SUPERNODE_PORT}`), routerDir, `probe${i}`));
   }
 
   /** The namespaces and veths, addressed; the keys and the supernode's peer directory. No daemon runs yet. */
@@ -111,9 +119,9 @@ export class SupernodeLab {
     return new SupernodeLab(supernodeNs, routersNs, probeNs, dir, options.routers, options.ownAddresses);
   }
 
-  /** Every router and probe: the peers the supernode should list as connected. */
-  get clients(): readonly BenchDaemon[] {
-    return [...this.routers, ...this.probes];
+  /** Routers and probes: the peers the supernode should list as connected. */
+  get clientCount(): number {
+    return this.routers.specs.length + this.probes.length;
   }
 
   /** A supernode of `kind`: TAP mode, one bind, every key from the peer directory. Not started. */
@@ -161,13 +169,15 @@ export class SupernodeLab {
     });
   }
 
-  startClients(): void {
-    for (const client of this.clients) client.start();
+  /** The probes, then every router at once. */
+  async startClients(): Promise<void> {
+    for (const probe of this.probes) probe.start();
+    await this.routers.start();
   }
 
   /** Brings the routers' and probes' TAPs up once all exist, and addresses r0 and the probes' inside the tunnel. */
   async setUpClientTaps(deadlineMs: number): Promise<void> {
-    const routerTaps = new Set(this.routers.map((router) => router.spec.interfaceName));
+    const routerTaps = new Set(this.routers.specs.map((spec) => spec.interfaceName));
     await until('the routers\' TAPs', deadlineMs, () => {
       const links = this.routersNs.ip('-o', 'link', 'show').split('\n').map((line) => line.split(': ')[1]?.split('@')[0]);
       return links.filter((name) => name !== undefined && routerTaps.has(name)).length === routerTaps.size;
@@ -180,12 +190,12 @@ export class SupernodeLab {
   }
 
   async stopClients(): Promise<void> {
-    await Promise.all(this.clients.map((client) => client.stop()));
+    await Promise.all([this.routers.stop(), ...this.probes.map((probe) => probe.stop())]);
   }
 
   /** Adds `count` keys of peers that never connect to the peer directory. */
   addExtraKeys(count: number): void {
-    bulkPublicKeys(count).forEach((key, i) => writeFileSync(join(this.peerDir, `peer${i}`), `key "${key}";\n`));
+    writePeerDir(this.peerDir, bulkPublicKeys(count));
   }
 
   removeExtraKeys(): void {

@@ -92,8 +92,13 @@ export interface RestartFigures {
 /** Everything measured in one turn of one supernode. */
 export interface TurnFigures {
   readonly coldStartSeconds: number;
+  /** When the last router had been started, from the supernode's exec: the share of the cold start that is the lab's. */
+  readonly routersStartedSeconds: number;
+  /** Datagrams the kernel dropped for the supernode's full socket buffers (lost handshakes, here). */
+  readonly coldStartUdpDrops: number;
   readonly mbit: number;
   readonly retransmits: number;
+  readonly flowUdpDrops: number;
   readonly cpuPerGb: number;
   readonly idlePing: PingSummary;
   readonly loadPing: PingSummary;
@@ -131,7 +136,10 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
   const list: Figure[] = [
     { label: `cold start: all ${all} routers connected (s)`, cell: (t) => fixed(t.coldStartSeconds, 1), value: (t) => t.coldStartSeconds },
     { label: `${options.probes} iperf3 TCP flows, sum (Mbit/s)`, cell: (t) => fixed(t.mbit, 0), value: (t) => t.mbit },
+    { label: 'of which starting the routers (s)', cell: (t) => fixed(t.routersStartedSeconds, 1) },
+    { label: 'its UDP drops for a full socket buffer', cell: (t) => String(t.coldStartUdpDrops), value: (t) => t.coldStartUdpDrops },
     { label: 'TCP retransmits in the flows', cell: (t) => String(t.retransmits), value: (t) => t.retransmits },
+    { label: 'its UDP drops in the flows', cell: (t) => String(t.flowUdpDrops), value: (t) => t.flowUdpDrops },
     { label: 'supernode CPU-s per GB in the flows', cell: (t) => fixed(t.cpuPerGb, 2), value: (t) => t.cpuPerGb },
     { label: 'ping idle, avg / max (ms)', cell: (t) => ping(t.idlePing), value: (t) => t.idlePing.avgMs },
     { label: 'ping during the flows, avg / max (ms)', cell: (t) => ping(t.loadPing), value: (t) => t.loadPing.avgMs },

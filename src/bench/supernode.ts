@@ -4,13 +4,14 @@
 // take turns as the supernode on the same routers, keys and namespaces, in alternating order
 // over the rounds. Per turn:
 //  1. cold start: the supernode is exec'd; once its status socket answers (its port is bound)
-//     every router starts at once, as after an outage; seconds from the exec until its status
-//     socket lists all N+K connected;
+//     every router starts at once, as after an outage (one shell starts them: router-fleet.ts);
+//     seconds from the exec until its status socket lists all N+K connected, and how much of
+//     that went on starting the routers; datagrams dropped at its full socket buffer meanwhile;
 //  2. idle ping, 5 a second from router 0 (its TAP is addressed) to the supernode's TAP;
 //  3. K iperf3 TCP flows at once, each from a probe to an iperf3 server in the supernode's
 //     namespace on its TAP address (so every byte is opened or sealed by the supernode), with
 //     router 0 pinging the same address meanwhile; the supernode's CPU time (/proc) over the
-//     bytes the servers received;
+//     bytes the servers received, the TCP retransmits and the drops at its socket;
 //  4. its RSS, and its CPU time over 20 idle seconds;
 //  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
 //     one init a second for each of 4 keys the supernode knows (peers that never connect);
@@ -63,7 +64,7 @@ const FLOOD_SLACK_MS = 30_000;
  * connected or the deadline passes; notes how many were connected 5 s after the exec.
  */
 async function reconnection(lab: SupernodeLab, supernode: BenchDaemon, execAt: number): Promise<RestartFigures> {
-  const all = lab.clients.length;
+  const all = lab.clientCount;
   let backAfter5s: number | undefined;
   for (;;) {
     const connected = await lab.connected(supernode);
@@ -109,18 +110,21 @@ async function flood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number)
 }
 
 /** The flows and the pings beside them; CPU per GB over the bytes the servers received. */
-async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'cpuPerGb' | 'loadPing'>> {
+async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'flowUdpDrops' | 'cpuPerGb' | 'loadPing'>> {
   const pings = Math.max(5, Math.floor((seconds - 1) / PING_INTERVAL_S));
+  const dropsBefore = await lab.supernodeNs.udpReceiveBufferErrors();
   const before = supernode.cpuSeconds();
   const [runs, times] = await Promise.all([
     Promise.all(lab.probeNs.map((netns, i) => iperf3(netns, lab.supernodeNs, SUPERNODE_TAP_ADDRESS, seconds, IPERF_PORT + i))),
     sleep(LOAD_PING_DELAY_MS).then(() => pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, pings, PING_INTERVAL_S)),
   ]);
   const cpuSeconds = supernode.cpuSeconds() - before;
+  const flowUdpDrops = (await lab.supernodeNs.udpReceiveBufferErrors()) - dropsBefore;
   const bytes = runs.reduce((sum, run) => sum + run.bytes, 0);
   return {
     mbit: runs.reduce((sum, run) => sum + run.mbitPerSecond, 0),
     retransmits: runs.reduce((sum, run) => sum + run.retransmits, 0),
+    flowUdpDrops,
     cpuPerGb: cpuPerGigabyte(cpuSeconds, bytes),
     loadPing: summarizePings(times, pings),
   };
@@ -132,16 +136,19 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
   const label = `${kind} ${round + 1}/${options.rounds}`;
   const say = (text: string) => progress(`${label}: ${text}`);
   try {
+    const dropsBefore = await lab.supernodeNs.udpReceiveBufferErrors();
     const execAt = performance.now();
     await lab.startSupernode(supernode, START_DEADLINE_MS);
     await lab.statusAnswers(supernode, START_DEADLINE_MS);
-    lab.startClients();
+    await lab.startClients();
+    const routersStartedSeconds = (performance.now() - execAt) / 1000;
     const cold = await reconnection(lab, supernode, execAt);
     if (cold.allBackSeconds === undefined) {
-      const missing = await lab.connected(supernode);
-      throw new Error(`${label}: only ${missing} of ${lab.clients.length} routers connected within ${CONNECT_DEADLINE_S} s\n${lab.logsOf([supernode])}`);
+      const dead = lab.routers.exitedCount();
+      throw new Error(`${label}: only ${cold.backAtEnd} of ${lab.clientCount} routers connected within ${CONNECT_DEADLINE_S} s (${dead} routers exited)\n${lab.logsOf([supernode])}`);
     }
-    say(`cold start ${cold.allBackSeconds.toFixed(1)} s`);
+    const coldStartUdpDrops = (await lab.supernodeNs.udpReceiveBufferErrors()) - dropsBefore;
+    say(`cold start ${cold.allBackSeconds.toFixed(1)} s (routers started after ${routersStartedSeconds.toFixed(1)} s), ${coldStartUdpDrops} datagrams dropped at its socket`);
     await lab.setUpClientTaps(START_DEADLINE_MS);
     await until('a ping from router 0 through the supernode', START_DEADLINE_MS, () => answers(lab.routersNs, SUPERNODE_TAP_ADDRESS));
     for (const netns of lab.probeNs) await until(`a ping from ${netns.name}`, START_DEADLINE_MS, () => answers(netns, SUPERNODE_TAP_ADDRESS));
@@ -163,7 +170,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
       restartExtraKeys = await restart(lab, supernode);
       say(`restart with ${options.extraKeys} extra keys: all back ${restartExtraKeys.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s`);
     }
-    return { coldStartSeconds: cold.allBackSeconds, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, flood: spoofed };
+    return { coldStartSeconds: cold.allBackSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, flood: spoofed };
   } finally {
     await supernode.stop();
     await lab.stopClients();

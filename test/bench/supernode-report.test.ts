@@ -20,8 +20,11 @@ function options(argv: string[]): SupernodeOptions {
 function turn(scale: number, extra: Partial<TurnFigures> = {}): TurnFigures {
   return {
     coldStartSeconds: 25 * scale,
+    routersStartedSeconds: 1.5,
+    coldStartUdpDrops: 244,
     mbit: 500 * scale,
     retransmits: 1000,
+    flowUdpDrops: 0,
     cpuPerGb: 10 * scale,
     idlePing: summarizePings([0.5, 0.7], 2),
     loadPing: summarizePings([2, 8 * scale], 3),
@@ -87,7 +90,8 @@ describe('supernode bench table', () => {
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^figure +Debian fastd +fastd-ts +fastd-ts \/ fastd$/);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
-    expect(lines).toHaveLength(2 + 14);
+    expect(lines).toHaveLength(2 + 17);
+    expect(table).toMatch(/of which starting the routers \(s\) +1\.5; 1\.5 +1\.5; 1\.5 +$/m);
     expect(table).toMatch(/cold start: all 22 routers connected \(s\) +25\.0; 25\.0 +12\.5; 12\.5 +0\.50×/);
     expect(table).toMatch(/ping during the flows, avg \/ max \(ms\) +5\.00 \/ 8\.0 \(1 lost\); 5\.00 \/ 8\.0 \(1 lost\) +3\.00 \/ 4\.0 \(1 lost\)/);
     expect(table).toMatch(/same, 100 extra keys: all back \(s\) +n\/a; n\/a +n\/a; 4\.0 +$/m);

@@ -37,7 +37,7 @@ describe.runIf(ok)('supernode bench', () => {
       expect(figures.mbit, kind).toBeGreaterThan(0);
       expect(figures.loadPing.answered, kind).toBeGreaterThan(0);
       expect(figures.idlePing.answered, kind).toBeGreaterThan(0);
-      for (const value of [figures.cpuPerGb, figures.rssMiB, figures.idleCpuSeconds, figures.flood.cpuSeconds, figures.idlePing.avgMs, figures.loadPing.maxMs]) {
+      for (const value of [figures.coldStartUdpDrops, figures.flowUdpDrops, figures.cpuPerGb, figures.rssMiB, figures.idleCpuSeconds, figures.flood.cpuSeconds, figures.idlePing.avgMs, figures.loadPing.maxMs]) {
         expect(Number.isFinite(value) && value >= 0, `${kind}: ${value}`).toBe(true);
       }
       expect(figures.flood.sent, kind).toBeGreaterThan(0);
