@@ -35,6 +35,7 @@ const SHARED_ROUTER_ADDRESS = '198.18.0.2';
 const ROUTER_BASE_PORT = 20_000;
 const OVERLAY_PREFIX = 16;
 const PINGER_TAP_ADDRESS = '10.200.2.1';
+const PROBE_TAP = 'fts0';
 /** Addresses the spoofed handshakes come from, and the keys they claim (peers that never connect). */
 export const FLOOD_SOURCES = Array.from({ length: 40 }, (_, i) => `198.18.10.${i + 1}`);
 const FLOOD_KEYS = 4;
@@ -89,7 +90,7 @@ export class SupernodeLab {
     });
     const bind = (i: number) => `${ownAddresses ? ownAddress(i) : SHARED_ROUTER_ADDRESS}:${ROUTER_BASE_PORT + i}`;
     this.routers = new RouterFleet(routersNs, routerKeys.map((key, i) => spec(key, `r${i}`, bind(i))), routerDir);
-    this.probes = probeKeys.map((key, i) => new BenchDaemon(probeNs[i]!, spec(key, 'fts0', `${probeAddress(i)}:${SUPERNODE_PORT}`), routerDir, `probe${i}`));
+    this.probes = probeKeys.map((key, i) => new BenchDaemon(probeNs[i]!, spec(key, PROBE_TAP, `${probeAddress(i)}:${SUPERNODE_PORT}`), routerDir, `probe${i}`));
   }
 
   /** The namespaces and veths, addressed; the keys and the supernode's peer directory. No daemon runs yet. */
@@ -110,11 +111,19 @@ export class SupernodeLab {
     routersNs.ipBatch([
       ...[...routerAddresses, ...FLOOD_SOURCES].map((address) => `address add ${address}/${UNDERLAY_PREFIX} dev ${UNDERLAY}`),
       `link set ${UNDERLAY} up`,
+      ...Array.from({ length: options.routers }, (_, i) => clientTap(`r${i}`)).flat(),
+      `address add ${PINGER_TAP_ADDRESS}/${OVERLAY_PREFIX} dev r0`,
     ]);
     probeNs.forEach((netns, i) => {
       joinByVeth(supernodeNs, `p${i}`, netns, UNDERLAY);
       supernodeNs.ipBatch([`address add ${probeGateway(i)}/24 dev p${i}`, `link set p${i} up`]);
-      netns.ipBatch([`address add ${probeAddress(i)}/24 dev ${UNDERLAY}`, `link set ${UNDERLAY} up`, `route add ${SUPERNODE_ADDRESS}/32 via ${probeGateway(i)}`]);
+      netns.ipBatch([
+        `address add ${probeAddress(i)}/24 dev ${UNDERLAY}`,
+        `link set ${UNDERLAY} up`,
+        `route add ${SUPERNODE_ADDRESS}/32 via ${probeGateway(i)}`,
+        ...clientTap(PROBE_TAP),
+        `address add ${probeTapAddress(i)}/${OVERLAY_PREFIX} dev ${PROBE_TAP}`,
+      ]);
     });
     return new SupernodeLab(supernodeNs, routersNs, probeNs, dir, options.routers, options.ownAddresses);
   }
@@ -175,20 +184,6 @@ export class SupernodeLab {
     await this.routers.start();
   }
 
-  /** Brings the routers' and probes' TAPs up once all exist, and addresses r0 and the probes' inside the tunnel. */
-  async setUpClientTaps(deadlineMs: number): Promise<void> {
-    const routerTaps = new Set(this.routers.specs.map((spec) => spec.interfaceName));
-    await until('the routers\' TAPs', deadlineMs, () => {
-      const links = this.routersNs.ip('-o', 'link', 'show').split('\n').map((line) => line.split(': ')[1]?.split('@')[0]);
-      return links.filter((name) => name !== undefined && routerTaps.has(name)).length === routerTaps.size;
-    });
-    this.routersNs.ipBatch([...[...routerTaps].map((name) => `link set ${name} up`), `address add ${PINGER_TAP_ADDRESS}/${OVERLAY_PREFIX} dev r0`]);
-    for (const [i, probe] of this.probes.entries()) {
-      await until(`${probe.label}'s TAP`, deadlineMs, () => alive(probe) && this.probeNs[i]!.hasLink('fts0'));
-      this.probeNs[i]!.ipBatch([`address add ${probeTapAddress(i)}/${OVERLAY_PREFIX} dev fts0`, 'link set fts0 up']);
-    }
-  }
-
   async stopClients(): Promise<void> {
     await Promise.all([this.routers.stop(), ...this.probes.map((probe) => probe.stop())]);
   }
@@ -212,6 +207,11 @@ export class SupernodeLab {
   }
 }
 
+/**
+ * A client's TAP, made persistent and up once with the lab: its fastd attaches to it at each
+ * start, so a turn sets up no TAP and r0 and the probes keep their addresses.
+ */
+const clientTap = (name: string): string[] => [`tuntap add dev ${name} mode tap`, `link set ${name} up`];
 const probeGateway = (i: number) => `198.19.${i}.1`;
 const probeAddress = (i: number) => `198.19.${i}.2`;
 const probeTapAddress = (i: number): string => `10.200.1.${i + 1}`;

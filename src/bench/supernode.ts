@@ -149,7 +149,6 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     }
     const coldStartUdpDrops = (await lab.supernodeNs.udpReceiveBufferErrors()) - dropsBefore;
     say(`cold start ${cold.allBackSeconds.toFixed(1)} s (routers started after ${routersStartedSeconds.toFixed(1)} s), ${coldStartUdpDrops} datagrams dropped at its socket`);
-    await lab.setUpClientTaps(START_DEADLINE_MS);
     await until('a ping from router 0 through the supernode', START_DEADLINE_MS, () => answers(lab.routersNs, SUPERNODE_TAP_ADDRESS));
     for (const netns of lab.probeNs) await until(`a ping from ${netns.name}`, START_DEADLINE_MS, () => answers(netns, SUPERNODE_TAP_ADDRESS));
     const idlePing = summarizePings(await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, IDLE_PINGS, PING_INTERVAL_S), IDLE_PINGS);
