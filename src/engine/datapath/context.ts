@@ -20,10 +20,6 @@ import { NO_PEER } from './tables/peer-table.js';
 import { DatapathStats } from './tables/stats.js';
 import { UdpSockets } from './udp-sockets.js';
 
-// receive.ts and send.ts name these through this module
-export type { Outgoing, Socket } from './udp-sockets.js';
-export type { Interface } from './queues.js';
-
 export class Datapath {
   readonly mode: InitMessage['mode'];
   readonly forward: boolean;

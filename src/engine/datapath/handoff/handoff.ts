@@ -21,13 +21,20 @@ import type { DatapathMemory } from '../memory.js';
 import { HandoffBatch, HandoffKind, HandoffRing } from './handoff-ring.js';
 import type { WorkerPlace } from '../messages.js';
 import { ABSENT, NumberMap } from '../tables/number-map.js';
-import type { Receiver } from '../pipeline/receive.js';
-import type { Sender } from '../pipeline/send.js';
 import { DropReason, type DatapathStats } from '../tables/stats.js';
 import { BATCH, BATCHES_PER_TURN, HEADROOM, TAILROOM } from '../sizes.js';
 
 /** Entries per ring: a few batches in flight before a slow owner makes the others drop. */
 export const HANDOFF_RING_CAPACITY = 1024;
+
+/** What drain() hands the entries to: the receive path opens (and tries), the send path seals. */
+export interface HandedOverReceiver {
+  openHandedOver(taken: HandoffBatch, now: number): void;
+  tryHandedOver(socketId: number, offset: number, length: number, addresses: Uint8Array, slot: number, now: number): void;
+}
+export interface HandedOverSender {
+  routeHandedOver(taken: HandoffBatch, now: number): void;
+}
 
 export class Handoff implements Lender {
   private readonly self: number;
@@ -120,7 +127,7 @@ export class Handoff implements Lender {
   }
 
   /** Serves what the other workers handed over: opens, seals, and buffers coming back. */
-  drain(receiver: Receiver, sender: Sender, now: number): void {
+  drain(receiver: HandedOverReceiver, sender: HandedOverSender, now: number): void {
     const taken = this.taken;
     for (let other = 0; other < this.count; other++) {
       const returns = this.returnsFrom[other];
