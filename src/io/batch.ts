@@ -41,6 +41,11 @@ export interface DatagramBatch extends FrameBatch {
    * a plain datagram); see gro.ts to split it back into datagrams.
    */
   readonly segmentSizes: Uint16Array;
+  /**
+   * After a receive on a socket with SO_TIMESTAMPNS: when the kernel took entry i in, epoch
+   * milliseconds with fractions (CLOCK_REALTIME, as epochNow() reads it); 0 for none.
+   */
+  readonly receivedAt: Float64Array;
 }
 
 export function createFrameBatch(capacity: number): FrameBatch {
@@ -65,6 +70,7 @@ export function createDatagramBatch(capacity: number): DatagramBatch {
     locals: new Uint8Array(localMemory),
     localWords: new Uint32Array(localMemory),
     segmentSizes: new Uint16Array(capacity),
+    receivedAt: new Float64Array(capacity),
   };
 }
 

@@ -1,16 +1,17 @@
 // The control messages a datagram carries besides its payload, read and written in place
 // (a msghdr table's control slots, or the headroom of a multishot receive buffer):
-//   received: UDP_GRO (the segment size of a coalesced datagram) and, on a wildcard socket,
+//   received: UDP_GRO (the segment size of a coalesced datagram), SCM_TIMESTAMPNS (when the
+//     kernel took the datagram in: how long it queued for us) and, on a wildcard socket,
 //     IPV6_PKTINFO / IP_PKTINFO: the local address the datagram came to (fastd's
 //     handle_socket_control; a dual-stack socket reports IPv4 as v4-mapped IPV6_PKTINFO);
 //   sent: UDP_SEGMENT (GSO) and the same pktinfo, so that the datagram leaves from that
 //     address (fastd's add_pktinfo) instead of the one the kernel's route would pick.
 // A batch keeps each entry's local address as a sockaddr slot (port 0, family 0 for none).
 import type { DatagramBatch } from './batch.js';
-import { AddressFamily, Cmsghdr, cmsgLen, cmsgSpace, In6Pktinfo, InPktinfo, IpOption, Ipv6Option, Protocol, SOCKADDR_SLOT, SockaddrIn, SockaddrIn6, SOL_UDP, UdpOption } from './linux-abi.js';
+import { AddressFamily, Cmsghdr, cmsgLen, cmsgSpace, In6Pktinfo, InPktinfo, IpOption, Ipv6Option, Protocol, SOCKADDR_SLOT, SockaddrIn, SockaddrIn6, SocketOption, SOL_SOCKET, SOL_UDP, Timespec, UdpOption } from './linux-abi.js';
 
-/** Room for what one received datagram may carry: UDP_GRO, IPV6_PKTINFO and, for IPv4 on a dual-stack socket, IP_PKTINFO too. */
-export const RECEIVE_CONTROL_ROOM = cmsgSpace(4) + cmsgSpace(In6Pktinfo.SIZE) + cmsgSpace(InPktinfo.SIZE);
+/** Room for what one received datagram may carry: UDP_GRO, the timestamp, IPV6_PKTINFO and, for IPv4 on a dual-stack socket, IP_PKTINFO too. */
+export const RECEIVE_CONTROL_ROOM = cmsgSpace(4) + cmsgSpace(Timespec.SIZE) + cmsgSpace(In6Pktinfo.SIZE) + cmsgSpace(InPktinfo.SIZE);
 /** Room for what one send carries: UDP_SEGMENT and a pktinfo. */
 export const SEND_CONTROL_ROOM = cmsgSpace(2) + cmsgSpace(In6Pktinfo.SIZE);
 
@@ -18,11 +19,12 @@ const WORDS_PER_SLOT = SOCKADDR_SLOT / 4;
 
 /**
  * Reads the control messages of received entry i from bytes [at, at + length) (`view` over
- * the same memory): the GRO segment size (0 for none) and the local address (the first
- * pktinfo, as fastd takes it; an empty slot for none).
+ * the same memory): the GRO segment size (0 for none), the receive time (0 for none) and the
+ * local address (the first pktinfo, as fastd takes it; an empty slot for none).
  */
 export function readControl(bytes: Uint8Array, view: DataView, at: number, length: number, batch: DatagramBatch, i: number): void {
   batch.segmentSizes[i] = 0;
+  batch.receivedAt[i] = 0;
   batch.localWords.fill(0, i * WORDS_PER_SLOT, (i + 1) * WORDS_PER_SLOT);
   let local = false;
   const end = at + length;
@@ -34,6 +36,10 @@ export function readControl(bytes: Uint8Array, view: DataView, at: number, lengt
     const data = cmsg + Cmsghdr.DATA;
     if (level === SOL_UDP && type === UdpOption.GRO && cmsgLength >= cmsgLen(4)) {
       batch.segmentSizes[i] = view.getInt32(data, true);
+    } else if (level === SOL_SOCKET && type === SocketOption.TIMESTAMPNS && cmsgLength >= cmsgLen(Timespec.SIZE)) {
+      // read as 32-bit halves (a BigInt read would allocate); nanoseconds are below 1e9
+      const seconds = view.getInt32(data + Timespec.SEC + 4, true) * 2 ** 32 + view.getUint32(data + Timespec.SEC, true);
+      batch.receivedAt[i] = seconds * 1000 + view.getUint32(data + Timespec.NSEC, true) / 1e6;
     } else if (!local && level === Protocol.IPV6 && type === Ipv6Option.PKTINFO && cmsgLength >= cmsgLen(In6Pktinfo.SIZE)) {
       local = true;
       const slot = i * SOCKADDR_SLOT;

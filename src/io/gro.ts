@@ -9,7 +9,7 @@ const WORDS_PER_SLOT = SOCKADDR_SLOT / 4;
 
 /**
  * Appends the datagrams of received entries [0, from.count) to `to` (from to.count on),
- * one entry per datagram, with its peer and local address. Stops when `to` is full and returns the
+ * one entry per datagram, with its peer and local address and its receive time. Stops when `to` is full and returns the
  * index of the first entry of `from` not (completely) split, so the caller can continue
  * with a fresh `to`; from.count when all fit.
  */
@@ -28,6 +28,7 @@ export function splitSegments(from: DatagramBatch, to: DatagramBatch): number {
       to.lengths[out] = Math.min(size, length - p * size);
       to.segmentSizes[out] = 0;
       to.errors[out] = from.errors[i];
+      to.receivedAt[out] = from.receivedAt[i];
       for (let w = 0; w < WORDS_PER_SLOT; w++) to.addressWords[out * WORDS_PER_SLOT + w] = from.addressWords[i * WORDS_PER_SLOT + w];
       for (let w = 0; w < WORDS_PER_SLOT; w++) to.localWords[out * WORDS_PER_SLOT + w] = from.localWords[i * WORDS_PER_SLOT + w];
     }

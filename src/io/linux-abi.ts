@@ -21,8 +21,13 @@ export const SocketOption = {
   /** SO_SNDBUF / SO_RCVBUF past net.core.wmem_max / rmem_max (CAP_NET_ADMIN). */
   SNDBUFFORCE: 32,
   RCVBUFFORCE: 33,
+  /** SO_TIMESTAMPNS (the 64-bit-time_t one): each datagram carries its receive time, an SCM_TIMESTAMPNS control message of the same number. */
+  TIMESTAMPNS: 35,
   MARK: 36,
 } as const;
+
+/** struct timespec (x86_64): seconds and nanoseconds, CLOCK_REALTIME in a receive timestamp. */
+export const Timespec = { SIZE: 16, SEC: 0, NSEC: 8 } as const;
 
 /**
  * IP_PKTINFO asks for, and on send takes, an in_pktinfo control message (the local address

@@ -79,6 +79,11 @@ export function enableUdpGro(fd: number): void {
   setIntOption(fd, SOL_UDP, UdpOption.GRO, 1, 'UDP_GRO');
 }
 
+/** Turns on SO_TIMESTAMPNS: every datagram received carries the time the kernel took it in (control-messages.ts). */
+export function enableReceiveTimestamps(fd: number): void {
+  setIntOption(fd, SOL_SOCKET, SocketOption.TIMESTAMPNS, 1, 'SO_TIMESTAMPNS');
+}
+
 /** Creates, configures and binds a UDP socket; throws a SystemError naming the step that failed. */
 export function openUdpSocket(options: UdpSocketOptions): UdpSocket {
   const area = scratch();

@@ -57,6 +57,8 @@ export interface FastdTsStatus {
     readonly replay: number;
     /** Handshake packets that came while the control plane was still behind with earlier ones (a flood). */
     readonly handshake: number;
+    /** Data dropped by CoDel, before opening it: it had waited too long in a socket's receive queue. */
+    readonly queue: number;
   };
   /** Handshake packets received: the control plane decides about them. */
   readonly handshakes_received: number;
@@ -153,6 +155,7 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
       auth: stats[GlobalStat.DropAuth]!,
       replay: stats[GlobalStat.DropReplay]!,
       handshake: stats[GlobalStat.DropHandshake]!,
+      queue: stats[GlobalStat.DropQueue]!,
     },
     handshakes_received: stats[GlobalStat.HandshakesReceived]!,
     buffer_pool: bufferPoolStatus(stats, GlobalStat.PoolSize),

@@ -11,7 +11,7 @@ import { NativeArea } from '../../src/io/native-memory.js';
 
 /** SO_NO_CHECK (asm-generic/socket.h): send UDP without checksums. */
 const SO_NO_CHECK = 11;
-import { closeSocket, openUdpSocket, probeUdpOffloads, type UdpSocket } from '../../src/io/udp.js';
+import { closeSocket, enableReceiveTimestamps, openUdpSocket, probeUdpOffloads, type UdpSocket } from '../../src/io/udp.js';
 import { readSockaddr, writeSockaddr } from '../../src/io/sockaddr.js';
 import { splitSegments } from '../../src/io/gro.js';
 import { fillPattern, hasPattern, testPacketMemory } from '../helpers/packet-memory.js';
@@ -186,6 +186,51 @@ describe.each(backends)('$name: UDP batches on loopback', ({ make }) => {
       // a socket bound to one address reports none
       expect(readSockaddr(back.locals, i)).toBeNull();
     }
+  });
+});
+
+describe.each(backends)('$name: receive timestamps', ({ make }) => {
+  it('with SO_TIMESTAMPNS each datagram carries when the kernel took it in, also through a GRO split; without, none', () => {
+    const mem = testPacketMemory();
+    const a = open();
+    const b = open(true);
+    const plain = open();
+    enableReceiveTimestamps(b.fd);
+    const tx = make(a.fd, mem, { capacity: 64, gso: true });
+    const out = createDatagramBatch(4);
+    for (let i = 0; i < 4; i++) {
+      out.offsets[i] = i * SLOT;
+      out.lengths[i] = 500;
+      writeSockaddr(out.addresses, i, b.local);
+    }
+    out.count = 4;
+    const before = performance.timeOrigin + performance.now();
+    expect(tx.send(out)).toBe(4);
+    const queued = 20;
+    const wait = Date.now() + queued;
+    while (Date.now() < wait);
+    const into = createDatagramBatch(4);
+    for (let i = 0; i < 4; i++) {
+      into.offsets[i] = (100 + i * 32) * SLOT;
+      into.lengths[i] = 65536;
+    }
+    const rx = make(b.fd, mem, { capacity: 4, gso: false });
+    expect(rx.receive(into)).toBe(1);
+    const after = performance.timeOrigin + performance.now();
+    const datagrams = createDatagramBatch(8);
+    splitSegments(into, datagrams);
+    expect(datagrams.count).toBe(4);
+    for (let i = 0; i < 4; i++) {
+      expect(datagrams.receivedAt[i]).toBeGreaterThanOrEqual(before - 1);
+      expect(datagrams.receivedAt[i]).toBeLessThanOrEqual(after - queued + 1);
+    }
+
+    writeSockaddr(out.addresses, 0, plain.local);
+    out.count = 1;
+    expect(tx.send(out)).toBe(1);
+    into.receivedAt.fill(1);
+    expect(make(plain.fd, mem, { capacity: 4, gso: false }).receive(into)).toBe(1);
+    expect(into.receivedAt[0]).toBe(0);
   });
 });
 

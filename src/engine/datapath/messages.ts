@@ -309,5 +309,7 @@ export const GlobalStat = {
   GsoFallbacks: 50,
   /** Handshake packets dropped because the control plane had not yet taken this worker's earlier ones (a flood). */
   DropHandshake: 51,
+  /** Data dropped by CoDel: it had queued too long in a socket's receive queue (pipeline/codel.ts). */
+  DropQueue: 52,
 } as const;
-export const GLOBAL_STATS_FIELDS = 52;
+export const GLOBAL_STATS_FIELDS = 53;

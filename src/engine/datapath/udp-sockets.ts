@@ -7,18 +7,22 @@
 // receives take their buffers from the worker's provided-buffer ring instead, fed from a
 // receive pool of its own. A removed socket's outgoing batch serves the next socket.
 //
-// Written by this worker's thread alone; the fds are the worker's own duplicates (the GRO
-// option set on one is the socket's, shared with the control plane's copy, which never reads).
+// Each socket's receive queue is kept short by CoDel (pipeline/codel.ts), on the receive time
+// the kernel stamps every datagram with (SO_TIMESTAMPNS).
+//
+// Written by this worker's thread alone; the fds are the worker's own duplicates (the GRO and
+// timestamp options set on one are the socket's, shared with the control plane's copy, which never reads).
 import { BufferPool } from '../../bufferpool/pool.js';
 import { createBackend, type IoBackend } from '../../io/backend.js';
 import { createDatagramBatch, type DatagramBatch, type DatagramIo, type IoCounters } from '../../io/batch.js';
 import { close } from '../../io/libc.js';
 import { UDP_MAX_SEGMENTS } from '../../io/linux-abi.js';
-import { enableUdpGro, probeUdpOffloads } from '../../io/udp.js';
+import { enableReceiveTimestamps, enableUdpGro, probeUdpOffloads } from '../../io/udp.js';
 import { BUFFER_ID_LIMIT } from '../../io/uring/abi.js';
 import { MULTISHOT_HEADROOM } from '../../io/uring/multishot.js';
 import { ProvidedRing } from '../../io/uring/provided-ring.js';
 import type { InitMessage } from './messages.js';
+import { CoDel } from './pipeline/codel.js';
 import type { DatapathMemory } from './memory.js';
 import { BATCH, CACHE_LINE, POOL_IDLE_MS, TAILROOM } from './sizes.js';
 import type { DatapathStats } from './tables/stats.js';
@@ -43,6 +47,8 @@ export interface Socket {
   /** One entry per datagram (split from raw by offset arithmetic with GRO; raw itself without). */
   readonly receive: DatagramBatch;
   readonly out: Outgoing;
+  /** Drops data that queued too long before the worker took it (the receive path asks it per datagram). */
+  readonly codel: CoDel;
 }
 
 /** The receive batches all sockets share, with their memory. */
@@ -120,13 +126,14 @@ export class UdpSockets {
   }
 
   add(id: number, fd: number): void {
-    // GRO first: a multishot receive armed before it could hand over an uncoalesced datagram
+    // GRO and timestamps first: a multishot receive armed before could hand over a datagram without them
     if (this.gro) enableUdpGro(fd);
+    enableReceiveTimestamps(fd);
     const { raw, receive } = (this.shared ??= this.receiveBatches());
     const out = this.spare.pop() ?? outgoing();
     const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, multishot: this.receiveRing ?? undefined });
     this.stats.ioCounters.add(io.counters);
-    this.list[id] = { id, fd, io, raw, receive, out };
+    this.list[id] = { id, fd, io, raw, receive, out, codel: new CoDel() };
   }
 
   /** Closes a socket the control plane opened for one peer; the caller sends what is queued on it first (control.ts flushes). */

@@ -1,5 +1,6 @@
 // The receive path: a batch of datagrams from a socket → classify (protocol/wire.ts) →
-// handshakes to the control plane; data → the peer its address belongs to → open with the
+// handshakes to the control plane; data that queued too long → dropped by the socket's CoDel
+// (codel.ts), before it costs an open; data → the peer its address belongs to → open with the
 // peer's current session, then what failed with the previous one (a packet that fails stays
 // byte for byte as received) → deliver the frames to the TUN/TAP, keepalives only counted
 // (tap with `forward`: and hand them to the send path, which routes them on to other peers).
@@ -87,14 +88,18 @@ export class Receiver {
         throw error;
       }
       if (received === 0) break;
+      // CoDel's clock: the kernel stamps with CLOCK_REALTIME, which Date.now() reads (whole ms: sojourns read up to 1 ms short)
+      const wall = Date.now();
       if (raw !== socket.receive) {
         // each GRO buffer holds at most UDP_MAX_SEGMENTS datagrams, which the split batch has room for
         socket.receive.count = 0;
         splitSegments(raw, socket.receive);
         if (socket.receive.count > received) this.countCoalesced(raw);
       }
-      this.handle(socket, now);
-      if (received < raw.capacity) break;
+      // fewer than asked for: the socket's queue is empty behind the batch's last datagram
+      const drained = received < raw.capacity;
+      this.handle(socket, now, wall, drained);
+      if (drained) break;
     }
     socket.io.release?.();
   }
@@ -108,7 +113,7 @@ export class Receiver {
     this.stats.coalesced(datagrams);
   }
 
-  private handle(socket: Socket, now: number): void {
+  private handle(socket: Socket, now: number, wall: number, drained: boolean): void {
     const dp = this.dp;
     const batch = socket.receive;
     const bytes = this.bytes;
@@ -128,6 +133,11 @@ export class Receiver {
       }
       if (kind === PacketClass.Invalid) {
         this.stats.drop(DropReason.Malformed);
+        continue;
+      }
+      const receivedAt = batch.receivedAt[i];
+      if (receivedAt !== 0 && socket.codel.decide(wall - receivedAt, wall, drained && i === batch.count - 1)) {
+        this.stats.drop(DropReason.Queue);
         continue;
       }
       if (kind === PacketClass.L2tpData) {

@@ -1,0 +1,74 @@
+// CoDel (RFC 8289), the drop rule for a socket's receive queue: a packet's sojourn time is
+// how long it waited between the kernel's receive timestamp and our taking it. While every
+// packet of the last INTERVAL waited longer than TARGET the queue is standing, not a burst
+// draining, and packets are dropped, at first one, then at intervals that shrink as
+// INTERVAL / sqrt(count), until a packet waited less than TARGET. TCP through the tunnel
+// backs off at the drops, so the queue stays a few milliseconds long instead of as long
+// as the socket buffer allows.
+//
+// RFC 8289's dequeue loop, taken one packet at a time: decide() is asked for each packet
+// as it is taken, in order, and told whether it left the queue empty (the RFC's bytes() <=
+// MAXPACKET: a lone packet that waited is no standing queue, so sparse traffic is never dropped). Times are milliseconds (fractions allowed) on one clock. Not
+// safe to share between threads; one per queue.
+
+/** The sojourn time a queue may keep (RFC 8289 section 4.4: 5 ms). */
+export const CODEL_TARGET_MS = 5;
+/** How long the sojourn time must stay above TARGET before a drop, about a worst-case RTT (section 4.3: 100 ms). */
+export const CODEL_INTERVAL_MS = 100;
+
+export class CoDel {
+  /** Dropped while in the dropping state; the control law's count. */
+  private count = 0;
+  /** count when the last dropping state began. */
+  private lastCount = 0;
+  private dropping = false;
+  /** When the sojourn time will have been above TARGET for INTERVAL; 0 while it is below. */
+  private firstAboveTime = 0;
+  /** When the next drop is due in the dropping state. */
+  private dropNext = 0;
+
+  constructor(
+    private readonly target = CODEL_TARGET_MS,
+    private readonly interval = CODEL_INTERVAL_MS,
+  ) {}
+
+  /** Whether to drop the packet taken at `now` that waited `sojourn` ms; `emptied`: nothing queued behind it. */
+  decide(sojourn: number, now: number, emptied: boolean): boolean {
+    const okToDrop = this.aboveTooLong(sojourn, now, emptied);
+    if (this.dropping) {
+      if (!okToDrop) {
+        this.dropping = false;
+        return false;
+      }
+      if (now < this.dropNext) return false;
+      this.count++;
+      this.dropNext = this.controlLaw(this.dropNext);
+      return true;
+    }
+    if (!okToDrop) return false;
+    this.dropping = true;
+    // back in the dropping state soon after leaving it: carry on near the rate that was reached
+    const delta = this.count - this.lastCount;
+    this.count = delta > 1 && now - this.dropNext < 16 * this.interval ? delta : 1;
+    this.dropNext = this.controlLaw(now);
+    this.lastCount = this.count;
+    return true;
+  }
+
+  // RFC 8289's dodequeue: ok to drop once the sojourn time has stayed above TARGET for INTERVAL
+  private aboveTooLong(sojourn: number, now: number, emptied: boolean): boolean {
+    if (sojourn < this.target || emptied) {
+      this.firstAboveTime = 0;
+      return false;
+    }
+    if (this.firstAboveTime === 0) {
+      this.firstAboveTime = now + this.interval;
+      return false;
+    }
+    return now >= this.firstAboveTime;
+  }
+
+  private controlLaw(t: number): number {
+    return t + this.interval / Math.sqrt(this.count);
+  }
+}

@@ -1,0 +1,59 @@
+// CoDel's state machine (RFC 8289) on synthetic sojourn sequences: one packet a millisecond,
+// each with the sojourn time the sequence gives it; the times it drops at are compared with
+// the RFC's control law.
+import { describe, expect, it } from 'vitest';
+import { CoDel, CODEL_INTERVAL_MS, CODEL_TARGET_MS } from '../../../../src/engine/datapath/pipeline/codel.js';
+
+const START = 1_000_000;
+
+/** The times (ms after START) CoDel drops at, one packet each `every` ms from START for `ms`, sojourn(t) each, none leaving the queue empty unless `emptied`. */
+function drops(codel: CoDel, ms: number, sojourn: (t: number) => number, from = 0, every = 1, emptied = false): number[] {
+  const times: number[] = [];
+  for (let t = from; t < from + ms; t += every) if (codel.decide(sojourn(t), START + t, emptied)) times.push(t);
+  return times;
+}
+
+describe('CoDel', () => {
+  it('never drops while packets wait less than the target', () => {
+    expect(drops(new CoDel(), 10_000, (t) => (t % 7) * 0.7)).toEqual([]);
+  });
+
+  it('never drops a packet that leaves the queue empty, however long it waited: sparse packets are no standing queue', () => {
+    expect(drops(new CoDel(), 10_000, () => 50, 0, 200, true)).toEqual([]);
+    // the same packets with others behind them: a standing queue
+    expect(drops(new CoDel(), 1_000, () => 50, 0, 200, false)).toEqual([200, 400, 600, 800]);
+  });
+
+  it('lets a burst above the target drain for up to an interval without a drop', () => {
+    const burst = (t: number) => (t % 1000 < CODEL_INTERVAL_MS - 2 ? 50 : 1);
+    expect(drops(new CoDel(), 5000, burst)).toEqual([]);
+  });
+
+  it('drops a standing queue one interval after it formed, then at interval / sqrt(count)', () => {
+    const times = drops(new CoDel(), 400, () => 2 * CODEL_TARGET_MS);
+    // above the target from t=0: ok to drop from t=100; then due at 100 + 100/√1, + 100/√2, + 100/√3
+    const due = [100];
+    for (let count = 1; due.at(-1)! + CODEL_INTERVAL_MS / Math.sqrt(count) < 400; count++) due.push(due.at(-1)! + CODEL_INTERVAL_MS / Math.sqrt(count));
+    expect(times).toEqual(due.map(Math.ceil));
+    expect(times).toEqual([100, 200, 271, 329, 379]);
+  });
+
+  it('stops dropping at the first packet below the target, and starts over from one interval', () => {
+    const codel = new CoDel();
+    expect(drops(codel, 300, () => 20)).toEqual([100, 200, 271]);
+    expect(drops(codel, 100, () => 1, 300)).toEqual([]);
+    // more than 16 intervals later: the count starts again at 1
+    expect(drops(codel, 400, () => 20, 2000)).toEqual([2100, 2200, 2271, 2329, 2379]);
+  });
+
+  it('goes back to the rate it reached when the queue comes back soon', () => {
+    const codel = new CoDel();
+    expect(drops(codel, 350, () => 20)).toEqual([100, 200, 271, 329]);
+    expect(drops(codel, 100, () => 1, 350)).toEqual([]);
+    // three drops since the last start: the new dropping state begins at count 3, so the
+    // second drop follows the first after 100/√3 ms, not 100 ms
+    const again = drops(codel, 300, () => 20, 450);
+    expect(again[0]).toBe(550);
+    expect(again[1]).toBe(550 + Math.ceil(CODEL_INTERVAL_MS / Math.sqrt(3)));
+  });
+});
