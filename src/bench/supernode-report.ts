@@ -99,6 +99,8 @@ export interface TurnFigures {
   readonly mbit: number;
   readonly retransmits: number;
   readonly flowUdpDrops: number;
+  /** Data fastd-ts's CoDel dropped from its socket queues (fastd: 0, it has no such rule). */
+  readonly flowQueueDrops: number;
   readonly cpuPerGb: number;
   readonly idlePing: PingSummary;
   readonly loadPing: PingSummary;
@@ -140,6 +142,7 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     { label: `${options.probes} iperf3 TCP flows, sum (Mbit/s)`, cell: (t) => fixed(t.mbit, 0), value: (t) => t.mbit },
     { label: 'TCP retransmits in the flows', cell: (t) => String(t.retransmits), value: (t) => t.retransmits },
     { label: 'its UDP drops in the flows', cell: (t) => String(t.flowUdpDrops), value: (t) => t.flowUdpDrops },
+    { label: 'its CoDel drops in the flows (fastd-ts)', cell: (t) => String(t.flowQueueDrops) },
     { label: 'supernode CPU-s per GB in the flows', cell: (t) => fixed(t.cpuPerGb, 2), value: (t) => t.cpuPerGb },
     { label: 'ping idle, avg / max (ms)', cell: (t) => ping(t.idlePing), value: (t) => t.idlePing.avgMs },
     { label: 'ping during the flows, avg / max (ms)', cell: (t) => ping(t.loadPing), value: (t) => t.loadPing.avgMs },

@@ -11,7 +11,8 @@
 //  3. K iperf3 TCP flows at once, each from a probe to an iperf3 server in the supernode's
 //     namespace on its TAP address (so every byte is opened or sealed by the supernode), with
 //     router 0 pinging the same address meanwhile; the supernode's CPU time (/proc) over the
-//     bytes the servers received, the TCP retransmits and the drops at its socket;
+//     bytes the servers received, the TCP retransmits, the drops at its socket and (fastd-ts)
+//     the data its CoDel dropped for queueing too long;
 //  4. its RSS, and its CPU time over 20 idle seconds;
 //  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
 //     one init a second for each of 4 keys the supernode knows (peers that never connect);
@@ -109,10 +110,17 @@ async function flood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number)
   return { cpuSeconds, sent: counts.sentPackets, answered: counts.answeredPackets };
 }
 
+/** Data fastd-ts's CoDel dropped so far (its status socket's `dropped.queue`); 0 for fastd, which has no such queue rule. */
+async function queueDrops(supernode: BenchDaemon): Promise<number> {
+  const status = (await supernode.status()) as { 'fastd-ts'?: { dropped: { queue: number } } };
+  return status['fastd-ts']?.dropped.queue ?? 0;
+}
+
 /** The flows and the pings beside them; CPU per GB over the bytes the servers received. */
-async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'flowUdpDrops' | 'cpuPerGb' | 'loadPing'>> {
+async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'flowUdpDrops' | 'flowQueueDrops' | 'cpuPerGb' | 'loadPing'>> {
   const pings = Math.max(5, Math.floor((seconds - 1) / PING_INTERVAL_S));
   const dropsBefore = await lab.supernodeNs.udpReceiveBufferErrors();
+  const queueDropsBefore = await queueDrops(supernode);
   const before = supernode.cpuSeconds();
   const [runs, times] = await Promise.all([
     Promise.all(lab.probeNs.map((netns, i) => iperf3(netns, lab.supernodeNs, SUPERNODE_TAP_ADDRESS, seconds, IPERF_PORT + i))),
@@ -120,11 +128,13 @@ async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number)
   ]);
   const cpuSeconds = supernode.cpuSeconds() - before;
   const flowUdpDrops = (await lab.supernodeNs.udpReceiveBufferErrors()) - dropsBefore;
+  const flowQueueDrops = (await queueDrops(supernode)) - queueDropsBefore;
   const bytes = runs.reduce((sum, run) => sum + run.bytes, 0);
   return {
     mbit: runs.reduce((sum, run) => sum + run.mbitPerSecond, 0),
     retransmits: runs.reduce((sum, run) => sum + run.retransmits, 0),
     flowUdpDrops,
+    flowQueueDrops,
     cpuPerGb: cpuPerGigabyte(cpuSeconds, bytes),
     loadPing: summarizePings(times, pings),
   };
@@ -153,7 +163,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     for (const netns of lab.probeNs) await until(`a ping from ${netns.name}`, START_DEADLINE_MS, () => answers(netns, SUPERNODE_TAP_ADDRESS));
     const idlePing = summarizePings(await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, IDLE_PINGS, PING_INTERVAL_S), IDLE_PINGS);
     const load = await flows(lab, supernode, options.seconds);
-    say(`${load.mbit.toFixed(0)} Mbit/s, ${load.cpuPerGb.toFixed(2)} CPU-s/GB, ping ${idlePing.avgMs.toFixed(2)} ms idle, ${load.loadPing.avgMs.toFixed(2)} ms loaded`);
+    say(`${load.mbit.toFixed(0)} Mbit/s, ${load.cpuPerGb.toFixed(2)} CPU-s/GB, ping ${idlePing.avgMs.toFixed(2)} ms idle, ${load.loadPing.avgMs.toFixed(2)} ms loaded, ${load.retransmits} retransmits, ${load.flowQueueDrops} CoDel drops`);
     const rssMiB = supernode.rssMiB();
     const idleBefore = supernode.cpuSeconds();
     await sleep(options.idleSeconds * 1000);

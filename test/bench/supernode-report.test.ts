@@ -25,6 +25,7 @@ function turn(scale: number, extra: Partial<TurnFigures> = {}): TurnFigures {
     mbit: 500 * scale,
     retransmits: 1000,
     flowUdpDrops: 0,
+    flowQueueDrops: 0,
     cpuPerGb: 10 * scale,
     idlePing: summarizePings([0.5, 0.7], 2),
     loadPing: summarizePings([2, 8 * scale], 3),
@@ -86,11 +87,12 @@ describe('supernode bench table', () => {
   const quick = options(['--quick', '--extra-keys', '100']);
 
   it('has a row per figure, both supernodes and the ratio, columns aligned', () => {
-    const table = formatSupernodeTable(new Map([['fastd', [turn(1), turn(1)]], ['fastd-ts', [turn(0.5), turn(0.5, { restartExtraKeys: { allBackSeconds: 4, backAfter5s: 22, backAtEnd: 22 } })]]]), quick, 120);
+    const table = formatSupernodeTable(new Map([['fastd', [turn(1), turn(1)]], ['fastd-ts', [turn(0.5, { flowQueueDrops: 7 }), turn(0.5, { flowQueueDrops: 7, restartExtraKeys: { allBackSeconds: 4, backAfter5s: 22, backAtEnd: 22 } })]]]), quick, 120);
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^figure +Debian fastd +fastd-ts +fastd-ts \/ fastd$/);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
-    expect(lines).toHaveLength(2 + 17);
+    expect(lines).toHaveLength(2 + 18);
+    expect(table).toMatch(/its CoDel drops in the flows \(fastd-ts\) +0; 0 +7; 7 +$/m);
     expect(table).toMatch(/of which starting the routers \(s\) +1\.5; 1\.5 +1\.5; 1\.5 +$/m);
     expect(table).toMatch(/cold start: all 22 routers connected \(s\) +25\.0; 25\.0 +12\.5; 12\.5 +0\.50×/);
     expect(table).toMatch(/ping during the flows, avg \/ max \(ms\) +5\.00 \/ 8\.0 \(1 lost\); 5\.00 \/ 8\.0 \(1 lost\) +3\.00 \/ 4\.0 \(1 lost\)/);
