@@ -6,7 +6,9 @@
 // consecutive IDs) or flow word/hop limit (IPv6); contiguous sequence numbers; only ACK,
 // with PSH allowed on the last; all segments as long as the first but the last, which may
 // be shorter. Each frame's own checksums are verified before it joins a super-frame, since
-// the kernel recomputes the merged checksum and would otherwise launder a corrupt segment.
+// the kernel recomputes the merged checksum and would otherwise launder a corrupt segment;
+// only then: a segment written alone goes with a plain header and the kernel checks it, and
+// with many flows through one TAP most segments are alone in their batch.
 import { getU16, getU32, sameBytes, setU16 } from './big-endian.js';
 import { fold, isValidSum, pseudoHeaderSum, setIpv4HeaderChecksum, sumWords } from './checksum.js';
 import { IP_MAX_LENGTH, IPV4_ADDRESS_BYTES, IPV6_ADDRESS_BYTES, IpProtocol, Ipv4, Ipv4Fragment, Ipv6, Tcp, TcpFlag } from './headers.js';
@@ -27,7 +29,7 @@ export class TcpSegment {
 /**
  * True when the frame at `frame` is a TCP segment with payload that may be coalesced: IPv4
  * without options or fragmentation, or IPv6 without extension headers; lengths that agree
- * with the frame; flags ACK or ACK+PSH; a correct IPv4 header checksum and TCP checksum.
+ * with the frame; flags ACK or ACK+PSH. Its checksums are checked apart (hasValidChecksums).
  */
 export function parseTcpSegment(bytes: Uint8Array, frame: number, length: number, linkHeader: number, out: TcpSegment): boolean {
   const version = ipVersionOf(bytes, frame, length, linkHeader);
@@ -52,9 +54,6 @@ export function parseTcpSegment(bytes: Uint8Array, frame: number, length: number
   if (tcpHeaderLength < Tcp.MIN_SIZE || tcpStart + tcpHeaderLength >= length) return false;
   const flags = bytes[tcp + Tcp.FLAGS];
   if ((flags & ~TcpFlag.PSH) !== TcpFlag.ACK) return false;
-  if (version === 4 && !isValidSum(sumWords(bytes, ip, ip + ipHeaderLength, 0))) return false;
-  const tcpLength = length - tcpStart;
-  if (!isValidSum(sumWords(bytes, tcp, tcp + tcpLength, pseudoHeaderSum(bytes, ip, version, IpProtocol.TCP, tcpLength)))) return false;
   out.version = version;
   out.ipHeaderLength = ipHeaderLength;
   out.tcpStart = tcpStart;
@@ -63,6 +62,15 @@ export function parseTcpSegment(bytes: Uint8Array, frame: number, length: number
   out.sequence = getU32(bytes, tcp + Tcp.SEQUENCE);
   out.flags = flags;
   return true;
+}
+
+/** Whether the segment at `frame`, as parseTcpSegment read it, has a correct IPv4 header checksum and TCP checksum. */
+export function hasValidChecksums(bytes: Uint8Array, frame: number, segment: TcpSegment): boolean {
+  const tcp = frame + segment.tcpStart;
+  const ip = tcp - segment.ipHeaderLength;
+  if (segment.version === 4 && !isValidSum(sumWords(bytes, ip, tcp, 0))) return false;
+  const tcpLength = segment.tcpHeaderLength + segment.payloadLength;
+  return isValidSum(sumWords(bytes, tcp, tcp + tcpLength, pseudoHeaderSum(bytes, ip, segment.version, IpProtocol.TCP, tcpLength)));
 }
 
 /** A super-frame being built from consecutive segments of one flow; one instance is reused. */
@@ -77,6 +85,8 @@ export class TcpFlowGroup {
   /** A shorter segment or PSH ended the flow's run: nothing may follow. */
   private closed = false;
   private push = false;
+  /** The head's checksums were verified (when the first segment asked to join). */
+  private headChecked = false;
 
   /** Starts a group with the segment already copied to `frame` (`head` as parseTcpSegment filled it). */
   start(frame: number, length: number, linkHeader: number, head: TcpSegment): void {
@@ -95,12 +105,14 @@ export class TcpFlowGroup {
     this.nextSequence = (head.sequence + head.payloadLength) >>> 0;
     this.push = (head.flags & TcpFlag.PSH) !== 0;
     this.closed = this.push;
+    this.headChecked = false;
   }
 
   /**
-   * Appends the payload of the segment at `frame` when it continues the flow and the
-   * super-frame stays within `room` bytes and the IP length limit; false (nothing done)
-   * otherwise.
+   * Appends the payload of the segment at `frame` when it continues the flow, the
+   * super-frame stays within `room` bytes and the IP length limit, and both it and the head
+   * have correct checksums; false (nothing done) otherwise. A corrupt head closes the group:
+   * it is written alone.
    */
   tryAppend(bytes: Uint8Array, frame: number, segment: TcpSegment, room: number): boolean {
     const head = this.head;
@@ -109,6 +121,14 @@ export class TcpFlowGroup {
     if (this.length + segment.payloadLength > room) return false;
     if (this.length - this.linkHeader + segment.payloadLength > IP_MAX_LENGTH + (head.version === 6 ? Ipv6.SIZE : 0)) return false;
     if (!this.sameFlow(bytes, frame)) return false;
+    if (!this.headChecked) {
+      if (!hasValidChecksums(bytes, this.frame, head)) {
+        this.closed = true;
+        return false;
+      }
+      this.headChecked = true;
+    }
+    if (!hasValidChecksums(bytes, frame, segment)) return false;
     const payload = frame + segment.tcpStart + segment.tcpHeaderLength;
     bytes.copyWithin(this.frame + this.length, payload, payload + segment.payloadLength);
     this.length += segment.payloadLength;

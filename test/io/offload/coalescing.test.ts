@@ -66,6 +66,19 @@ describe('TCP segments of one flow are written as one super-frame', () => {
     expect(io.offload).toMatchObject({ coalesced: 2, coalescedFrames: 6 });
   });
 
+  it('a forged first segment is written alone (its checksum is checked once the next asks to join); the rest are coalesced', () => {
+    const { io, writer, write, segment } = setup('tap');
+    const frames = segment(superFrame({ version: 4, tap: true, seq: 1000, flags: ACK, payload: pattern(4 * 1400, 6), id: 1 }, 1400));
+    const forged = frames[0].slice();
+    forged[forged.length - 1] ^= 0x55;
+    write([forged, ...frames.slice(1)]);
+    expect(writer.written.length).toBe(2);
+    expect(readVnet(writer.written[0])).toEqual({ flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0 });
+    expect(writer.written[0].subarray(VNET)).toEqual(forged);
+    expect(readVnet(writer.written[1])).toMatchObject({ gsoType: 1, gsoSize: 1400 });
+    expect(io.offload).toMatchObject({ coalesced: 1, coalescedFrames: 3 });
+  });
+
   const flow = (overrides: Partial<TcpSpec>[], spec: Partial<TcpSpec> = {}): Uint8Array[] => {
     let seq = 1;
     return overrides.map((o, k) => {
