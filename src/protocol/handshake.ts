@@ -174,7 +174,11 @@ export class Handshake {
   initiate(peer: HandshakePeer | undefined, now: number, format: number | 'initial' = 'initial'): Uint8Array[] {
     const key = this.keys.current(now, peer ? peer.state.lastSerial + 1 : 0);
     const body = buildHandshake({
-      ...this.common(HandshakeType.Init, 0),
+      type: HandshakeType.Init,
+      l2tpSupport: this.l2tpSupport,
+      mode: this.modeId,
+      mtu: 0,
+      versionName: this.config.versionName,
       senderKey: this.keyPair.publicKey,
       recipientKey: peer?.key,
       senderHandshakeKey: key.pair.publicKey,
@@ -279,7 +283,11 @@ export class Handshake {
     const shared = this.cachedShared(peer, key, peerHandshakeKey);
     if (!shared) return drop('debug', 'received handshake with an unusable handshake key from %P');
     const body = buildHandshake({
-      ...this.common(HandshakeType.Response, peer.mtu),
+      type: HandshakeType.Response,
+      l2tpSupport: this.l2tpSupport,
+      mode: this.modeId,
+      mtu: peer.mtu,
+      versionName: this.config.versionName,
       methodList: peer.methods.map((method) => method.name),
       replyCode: ReplyCode.Success,
       senderKey: this.keyPair.publicKey,
@@ -319,7 +327,11 @@ export class Handshake {
     if (established.kind !== 'established') return established;
 
     const body = buildHandshake({
-      ...this.common(HandshakeType.Finish, peer.mtu),
+      type: HandshakeType.Finish,
+      l2tpSupport: this.l2tpSupport,
+      mode: this.modeId,
+      mtu: peer.mtu,
+      versionName: this.config.versionName,
       methodName: method.name,
       replyCode: ReplyCode.Success,
       senderKey: this.keyPair.publicKey,
@@ -380,11 +392,6 @@ export class Handshake {
     const shared = fhmqvcShared('responder', this.keyPair, key.pair, peer.key, peerHandshakeKey);
     if (shared) peer.state.cache = { serial: key.serial, peerHandshakeKey, shared };
     return shared;
-  }
-
-  /** The records every handshake of ours starts with. */
-  private common(type: number, mtu: number) {
-    return { type, l2tpSupport: this.l2tpSupport, mode: this.modeId, mtu, versionName: this.config.versionName };
   }
 
   private frame(body: Uint8Array, peerFlags: number | 'initial'): Uint8Array[] {
