@@ -17,8 +17,9 @@ import type { EnginePeer, PeerLocation } from './peer-state.js';
 import { PeerRegistry } from './peers.js';
 import { MIN_HANDSHAKE_INTERVAL, MIN_VERIFY_INTERVAL, RECONNECT_ANSWER_INTERVAL, VERIFY_LIMIT, VERIFY_VALID_TIME } from '../../protocol/timing.js';
 
-function logAt(level: LogLevel, message: string): void {
-  log[level](message);
+/** Logs `text` with fastd's %P and %I conversions made only when the level is enabled (most handshake lines are debug). */
+function logAt(level: LogLevel, text: string, expand: (text: string) => string): void {
+  if (log.isLevelEnabled(level)) log[level](expand(text));
 }
 
 /** Compares public keys as unsigned big-endian numbers: decides who initiates in a simultaneous open. */
@@ -68,10 +69,9 @@ export class HandshakeDriver {
   /** A handshake packet the worker received on `socketId` from `endpoint`, at our address `local` on a wildcard socket. */
   async receive(socketId: number, endpoint: Endpoint, packet: Uint8Array, local?: Endpoint): Promise<void> {
     if (this.refusesUnknown(endpoint)) return;
-    const from = logAddress(formatEndpoint(endpoint));
     const parsed = parseHandshake(packet);
     if (!parsed.ok) {
-      log.debug(`${parsed.reason} from ${from}`);
+      log.debug(`${parsed.reason} from ${logAddress(formatEndpoint(endpoint))}`);
       return;
     }
     const { handshake } = parsed;
@@ -86,7 +86,7 @@ export class HandshakeDriver {
     const peer = found ?? this.addDynamic(screened.senderKey, location);
     if (!peer) return;
     if (!this.control.table.mayConnect(peer)) {
-      log.debug(`ignoring handshake from ${peer}[${from}] because of configured peer limits`);
+      log.debug(`ignoring handshake from ${peer}[${logAddress(formatEndpoint(endpoint))}] because of configured peer limits`);
       return;
     }
     if (peer.dynamic && !(await this.verified(peer, handshake, location))) return;
@@ -209,13 +209,13 @@ export class HandshakeDriver {
   private act(outcome: HandshakeOutcome, peer: EnginePeer | undefined, location: PeerLocation): void {
     const address = logAddress(formatEndpoint(location.endpoint));
     const expand = (text: string) => text.replace('%P', peer ? `${peer}[${address}]` : address).replace('%I', address);
-    for (const line of outcome.before ?? []) logAt(line.level, expand(line.text));
+    for (const line of outcome.before ?? []) logAt(line.level, line.text, expand);
     switch (outcome.kind) {
       case 'drop':
-        logAt(outcome.level, expand(outcome.reason));
+        logAt(outcome.level, outcome.reason, expand);
         return;
       case 'reply':
-        logAt(outcome.level, expand(outcome.reason));
+        logAt(outcome.level, outcome.reason, expand);
         this.control.sendPacket(location, outcome.packets);
         return;
       case 'established':
