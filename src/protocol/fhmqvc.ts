@@ -84,7 +84,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 /** Unpacks a peer's point as fastd does: it must lie on the curve and not be the identity. */
-function peerPoint(packed: Uint8Array): CurvePoint | undefined {
+export function peerPoint(packed: Uint8Array): CurvePoint | undefined {
   if (packed.length !== PUBLIC_KEY_BYTES) return undefined;
   const point = loadPackedLegacy(packed);
   return point && !isIdentity(point) ? point : undefined;
@@ -93,6 +93,7 @@ function peerPoint(packed: Uint8Array): CurvePoint | undefined {
 /**
  * Computes σ and K1 for our side of a handshake. Undefined where fastd gives up silently:
  * a peer key or handshake key that is not a usable curve point, or σ the identity.
+ * `peerKeyPoint`: peerPoint(peerKey) when the caller kept it (unpacking costs a square root).
  */
 export function fhmqvcShared(
   role: FhmqvcRole,
@@ -100,9 +101,9 @@ export function fhmqvcShared(
   ourHandshake: FhmqvcKeyPair,
   peerKey: Uint8Array,
   peerHandshakeKey: Uint8Array,
+  peerKeyPoint = peerPoint(peerKey),
 ): FhmqvcShared | undefined {
   const peerHandshakePoint = peerPoint(peerHandshakeKey);
-  const peerKeyPoint = peerPoint(peerKey);
   if (!peerHandshakePoint || !peerKeyPoint) return undefined;
 
   const initiator = role === 'initiator';

@@ -21,6 +21,7 @@ import {
   type FhmqvcKeyPair,
   type FhmqvcShared,
   keyPairFromSecret,
+  peerPoint,
   signHandshake,
   verifyHandshakeTag,
 } from './fhmqvc.js';
@@ -39,6 +40,7 @@ import {
   recordUint,
 } from './tlv.js';
 import { HandshakeFormat } from './wire.js';
+import type { CurvePoint } from '../crypto/ec25519/group.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/ec25519/keys.js';
 import { MIN_HANDSHAKE_INTERVAL } from './timing.js';
 
@@ -76,6 +78,8 @@ export class PeerHandshakeState {
   respondedTo: string | undefined;
   /** The responder's σ and K1 between answering an init and receiving the finish. */
   cache: { serial: number; peerHandshakeKey: Uint8Array; shared: FhmqvcShared } | undefined;
+  /** The peer's long-term key unpacked (a square root), for every handshake after the first. */
+  keyPoint: { key: Uint8Array; point: CurvePoint } | undefined;
 }
 
 export interface HandshakePeer {
@@ -145,6 +149,15 @@ function after(lines: readonly LogLine[], outcome: HandshakeOutcome): HandshakeO
 function usingVersion(handshake: ReceivedHandshake): string {
   const version = recordString(handshake.records, RecordType.VersionName);
   return version === undefined ? '' : ` using fastd ${version}`;
+}
+
+/** The peer's long-term key as a curve point, unpacked once per key; undefined when it is none. */
+function peerKeyPoint(peer: HandshakePeer): CurvePoint | undefined {
+  const kept = peer.state.keyPoint;
+  if (kept && equalBytes(kept.key, peer.key)) return kept.point;
+  const point = peerPoint(peer.key);
+  peer.state.keyPoint = point && { key: peer.key, point };
+  return point;
 }
 
 export class Handshake {
@@ -319,7 +332,7 @@ export class Handshake {
       ?.map((name) => peer.methods.find((ours) => ours.name === name))
       .find((found) => found !== undefined);
     if (!method) return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.MethodList);
-    const shared = fhmqvcShared('initiator', this.keyPair, key.pair, peer.key, peerHandshakeKey);
+    const shared = fhmqvcShared('initiator', this.keyPair, key.pair, peer.key, peerHandshakeKey, peerKeyPoint(peer));
     if (!shared) return drop('debug', 'received handshake response with an unusable handshake key from %P');
     if (!verifyHandshakeTag(handshake, shared.handshakeKey))
       return drop('warn', 'received invalid protocol handshake response from %P');
@@ -389,7 +402,7 @@ export class Handshake {
     const { cache } = peer.state;
     if (cache && cache.serial === key.serial && equalBytes(cache.peerHandshakeKey, peerHandshakeKey))
       return cache.shared;
-    const shared = fhmqvcShared('responder', this.keyPair, key.pair, peer.key, peerHandshakeKey);
+    const shared = fhmqvcShared('responder', this.keyPair, key.pair, peer.key, peerHandshakeKey, peerKeyPoint(peer));
     if (shared) peer.state.cache = { serial: key.serial, peerHandshakeKey, shared };
     return shared;
   }

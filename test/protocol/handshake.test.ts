@@ -104,6 +104,24 @@ describe('a handshake between two v22+ peers', () => {
     expect(finish.session.peerVersion).toBe('v23');
   });
 
+  it('keeps the peer key unpacked for the next handshake, and unpacks it again when the key changed', () => {
+    const [alice, bob] = pairUp(side(), side());
+    const first = fullHandshake(alice, bob, 1000);
+    expect(alice.peer.state.keyPoint?.key).toBe(alice.peer.key);
+    expect(bob.peer.state.keyPoint?.key).toBe(bob.peer.key);
+    // the same state for another peer key (Alice's peer entry now names Carol)
+    const carol = side();
+    const [, carolSide] = pairUp(alice.handshake, carol);
+    const toCarol = { handshake: alice.handshake, peer: { ...alice.peer, key: carol.publicKey } };
+    const second = fullHandshake(toCarol, carolSide, 1000 + 60_000);
+    expect(second.finish.kind).toBe('established');
+    expect(second.done.kind).toBe('established');
+    if (second.finish.kind !== 'established' || second.done.kind !== 'established' || first.finish.kind !== 'established') return;
+    expect(second.finish.session.key).toEqual(second.done.session.key);
+    expect(second.finish.session.key).not.toEqual(first.finish.session.key);
+    expect(alice.peer.state.keyPoint?.key).toBe(carol.publicKey);
+  });
+
   it('gives each handshake a fresh key and stays quiet for the minimum interval after it', () => {
     const [alice, bob] = pairUp(side(), side());
     const first = fullHandshake(alice, bob, 0);
