@@ -25,7 +25,8 @@ import {
   randomBetween,
   refreshTime,
 } from '../../protocol/timing.js';
-import { UnknownAddressBackoff } from './unknown-backoff.js';
+import { UnknownAddressBackoff, type WaitingSender } from './unknown-backoff.js';
+import { HandshakeFlag } from '../../protocol/tlv.js';
 import { PeerTasks } from './peer-tasks.js';
 
 /** What the control plane needs from the daemon around it (injected, so tests can stand in). */
@@ -311,12 +312,31 @@ export class ControlPlane {
     if (!peer.established) {
       peer.phase = 'established';
       peer.establishedAt = now;
-      this.unknownBackoff.purge(addressKey(location.endpoint));
+      this.answerWaiting(addressKey(location.endpoint), now);
       void this.peerHook(peer, 'onEstablish', this.localEndpoint(location), location.endpoint);
       log.info(`connection with ${peer} established.`);
     }
     log.verbose(`new session with ${peer} established using method \`${session.method.name}'${session.compat ? ' (compat mode)' : ''}.`);
     return true;
+  }
+
+  /** One handshake to the sender of data nobody could open (fastd v23's fast reconnect), in that data's framing. */
+  handshakeUnknown(sender: WaitingSender, now: number): void {
+    const location: PeerLocation = { socketId: sender.socketId, endpoint: sender.endpoint, local: sender.local };
+    log.verbose(`sending handshake to unknown peer ${logAddress(formatEndpoint(sender.endpoint))}`);
+    void this.peerHook(undefined, 'onConnect', this.localEndpoint(location), sender.endpoint);
+    const format = sender.compat ? 0 : HandshakeFlag.L2tpSupport;
+    this.sendPacket(location, this.deps.handshake.initiate(undefined, now, format));
+  }
+
+  /** A handshake with `address` completed: the next sender refused there meanwhile gets its handshake now. */
+  private answerWaiting(address: string, now: number): void {
+    for (let next = this.unknownBackoff.purge(address, now); next; next = this.unknownBackoff.purge(address, now)) {
+      // back already by a handshake of its own
+      if (this.table.atAddress(next.endpoint)?.established) continue;
+      this.handshakeUnknown(next, now);
+      return;
+    }
   }
 
   /**

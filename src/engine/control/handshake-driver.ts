@@ -9,7 +9,7 @@ import { log, logAddress } from '../../log/logger.js';
 import type { HandshakeOutcome, LogLevel } from '../../protocol/handshake.js';
 import { parseHandshake, type ReceivedHandshake } from '../../protocol/handshake-messages.js';
 import { equalBytes } from '../../protocol/handshake-keys.js';
-import { HandshakeFlag, HandshakeType } from '../../protocol/tlv.js';
+import { HandshakeType } from '../../protocol/tlv.js';
 import type { ControlPlane } from './control-plane.js';
 import type { Endpoint } from '../datapath/messages.js';
 import { addressKey, endpointKey, formatEndpoint } from './endpoints.js';
@@ -227,22 +227,17 @@ export class HandshakeDriver {
 
   /**
    * Data from an address with no session (fastd v23's fast reconnect): answer with one
-   * handshake to the unknown sender, at most once per address per MIN_HANDSHAKE_INTERVAL.
+   * handshake to the unknown sender, as the per-address brake allows (unknown-backoff.ts).
    */
   unknownData(socketId: number, endpoint: Endpoint, compat = false, local?: Endpoint): void {
     if (this.refusesUnknown(endpoint)) return;
     const now = this.control.deps.clock();
-    if (this.control.unknownBackoff.backOff(addressKey(endpoint), now)) {
+    const sender = { socketId, endpoint, local, compat };
+    if (this.control.unknownBackoff.backOff(addressKey(endpoint), now, sender)) {
       log.debug2(`sent a handshake to unknown address ${logAddress(formatEndpoint(endpoint))} a short time ago, not sending again`);
       return;
     }
-    const from = logAddress(formatEndpoint(endpoint));
-    log.debug(`unexpectedly received payload data from ${from}`);
-    log.verbose(`sending handshake to unknown peer ${from}`);
-    const location: PeerLocation = { socketId, endpoint, local };
-    void this.control.peerHook(undefined, 'onConnect', this.control.localEndpoint(location), endpoint);
-    // One handshake, in the framing of the data that prompted it (fastd v23).
-    const format = compat ? 0 : HandshakeFlag.L2tpSupport;
-    this.control.sendPacket(location, this.control.deps.handshake.initiate(undefined, now, format));
+    log.debug(`unexpectedly received payload data from ${logAddress(formatEndpoint(endpoint))}`);
+    this.control.handshakeUnknown(sender, now);
   }
 }

@@ -191,7 +191,7 @@ export type FromWorker =
   /**
    * A data packet from an address with no session that could open it: fastd v23 answers with
    * a handshake (rate-limited per address) so a restarted peer reconnects quickly. Sent at most
-   * once per address per second by the worker.
+   * once per source (address and port) per second by the worker.
    */
   | {
       readonly type: 'unknownData';

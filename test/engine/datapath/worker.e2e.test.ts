@@ -412,7 +412,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const handshakes = b.messages.filter((m) => m.type === 'handshake');
     expect(handshakes).toHaveLength(1);
     expect(Array.from((handshakes[0] as { packet: Uint8Array }).packet)).toEqual(Array.from(handshake));
-    // once per address and second, however many data packets came; v22 data asks for a v22 handshake
+    // once per source and second, however many data packets came; v22 data asks for a v22 handshake
     expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([expect.objectContaining({ compat: false })]);
     await settle(() => b.globalStats[GlobalStat.DropMalformed] >= 2);
     expect(b.globalStats[GlobalStat.DropMalformed]).toBe(2);
@@ -428,6 +428,18 @@ describe.runIf(ok)('datapath workers end to end', () => {
     inject(b, [compatData]);
     await settle(() => b.messages.some((m) => m.type === 'unknownData'));
     expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([expect.objectContaining({ compat: true })]);
+  });
+
+  it('tells the control plane of each port of one address that sends data it cannot open, once a second each', async () => {
+    const [, b] = await tunnel('tun', 'salsa2012+umac');
+    const data = new Uint8Array(80);
+    // routers behind one NAT address: two sources, the first sending twice
+    inject(b, [data, data]);
+    inject(b, [data]);
+    await settle(() => b.messages.filter((m) => m.type === 'unknownData').length >= 2);
+    const ports = b.messages.flatMap((m) => (m.type === 'unknownData' ? [m.endpoint.port] : []));
+    expect(ports).toHaveLength(2);
+    expect(new Set(ports).size).toBe(2);
   });
 
   it('keeps at most HANDSHAKES_IN_FLIGHT handshakes waiting for the control plane and counts the rest as dropped', async () => {

@@ -13,7 +13,7 @@ import { SystemError } from '../../../io/libc.js';
 import { readSockaddr } from '../../../io/sockaddr.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../../protocol/wire.js';
-import { hostKey } from '../tables/address-key.js';
+import { endpointKey } from '../tables/address-key.js';
 import type { Datapath } from '../context.js';
 import type { Interface } from '../queues.js';
 import type { Socket } from '../udp-sockets.js';
@@ -189,7 +189,7 @@ export class Receiver {
   // restarted, or we reset it), so the control plane answers with a handshake, rate-limited.
   private askForHandshake(peer: DatapathPeer, offset: number, length: number, now: number): void {
     const dp = this.dp;
-    if (length < dp.minDataLength || !dp.peers.unknown.admit(hostKey(this.peers.addressWords, peer.id), now)) return;
+    if (length < dp.minDataLength || !dp.peers.unknown.admit(endpointKey(this.peers.addressWords, peer.id), now)) return;
     dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(this.peers.addressBytes, peer.id), local: localOf(this.peers.localBytes, peer.id), compat: isCompatData(this.bytes, offset) });
   }
 
@@ -252,7 +252,7 @@ export class Receiver {
     }
     // Only packets no session of ours opens: the peer may have a session we missed (it
     // restarted, or our answer got lost); a new handshake sorts that out.
-    else if (refused && dp.peers.unknown.admit(hostKey(this.peers.addressWords, peer.id), now)) {
+    else if (refused && dp.peers.unknown.admit(endpointKey(this.peers.addressWords, peer.id), now)) {
       dp.post({ type: 'unknownData', socketId: peer.socketId, endpoint: endpointOf(this.peers.addressBytes, peer.id), local: localOf(this.peers.localBytes, peer.id), compat: this.runCompat });
     }
     open.count = 0;
@@ -347,7 +347,7 @@ export class Receiver {
   private fromUnknown(socket: Socket, i: number, offset: number, length: number, now: number): void {
     const dp = this.dp;
     const batch = socket.receive;
-    if (length < dp.minDataLength || !dp.peers.unknown.admit(hostKey(batch.addressWords, i), now)) {
+    if (length < dp.minDataLength || !dp.peers.unknown.admit(endpointKey(batch.addressWords, i), now)) {
       this.stats.drop(DropReason.UnknownAddress);
       return;
     }

@@ -41,15 +41,6 @@ export function endpointKey(words: Uint32Array, slot: number): number {
   return NO_KEY;
 }
 
-/** Key of the address alone, port ignored (fastd v23 rate-limits per address, not per port). */
-export function hostKey(words: Uint32Array, slot: number): number {
-  const base = slot * WORDS_PER_SLOT;
-  const family = familyOf(words, slot);
-  if (family === AddressFamily.INET) return words[base + 1];
-  if (family === AddressFamily.INET6) return V6_KEY_BASE + hashWords(words, base + V6_ADDRESS_WORD, base + V6_SCOPE_WORD + 1, 0x811c9dc5);
-  return NO_KEY;
-}
-
 /** Whether slot a of `x` and slot b of `y` hold the same endpoint (family, port, address, scope). */
 export function sameEndpoint(x: Uint32Array, a: number, y: Uint32Array, b: number): boolean {
   const i = a * WORDS_PER_SLOT;

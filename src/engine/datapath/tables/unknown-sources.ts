@@ -1,14 +1,17 @@
 // Rate limit for what the worker does about data from addresses no session can open:
 // telling the control plane (which answers with a handshake, fastd v23's fast reconnect)
 // and trying the sessions of other peers (a peer that moved). At most once per source
-// address, port ignored (the CVE-2025-24356 mitigation keys on the address), per interval.
-// The table is cleared each interval and holds a bounded number of addresses, so a flood
-// of spoofed sources costs bounded memory and gets nothing once the table is full.
+// (address and port) per interval: routers behind one NAT address that all lost their
+// supernode send their keepalives within the same second, and the control plane must hear
+// of each to answer them one after another (its per-address brake, the CVE-2025-24356
+// mitigation, decides what is sent: unknown-backoff.ts). The table is cleared each interval
+// and holds a bounded number of sources, so a flood of spoofed sources costs bounded memory
+// and messages and gets nothing once the table is full.
 import { ABSENT, NumberMap } from './number-map.js';
 
-/** How often one address may get attention, ms (the contract says once per second). */
+/** How often one source may get attention, ms (the contract says once per second). */
 export const UNKNOWN_SOURCE_INTERVAL = 1000;
-/** Addresses remembered per interval; sources beyond this are ignored until the next one. */
+/** Sources remembered per interval; those beyond this are ignored until the next one. */
 export const UNKNOWN_SOURCE_LIMIT = 4096;
 /**
  * Sessions tried per interval on packets from unknown addresses, over all addresses: each
@@ -21,7 +24,7 @@ export class UnknownSources {
   private intervalStart = -Infinity;
   private trials = 0;
 
-  /** True if the address with host key `key` may get attention now (and records that it did). */
+  /** True if the source with endpoint key `key` may get attention now (and records that it did). */
   admit(key: number, now: number): boolean {
     if (now - this.intervalStart >= UNKNOWN_SOURCE_INTERVAL) {
       this.seen.clear();
