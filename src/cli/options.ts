@@ -166,6 +166,7 @@ function applyArgument(state: ParseState, id: OptionId, argument: string): void 
       draft.packetMemoryLimit = mib * BYTES_PER_MIB;
       break;
     }
+    case 'peer-state-file': draft.peerStateFile = argument; break;
     case 'on-pre-up': draft.onPreUp = hook(state, argument, true); break;
     case 'on-post-down': draft.onPostDown = hook(state, argument, true); break;
     case 'on-up': draft.root.hooks.onUp = hook(state, argument, true); break;

@@ -14,7 +14,8 @@ export type OptionId =
   | 'verify-config' | 'generate-key' | 'show-key' | 'machine-readable'
   | 'io-backend'
   | 'workers'
-  | 'packet-memory-limit';
+  | 'packet-memory-limit'
+  | 'peer-state-file';
 
 export interface OptionSpec {
   readonly id: OptionId;
@@ -138,6 +139,12 @@ export const EXTENSION_OPTIONS: readonly OptionSpec[] = [
     names: ['--packet-memory-limit'],
     argument: 'MiB',
     help: `Sets the most packet memory each datapath worker may use; default is ${PACKET_MEMORY_LIMIT_MIB.DEFAULT}`,
+  },
+  {
+    id: 'peer-state-file',
+    names: ['--peer-state-file'],
+    argument: 'FILE',
+    help: 'Remembers where peers were, to handshake them at once after a restart; default is the status socket\'s path with .peers appended, "" for none',
   },
 ];
 

@@ -66,6 +66,8 @@ export interface ConfigDraft {
   group: { name: string; source: SourceLocation | undefined } | undefined;
   dropCapabilities: DropCapabilities;
   statusSocket: string | undefined;
+  /** --peer-state-file: undefined for the default, "" for none. */
+  peerStateFile: string | undefined;
   pidFile: string | undefined;
   daemon: boolean;
   onPreUp: ShellCommand | undefined;
@@ -139,6 +141,7 @@ export function newConfigDraft(): ConfigDraft {
     group: undefined,
     dropCapabilities: 'yes',
     statusSocket: undefined,
+    peerStateFile: undefined,
     pidFile: undefined,
     daemon: false,
     onPreUp: undefined,

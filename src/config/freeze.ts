@@ -63,6 +63,15 @@ function defaultBind(binds: readonly BindAddress[], flags: readonly boolean[], e
   return chosen;
 }
 
+/**
+ * Beside the status socket by default: a per-instance path in a directory the daemon's user
+ * may write to, as it creates the socket there. Without a status socket, none unless asked for.
+ */
+function peerStateFile(draft: ConfigDraft): string | undefined {
+  if (draft.peerStateFile !== undefined) return draft.peerStateFile === '' ? undefined : draft.peerStateFile;
+  return draft.statusSocket === undefined ? undefined : `${draft.statusSocket}.peers`;
+}
+
 export function freezeConfig(draft: ConfigDraft): Config {
   const index: GroupIndex = new Map();
   const peerGroup = freezeGroup(draft.root, undefined, index);
@@ -102,6 +111,7 @@ export function freezeConfig(draft: ConfigDraft): Config {
     group: draft.group?.name,
     dropCapabilities: draft.dropCapabilities,
     statusSocket: draft.statusSocket,
+    peerStateFile: peerStateFile(draft),
     pidFile: draft.pidFile,
     daemon: draft.daemon,
     onPreUp: draft.onPreUp,

@@ -135,6 +135,8 @@ export interface Config {
   readonly group: string | undefined;
   readonly dropCapabilities: DropCapabilities;
   readonly statusSocket: string | undefined;
+  /** --peer-state-file, a fastd-ts extension: where peers were (engine/control/peer-state-file.ts); undefined = none. */
+  readonly peerStateFile: string | undefined;
   readonly pidFile: string | undefined;
   readonly daemon: boolean;
   readonly onPreUp: ShellCommand | undefined;

@@ -30,6 +30,14 @@ describe('command line', () => {
     expect(parseCommandLine(['-c', main, '-M', '1400']).config.mtu).toBe(1400);
   });
 
+  it('puts the peer state file beside the status socket unless --peer-state-file names one, or "" none', () => {
+    const { main } = files();
+    expect(parseCommandLine(['-c', main]).config.peerStateFile).toBeUndefined();
+    expect(parseCommandLine(['-c', main, '--status-socket', '/run/fastd.sock']).config.peerStateFile).toBe('/run/fastd.sock.peers');
+    expect(parseCommandLine(['-c', main, '--status-socket', '/run/fastd.sock', '--peer-state-file', '/var/lib/fastd-ts/peers']).config.peerStateFile).toBe('/var/lib/fastd-ts/peers');
+    expect(parseCommandLine(['-c', main, '--status-socket', '/run/fastd.sock', '--peer-state-file', '']).config.peerStateFile).toBeUndefined();
+  });
+
   it('chooses the I/O backend with --io-backend (a fastd-ts extension), in order with the config file', () => {
     const { main } = files();
     expect(parseCommandLine(['-c', main]).config.ioBackend).toBe('io_uring');

@@ -27,6 +27,7 @@ import {
 } from '../../protocol/timing.js';
 import { UnknownAddressBackoff, type WaitingSender } from './unknown-backoff.js';
 import { HandshakeFlag } from '../../protocol/tlv.js';
+import type { RememberedPeer } from './peer-state-file.js';
 import { PeerTasks } from './peer-tasks.js';
 
 /** What the control plane needs from the daemon around it (injected, so tests can stand in). */
@@ -51,6 +52,8 @@ interface ControlPlaneDeps {
   /** The clock the worker's activity times use: epoch milliseconds, performance.timeOrigin + performance.now(). */
   readonly clock: () => number;
   readonly random?: () => number;
+  /** Peers were established, moved or lost (what the peer state file remembers changed). */
+  readonly peersChanged?: () => void;
 }
 
 export class ControlPlane {
@@ -170,6 +173,18 @@ export class ControlPlane {
       this.deps.post({ type: 'sendPacket', socketId: location.socketId, endpoint: location.endpoint, local: location.local, packet });
   }
 
+  /** Where the established peers are now, for the peer state file. */
+  rememberedPeers(): RememberedPeer[] {
+    const peers: RememberedPeer[] = [];
+    for (const peer of this.table.all()) if (peer.established && peer.location) peers.push({ key: peer.config.key, endpoint: peer.location.endpoint });
+    return peers;
+  }
+
+  /** After a restart: a handshake to where the peer was authenticated before (restart-greeting.ts). */
+  greet(peer: EnginePeer, endpoint: Endpoint, now: number): void {
+    this.tasks.handshakeTo(peer, endpoint, now);
+  }
+
   /** fastd's setup_peer. */
   private setup(peer: EnginePeer, now: number): void {
     peer.remoteIndex = peer.config.remotes.length > 0 ? 0 : -1;
@@ -239,7 +254,8 @@ export class ControlPlane {
 
   /** fastd's reset_peer: disestablish, forget the address and sessions, close a per-peer interface. */
   private teardown(peer: EnginePeer, deleting: boolean): void {
-    if (peer.established) {
+    const wasEstablished = peer.established;
+    if (wasEstablished) {
       void this.peerHook(peer, 'onDisestablish', peer.location && this.localEndpoint(peer.location), peer.location?.endpoint);
       log.info(`connection with ${peer} disestablished.`);
     }
@@ -248,6 +264,7 @@ export class ControlPlane {
     peer.handshake.cache = undefined;
     this.table.relocate(peer, undefined);
     peer.phase = 'inactive';
+    if (wasEstablished) this.deps.peersChanged?.();
     peer.establishedAt = 0;
     peer.method = undefined;
     peer.macAddresses = [];
@@ -316,6 +333,7 @@ export class ControlPlane {
       void this.peerHook(peer, 'onEstablish', this.localEndpoint(location), location.endpoint);
       log.info(`connection with ${peer} established.`);
     }
+    this.deps.peersChanged?.();
     log.verbose(`new session with ${peer} established using method \`${session.method.name}'${session.compat ? ' (compat mode)' : ''}.`);
     return true;
   }
@@ -364,6 +382,7 @@ export class ControlPlane {
     this.sockets.claim(peer, location.socketId);
     this.table.relocate(peer, location);
     this.deps.post({ type: 'setPeerAddress', peerId: peer.peerId, socketId: location.socketId, endpoint: location.endpoint, local: location.local });
+    this.deps.peersChanged?.();
   }
 
   /** The worker's latest MAC learning table, per peer; peers not listed have no addresses. */

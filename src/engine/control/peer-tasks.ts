@@ -3,7 +3,7 @@
 // Activity times come from the worker's statistics table, so nothing here sees a packet.
 import { log, logAddress } from '../../log/logger.js';
 import type { ControlPlane } from './control-plane.js';
-import { PeerStat } from '../datapath/messages.js';
+import { PeerStat, type Endpoint } from '../datapath/messages.js';
 import { endpointKey, formatEndpoint } from './endpoints.js';
 import type { EnginePeer } from './peer-state.js';
 import { defaultHandshakeDelay, KEEPALIVE_TIMEOUT, MIN_HANDSHAKE_INTERVAL, PEER_STALE_TIME, RESTART_PROBE_INTERVAL } from '../../protocol/timing.js';
@@ -95,6 +95,11 @@ export class PeerTasks {
       log.debug(`not sending a handshake to ${peer} (no valid address resolved)`);
       return;
     }
+    this.handshakeTo(peer, endpoint, now);
+  }
+
+  /** One handshake to `endpoint`: where an established peer is, a remote being tried, or where it was before a restart. */
+  handshakeTo(peer: EnginePeer, endpoint: Endpoint, now: number): void {
     const target = endpointKey(endpoint);
     if (now < peer.lastHandshakeUntil && peer.lastHandshakeTo === target) {
       log.debug(`not sending a handshake to ${peer} as we sent one a short time ago`);

@@ -16,6 +16,8 @@ import { createHandoffPlaces, windowBytes } from '../workers/handoff-places.js';
 import { GLOBAL_STATS_FIELDS, type FromWorker, type PipelineWarmUp, type WorkerPlace } from '../datapath/messages.js';
 import { becomeDaemon, isDaemonChild, reportReady } from './daemonize.js';
 import { HandshakeDriver } from '../control/handshake-driver.js';
+import { PeerStateWriter, readPeerState } from '../control/peer-state-file.js';
+import { RestartGreeting } from '../control/restart-greeting.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from '../control/hooks.js';
 import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from '../net/interfaces.js';
 import { addStaticPeers, loadPeerDirs, reloadPeers } from '../control/peer-reload.js';
@@ -105,6 +107,8 @@ class Daemon {
   private ioBackend: 'io_uring' | 'fallback' | undefined;
   private control: ControlPlane | undefined;
   private driver: HandshakeDriver | undefined;
+  private stateWriter: PeerStateWriter | undefined;
+  private greeting: RestartGreeting | undefined;
   /**
    * What a worker reported before the control plane existed: a worker that is ready
    * receives at once, while the others may still be setting up (a peer's first handshake
@@ -188,6 +192,7 @@ class Daemon {
         runHook,
         methods,
         clock,
+        peersChanged: () => this.stateWriter?.changed(),
       },
     );
     this.driver = new HandshakeDriver(this.control);
@@ -216,7 +221,17 @@ class Daemon {
     this.early = null;
     for (const { message, worker } of early) this.onWorkerMessage(message, worker);
     this.options.signals.handle((signal) => this.onSignal(signal));
+    if (config.peerStateFile !== undefined) this.rememberPeers(config.peerStateFile, this.control);
     this.schedule(clock());
+  }
+
+  /** Handshakes the peers the state file remembers, then keeps the file up to date. */
+  private rememberPeers(path: string, control: ControlPlane): void {
+    const remembered = readPeerState(path, clock());
+    this.stateWriter = new PeerStateWriter(path, () => control.rememberedPeers(), clock);
+    if (remembered.length > 0) log.verbose(`handshaking ${remembered.length} peers where they were before the restart`);
+    this.greeting = new RestartGreeting(control, remembered);
+    this.greeting.start();
   }
 
   /**
@@ -404,6 +419,9 @@ class Daemon {
       this.stopping = true;
       log.info('terminating fastd');
       clearTimeout(this.timer);
+      this.greeting?.stop();
+      // the peers as they were, before cleanup disestablishes them all
+      this.stateWriter?.close();
       this.cleanup();
       // A worker that does not answer must not keep the daemon from going down.
       await Promise.race([this.workers?.stop(), new Promise((resolve) => setTimeout(resolve, WORKER_STOP_GRACE).unref())]);

@@ -1,0 +1,50 @@
+// After a start, a handshake to each peer the state file remembers, at the address it was
+// authenticated at (peer-state-file.ts), so that routers whose supernode restarted need not
+// wait for their own retries (~20 s) or for data that fast reconnect may answer only once
+// per address and 15 s. Those addresses proved themselves with a completed handshake, so
+// this answers nobody's spoofed packets; the rate is bounded all the same.
+import type { ControlPlane } from './control-plane.js';
+import type { RememberedPeer } from './peer-state-file.js';
+import { PeerRegistry } from './peers.js';
+
+/** Handshakes per tick, and the tick (ms): 200 a second. */
+export const GREETINGS_PER_TICK = 20;
+const GREETING_TICK = 100;
+
+export class RestartGreeting {
+  private next = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly control: ControlPlane,
+    private readonly peers: readonly RememberedPeer[],
+  ) {}
+
+  /** Greets the first peers now and the rest tick by tick. */
+  start(): void {
+    if (this.tick()) this.timer = setInterval(() => {
+      if (!this.tick()) this.stop();
+    }, GREETING_TICK).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Sends up to GREETINGS_PER_TICK handshakes; false once every remembered peer had its turn. */
+  tick(): boolean {
+    const { control } = this;
+    const now = control.deps.clock();
+    let sent = 0;
+    while (sent < GREETINGS_PER_TICK && this.next < this.peers.length) {
+      const { key, endpoint } = this.peers[this.next++]!;
+      const peer = control.table.find(key);
+      // gone from the configuration, back already, not allowed there (a fixed remote elsewhere) or over a peer limit
+      if (!peer || peer.established || !PeerRegistry.matchesAddress(peer, endpoint) || !control.table.mayConnect(peer)) continue;
+      control.greet(peer, endpoint, now);
+      sent++;
+    }
+    return this.next < this.peers.length;
+  }
+}
