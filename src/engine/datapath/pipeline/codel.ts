@@ -7,8 +7,10 @@
 // as the socket buffer allows.
 //
 // RFC 8289's dequeue loop, taken one packet at a time: decide() is asked for each packet
-// as it is taken, in order, and told whether it left the queue empty (the RFC's bytes() <=
-// MAXPACKET: a lone packet that waited is no standing queue, so sparse traffic is never dropped). Times are milliseconds (fractions allowed) on one clock. Not
+// as it is taken, in order, and told whether it queued alone. A lone packet that waited is
+// no standing queue (the RFC's bytes() <= MAXPACKET), so it is neither dropped nor judged:
+// sparse traffic on a busy host is never dropped, and under load the odd datagram a receive
+// finds alone (its worker was quick) does not restart the interval the others measure. Times are milliseconds (fractions allowed) on one clock. Not
 // safe to share between threads; one per queue.
 
 /** The sojourn time a queue may keep (RFC 8289 section 4.4: 5 ms). */
@@ -32,9 +34,10 @@ export class CoDel {
     private readonly interval = CODEL_INTERVAL_MS,
   ) {}
 
-  /** Whether to drop the packet taken at `now` that waited `sojourn` ms; `emptied`: nothing queued behind it. */
-  decide(sojourn: number, now: number, emptied: boolean): boolean {
-    const okToDrop = this.aboveTooLong(sojourn, now, emptied);
+  /** Whether to drop the packet taken at `now` that waited `sojourn` ms; `alone`: it queued behind nothing. */
+  decide(sojourn: number, now: number, alone: boolean): boolean {
+    if (alone) return false;
+    const okToDrop = this.aboveTooLong(sojourn, now);
     if (this.dropping) {
       if (!okToDrop) {
         this.dropping = false;
@@ -56,8 +59,8 @@ export class CoDel {
   }
 
   // RFC 8289's dodequeue: ok to drop once the sojourn time has stayed above TARGET for INTERVAL
-  private aboveTooLong(sojourn: number, now: number, emptied: boolean): boolean {
-    if (sojourn < this.target || emptied) {
+  private aboveTooLong(sojourn: number, now: number): boolean {
+    if (sojourn < this.target) {
       this.firstAboveTime = 0;
       return false;
     }

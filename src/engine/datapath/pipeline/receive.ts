@@ -96,10 +96,8 @@ export class Receiver {
         splitSegments(raw, socket.receive);
         if (socket.receive.count > received) this.countCoalesced(raw);
       }
-      // fewer than asked for: the socket's queue is empty behind the batch's last datagram
-      const drained = received < raw.capacity;
-      this.handle(socket, now, wall, drained);
-      if (drained) break;
+      this.handle(socket, now, wall, received < raw.capacity);
+      if (received < raw.capacity) break;
     }
     socket.io.release?.();
   }
@@ -116,6 +114,8 @@ export class Receiver {
   private handle(socket: Socket, now: number, wall: number, drained: boolean): void {
     const dp = this.dp;
     const batch = socket.receive;
+    // the only datagram the socket had: however long it waited, it queued behind nothing
+    const alone = drained && batch.count === 1;
     const bytes = this.bytes;
     for (let i = 0; i < batch.count; i++) {
       let offset = batch.offsets[i];
@@ -136,7 +136,7 @@ export class Receiver {
         continue;
       }
       const receivedAt = batch.receivedAt[i];
-      if (receivedAt !== 0 && socket.codel.decide(wall - receivedAt, wall, drained && i === batch.count - 1)) {
+      if (receivedAt !== 0 && socket.codel.decide(wall - receivedAt, wall, alone)) {
         this.stats.drop(DropReason.Queue);
         continue;
       }

@@ -6,10 +6,10 @@ import { CoDel, CODEL_INTERVAL_MS, CODEL_TARGET_MS } from '../../../../src/engin
 
 const START = 1_000_000;
 
-/** The times (ms after START) CoDel drops at, one packet each `every` ms from START for `ms`, sojourn(t) each, none leaving the queue empty unless `emptied`. */
-function drops(codel: CoDel, ms: number, sojourn: (t: number) => number, from = 0, every = 1, emptied = false): number[] {
+/** The times (ms after START) CoDel drops at, one packet each `every` ms from START for `ms`, sojourn(t) each, none queued alone unless `alone`. */
+function drops(codel: CoDel, ms: number, sojourn: (t: number) => number, from = 0, every = 1, alone = false): number[] {
   const times: number[] = [];
-  for (let t = from; t < from + ms; t += every) if (codel.decide(sojourn(t), START + t, emptied)) times.push(t);
+  for (let t = from; t < from + ms; t += every) if (codel.decide(sojourn(t), START + t, alone)) times.push(t);
   return times;
 }
 
@@ -18,10 +18,18 @@ describe('CoDel', () => {
     expect(drops(new CoDel(), 10_000, (t) => (t % 7) * 0.7)).toEqual([]);
   });
 
-  it('never drops a packet that leaves the queue empty, however long it waited: sparse packets are no standing queue', () => {
+  it('never drops a packet that queued alone, however long it waited: sparse packets are no standing queue', () => {
     expect(drops(new CoDel(), 10_000, () => 50, 0, 200, true)).toEqual([]);
     // the same packets with others behind them: a standing queue
     expect(drops(new CoDel(), 1_000, () => 50, 0, 200, false)).toEqual([200, 400, 600, 800]);
+  });
+
+  it('lets lone packets amid a standing queue change nothing: the others drop on schedule', () => {
+    const codel = new CoDel();
+    const times: number[] = [];
+    for (let t = 0; t < 400; t++) if (codel.decide(20, START + t, t % 3 === 2)) times.push(t);
+    // as without the lone ones, but a drop that falls on a lone packet goes to the next one
+    expect(times).toEqual([100, 201, 271, 330, 379]);
   });
 
   it('lets a burst above the target drain for up to an interval without a drop', () => {
