@@ -182,6 +182,8 @@ export class ControlPlane {
 
   /** After a restart: a handshake to where the peer was authenticated before (restart-greeting.ts). */
   greet(peer: EnginePeer, endpoint: Endpoint, now: number): void {
+    // the greeting's passes are spaced and bounded themselves; the 15 s rule would stop the next one
+    peer.lastHandshakeUntil = 0;
     this.tasks.handshakeTo(peer, endpoint, now);
   }
 
