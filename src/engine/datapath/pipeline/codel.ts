@@ -10,8 +10,9 @@
 // as it is taken, in order, and told whether it queued alone. A lone packet that waited is
 // no standing queue (the RFC's bytes() <= MAXPACKET), so it is neither dropped nor judged:
 // sparse traffic on a busy host is never dropped, and under load the odd datagram a receive
-// finds alone (its worker was quick) does not restart the interval the others measure. Times are milliseconds (fractions allowed) on one clock. Not
-// safe to share between threads; one per queue.
+// finds alone (its worker was quick) does not restart the interval the others measure.
+// Times are milliseconds (fractions allowed) on one clock. Not safe to share between
+// threads; one per queue.
 
 /** The sojourn time a queue may keep (RFC 8289 section 4.4: 5 ms). */
 export const CODEL_TARGET_MS = 5;
