@@ -12,7 +12,7 @@ import { BenchDaemon, generateKeyPair } from './daemon.js';
 import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES } from '../testbed/namespaces.js';
 import { type MechanismCounters, readMechanisms } from './mechanisms.js';
 import type { Setup } from './report.js';
-import { answers, iperf3, pingTimes } from './traffic.js';
+import { answers, iperf3, pingsDuringLoad, pingTimes } from './traffic.js';
 
 export const TUNNEL_INTERFACE = 'fts0';
 export const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
@@ -43,6 +43,8 @@ export interface ThroughputRun {
   readonly retransmits: number;
   /** Tunnel datagrams both sides' kernels dropped for a full socket receive buffer. */
   readonly udpDrops: number;
+  /** Pings a → b during the run: how many went out, and every reply's RTT in ms. */
+  readonly pings: { readonly sent: number; readonly times: readonly number[] };
 }
 
 export class BenchTunnel {
@@ -126,11 +128,14 @@ export class BenchTunnel {
     return pingTimes(this.sides[0], TUNNEL_ADDRESSES[1], count, intervalSeconds);
   }
 
-  /** One iperf3 run a → b with both daemons' CPU time around it. */
-  async throughput(seconds: number): Promise<ThroughputRun> {
+  /** One iperf3 run a → b with both daemons' CPU time around it, and pings a → b beside it, `pingIntervalSeconds` apart. */
+  async throughput(seconds: number, pingIntervalSeconds: number): Promise<ThroughputRun> {
     const dropsBefore = await this.udpDrops();
     const before = this.daemons.map((daemon) => daemon.cpuSeconds());
-    const run = await iperf3(this.sides[0], this.sides[1], TUNNEL_ADDRESSES[1], seconds);
+    const [run, pings] = await Promise.all([
+      iperf3(this.sides[0], this.sides[1], TUNNEL_ADDRESSES[1], seconds),
+      pingsDuringLoad(this.sides[0], TUNNEL_ADDRESSES[1], seconds, pingIntervalSeconds),
+    ]);
     const after = this.daemons.map((daemon) => daemon.cpuSeconds());
     const dropsAfter = await this.udpDrops();
     const gigabytes = run.bytes / 1e9;
@@ -139,6 +144,7 @@ export class BenchTunnel {
       cpuPerGb: [(after[0]! - before[0]!) / gigabytes, (after[1]! - before[1]!) / gigabytes],
       retransmits: run.retransmits,
       udpDrops: dropsAfter - dropsBefore,
+      pings,
     };
   }
 

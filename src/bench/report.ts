@@ -29,6 +29,8 @@ interface Measurements {
   /** Per run: tunnel datagrams dropped by the kernel for full socket receive buffers (both sides). */
   readonly udpDrops: readonly number[];
   readonly rttMs: readonly number[];
+  /** Per run: the pings a → b during it, how many went out and the replies' RTTs in ms. */
+  readonly loadPings: readonly { readonly sent: number; readonly times: readonly number[] }[];
   readonly rssMiB: readonly [number, number];
   /** What each fastd-ts side logged as its I/O backend ("-" for fastd). */
   readonly backends: readonly [string, string];
@@ -43,6 +45,8 @@ export interface Row {
   readonly retransmits: number;
   readonly udpDrops: number;
   readonly rttMs: number;
+  /** The pings during the iperf3 runs, all runs pooled. */
+  readonly loadPing: PingSummary;
   readonly rssMiB: readonly [number, number];
   readonly backends: readonly [string, string];
   readonly mechanisms?: Measurements['mechanisms'];
@@ -56,6 +60,23 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+export interface PingSummary {
+  readonly avgMs: number;
+  readonly maxMs: number;
+  readonly answered: number;
+  readonly sent: number;
+}
+
+export function summarizePings(times: readonly number[], sent: number): PingSummary {
+  const avgMs = times.length === 0 ? Number.NaN : times.reduce((sum, time) => sum + time, 0) / times.length;
+  return { avgMs, maxMs: times.length === 0 ? Number.NaN : Math.max(...times), answered: times.length, sent };
+}
+
+/** `avg / max`, and how many got no answer. */
+export function pingCell(summary: PingSummary): string {
+  return `${fixed(summary.avgMs, 2)} / ${fixed(summary.maxMs, 1)}${summary.answered < summary.sent ? ` (${summary.sent - summary.answered} lost)` : ''}`;
+}
+
 export function summarize(setup: Setup, m: Measurements): Row {
   return {
     setup,
@@ -64,6 +85,10 @@ export function summarize(setup: Setup, m: Measurements): Row {
     retransmits: median(m.retransmits),
     udpDrops: median(m.udpDrops),
     rttMs: median(m.rttMs),
+    loadPing: summarizePings(
+      m.loadPings.flatMap((run) => run.times),
+      m.loadPings.reduce((sum, run) => sum + run.sent, 0),
+    ),
     rssMiB: m.rssMiB,
     backends: m.backends,
     mechanisms: m.mechanisms,
@@ -88,7 +113,7 @@ const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value
 
 /** The table, columns aligned; a and b are the sending and the receiving side. */
 export function formatTable(rows: readonly Row[]): string {
-  const header = ['setup (a → b)', 'Mbit/s', 'retr', 'UDP drops', 'CPU s/GB a', 'CPU s/GB b', 'RTT ms', 'RSS MiB a', 'RSS MiB b', 'io a/b', 'runs'];
+  const header = ['setup (a → b)', 'Mbit/s', 'retr', 'UDP drops', 'CPU s/GB a', 'CPU s/GB b', 'RTT ms', 'loaded RTT avg / max', 'RSS MiB a', 'RSS MiB b', 'io a/b', 'runs'];
   const body = rows.map((row) => [
     setupLabel(row.setup),
     fixed(row.mbit, 0),
@@ -97,6 +122,7 @@ export function formatTable(rows: readonly Row[]): string {
     fixed(row.cpuPerGb[0], 2),
     fixed(row.cpuPerGb[1], 2),
     fixed(row.rttMs, 3),
+    pingCell(row.loadPing),
     fixed(row.rssMiB[0], 0),
     fixed(row.rssMiB[1], 0),
     `${row.backends[0]}/${row.backends[1]}`,

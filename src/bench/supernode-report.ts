@@ -1,7 +1,7 @@
 // What the supernode bench takes and prints: its command line, the figures of one turn of a
 // supernode, and the table of every figure per supernode with the ratio fastd-ts / fastd.
 // Pure functions, so parsing, arithmetic and layout are tested without namespaces.
-import { alignedTable, type DaemonKind, median } from './report.js';
+import { alignedTable, type DaemonKind, median, pingCell, type PingSummary } from './report.js';
 
 export interface SupernodeOptions {
   /** Debian fastd routers sharing the routers' namespace. */
@@ -69,18 +69,6 @@ export function parseSupernodeOptions(argv: readonly string[]): SupernodeOptions
   return options;
 }
 
-interface PingSummary {
-  readonly avgMs: number;
-  readonly maxMs: number;
-  readonly answered: number;
-  readonly sent: number;
-}
-
-export function summarizePings(times: readonly number[], sent: number): PingSummary {
-  const avgMs = times.length === 0 ? Number.NaN : times.reduce((sum, time) => sum + time, 0) / times.length;
-  return { avgMs, maxMs: times.length === 0 ? Number.NaN : Math.max(...times), answered: times.length, sent };
-}
-
 export interface RestartFigures {
   /** From the new supernode's exec until every router was connected again; undefined: not within the deadline. */
   readonly allBackSeconds: number | undefined;
@@ -133,7 +121,6 @@ function restartCell(restart: RestartFigures | undefined, deadlineSeconds: numbe
 
 function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Figure[] {
   const all = options.routers + options.probes;
-  const ping = (summary: PingSummary) => `${fixed(summary.avgMs, 2)} / ${fixed(summary.maxMs, 1)}${summary.answered < summary.sent ? ` (${summary.sent - summary.answered} lost)` : ''}`;
   const seconds = (restart: RestartFigures | undefined) => restart?.allBackSeconds ?? Number.NaN;
   const list: Figure[] = [
     { label: `cold start: all ${all} routers connected (s)`, cell: (t) => fixed(t.coldStartSeconds, 1), value: (t) => t.coldStartSeconds },
@@ -144,8 +131,8 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     { label: 'its UDP drops in the flows', cell: (t) => String(t.flowUdpDrops), value: (t) => t.flowUdpDrops },
     { label: 'its CoDel drops in the flows (fastd-ts)', cell: (t) => String(t.flowQueueDrops) },
     { label: 'supernode CPU-s per GB in the flows', cell: (t) => fixed(t.cpuPerGb, 2), value: (t) => t.cpuPerGb },
-    { label: 'ping idle, avg / max (ms)', cell: (t) => ping(t.idlePing), value: (t) => t.idlePing.avgMs },
-    { label: 'ping during the flows, avg / max (ms)', cell: (t) => ping(t.loadPing), value: (t) => t.loadPing.avgMs },
+    { label: 'ping idle, avg / max (ms)', cell: (t) => pingCell(t.idlePing), value: (t) => t.idlePing.avgMs },
+    { label: 'ping during the flows, avg / max (ms)', cell: (t) => pingCell(t.loadPing), value: (t) => t.loadPing.avgMs },
     { label: 'kill -9, restart: all back (s)', cell: (t) => restartCell(t.restart, restartDeadlineSeconds), value: (t) => seconds(t.restart) },
     { label: 'routers back 5 s after the restart', cell: (t) => String(t.restart.backAfter5s), value: (t) => t.restart.backAfter5s },
   ];

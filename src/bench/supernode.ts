@@ -32,7 +32,7 @@ import { Handshake, PeerHandshakeState } from '../protocol/handshake.js';
 import { HandshakeFlag } from '../protocol/tlv.js';
 import { until } from './bench-tunnel.js';
 import type { BenchDaemon, KeyPair } from './daemon.js';
-import { type DaemonKind, roundOrder } from './report.js';
+import { type DaemonKind, roundOrder, summarizePings } from './report.js';
 import { missingPrerequisites, progress, runAsScript } from './script.js';
 import { FLOOD_SOURCES, MTU, SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP_ADDRESS, SupernodeLab } from './supernode-lab.js';
 import {
@@ -41,11 +41,10 @@ import {
   parseSupernodeOptions,
   type RestartFigures,
   type SupernodeOptions,
-  summarizePings,
   type TurnFigures,
   USAGE,
 } from './supernode-report.js';
-import { answers, IPERF_PORT, iperf3, pingTimes } from './traffic.js';
+import { answers, IPERF_PORT, iperf3, pingsDuringLoad, pingTimes } from './traffic.js';
 
 /** The interop tests' spoofed-handshake sender, run in the routers' namespace. */
 const FLOOD_SENDER = fileURLToPath(new URL('../../test/interop/harness/handshake-flood.mjs', import.meta.url));
@@ -56,8 +55,6 @@ const POLL_MS = 200;
 const BACK_AFTER_MS = 5_000;
 const PING_INTERVAL_S = 0.2;
 const IDLE_PINGS = 25;
-/** The flows' pings start once the flows run (iperf3's server start, the client's ramp). */
-const LOAD_PING_DELAY_MS = 800;
 const FLOOD_SLACK_MS = 30_000;
 
 /**
@@ -118,13 +115,12 @@ async function queueDrops(supernode: BenchDaemon): Promise<number> {
 
 /** The flows and the pings beside them; CPU per GB over the bytes the servers received. */
 async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'flowUdpDrops' | 'flowQueueDrops' | 'cpuPerGb' | 'loadPing'>> {
-  const pings = Math.max(5, Math.floor((seconds - 1) / PING_INTERVAL_S));
   const dropsBefore = await lab.supernodeNs.udpReceiveBufferErrors();
   const queueDropsBefore = await queueDrops(supernode);
   const before = supernode.cpuSeconds();
-  const [runs, times] = await Promise.all([
+  const [runs, pings] = await Promise.all([
     Promise.all(lab.probeNs.map((netns, i) => iperf3(netns, lab.supernodeNs, SUPERNODE_TAP_ADDRESS, seconds, IPERF_PORT + i))),
-    sleep(LOAD_PING_DELAY_MS).then(() => pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, pings, PING_INTERVAL_S)),
+    pingsDuringLoad(lab.routersNs, SUPERNODE_TAP_ADDRESS, seconds, PING_INTERVAL_S),
   ]);
   const cpuSeconds = supernode.cpuSeconds() - before;
   const flowUdpDrops = (await lab.supernodeNs.udpReceiveBufferErrors()) - dropsBefore;
@@ -136,7 +132,7 @@ async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number)
     flowUdpDrops,
     flowQueueDrops,
     cpuPerGb: cpuPerGigabyte(cpuSeconds, bytes),
-    loadPing: summarizePings(times, pings),
+    loadPing: summarizePings(pings.times, pings.sent),
   };
 }
 

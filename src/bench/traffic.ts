@@ -9,6 +9,8 @@ export const IPERF_PORT = 5201;
 /** iperf3's server needs a moment before it accepts; the client retries once after it. */
 const SERVER_START_MS = 300;
 const TOOL_SLACK_MS = 30_000;
+/** Pings beside a load start once it runs (iperf3's server start, the client's ramp). */
+const LOAD_PING_DELAY_MS = 800;
 
 export interface IperfRun {
   readonly mbitPerSecond: number;
@@ -51,6 +53,13 @@ export async function pingTimes(from: Namespace, target: string, count: number, 
   const deadline = Math.ceil(count * intervalSeconds) + 5;
   const result = await from.run('ping', ['-n', '-c', String(count), '-i', String(intervalSeconds), '-w', String(deadline), target], deadline * 1000 + TOOL_SLACK_MS);
   return [...result.stdout.matchAll(/time=([\d.]+) ms/g)].map((match) => Number(match[1]));
+}
+
+/** Pings `intervalSeconds` apart beside a load of `seconds` that starts now: how many went out, and every reply's RTT in ms. */
+export async function pingsDuringLoad(from: Namespace, target: string, seconds: number, intervalSeconds: number): Promise<{ sent: number; times: number[] }> {
+  const sent = Math.max(5, Math.floor((seconds - 1) / intervalSeconds));
+  await sleep(LOAD_PING_DELAY_MS);
+  return { sent, times: await pingTimes(from, target, sent, intervalSeconds) };
 }
 
 /** Whether one ping to `target` comes back within a second. */

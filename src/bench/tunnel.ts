@@ -2,8 +2,9 @@
 // for salsa2012+umac and null, plus fastd-ts with the fallback I/O backend, without UDP
 // GSO/GRO, without TUN/TAP offloads and with one worker, each in its own pair of
 // namespaces, all measured in one run. Per setup: iperf3 TCP throughput (median of the
-// runs), CPU seconds per GB of each daemon, the median idle ping RTT (after the traffic)
-// and each daemon's RSS; then each fastd-ts daemon's mechanism counters from its status
+// runs), CPU seconds per GB of each daemon, the RTT of pings through the tunnel during the
+// runs (avg / max, the runs pooled), the median idle ping RTT (after the traffic) and each
+// daemon's RSS; then each fastd-ts daemon's mechanism counters from its status
 // socket, and the issue's goals as ratios.
 //
 // Run (root; Debian's fastd and iperf3 installed): npm run bench [-- --quick]
@@ -12,12 +13,14 @@
 import { BenchTunnel, type ThroughputRun } from './bench-tunnel.js';
 import { missingPrerequisites, progress, runAsScript } from './script.js';
 import { formatMechanisms } from './mechanisms.js';
-import { type Goal, formatGoals, formatTable, goals, type Row, roundOrder, type Setup, summarize } from './report.js';
+import { type Goal, formatGoals, formatTable, goals, pingCell, type Row, roundOrder, type Setup, summarize, summarizePings } from './report.js';
 
 const METHODS = ['salsa2012+umac', 'null'] as const;
 const FULL = { runs: 3, seconds: 5, pings: 50 };
 const QUICK = { runs: 1, seconds: 3, pings: 20 };
 const PING_INTERVAL_SECONDS = 0.05;
+/** Pings beside each iperf3 run: a few per second, too few to load the tunnel. */
+const LOAD_PING_INTERVAL_SECONDS = 0.1;
 
 function setups(): Setup[] {
   const list: Setup[] = [];
@@ -48,9 +51,12 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
     const runs = new Map<BenchTunnel, ThroughputRun[]>(tunnels.map((t) => [t, []]));
     for (let round = 0; round < options.runs; round++) {
       for (const tunnel of roundOrder(tunnels, round)) {
-        const run = await tunnel.throughput(options.seconds);
+        const run = await tunnel.throughput(options.seconds, LOAD_PING_INTERVAL_SECONDS);
         runs.get(tunnel)!.push(run);
-        progress(`round ${round + 1}/${options.runs} ${tunnel.setup.id}: ${run.mbit.toFixed(0)} Mbit/s, ${run.retransmits} retransmits, ${run.udpDrops} UDP drops`);
+        const ping = summarizePings(run.pings.times, run.pings.sent);
+        progress(
+          `round ${round + 1}/${options.runs} ${tunnel.setup.id}: ${run.mbit.toFixed(0)} Mbit/s, ${run.retransmits} retransmits, ${run.udpDrops} UDP drops, ping ${pingCell(ping)} ms`,
+        );
       }
     }
     // Idle RTT after the traffic, when V8 has optimized the datapath as in a daemon that has run
@@ -67,6 +73,7 @@ export async function runBench(options: { runs: number; seconds: number; pings: 
         retransmits: runs.get(tunnel)!.map((run) => run.retransmits),
         udpDrops: runs.get(tunnel)!.map((run) => run.udpDrops),
         rttMs: rtt.get(tunnel)!,
+        loadPings: runs.get(tunnel)!.map((run) => run.pings),
         rssMiB: tunnel.rssMiB(),
         backends: backends[index]!,
         mechanisms: mechanisms[index]!,

@@ -31,7 +31,7 @@ const receiver = statusWith({ RxPackets: 9_000, TxPackets: 1_000, GroDatagrams: 
 const setup: Setup = { id: 'ts-ts', kinds: ['fastd-ts', 'fastd-ts'], method: 'null', noOffload: true };
 
 function rowOf(mechanisms: Parameters<typeof summarize>[1]['mechanisms']) {
-  return summarize(setup, { mbit: [1], cpuPerGb: [[1, 1]], retransmits: [0], udpDrops: [0], rttMs: [0.1], rssMiB: [1, 1], backends: ['io_uring', 'io_uring'], mechanisms });
+  return summarize(setup, { mbit: [1], cpuPerGb: [[1, 1]], retransmits: [0], udpDrops: [0], rttMs: [0.1], loadPings: [], rssMiB: [1, 1], backends: ['io_uring', 'io_uring'], mechanisms });
 }
 
 describe('bench mechanism counters', () => {

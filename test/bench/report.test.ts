@@ -1,12 +1,12 @@
 // The tunnel bench's arithmetic and layout: medians, the alternating order of the setups,
 // the goals as ratios between rows, and a table whose columns line up.
 import { describe, expect, it } from 'vitest';
-import { formatGoals, formatTable, goals, median, roundOrder, type Row, type Setup, summarize } from '../../src/bench/report.ts';
+import { formatGoals, formatTable, goals, median, pingCell, roundOrder, type Row, type Setup, summarize, summarizePings } from '../../src/bench/report.ts';
 
 const setup = (kinds: Setup['kinds'], extra: Partial<Setup> = {}): Setup => ({ id: kinds.join('-'), kinds, method: 'null', ...extra });
 
 function row(kinds: Setup['kinds'], mbit: number, cpu: [number, number], rtt: number): Row {
-  return summarize(setup(kinds), { mbit: [mbit], cpuPerGb: [cpu], retransmits: [0], udpDrops: [0], rttMs: [rtt], rssMiB: [10, 20], backends: ['-', '-'] });
+  return summarize(setup(kinds), { mbit: [mbit], cpuPerGb: [cpu], retransmits: [0], udpDrops: [0], rttMs: [rtt], loadPings: [{ sent: 2, times: [rtt * 4, rtt * 8] }], rssMiB: [10, 20], backends: ['-', '-'] });
 }
 
 describe('bench report', () => {
@@ -23,10 +23,23 @@ describe('bench report', () => {
       retransmits: [40, 0, 7],
       udpDrops: [3, 100, 5],
       rttMs: [0.3, 0.1, 0.2, 0.9, 0.25],
+      loadPings: [
+        { sent: 3, times: [1, 2, 6] },
+        { sent: 2, times: [3] },
+        { sent: 3, times: [4, 5, 7] },
+      ],
       rssMiB: [5, 50],
       backends: ['-', 'io_uring'],
     });
     expect(summary).toMatchObject({ mbit: 600, cpuPerGb: [8, 2], retransmits: 7, udpDrops: 5, rttMs: 0.25, runs: 3 });
+    // the pings under load pooled over the runs, not a median of per-run figures
+    expect(summary.loadPing).toEqual({ avgMs: 4, maxMs: 7, answered: 7, sent: 8 });
+  });
+
+  it('summarizes pings, counting the lost ones', () => {
+    expect(summarizePings([1, 2, 6], 5)).toEqual({ avgMs: 3, maxMs: 6, answered: 3, sent: 5 });
+    expect(summarizePings([], 5).avgMs).toBeNaN();
+    expect(pingCell(summarizePings([1, 2, 6], 5))).toBe('3.00 / 6.0 (2 lost)');
   });
 
   it('alternates the order of the setups from round to round', () => {
@@ -55,6 +68,6 @@ describe('bench report', () => {
     const lines = formatTable(rows).split('\n');
     expect(lines).toHaveLength(4);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
-    expect(lines[2]).toMatch(/^fastd → fastd null\s+512\s+0\s+0\s+12\.35\s+9\.80\s+0\.123\s/);
+    expect(lines[2]).toMatch(/^fastd → fastd null\s+512\s+0\s+0\s+12\.35\s+9\.80\s+0\.123\s+0\.74 \/ 1\.0\s/);
   });
 });

@@ -7,9 +7,9 @@ import {
   parseSupernodeOptions,
   ratioCell,
   type SupernodeOptions,
-  summarizePings,
   type TurnFigures,
 } from '../../src/bench/supernode-report.ts';
+import { summarizePings } from '../../src/bench/report.ts';
 
 function options(argv: string[]): SupernodeOptions {
   const parsed = parseSupernodeOptions(argv);
@@ -66,11 +66,6 @@ describe('supernode bench options', () => {
 });
 
 describe('supernode bench arithmetic', () => {
-  it('summarizes pings, counting the lost ones', () => {
-    expect(summarizePings([1, 2, 6], 5)).toEqual({ avgMs: 3, maxMs: 6, answered: 3, sent: 5 });
-    expect(summarizePings([], 5).avgMs).toBeNaN();
-  });
-
   it('divides CPU time by the gigabytes carried', () => {
     expect(cpuPerGigabyte(2, 500e6)).toBe(4);
     expect(cpuPerGigabyte(2, 0)).toBeNaN();

@@ -34,9 +34,10 @@ describe.runIf(ok)('tunnel bench', () => {
     expect(rows.map((row) => row.setup.id)).toEqual(SETUPS.map((setup) => setup.id));
     for (const row of rows) {
       expect(row.mbit).toBeGreaterThan(0);
-      for (const value of [...row.cpuPerGb, ...row.rssMiB, row.rttMs]) {
+      for (const value of [...row.cpuPerGb, ...row.rssMiB, row.rttMs, row.loadPing.avgMs, row.loadPing.maxMs]) {
         expect(Number.isFinite(value) && value > 0).toBe(true);
       }
+      expect(row.loadPing.sent).toBeGreaterThan(0);
     }
     // The default prefers io_uring; where the kernel refuses it the daemon falls back by itself.
     expect(['io_uring', 'fallback']).toContain(rows[0]!.backends[0]);
