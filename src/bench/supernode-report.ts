@@ -26,6 +26,8 @@ const MAX_ROUTERS = 1_000;
 const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
 const DEFAULTS: SupernodeOptions = { routers: 200, probes: 4, seconds: 10, ownAddresses: false, extraKeys: 0, rounds: 1, idleSeconds: 20, floodSeconds: 20, kinds: KINDS };
 const QUICK: Partial<SupernodeOptions> = { routers: 20, probes: 2, seconds: 3, idleSeconds: 5, floodSeconds: 5 };
+/** Status documents fetched one after another and timed each turn. */
+export const STATUS_FETCHES = 20;
 /** The --extra-keys flag without a number: the issue's 5,000. */
 const EXTRA_KEYS_FLAG = 5_000;
 
@@ -96,6 +98,10 @@ export interface TurnFigures {
   readonly restartExtraKeys?: RestartFigures;
   readonly rssMiB: number;
   readonly idleCpuSeconds: number;
+  /** Status documents fetched one after another, each from connect to the end of its JSON. */
+  readonly statusFetch: { readonly medianMs: number; readonly maxMs: number };
+  /** Pings through the supernode while its status is fetched back to back. */
+  readonly statusPing: PingSummary;
   readonly flood: { readonly cpuSeconds: number; readonly sent: number; readonly answered: number };
 }
 
@@ -145,6 +151,8 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
   list.push(
     { label: `RSS, ${all} routers connected (MiB)`, cell: (t) => fixed(t.rssMiB, 0), value: (t) => t.rssMiB },
     { label: `idle CPU-s over ${options.idleSeconds} s`, cell: (t) => fixed(t.idleCpuSeconds, 2), value: (t) => t.idleCpuSeconds },
+    { label: `status fetch, median / max of ${STATUS_FETCHES} (ms)`, cell: (t) => `${fixed(t.statusFetch.medianMs, 1)} / ${fixed(t.statusFetch.maxMs, 1)}`, value: (t) => t.statusFetch.medianMs },
+    { label: 'ping while fetching it, avg / max (ms)', cell: (t) => pingCell(t.statusPing), value: (t) => t.statusPing.avgMs },
     { label: `CPU-s over ${options.floodSeconds} s of spoofed inits`, cell: (t) => fixed(t.flood.cpuSeconds, 2), value: (t) => t.flood.cpuSeconds },
     { label: 'spoofed inits answered / sent', cell: (t) => `${t.flood.answered} / ${t.flood.sent}`, value: (t) => t.flood.answered },
   );

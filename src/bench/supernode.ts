@@ -14,6 +14,9 @@
 //     bytes the servers received, the TCP retransmits, the drops at its socket and (fastd-ts)
 //     the data its CoDel dropped for queueing too long;
 //  4. its RSS, and its CPU time over 20 idle seconds;
+//     then the status socket: 20 fetches of the whole document one after another, each timed
+//     from connect to the end of its JSON (median, max), and pings from router 0 every 50 ms
+//     while the document is fetched back to back (forwarding must not stall meanwhile);
 //  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
 //     one init a second for each of 4 keys the supernode knows (peers that never connect);
 //     its CPU time, and how many inits were answered;
@@ -32,7 +35,7 @@ import { Handshake, PeerHandshakeState } from '../protocol/handshake.js';
 import { HandshakeFlag } from '../protocol/tlv.js';
 import { until } from './bench-tunnel.js';
 import type { BenchDaemon, KeyPair } from './daemon.js';
-import { type DaemonKind, roundOrder, summarizePings } from './report.js';
+import { type DaemonKind, median, roundOrder, summarizePings } from './report.js';
 import { missingPrerequisites, progress, runAsScript } from './script.js';
 import { FLOOD_SOURCES, MTU, SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP_ADDRESS, SupernodeLab } from './supernode-lab.js';
 import {
@@ -40,6 +43,7 @@ import {
   formatSupernodeTable,
   parseSupernodeOptions,
   type RestartFigures,
+  STATUS_FETCHES,
   type SupernodeOptions,
   type TurnFigures,
   USAGE,
@@ -56,6 +60,8 @@ const BACK_AFTER_MS = 5_000;
 const PING_INTERVAL_S = 0.2;
 const IDLE_PINGS = 25;
 const FLOOD_SLACK_MS = 30_000;
+const STATUS_PINGS = 100;
+const STATUS_PING_INTERVAL_S = 0.05;
 
 /**
  * Polls the supernode (exec'd at `execAt`, performance.now()) until it lists every client as
@@ -113,6 +119,27 @@ async function queueDrops(supernode: BenchDaemon): Promise<number> {
   return status['fastd-ts']?.dropped.queue ?? 0;
 }
 
+/** Status fetches timed one after another, then pings while fetches run back to back. */
+async function statusFetches(lab: SupernodeLab, supernode: BenchDaemon): Promise<Pick<TurnFigures, 'statusFetch' | 'statusPing'>> {
+  const times: number[] = [];
+  for (let i = 0; i < STATUS_FETCHES; i++) {
+    const start = performance.now();
+    await supernode.statusText();
+    times.push(performance.now() - start);
+  }
+  let fetching = true;
+  const fetcher = (async () => {
+    while (fetching) await supernode.statusText();
+  })();
+  try {
+    const pings = await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, STATUS_PINGS, STATUS_PING_INTERVAL_S);
+    return { statusFetch: { medianMs: median(times), maxMs: Math.max(...times) }, statusPing: summarizePings(pings, STATUS_PINGS) };
+  } finally {
+    fetching = false;
+    await fetcher;
+  }
+}
+
 /** The flows and the pings beside them; CPU per GB over the bytes the servers received. */
 async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'flowUdpDrops' | 'flowQueueDrops' | 'cpuPerGb' | 'loadPing'>> {
   const dropsBefore = await lab.supernodeNs.udpReceiveBufferErrors();
@@ -164,6 +191,8 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     const idleBefore = supernode.cpuSeconds();
     await sleep(options.idleSeconds * 1000);
     const idleCpuSeconds = supernode.cpuSeconds() - idleBefore;
+    const status = await statusFetches(lab, supernode);
+    say(`status fetch ${status.statusFetch.medianMs.toFixed(1)} / ${status.statusFetch.maxMs.toFixed(1)} ms, ping meanwhile ${status.statusPing.avgMs.toFixed(2)} / ${status.statusPing.maxMs.toFixed(1)} ms`);
     const spoofed = await flood(lab, supernode, options.floodSeconds);
     say(`RSS ${rssMiB.toFixed(0)} MiB, idle ${idleCpuSeconds.toFixed(2)} CPU-s, spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s, ${spoofed.answered}/${spoofed.sent} answered`);
     const restarted = await restart(lab, supernode);
@@ -175,7 +204,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
       restartExtraKeys = await restart(lab, supernode);
       say(`restart with ${options.extraKeys} extra keys: all back ${restartExtraKeys.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s`);
     }
-    return { coldStartSeconds: cold.allBackSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, flood: spoofed };
+    return { coldStartSeconds: cold.allBackSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, flood: spoofed };
   } finally {
     await supernode.stop();
     await lab.stopClients();

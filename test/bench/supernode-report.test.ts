@@ -32,6 +32,8 @@ function turn(scale: number, extra: Partial<TurnFigures> = {}): TurnFigures {
     restart: { allBackSeconds: 20 * scale, backAfter5s: 3, backAtEnd: 12 },
     rssMiB: 6 * scale,
     idleCpuSeconds: 0.01,
+    statusFetch: { medianMs: 4 * scale, maxMs: 9 * scale },
+    statusPing: summarizePings([0.5, 0.9], 2),
     flood: { cpuSeconds: 0.3 * scale, sent: 3200, answered: 3200 },
     ...extra,
   };
@@ -86,12 +88,14 @@ describe('supernode bench table', () => {
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^figure +Debian fastd +fastd-ts +fastd-ts \/ fastd$/);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
-    expect(lines).toHaveLength(2 + 18);
+    expect(lines).toHaveLength(2 + 20);
     expect(table).toMatch(/its CoDel drops in the flows \(fastd-ts\) +0; 0 +7; 7 +$/m);
     expect(table).toMatch(/of which starting the routers \(s\) +1\.5; 1\.5 +1\.5; 1\.5 +$/m);
     expect(table).toMatch(/cold start: all 22 routers connected \(s\) +25\.0; 25\.0 +12\.5; 12\.5 +0\.50×/);
     expect(table).toMatch(/ping during the flows, avg \/ max \(ms\) +5\.00 \/ 8\.0 \(1 lost\); 5\.00 \/ 8\.0 \(1 lost\) +3\.00 \/ 4\.0 \(1 lost\)/);
     expect(table).toMatch(/same, 100 extra keys: all back \(s\) +n\/a; n\/a +n\/a; 4\.0 +$/m);
+    expect(table).toMatch(/status fetch, median \/ max of 20 \(ms\) +4\.0 \/ 9\.0; 4\.0 \/ 9\.0 +2\.0 \/ 4\.5; 2\.0 \/ 4\.5 +0\.50×/);
+    expect(table).toMatch(/ping while fetching it, avg \/ max \(ms\) +0\.70 \/ 0\.9; 0\.70 \/ 0\.9 +0\.70 \/ 0\.9; 0\.70 \/ 0\.9 +1\.00×/);
     expect(table).toMatch(/spoofed inits answered \/ sent +3200 \/ 3200; 3200 \/ 3200 +3200 \/ 3200; 3200 \/ 3200 +1\.00×/);
   });
 
