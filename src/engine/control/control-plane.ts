@@ -1,5 +1,6 @@
 // The peer life cycle on the main thread (fastd's src/peer.c): setting peers up, the
-// per-peer task (handshake schedule, keepalive, timeout, session refresh), establishing
+// per-peer task (handshake schedule, keepalive, timeout, session refresh; peer-tasks.ts keeps
+// each peer in a deadline queue, so every change of a deadline here queues it), establishing
 // and resetting, and the hooks that go with each step. Packets and sessions live in the
 // datapath worker; this side tells it what changed through the messages of datapath/messages.ts.
 import type { Config, GroupHookName, PeerConfig, ShellCommand } from '../../config/types.js';
@@ -212,6 +213,7 @@ export class ControlPlane {
     } else {
       this.initHandshake(peer, now);
     }
+    this.deadlinesChanged(peer);
   }
 
   /** fastd's init_handshake: at once, or within 3 s when a peer limit makes the order matter. */
@@ -219,6 +221,7 @@ export class ControlPlane {
     const spread = PeerRegistry.hasLimits(peer.config.group) ? randomBetween(0, PEER_LIMIT_START_SPREAD, this.deps.random) : 0;
     peer.phase = 'handshake';
     peer.nextHandshake = now + spread;
+    this.deadlinesChanged(peer);
   }
 
   /**
@@ -274,6 +277,7 @@ export class ControlPlane {
     peer.nextHandshake = Infinity;
     peer.resetAt = Infinity;
     peer.refreshAt = Infinity;
+    this.deadlinesChanged(peer);
     if (peer.iface && (!this.config.persistInterface || deleting || peer.dynamic)) {
       // fastd's delete_peer waits for `on down` of an interface that outlived the reset.
       const persisted = this.config.persistInterface && !peer.dynamic;
@@ -328,6 +332,7 @@ export class ControlPlane {
     // Both sides keep handshaking until the first packet on the new session arrives.
     peer.nextHandshake = now + defaultHandshakeDelay(this.deps.random);
     peer.refreshAt = session.initiator ? refreshTime(now, this.deps.random) : Infinity;
+    this.deadlinesChanged(peer);
     if (!peer.established) {
       peer.phase = 'established';
       peer.establishedAt = now;
@@ -370,6 +375,7 @@ export class ControlPlane {
     log.debug(`cleaning left handshakes with ${peer}`);
     peer.nextHandshake = Infinity;
     if (peer.sessionInitiator) peer.lastKeepalive = now;
+    this.deadlinesChanged(peer);
   }
 
   /** Authentic data from a new address: a floating peer follows it, others stay where they are. */
@@ -401,7 +407,12 @@ export class ControlPlane {
     return this.deps.peerStats.stat(peer.peerId, field);
   }
 
-  /** Runs every peer's due task; returns when the next one is due. */
+  /** Queues the peer's task for its earliest deadline again: called whenever one of them is set. */
+  deadlinesChanged(peer: EnginePeer): void {
+    this.tasks.schedule(peer);
+  }
+
+  /** Runs the due peers' tasks; returns when the next one is due. */
   tick(now: number): number {
     return this.tasks.tick(now);
   }

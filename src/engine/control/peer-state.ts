@@ -44,6 +44,9 @@ export class EnginePeer {
   nextHandshake = Infinity;
   resetAt = Infinity;
   refreshAt = Infinity;
+  /** The per-peer task's place in the deadline queue (peer-tasks.ts). */
+  queuedAt = Infinity;
+  heapSlot = -1;
   /** When we last asked the worker for a keepalive (its LastSend catches up a moment later). */
   lastKeepalive = 0;
   /** No second initial handshake to the same address before this. */

@@ -1,29 +1,65 @@
 // fastd's per-peer task (fastd_peer_handle_task): the handshake schedule going round the
 // remotes and their addresses, keepalives, the stale-peer timeout and session refresh.
-// Activity times come from the worker's statistics table, so nothing here sees a packet.
+// Activity times come from the worker's statistics table, so nothing here sees a packet; each
+// peer waits in a deadline queue for the earliest time its task may have work, as in fastd.
 import { log, logAddress } from '../../log/logger.js';
 import type { ControlPlane } from './control-plane.js';
 import { PeerStat, type Endpoint } from '../datapath/messages.js';
 import { endpointKey, formatEndpoint } from './endpoints.js';
 import type { EnginePeer } from './peer-state.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import { defaultHandshakeDelay, KEEPALIVE_TIMEOUT, MIN_HANDSHAKE_INTERVAL, PEER_STALE_TIME, RESTART_PROBE_INTERVAL } from '../../protocol/timing.js';
 
-/** How often the per-peer task looks at the worker's activity times at the latest. */
+/**
+ * The timer runs at least this often: a remote's name resolved meanwhile sets a handshake
+ * deadline outside any message, and the daemon's timer hears of it no other way.
+ */
 const MAX_TICK_INTERVAL = 1_000;
 
 export class PeerTasks {
+  /** Every peer with a deadline, at its earliest one (due()). */
+  private readonly queue = new DeadlineQueue<EnginePeer>();
+  /** The peers one tick takes out of the queue, reused. */
+  private readonly running: EnginePeer[] = [];
+
   constructor(private readonly control: ControlPlane) {}
 
-  /** fastd_peer_handle_task for every peer; returns when the next one is due. */
+  /**
+   * fastd_peer_handle_task for every peer that is due; returns when the next one is. Each
+   * peer is visited once per tick, so a task that is due again at once waits for the next.
+   */
   tick(now: number): number {
-    let due = now + MAX_TICK_INTERVAL;
-    // A task deletes at most its own peer, which a Map's iteration allows, and whose deadlines
-    // its teardown set to Infinity: no copy of the table, no lookup per peer (50,000 a second).
-    for (const peer of this.control.table.all()) {
+    const running = this.running;
+    for (let peer = this.queue.popDue(now); peer; peer = this.queue.popDue(now)) running.push(peer);
+    for (const peer of running) {
+      // a task deletes at most its own peer, whose teardown took it out of the queue
       this.peerTask(peer, now);
-      due = Math.min(due, peer.nextHandshake, peer.resetAt, peer.refreshAt);
+      this.schedule(peer);
     }
-    return Math.max(due, now);
+    running.length = 0;
+    return Math.max(now, Math.min(this.queue.nextDue, now + MAX_TICK_INTERVAL));
+  }
+
+  /** Queues a peer at its earliest deadline (none: out of the queue); the control plane calls it whenever it sets one. */
+  schedule(peer: EnginePeer): void {
+    this.queue.set(peer, this.due(peer));
+  }
+
+  /**
+   * The earliest time the peer's task may have something to do. Activity only moves the
+   * worker's times later, so a peer visited at this time that has heard or sent meanwhile is
+   * queued again further on; nothing is missed by not looking before.
+   */
+  private due(peer: EnginePeer): number {
+    let due = Math.min(peer.nextHandshake, peer.resetAt, peer.refreshAt);
+    if (!peer.established) return due;
+    const lastSend = Math.max(this.control.stat(peer, PeerStat.LastSend), peer.lastKeepalive);
+    due = Math.min(due, lastSend + KEEPALIVE_TIMEOUT);
+    if (peer.config.remotes.length > 0) {
+      const lastReceive = Math.max(this.control.stat(peer, PeerStat.LastReceive), peer.establishedAt);
+      due = Math.min(due, Math.max(lastReceive, lastSend) + RESTART_PROBE_INTERVAL);
+    }
+    return due;
   }
 
   private peerTask(peer: EnginePeer, now: number): void {

@@ -165,6 +165,7 @@ describe('resets', () => {
     // The rate limit still holds between two attempts of one schedule.
     a.now += 1_000;
     a.peer('other').nextHandshake = a.now;
+    a.control.deadlinesChanged(a.peer('other'));
     a.control.tick(a.now);
     expect(a.take()).toEqual([]);
   });
@@ -244,6 +245,25 @@ describe('timers', () => {
     expect(a.take()).toEqual([]);
   });
 
+  it('a tick visits only the peers whose deadline came: between them no peer\'s statistics are read', async () => {
+    const { a, b } = await establishedPair();
+    for (const engine of [a, b]) {
+      const peer = engine.peer('other');
+      engine.control.sessionConfirmed(peer, engine.now);
+      setStat(engine, peer.peerId, PeerStat.LastReceive, engine.now);
+      setStat(engine, peer.peerId, PeerStat.LastSend, engine.now);
+      const reads = vi.spyOn(engine.control, 'stat');
+      // the next deadlines (a's probe, b's keepalive) are later than the timer's one-second cap
+      expect(engine.control.tick(engine.now)).toBe(engine.now + 1_000);
+      expect(reads).not.toHaveBeenCalled();
+      engine.now += 500;
+      engine.control.tick(engine.now);
+      expect(reads).not.toHaveBeenCalled();
+      expect(engine.take()).toEqual([]);
+      reads.mockRestore();
+    }
+  });
+
   it('the initiator refreshes the session before KEY_REFRESH, the responder does not', async () => {
     const { a, b } = await establishedPair(() => 0);
     for (const engine of [a, b]) {
@@ -282,6 +302,8 @@ peer "free" { key "${p3.public}"; remote 192.0.2.13:1; }\n`;
     engine.now += 3_000;
     two!.nextHandshake = engine.now;
     free!.nextHandshake = engine.now;
+    engine.control.deadlinesChanged(two!);
+    engine.control.deadlinesChanged(free!);
     engine.control.tick(engine.now);
     const targets = engine
       .take()
@@ -405,6 +427,7 @@ describe('resolving', () => {
       expect(lookups).toEqual(["resolving host `localhost' for peer <other>..."]);
       a.now += MIN_RESOLVE_INTERVAL;
       peer.nextHandshake = a.now;
+      a.control.deadlinesChanged(peer);
       a.control.tick(a.now);
       expect(lookups).toHaveLength(2);
     } finally {
