@@ -4,8 +4,8 @@
 // fastd clamps the secrets it generates, but takes a configured secret as it stands: the public
 // key is the full 256-bit secret times G, and the only check is that the secret is a multiple
 // of 8 (it is divided by 8 for the handshake).
-import { isIdentity, multiplyBase } from './group.js';
-import { loadPackedLegacy, PACKED_POINT_BYTES, storePackedLegacy } from './legacy-format.js';
+import { multiplyBase } from './group.js';
+import { isPackedLegacyPoint, PACKED_POINT_BYTES, storePackedLegacy } from './legacy-format.js';
 import { divideByCofactor, sanitizeSecret, SCALAR_BYTES } from './scalar.js';
 import { sodium } from './sodium.js';
 
@@ -37,9 +37,7 @@ export function isValidSecretKey(secret: Uint8Array): boolean {
 
 /** Whether fastd accepts this as a peer's key: it unpacks to a curve point other than the identity. */
 export function isValidPublicKey(key: Uint8Array): boolean {
-  if (key.length !== PUBLIC_KEY_BYTES) return false;
-  const point = loadPackedLegacy(key);
-  return point !== undefined && !isIdentity(point);
+  return key.length === PUBLIC_KEY_BYTES && isPackedLegacyPoint(key);
 }
 
 /** Reads a key as fastd's read_key does: exactly 64 hex digits, either case. */

@@ -6,7 +6,7 @@
 //
 // Ed25519's encoding is the mirror image (y, parity of x), so converting either way recovers
 // the missing coordinate from the curve equation with one square root.
-import { asCurvePoint, type CurvePoint, POINT_BYTES } from './group.js';
+import { asCurvePoint, type CurvePoint, isIdentity, POINT_BYTES } from './group.js';
 import { FE } from './curve.js';
 import {
   type Fe,
@@ -22,6 +22,7 @@ import {
   feSub,
   feToBytes,
 } from './field.js';
+import { isSquare } from './square-test.js';
 
 export const PACKED_POINT_BYTES = 32;
 const PARITY_BYTE = 31;
@@ -41,19 +42,24 @@ function fixParity(root: Fe, wantedParity: number): void {
   feSelect(root, root, negated, feParity(root) ^ wantedParity);
 }
 
+/** y^2's numerator and denominator for the packed x (the curve equation solved for y^2). */
+function ySquaredRatio(packed: Uint8Array, offset: number): void {
+  feFromBytes(x, packed, offset);
+  feSquare(squared, x);
+  feMul(scaled, FE.legacyA, squared);
+  feSub(numerator, FE.one, scaled);
+  feMul(scaled, FE.legacyD, squared);
+  feSub(denominator, FE.one, scaled);
+}
+
 /**
  * Unpacks a legacy-packed point; undefined when no curve point has that x. Like libuecc, an x
  * at or above p is read modulo p, and a parity bit that y = 0 cannot honour is ignored.
  */
 export function loadPackedLegacy(packed: Uint8Array, offset = 0): CurvePoint | undefined {
   if (offset < 0 || packed.length - offset < PACKED_POINT_BYTES) return undefined;
-  feFromBytes(x, packed, offset);
   // y^2 = (1 - a·x^2) / (1 - d·x^2); the denominator never vanishes as d is not a square.
-  feSquare(squared, x);
-  feMul(scaled, FE.legacyA, squared);
-  feSub(numerator, FE.one, scaled);
-  feMul(scaled, FE.legacyD, squared);
-  feSub(denominator, FE.one, scaled);
+  ySquaredRatio(packed, offset);
   if (!feSqrtRatio(y, numerator, denominator)) return undefined;
   fixParity(y, packed[offset + PARITY_BYTE] >> PARITY_SHIFT);
 
@@ -62,6 +68,23 @@ export function loadPackedLegacy(packed: Uint8Array, offset = 0): CurvePoint | u
   feToBytes(encoding, 0, y);
   encoding[PARITY_BYTE] |= feParity(x) << PARITY_SHIFT;
   return asCurvePoint(encoding);
+}
+
+const ratioBytes = new Uint8Array(PACKED_POINT_BYTES);
+
+/**
+ * Whether `packed` unpacks to a point other than the identity, without the square root: y^2 =
+ * u/v has a root exactly when u·v is a square. Variable time (public keys only).
+ */
+export function isPackedLegacyPoint(packed: Uint8Array, offset = 0): boolean {
+  if (offset < 0 || packed.length - offset < PACKED_POINT_BYTES) return false;
+  ySquaredRatio(packed, offset);
+  feMul(scaled, numerator, denominator);
+  feToBytes(ratioBytes, 0, scaled);
+  if (!isSquare(ratioBytes)) return false;
+  // Only x = 0 packs the identity (with y = 1); unpacking tells it from (0, -1).
+  feToBytes(ratioBytes, 0, x);
+  return ratioBytes.some((byte) => byte !== 0) || !isIdentity(loadPackedLegacy(packed, offset)!);
 }
 
 /** Packs a point in the legacy format (canonical x, as libuecc writes it). */

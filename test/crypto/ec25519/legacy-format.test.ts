@@ -10,7 +10,7 @@ import {
 } from '../../../src/crypto/ec25519/curve.ts';
 import { FIELD_PRIME as P } from '../../../src/crypto/ec25519/field.ts';
 import { isIdentity, multiplyBase } from '../../../src/crypto/ec25519/group.ts';
-import { loadPackedLegacy, storePackedLegacy } from '../../../src/crypto/ec25519/legacy-format.ts';
+import { isPackedLegacyPoint, loadPackedLegacy, storePackedLegacy } from '../../../src/crypto/ec25519/legacy-format.ts';
 import { requireSystem } from '../../helpers/prereq.ts';
 import { fromBigInt, random32, toBigInt } from './bigint.ts';
 import { toHex } from '../../helpers/packet-memory.ts';
@@ -102,6 +102,16 @@ describe('legacy packed format', () => {
     expect(toHex(storePackedLegacy(orderTwo))).toBe('00'.repeat(32));
   });
 
+  it('tells keys that unpack to a point other than the identity without unpacking them', () => {
+    const keys = [new Uint8Array(32), fromBigInt(1n << 255n), fromBigInt(P), fromBigInt(P | (1n << 255n)), new Uint8Array(32).fill(0xff)];
+    for (let i = 0; i < 500; i++) keys.push(random32());
+    for (const key of keys) {
+      const point = loadPackedLegacy(key);
+      expect(isPackedLegacyPoint(key), toHex(key)).toBe(point !== undefined && !isIdentity(point));
+    }
+    expect(isPackedLegacyPoint(new Uint8Array(40), 9)).toBe(false);
+  });
+
   it('refuses input shorter than a key', () => {
     expect(loadPackedLegacy(new Uint8Array(31))).toBeUndefined();
     expect(loadPackedLegacy(new Uint8Array(40), 9)).toBeUndefined();
@@ -131,6 +141,7 @@ describe.runIf(requireSystem('libuecc cross-check', { libuecc: haveLibuecc }))('
       const ours = loadPackedLegacy(key);
       const theirs = uecc.loadPackedLegacy(key);
       expect(ours !== undefined, toHex(key)).toBe(theirs !== undefined);
+      expect(isPackedLegacyPoint(key), toHex(key)).toBe(theirs !== undefined && !uecc.isIdentity(theirs));
       if (!ours || !theirs) continue;
       expect(isIdentity(ours), toHex(key)).toBe(uecc.isIdentity(theirs));
       expect(toHex(storePackedLegacy(ours)), toHex(key)).toBe(toHex(uecc.storePackedLegacy(theirs)));

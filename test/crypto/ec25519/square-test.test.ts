@@ -1,0 +1,22 @@
+// The Jacobi-symbol square test against Euler's criterion (a^((p-1)/2) is 1 for squares).
+import { describe, expect, it } from 'vitest';
+import { FIELD_PRIME as P } from '../../../src/crypto/ec25519/field.ts';
+import { isSquare } from '../../../src/crypto/ec25519/square-test.ts';
+import { fromBigInt, random32, toBigInt } from './bigint.ts';
+
+function eulerIsSquare(a: bigint): boolean {
+  let result = 1n;
+  for (let b = a, e = (P - 1n) / 2n; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) result = (result * b) % P;
+  return result !== P - 1n;
+}
+
+describe('isSquare', () => {
+  it('agrees with Euler on the edges and on random elements', () => {
+    // 0 and 1 are squares, -1 is (p = 1 mod 4), 2 is not (p = 5 mod 8); powers of two test the shifts.
+    const values = [0n, 1n, 2n, 4n, P - 1n, P - 2n, 1n << 64n, 1n << 254n, 3n << 200n];
+    for (let i = 0; i < 500; i++) values.push(toBigInt(random32()) % P);
+    for (const value of values) expect(isSquare(fromBigInt(value)), value.toString(16)).toBe(eulerIsSquare(value));
+    expect([0n, 1n, P - 1n].map((v) => isSquare(fromBigInt(v)))).toEqual([true, true, true]);
+    expect(isSquare(fromBigInt(2n))).toBe(false);
+  });
+});
