@@ -23,26 +23,37 @@ function tooLarge(name: string, where: SourceLocation | undefined): ConfigError 
   return new ConfigError(`config file \`${name}' is larger than ${MAX_CONFIG_FILE_BYTES} bytes`, where);
 }
 
-function readLimited(fd: number, name: string, where: SourceLocation | undefined): Uint8Array {
+/** How much a read asks for when the size is not known beforehand (stdin, a pipe). */
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Reads to the end. `expected` (a regular file's size) sizes the first buffer, so that a small
+ * file costs one small buffer: a peer directory reads 50,000 of them at start-up.
+ */
+function readLimited(fd: number, name: string, where: SourceLocation | undefined, expected = READ_CHUNK_BYTES): Uint8Array {
   const chunks: Buffer[] = [];
   let total = 0;
+  let chunk = Buffer.allocUnsafe(expected + 1);
+  let filled = 0;
   for (;;) {
-    const chunk = Buffer.allocUnsafe(64 * 1024);
-    const length = readSync(fd, chunk, 0, chunk.length, null);
+    const length = readSync(fd, chunk, filled, chunk.length - filled, null);
     if (length === 0) break;
+    filled += length;
     total += length;
     if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(name, where);
-    chunks.push(chunk.subarray(0, length));
+    if (filled === chunk.length) {
+      chunks.push(chunk);
+      chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      filled = 0;
+    }
   }
+  if (chunks.length === 0) return chunk.subarray(0, filled);
+  chunks.push(chunk.subarray(0, filled));
   return Buffer.concat(chunks, total);
 }
 
-/**
- * Reads `name` (relative to `baseDir`). `where` is the include statement that asked for it;
- * every failure is a ConfigError.
- */
-export function readConfigSource(name: string, baseDir: string, where?: SourceLocation): ConfigSource {
-  const path = resolve(baseDir, name);
+/** The bytes of the file at `path`, named `name` in messages; every failure is a ConfigError. */
+export function readConfigBytes(path: string, name: string, where?: SourceLocation): Uint8Array {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -53,13 +64,26 @@ export function readConfigSource(name: string, baseDir: string, where?: SourceLo
     const stat = fstatSync(fd);
     if (stat.isDirectory()) throw new ConfigError(`can't read config file \`${name}': it is a directory`, where);
     if (stat.isFile() && stat.size > MAX_CONFIG_FILE_BYTES) throw tooLarge(name, where);
-    const bytes = readLimited(fd, name, where);
-    return { name, dir: realpathSync(dirname(path)), bytes };
+    return readLimited(fd, name, where, stat.isFile() ? stat.size : READ_CHUNK_BYTES);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`can't read config file \`${name}': ${describeSystemError(error)}`, where);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Reads `name` (relative to `baseDir`). `where` is the include statement that asked for it;
+ * every failure is a ConfigError.
+ */
+export function readConfigSource(name: string, baseDir: string, where?: SourceLocation): ConfigSource {
+  const path = resolve(baseDir, name);
+  const bytes = readConfigBytes(path, name, where);
+  try {
+    return { name, dir: realpathSync(dirname(path)), bytes };
+  } catch (error) {
+    throw new ConfigError(`can't read config file \`${name}': ${describeSystemError(error)}`, where);
   }
 }
 

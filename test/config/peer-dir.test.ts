@@ -52,18 +52,21 @@ describe('peer directories', () => {
     expect(Object.isFrozen(result.peers[0])).toBe(false);
   });
 
-  it('report a dangling link, binary junk and an oversized file each once, skip a FIFO without blocking on it, and load the rest', () => {
+  it('report a dangling link, binary junk and an oversized file each once, skip a FIFO and a link to a directory, and load the rest', () => {
     const dir = makeTree({
       'fastd.conf': `secret "${SECRET}";\ninclude peers from "peers";\n`,
       'peers/good': `key "${PUBLIC_KEYS[0]}";\n`,
+      'elsewhere/peer': `key "${PUBLIC_KEYS[1]}";\n`,
       'peers/binary': Uint8Array.of(0xff, 0xfe, 0x00, 0x67),
       'peers/huge': 'a'.repeat(MAX_CONFIG_FILE_BYTES + 1),
     });
     symlinkSync(join(dir, 'nowhere'), join(dir, 'peers/dangling'));
+    symlinkSync(join(dir, 'elsewhere/peer'), join(dir, 'peers/linked'));
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'peers/linked-dir'));
     execFileSync('mkfifo', [join(dir, 'peers/fifo')]);
     const { config } = loadConfigFile(join(dir, 'fastd.conf'));
     const result = loadPeerDir(config.peerGroup.peerDirs[0], config.peerGroup);
-    expect(result.peers.map((peer) => peer.name)).toEqual(['good']);
+    expect(result.peers.map((peer) => peer.name)).toEqual(['good', 'linked']);
     expect(result.errors.map((error) => error.message)).toEqual([
       `config error: syntax error at ${join(dir, 'peers/binary')}:1:1`,
       `config error: config file \`${join(dir, 'peers/huge')}' is larger than ${MAX_CONFIG_FILE_BYTES} bytes`,
