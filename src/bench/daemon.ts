@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackPid, untrackPid } from '../testbed/cleanup.js';
 import type { Namespace } from '../testbed/namespaces.js';
-import { fetchStatusText, readStatus } from '../testbed/status.js';
+import { fetchStatus, fetchStatusText } from '../status/status-client.js';
 import type { DaemonKind } from './report.js';
 
 export const DEBIAN_FASTD = '/usr/bin/fastd';
@@ -153,12 +153,12 @@ export class BenchDaemon {
 
   /** The status socket's JSON document (fastd's, with fastd-ts's additions). */
   status(): Promise<unknown> {
-    return readStatus(this.statusPath, `${this.label}'s status socket`);
+    return fetchStatus(this.statusPath);
   }
 
   /** The status document's text, unparsed (what a fetch costs the daemon, without the reader's JSON.parse). */
   statusText(): Promise<string> {
-    return fetchStatusText(this.statusPath, `${this.label}'s status socket`);
+    return fetchStatusText(this.statusPath);
   }
 
   /** User plus system CPU seconds of all the daemon's threads so far. */

@@ -162,5 +162,6 @@ function usageLine(option: OptionSpec): string {
 export function usageText(withExtensions = true): string {
   const groups = OPTION_GROUPS.map((group) => group.map(usageLine).join(''));
   const fastd = `fastd (Fast and Secure Tunnelling Daemon) ${FASTD_COMPAT_VERSION} usage:\n\n${groups.join('\n')}`;
-  return withExtensions ? `${fastd}\nfastd-ts extensions:\n${EXTENSION_OPTIONS.map(usageLine).join('')}` : fastd;
+  const subcommands = '\nfastd-ts status [SOCKET | --config FILE] [--json]\n        Shows the peers of a running fastd from its status socket; see fastd-ts status --help\n';
+  return withExtensions ? `${fastd}\nfastd-ts extensions:\n${EXTENSION_OPTIONS.map(usageLine).join('')}${subcommands}` : fastd;
 }

@@ -5,12 +5,12 @@
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from '../engine/datapath/messages.js';
 import type { PeerStatsReader } from '../engine/control/peer-stats.js';
 
-interface TrafficCounter {
+export interface TrafficCounter {
   readonly packets: number;
   readonly bytes: number;
 }
 
-interface StatusStatistics {
+export interface StatusStatistics {
   readonly rx: TrafficCounter;
   readonly rx_reordered: TrafficCounter;
   readonly tx: TrafficCounter;
@@ -18,14 +18,14 @@ interface StatusStatistics {
   readonly tx_error: TrafficCounter;
 }
 
-interface StatusConnection {
+export interface StatusConnection {
   readonly established: number;
   readonly method: string | null;
   readonly statistics: StatusStatistics;
   readonly mac_addresses?: string[];
 }
 
-interface StatusPeer {
+export interface StatusPeer {
   readonly name: string | null;
   readonly address: string;
   readonly interface?: string | null;

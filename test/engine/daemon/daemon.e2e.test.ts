@@ -12,7 +12,7 @@ import { derivePublicKey, generateSecretKey, keyToHex } from '../../../src/crypt
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
 import { cleanUpEverything, haveFastdTsBuild, requireTunnel } from '../../interop/harness/tunnel.js';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
-import { readStatus } from '../../../src/testbed/status.js';
+import { fetchStatus } from '../../../src/status/status-client.js';
 import { sleep, until } from '../../helpers/wait.js';
 
 const FASTD_TS = fileURLToPath(new URL('../../../bin/fastd-ts', import.meta.url));
@@ -122,7 +122,7 @@ describe.runIf(ok)('the daemon process', () => {
   }
 
   async function connection(status: string) {
-    const document = (await readStatus(status)) as { peers: Record<string, { connection: { established: number } | null }> };
+    const document = (await fetchStatus(status)) as { peers: Record<string, { connection: { established: number } | null }> };
     return document.peers[theirs.public]?.connection;
   }
 
@@ -157,7 +157,7 @@ describe.runIf(ok)('the daemon process', () => {
     mark = daemon.log.length;
     daemon.child.kill('SIGHUP');
     await daemon.waitForLog(/deleting peer <fastd>/, mark);
-    const document = (await readStatus(status)) as { peers: Record<string, unknown> };
+    const document = (await fetchStatus(status)) as { peers: Record<string, unknown> };
     expect(document.peers[theirs.public]).toBeUndefined();
     await daemon.stop();
   }, 90_000);
@@ -316,7 +316,7 @@ describe.runIf(ok)('the daemon process', () => {
       for (const process of running) globalThis.process.stderr.write(`----- log\n${process.log}\n`);
     });
     await establishedWithin(status, daemon);
-    const document = (await readStatus(status)) as { peers: Record<string, { name: unknown }> };
+    const document = (await fetchStatus(status)) as { peers: Record<string, { name: unknown }> };
     expect(document.peers[theirs.public]?.name).toBeNull();
     expect(readFileSync(join(work, 'verified'), 'utf8')).toBe(`${UNDERLAY_ADDRESSES[1]} ${PORT}\n`);
   }, 90_000);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireTunnel, type DaemonKind } from '../../interop/harness/tunnel.js';
 import { Daemon, DaemonGroup, generateKeyPair, type DaemonSpec, type KeyPair } from '../../interop/harness/daemon.js';
-import { readStatus } from '../../../src/testbed/status.js';
+import { fetchStatus } from '../../../src/status/status-client.js';
 import { sleep, until } from '../../helpers/wait.js';
 import { UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 
@@ -96,7 +96,7 @@ describe.runIf(ok)('start-up', () => {
 
   async function established(router: Daemon): Promise<true> {
     return until('the router\'s connection', DEADLINE_MS, async () => {
-      const document = (await readStatus(router.spec.statusSocket).catch(() => undefined)) as
+      const document = (await fetchStatus(router.spec.statusSocket).catch(() => undefined)) as
         | { peers: Record<string, { connection: unknown }> }
         | undefined;
       return document && Object.values(document.peers).some((peer) => peer.connection) ? true : undefined;

@@ -24,7 +24,7 @@ import { trackPid, untrackPid } from '../../../src/testbed/cleanup.js';
 import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
 import { cleanUpEverything, requireTunnel } from '../../interop/harness/tunnel.js';
-import { readStatus } from '../../../src/testbed/status.js';
+import { fetchStatus } from '../../../src/status/status-client.js';
 import { until } from '../../helpers/wait.js';
 
 const ok = requireTunnel('engine: idle per-peer sockets');
@@ -196,7 +196,7 @@ describe.runIf(ok)('per-peer sockets of a port-less bind', () => {
 
         const connected = await until(`${peers} tunnels up`, CONNECT_DEADLINE_MS, async () => {
           if (daemon.exitCode !== null) throw new Error(`fastd-ts exited: ${readFileSync(log, 'utf8')}`);
-          const status = (await readStatus(statusSocket).catch(() => undefined)) as { peers: Record<string, { connection: unknown }> } | undefined;
+          const status = (await fetchStatus(statusSocket).catch(() => undefined)) as { peers: Record<string, { connection: unknown }> } | undefined;
           const up = status ? Object.values(status.peers).filter((peer) => peer.connection).length : 0;
           return up === peers ? up : undefined;
         });
@@ -249,7 +249,7 @@ describe.runIf(ok)('per-peer sockets of a port-less bind', () => {
         let last = 0;
         const all = await until(`${peers} echoes received`, CONNECT_DEADLINE_MS, async () => {
           if (daemon.exitCode !== null) throw new Error(`fastd-ts exited: ${readFileSync(log, 'utf8')}`);
-          const status = (await readStatus(statusSocket).catch(() => undefined)) as Counters | undefined;
+          const status = (await fetchStatus(statusSocket).catch(() => undefined)) as Counters | undefined;
           last = status ? received(status) : last;
           return last >= peers ? last : undefined;
         }).catch((error: Error) => {

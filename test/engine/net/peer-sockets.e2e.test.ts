@@ -13,7 +13,7 @@ import { derivePublicKey, generateSecretKey, keyToHex } from '../../../src/crypt
 import { DEBIAN_FASTD } from '../../helpers/prereq.js';
 import { cleanUpEverything, requireTunnel } from '../../interop/harness/tunnel.js';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
-import { readStatus } from '../../../src/testbed/status.js';
+import { fetchStatus } from '../../../src/status/status-client.js';
 import { until } from '../../helpers/wait.js';
 
 const ok = requireTunnel('engine: per-peer sockets of a port-less bind');
@@ -36,7 +36,7 @@ interface StatusPeer {
 }
 
 async function statusPeer(socket: string, key: string): Promise<StatusPeer | undefined> {
-  const document = (await readStatus(socket).catch(() => undefined)) as { peers: Record<string, StatusPeer> } | undefined;
+  const document = (await fetchStatus(socket).catch(() => undefined)) as { peers: Record<string, StatusPeer> } | undefined;
   return document?.peers[key];
 }
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NamespacePair, UNDERLAY_ADDRESSES } from '../../../src/testbed/namespaces.js';
 import { Daemon, generateKeyPair, type KeyPair } from '../../interop/harness/daemon.js';
 import { requireTunnel } from '../../interop/harness/tunnel.js';
-import { readStatus } from '../../../src/testbed/status.js';
+import { fetchStatus } from '../../../src/status/status-client.js';
 import { ping, timeToFirstReply } from '../../interop/harness/traffic.js';
 
 /** Enough peers that the kernel's hash leaves a worker without any only with probability 2 / 2^10. */
@@ -116,7 +116,7 @@ describe.runIf(ok)('datapath workers: ten peers over two workers', () => {
       const pings = await Promise.all(clients.map((_, i) => ping(side, serverAddress(i), { count: 20, intervalSeconds: 0.05, deadlineSeconds: 20 })));
       for (const result of pings) expect(result.received, result.output).toBeGreaterThan(0);
 
-      const status = (await readStatus(join(dir, 'server.sock'))) as Status;
+      const status = (await fetchStatus(join(dir, 'server.sock'))) as Status;
       const workers = status['fastd-ts'].workers;
       expect(workers).toHaveLength(2);
       expect(workers[0]!.peers + workers[1]!.peers).toBe(PEERS);

@@ -15,7 +15,7 @@ import { type Capture, capturePacketsOfType } from './capture.js';
 import { Daemon, haveFastdTsBuild, type DaemonKind, type DaemonSpec, generateKeyPair, type KeyPair, type TunnelMode } from './daemon.js';
 import { type Namespace, NamespacePair, UNDERLAY_ADDRESSES, UNDERLAY_ADDRESSES_V6, UNDERLAY_DEVICE } from '../../../src/testbed/namespaces.js';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
-import { readStatus } from '../../../src/testbed/status.js';
+import { fetchStatus } from '../../../src/status/status-client.js';
 import { iperf3, type IperfRun } from '../../../src/bench/traffic.js';
 import { IPV4_ICMP_OVERHEAD, ping, type PingOptions, type PingResult, timeToFirstReply } from './traffic.js';
 
@@ -205,7 +205,7 @@ export class Tunnel {
   }
 
   status(index: 0 | 1): Promise<unknown> {
-    return readStatus(this.daemons[index].spec.statusSocket);
+    return fetchStatus(this.daemons[index].spec.statusSocket);
   }
 
   /** Both daemons' logs, for a failure report. */
