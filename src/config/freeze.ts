@@ -30,11 +30,14 @@ function freezeGroup(draft: GroupDraft, parent: PeerGroup | undefined, index: Gr
   return group;
 }
 
+/** Shared by every peer without remotes: a supernode's directory holds tens of thousands. */
+const NO_REMOTES: readonly never[] = Object.freeze([]);
+
 export function toPeer(draft: Omit<StaticPeerDraft, 'group'>, group: PeerGroup): PeerConfig {
   return {
     name: draft.name,
     key: draft.key.text,
-    remotes: [...draft.remotes],
+    remotes: draft.remotes.length === 0 ? NO_REMOTES : [...draft.remotes],
     floating: draft.floating,
     mtu: draft.mtu,
     interface: draft.interface?.name,

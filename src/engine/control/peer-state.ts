@@ -1,6 +1,7 @@
 // What the control plane knows about one peer while the daemon runs (fastd's fastd_peer_t
 // minus the datapath half, which lives in the worker under the same peerId).
 import type { PeerConfig } from '../../config/types.js';
+import { parseKeyHex } from '../../crypto/ec25519/keys.js';
 import { PeerHandshakeState } from '../../protocol/handshake.js';
 import type { Endpoint } from '../datapath/messages.js';
 import type { OpenInterface } from '../net/interfaces.js';
@@ -21,15 +22,24 @@ export function describeConfiguredPeer(config: PeerConfig): string {
   return config.name !== undefined ? `<${config.name}>` : `{${config.key.slice(0, 16)}}`;
 }
 
+/**
+ * Shared by the peers without remotes or learned addresses, the bulk of a supernode's: with
+ * 50,000 configured keys, empty arrays of their own cost ~5 MiB. Frozen, so a write is a bug that throws.
+ */
+const NONE: readonly never[] = Object.freeze([]);
+
 export class EnginePeer {
-  readonly handshake = new PeerHandshakeState();
+  /** Made at the first handshake: most configured peers of a supernode never connect. */
+  private handshakeState: PeerHandshakeState | undefined;
+  /** The public key as bytes (config.key is its hex form), made when a handshake first needs it. */
+  private keyBytes: Uint8Array | undefined;
   phase: PeerPhase = 'inactive';
   /** Where the peer is, or is being tried; changed only through PeerTable.relocate, which indexes it. */
   location: PeerLocation | undefined;
   /** The addresses each configured remote resolved to, in configuration order. */
   resolved: Endpoint[][];
   /** Per remote: no new lookup of its name before then (fastd's last_resolve_timeout). */
-  readonly resolveUntil: number[] = [];
+  readonly resolveUntil: number[];
   /** fastd's next_remote: the remote being tried, -1 while handshakes are disabled. */
   remoteIndex = -1;
   /** The address of that remote being tried. */
@@ -61,7 +71,7 @@ export class EnginePeer {
   verifiedUntil = 0;
 
   /** TAP: the MAC addresses the worker last reported behind this peer. */
-  macAddresses: readonly string[] = [];
+  macAddresses: readonly string[] = NONE;
 
   /** TUN/multitap: the peer's own interface. */
   iface: OpenInterface | undefined;
@@ -70,16 +80,25 @@ export class EnginePeer {
     /** Replaced only by a SIGHUP reload that renames the peer and changes nothing else. */
     public config: PeerConfig,
     readonly peerId: number,
-    /** The public key as bytes (config.key is its hex form). */
-    readonly key: Uint8Array,
     /** Accepted by `on verify` rather than configured. */
     readonly dynamic: boolean,
   ) {
-    this.resolved = config.remotes.map((remote) =>
+    const { remotes } = config;
+    this.resolved = remotes.length === 0 ? (NONE as never[]) : remotes.map((remote) =>
       remote.kind === 'address'
         ? [{ family: remote.family === 'ipv6' ? 6 : 4, address: remote.address, port: remote.port, scopeId: 0 }]
         : [],
     );
+    this.resolveUntil = remotes.length === 0 ? (NONE as never[]) : [];
+  }
+
+  get handshake(): PeerHandshakeState {
+    return (this.handshakeState ??= new PeerHandshakeState());
+  }
+
+  /** PeerTable.add checked the hex. */
+  get key(): Uint8Array {
+    return (this.keyBytes ??= parseKeyHex(this.config.key)!);
   }
 
   get established(): boolean {

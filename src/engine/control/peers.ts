@@ -46,11 +46,10 @@ export class PeerRegistry {
 
   /** Adds a peer under a free peerId (freed ones first, so the statistics tables grow with the peers there are at once). Throws RangeError for a bad key. */
   add(config: PeerConfig, dynamic: boolean): EnginePeer {
-    const key = parseKeyHex(config.key);
-    if (!key) throw new RangeError(`invalid key for peer ${config.name ?? config.key}`);
+    if (!parseKeyHex(config.key)) throw new RangeError(`invalid key for peer ${config.name ?? config.key}`);
     if (this.byKey.has(config.key)) throw new RangeError(`duplicate key ${config.key}`);
     const peerId = this.freeIds.pop() ?? this.nextId++;
-    const peer = new EnginePeer(config, peerId, key, dynamic);
+    const peer = new EnginePeer(config, peerId, dynamic);
     this.byKey.set(config.key, peer);
     this.byId.set(peerId, peer);
     if (peer.floating) this.floatingPeers++;

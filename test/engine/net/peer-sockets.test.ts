@@ -14,7 +14,7 @@ function setUp(binds: string) {
   const configured = openSockets(config);
   const posts: ToWorker[] = [];
   const table = new SocketTable(config, configured, (message) => posts.push(message));
-  const peer = (id: number) => new EnginePeer({ ...config.peers[0]!, name: `p${id}` }, id, new Uint8Array(32), false);
+  const peer = (id: number) => new EnginePeer({ ...config.peers[0]!, name: `p${id}` }, id, false);
   return { config, configured, posts, table, peer };
 }
 
