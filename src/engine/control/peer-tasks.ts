@@ -15,12 +15,22 @@ import { defaultHandshakeDelay, KEEPALIVE_TIMEOUT, MIN_HANDSHAKE_INTERVAL, PEER_
  * deadline outside any message, and the daemon's timer hears of it no other way.
  */
 const MAX_TICK_INTERVAL = 1_000;
+/**
+ * Keepalive deadlines are rounded up to a multiple of this, so that the keepalives that come
+ * due within it go out in one tick, as one message per worker: 1,000 idle peers then wake
+ * the control plane and each worker about once a second for them instead of 50 times.
+ */
+const KEEPALIVE_GRID = 1_000;
+
+const onKeepaliveGrid = (time: number): number => Math.ceil(time / KEEPALIVE_GRID) * KEEPALIVE_GRID;
 
 export class PeerTasks {
   /** Every peer with a deadline, at its earliest one (due()). */
   private readonly queue = new DeadlineQueue<EnginePeer>();
   /** The peers one tick takes out of the queue, reused. */
   private readonly running: EnginePeer[] = [];
+  /** The keepalives one tick sends, posted together at its end. */
+  private keepalives: number[] = [];
 
   constructor(private readonly control: ControlPlane) {}
 
@@ -37,6 +47,10 @@ export class PeerTasks {
       this.schedule(peer);
     }
     running.length = 0;
+    if (this.keepalives.length > 0) {
+      this.control.deps.post({ type: 'keepalive', peerIds: this.keepalives });
+      this.keepalives = [];
+    }
     return Math.max(now, Math.min(this.queue.nextDue, now + MAX_TICK_INTERVAL));
   }
 
@@ -51,15 +65,8 @@ export class PeerTasks {
    * queued again further on; nothing is missed by not looking before.
    */
   private due(peer: EnginePeer): number {
-    let due = Math.min(peer.nextHandshake, peer.resetAt, peer.refreshAt);
-    if (!peer.established) return due;
-    const lastSend = Math.max(this.control.stat(peer, PeerStat.LastSend), peer.lastKeepalive);
-    due = Math.min(due, lastSend + KEEPALIVE_TIMEOUT);
-    if (peer.config.remotes.length > 0) {
-      const lastReceive = Math.max(this.control.stat(peer, PeerStat.LastReceive), peer.establishedAt);
-      due = Math.min(due, Math.max(lastReceive, lastSend) + RESTART_PROBE_INTERVAL);
-    }
-    return due;
+    const due = Math.min(peer.nextHandshake, peer.resetAt, peer.refreshAt);
+    return peer.established ? Math.min(due, this.keepaliveAt(peer)) : due;
   }
 
   private peerTask(peer: EnginePeer, now: number): void {
@@ -73,10 +80,9 @@ export class PeerTasks {
       return;
     }
     if (peer.established) {
-      const lastSend = Math.max(this.control.stat(peer, PeerStat.LastSend), peer.lastKeepalive);
-      if (now - lastSend >= KEEPALIVE_TIMEOUT || this.probeDue(peer, now, lastSend)) {
+      if (this.keepaliveAt(peer) <= now) {
         log.debug2(`sending keepalive to ${peer}`);
-        this.control.deps.post({ type: 'keepalive', peerId: peer.peerId });
+        this.keepalives.push(peer.peerId);
         peer.lastKeepalive = now;
       }
       if (peer.refreshAt <= now) {
@@ -89,14 +95,19 @@ export class PeerTasks {
   }
 
   /**
-   * Whether a peer we reach through a `remote` and that has been quiet for a moment should
-   * get a keepalive before KEEPALIVE_TIMEOUT: a restarted peer without `remote` cannot find
-   * us, but our packet makes it answer with a handshake (fast reconnect) within seconds.
+   * When an established peer is sent a keepalive, on the grid: KEEPALIVE_TIMEOUT after we
+   * last sent, or sooner for a peer we reach through a `remote` that has been quiet both ways
+   * for RESTART_PROBE_INTERVAL: a restarted peer without `remote` cannot find us, but our
+   * packet makes it answer with a handshake (fast reconnect) within seconds.
    */
-  private probeDue(peer: EnginePeer, now: number, lastSend: number): boolean {
-    if (peer.config.remotes.length === 0) return false;
-    const lastReceive = Math.max(this.control.stat(peer, PeerStat.LastReceive), peer.establishedAt);
-    return now - lastReceive >= RESTART_PROBE_INTERVAL && now - lastSend >= RESTART_PROBE_INTERVAL;
+  private keepaliveAt(peer: EnginePeer): number {
+    const lastSend = Math.max(this.control.stat(peer, PeerStat.LastSend), peer.lastKeepalive);
+    let at = lastSend + KEEPALIVE_TIMEOUT;
+    if (peer.config.remotes.length > 0) {
+      const lastReceive = Math.max(this.control.stat(peer, PeerStat.LastReceive), peer.establishedAt);
+      at = Math.min(at, Math.max(lastReceive, lastSend) + RESTART_PROBE_INTERVAL);
+    }
+    return onKeepaliveGrid(at);
   }
 
   /** fastd's handle_task_handshake: one handshake, then on to the next address or remote. */

@@ -62,7 +62,7 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       return Outcome.Continue;
     }
     case 'keepalive':
-      sender.sealEmpty(peerOf(dp, message.peerId), now);
+      for (const peerId of message.peerIds) sender.sealEmpty(peerOf(dp, peerId), now);
       return Outcome.Continue;
     case 'sendPacket':
       sender.batchControl(message.socketId, message.endpoint, message.local, message.packet, now);

@@ -163,8 +163,10 @@ export class Workers {
         this.toOwner(message.peerId, message);
         return;
       case 'resetPeer':
-      case 'keepalive':
         this.toOwner(message.peerId, message);
+        return;
+      case 'keepalive':
+        this.keepalivesToOwners(message.peerIds);
         return;
       case 'addSocket': {
         const worker = this.leastLoaded();
@@ -245,6 +247,16 @@ export class Workers {
         ...(spec && worker === owner ? { interface: spec } : {}),
       });
     }
+  }
+
+  /** One keepalive message to each worker that owns some of the peers. */
+  private keepalivesToOwners(peerIds: readonly number[]): void {
+    const byOwner = Array.from({ length: this.count }, (): number[] => []);
+    // a peer no worker owns yet has no session to keep alive
+    for (const peerId of peerIds) byOwner[this.ownerOf(peerId)]?.push(peerId);
+    byOwner.forEach((owned, worker) => {
+      if (owned.length > 0) this.postTo(worker, { type: 'keepalive', peerIds: owned });
+    });
   }
 
   private toOwner(peerId: number, message: ToWorker): void {

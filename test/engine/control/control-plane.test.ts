@@ -182,7 +182,7 @@ describe('timers', () => {
     expect(b.take().filter((message) => message.type === 'keepalive')).toHaveLength(0);
     b.now += 1;
     b.control.tick(b.now);
-    expect(b.take()).toEqual([{ type: 'keepalive', peerId: peer.peerId }]);
+    expect(b.take()).toEqual([{ type: 'keepalive', peerIds: [peer.peerId] }]);
     // The worker's LastSend counts as traffic.
     setStat(b, peer.peerId, PeerStat.LastSend, b.now + KEEPALIVE_TIMEOUT / 2);
     b.now += KEEPALIVE_TIMEOUT;
@@ -201,7 +201,7 @@ describe('timers', () => {
     expect(a.take()).toEqual([]);
     a.now += 1;
     a.control.tick(a.now);
-    expect(a.take()).toEqual([{ type: 'keepalive', peerId: peer.peerId }]);
+    expect(a.take()).toEqual([{ type: 'keepalive', peerIds: [peer.peerId] }]);
     // Hearing from the peer stops the probes.
     setStat(a, peer.peerId, PeerStat.LastReceive, a.now + RESTART_PROBE_INTERVAL);
     a.now += RESTART_PROBE_INTERVAL;
@@ -262,6 +262,37 @@ describe('timers', () => {
       expect(engine.take()).toEqual([]);
       reads.mockRestore();
     }
+  });
+
+  it('keepalives that come due within one second go out together, at its end, in one message', async () => {
+    const [keyA, keyB] = orderedKeyPairs();
+    const [keyC] = orderedKeyPairs();
+    const C = endpoint('192.0.2.3', 10003);
+    const b = new TestEngine(`secret "${keyB.secret}"; mode tap; method "null";
+peer "a" { key "${keyA.public}"; }
+peer "c" { key "${keyC.public}"; }\n`, B);
+    for (const [key, at] of [[keyA, A], [keyC, C]] as const) {
+      const client = new TestEngine(configFor(key, keyB, B), at);
+      client.now = b.now;
+      client.control.tick(client.now);
+      await exchange(client, b);
+    }
+    const [peerA, peerC] = [b.peer('a'), b.peer('c')];
+    const start = b.now;
+    for (const [peer, sent] of [[peerA, start + 200], [peerC, start + 700]] as const) {
+      b.control.sessionConfirmed(peer, start);
+      setStat(b, peer.peerId, PeerStat.LastReceive, start + 60_000);
+      setStat(b, peer.peerId, PeerStat.LastSend, sent);
+    }
+    b.take();
+    b.now = start + 200 + KEEPALIVE_TIMEOUT;
+    b.control.tick(b.now);
+    b.now = start + 700 + KEEPALIVE_TIMEOUT;
+    b.control.tick(b.now);
+    expect(b.take()).toEqual([]);
+    b.now = start + 1_000 + KEEPALIVE_TIMEOUT;
+    b.control.tick(b.now);
+    expect(b.take()).toEqual([{ type: 'keepalive', peerIds: [peerA.peerId, peerC.peerId] }]);
   });
 
   it('the initiator refreshes the session before KEY_REFRESH, the responder does not', async () => {

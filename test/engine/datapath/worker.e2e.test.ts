@@ -247,7 +247,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
       const [a, b] = await tunnel('tun', method);
       expect(await ping(a, '10.77.0.2', 2, FULL)).toMatch(/2 received/);
       const seen = peerStat(b, PeerStat.LastReceive);
-      a.worker.post({ type: 'keepalive', peerId: PEER });
+      a.worker.post({ type: 'keepalive', peerIds: [PEER] });
       await settle(() => peerStat(b, PeerStat.LastReceive) > seen);
       expect(peerStat(b, PeerStat.LastReceive)).toBeGreaterThan(seen);
       for (const side of [a, b]) expect(side.globalStats.subarray(GlobalStat.DropMalformed, GlobalStat.DropReplay + 1)).toEqual(new Float64Array(4));
@@ -348,9 +348,9 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([{ type: 'unknownData', socketId: 0, endpoint: endpoint(a.socket), compat: false }]);
     const dropped = peerStat(b, PeerStat.TxDroppedPackets);
     // an empty packet that cannot be sealed is dropped uncounted, as fastd counts no 0-byte payload
-    b.worker.post({ type: 'keepalive', peerId: PEER });
+    b.worker.post({ type: 'keepalive', peerIds: [PEER] });
     b.worker.post({ type: 'removePeer', peerId: PEER });
-    b.worker.post({ type: 'keepalive', peerId: PEER });
+    b.worker.post({ type: 'keepalive', peerIds: [PEER] });
     await settle(() => b.messages.some((m) => m.type === 'fatal'));
     expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([{ type: 'fatal', message: 'keepalive: no peer 0 in the datapath' }]);
     expect(peerStat(b, PeerStat.TxDroppedPackets)).toBe(dropped);
@@ -391,7 +391,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     const seen = peerStat(b, PeerStat.LastReceive);
     const txBefore = peerStat(a, PeerStat.TxPackets);
     const sentBefore = peerStat(a, PeerStat.LastSend);
-    a.worker.post({ type: 'keepalive', peerId: PEER });
+    a.worker.post({ type: 'keepalive', peerIds: [PEER] });
     await settle(() => peerStat(b, PeerStat.LastReceive) > seen);
     expect(peerStat(b, PeerStat.LastReceive)).toBeGreaterThan(seen);
     expect(peerStat(b, PeerStat.RxPackets)).toBe(rx);

@@ -57,10 +57,14 @@ describe('Workers', () => {
       session(5),
     ]);
 
-    workers.post({ type: 'keepalive', peerId: 5 });
+    workers.post({ type: 'keepalive', peerIds: [5] });
     workers.post({ type: 'resetPeer', peerId: 5 });
     expect(fakes[0]!.take()).toEqual([]);
     expect(fakes[1]!.take().map((m) => m.type)).toEqual(['keepalive', 'resetPeer']);
+    // keepalives due together: each owner gets its own peers, a peer no worker owns yet none
+    workers.post({ type: 'keepalive', peerIds: [99, 5] });
+    expect(fakes[0]!.take()).toEqual([]);
+    expect(fakes[1]!.take()).toEqual([{ type: 'keepalive', peerIds: [5] }]);
     expect(workers.peerCounts()).toEqual([0, 1]);
 
     // a new session from an address whose handshake came in at worker 0: the peer moves there,
