@@ -2,7 +2,7 @@
 // a config file is read at the point of its --config and later settings override earlier
 // ones. Like fastd, --help and --version act at once and ignore what follows.
 import { LOG_LEVELS, type LogLevel } from '../log/levels.js';
-import { parseIPv4, parseIPv6, simplifyIPv6 } from '../config/addresses.js';
+import { parseIPv4, parseIPv6, parseListenAddress, simplifyIPv6 } from '../config/addresses.js';
 import { addMethod, isIoBackend, isValidPacketMemoryLimit, isValidWorkerCount, isValidInterfaceName, isValidMtu, newConfigDraft, type ConfigDraft } from '../config/draft.js';
 import type { ConfigWarning } from '../config/errors.js';
 import { SUPPORTED_PROTOCOL } from '../config/global-statements.js';
@@ -19,6 +19,8 @@ type Command = 'run' | 'help' | 'version' | 'verify-config' | 'generate-key' | '
 export interface CommandLine {
   command: Command;
   machineReadable: boolean;
+  /** The first configuration file given (not `-`), as given. */
+  configFile: string | undefined;
   config: Config;
   warnings: ConfigWarning[];
 }
@@ -109,6 +111,7 @@ interface ParseState {
   /** --generate-key and --show-key cancel each other; the last one counts. */
   keyCommand: 'generate-key' | 'show-key' | undefined;
   machineReadable: boolean;
+  configFile: string | undefined;
   readonly cwd: string;
   readonly stdin: () => string | Uint8Array;
 }
@@ -120,8 +123,12 @@ function applyArgument(state: ParseState, id: OptionId, argument: string): void 
     case 'pid-file': draft.pidFile = argument; break;
     case 'status-socket': draft.statusSocket = argument; break;
     case 'config':
-      if (argument === '-') readConfigText(draft, state.stdin(), cwd);
-      else readConfigFile(draft, argument, cwd);
+      if (argument === '-') {
+        readConfigText(draft, state.stdin(), cwd);
+      } else {
+        readConfigFile(draft, argument, cwd);
+        state.configFile ??= argument;
+      }
       break;
     case 'config-peer': readPeerConfigFile(draft, argument, cwd); break;
     case 'config-peer-dir': addRootPeerDir(draft, argument, cwd); break;
@@ -167,6 +174,12 @@ function applyArgument(state: ParseState, id: OptionId, argument: string): void 
       break;
     }
     case 'peer-state-file': draft.peerStateFile = argument; break;
+    case 'metrics-listen': {
+      const listen = parseListenAddress(argument);
+      if (!listen) throw new UsageError(`invalid metrics address \`${argument}'`);
+      draft.metricsListen = listen;
+      break;
+    }
     case 'on-pre-up': draft.onPreUp = hook(state, argument, true); break;
     case 'on-post-down': draft.onPostDown = hook(state, argument, true); break;
     case 'on-up': draft.root.hooks.onUp = hook(state, argument, true); break;
@@ -222,6 +235,7 @@ export function parseCommandLine(argv: string[], stdin: () => string | Uint8Arra
     verifyConfig: false,
     keyCommand: undefined,
     machineReadable: false,
+    configFile: undefined,
     cwd: process.cwd(),
     stdin,
   };
@@ -239,5 +253,5 @@ export function parseCommandLine(argv: string[], stdin: () => string | Uint8Arra
   }
   const command = chosenCommand(state);
   const { config, warnings } = finishConfig(state.draft, CHECK_LEVEL[command]);
-  return { command, machineReadable: state.machineReadable, config, warnings: [...warnings] };
+  return { command, machineReadable: state.machineReadable, configFile: state.configFile, config, warnings: [...warnings] };
 }

@@ -15,7 +15,8 @@ export type OptionId =
   | 'io-backend'
   | 'workers'
   | 'packet-memory-limit'
-  | 'peer-state-file';
+  | 'peer-state-file'
+  | 'metrics-listen';
 
 export interface OptionSpec {
   readonly id: OptionId;
@@ -145,6 +146,12 @@ export const EXTENSION_OPTIONS: readonly OptionSpec[] = [
     names: ['--peer-state-file'],
     argument: 'FILE',
     help: 'Remembers where peers were, to handshake them at once after a restart; default is the status socket\'s path with .peers appended, "" for none',
+  },
+  {
+    id: 'metrics-listen',
+    names: ['--metrics-listen'],
+    argument: 'ADDRESS:PORT',
+    help: 'Serves Prometheus metrics over HTTP at /metrics there ([IPV6]:PORT, any:PORT); default is none',
   },
 ];
 

@@ -94,3 +94,26 @@ export function simplifyIPv6(bytes: Uint8Array): { family: 'ipv4' | 'ipv6'; addr
     ? { family: 'ipv4', address: formatIPv4Bytes(bytes, 12) }
     : { family: 'ipv6', address: formatIPv6(bytes) };
 }
+
+/** Where a TCP service of ours listens (`metrics listen`): an address, or '::' for all. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+const MAX_PORT = 65535;
+
+/** `192.0.2.1:9281`, `[2001:db8::1]:9281` or `any:9281`; undefined for anything else. */
+export function parseListenAddress(text: string): ListenAddress | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+|any)):([0-9]{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const port = Number(match[3]);
+  if (port < 1 || port > MAX_PORT) return undefined;
+  if (match[1] !== undefined) {
+    const bytes = parseIPv6(match[1]);
+    return bytes ? { host: formatIPv6(bytes), port } : undefined;
+  }
+  if (match[2] === 'any') return { host: '::', port };
+  const host = parseIPv4(match[2]!);
+  return host ? { host, port } : undefined;
+}

@@ -2,6 +2,7 @@
 // files and command-line options change in order (later settings override earlier ones,
 // as in fastd's global `conf`). finish.ts checks and freezes them into a Config.
 import type { LogLevel } from '../log/levels.js';
+import type { ListenAddress } from './addresses.js';
 import type { ConfigWarning, SourceLocation } from './errors.js';
 import { BYTES_PER_MIB, IO_BACKENDS, MAX_WORKERS, PACKET_MEMORY_LIMIT_MIB, type AddressFamily, type DropCapabilities, type GroupHookName, type IoBackend, type Mode, type Remote, type ShellCommand } from './types.js';
 
@@ -68,6 +69,7 @@ export interface ConfigDraft {
   statusSocket: string | undefined;
   /** --peer-state-file: undefined for the default, "" for none. */
   peerStateFile: string | undefined;
+  metricsListen: ListenAddress | undefined;
   pidFile: string | undefined;
   daemon: boolean;
   onPreUp: ShellCommand | undefined;
@@ -142,6 +144,7 @@ export function newConfigDraft(): ConfigDraft {
     dropCapabilities: 'yes',
     statusSocket: undefined,
     peerStateFile: undefined,
+    metricsListen: undefined,
     pidFile: undefined,
     daemon: false,
     onPreUp: undefined,

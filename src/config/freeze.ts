@@ -115,6 +115,7 @@ export function freezeConfig(draft: ConfigDraft): Config {
     dropCapabilities: draft.dropCapabilities,
     statusSocket: draft.statusSocket,
     peerStateFile: peerStateFile(draft),
+    metricsListen: draft.metricsListen,
     pidFile: draft.pidFile,
     daemon: draft.daemon,
     onPreUp: draft.onPreUp,

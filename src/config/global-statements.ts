@@ -1,6 +1,6 @@
 // Statements fastd allows only at the top level of the main configuration (config.y
 // `statement` minus `peer_group_statement`): interface, sockets, logging, privileges.
-import { simplifyIPv6 } from './addresses.js';
+import { parseListenAddress, simplifyIPv6 } from './addresses.js';
 import { isKnownImplementation, CIPHER_IMPLEMENTATIONS, MAC_IMPLEMENTATIONS } from './crypto-implementations.js';
 import { DEFAULT_LOG_LEVEL, isIoBackend, isValidPacketMemoryLimit, isValidWorkerCount, isValidInterfaceName, type BindDraft, type ConfigDraft } from './draft.js';
 import { ConfigError, type SourceLocation } from './errors.js';
@@ -18,7 +18,7 @@ const SECURE_HANDSHAKES_WARNING =
 const GLOBAL_KEYWORDS: ReadonlySet<Keyword> = new Set<Keyword>([
   'user', 'group', 'drop', 'secure', 'cipher', 'mac', 'log', 'hide', 'interface', 'bind', 'packet', 'mtu',
   'pmtu', 'mode', 'persist', 'offload', 'protocol', 'secret', 'status', 'forward', 'io',
-  'workers',
+  'workers', 'metrics',
 ]);
 
 export interface StatementContext {
@@ -223,6 +223,15 @@ export function parseGlobalStatement(keyword: Keyword, at: SourceLocation, conte
       const { value, location } = tokens.expect('uint');
       if (!isValidWorkerCount(value)) throw new ConfigError(`invalid worker count (use 1 to ${MAX_WORKERS})`, location);
       draft.workers = Number(value);
+      break;
+    }
+    case 'metrics': {
+      // A fastd-ts extension: the Prometheus endpoint (status/metrics-server.ts).
+      tokens.expectKeyword('listen');
+      const { value, location } = tokens.expectString();
+      const listen = parseListenAddress(value);
+      if (!listen) throw new ConfigError(`invalid metrics address \`${value}' (use "ADDRESS:PORT", "[IPV6]:PORT" or "any:PORT")`, location);
+      draft.metricsListen = listen;
       break;
     }
     default:

@@ -10,7 +10,7 @@ const KEYWORDS = [
   'addresses', 'any', 'as', 'async', 'auto', 'backend', 'bind', 'capabilities', 'cipher', 'connect', 'debug',
   'debug2', 'default', 'disestablish', 'down', 'drop', 'early', 'error', 'establish', 'fatal', 'float',
   'force', 'forward', 'from', 'group', 'handshakes', 'hide', 'include', 'info', 'interface', 'io', 'ip', 'ipv4',
-  'ipv6', 'key', 'l2tp', 'level', 'limit', 'log', 'mac', 'mark', 'memory', 'method', 'mode', 'mtu', 'multitap',
+  'ipv6', 'key', 'l2tp', 'level', 'limit', 'listen', 'log', 'mac', 'mark', 'memory', 'method', 'metrics', 'mode', 'mtu', 'multitap',
   'no', 'offload', 'on', 'packet', 'peer', 'peers', 'persist', 'pmtu', 'port', 'post-down', 'pre-up',
   'protocol', 'remote', 'secret', 'secure', 'socket', 'status', 'stderr', 'sync', 'syslog', 'tap', 'to',
   'tun', 'up', 'use', 'user', 'verbose', 'verify', 'warn', 'workers', 'yes',

@@ -2,6 +2,7 @@
 // its static peers (src/fastd.h, src/peer_group.h, src/peer.h), as deeply frozen data.
 import type { LogLevel } from '../log/levels.js';
 import type { SourceLocation } from './errors.js';
+import type { ListenAddress } from './addresses.js';
 
 export type Mode = 'tap' | 'multitap' | 'tun';
 /** fastd-ts's datapath I/O: io_uring (falls back by itself where the kernel refuses it) or recvmmsg/sendmmsg. */
@@ -137,6 +138,8 @@ export interface Config {
   readonly statusSocket: string | undefined;
   /** --peer-state-file, a fastd-ts extension: where peers were (engine/control/peer-state-file.ts); undefined = none. */
   readonly peerStateFile: string | undefined;
+  /** `metrics listen` / --metrics-listen, a fastd-ts extension: the Prometheus endpoint; undefined = none. */
+  readonly metricsListen: ListenAddress | undefined;
   readonly pidFile: string | undefined;
   readonly daemon: boolean;
   readonly onPreUp: ShellCommand | undefined;

@@ -11,6 +11,8 @@ import { createMethodProvider } from '../../crypto/methods/registry.js';
 import { EXIT_FAILURE, log } from '../../log/logger.js';
 import { Handshake, type HandshakeMethod } from '../../protocol/handshake.js';
 import { StatusSocket } from '../../status/status-socket.js';
+import { DaemonMetrics, instanceName } from '../../status/metrics.js';
+import { MetricsServer } from '../../status/metrics-server.js';
 import { ControlPlane } from '../control/control-plane.js';
 import { createHandoffPlaces, windowBytes } from '../workers/handoff-places.js';
 import { GLOBAL_STATS_FIELDS, type FromWorker, type PipelineWarmUp, type WorkerPlace } from '../datapath/messages.js';
@@ -102,6 +104,7 @@ class Daemon {
   private allSockets: BoundSocket[] = [];
   private tap: OpenInterface | undefined;
   private status: StatusSocket | undefined;
+  private metrics: MetricsServer | undefined;
   private workers: Workers | undefined;
   /** The backend the first worker reported when ready (what the status socket shows). */
   private ioBackend: 'io_uring' | 'fallback' | undefined;
@@ -201,21 +204,17 @@ class Daemon {
     if (config.dropCapabilities === 'yes') dropPrivileges(config, account);
     else if (config.dropCapabilities === 'no') changeUser(account);
     loadPeerDirs(this.control, now);
-    if (config.statusSocket !== undefined) {
-      const control = this.control;
-      const workers = this.workers!;
-      this.status = await StatusSocket.open(
-        config.statusSocket,
-        () =>
-          statusDocument({
-            control,
-            startedAt: this.startedAt,
-            globalStats: workers.sumGlobalStats(this.globalStats),
-            ioBackend: this.ioBackend,
-            workers,
-          }),
-        (create) => createAs(account, create),
-      );
+    const control = this.control;
+    const workers = this.workers!;
+    const document = () =>
+      statusDocument({ control, startedAt: this.startedAt, globalStats: workers.sumGlobalStats(this.globalStats), ioBackend: this.ioBackend, workers });
+    if (config.statusSocket !== undefined) this.status = await StatusSocket.open(config.statusSocket, document, (create) => createAs(account, create));
+    if (config.metricsListen !== undefined) {
+      try {
+        this.metrics = await MetricsServer.open(config.metricsListen, new DaemonMetrics(this.options.instance), document);
+      } catch (error) {
+        throw new StartupError((error as Error).message);
+      }
     }
     const early = this.early ?? [];
     this.early = null;
@@ -427,6 +426,7 @@ class Daemon {
       await Promise.race([this.workers?.stop(), new Promise((resolve) => setTimeout(resolve, WORKER_STOP_GRACE).unref())]);
       if (this.tap) closeInterface(this.tap);
       this.status?.close();
+      this.metrics?.close();
       closeSockets(this.allSockets);
       // fastd waits for `on post-down` only when it is declared sync; it may outlive us.
       if (this.config.onPostDown) void runHook(this.config.onPostDown, {});
@@ -447,6 +447,7 @@ class Daemon {
     void this.workers?.stop();
     if (this.tap) closeInterface(this.tap);
     this.status?.close();
+    this.metrics?.close();
     closeSockets(this.allSockets);
   }
 }
@@ -459,17 +460,19 @@ interface DaemonOptions {
   readonly switches: DevelopmentSwitches;
   /** Signals since exec, held until the daemon runs. */
   readonly signals: HeldSignals;
+  /** The metrics' fastd_instance label (metrics.ts instanceName). */
+  readonly instance: string;
   /** The UDP sockets, bound before the daemon's modules were loaded. */
   readonly sockets: EarlySockets;
 }
 
 /** The `run` command: start the daemon; it ends the process itself on a signal or a fatal error. */
-export async function runDaemon(commandLine: CommandLine, options: Omit<DaemonOptions, 'sockets'> & { sockets: EarlySockets | undefined }): Promise<never> {
+export async function runDaemon(commandLine: CommandLine, options: Omit<DaemonOptions, 'sockets' | 'instance'> & { sockets: EarlySockets | undefined }): Promise<never> {
   const { config } = commandLine;
   // no sockets: the first process of --daemon (see bindEarly)
   const { sockets } = options;
   if (sockets === undefined) return becomeDaemon();
-  const daemon = new Daemon(config, { ...options, sockets });
+  const daemon = new Daemon(config, { ...options, sockets, instance: instanceName(commandLine.configFile, config.interface) });
   try {
     await daemon.start();
   } catch (error) {

@@ -1,0 +1,58 @@
+// The Prometheus endpoint (`metrics listen` / --metrics-listen): a small HTTP server on the
+// control plane's thread. Each scrape of /metrics builds one status document, exactly what the
+// status socket would send at that moment, and turns it into metrics (metrics.ts); the
+// datapath workers are not asked for anything a status fetch would not ask them.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ListenAddress } from '../config/addresses.js';
+import type { DaemonMetrics } from './metrics.js';
+import type { FastdStatus } from './status-table.js';
+
+export const METRICS_PATH = '/metrics';
+const INDEX_PAGE = `<html><head><title>fastd-ts</title></head><body><h1>fastd-ts</h1><p><a href="${METRICS_PATH}">Metrics</a></p></body></html>\n`;
+
+export class MetricsServerError extends Error {
+  override name = 'MetricsServerError';
+}
+
+export class MetricsServer {
+  private constructor(private readonly server: Server) {}
+
+  /** Listens at `listen`; rejects with the reason an operator can act on. */
+  static open(listen: ListenAddress, metrics: DaemonMetrics, document: () => FastdStatus): Promise<MetricsServer> {
+    const server = createServer((request, response) => void serve(request, response, metrics, document));
+    return new Promise((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const where = `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+        reject(new MetricsServerError(`unable to serve metrics at ${where}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`));
+      });
+      server.listen({ host: listen.host, port: listen.port, ipv6Only: false }, () => resolve(new MetricsServer(server)));
+    });
+  }
+
+  close(): void {
+    this.server.close();
+    this.server.closeAllConnections();
+  }
+}
+
+async function serve(request: IncomingMessage, response: ServerResponse, metrics: DaemonMetrics, document: () => FastdStatus): Promise<void> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const path = (request.url ?? '/').split('?')[0];
+  if (path === '/') {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(INDEX_PAGE);
+    return;
+  }
+  if (path !== METRICS_PATH) {
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    return;
+  }
+  try {
+    const text = await metrics.text(document());
+    response.writeHead(200, { 'content-type': metrics.contentType }).end(request.method === 'HEAD' ? undefined : text);
+  } catch (error) {
+    response.writeHead(500, { 'content-type': 'text/plain' }).end(`${(error as Error).message}\n`);
+  }
+}
