@@ -6,6 +6,7 @@
 //   peers     the peer table, the MAC table, unknown sources, handshake credit (peers.ts)
 //   stats     the statistics tables and the io counters' totals (tables/stats.ts)
 //   handoff   the rings to and from the other workers, if there are several (handoff/handoff.ts)
+//   wallClock CLOCK_REALTIME to sub-ms, for the sojourn times of received datagrams (wall-clock.ts)
 // and the method providers. receive.ts, send.ts and control.ts act on them; loop.ts drives
 // them. The fds in the messages are the worker's own (workers/worker-handle.ts duplicates
 // them before sending), so it closes them when done.
@@ -19,6 +20,7 @@ import { DatapathQueues } from './queues.js';
 import { NO_PEER } from './tables/peer-table.js';
 import { DatapathStats } from './tables/stats.js';
 import { UdpSockets } from './udp-sockets.js';
+import { WallClock } from './wall-clock.js';
 
 export class Datapath {
   readonly mode: InitMessage['mode'];
@@ -34,6 +36,7 @@ export class Datapath {
   readonly queues: DatapathQueues;
   /** With several workers: the rings to and from the others; null when this is the only worker. */
   readonly handoff: Handoff | null;
+  readonly wallClock = new WallClock();
   private readonly providers = new Map<string, MethodProvider>();
 
   constructor(

@@ -74,6 +74,7 @@ export class Receiver {
   drain(socket: Socket, now: number): void {
     const raw = socket.raw;
     const room = this.dp.sockets.receiveRoom();
+    const wallClock = this.dp.wallClock;
     for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
       // a receive changes only the lengths of the entries it filled (raw.count of them);
       // the last entry short of the room means they were never set (or the room changed)
@@ -88,8 +89,8 @@ export class Receiver {
         throw error;
       }
       if (received === 0) break;
-      // CoDel's clock: the kernel stamps with CLOCK_REALTIME, which Date.now() reads (whole ms: sojourns read up to 1 ms short)
-      const wall = Date.now();
+      // CoDel's clock: the kernel stamps with CLOCK_REALTIME
+      const wall = wallClock.now();
       if (raw !== socket.receive) {
         // each GRO buffer holds at most UDP_MAX_SEGMENTS datagrams, which the split batch has room for
         socket.receive.count = 0;
