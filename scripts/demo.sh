@@ -3,7 +3,8 @@
 # (Debian's fastd if installed, else another fastd-ts) in two private network namespaces
 # joined by a veth pair, show the handshake in their logs, ping through the tunnel, run a
 # short iperf3 with its per-second progress, print a summary and remove everything again,
-# also when interrupted. Needs root (namespaces, TAP devices), iproute2, ping and iperf3.
+# also when interrupted. Needs root (namespaces, TAP devices); installs the Debian packages it
+# uses (iperf3, ping, Debian's fastd for the other end) when missing.
 #
 #   namespace A                                   namespace B
 #   fastd-ts  fts0 192.0.2.1/24  <== tunnel ==>  fts0 192.0.2.2/24  fastd (or fastd-ts)
@@ -23,6 +24,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces and TAP devices); try: sudo npm run demo"
+bash scripts/system-packages.sh
 for tool in ip ping iperf3; do command -v "$tool" >/dev/null || die "needs $tool (apt-get install iproute2 iputils-ping iperf3)"; done
 
 step "setting up (npm ci when needed, build)"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone, type-checks the tests and runs every test (the unit project, then the
-# system project), closing with one plain summary line.
+# Sets up a fresh clone (as root also the Debian packages the system tests use), type-checks the
+# tests and runs every test (the unit project, then the system project), closing with one plain
+# summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/system-packages.sh
 bash scripts/setup.sh
 status=0
 typecheck=0

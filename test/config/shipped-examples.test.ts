@@ -37,9 +37,10 @@ describe('shipped example configurations', () => {
     expect(supernode.statusSocket).toBe('/run/fastd-supernode.sock');
   });
 
-  it('fastd@.service starts fastd-ts with the instance configuration', () => {
-    const unit = readFileSync(join(CONF, 'fastd@.service'), 'utf8');
-    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/env fastd-ts .*--config \/etc\/fastd\/%I\/fastd\.conf$/m);
+  it('fastd-ts@.service starts fastd-ts with the instance configuration, as fastd@.service starts fastd', () => {
+    const unit = readFileSync(join(CONF, 'fastd-ts@.service'), 'utf8');
+    expect(unit).toMatch(/^Type=notify$/m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/fastd-ts .*--config \/etc\/fastd\/%I\/fastd\.conf$/m);
     expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
   });
 });
