@@ -102,6 +102,9 @@ export interface TurnFigures {
   readonly statusFetch: { readonly medianMs: number; readonly maxMs: number };
   /** Pings through the supernode while its status is fetched back to back. */
   readonly statusPing: PingSummary;
+  /** fastd-ts only: its Prometheus endpoint scraped like the status socket, and pings meanwhile. */
+  readonly metricsScrape?: { readonly medianMs: number; readonly maxMs: number };
+  readonly metricsPing?: PingSummary;
   readonly flood: { readonly cpuSeconds: number; readonly sent: number; readonly answered: number };
 }
 
@@ -153,6 +156,11 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     { label: `idle CPU-s over ${options.idleSeconds} s`, cell: (t) => fixed(t.idleCpuSeconds, 2), value: (t) => t.idleCpuSeconds },
     { label: `status fetch, median / max of ${STATUS_FETCHES} (ms)`, cell: (t) => `${fixed(t.statusFetch.medianMs, 1)} / ${fixed(t.statusFetch.maxMs, 1)}`, value: (t) => t.statusFetch.medianMs },
     { label: 'ping while fetching it, avg / max (ms)', cell: (t) => pingCell(t.statusPing), value: (t) => t.statusPing.avgMs },
+    {
+      label: `metrics scrape, median / max of ${STATUS_FETCHES} (ms; fastd-ts)`,
+      cell: (t) => (t.metricsScrape ? `${fixed(t.metricsScrape.medianMs, 1)} / ${fixed(t.metricsScrape.maxMs, 1)}` : 'n/a'),
+    },
+    { label: 'ping while scraping them, avg / max (ms)', cell: (t) => (t.metricsPing ? pingCell(t.metricsPing) : 'n/a') },
     { label: `CPU-s over ${options.floodSeconds} s of spoofed inits`, cell: (t) => fixed(t.flood.cpuSeconds, 2), value: (t) => t.flood.cpuSeconds },
     { label: 'spoofed inits answered / sent', cell: (t) => `${t.flood.answered} / ${t.flood.sent}`, value: (t) => t.flood.answered },
   );

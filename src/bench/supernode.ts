@@ -17,6 +17,7 @@
 //     then the status socket: 20 fetches of the whole document one after another, each timed
 //     from connect to the end of its JSON (median, max), and pings from router 0 every 50 ms
 //     while the document is fetched back to back (forwarding must not stall meanwhile);
+//     the same for fastd-ts's Prometheus endpoint (--metrics-listen), scraped from its namespace;
 //  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
 //     one init a second for each of 4 keys the supernode knows (peers that never connect);
 //     its CPU time, and how many inits were answered;
@@ -52,6 +53,9 @@ import { answers, IPERF_PORT, iperf3, pingsDuringLoad, pingTimes } from './traff
 
 /** The interop tests' spoofed-handshake sender, run in the routers' namespace. */
 const FLOOD_SENDER = fileURLToPath(new URL('../../test/interop/harness/handshake-flood.mjs', import.meta.url));
+const METRICS_SCRAPER = fileURLToPath(new URL('./metrics-scrape.js', import.meta.url));
+/** fastd-ts's Prometheus endpoint, on the supernode namespace's loopback (fastd has none). */
+const METRICS_LISTEN = '127.0.0.1:9281';
 const START_DEADLINE_MS = 30_000;
 /** Longer than fastd's clients take to retry a lost handshake (~20 s) several times. */
 export const CONNECT_DEADLINE_S = 120;
@@ -119,6 +123,20 @@ async function queueDrops(supernode: BenchDaemon): Promise<number> {
   return status['fastd-ts']?.dropped.queue ?? 0;
 }
 
+/** fastd-ts's Prometheus scrapes timed like the status fetches, then pings while scrapes run back to back. */
+async function metricsScrapes(lab: SupernodeLab): Promise<Pick<TurnFigures, 'metricsScrape' | 'metricsPing'>> {
+  const scrape = async (mode: string, amount: number): Promise<number[]> => {
+    const result = await lab.supernodeNs.run(process.execPath, [METRICS_SCRAPER, `http://${METRICS_LISTEN}/metrics`, mode, String(amount)]);
+    if (result.code !== 0) throw new Error(`the metrics scrapes failed: ${result.stderr}`);
+    return (JSON.parse(result.stdout) as { times: number[] }).times;
+  };
+  const times = await scrape('count', STATUS_FETCHES);
+  const scraping = scrape('seconds', STATUS_PINGS * STATUS_PING_INTERVAL_S + 1);
+  const pings = await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, STATUS_PINGS, STATUS_PING_INTERVAL_S);
+  await scraping;
+  return { metricsScrape: { medianMs: median(times), maxMs: Math.max(...times) }, metricsPing: summarizePings(pings, STATUS_PINGS) };
+}
+
 /** Status fetches timed one after another, then pings while fetches run back to back. */
 async function statusFetches(lab: SupernodeLab, supernode: BenchDaemon): Promise<Pick<TurnFigures, 'statusFetch' | 'statusPing'>> {
   const times: number[] = [];
@@ -165,7 +183,7 @@ async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number)
 
 /** One supernode's turn, from its cold start to its last restart; leaves no daemon running. */
 async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options: SupernodeOptions): Promise<TurnFigures> {
-  const supernode = lab.supernode(kind, `supernode-${kind}-${round + 1}`);
+  const supernode = lab.supernode(kind, `supernode-${kind}-${round + 1}`, kind === 'fastd-ts' ? ['--metrics-listen', METRICS_LISTEN] : []);
   const label = `${kind} ${round + 1}/${options.rounds}`;
   const say = (text: string) => progress(`${label}: ${text}`);
   try {
@@ -193,6 +211,10 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     const idleCpuSeconds = supernode.cpuSeconds() - idleBefore;
     const status = await statusFetches(lab, supernode);
     say(`status fetch ${status.statusFetch.medianMs.toFixed(1)} / ${status.statusFetch.maxMs.toFixed(1)} ms, ping meanwhile ${status.statusPing.avgMs.toFixed(2)} / ${status.statusPing.maxMs.toFixed(1)} ms`);
+    const metrics = kind === 'fastd-ts' ? await metricsScrapes(lab) : {};
+    if (metrics.metricsScrape && metrics.metricsPing) {
+      say(`metrics scrape ${metrics.metricsScrape.medianMs.toFixed(1)} / ${metrics.metricsScrape.maxMs.toFixed(1)} ms, ping meanwhile ${metrics.metricsPing.avgMs.toFixed(2)} / ${metrics.metricsPing.maxMs.toFixed(1)} ms`);
+    }
     const spoofed = await flood(lab, supernode, options.floodSeconds);
     say(`RSS ${rssMiB.toFixed(0)} MiB, idle ${idleCpuSeconds.toFixed(2)} CPU-s, spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s, ${spoofed.answered}/${spoofed.sent} answered`);
     const restarted = await restart(lab, supernode);
@@ -204,7 +226,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
       restartExtraKeys = await restart(lab, supernode);
       say(`restart with ${options.extraKeys} extra keys: all back ${restartExtraKeys.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s`);
     }
-    return { coldStartSeconds: cold.allBackSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, flood: spoofed };
+    return { coldStartSeconds: cold.allBackSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, flood: spoofed };
   } finally {
     await supernode.stop();
     await lab.stopClients();

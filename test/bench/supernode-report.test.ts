@@ -84,11 +84,19 @@ describe('supernode bench table', () => {
   const quick = options(['--quick', '--extra-keys', '100']);
 
   it('has a row per figure, both supernodes and the ratio, columns aligned', () => {
-    const table = formatSupernodeTable(new Map([['fastd', [turn(1), turn(1)]], ['fastd-ts', [turn(0.5, { flowQueueDrops: 7 }), turn(0.5, { flowQueueDrops: 7, restartExtraKeys: { allBackSeconds: 4, backAfter5s: 22, backAtEnd: 22 } })]]]), quick, 120);
+    const metrics = { metricsScrape: { medianMs: 3, maxMs: 8 }, metricsPing: summarizePings([0.6, 1.0], 2) };
+    const table = formatSupernodeTable(
+      new Map([
+        ['fastd', [turn(1), turn(1)]],
+        ['fastd-ts', [turn(0.5, { flowQueueDrops: 7, ...metrics }), turn(0.5, { flowQueueDrops: 7, ...metrics, restartExtraKeys: { allBackSeconds: 4, backAfter5s: 22, backAtEnd: 22 } })]],
+      ]),
+      quick,
+      120,
+    );
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^figure +Debian fastd +fastd-ts +fastd-ts \/ fastd$/);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
-    expect(lines).toHaveLength(2 + 20);
+    expect(lines).toHaveLength(2 + 22);
     expect(table).toMatch(/its CoDel drops in the flows \(fastd-ts\) +0; 0 +7; 7 +$/m);
     expect(table).toMatch(/of which starting the routers \(s\) +1\.5; 1\.5 +1\.5; 1\.5 +$/m);
     expect(table).toMatch(/cold start: all 22 routers connected \(s\) +25\.0; 25\.0 +12\.5; 12\.5 +0\.50×/);
@@ -96,6 +104,8 @@ describe('supernode bench table', () => {
     expect(table).toMatch(/same, 100 extra keys: all back \(s\) +n\/a; n\/a +n\/a; 4\.0 +$/m);
     expect(table).toMatch(/status fetch, median \/ max of 20 \(ms\) +4\.0 \/ 9\.0; 4\.0 \/ 9\.0 +2\.0 \/ 4\.5; 2\.0 \/ 4\.5 +0\.50×/);
     expect(table).toMatch(/ping while fetching it, avg \/ max \(ms\) +0\.70 \/ 0\.9; 0\.70 \/ 0\.9 +0\.70 \/ 0\.9; 0\.70 \/ 0\.9 +1\.00×/);
+    expect(table).toMatch(/metrics scrape, median \/ max of 20 \(ms; fastd-ts\) +n\/a; n\/a +3\.0 \/ 8\.0; 3\.0 \/ 8\.0 +$/m);
+    expect(table).toMatch(/ping while scraping them, avg \/ max \(ms\) +n\/a; n\/a +0\.80 \/ 1\.0; 0\.80 \/ 1\.0 +$/m);
     expect(table).toMatch(/spoofed inits answered \/ sent +3200 \/ 3200; 3200 \/ 3200 +3200 \/ 3200; 3200 \/ 3200 +1\.00×/);
   });
 
