@@ -5,10 +5,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PREFIX_LENGTH } from '../../src/status/status-table.js';
 import { STATUS_TIMEOUT_MS } from '../../src/status/status-client.js';
-import { cleanUpEverything, requireTunnel, Tunnel } from '../interop/harness/tunnel.js';
+import { requireTunnel, sharedTunnel, type Tunnel } from '../interop/harness/tunnel.js';
 import { CLI, runCli, runCommand } from './run-cli.js';
 
 const ok = requireTunnel('cli: fastd-ts status against fastd-ts and Debian fastd');
@@ -17,26 +17,21 @@ const MAC = /[0-9a-f]{2}(:[0-9a-f]{2}){5}/;
 const ANSI = /\x1b\[/;
 
 describe.runIf(ok)('fastd-ts status', () => {
-  let tunnel: Tunnel;
+  const shared = sharedTunnel({
+    mode: 'tap',
+    methods: ['salsa2012+umac'],
+    sides: [
+      { kind: 'fastd-ts', initiates: false },
+      { kind: 'fastd', initiates: true },
+    ],
+  });
   const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-status-'));
+  let tunnel: Tunnel;
 
   beforeAll(async () => {
-    tunnel = Tunnel.create({
-      mode: 'tap',
-      methods: ['salsa2012+umac'],
-      sides: [
-        { kind: 'fastd-ts', initiates: false },
-        { kind: 'fastd', initiates: true },
-      ],
-    });
-    await tunnel.startAndReach();
+    tunnel = shared();
     // traffic both ways, so that each side has learnt the other's MAC address
     await tunnel.ping(1, { count: 2, deadlineSeconds: 10 });
-  }, 90_000);
-
-  afterAll(async () => {
-    await tunnel?.close();
-    cleanUpEverything();
   });
 
   for (const [index, kind] of [

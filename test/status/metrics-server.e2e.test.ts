@@ -4,9 +4,9 @@
 // the server, and a start-up that fails clearly when the port is taken.
 import { basename, dirname, join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StatusDocument, StatusStatistics } from '../../src/status/status-json.js';
-import { cleanUpEverything, requireTunnel, Tunnel, TUNNEL_INTERFACE } from '../interop/harness/tunnel.js';
+import { requireTunnel, sharedTunnel, type Tunnel, TUNNEL_INTERFACE } from '../interop/harness/tunnel.js';
 import { parseExposition, samplesOf, valueOf, type Exposition } from '../helpers/prometheus-text.js';
 import { CLI } from '../cli/run-cli.js';
 
@@ -33,27 +33,18 @@ function expectBetween(exposition: Exposition, prefix: string, labels: Record<st
 }
 
 describe.runIf(ok)('metrics listen', () => {
-  let tunnel: Tunnel;
-
-  beforeAll(async () => {
-    tunnel = Tunnel.create({
-      mode: 'tap',
-      methods: ['salsa2012+umac'],
-      sides: [
-        { kind: 'fastd-ts', initiates: false, extraStatements: [`metrics listen "${LISTEN}"`] },
-        { kind: 'fastd', initiates: true },
-      ],
-    });
-    await tunnel.startAndReach();
-    await tunnel.ping(1, { count: 3, deadlineSeconds: 10 });
-  }, 90_000);
-
-  afterAll(async () => {
-    await tunnel?.close();
-    cleanUpEverything();
+  const shared = sharedTunnel({
+    mode: 'tap',
+    methods: ['salsa2012+umac'],
+    sides: [
+      { kind: 'fastd-ts', initiates: false, extraStatements: [`metrics listen "${LISTEN}"`] },
+      { kind: 'fastd', initiates: true },
+    ],
   });
 
   it('serves what the status socket says, in fastd-exporter names', async () => {
+    const tunnel = shared();
+    await tunnel.ping(1, { count: 3, deadlineSeconds: 10 });
     const before = (await tunnel.status(0)) as StatusDocument;
     const scrape = await get(tunnel, '/metrics');
     const after = (await tunnel.status(0)) as StatusDocument;
@@ -83,11 +74,13 @@ describe.runIf(ok)('metrics listen', () => {
   });
 
   it('links the metrics from / and knows no other path', async () => {
+    const tunnel = shared();
     expect((await get(tunnel, '/')).body).toContain('href="/metrics"');
     expect((await get(tunnel, '/status')).status).toBe(404);
   });
 
   it('refuses to start, with a clear message, when the port is taken', async () => {
+    const tunnel = shared();
     const config = join(tunnel.dir, 'second.conf');
     const { secret } = tunnel.daemons[0].spec.keys;
     const peerKey = tunnel.daemons[1].spec.keys.public;

@@ -10,6 +10,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { cleanUpEverything } from '../../../src/testbed/cleanup.js';
 import { fileURLToPath } from 'node:url';
 import { type Capture, capturePacketsOfType } from './capture.js';
 import { Daemon, haveFastdTsBuild, type DaemonKind, type DaemonSpec, generateKeyPair, type KeyPair, type TunnelMode } from './daemon.js';
@@ -21,7 +23,7 @@ import { IPV4_ICMP_OVERHEAD, ping, type PingOptions, type PingResult, timeToFirs
 
 export { haveFastdTsBuild, type DaemonKind, type TunnelMode } from './daemon.js';
 export { IPV4_ICMP_OVERHEAD, IPV6_ICMP_OVERHEAD, type PingResult } from './traffic.js';
-export { cleanUpEverything } from '../../../src/testbed/cleanup.js';
+export { cleanUpEverything };
 
 /**
  * requireSystem for a test of a Tunnel: root, namespaces, Debian's fastd and a fastd-ts
@@ -218,4 +220,27 @@ export class Tunnel {
     this.namespaces.delete();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** How long a shared tunnel may take to come up: fastd's retry if the first handshake is lost. */
+const SHARED_TUNNEL_START_MS = 90_000;
+
+/**
+ * A tunnel the tests of the enclosing describe share: created and reached (startAndReach)
+ * before them, closed after them. Returns the getter they use.
+ */
+export function sharedTunnel(options: TunnelOptions): () => Tunnel {
+  let tunnel: Tunnel | undefined;
+  beforeAll(async () => {
+    tunnel = Tunnel.create(options);
+    await tunnel.startAndReach();
+  }, SHARED_TUNNEL_START_MS);
+  afterAll(async () => {
+    await tunnel?.close();
+    cleanUpEverything();
+  });
+  return () => {
+    if (!tunnel) throw new Error('the shared tunnel did not come up');
+    return tunnel;
+  };
 }
