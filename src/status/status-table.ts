@@ -85,7 +85,7 @@ const UNNAMED = '-';
 function peerRow(key: string, peer: StatusPeer, withInterface: boolean, withMacs: boolean): Row {
   const { connection } = peer;
   const cells = [
-    peer.name ?? UNNAMED,
+    printable(peer.name ?? UNNAMED),
     key.slice(0, KEY_PREFIX_LENGTH),
     peer.address,
     ...(withInterface ? [peer.interface ?? ''] : []),
@@ -98,6 +98,12 @@ function peerRow(key: string, peer: StatusPeer, withInterface: boolean, withMacs
   ];
   // '\uffff' sorts the unnamed after every name
   return { connected: connection !== null, sortName: peer.name ?? `\uffff${key}`, cells };
+}
+
+/** A cell's text on one line: control characters (a peer name may hold any) escaped as in JSON. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f]/.test(text) ? JSON.stringify(text).slice(1, -1) : text;
 }
 
 /** Text columns left-aligned to their widest cell; the last column is not padded. */

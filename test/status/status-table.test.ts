@@ -55,6 +55,12 @@ describe('formatStatusTable', () => {
     expect(coloured.replace(/\x1b\[[0-9]+m/g, '')).toBe(text);
   });
 
+  it('keeps a row on one line whatever the name holds (found by the property test)', () => {
+    const named: FastdStatus = { ...DOCUMENT, peers: { [KEYS[0]!]: { name: 'two\nlines\r', address: 'any', connection: null } } };
+    const rows = formatStatusTable(named, { color: false }).split('\n');
+    expect(rows.at(-2)).toMatch(/^two\\nlines\\r +aaaa/);
+  });
+
   it('adds an interface column where interfaces are per peer, and no MACS column outside TAP mode', () => {
     const multitap: FastdStatus = {
       uptime: 1000,
