@@ -77,11 +77,15 @@ export interface RestartFigures {
   readonly backAfter5s: number;
   /** Connected when the measurement ended (all of them, or the count at the deadline). */
   readonly backAtEnd: number;
+  /** The supernode's CPU time from its exec until then: its start-up and the handshakes. */
+  readonly cpuSeconds: number;
 }
 
 /** Everything measured in one turn of one supernode. */
 export interface TurnFigures {
   readonly coldStartSeconds: number;
+  /** The supernode's CPU time from its exec until all were connected. */
+  readonly coldStartCpuSeconds: number;
   /** When the last router had been started, from the supernode's exec: the share of the cold start that is the lab's. */
   readonly routersStartedSeconds: number;
   /** Datagrams the kernel dropped for the supernode's full socket buffers (lost handshakes, here). */
@@ -106,6 +110,11 @@ export interface TurnFigures {
   readonly metricsScrape?: { readonly medianMs: number; readonly maxMs: number };
   readonly metricsPing?: PingSummary;
   readonly flood: { readonly cpuSeconds: number; readonly sent: number; readonly answered: number };
+}
+
+/** Handshakes per supernode CPU-second. */
+export function perCpuSecond(count: number, cpuSeconds: number): number {
+  return cpuSeconds > 0 ? count / cpuSeconds : Number.NaN;
 }
 
 /** Supernode CPU-seconds per GB carried (`bytes`: what the flows' receivers got). */
@@ -134,6 +143,8 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
   const list: Figure[] = [
     { label: `cold start: all ${all} routers connected (s)`, cell: (t) => fixed(t.coldStartSeconds, 1), value: (t) => t.coldStartSeconds },
     { label: 'of which starting the routers (s)', cell: (t) => fixed(t.routersStartedSeconds, 1) },
+    // a cold start's handshakes are the routers' inits, answered: the responder's cost, with the start-up's
+    { label: 'cold start: handshakes per CPU-s (start-up included)', cell: (t) => fixed(perCpuSecond(all, t.coldStartCpuSeconds), 0), value: (t) => perCpuSecond(all, t.coldStartCpuSeconds) },
     { label: 'its UDP drops for a full socket buffer meanwhile', cell: (t) => String(t.coldStartUdpDrops), value: (t) => t.coldStartUdpDrops },
     { label: `${options.probes} iperf3 TCP flows, sum (Mbit/s)`, cell: (t) => fixed(t.mbit, 0), value: (t) => t.mbit },
     { label: 'TCP retransmits in the flows', cell: (t) => String(t.retransmits), value: (t) => t.retransmits },
@@ -144,6 +155,8 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     { label: 'ping during the flows, avg / max (ms)', cell: (t) => pingCell(t.loadPing), value: (t) => t.loadPing.avgMs },
     { label: 'kill -9, restart: all back (s)', cell: (t) => restartCell(t.restart, restartDeadlineSeconds), value: (t) => seconds(t.restart) },
     { label: 'routers back 5 s after the restart', cell: (t) => String(t.restart.backAfter5s), value: (t) => t.restart.backAfter5s },
+    // fastd-ts greets the peers it remembers (the initiator's cost); fastd waits for the routers' inits
+    { label: 'restart: handshakes per CPU-s (start-up included)', cell: (t) => fixed(perCpuSecond(t.restart.backAtEnd, t.restart.cpuSeconds), 0), value: (t) => perCpuSecond(t.restart.backAtEnd, t.restart.cpuSeconds) },
   ];
   if (options.extraKeys > 0) {
     list.push(
@@ -163,6 +176,7 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     { label: 'ping while scraping them, avg / max (ms)', cell: (t) => (t.metricsPing ? pingCell(t.metricsPing) : 'n/a') },
     { label: `CPU-s over ${options.floodSeconds} s of spoofed inits`, cell: (t) => fixed(t.flood.cpuSeconds, 2), value: (t) => t.flood.cpuSeconds },
     { label: 'spoofed inits answered / sent', cell: (t) => `${t.flood.answered} / ${t.flood.sent}`, value: (t) => t.flood.answered },
+    { label: 'spoofed inits answered per CPU-s', cell: (t) => fixed(perCpuSecond(t.flood.answered, t.flood.cpuSeconds), 0), value: (t) => perCpuSecond(t.flood.answered, t.flood.cpuSeconds) },
   );
   return list;
 }

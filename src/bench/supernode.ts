@@ -7,6 +7,7 @@
 //     every router starts at once, as after an outage (one shell starts them: router-fleet.ts);
 //     seconds from the exec until its status socket lists all N+K connected, and how much of
 //     that went on starting the routers; datagrams dropped at its full socket buffer meanwhile;
+//     its CPU time until then (start-up included), per handshake it answered;
 //  2. idle ping, 5 a second from router 0 (its TAP is addressed) to the supernode's TAP;
 //  3. K iperf3 TCP flows at once, each from a probe to an iperf3 server in the supernode's
 //     namespace on its TAP address (so every byte is opened or sealed by the supernode), with
@@ -20,9 +21,11 @@
 //     the same for fastd-ts's Prometheus endpoint (--metrics-listen), scraped from its namespace;
 //  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
 //     one init a second for each of 4 keys the supernode knows (peers that never connect);
-//     its CPU time, and how many inits were answered;
+//     its CPU time, and how many inits were answered (per CPU-second: the responder's cost);
 //  6. kill -9 and start again: seconds until all routers are back, and how many are back 5 s
-//     after the exec; with --extra-keys, once more with that many more keys in the directory.
+//     after the exec; its CPU time per handshake until then (fastd-ts greets the routers it
+//     remembers, the initiator's cost; fastd answers their inits); with --extra-keys, once
+//     more with that many more keys in the directory.
 // Routers and probes are restarted for each turn, so each cold start finds them without a session.
 //
 // Run (root; Debian's fastd, iperf3, ping): npm run bench:supernode [-- --quick] (see USAGE)
@@ -77,9 +80,11 @@ async function reconnection(lab: SupernodeLab, supernode: BenchDaemon, execAt: n
   for (;;) {
     const connected = await lab.connected(supernode);
     const elapsed = performance.now() - execAt;
-    if (connected >= all) return { allBackSeconds: elapsed / 1000, backAfter5s: backAfter5s ?? all, backAtEnd: connected };
+    // a new process: its CPU time so far is all since the exec
+    const cpuSeconds = supernode.cpuSeconds();
+    if (connected >= all) return { allBackSeconds: elapsed / 1000, backAfter5s: backAfter5s ?? all, backAtEnd: connected, cpuSeconds };
     if (elapsed >= BACK_AFTER_MS) backAfter5s ??= connected;
-    if (elapsed > CONNECT_DEADLINE_S * 1000) return { allBackSeconds: undefined, backAfter5s: backAfter5s ?? connected, backAtEnd: connected };
+    if (elapsed > CONNECT_DEADLINE_S * 1000) return { allBackSeconds: undefined, backAfter5s: backAfter5s ?? connected, backAtEnd: connected, cpuSeconds };
     if (!supernode.running) throw new Error(`${supernode.label} exited; log:\n${supernode.log().slice(-3000)}`);
     await sleep(POLL_MS);
   }
@@ -199,7 +204,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
       throw new Error(`${label}: only ${cold.backAtEnd} of ${lab.clientCount} routers connected within ${CONNECT_DEADLINE_S} s (${dead} routers exited)\n${lab.logsOf([supernode])}`);
     }
     const coldStartUdpDrops = (await lab.supernodeNs.udpReceiveBufferErrors()) - dropsBefore;
-    say(`cold start ${cold.allBackSeconds.toFixed(1)} s (routers started after ${routersStartedSeconds.toFixed(1)} s), ${coldStartUdpDrops} datagrams dropped at its socket`);
+    say(`cold start ${cold.allBackSeconds.toFixed(1)} s (routers started after ${routersStartedSeconds.toFixed(1)} s), ${cold.cpuSeconds.toFixed(2)} CPU-s, ${coldStartUdpDrops} datagrams dropped at its socket`);
     await until('a ping from router 0 through the supernode', START_DEADLINE_MS, () => answers(lab.routersNs, SUPERNODE_TAP_ADDRESS));
     for (const netns of lab.probeNs) await until(`a ping from ${netns.name}`, START_DEADLINE_MS, () => answers(netns, SUPERNODE_TAP_ADDRESS));
     const idlePing = summarizePings(await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, IDLE_PINGS, PING_INTERVAL_S), IDLE_PINGS);
@@ -218,7 +223,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     const spoofed = await flood(lab, supernode, options.floodSeconds);
     say(`RSS ${rssMiB.toFixed(0)} MiB, idle ${idleCpuSeconds.toFixed(2)} CPU-s, spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s, ${spoofed.answered}/${spoofed.sent} answered`);
     const restarted = await restart(lab, supernode);
-    say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s, ${restarted.backAfter5s} after 5 s`);
+    say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s, ${restarted.backAfter5s} after 5 s, ${restarted.cpuSeconds.toFixed(2)} CPU-s`);
     let restartExtraKeys: RestartFigures | undefined;
     if (options.extraKeys > 0) {
       await supernode.kill();
@@ -226,7 +231,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
       restartExtraKeys = await restart(lab, supernode);
       say(`restart with ${options.extraKeys} extra keys: all back ${restartExtraKeys.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s`);
     }
-    return { coldStartSeconds: cold.allBackSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, flood: spoofed };
+    return { coldStartSeconds: cold.allBackSeconds, coldStartCpuSeconds: cold.cpuSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, flood: spoofed };
   } finally {
     await supernode.stop();
     await lab.stopClients();

@@ -5,6 +5,7 @@ import {
   cpuPerGigabyte,
   formatSupernodeTable,
   parseSupernodeOptions,
+  perCpuSecond,
   ratioCell,
   type SupernodeOptions,
   type TurnFigures,
@@ -20,6 +21,7 @@ function options(argv: string[]): SupernodeOptions {
 function turn(scale: number, extra: Partial<TurnFigures> = {}): TurnFigures {
   return {
     coldStartSeconds: 25 * scale,
+    coldStartCpuSeconds: 0.2 * scale,
     routersStartedSeconds: 1.5,
     coldStartUdpDrops: 244,
     mbit: 500 * scale,
@@ -29,7 +31,7 @@ function turn(scale: number, extra: Partial<TurnFigures> = {}): TurnFigures {
     cpuPerGb: 10 * scale,
     idlePing: summarizePings([0.5, 0.7], 2),
     loadPing: summarizePings([2, 8 * scale], 3),
-    restart: { allBackSeconds: 20 * scale, backAfter5s: 3, backAtEnd: 12 },
+    restart: { allBackSeconds: 20 * scale, backAfter5s: 3, backAtEnd: 12, cpuSeconds: 0.1 * scale },
     rssMiB: 6 * scale,
     idleCpuSeconds: 0.01,
     statusFetch: { medianMs: 4 * scale, maxMs: 9 * scale },
@@ -68,6 +70,11 @@ describe('supernode bench options', () => {
 });
 
 describe('supernode bench arithmetic', () => {
+  it('counts handshakes per CPU-second', () => {
+    expect(perCpuSecond(300, 0.5)).toBe(600);
+    expect(perCpuSecond(3, 0)).toBeNaN();
+  });
+
   it('divides CPU time by the gigabytes carried', () => {
     expect(cpuPerGigabyte(2, 500e6)).toBe(4);
     expect(cpuPerGigabyte(2, 0)).toBeNaN();
@@ -88,7 +95,7 @@ describe('supernode bench table', () => {
     const table = formatSupernodeTable(
       new Map([
         ['fastd', [turn(1), turn(1)]],
-        ['fastd-ts', [turn(0.5, { flowQueueDrops: 7, ...metrics }), turn(0.5, { flowQueueDrops: 7, ...metrics, restartExtraKeys: { allBackSeconds: 4, backAfter5s: 22, backAtEnd: 22 } })]],
+        ['fastd-ts', [turn(0.5, { flowQueueDrops: 7, ...metrics }), turn(0.5, { flowQueueDrops: 7, ...metrics, restartExtraKeys: { allBackSeconds: 4, backAfter5s: 22, backAtEnd: 22, cpuSeconds: 0.5 } })]],
       ]),
       quick,
       120,
@@ -96,7 +103,7 @@ describe('supernode bench table', () => {
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^figure +Debian fastd +fastd-ts +fastd-ts \/ fastd$/);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
-    expect(lines).toHaveLength(2 + 22);
+    expect(lines).toHaveLength(2 + 25);
     expect(table).toMatch(/its CoDel drops in the flows \(fastd-ts\) +0; 0 +7; 7 +$/m);
     expect(table).toMatch(/of which starting the routers \(s\) +1\.5; 1\.5 +1\.5; 1\.5 +$/m);
     expect(table).toMatch(/cold start: all 22 routers connected \(s\) +25\.0; 25\.0 +12\.5; 12\.5 +0\.50×/);
@@ -107,10 +114,13 @@ describe('supernode bench table', () => {
     expect(table).toMatch(/metrics scrape, median \/ max of 20 \(ms; fastd-ts\) +n\/a; n\/a +3\.0 \/ 8\.0; 3\.0 \/ 8\.0 +$/m);
     expect(table).toMatch(/ping while scraping them, avg \/ max \(ms\) +n\/a; n\/a +0\.80 \/ 1\.0; 0\.80 \/ 1\.0 +$/m);
     expect(table).toMatch(/spoofed inits answered \/ sent +3200 \/ 3200; 3200 \/ 3200 +3200 \/ 3200; 3200 \/ 3200 +1\.00×/);
+    expect(table).toMatch(/spoofed inits answered per CPU-s +10667; 10667 +21333; 21333 +2\.00×/);
+    expect(table).toMatch(/cold start: handshakes per CPU-s \(start-up included\) +110; 110 +220; 220 +2\.00×/);
+    expect(table).toMatch(/restart: handshakes per CPU-s \(start-up included\) +120; 120 +240; 240 +2\.00×/);
   });
 
   it('says how many were back when a restart missed the deadline, and has no ratio column for one supernode', () => {
-    const table = formatSupernodeTable(new Map([['fastd-ts', [turn(1, { restart: { allBackSeconds: undefined, backAfter5s: 0, backAtEnd: 17 } })]]]), options(['--quick']), 120);
+    const table = formatSupernodeTable(new Map([['fastd-ts', [turn(1, { restart: { allBackSeconds: undefined, backAfter5s: 0, backAtEnd: 17, cpuSeconds: 1 } })]]]), options(['--quick']), 120);
     expect(table.split('\n')[0]).toMatch(/^figure +fastd-ts$/);
     expect(table).toMatch(/kill -9, restart: all back \(s\) +> 120 \(17 back\)$/m);
     expect(table).not.toContain('extra keys');
