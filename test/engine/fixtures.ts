@@ -1,6 +1,6 @@
 // A control plane without sockets, interfaces or a worker: real configuration, real
-// handshake state machine, a hand-driven clock, and every message to the "worker" and
-// every hook recorded, so the peer life cycle can be watched step by step.
+// handshake state machine, a hand-driven clock, and every message to the "worker", every
+// packet sent and every hook recorded, so the peer life cycle can be watched step by step.
 import type { Config } from '../../src/config/types.js';
 import { loadConfigText } from '../../src/config/loader.js';
 import { derivePublicKey, generateSecretKey, keyToHex } from '../../src/crypto/ec25519/keys.js';
@@ -44,8 +44,19 @@ export interface HookCall {
 
 export const STATS_ROWS = 16;
 
+/** A handshake packet the control plane sent (on the socket `socketId`), recorded among the messages. */
+export interface SentPacket {
+  readonly type: 'sendPacket';
+  readonly socketId: number;
+  readonly endpoint: Endpoint;
+  readonly local?: Endpoint;
+  readonly packet: Uint8Array;
+}
+
+export type Posted = ToWorker | SentPacket;
+
 export class TestEngine {
-  readonly posts: ToWorker[] = [];
+  readonly posts: Posted[] = [];
   readonly hooks: HookCall[] = [];
   readonly peerStats = new Float64Array(STATS_ROWS * PEER_STATS_FIELDS);
   readonly control: ControlPlane;
@@ -78,6 +89,7 @@ export class TestEngine {
         handshake: new Handshake({ secretKey: secret, mode: this.config.mode, versionName: 'v23' }),
         sockets: [socket],
         post: (message) => this.posts.push(message),
+        send: (_fd, location, packet) => this.posts.push({ type: 'sendPacket', socketId: location.socketId, endpoint: location.endpoint, local: location.local, packet }),
         peerStats: new PeerStatistics([this.peerStats.buffer]),
         localKey: keyToHex(derivePublicKey(secret)),
         singleInterface: this.config.mode === 'tap' ? tap : undefined,
@@ -96,8 +108,8 @@ export class TestEngine {
     addStaticPeers(this.control, this.now);
   }
 
-  /** Removes and returns the messages posted so far. */
-  take(): ToWorker[] {
+  /** Removes and returns the messages posted and packets sent so far. */
+  take(): Posted[] {
     return this.posts.splice(0);
   }
 
@@ -107,8 +119,8 @@ export class TestEngine {
 }
 
 /** Moves every handshake packet one engine posted to the other, until both are quiet; returns the rest. */
-export async function exchange(a: TestEngine, b: TestEngine): Promise<{ a: ToWorker[]; b: ToWorker[] }> {
-  const rest = { a: [] as ToWorker[], b: [] as ToWorker[] };
+export async function exchange(a: TestEngine, b: TestEngine): Promise<{ a: Posted[]; b: Posted[] }> {
+  const rest = { a: [] as Posted[], b: [] as Posted[] };
   for (let round = 0; round < 10; round++) {
     const fromA = a.take();
     const fromB = b.take();

@@ -39,6 +39,8 @@ interface ControlPlaneDeps {
   readonly sockets: readonly BoundSocket[];
   /** Delivers a message to the datapath worker (and wakes it). */
   readonly post: (message: ToWorker) => void;
+  /** Sends a control packet (a handshake) on socket `fd` to the location's endpoint, from its local address (control-sender.ts). */
+  readonly send: (fd: number, location: PeerLocation, packet: Uint8Array) => void;
   /** The workers' per-peer statistics (PeerStat fields). */
   readonly peerStats: PeerStatsReader;
   /** Our public key, hex. */
@@ -169,9 +171,11 @@ export class ControlPlane {
     return location.local ? { ...location.local, port: bound.socket.local.port } : boundEndpoint(bound);
   }
 
+  /** Handshake packets, out of the socket at `location` (gone: dropped). */
   sendPacket(location: PeerLocation, packets: readonly Uint8Array[]): void {
-    for (const packet of packets)
-      this.deps.post({ type: 'sendPacket', socketId: location.socketId, endpoint: location.endpoint, local: location.local, packet });
+    const bound = this.sockets.get(location.socketId);
+    if (!bound) return;
+    for (const packet of packets) this.deps.send(bound.socket.fd, location, packet);
   }
 
   /** Where the established peers are now, for the peer state file. */

@@ -24,6 +24,7 @@ import { RestartGreeting } from '../control/restart-greeting.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from '../control/hooks.js';
 import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from '../net/interfaces.js';
 import { addStaticPeers, loadPeerDirs, reloadPeers } from '../control/peer-reload.js';
+import { ControlSender } from '../net/control-sender.js';
 import { boundToText, closeSockets, socketSpec, type BoundSocket } from '../net/sockets.js';
 import type { EarlySockets } from '../net/early-sockets.js';
 import type { DaemonSignal, HeldSignals } from '../../cli/held-signals.js';
@@ -186,12 +187,14 @@ class Daemon {
     const onUp = config.peerGroup.hooks.onUp;
     if (this.tap && onUp) runHookBlocking(onUp, interfaceEnvironment({ name: this.tap.device.name, mtu: this.tap.mtu }));
 
+    const sender = new ControlSender();
     this.control = new ControlPlane(
       {
         config,
         handshake,
         sockets: this.sockets,
         post: (message) => this.workers?.post(message),
+        send: (fd, location, packet) => sender.send(fd, location.endpoint, location.local, packet),
         peerStats: this.workers!.peerStats,
         localKey,
         singleInterface: this.tap,

@@ -64,9 +64,6 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
     case 'keepalive':
       for (const peerId of message.peerIds) sender.sealEmpty(peerOf(dp, peerId), now);
       return Outcome.Continue;
-    case 'sendPacket':
-      sender.batchControl(message.socketId, message.endpoint, message.local, message.packet, now);
-      return Outcome.Continue;
     case 'shutdown':
       return Outcome.Shutdown;
   }

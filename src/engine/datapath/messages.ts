@@ -165,8 +165,6 @@ export type ToWorker =
   | { readonly type: 'resetPeer'; readonly peerId: number }
   /** An empty data packet on each peer's current session (fastd's keepalive); the peers that came due together. */
   | { readonly type: 'keepalive'; readonly peerIds: readonly number[] }
-  /** A handshake or other control packet, sent as is (from `local` where given). */
-  | { readonly type: 'sendPacket'; readonly socketId: number; readonly endpoint: Endpoint; readonly local?: Endpoint; readonly packet: Uint8Array }
   | { readonly type: 'shutdown' };
 
 /** The first message, from which the worker builds its datapath (context.ts). */

@@ -66,7 +66,7 @@ export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: 
   }
 
   /**
-   * Sends a message and wakes the worker (packets in `sendPacket` are copied, not transferred).
+   * Sends a message and wakes the worker.
    * The fds in `init`, `addSocket` and `addPeer` are handed over as duplicates the worker closes itself, so
    * the caller keeps its own and may close them whenever it likes, even before the worker
    * has read the message.

@@ -183,10 +183,6 @@ export class Workers {
         this.postTo(worker, message);
         return;
       }
-      case 'sendPacket':
-        // a configured socket exists in every worker with the same address: any may send
-        this.postTo(this.socketWorker.get(message.socketId) ?? 0, message);
-        return;
       case 'shutdown':
         this.toAll(message);
         return;

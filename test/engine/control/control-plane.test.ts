@@ -13,7 +13,7 @@ import {
   RECONNECT_ANSWER_INTERVAL,
   RESTART_PROBE_INTERVAL,
 } from '../../../src/protocol/timing.js';
-import { endpoint, exchange, orderedKeyPairs, TestEngine, type KeyPair } from '../fixtures.js';
+import { endpoint, exchange, orderedKeyPairs, TestEngine, type KeyPair, type Posted, type SentPacket } from '../fixtures.js';
 
 const A = endpoint('192.0.2.1', 10001);
 const B = endpoint('192.0.2.2', 10002);
@@ -24,7 +24,7 @@ function configFor(own: KeyPair, other: KeyPair, otherEndpoint: typeof A | undef
 peer "other" { key "${other.public}"; ${remote} }\n`;
 }
 
-function sessions(messages: ToWorker[]) {
+function sessions(messages: Posted[]) {
   return messages.filter((message) => message.type === 'installSession');
 }
 
@@ -381,13 +381,13 @@ describe('unknown peers', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ type: 'sendPacket', endpoint: { address: '203.0.113.5', port: 4000 } });
     // One handshake, in the L2TP framing (packet type 0xC8 first).
-    expect((sent[0] as Extract<ToWorker, { type: 'sendPacket' }>).packet[0]).toBe(0xc8);
+    expect((sent[0] as SentPacket).packet[0]).toBe(0xc8);
     a.now += MIN_HANDSHAKE_INTERVAL;
     a.driver.unknownData(0, endpoint('203.0.113.5', 4002));
     expect(a.take()).toHaveLength(1);
     // Pre-v22 data (type 0x02) is answered with a bare handshake (type 0x01) only.
     a.driver.unknownData(0, endpoint('203.0.113.6', 4000), true);
-    const bare = a.take() as Extract<ToWorker, { type: 'sendPacket' }>[];
+    const bare = a.take() as SentPacket[];
     expect(bare.map((message) => message.packet[0])).toEqual([0x01]);
   });
 });

@@ -1,11 +1,10 @@
 // Remotes: resolution honouring the configured family, IPv4-mapped addresses, scoped IPv6
 // literals, and the handshake going round several remotes in turn.
 import { describe, expect, it } from 'vitest';
-import type { ToWorker } from '../../../src/engine/datapath/messages.js';
 import { endpointKey } from '../../../src/engine/control/endpoints.js';
 import { endpointOf, resolveRemote } from '../../../src/engine/control/remotes.js';
 import { DEFAULT_HANDSHAKE_INTERVAL } from '../../../src/protocol/timing.js';
-import { endpoint, orderedKeyPairs, TestEngine } from '../fixtures.js';
+import { endpoint, orderedKeyPairs, TestEngine, type SentPacket } from '../fixtures.js';
 
 describe('resolving remotes', () => {
   it('a hostname resolves within the family the config names', async () => {
@@ -36,7 +35,7 @@ peer "multi" { key "${other.public}"; remote 192.0.2.21:1; remote 192.0.2.22:2; 
     const targets: string[] = [];
     for (let round = 0; round < 3; round++) {
       engine.control.tick(engine.now);
-      const sent = engine.take().filter((message): message is Extract<ToWorker, { type: 'sendPacket' }> => message.type === 'sendPacket');
+      const sent = engine.take().filter((message): message is SentPacket => message.type === 'sendPacket');
       targets.push(...new Set(sent.map((message) => message.endpoint.address)));
       engine.now += DEFAULT_HANDSHAKE_INTERVAL;
     }

@@ -19,6 +19,7 @@ import {
   type InterfaceSpec,
 } from '../../../src/engine/datapath/messages.js';
 import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
+import { ControlSender } from '../../../src/engine/net/control-sender.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../src/io/batch.js';
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
@@ -282,7 +283,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
     expect(peerStat(b, PeerStat.RxPackets)).toBeGreaterThanOrEqual(3);
     const packet = Uint8Array.of(0x01, 0, 0, 0);
-    a.worker.post({ type: 'sendPacket', socketId: 0, endpoint: endpoint(b.socket), packet });
+    new ControlSender().send(a.socket.fd, endpoint(b.socket), undefined, packet);
     await settle(() => b.messages.some((m) => m.type === 'handshake'));
     expect(b.messages.find((m) => m.type === 'handshake')).toEqual({ type: 'handshake', socketId: 0, endpoint: { family: 6, address: '::1', port: a.socket.local.port, scopeId: 0 }, packet, worker: 0 });
   });
@@ -323,7 +324,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     else expect(ready.fallbackReason).toMatch(/\w/);
   });
 
-  it('reports a peer whose packets open from a new address (float), and hands control packets out as they are', async () => {
+  it('reports a peer whose packets open from a new address (float), and hands the handshakes it receives out as they are', async () => {
     const [a, b] = await tunnel('tun', 'salsa2012+umac');
     await ping(a, '10.77.0.2', 1, 56);
     // B believes A moved away; A's packets now come from an address B has no peer for
@@ -334,7 +335,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(b.messages.filter((m) => m.type === 'unknownData')).toEqual([]);
 
     const packet = Uint8Array.from([0x01, 0, 0, 2, 0xab, 0xcd]);
-    a.worker.post({ type: 'sendPacket', socketId: 0, endpoint: endpoint(b.socket), packet });
+    new ControlSender().send(a.socket.fd, endpoint(b.socket), undefined, packet);
     await settle(() => b.messages.some((m) => m.type === 'handshake'));
     expect(b.messages.filter((m) => m.type === 'handshake')).toEqual([{ type: 'handshake', socketId: 0, endpoint: endpoint(a.socket), packet, worker: 0 }]);
   });

@@ -12,11 +12,10 @@
 // Frames for several peers (broadcasts, unknown destinations) are copied per peer, as fastd
 // duplicates them. The entry points, by the stage they enter: read (1, the loop),
 // routeForwarded and routeHandedOver (2, the receive path and handoff), sealEmpty (3,
-// keepalives), batchControl (4, handshakes) and send (5: everything queued goes out).
+// keepalives) and send (5: everything queued goes out). Handshakes go out from the control
+// plane itself (engine/net/control-sender.ts).
 import { PacketStatus, type PacketBatch } from '../../../crypto/methods/provider.js';
 import { createFrameBatch, type DatagramIo, type FrameBatch } from '../../../io/batch.js';
-import { clearLocal } from '../../../io/control-messages.js';
-import { writeSockaddr } from '../../../io/sockaddr.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { copySlot } from '../tables/address-key.js';
 import { lentOwner, NO_OWNER, pooledOwner, releaseOwner } from '../buffer-owner.js';
@@ -26,7 +25,6 @@ import type { Interface } from '../queues.js';
 import type { Outgoing, Socket } from '../udp-sockets.js';
 import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
 import { isUnicast, LOCAL, macKey, UNKNOWN, type MacTable } from '../tables/mac-table.js';
-import type { Endpoint } from '../messages.js';
 import { NO_PEER, type DatapathPeer, type PeerTable } from '../tables/peer-table.js';
 import type { SharedMacTable } from '../tables/shared-mac-table.js';
 import { Counter, DropReason, epochNow, type DatapathStats } from '../tables/stats.js';
@@ -303,33 +301,6 @@ export class Sender {
       out.owner[j] = this.runOwner[i];
     }
     batch.count = 0;
-  }
-
-  // 4. batch
-
-  /** A control packet (a handshake), as it is and uncounted, from `local` where given; sent at once. */
-  batchControl(socketId: number, endpoint: Endpoint, local: Endpoint | undefined, packet: Uint8Array, now: number): void {
-    const socket = this.sockets[socketId];
-    const index = packet.length <= this.dp.memory.bufferSize ? this.pool.alloc(now) : -1;
-    if (!socket || index < 0) {
-      if (index >= 0) this.pool.free(index);
-      return;
-    }
-    this.sealRun(now);
-    const out = socket.out;
-    if (out.batch.count === out.batch.capacity) this.sendSocket(out, socket.io);
-    const i = out.batch.count++;
-    const offset = this.pool.offsetOf(index);
-    this.bytes.set(packet, offset);
-    out.batch.offsets[i] = offset;
-    out.batch.lengths[i] = packet.length;
-    writeSockaddr(out.batch.addresses, i, endpoint);
-    if (local) writeSockaddr(out.batch.locals, i, local);
-    else clearLocal(out.batch, i);
-    out.peerOf[i] = NO_PEER;
-    out.payloadBytes[i] = 0;
-    out.owner[i] = pooledOwner(index);
-    this.flush(now);
   }
 
   // 5. send
