@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { trackPid, untrackPid } from '../testbed/cleanup.js';
 import type { Namespace } from '../testbed/namespaces.js';
+import { fetchStatus } from '../status/status-client.js';
 import { configText, DEBIAN_FASTD, type DaemonSpec } from './daemon.js';
 
 const STOP_GRACE_MS = 5_000;
@@ -56,6 +57,21 @@ export class RouterFleet {
       });
       void this.exited.then(() => reject(new Error(`the routers' shell ended after starting ${this.pids.length} of ${this.specs.length}`)));
     });
+  }
+
+  /** How many routers list a connected peer (the supernode) on their status sockets; one not answering yet counts as not connected. */
+  async connectedCount(): Promise<number> {
+    const connected = await Promise.all(
+      this.specs.map(async (_, i) => {
+        try {
+          const { peers } = (await fetchStatus(join(this.dir, `router${i}.sock`))) as { peers: Record<string, { connection: unknown }> };
+          return Object.values(peers).some((peer) => peer.connection !== null && peer.connection !== undefined);
+        } catch {
+          return false;
+        }
+      }),
+    );
+    return connected.filter(Boolean).length;
   }
 
   /** How many routers have exited (a healthy fleet: none). */

@@ -110,6 +110,8 @@ export interface TurnFigures {
   readonly metricsScrape?: { readonly medianMs: number; readonly maxMs: number };
   readonly metricsPing?: PingSummary;
   readonly flood: { readonly cpuSeconds: number; readonly sent: number; readonly answered: number };
+  /** Every router restarted at once beside a connected probe; seconds until all had new sessions (undefined: not within the deadline). */
+  readonly storm: { readonly seconds: number | undefined; readonly renewed: number; readonly cpuSeconds: number; readonly ping: PingSummary };
 }
 
 /** Handshakes per supernode CPU-second. */
@@ -165,6 +167,9 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     );
   }
   list.push(
+    { label: `storm: all ${options.routers} routers restart, new sessions after (s)`, cell: (t) => (t.storm.seconds === undefined ? `> ${restartDeadlineSeconds} (${t.storm.renewed})` : fixed(t.storm.seconds, 1)), value: (t) => t.storm.seconds ?? Number.NaN },
+    { label: 'storm: handshakes per CPU-s', cell: (t) => fixed(perCpuSecond(t.storm.renewed, t.storm.cpuSeconds), 0), value: (t) => perCpuSecond(t.storm.renewed, t.storm.cpuSeconds) },
+    { label: 'storm: ping from a connected probe, avg / max (ms)', cell: (t) => pingCell(t.storm.ping), value: (t) => t.storm.ping.avgMs },
     { label: `RSS, ${all} routers connected (MiB)`, cell: (t) => fixed(t.rssMiB, 0), value: (t) => t.rssMiB },
     { label: `idle CPU-s over ${options.idleSeconds} s`, cell: (t) => fixed(t.idleCpuSeconds, 2), value: (t) => t.idleCpuSeconds },
     { label: `status fetch, median / max of ${STATUS_FETCHES} (ms)`, cell: (t) => `${fixed(t.statusFetch.medianMs, 1)} / ${fixed(t.statusFetch.maxMs, 1)}`, value: (t) => t.statusFetch.medianMs },

@@ -22,7 +22,10 @@
 //  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
 //     one init a second for each of 4 keys the supernode knows (peers that never connect);
 //     its CPU time, and how many inits were answered (per CPU-second: the responder's cost);
-//  6. kill -9 and start again: seconds until all routers are back, and how many are back 5 s
+//  6. connect storm: every router restarts at once (the supernode still holds their sessions)
+//     while probe 0, which stays connected, pings through the supernode for 15 s: seconds until
+//     every router has a new session, the CPU time per handshake meanwhile, and the pings;
+//  7. kill -9 and start again: seconds until all routers are back, and how many are back 5 s
 //     after the exec; its CPU time per handshake until then (fastd-ts greets the routers it
 //     remembers, the initiator's cost; fastd answers their inits); with --extra-keys, once
 //     more with that many more keys in the directory.
@@ -69,6 +72,8 @@ const IDLE_PINGS = 25;
 const FLOOD_SLACK_MS = 30_000;
 const STATUS_PINGS = 100;
 const STATUS_PING_INTERVAL_S = 0.05;
+/** The connected probe's pings from the routers' restart on: longer than 200 routers take to start and connect. */
+const STORM_PING_SECONDS = 15;
 
 /**
  * Polls the supernode (exec'd at `execAt`, performance.now()) until it lists every client as
@@ -88,6 +93,36 @@ async function reconnection(lab: SupernodeLab, supernode: BenchDaemon, execAt: n
     if (!supernode.running) throw new Error(`${supernode.label} exited; log:\n${supernode.log().slice(-3000)}`);
     await sleep(POLL_MS);
   }
+}
+
+/**
+ * A connect storm beside a connected peer: every router restarts at once (the supernode still
+ * holds their sessions; each sends an init from its old address and gets a new session) while
+ * probe 0, which stays connected, pings through the supernode.
+ */
+async function storm(lab: SupernodeLab, supernode: BenchDaemon): Promise<TurnFigures['storm']> {
+  await lab.routers.stop();
+  const routers = lab.routers.specs.length;
+  const pings = Math.round(STORM_PING_SECONDS / PING_INTERVAL_S);
+  const pinged = pingTimes(lab.probeNs[0]!, SUPERNODE_TAP_ADDRESS, pings, PING_INTERVAL_S);
+  const before = supernode.cpuSeconds();
+  const startedAt = performance.now();
+  await lab.routers.start();
+  let renewed = 0;
+  let seconds: number | undefined;
+  for (;;) {
+    const elapsed = performance.now() - startedAt;
+    // fastd's status keeps a peer's first `established` through later handshakes: ask the new routers
+    renewed = await lab.routers.connectedCount();
+    if (renewed >= routers) {
+      seconds = elapsed / 1000;
+      break;
+    }
+    if (elapsed > CONNECT_DEADLINE_S * 1000) break;
+    await sleep(POLL_MS);
+  }
+  const cpuSeconds = supernode.cpuSeconds() - before;
+  return { seconds, renewed, cpuSeconds, ping: summarizePings(await pinged, pings) };
 }
 
 /** kill -9, then the same supernode started again at once. */
@@ -222,6 +257,8 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     }
     const spoofed = await flood(lab, supernode, options.floodSeconds);
     say(`RSS ${rssMiB.toFixed(0)} MiB, idle ${idleCpuSeconds.toFixed(2)} CPU-s, spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s, ${spoofed.answered}/${spoofed.sent} answered`);
+    const stormed = await storm(lab, supernode);
+    say(`storm: ${stormed.renewed} routers re-handshaked in ${stormed.seconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s, ${stormed.cpuSeconds.toFixed(2)} CPU-s, probe 0's ping ${stormed.ping.avgMs.toFixed(2)} / ${stormed.ping.maxMs.toFixed(1)} ms (${stormed.ping.sent - stormed.ping.answered} lost)`);
     const restarted = await restart(lab, supernode);
     say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s, ${restarted.backAfter5s} after 5 s, ${restarted.cpuSeconds.toFixed(2)} CPU-s`);
     let restartExtraKeys: RestartFigures | undefined;
@@ -231,7 +268,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
       restartExtraKeys = await restart(lab, supernode);
       say(`restart with ${options.extraKeys} extra keys: all back ${restartExtraKeys.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s`);
     }
-    return { coldStartSeconds: cold.allBackSeconds, coldStartCpuSeconds: cold.cpuSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, flood: spoofed };
+    return { coldStartSeconds: cold.allBackSeconds, coldStartCpuSeconds: cold.cpuSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, flood: spoofed, storm: stormed };
   } finally {
     await supernode.stop();
     await lab.stopClients();

@@ -37,6 +37,7 @@ function turn(scale: number, extra: Partial<TurnFigures> = {}): TurnFigures {
     statusFetch: { medianMs: 4 * scale, maxMs: 9 * scale },
     statusPing: summarizePings([0.5, 0.9], 2),
     flood: { cpuSeconds: 0.3 * scale, sent: 3200, answered: 3200 },
+    storm: { seconds: 6 * scale, renewed: 20, cpuSeconds: 0.1 * scale, ping: summarizePings([1, 3 * scale], 3) },
     ...extra,
   };
 }
@@ -103,7 +104,7 @@ describe('supernode bench table', () => {
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^figure +Debian fastd +fastd-ts +fastd-ts \/ fastd$/);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
-    expect(lines).toHaveLength(2 + 25);
+    expect(lines).toHaveLength(2 + 28);
     expect(table).toMatch(/its CoDel drops in the flows \(fastd-ts\) +0; 0 +7; 7 +$/m);
     expect(table).toMatch(/of which starting the routers \(s\) +1\.5; 1\.5 +1\.5; 1\.5 +$/m);
     expect(table).toMatch(/cold start: all 22 routers connected \(s\) +25\.0; 25\.0 +12\.5; 12\.5 +0\.50×/);
@@ -116,6 +117,9 @@ describe('supernode bench table', () => {
     expect(table).toMatch(/spoofed inits answered \/ sent +3200 \/ 3200; 3200 \/ 3200 +3200 \/ 3200; 3200 \/ 3200 +1\.00×/);
     expect(table).toMatch(/spoofed inits answered per CPU-s +10667; 10667 +21333; 21333 +2\.00×/);
     expect(table).toMatch(/cold start: handshakes per CPU-s \(start-up included\) +110; 110 +220; 220 +2\.00×/);
+    expect(table).toMatch(/storm: all 20 routers restart, new sessions after \(s\) +6\.0; 6\.0 +3\.0; 3\.0 +0\.50×/);
+    expect(table).toMatch(/storm: handshakes per CPU-s +200; 200 +400; 400 +2\.00×/);
+    expect(table).toMatch(/storm: ping from a connected probe, avg \/ max \(ms\) +2\.00 \/ 3\.0 \(1 lost\); 2\.00 \/ 3\.0 \(1 lost\) +1\.25 \/ 1\.5 \(1 lost\)/);
     expect(table).toMatch(/restart: handshakes per CPU-s \(start-up included\) +120; 120 +240; 240 +2\.00×/);
   });
 

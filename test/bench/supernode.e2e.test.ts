@@ -37,11 +37,12 @@ describe.runIf(ok)('supernode bench', () => {
       expect(figures.mbit, kind).toBeGreaterThan(0);
       expect(figures.loadPing.answered, kind).toBeGreaterThan(0);
       expect(figures.idlePing.answered, kind).toBeGreaterThan(0);
-      for (const value of [figures.coldStartUdpDrops, figures.flowUdpDrops, figures.cpuPerGb, figures.rssMiB, figures.idleCpuSeconds, figures.flood.cpuSeconds, figures.coldStartCpuSeconds, figures.restart.cpuSeconds, figures.idlePing.avgMs, figures.loadPing.maxMs, figures.statusFetch.medianMs, figures.statusFetch.maxMs]) {
+      for (const value of [figures.coldStartUdpDrops, figures.flowUdpDrops, figures.cpuPerGb, figures.rssMiB, figures.idleCpuSeconds, figures.flood.cpuSeconds, figures.coldStartCpuSeconds, figures.restart.cpuSeconds, figures.storm.cpuSeconds, figures.storm.ping.avgMs, figures.idlePing.avgMs, figures.loadPing.maxMs, figures.statusFetch.medianMs, figures.statusFetch.maxMs]) {
         expect(Number.isFinite(value) && value >= 0, `${kind}: ${value}`).toBe(true);
       }
       expect(figures.statusPing.answered, kind).toBeGreaterThan(0);
       expect(figures.flood.sent, kind).toBeGreaterThan(0);
+      expect(figures.storm.renewed, kind).toBe(options.routers);
       expect(figures.restart.backAtEnd, kind).toBeGreaterThan(0);
       expect(figures.restart.backAtEnd, kind).toBeLessThanOrEqual(all);
     }
