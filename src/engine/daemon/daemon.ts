@@ -25,6 +25,7 @@ import { interfaceEnvironment, runHook, runHookBlocking } from '../control/hooks
 import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from '../net/interfaces.js';
 import { addStaticPeers, loadPeerDirs, reloadPeers } from '../control/peer-reload.js';
 import { ControlSender } from '../net/control-sender.js';
+import { readHandshakeRecords } from '../datapath/handshake-records.js';
 import { boundToText, closeSockets, socketSpec, type BoundSocket } from '../net/sockets.js';
 import type { EarlySockets } from '../net/early-sockets.js';
 import type { DaemonSignal, HeldSignals } from '../../cli/held-signals.js';
@@ -353,10 +354,12 @@ class Daemon {
     }
     const now = clock();
     switch (message.type) {
-      case 'handshake':
-        this.workers?.noteHandshake(worker, message.socketId, message.endpoint);
-        driver.receive(message.socketId, message.endpoint, message.packet, message.local).catch((error: Error) => {
-          log.error(`handling a handshake failed: ${error.message}`);
+      case 'handshakes':
+        readHandshakeRecords(message.records, (endpoint, local, packet) => {
+          this.workers?.noteHandshake(worker, message.socketId, endpoint);
+          driver.receive(message.socketId, endpoint, packet, local).catch((error: Error) => {
+            log.error(`handling a handshake failed: ${error.message}`);
+          });
         });
         break;
       case 'unknownData':

@@ -41,7 +41,7 @@ export class Datapath {
 
   constructor(
     init: InitMessage,
-    readonly post: (message: FromWorker) => void,
+    readonly post: (message: FromWorker, transfer?: ArrayBuffer[]) => void,
   ) {
     this.mode = init.mode;
     this.forward = init.forward;

@@ -5,6 +5,7 @@
 // drains its port with receiveMessageOnPort. Per-peer counters and activity times are
 // written by each worker into its own SharedArrayBuffer that the main thread reads without asking.
 import type { ThreadIds } from '../../io/capabilities.js';
+import { readSockaddr } from '../../io/sockaddr.js';
 
 /** A UDP endpoint as the control plane names it. */
 export interface Endpoint {
@@ -14,6 +15,20 @@ export interface Endpoint {
   readonly port: number;
   /** IPv6 scope (interface index), 0 if none. */
   readonly scopeId: number;
+}
+
+/** The sender in sockaddr slot i (io/sockaddr.ts) as an Endpoint (messages are rare: allocation is fine). */
+export function endpointOf(addresses: Uint8Array, i: number): Endpoint {
+  const address = readSockaddr(addresses, i);
+  if (!address) return { family: 4, address: '0.0.0.0', port: 0, scopeId: 0 };
+  return { family: address.address.includes(':') ? 6 : 4, address: address.address, port: address.port, scopeId: address.scopeId ?? 0 };
+}
+
+/** Our address in slot i, which a datagram came to on a wildcard socket (port 0); undefined for none. */
+export function localOf(locals: Uint8Array, i: number): Endpoint | undefined {
+  const address = readSockaddr(locals, i);
+  if (!address) return undefined;
+  return { family: address.address.includes(':') ? 6 : 4, address: address.address, port: 0, scopeId: address.scopeId ?? 0 };
 }
 
 export interface SocketSpec {
@@ -182,10 +197,11 @@ export type FromWorker =
       readonly fixedRefusal: string | null;
     }
   /**
-   * A handshake packet (type 0x01), for the control plane's state machine; `worker`: whose
-   * socket received it; `local`: our address it came to, on a wildcard socket (port 0).
+   * The handshake packets (type 0x01) of one receive batch on socket `socketId`, for the
+   * control plane's state machine: `count` records (handshake-records.ts), transferred;
+   * `worker`: whose socket received them.
    */
-  | { readonly type: 'handshake'; readonly socketId: number; readonly endpoint: Endpoint; readonly local?: Endpoint; readonly packet: Uint8Array; readonly worker: number }
+  | { readonly type: 'handshakes'; readonly socketId: number; readonly worker: number; readonly count: number; readonly records: ArrayBuffer }
   /**
    * A data packet from an address with no session that could open it: fastd v23 answers with
    * a handshake (rate-limited per address) so a restarted peer reconnects quickly. Sent at most

@@ -15,7 +15,7 @@ import type { DatapathWorkerData, FromWorker, InitMessage, ToWorker } from './me
 const port = parentPort;
 if (!port) throw new Error('the datapath must run in a worker thread');
 const { wakeFd, warmUp: pipeline } = workerData as DatapathWorkerData;
-const post = (message: FromWorker): void => port.postMessage(message);
+const post = (message: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(message, transfer);
 
 port.once('message', (message: ToWorker) => {
   let dp: Datapath | undefined;

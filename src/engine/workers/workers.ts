@@ -6,7 +6,7 @@
 // workers' sockets, so its datagrams keep arriving there and need no handoff.
 import { endpointKey } from '../control/endpoints.js';
 import { DatapathWorker } from './worker-handle.js';
-import { HANDSHAKE_CREDIT_BYTES, takeHandshake } from '../datapath/tables/handshake-credit.js';
+import { HANDSHAKE_CREDIT_BYTES, takeHandshakes } from '../datapath/tables/handshake-credit.js';
 import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS, type Endpoint, type FromWorker, type InterfaceSpec, type PipelineWarmUp, type ToWorker } from '../datapath/messages.js';
 import { PeerStatistics } from '../control/peer-stats.js';
 
@@ -97,7 +97,7 @@ export class Workers {
         // the constructor's listener follows the table; the control plane has nothing to do
         if (message.type === 'peerStats') return;
         // off the worker's queue: it may post another
-        if (message.type === 'handshake') takeHandshake(this.handshakesTaken[index]!);
+        if (message.type === 'handshakes') takeHandshakes(this.handshakesTaken[index]!, message.count);
         listener(message, index);
       }),
     );

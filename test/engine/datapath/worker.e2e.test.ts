@@ -20,6 +20,7 @@ import {
 } from '../../../src/engine/datapath/messages.js';
 import { createMethodProvider } from '../../../src/crypto/methods/registry.js';
 import { ControlSender } from '../../../src/engine/net/control-sender.js';
+import { readHandshakeRecords } from '../../../src/engine/datapath/handshake-records.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../src/io/batch.js';
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
@@ -28,7 +29,7 @@ import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { Namespace } from '../../../src/testbed/namespaces.js';
-import { HANDSHAKE_CREDIT_BYTES, HANDSHAKES_IN_FLIGHT, takeHandshake } from '../../../src/engine/datapath/tables/handshake-credit.js';
+import { HANDSHAKE_CREDIT_BYTES, HANDSHAKES_IN_FLIGHT, takeHandshakes } from '../../../src/engine/datapath/tables/handshake-credit.js';
 import { onlySocket, workerInit } from './worker-init.js';
 import { settle } from '../../helpers/wait.js';
 
@@ -40,6 +41,16 @@ const haveIperf3 = requireSystem('iperf3 for a TCP transfer through the tunnel',
 const PEER = 0;
 
 /** Resolves once `check` holds; gives up (and lets the assertion after it fail) after `ms`. */
+/** One handshake of a `handshakes` message. */
+interface HandshakeSeen {
+  readonly type: 'handshake';
+  readonly socketId: number;
+  readonly endpoint: Endpoint;
+  readonly local?: Endpoint;
+  readonly packet: Uint8Array;
+  readonly worker: number;
+}
+
 interface Side {
   ns: Namespace;
   /** The namespace whose loopback carries the tunnel. */
@@ -51,10 +62,11 @@ interface Side {
   handedOver?: boolean;
   socket: UdpSocket;
   worker: DatapathWorker;
-  messages: FromWorker[];
+  /** Every message, and each handshake of a `handshakes` message after it, read as the daemon reads them. */
+  messages: (FromWorker | HandshakeSeen)[];
   peerStats: Float64Array;
   globalStats: Float64Array;
-  /** The worker's count of handshake messages taken; the harness takes each one as the daemon does, unless told not to. */
+  /** The worker's count of handshakes taken; the harness takes each message's as the daemon does, unless told not to. */
   handshakesTaken: Int32Array;
   takeHandshakes: boolean;
 }
@@ -116,8 +128,12 @@ function startSide(ns: Namespace, wire: Namespace, mode: Mode, forward: boolean,
     ...{ peerStats: new Float64Array(peerStats), globalStats: new Float64Array(globalStats), handshakesTaken: new Int32Array(handshakeCredit), takeHandshakes: true },
   };
   worker.on('message', (message: FromWorker) => {
-    if (message.type === 'handshake' && side.takeHandshakes) takeHandshake(side.handshakesTaken);
     side.messages.push(message);
+    if (message.type !== 'handshakes') return;
+    if (side.takeHandshakes) takeHandshakes(side.handshakesTaken, message.count);
+    readHandshakeRecords(message.records, (endpoint, local, packet) => {
+      side.messages.push({ type: 'handshake', socketId: message.socketId, endpoint, ...(local ? { local } : {}), packet: packet.slice(), worker: message.worker });
+    });
   });
   sides.push(side);
   return side;
@@ -422,6 +438,18 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([]);
   });
 
+  it('hands the handshakes of one receive batch to the control plane in one message', async () => {
+    const [, b] = await tunnel('tun', 'salsa2012+umac');
+    const handshakes = Array.from({ length: 25 }, (_, i) => Uint8Array.of(0x01, 0x00, 0x00, i));
+    inject(b, handshakes);
+    const seen = () => b.messages.filter((m): m is HandshakeSeen => m.type === 'handshake');
+    await settle(() => seen().length >= handshakes.length);
+    expect(seen().map((m) => m.packet)).toEqual(handshakes);
+    const messages = b.messages.filter((m) => m.type === 'handshakes');
+    expect(messages.length).toBeLessThan(handshakes.length);
+    expect(messages.reduce((sum, m) => sum + (m as Extract<FromWorker, { type: 'handshakes' }>).count, 0)).toBe(handshakes.length);
+  });
+
   it('marks pre-v22 data (0x02) from an unknown address, so that the handshake sent back is one an old fastd reads', async () => {
     const [, b] = await tunnel('tun', 'salsa2012+umac');
     const compatData = new Uint8Array(80);
@@ -459,7 +487,7 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(b.globalStats[GlobalStat.DropHandshake]).toBe(flood - HANDSHAKES_IN_FLIGHT);
     expect(b.globalStats[GlobalStat.HandshakesReceived]).toBe(HANDSHAKES_IN_FLIGHT);
     // once the control plane takes one, the next handshake gets through again
-    takeHandshake(b.handshakesTaken);
+    takeHandshakes(b.handshakesTaken, 1);
     inject(b, [handshake]);
     await settle(() => posted() > HANDSHAKES_IN_FLIGHT);
     expect(posted()).toBe(HANDSHAKES_IN_FLIGHT + 1);

@@ -1,5 +1,5 @@
 // The receive path: a batch of datagrams from a socket → classify (protocol/wire.ts) →
-// handshakes to the control plane; data that queued too long → dropped by the socket's CoDel
+// handshakes to the control plane (one message per batch: handshake-records.ts); data that queued too long → dropped by the socket's CoDel
 // (codel.ts), before it costs an open; data → the peer its address belongs to → open with the
 // peer's current session, then what failed with the previous one (a packet that fails stays
 // byte for byte as received) → deliver the frames to the TUN/TAP, keepalives only counted
@@ -10,7 +10,6 @@ import { PacketStatus, type PacketBatch } from '../../../crypto/methods/provider
 import type { DatagramBatch } from '../../../io/batch.js';
 import { splitSegments } from '../../../io/gro.js';
 import { SystemError } from '../../../io/libc.js';
-import { readSockaddr } from '../../../io/sockaddr.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../../protocol/wire.js';
 import { endpointKey } from '../tables/address-key.js';
@@ -19,7 +18,8 @@ import type { Interface } from '../queues.js';
 import type { Socket } from '../udp-sockets.js';
 import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
 import { isUnicast, macKey, type MacTable } from '../tables/mac-table.js';
-import type { Endpoint } from '../messages.js';
+import { HandshakeRecords } from '../handshake-records.js';
+import { endpointOf, localOf } from '../messages.js';
 import { confirmCurrent, NO_PEER, type DatapathPeer, type PeerTable } from '../tables/peer-table.js';
 import type { SharedMacTable } from '../tables/shared-mac-table.js';
 import type { Sender } from './send.js';
@@ -44,6 +44,8 @@ export class Receiver {
   private readonly onPrevious = new Uint8Array(BATCH);
   /** For each entry of the retry batch: its index in the open batch. */
   private readonly retryOf = new Uint16Array(BATCH);
+  /** The batch's handshakes, for the control plane in one message. */
+  private readonly handshakes = new HandshakeRecords();
   /** Interfaces with frames pending, [0, dirtyCount). */
   private readonly dirty = new Int32Array(BATCH);
   private dirtyCount = 0;
@@ -127,9 +129,8 @@ export class Receiver {
           this.stats.drop(DropReason.Handshake);
           continue;
         }
-        const packet = bytes.slice(offset, offset + length);
         this.stats.handshake();
-        dp.post({ type: 'handshake', socketId: socket.id, endpoint: endpointOf(batch.addresses, i), local: localOf(batch.locals, i), packet, worker: dp.self });
+        this.handshakes.add(batch.addresses, batch.locals, i, bytes, offset, length);
         continue;
       }
       if (kind === PacketClass.Invalid) {
@@ -163,6 +164,11 @@ export class Receiver {
       }
     }
     this.finishBatch(now);
+    if (this.handshakes.count > 0) {
+      const count = this.handshakes.count;
+      const records = this.handshakes.take();
+      dp.post({ type: 'handshakes', socketId: socket.id, worker: dp.self, count, records }, [records]);
+    }
   }
 
   /**
@@ -392,20 +398,6 @@ export class Receiver {
     }
     return NO_PEER;
   }
-}
-
-/** The sender of entry i as the control plane names endpoints (messages are rare: allocation is fine). */
-export function endpointOf(addresses: Uint8Array, i: number): Endpoint {
-  const address = readSockaddr(addresses, i);
-  if (!address) return { family: 4, address: '0.0.0.0', port: 0, scopeId: 0 };
-  return { family: address.address.includes(':') ? 6 : 4, address: address.address, port: address.port, scopeId: address.scopeId ?? 0 };
-}
-
-/** Our address entry i came to, on a wildcard socket (port 0); undefined for none. */
-export function localOf(locals: Uint8Array, i: number): Endpoint | undefined {
-  const address = readSockaddr(locals, i);
-  if (!address) return undefined;
-  return { family: address.address.includes(':') ? 6 : 4, address: address.address, port: 0, scopeId: address.scopeId ?? 0 };
 }
 
 /**

@@ -1,6 +1,6 @@
-// The bound on handshake messages a worker keeps waiting for the control plane.
+// The bound on the handshakes a worker keeps waiting for the control plane.
 import { describe, expect, it } from 'vitest';
-import { HANDSHAKE_CREDIT_BYTES, HandshakeCredit, HANDSHAKES_IN_FLIGHT, takeHandshake } from '../../../../src/engine/datapath/tables/handshake-credit.js';
+import { HANDSHAKE_CREDIT_BYTES, HandshakeCredit, HANDSHAKES_IN_FLIGHT, takeHandshakes } from '../../../../src/engine/datapath/tables/handshake-credit.js';
 
 describe('HandshakeCredit', () => {
   it('admits HANDSHAKES_IN_FLIGHT, then one more for each the control plane takes', () => {
@@ -10,7 +10,8 @@ describe('HandshakeCredit', () => {
     let admitted = 0;
     for (let i = 0; i < HANDSHAKES_IN_FLIGHT + 10; i++) if (credit.admit()) admitted++;
     expect(admitted).toBe(HANDSHAKES_IN_FLIGHT);
-    for (let i = 0; i < 3; i++) takeHandshake(taken);
+    takeHandshakes(taken, 2);
+    takeHandshakes(taken, 1);
     admitted = 0;
     for (let i = 0; i < 10; i++) if (credit.admit()) admitted++;
     expect(admitted).toBe(3);

@@ -1,0 +1,64 @@
+// The handshakes of one receive batch, on their way from a datapath worker to the control
+// plane: packed back to back into one ArrayBuffer that the `handshakes` message transfers.
+// One message per batch instead of one per handshake, and no endpoint objects for the worker
+// to build and clone: a connect storm's inits cost the datapath a copy each, the control
+// plane reads the addresses. A record:
+//   remote sockaddr (SOCKADDR_SLOT) | local sockaddr (SOCKADDR_SLOT; family 0: none) | packet length (u16 LE) | packet
+import { SOCKADDR_SLOT } from '../../io/linux-abi.js';
+import { endpointOf, localOf, type Endpoint } from './messages.js';
+
+const Record = {
+  REMOTE: 0,
+  LOCAL: SOCKADDR_SLOT,
+  LENGTH: 2 * SOCKADDR_SLOT,
+  PACKET: 2 * SOCKADDR_SLOT + 2,
+} as const;
+
+/** The worker's side: collects a batch's handshakes in a buffer of its own, then hands out a copy of exactly that size. */
+export class HandshakeRecords {
+  private buffer: Uint8Array;
+  private used = 0;
+  count = 0;
+
+  constructor(initialBytes = 16 * 1024) {
+    this.buffer = new Uint8Array(initialBytes);
+  }
+
+  /** Adds datagram i of a batch: its sender and local address slots, and its `length` bytes at `offset` of `bytes`. */
+  add(addresses: Uint8Array, locals: Uint8Array, i: number, bytes: Uint8Array, offset: number, length: number): void {
+    const size = Record.PACKET + length;
+    if (this.used + size > this.buffer.length) {
+      const grown = new Uint8Array(Math.max(2 * this.buffer.length, this.used + size));
+      grown.set(this.buffer.subarray(0, this.used));
+      this.buffer = grown;
+    }
+    const at = this.used;
+    const buffer = this.buffer;
+    buffer.set(addresses.subarray(i * SOCKADDR_SLOT, (i + 1) * SOCKADDR_SLOT), at + Record.REMOTE);
+    buffer.set(locals.subarray(i * SOCKADDR_SLOT, (i + 1) * SOCKADDR_SLOT), at + Record.LOCAL);
+    buffer[at + Record.LENGTH] = length & 0xff;
+    buffer[at + Record.LENGTH + 1] = length >>> 8;
+    buffer.set(bytes.subarray(offset, offset + length), at + Record.PACKET);
+    this.used += size;
+    this.count++;
+  }
+
+  /** The records so far, in a new ArrayBuffer to transfer; starts over. */
+  take(): ArrayBuffer {
+    const records = this.buffer.slice(0, this.used).buffer;
+    this.used = 0;
+    this.count = 0;
+    return records;
+  }
+}
+
+/** The control plane's side: calls `each` with every record's sender, local address and packet (a view into `records`). */
+export function readHandshakeRecords(records: ArrayBuffer, each: (endpoint: Endpoint, local: Endpoint | undefined, packet: Uint8Array) => void): void {
+  const bytes = new Uint8Array(records);
+  for (let at = 0; at + Record.PACKET <= bytes.length; ) {
+    const length = bytes[at + Record.LENGTH]! | (bytes[at + Record.LENGTH + 1]! << 8);
+    const slots = bytes.subarray(at, at + Record.LENGTH);
+    each(endpointOf(slots, 0), localOf(slots, 1), bytes.subarray(at + Record.PACKET, at + Record.PACKET + length));
+    at += Record.PACKET + length;
+  }
+}
