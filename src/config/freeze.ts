@@ -42,7 +42,6 @@ export function toPeer(draft: Omit<StaticPeerDraft, 'group'>, group: PeerGroup):
     mtu: draft.mtu,
     interface: draft.interface?.name,
     group,
-    source: draft.source,
     sourceDir: draft.sourceDir,
   };
 }

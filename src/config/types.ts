@@ -82,8 +82,6 @@ export interface PeerConfig {
   readonly mtu: number | undefined;
   readonly interface: string | undefined;
   readonly group: PeerGroup;
-  /** Where the peer definition ended (fastd adds the peer there). */
-  readonly source: SourceLocation;
   /** The peer directory the peer was read from, if any. */
   readonly sourceDir: string | undefined;
 }

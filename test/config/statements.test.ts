@@ -135,7 +135,6 @@ describe('peers and peer groups', () => {
       { kind: 'address', family: 'ipv6', address: '2001:db8::7', port: 4 },
     ]);
     expect(peer.group).toBe(config.peerGroup);
-    expect(peer.source).toMatchObject({ line: 6 });
   });
 
   it('builds the group tree with inherited methods, hooks and limits', () => {

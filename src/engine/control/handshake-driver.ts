@@ -149,7 +149,6 @@ export class HandshakeDriver {
       mtu: undefined,
       interface: undefined,
       group: config.onVerifyGroup,
-      source: { file: '', line: 0, column: 0 },
       sourceDir: undefined,
     };
     return this.control.addPeer(peerConfig, true, this.control.deps.clock());
