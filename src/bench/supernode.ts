@@ -63,8 +63,14 @@ const METRICS_SCRAPER = fileURLToPath(new URL('./metrics-scrape.js', import.meta
 /** fastd-ts's Prometheus endpoint, on the supernode namespace's loopback (fastd has none). */
 const METRICS_LISTEN = '127.0.0.1:9281';
 const START_DEADLINE_MS = 30_000;
-/** Longer than fastd's clients take to retry a lost handshake (~20 s) several times. */
-export const CONNECT_DEADLINE_S = 120;
+/**
+ * Seconds a (re)start may take until all routers are connected: longer than fastd's clients
+ * take to retry a lost handshake (~20 s) several times, and with 1,000 routers long enough for
+ * Debian fastd, which establishes them in turn at a few a second on this machine.
+ */
+export function connectDeadlineSeconds(routers: number): number {
+  return Math.max(120, Math.ceil(routers * 0.3));
+}
 const POLL_MS = 200;
 const BACK_AFTER_MS = 5_000;
 const PING_INTERVAL_S = 0.2;
@@ -81,6 +87,7 @@ const STORM_PING_SECONDS = 15;
  */
 async function reconnection(lab: SupernodeLab, supernode: BenchDaemon, execAt: number): Promise<RestartFigures> {
   const all = lab.clientCount;
+  const deadlineS = connectDeadlineSeconds(lab.routers.specs.length);
   let backAfter5s: number | undefined;
   for (;;) {
     const connected = await lab.connected(supernode);
@@ -89,7 +96,7 @@ async function reconnection(lab: SupernodeLab, supernode: BenchDaemon, execAt: n
     const cpuSeconds = supernode.cpuSeconds();
     if (connected >= all) return { allBackSeconds: elapsed / 1000, backAfter5s: backAfter5s ?? all, backAtEnd: connected, cpuSeconds };
     if (elapsed >= BACK_AFTER_MS) backAfter5s ??= connected;
-    if (elapsed > CONNECT_DEADLINE_S * 1000) return { allBackSeconds: undefined, backAfter5s: backAfter5s ?? connected, backAtEnd: connected, cpuSeconds };
+    if (elapsed > deadlineS * 1000) return { allBackSeconds: undefined, backAfter5s: backAfter5s ?? connected, backAtEnd: connected, cpuSeconds };
     if (!supernode.running) throw new Error(`${supernode.label} exited; log:\n${supernode.log().slice(-3000)}`);
     await sleep(POLL_MS);
   }
@@ -118,7 +125,7 @@ async function storm(lab: SupernodeLab, supernode: BenchDaemon): Promise<TurnFig
       seconds = elapsed / 1000;
       break;
     }
-    if (elapsed > CONNECT_DEADLINE_S * 1000) break;
+    if (elapsed > connectDeadlineSeconds(routers) * 1000) break;
     await sleep(POLL_MS);
   }
   const cpuSeconds = supernode.cpuSeconds() - before;
@@ -236,7 +243,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     const cold = await reconnection(lab, supernode, execAt);
     if (cold.allBackSeconds === undefined) {
       const dead = lab.routers.exitedCount();
-      throw new Error(`${label}: only ${cold.backAtEnd} of ${lab.clientCount} routers connected within ${CONNECT_DEADLINE_S} s (${dead} routers exited)\n${lab.logsOf([supernode])}`);
+      throw new Error(`${label}: only ${cold.backAtEnd} of ${lab.clientCount} routers connected within ${connectDeadlineSeconds(options.routers)} s (${dead} routers exited)\n${lab.logsOf([supernode])}`);
     }
     const coldStartUdpDrops = (await lab.supernodeNs.udpReceiveBufferErrors()) - dropsBefore;
     say(`cold start ${cold.allBackSeconds.toFixed(1)} s (routers started after ${routersStartedSeconds.toFixed(1)} s), ${cold.cpuSeconds.toFixed(2)} CPU-s, ${coldStartUdpDrops} datagrams dropped at its socket`);
@@ -258,15 +265,15 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     const spoofed = await flood(lab, supernode, options.floodSeconds);
     say(`RSS ${rssMiB.toFixed(0)} MiB, idle ${idleCpuSeconds.toFixed(2)} CPU-s, spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s, ${spoofed.answered}/${spoofed.sent} answered`);
     const stormed = await storm(lab, supernode);
-    say(`storm: ${stormed.renewed} routers re-handshaked in ${stormed.seconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s, ${stormed.cpuSeconds.toFixed(2)} CPU-s, probe 0's ping ${stormed.ping.avgMs.toFixed(2)} / ${stormed.ping.maxMs.toFixed(1)} ms (${stormed.ping.sent - stormed.ping.answered} lost)`);
+    say(`storm: ${stormed.renewed} routers re-handshaked in ${stormed.seconds?.toFixed(1) ?? `> ${connectDeadlineSeconds(options.routers)}`} s, ${stormed.cpuSeconds.toFixed(2)} CPU-s, probe 0's ping ${stormed.ping.avgMs.toFixed(2)} / ${stormed.ping.maxMs.toFixed(1)} ms (${stormed.ping.sent - stormed.ping.answered} lost)`);
     const restarted = await restart(lab, supernode);
-    say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s, ${restarted.backAfter5s} after 5 s, ${restarted.cpuSeconds.toFixed(2)} CPU-s`);
+    say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? `> ${connectDeadlineSeconds(options.routers)}`} s, ${restarted.backAfter5s} after 5 s, ${restarted.cpuSeconds.toFixed(2)} CPU-s`);
     let restartExtraKeys: RestartFigures | undefined;
     if (options.extraKeys > 0) {
       await supernode.kill();
       lab.addExtraKeys(options.extraKeys);
       restartExtraKeys = await restart(lab, supernode);
-      say(`restart with ${options.extraKeys} extra keys: all back ${restartExtraKeys.allBackSeconds?.toFixed(1) ?? `> ${CONNECT_DEADLINE_S}`} s`);
+      say(`restart with ${options.extraKeys} extra keys: all back ${restartExtraKeys.allBackSeconds?.toFixed(1) ?? `> ${connectDeadlineSeconds(options.routers)}`} s`);
     }
     return { coldStartSeconds: cold.allBackSeconds, coldStartCpuSeconds: cold.cpuSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, flood: spoofed, storm: stormed };
   } finally {
@@ -310,7 +317,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = Date.now();
   const results = await runSupernodeBench(options);
   const addresses = options.ownAddresses ? 'an address each' : 'sharing one address';
-  process.stdout.write(`\n${formatSupernodeTable(results, options, CONNECT_DEADLINE_S)}\n`);
+  process.stdout.write(`\n${formatSupernodeTable(results, options, connectDeadlineSeconds(options.routers))}\n`);
   process.stdout.write(
     `\n${options.routers} routers ${addresses} + ${options.probes} probes, salsa2012+umac, TAP; ${options.rounds} turn(s) per supernode, ` +
       `flows ${options.seconds} s; ping from router 0 every ${PING_INTERVAL_S * 1000} ms; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,

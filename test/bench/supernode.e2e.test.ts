@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanUpEverything } from '../../src/testbed/cleanup.ts';
-import { runSupernodeBench, CONNECT_DEADLINE_S } from '../../src/bench/supernode.ts';
+import { connectDeadlineSeconds, runSupernodeBench } from '../../src/bench/supernode.ts';
 import { formatSupernodeTable, parseSupernodeOptions, type SupernodeOptions } from '../../src/bench/supernode-report.ts';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.ts';
 
@@ -46,7 +46,7 @@ describe.runIf(ok)('supernode bench', () => {
       expect(figures.restart.backAtEnd, kind).toBeGreaterThan(0);
       expect(figures.restart.backAtEnd, kind).toBeLessThanOrEqual(all);
     }
-    const table = formatSupernodeTable(results, options, CONNECT_DEADLINE_S);
+    const table = formatSupernodeTable(results, options, connectDeadlineSeconds(options.routers));
     expect(table).toContain(`cold start: all ${all} routers connected`);
     expect(table.split('\n')[0]).toContain('fastd-ts / fastd');
   }, DEADLINE_MS);
