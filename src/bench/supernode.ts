@@ -59,7 +59,8 @@ import { answers, IPERF_PORT, iperf3, pingsDuringLoad, pingTimes } from './traff
 
 /** The interop tests' spoofed-handshake sender, run in the routers' namespace. */
 const FLOOD_SENDER = fileURLToPath(new URL('../../test/interop/harness/handshake-flood.mjs', import.meta.url));
-const METRICS_SCRAPER = fileURLToPath(new URL('./metrics-scrape.js', import.meta.url));
+/** The built scraper (node runs it as is), whether this module runs from dist/ or, in the e2e test, from src/. */
+const METRICS_SCRAPER = fileURLToPath(new URL('../../dist/bench/metrics-scrape.js', import.meta.url));
 /** fastd-ts's Prometheus endpoint, on the supernode namespace's loopback (fastd has none). */
 const METRICS_LISTEN = '127.0.0.1:9281';
 const START_DEADLINE_MS = 30_000;
