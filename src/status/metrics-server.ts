@@ -50,10 +50,8 @@ async function serve(request: IncomingMessage, response: ServerResponse, metrics
     return;
   }
   try {
-    const body = Buffer.from(await metrics.text(document()));
-    // with its length known the response leaves in one write, not as chunks whose small last one
-    // waited for the client's delayed ACK (40 ms and more a scrape)
-    response.writeHead(200, { 'content-type': metrics.contentType, 'content-length': body.length }).end(request.method === 'HEAD' ? undefined : body);
+    const text = await metrics.text(document());
+    response.writeHead(200, { 'content-type': metrics.contentType }).end(request.method === 'HEAD' ? undefined : text);
   } catch (error) {
     response.writeHead(500, { 'content-type': 'text/plain' }).end(`${(error as Error).message}\n`);
   }
