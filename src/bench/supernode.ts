@@ -41,6 +41,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseKeyHex } from '../crypto/ec25519/keys.js';
 import { Handshake, PeerHandshakeState } from '../protocol/handshake.js';
 import { HandshakeFlag } from '../protocol/tlv.js';
+import { MIN_HANDSHAKE_INTERVAL } from '../protocol/timing.js';
 import { until } from './bench-tunnel.js';
 import type { BenchDaemon, KeyPair } from './daemon.js';
 import { type DaemonKind, median, roundOrder, summarizePings } from './report.js';
@@ -83,7 +84,7 @@ const STATUS_PING_INTERVAL_S = 0.05;
 /** The connected probe's pings from the routers' restart on: longer than 200 routers take to start and connect. */
 const STORM_PING_SECONDS = 15;
 /** fastd's MIN_HANDSHAKE_INTERVAL, and a second more. */
-const QUIET_PERIOD_MS = 16_000;
+const QUIET_PERIOD_MS = MIN_HANDSHAKE_INTERVAL + 1_000;
 
 /**
  * Polls the supernode (exec'd at `execAt`, performance.now()) until it lists every client as
@@ -275,6 +276,10 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? `> ${connectDeadlineSeconds(options.routers)}`} s, ${restarted.backAfter5s} after 5 s, ${restarted.cpuSeconds.toFixed(2)} CPU-s`);
     let restartExtraKeys: RestartFigures | undefined;
     if (options.extraKeys > 0) {
+      // each router ignores an init from the address it last answered one from for fastd's
+      // MIN_HANDSHAKE_INTERVAL, and the peer state file may lag WRITE_INTERVAL behind the storm:
+      // restarted sooner, the supernode would measure those, not itself
+      await sleep(QUIET_PERIOD_MS);
       await supernode.kill();
       lab.addExtraKeys(options.extraKeys);
       restartExtraKeys = await restart(lab, supernode);

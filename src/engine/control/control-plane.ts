@@ -179,9 +179,18 @@ export class ControlPlane {
   }
 
   /** Where the established peers are now, for the peer state file. */
-  rememberedPeers(): RememberedPeer[] {
+  /**
+   * Established peers where they are, and those of `notBackYet` (what a restart found in the
+   * state file) that are configured but not back: a second restart soon after the first must
+   * not forget them.
+   */
+  rememberedPeers(notBackYet: readonly RememberedPeer[] = []): RememberedPeer[] {
     const peers: RememberedPeer[] = [];
     for (const peer of this.table.all()) if (peer.established && peer.location) peers.push({ key: peer.config.key, endpoint: peer.location.endpoint });
+    for (const entry of notBackYet) {
+      const peer = this.table.find(entry.key);
+      if (peer && !peer.established) peers.push(entry);
+    }
     return peers;
   }
 

@@ -6,6 +6,7 @@
 import type { ControlPlane } from './control-plane.js';
 import type { RememberedPeer } from './peer-state-file.js';
 import { PeerRegistry } from './peers.js';
+import { MIN_HANDSHAKE_INTERVAL } from '../../protocol/timing.js';
 
 /** Handshakes per tick, and the tick (ms): 200 a second. */
 export const GREETINGS_PER_TICK = 20;
@@ -13,10 +14,12 @@ const GREETING_TICK = 100;
 /**
  * Passes over the remembered peers, PASS_INTERVAL apart, each greeting those not back yet: a
  * handshake or its answer may be lost (2 of 201 in the bench), and the routers' own next try
- * may be a minute away.
+ * may be a minute away. A router that answered an init ignores the next one from the same
+ * address for fastd's MIN_HANDSHAKE_INTERVAL ("not responding to repeated handshake"), so a
+ * pass sooner than that reaches nobody whose answer was lost.
  */
 export const PASSES = 3;
-export const PASS_INTERVAL = 2_000;
+export const PASS_INTERVAL = MIN_HANDSHAKE_INTERVAL + 1_000;
 
 export class RestartGreeting {
   private next = 0;

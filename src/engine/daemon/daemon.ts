@@ -19,7 +19,7 @@ import { createHandoffPlaces, windowBytes } from '../workers/handoff-places.js';
 import { GLOBAL_STATS_FIELDS, type FromWorker, type PipelineWarmUp, type WorkerPlace } from '../datapath/messages.js';
 import { becomeDaemon, isDaemonChild, reportReady } from './daemonize.js';
 import { HandshakeDriver } from '../control/handshake-driver.js';
-import { PeerStateWriter, readPeerState } from '../control/peer-state-file.js';
+import { MAX_AGE, PeerStateWriter, readPeerState } from '../control/peer-state-file.js';
 import { RestartGreeting } from '../control/restart-greeting.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from '../control/hooks.js';
 import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from '../net/interfaces.js';
@@ -237,7 +237,9 @@ class Daemon {
   /** Handshakes the peers the state file remembers, then keeps the file up to date. */
   private rememberPeers(path: string, control: ControlPlane): void {
     const remembered = readPeerState(path, clock());
-    this.stateWriter = new PeerStateWriter(path, () => control.rememberedPeers(), clock);
+    // those not back yet stay in the file for as long as the file itself would be believed
+    const rememberUntil = clock() + MAX_AGE;
+    this.stateWriter = new PeerStateWriter(path, () => control.rememberedPeers(clock() < rememberUntil ? remembered : []), clock);
     if (remembered.length > 0) log.verbose(`handshaking ${remembered.length} peers where they were before the restart`);
     this.greeting = new RestartGreeting(control, remembered);
     this.greeting.start();

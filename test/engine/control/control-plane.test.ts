@@ -150,6 +150,20 @@ describe('restarts', () => {
   });
 });
 
+describe('the peer state file', () => {
+  it('remembers established peers where they are, and a restart\'s remembered peers until they are back', async () => {
+    const { a, b, keyA, keyB } = await establishedPair();
+    const elsewhere = endpoint('192.0.2.9', 10009);
+    const unknown = { key: 'ab'.repeat(32), endpoint: elsewhere };
+    // b has `other` (a) established at A: the file's entry for it gives way to where it is
+    expect(b.control.rememberedPeers([{ key: keyA.public, endpoint: elsewhere }, unknown])).toEqual([{ key: keyA.public, endpoint: A }]);
+    // a fresh engine that has not seen its peer yet keeps the remembered entry; unconfigured keys go
+    const fresh = new TestEngine(configFor(keyB, keyA, undefined), B);
+    expect(fresh.control.rememberedPeers([{ key: keyA.public, endpoint: elsewhere }, unknown])).toEqual([{ key: keyA.public, endpoint: elsewhere }]);
+    expect(a.control.rememberedPeers()).toEqual([{ key: keyB.public, endpoint: B }]);
+  });
+});
+
 describe('resets', () => {
   it('a reset peer (SIGUSR2) is sent a handshake at once, even within MIN_HANDSHAKE_INTERVAL of the last one, as fastd does', () => {
     const [keyA, keyB] = orderedKeyPairs();

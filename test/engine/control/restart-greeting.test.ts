@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../../src/engine/control/control-plane.ts';
 import type { RememberedPeer } from '../../../src/engine/control/peer-state-file.ts';
 import { GREETINGS_PER_TICK, PASS_INTERVAL, PASSES, RestartGreeting } from '../../../src/engine/control/restart-greeting.ts';
+import { MIN_HANDSHAKE_INTERVAL } from '../../../src/protocol/timing.ts';
 
 const remembered = (count: number): RememberedPeer[] =>
   Array.from({ length: count }, (_, i) => ({ key: i.toString(16).padStart(64, '0'), endpoint: { family: 4, address: '198.18.0.2', port: 20_000 + i, scopeId: 0 } }));
@@ -29,6 +30,11 @@ describe('restart greeting', () => {
     expect(greeted).toEqual(list.slice(1, GREETINGS_PER_TICK + 1).map((peer) => peer.key));
     greeting.tick();
     expect(greeted).toHaveLength(list.length - 1);
+  });
+
+  it('waits longer between passes than fastd ignores a repeated init from the same address', () => {
+    // a router whose answer to pass 1 was lost would ignore a pass within MIN_HANDSHAKE_INTERVAL of it
+    expect(PASS_INTERVAL).toBeGreaterThan(MIN_HANDSHAKE_INTERVAL);
   });
 
   it('greets the peers not back yet again in later passes, then stops', () => {
