@@ -6,8 +6,8 @@
 // The document's families are written here rather than through prom-client's Gauge and Counter:
 // with 1,000 peers (13 samples each) prom-client took ~240 ms a scrape on this machine, most of
 // it hashing and formatting label sets one sample at a time, where the issue allows 50 ms; this
-// writer builds each peer's labels once and joins lines (a few ms, like JSON.stringify of the
-// same document).
+// writer builds each peer's labels once and joins lines: 10-13 ms for 1,000 peers (2 MB of text;
+// writing it into a Buffer instead was no faster at the median).
 import { basename, dirname, resolve } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { BufferPoolStatus, FastdTsStatus, StatusStatistics } from './status-json.js';
