@@ -50,8 +50,8 @@ async function serve(request: IncomingMessage, response: ServerResponse, metrics
     return;
   }
   try {
-    const text = await metrics.text(document());
-    response.writeHead(200, { 'content-type': metrics.contentType }).end(request.method === 'HEAD' ? undefined : text);
+    const body = await metrics.render(document());
+    response.writeHead(200, { 'content-type': metrics.contentType }).end(request.method === 'HEAD' ? undefined : body);
   } catch (error) {
     response.writeHead(500, { 'content-type': 'text/plain' }).end(`${(error as Error).message}\n`);
   }

@@ -48,7 +48,7 @@ const PEERS: PeerStatusSource[] = [
 ];
 
 async function scrape(status: StatusDocument, metrics = new DaemonMetrics('ffda', false)): Promise<Exposition> {
-  return parseExposition(await metrics.text(status));
+  return parseExposition((await metrics.render(status)).toString());
 }
 
 describe('DaemonMetrics', () => {

@@ -58,7 +58,7 @@ describe('the status document, whatever the peers are called', () => {
     const metrics = new DaemonMetrics('fuzz', false);
     await fc.assert(
       fc.asyncProperty(documents, async (status) => {
-        const exposition = parseExposition(await metrics.text(status));
+        const exposition = parseExposition((await metrics.render(status)).toString());
         for (const [key, peerStatus] of Object.entries(status.peers)) {
           const [sample] = samplesOf(exposition, 'fastd_peer_up', { public_key: key });
           expect(sample?.labels.name).toBe(peerStatus.name ?? '');
