@@ -10,9 +10,13 @@ import { KEY_PREFIX_LENGTH } from '../../src/status/status-table.js';
 import { STATUS_TIMEOUT_MS } from '../../src/status/status-client.js';
 import { requireTunnel, sharedTunnel, type Tunnel } from '../interop/harness/tunnel.js';
 import { CLI, runCli, runCommand } from './run-cli.js';
+import { until } from '../helpers/wait.js';
+import type { StatusDocument } from '../../src/status/status-json.js';
 
 const ok = requireTunnel('cli: fastd-ts status against fastd-ts and Debian fastd');
 const MAC = /[0-9a-f]{2}(:[0-9a-f]{2}){5}/;
+/** Longer than a worker takes to report an address it learnt. */
+const MAC_DEADLINE_MS = 10_000;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[/;
 
@@ -30,8 +34,16 @@ describe.runIf(ok)('fastd-ts status', () => {
 
   beforeAll(async () => {
     tunnel = shared();
-    // traffic both ways, so that each side has learnt the other's MAC address
+    // traffic both ways, so that each side has learnt the other's MAC address, which a status
+    // document shows once the worker has reported it
     await tunnel.ping(1, { count: 2, deadlineSeconds: 10 });
+    for (const index of [0, 1] as const) {
+      const peerKey = tunnel.daemons[1 - index]!.spec.keys.public;
+      await until(`side ${index}'s status to list a MAC address behind its peer`, MAC_DEADLINE_MS, async () => {
+        const status = (await tunnel.status(index)) as StatusDocument;
+        return (status.peers[peerKey]?.connection?.mac_addresses?.length ?? 0) > 0 ? true : undefined;
+      });
+    }
   });
 
   for (const [index, kind] of [
