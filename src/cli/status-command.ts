@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfigFile } from '../config/loader.js';
 import { ConfigError } from '../config/errors.js';
 import { EXIT_FAILURE } from '../log/logger.js';
-import { fetchStatusText, StatusClientError } from '../status/status-client.js';
+import { fetchStatus, fetchStatusText, StatusClientError } from '../status/status-client.js';
 import { asFastdStatus, formatStatusTable } from '../status/status-table.js';
 
 export const STATUS_USAGE = `usage: fastd-ts status [SOCKET | --config FILE] [--json]
@@ -83,18 +83,12 @@ function instanceTargets(dir: string): Target[] {
 }
 
 async function show(target: Target, json: boolean, options: StatusCommandOptions): Promise<void> {
-  const text = await fetchStatusText(target.socket);
   if (json) {
+    const text = await fetchStatusText(target.socket);
     options.write(text.endsWith('\n') ? text : `${text}\n`);
     return;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new StatusClientError(`${target.socket} sent no JSON document`);
-  }
-  const status = asFastdStatus(parsed);
+  const status = asFastdStatus(await fetchStatus(target.socket));
   if (typeof status === 'string') throw new StatusClientError(`${target.socket}: ${status}`);
   options.write(formatStatusTable(status, { color: options.color }));
 }
