@@ -1,87 +1,11 @@
 // The handshake state machine between two instances of itself: the three packets, both
 // framings, pre-v22 peers, method negotiation, fastd's checks and error replies, its
 // timers (time is passed in), and tampered packets.
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sanitizeSecret } from '../../src/crypto/ec25519/scalar.js';
-import {
-  Handshake,
-  type HandshakeConfig,
-  type HandshakeMethod,
-  type HandshakeOutcome,
-  type HandshakePeer,
-  PeerHandshakeState,
-} from '../../src/protocol/handshake.js';
 import { parseHandshake } from '../../src/protocol/handshake-messages.js';
 import { HandshakeFlag, RecordType, recordString, recordUint } from '../../src/protocol/tlv.js';
 import { PacketType } from '../../src/protocol/wire.js';
-
-const SALSA: HandshakeMethod = { name: 'salsa2012+umac', keyLength: 64 };
-const NULL: HandshakeMethod = { name: 'null', keyLength: 0 };
-
-interface Side {
-  handshake: Handshake;
-  /** The other side as our peer. */
-  peer: HandshakePeer;
-}
-
-function side(config: Partial<HandshakeConfig> = {}): Handshake {
-  return new Handshake({ secretKey: sanitizeSecret(randomBytes(32)), mode: 'tap', versionName: 'v23', ...config });
-}
-
-function pairUp(
-  a: Handshake,
-  b: Handshake,
-  aPeer: Partial<HandshakePeer> = {},
-  bPeer: Partial<HandshakePeer> = {},
-): [Side, Side] {
-  const peerOf = (other: Handshake, extra: Partial<HandshakePeer>): HandshakePeer => ({
-    key: other.publicKey,
-    mtu: 1426,
-    methods: [SALSA, NULL],
-    state: new PeerHandshakeState(),
-    ...extra,
-  });
-  return [
-    { handshake: a, peer: peerOf(b, aPeer) },
-    { handshake: b, peer: peerOf(a, bPeer) },
-  ];
-}
-
-/** Runs one received packet through parse → screen → handle, as the engine will. */
-function receive(to: Side, packet: Uint8Array, now: number, source = 'peer:1'): HandshakeOutcome {
-  const parsed = parseHandshake(packet);
-  if (!parsed.ok) return { kind: 'drop', level: 'debug', reason: parsed.reason };
-  const screened = to.handshake.screen(parsed.handshake);
-  if (screened.kind !== 'sender') return screened;
-  expect(screened.senderKey).toEqual(to.peer.key);
-  return to.handshake.handle(parsed.handshake, to.peer, source, now);
-}
-
-/** Delivers every packet; returns the outcomes that were not drops of a bare duplicate. */
-function deliver(to: Side, packets: Uint8Array[], now: number): HandshakeOutcome[] {
-  return packets
-    .map((packet) => receive(to, packet, now))
-    .filter((outcome) => !(outcome.kind === 'drop' && outcome.reason.includes('bare copy')));
-}
-
-function only(outcomes: HandshakeOutcome[]): HandshakeOutcome {
-  expect(outcomes).toHaveLength(1);
-  return outcomes[0]!;
-}
-
-function packetsOf(outcome: HandshakeOutcome): Uint8Array[] {
-  expect(outcome.kind === 'reply' || outcome.kind === 'established', JSON.stringify(outcome)).toBe(true);
-  return outcome.kind === 'drop' ? [] : outcome.packets;
-}
-
-function fullHandshake(alice: Side, bob: Side, now: number) {
-  const init = alice.handshake.initiate(alice.peer, now);
-  const response = only(deliver(bob, init, now));
-  const finish = only(deliver(alice, packetsOf(response), now));
-  const done = only(deliver(bob, packetsOf(finish), now));
-  return { init, response, finish, done };
-}
+import { deliver, fullHandshake, NULL, only, packetsOf, pairUp, receive, SALSA, side } from './handshake-sides.js';
 
 describe('a handshake between two v22+ peers', () => {
   it('sends the init in both framings, answers behind L2TP and agrees on method and key', () => {
