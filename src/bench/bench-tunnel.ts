@@ -17,7 +17,7 @@ import { answers, iperf3, pingsDuringLoad, pingTimes } from './traffic.js';
 export const TUNNEL_INTERFACE = 'fts0';
 export const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
 const TUNNEL_PREFIX = 24;
-const TUNNEL_PORT = 10_000;
+export const TUNNEL_PORT = 10_000;
 /** fastd's recommended MTU for a 1500-byte IPv4/IPv6 underlay. */
 const TUNNEL_MTU = 1406;
 const START_DEADLINE_MS = 30_000;

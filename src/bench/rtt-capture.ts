@@ -13,7 +13,7 @@ const execFileAsync = promisify(execFile);
 
 export const TCPDUMP = '/usr/bin/tcpdump';
 /** Enough for the IP and UDP/ICMP headers tcpdump prints; keeps the files small. */
-const SNAPSHOT_BYTES = '128';
+const SNAPSHOT_BYTES = 128;
 const NANO = '--time-stamp-precision=nano';
 const LISTENING = /listening on/;
 const START_DEADLINE_MS = 10_000;
@@ -31,11 +31,14 @@ export class Capture {
     readonly file: string,
   ) {}
 
-  /** Starts tcpdump on `device` in `netns` with a pcap-filter expression; resolves once it listens. */
-  static async start(netns: Namespace, device: string, filter: string, dir: string, label: string): Promise<Capture> {
+  /**
+   * Starts tcpdump on `device` in `netns` with a pcap-filter expression; resolves once it
+   * listens. `snapshotBytes` 0 keeps whole packets (the garbage flood's copies of real ones).
+   */
+  static async start(netns: Namespace, device: string, filter: string, dir: string, label: string, snapshotBytes = SNAPSHOT_BYTES): Promise<Capture> {
     const file = join(dir, `${label}.pcap`);
     // -Z root: Debian's tcpdump would otherwise drop to its own user and could not write into our private directory.
-    const args = ['netns', 'exec', netns.name, TCPDUMP, '-i', device, '-n', '-s', SNAPSHOT_BYTES, NANO, '-Z', 'root', '-w', file, filter];
+    const args = ['netns', 'exec', netns.name, TCPDUMP, '-i', device, '-n', '-s', String(snapshotBytes), NANO, '-Z', 'root', '-w', file, filter];
     const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     if (child.pid !== undefined) trackPid(child.pid);
     const exited = new Promise<void>((resolve) => {

@@ -5,9 +5,10 @@
 
 export const AddressFamily = { UNIX: 1, INET: 2, INET6: 10 } as const;
 
-export const SocketType = { DGRAM: 2, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
+export const SocketType = { DGRAM: 2, RAW: 3, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
 
-export const Protocol = { IP: 0, IPV6: 41, UDP: 17 } as const;
+/** RAW: a raw IPv4 socket that sends whole packets, headers written by the caller (IP_HDRINCL implied; the chaos flooder's spoofed sources). */
+export const Protocol = { IP: 0, IPV6: 41, UDP: 17, RAW: 255 } as const;
 
 export const SOL_SOCKET = 1;
 export const SOL_UDP = 17;

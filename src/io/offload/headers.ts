@@ -1,5 +1,5 @@
-// The packet headers the offload code reads and rewrites, as byte offsets (RFC 791 IPv4,
-// RFC 8200 IPv6, RFC 9293 TCP, IEEE 802.3 Ethernet II), plus the virtio_net_hdr values
+// The packet headers the offload code reads and rewrites (and the chaos flooder writes), as byte offsets (RFC 791 IPv4,
+// RFC 8200 IPv6, RFC 768 UDP, RFC 9293 TCP, IEEE 802.3 Ethernet II), plus the virtio_net_hdr values
 // (include/uapi/linux/virtio_net.h) that describe a frame to and from a TUN/TAP with
 // IFF_VNET_HDR. The header's own layout is VirtioNetHdr in ../linux-abi.ts.
 
@@ -40,6 +40,9 @@ export const IPV4_ADDRESS_BYTES = 4;
 export const IP_MAX_LENGTH = 0xffff;
 
 export const IpProtocol = { TCP: 6, UDP: 17 } as const;
+
+/** RFC 768 UDP header. */
+export const Udp = { SIZE: 8, SOURCE_PORT: 0, DESTINATION_PORT: 2, LENGTH: 4, CHECKSUM: 6 } as const;
 
 export const Tcp = {
   MIN_SIZE: 20,
