@@ -59,6 +59,8 @@ export interface FastdTsStatus {
     readonly handshake: number;
     /** Data dropped by CoDel, before opening it: it had waited too long in a socket's receive queue. */
     readonly queue: number;
+    /** Handshake packets over their source address's or the global rate (a flood), before the control plane saw them. */
+    readonly handshake_rate: number;
   };
   /** Handshake packets received: the control plane decides about them. */
   readonly handshakes_received: number;
@@ -156,6 +158,7 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
       replay: stats[GlobalStat.DropReplay]!,
       handshake: stats[GlobalStat.DropHandshake]!,
       queue: stats[GlobalStat.DropQueue]!,
+      handshake_rate: stats[GlobalStat.DropHandshakeRate]!,
     },
     handshakes_received: stats[GlobalStat.HandshakesReceived]!,
     buffer_pool: bufferPoolStatus(stats, GlobalStat.PoolSize),

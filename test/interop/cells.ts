@@ -324,7 +324,7 @@ export function restartCell(oursInitiate: boolean, restarted: 0 | 1, inQuietPeri
 interface StatusWithTotals {
   readonly statistics: { readonly rx: { readonly packets: number } };
   readonly 'fastd-ts': {
-    readonly dropped: { readonly malformed: number; readonly unknown_address: number; readonly auth: number; readonly replay: number; readonly handshake: number; readonly queue: number };
+    readonly dropped: { readonly malformed: number; readonly unknown_address: number; readonly auth: number; readonly replay: number; readonly handshake: number; readonly queue: number; readonly handshake_rate: number };
     readonly handshakes_received: number;
   };
 }
@@ -438,7 +438,7 @@ export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']):
           // fastd-ts's own extension object, which fastd has not.
           expect(shape['fastd-ts']).toEqual({
             io_backend: 'string',
-            dropped: { malformed: 'number', unknown_address: 'number', auth: 'number', replay: 'number', handshake: 'number', queue: 'number' },
+            dropped: { malformed: 'number', unknown_address: 'number', auth: 'number', replay: 'number', handshake: 'number', queue: 'number', handshake_rate: 'number' },
             handshakes_received: 'number',
             buffer_pool: POOL_SHAPE,
             receive_pool: POOL_SHAPE,

@@ -325,5 +325,7 @@ export const GlobalStat = {
   DropHandshake: 51,
   /** Data dropped by CoDel: it had queued too long in a socket's receive queue (pipeline/codel.ts). */
   DropQueue: 52,
+  /** Handshake packets over their token bucket (tables/handshake-limiter.ts): a flood. */
+  DropHandshakeRate: 53,
 } as const;
-export const GLOBAL_STATS_FIELDS = 53;
+export const GLOBAL_STATS_FIELDS = 54;

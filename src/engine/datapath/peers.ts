@@ -1,7 +1,7 @@
 // The peers as a datapath worker knows them: the peer table (every peer, whoever owns it,
 // with its address and, for its owner, its sessions), TAP mode's MAC table, the rate limits
-// for data from unknown addresses, and the credit for handshakes waiting for the control
-// plane. The control plane changes them through control messages (control.ts), applied
+// for data from unknown addresses and for handshakes, and the credit for handshakes waiting
+// for the control plane. The control plane changes them through control messages (control.ts), applied
 // between batches.
 //
 // Written by this worker's thread alone, with two exceptions that say how they are shared:
@@ -10,6 +10,7 @@
 // takes the handshakes (handshake-credit.ts).
 import type { InitMessage } from './messages.js';
 import { HandshakeCredit } from './tables/handshake-credit.js';
+import { HandshakeLimiter } from './tables/handshake-limiter.js';
 import { MacTable } from './tables/mac-table.js';
 import { PeerTable } from './tables/peer-table.js';
 import { SharedMacTable } from './tables/shared-mac-table.js';
@@ -21,6 +22,8 @@ export class DatapathPeers {
   readonly macs: MacTable | SharedMacTable;
   /** Data from addresses no established peer has: rate limits for the control plane's answers and for trial opens. */
   readonly unknown = new UnknownSources();
+  /** Token buckets for handshakes, known peers' addresses first. */
+  readonly handshakeRate = new HandshakeLimiter();
   /** Bounds the handshake messages waiting for the control plane. */
   readonly handshakes: HandshakeCredit;
 

@@ -1,5 +1,5 @@
 // The receive path: a batch of datagrams from a socket → classify (protocol/wire.ts) →
-// handshakes to the control plane (one message per batch: handshake-records.ts); data that queued too long → dropped by the socket's CoDel
+// handshakes within their token buckets (handshake-limiter.ts) to the control plane (one message per batch: handshake-records.ts); data that queued too long → dropped by the socket's CoDel
 // (codel.ts), before it costs an open; data → the peer its address belongs to → open with the
 // peer's current session, then what failed with the previous one (a packet that fails stays
 // byte for byte as received) → deliver the frames to the TUN/TAP, keepalives only counted
@@ -12,7 +12,7 @@ import { splitSegments } from '../../../io/gro.js';
 import { SystemError } from '../../../io/libc.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../../protocol/wire.js';
-import { endpointKey } from '../tables/address-key.js';
+import { endpointKey, sourceKey } from '../tables/address-key.js';
 import type { Datapath } from '../context.js';
 import type { Interface } from '../queues.js';
 import type { Socket } from '../udp-sockets.js';
@@ -125,6 +125,11 @@ export class Receiver {
       let length = batch.lengths[i];
       const kind = batch.errors[i] === 0 ? classifyPacket(bytes, offset, length) : PacketClass.Invalid;
       if (kind === PacketClass.Handshake || kind === PacketClass.L2tpHandshake) {
+        const known = this.peers.find(batch.addressWords, i) !== NO_PEER;
+        if (!dp.peers.handshakeRate.admit(known, sourceKey(batch.addressWords, i), now)) {
+          this.stats.drop(DropReason.HandshakeRate);
+          continue;
+        }
         if (!dp.peers.handshakes.admit()) {
           this.stats.drop(DropReason.Handshake);
           continue;

@@ -41,6 +41,26 @@ export function endpointKey(words: Uint32Array, slot: number): number {
   return NO_KEY;
 }
 
+/** Third word of a v4-mapped IPv6 address (::ffff:0:0/96), as the little-endian words read it. */
+const V4_MAPPED_WORD = 0xffff0000;
+const V6_SOURCE_KEY_BASE = 2 ** 32;
+
+/**
+ * Key of the sender's address without its port, for rate limits that count senders: an IPv4
+ * address (also v4-mapped on a dual-stack socket) is its own key, below 2^32; an IPv6 address
+ * counts by its /64, as the kernel's WireGuard limits it (a host is given a whole /64, so any
+ * finer key would let one host be thousands of senders), 2^32 + a 32-bit hash of the prefix.
+ */
+export function sourceKey(words: Uint32Array, slot: number): number {
+  const base = slot * WORDS_PER_SLOT;
+  const family = familyOf(words, slot);
+  if (family === AddressFamily.INET) return words[base + 1];
+  if (family !== AddressFamily.INET6) return NO_KEY;
+  const prefix = base + V6_ADDRESS_WORD;
+  if (words[prefix] === 0 && words[prefix + 1] === 0 && words[prefix + 2] === V4_MAPPED_WORD) return words[prefix + 3];
+  return V6_SOURCE_KEY_BASE + hashWords(words, prefix, prefix + 2, 0x811c9dc5);
+}
+
 /** Whether slot a of `x` and slot b of `y` hold the same endpoint (family, port, address, scope). */
 export function sameEndpoint(x: Uint32Array, a: number, y: Uint32Array, b: number): boolean {
   const i = a * WORDS_PER_SLOT;

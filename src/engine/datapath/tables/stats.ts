@@ -33,6 +33,8 @@ export const DropReason = {
   Handoff: GlobalStat.DropHandoff,
   /** A handshake while the control plane had HANDSHAKES_IN_FLIGHT of this worker's still to take. */
   Handshake: GlobalStat.DropHandshake,
+  /** A handshake over its source's or the global token bucket (handshake-limiter.ts). */
+  HandshakeRate: GlobalStat.DropHandshakeRate,
   /** Data CoDel dropped before opening it: the socket's queue stood too long. */
   Queue: GlobalStat.DropQueue,
 } as const;

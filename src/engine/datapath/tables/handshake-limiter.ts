@@ -1,0 +1,123 @@
+// Token buckets for handshake work, after wireguard-go's ratelimiter (ratelimiter.go): each
+// handshake a worker receives is checked here before it is copied for the control plane,
+// whose key exchange costs ~0.15 ms of CPU each, so that a flood of spoofed inits cannot eat
+// the CPU the datapath needs. Three buckets, refilled continuously at a rate up to a burst:
+//  - known: handshakes from an address and port in the peer table (a peer's current
+//    address, or the last one it had) have a budget of their own, so a flood from
+//    strangers never delays a peer that restarts or renews its session;
+//  - per source address (IPv4 address, IPv6 /64; any port): a few flooding hosts get
+//    little more than a real router does;
+//  - global, over all other sources: bounds the work when the flood comes from more
+//    addresses than any per-address table can tell apart (then a legitimate newcomer gets
+//    through with the chance of GLOBAL_RATE over the flood's rate per try).
+// The per-address table is bounded: entries whose bucket is full again are swept once a
+// second (they would start full anyway), and a source that finds the table full is judged by
+// the global bucket alone. Per worker (SO_REUSEPORT spreads sources over the workers), not
+// safe for use from several threads, allocation-free per packet.
+//
+// Why these rates: a fastd peer sends an init every DEFAULT_HANDSHAKE_INTERVAL (20 s ± 2.5)
+// until it has a session and one more packet (finish or response) per handshake, so a
+// router costs ~0.1 handshakes a second; but Freifunk puts tens to hundreds of routers
+// behind one NAT address, and after an outage they all arrive within a second or two.
+import { ABSENT, NumberMap } from './number-map.js';
+
+/** A source address's sustained handshakes per second: ~200 routers behind one NAT retrying every 20 s, twice over. */
+export const PER_ADDRESS_RATE = 20;
+/** Handshakes a source address may send at once: init and finish of 256 routers behind one NAT that connect together. */
+export const PER_ADDRESS_BURST = 512;
+/**
+ * Handshakes per second from all unknown sources: at ~0.15 ms each that is ~8 % of a core for
+ * the control plane per worker, and far more than fastd's retries of a thousand-router
+ * supernode (~100 a second) or the restart greeting's 200 a second.
+ */
+export const GLOBAL_RATE = 500;
+export const GLOBAL_BURST = 1000;
+/** Handshakes per second from known peers' addresses: every peer of a large supernode renewing at once. */
+export const KNOWN_RATE = 1000;
+export const KNOWN_BURST = 2000;
+/** Source addresses with a bucket of their own at once; more in a flood share the global one only. */
+export const ADDRESS_LIMIT = 4096;
+/** How often buckets that filled up again are swept from the table, ms (wireguard-go's garbageCollectTime). */
+export const SWEEP_INTERVAL = 1000;
+
+const MS_PER_SECOND = 1000;
+
+/** One bucket: tokens refill at `rate` per second up to `burst`; a handshake costs one. */
+class Bucket {
+  private tokens: number;
+  private last = 0;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(now: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / MS_PER_SECOND);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+}
+
+export class HandshakeLimiter {
+  private readonly known = new Bucket(KNOWN_RATE, KNOWN_BURST);
+  private readonly global = new Bucket(GLOBAL_RATE, GLOBAL_BURST);
+  /** source key → slot in tokens/last. */
+  private readonly slots = new NumberMap(2 * ADDRESS_LIMIT);
+  private readonly tokens = new Float64Array(ADDRESS_LIMIT);
+  private readonly last = new Float64Array(ADDRESS_LIMIT);
+  /** Unused slots, [0, freeCount). */
+  private readonly free = new Int32Array(ADDRESS_LIMIT);
+  private freeCount = ADDRESS_LIMIT;
+  private nextSweep = -Infinity;
+  private sweepNow = 0;
+  private readonly sweepEntry = (slot: number, key: number): void => {
+    if (this.tokens[slot] + ((this.sweepNow - this.last[slot]) * PER_ADDRESS_RATE) / MS_PER_SECOND < PER_ADDRESS_BURST) return;
+    this.slots.delete(key);
+    this.free[this.freeCount++] = slot;
+  };
+
+  constructor() {
+    for (let i = 0; i < ADDRESS_LIMIT; i++) this.free[i] = ADDRESS_LIMIT - 1 - i;
+  }
+
+  /**
+   * True if a handshake may be handed to the control plane now (and takes its tokens):
+   * `known` when its address and port are a peer's, else `source` is sourceKey() of its sender.
+   */
+  admit(known: boolean, source: number, now: number): boolean {
+    if (known) return this.known.take(now);
+    if (now >= this.nextSweep) this.sweep(now);
+    return this.takeAddress(source, now) && this.global.take(now);
+  }
+
+  private takeAddress(source: number, now: number): boolean {
+    let slot = this.slots.get(source);
+    if (slot === ABSENT) {
+      if (this.freeCount === 0) return true;
+      slot = this.free[--this.freeCount];
+      this.slots.set(source, slot);
+      this.tokens[slot] = PER_ADDRESS_BURST;
+      this.last[slot] = now;
+    }
+    const tokens = Math.min(PER_ADDRESS_BURST, this.tokens[slot] + ((now - this.last[slot]) * PER_ADDRESS_RATE) / MS_PER_SECOND);
+    this.last[slot] = now;
+    if (tokens < 1) {
+      this.tokens[slot] = tokens;
+      return false;
+    }
+    this.tokens[slot] = tokens - 1;
+    return true;
+  }
+
+  private sweep(now: number): void {
+    this.nextSweep = now + SWEEP_INTERVAL;
+    if (this.slots.size === 0) return;
+    this.sweepNow = now;
+    this.slots.forEach(this.sweepEntry);
+  }
+}
