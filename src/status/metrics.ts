@@ -6,12 +6,12 @@
 // The document's families are written here rather than through prom-client's Gauge and Counter:
 // with 1,000 peers (13 samples each) prom-client took ~240 ms a scrape on this machine, most of
 // it hashing and formatting label sets one sample at a time, where the issue allows 50 ms; this
-// writer builds each peer's labels once and writes the lines straight into a buffer: for 1,000
-// peers (2 MB of text) 13 ms where an array of lines and its join took 30-53 ms with the main
-// thread's young generation kept small (daemon.ts), most of it scavenging the lines.
+// writer keeps each peer's labels encoded from one scrape to the next and writes the lines
+// byte by byte into a buffer (exposition.ts).
 import { basename, dirname, resolve } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { BufferPoolStatus, FastdTsStatus, StatusStatistics } from './status-json.js';
+import { ExpositionWriter, labelBytes, type MetricType } from './exposition.js';
+import type { BufferPoolStatus, FastdTsStatus, StatusConnection, StatusPeer, StatusStatistics } from './status-json.js';
 import type { FastdStatus } from './status-table.js';
 
 /** fastd's traffic counters, each as _packets and _bytes (fastd-exporter's names). */
@@ -26,87 +26,82 @@ const POOL_GAUGES = ['buffers', 'in_use', 'bytes'] as const;
 const POOL_COUNTERS = ['hits', 'misses', 'exhausted', 'grows', 'shrinks'] as const;
 const WORKER_COUNTERS = ['rx_packets', 'tx_packets', 'handoffs', 'handoff_drops'] as const;
 
-type MetricType = 'gauge' | 'counter';
 /** Room beyond the last scrape's size (peers come and go). */
 const SIZE_SLACK = 64 * 1024;
 
-/** A label value as the text format wants it: backslash, quote and newline escaped. */
-function escapeLabel(value: string): string {
-  return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
+/** A peer's label sets, encoded once and kept while what they say stays the same. */
+interface PeerLabels {
+  name: string;
+  iface: string;
+  /** public_key, name, interface and the instance. */
+  labels: Buffer;
+  method: string;
+  family: string;
+  /** fastd_peer_info's: method, asn, ipaddr_family, then `labels`; undefined until asked for. */
+  info: Buffer | undefined;
+  /** The scrape that last listed the peer. */
+  seen: number;
 }
 
-function labelText(labels: Readonly<Record<string, string>>): string {
-  return Object.entries(labels)
-    .map(([name, value]) => `${name}="${escapeLabel(value)}"`)
-    .join(',');
-}
+/**
+ * The peers' encoded labels across scrapes (a peer's key, name and interface seldom change):
+ * looked up by public key, made anew when the name, interface or method differ from the
+ * document's, forgotten when a scrape no longer lists the peer.
+ */
+class PeerLabelCache {
+  private readonly peers = new Map<string, PeerLabels>();
+  private scrape = 0;
+  private listed = 0;
 
-/** The text format, one family after another (a family's samples must stay together). */
-class Exposition {
-  private buffer: Buffer;
-  private length = 0;
+  constructor(private readonly common: Buffer) {}
 
-  /** `common`: labelText() of the labels every sample has (the instance); `sizeHint`: bytes expected. */
-  constructor(
-    private readonly common: string,
-    sizeHint: number,
-  ) {
-    this.buffer = Buffer.allocUnsafe(sizeHint);
+  begin(): void {
+    this.scrape++;
+    this.listed = 0;
   }
 
-  private write(text: string): void {
-    // a UTF-16 code unit takes at most 3 bytes of UTF-8
-    if (this.length + 3 * text.length > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(2 * (this.buffer.length + 3 * text.length));
-      this.buffer.copy(grown, 0, 0, this.length);
-      this.buffer = grown;
+  labels(key: string, name: string, iface: string): PeerLabels {
+    let entry = this.peers.get(key);
+    if (entry === undefined || entry.name !== name || entry.iface !== iface) {
+      const labels = labelBytes({ public_key: key, name, interface: iface }, this.common);
+      entry = { name, iface, labels, method: '', family: '', info: undefined, seen: 0 };
+      this.peers.set(key, entry);
     }
-    this.length += this.buffer.write(text, this.length);
+    entry.seen = this.scrape;
+    this.listed++;
+    return entry;
   }
 
-  /** What was written, with `tail` after it. */
-  finish(tail: string): Buffer {
-    this.write(tail);
-    return this.buffer.subarray(0, this.length);
+  info(entry: PeerLabels, method: string, family: string): Buffer {
+    if (entry.info === undefined || entry.method !== method || entry.family !== family) {
+      entry.method = method;
+      entry.family = family;
+      entry.info = labelBytes({ method, asn: '', ipaddr_family: family }, entry.labels);
+    }
+    return entry.info;
   }
 
-  /** A sample's whole label text: its own labels and the common ones. */
-  labels(own: Readonly<Record<string, string>>): string {
-    const text = labelText(own);
-    return text === '' ? this.common : `${text},${this.common}`;
+  /** Forgets the peers this scrape did not list. */
+  end(): void {
+    if (this.peers.size === this.listed) return;
+    for (const [key, entry] of this.peers) if (entry.seen !== this.scrape) this.peers.delete(key);
   }
-
-  family(name: string, type: MetricType, help: string): void {
-    this.write(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
-  }
-
-  /** One sample; `labels` from labels(). */
-  sample(name: string, labels: string, value: number): void {
-    this.write(name);
-    this.write('{');
-    this.write(labels);
-    this.write(`} ${Number.isFinite(value) ? value : 'NaN'}\n`);
-  }
-
-  /** A family with one sample that has only the common labels. */
-  single(name: string, type: MetricType, help: string, value: number): void {
-    this.family(name, type, help);
-    this.sample(name, this.common, value);
-  }
-}
-
-interface PeerRow {
-  /** public_key, name, interface (and the instance). */
-  readonly labels: string;
-  readonly status: FastdStatus['peers'][string];
 }
 
 export class DaemonMetrics {
   readonly contentType = Registry.PROMETHEUS_CONTENT_TYPE;
-  private readonly instanceLabel: string;
+  private readonly instanceLabel: Buffer;
+  private readonly peerLabels: PeerLabelCache;
   private readonly process: Registry | undefined;
   /** The last scrape's size: the next one's buffer, so that it seldom grows. */
   private lastSize = 0;
+  // each scrape's peer rows, kept for the next one (no arrays per scrape)
+  private readonly peerRows: PeerLabels[] = [];
+  private readonly peerStatus: StatusPeer[] = [];
+  private readonly connectedLabels: Buffer[] = [];
+  private readonly connectedInfo: Buffer[] = [];
+  private readonly connections: StatusConnection[] = [];
+  private readonly connectedStatistics: StatusStatistics[] = [];
 
   /**
    * `instance` is fastd-exporter's fastd_instance label (the directory of the configuration,
@@ -114,7 +109,8 @@ export class DaemonMetrics {
    * and nodejs_* come along.
    */
   constructor(instance: string, processMetrics = true) {
-    this.instanceLabel = labelText({ fastd_instance: instance });
+    this.instanceLabel = labelBytes({ fastd_instance: instance });
+    this.peerLabels = new PeerLabelCache(this.instanceLabel);
     if (processMetrics) {
       this.process = new Registry();
       this.process.setDefaultLabels({ fastd_instance: instance });
@@ -124,63 +120,66 @@ export class DaemonMetrics {
 
   /** The metrics of one status document, in Prometheus's text format (UTF-8). */
   async render(status: FastdStatus): Promise<Buffer> {
-    const out = new Exposition(this.instanceLabel, this.lastSize + SIZE_SLACK);
-    writeFastd(out, status);
+    const out = new ExpositionWriter(this.instanceLabel, Buffer.allocUnsafe(this.lastSize + SIZE_SLACK));
+    this.writeFastd(out, status);
     const own = status['fastd-ts'];
     if (own) writeOwn(out, own);
     const body = out.finish(this.process ? await this.process.metrics() : '');
     this.lastSize = body.length;
     return body;
   }
+
+  /** fastd-exporter's families: names, help, types and labels as it has them. */
+  private writeFastd(out: ExpositionWriter, status: FastdStatus): void {
+    out.single('fastd_up', 'gauge', 'whether the fastd process is up', 1);
+    out.single('fastd_uptime_seconds', 'gauge', 'uptime of the fastd process', status.uptime / MS_PER_S);
+    writeTraffic(out, 'fastd', '', [out.common], [status.statistics]);
+
+    const { peerRows: rows, peerStatus: peers, connectedLabels, connectedInfo, connections, connectedStatistics } = this;
+    rows.length = peers.length = connectedLabels.length = connectedInfo.length = connections.length = connectedStatistics.length = 0;
+    this.peerLabels.begin();
+    for (const key of Object.keys(status.peers)) {
+      const peer = status.peers[key]!;
+      const row = this.peerLabels.labels(key, peer.name ?? '', status.interface ?? peer.interface ?? '');
+      rows.push(row);
+      peers.push(peer);
+      if (peer.connection === null) continue;
+      connectedLabels.push(row.labels);
+      connectedInfo.push(this.peerLabels.info(row, peer.connection.method ?? '', peer.address.startsWith('[') ? 'IPv6' : 'IPv4'));
+      connections.push(peer.connection);
+      connectedStatistics.push(peer.connection.statistics);
+    }
+    this.peerLabels.end();
+    out.single('fastd_peers_up_total', 'gauge', 'number of connected peers', connections.length);
+    out.family('fastd_peer_up', 'gauge', 'whether the peer is connected');
+    for (let i = 0; i < rows.length; i++) out.sample('fastd_peer_up', rows[i]!.labels, peers[i]!.connection ? 1 : 0);
+    out.family('fastd_peer_uptime_seconds', 'gauge', 'peer session uptime');
+    for (let i = 0; i < connections.length; i++) out.sample('fastd_peer_uptime_seconds', connectedLabels[i]!, connections[i]!.established / MS_PER_S);
+    // `asn` stays empty: the daemon makes no look-ups of its own
+    out.family('fastd_peer_info', 'gauge', 'general info about a peer (connection method, ASN, IP Version)');
+    for (const info of connectedInfo) out.sample('fastd_peer_info', info, 1);
+    writeTraffic(out, 'fastd_peer', 'peer ', connectedLabels, connectedStatistics);
+  }
 }
 
-function writeTraffic(out: Exposition, prefix: string, what: string, rows: readonly (readonly [string, StatusStatistics])[]): void {
+/** fastd's traffic counters: `labels[i]` goes with `statistics[i]`. */
+function writeTraffic(out: ExpositionWriter, prefix: string, what: string, labels: readonly Buffer[], statistics: readonly StatusStatistics[]): void {
   for (const stat of TRAFFIC) {
     for (const unit of UNITS) {
       const name = `${prefix}_${stat}_${unit}`;
       out.family(name, 'counter', `${what}${stat.replace('_', ' ')} ${unit === 'packets' ? 'packet' : 'byte'} count`);
-      for (const [labels, statistics] of rows) out.sample(name, labels, statistics[stat][unit]);
+      for (let i = 0; i < labels.length; i++) out.sample(name, labels[i]!, statistics[i]![stat][unit]);
     }
   }
 }
 
-/** fastd-exporter's families: names, help, types and labels as it has them. */
-function writeFastd(out: Exposition, status: FastdStatus): void {
-  out.single('fastd_up', 'gauge', 'whether the fastd process is up', 1);
-  out.single('fastd_uptime_seconds', 'gauge', 'uptime of the fastd process', status.uptime / MS_PER_S);
-  writeTraffic(out, 'fastd', '', [[out.labels({}), status.statistics]]);
-
-  const rows: PeerRow[] = Object.entries(status.peers).map(([key, peer]) => ({
-    labels: out.labels({ public_key: key, name: peer.name ?? '', interface: status.interface ?? peer.interface ?? '' }),
-    status: peer,
-  }));
-  const connected = rows.filter((row) => row.status.connection !== null);
-  out.single('fastd_peers_up_total', 'gauge', 'number of connected peers', connected.length);
-  out.family('fastd_peer_up', 'gauge', 'whether the peer is connected');
-  for (const row of rows) out.sample('fastd_peer_up', row.labels, row.status.connection ? 1 : 0);
-  out.family('fastd_peer_uptime_seconds', 'gauge', 'peer session uptime');
-  for (const row of connected) out.sample('fastd_peer_uptime_seconds', row.labels, row.status.connection!.established / MS_PER_S);
-  // `asn` stays empty: the daemon makes no look-ups of its own
-  out.family('fastd_peer_info', 'gauge', 'general info about a peer (connection method, ASN, IP Version)');
-  for (const row of connected) {
-    const family = row.status.address.startsWith('[') ? 'IPv6' : 'IPv4';
-    out.sample('fastd_peer_info', `${labelText({ method: row.status.connection!.method ?? '', asn: '', ipaddr_family: family })},${row.labels}`, 1);
-  }
-  writeTraffic(
-    out,
-    'fastd_peer',
-    'peer ',
-    connected.map((row) => [row.labels, row.status.connection!.statistics] as const),
-  );
-}
-
 /** One family of fastd-ts's counters or gauges, one sample per labelled value. */
-function writeFamily(out: Exposition, name: string, type: MetricType, help: string, samples: readonly (readonly [string, number])[]): void {
+function writeFamily(out: ExpositionWriter, name: string, type: MetricType, help: string, samples: readonly (readonly [Buffer, number])[]): void {
   out.family(name, type, help);
   for (const [labels, value] of samples) out.sample(name, labels, value);
 }
 
-function writeOwn(out: Exposition, status: FastdTsStatus): void {
+function writeOwn(out: ExpositionWriter, status: FastdTsStatus): void {
   if (status.io_backend) writeFamily(out, 'fastd_ts_io_backend', 'gauge', 'the datapath I/O backend in use (1)', [[out.labels({ backend: status.io_backend }), 1]]);
   writeFamily(
     out,
@@ -190,7 +189,7 @@ function writeOwn(out: Exposition, status: FastdTsStatus): void {
     Object.entries(status.dropped).map(([reason, count]) => [out.labels({ reason }), count]),
   );
   out.single('fastd_ts_handshakes_received_total', 'counter', 'handshake packets received', status.handshakes_received);
-  const pools: (readonly [string, BufferPoolStatus])[] = [
+  const pools: (readonly [Buffer, BufferPoolStatus])[] = [
     [out.labels({ pool: 'packet' }), status.buffer_pool],
     [out.labels({ pool: 'receive' }), status.receive_pool],
   ];

@@ -115,6 +115,26 @@ describe('DaemonMetrics', () => {
     expect(valueOf(later, 'fastd_peers_up_total')).toBe(1);
   });
 
+  it('follows a renamed peer (a reload) and its new method and address family (a new session) by the next scrape', async () => {
+    const metrics = new DaemonMetrics('ffda', false);
+    const info = (exposition: Exposition) => samplesOf(exposition, 'fastd_peer_info', { public_key: KEYS[1]! }).map((sample) => sample.labels);
+    const expected = { public_key: KEYS[1]!, interface: 'ffda-vpn', asn: '', fastd_instance: 'ffda' };
+    await scrape(status, metrics);
+    const renamed = PEERS.map((peer) => (peer.key === KEYS[1] ? { ...peer, name: 'gw-one-renamed' } : peer));
+    const afterReload = await scrape(document(renamed), metrics);
+    expect(samplesOf(afterReload, 'fastd_peer_up', { public_key: KEYS[1]! }).map((sample) => sample.labels.name)).toEqual(['gw-one-renamed']);
+    expect(samplesOf(afterReload, 'fastd_peer_rx_bytes', { public_key: KEYS[1]! }).map((sample) => sample.labels.name)).toEqual(['gw-one-renamed']);
+    expect(info(afterReload)).toEqual([{ ...expected, name: 'gw-one-renamed', method: 'salsa2012+umac', ipaddr_family: 'IPv4' }]);
+    const moved = renamed.map((peer) => (peer.key === KEYS[1] ? { ...peer, method: 'null', address: '[2001:db8::1]:10000' } : peer));
+    expect(info(await scrape(document(moved), metrics))).toEqual([{ ...expected, name: 'gw-one-renamed', method: 'null', ipaddr_family: 'IPv6' }]);
+  });
+
+  it('writes the same bytes with labels kept from earlier scrapes as without', async () => {
+    const kept = new DaemonMetrics('ffda', false);
+    const documents = [document(PEERS), document(PEERS.slice(1)), document(PEERS.map((peer) => ({ ...peer, name: `${peer.name ?? ''}-2` }))), document(PEERS)];
+    for (const later of documents) expect((await kept.render(later)).toString()).toBe((await new DaemonMetrics('ffda', false).render(later)).toString());
+  });
+
   it("adds prom-client's process metrics when asked", async () => {
     const metrics = new DaemonMetrics('ffda', true);
     const exposition = await scrape(status, metrics);
