@@ -4,7 +4,7 @@
 //
 //   side a: fts0 192.0.2.1/24  <tunnel>  side b: fts0 192.0.2.2/24
 //           underlay0 198.51.100.1 <-- veth --> underlay0 198.51.100.2
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,7 +19,7 @@ export const TUNNEL_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
 const TUNNEL_PREFIX = 24;
 export const TUNNEL_PORT = 10_000;
 /** fastd's recommended MTU for a 1500-byte IPv4/IPv6 underlay. */
-const TUNNEL_MTU = 1406;
+export const TUNNEL_MTU = 1406;
 const START_DEADLINE_MS = 30_000;
 const POLL_MS = 100;
 
@@ -59,9 +59,13 @@ export class BenchTunnel {
     return this.pair.sides;
   }
 
-  static create(setup: Setup): BenchTunnel {
+  /** `responderPeers`: public keys side b knows besides side a's (a peer directory), e.g. peers a flood claims to be. */
+  static create(setup: Setup, responderPeers: readonly string[] = []): BenchTunnel {
     const keys = [generateKeyPair(), generateKeyPair()] as const;
     const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-bench-'));
+    const peerDir = join(dir, 'peers');
+    mkdirSync(peerDir);
+    responderPeers.forEach((key, i) => writeFileSync(join(peerDir, `peer${i}`), `key "${key}";\n`));
     const pair = NamespacePair.create('ftsbench');
     const sides = pair.sides;
     const daemons = ([0, 1] as const).map((index) => {
@@ -78,6 +82,7 @@ export class BenchTunnel {
           keys: keys[index],
           peerKey: keys[1 - index]!.public,
           remote: index === 0 ? `${UNDERLAY_ADDRESSES[1]}:${TUNNEL_PORT}` : undefined,
+          peerDir: index === 1 && responderPeers.length > 0 ? peerDir : undefined,
           args: ours ? switches(setup) : [],
           env: ours ? { ...(setup.noGso ? { FASTD_TS_GSO: '0' } : {}), ...(setup.noOffload ? { FASTD_TS_OFFLOAD: '0' } : {}) } : {},
         },

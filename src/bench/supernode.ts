@@ -38,12 +38,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseKeyHex } from '../crypto/ec25519/keys.js';
-import { Handshake, PeerHandshakeState } from '../protocol/handshake.js';
-import { HandshakeFlag } from '../protocol/tlv.js';
+import { spoofedInit } from '../chaos/init-flood.js';
 import { MIN_HANDSHAKE_INTERVAL } from '../protocol/timing.js';
 import { until } from './bench-tunnel.js';
-import type { BenchDaemon, KeyPair } from './daemon.js';
+import type { BenchDaemon } from './daemon.js';
 import { type DaemonKind, median, roundOrder, summarizePings } from './report.js';
 import { missingPrerequisites, progress, runAsScript } from './script.js';
 import { FLOOD_SOURCES, MTU, SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP_ADDRESS, SupernodeLab } from './supernode-lab.js';
@@ -148,21 +146,13 @@ async function restart(lab: SupernodeLab, supernode: BenchDaemon): Promise<Resta
   return reconnection(lab, supernode, execAt);
 }
 
-/** An init as a v22 router sends it (behind the L2TP header), claiming `sender`'s key. */
-function initFrom(sender: KeyPair, recipientPublic: string): string {
-  const handshake = new Handshake({ secretKey: parseKeyHex(sender.secret)!, mode: 'tap', versionName: 'v22' });
-  const peer = { key: parseKeyHex(recipientPublic)!, mtu: MTU, methods: [], state: new PeerHandshakeState() };
-  const [packet] = handshake.initiate(peer, Date.now(), HandshakeFlag.L2tpSupport);
-  return Buffer.from(packet!).toString('hex');
-}
-
 interface FloodCounts {
   readonly sentPackets: number;
   readonly answeredPackets: number;
 }
 
 async function flood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<TurnFigures['flood']> {
-  const packets = lab.floodKeys.map((key) => initFrom(key, lab.supernodeKeys.public));
+  const packets = lab.floodKeys.map((key) => Buffer.from(spoofedInit(key, lab.supernodeKeys.public, MTU)).toString('hex'));
   const job = { target: SUPERNODE_ADDRESS, port: SUPERNODE_PORT, sources: FLOOD_SOURCES, packets, rounds: seconds, intervalMs: 1_000 };
   const before = supernode.cpuSeconds();
   const result = await lab.routersNs.run(process.execPath, [FLOOD_SENDER, JSON.stringify(job)], seconds * 1000 + FLOOD_SLACK_MS);

@@ -1,0 +1,100 @@
+// A spoofed handshake-init flood at a fastd port, for the chaos suite and the init-flood bench:
+// valid inits (built with protocol/, as a v22 router sends them) claiming keys the daemon
+// knows, each from another address of a range, at a target rate. `routeSpoofedSources` makes
+// the range local to the flooder's namespace (so one socket may send from any address of it)
+// and routes it there from the daemon's, so the daemon's answers come back and are counted;
+// `InitFlood.start(namespace, options)` runs init-flood-sender.ts inside the namespace (a
+// process of its own, so the flood neither waits for nor slows the caller's event loop), and
+// `stop()` gives the figures: inits sent, the rate reached, answers and answering sources.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { KeyPair } from '../bench/daemon.js';
+import { parseKeyHex } from '../crypto/ec25519/keys.js';
+import { Handshake, PeerHandshakeState } from '../protocol/handshake.js';
+import { HandshakeFlag } from '../protocol/tlv.js';
+import { trackPid, untrackPid } from '../testbed/cleanup.js';
+import type { Namespace } from '../testbed/namespaces.js';
+import type { Endpoint } from './flood-sender.js';
+import type { InitFloodFigures, InitFloodOrder } from './init-flood-sender.js';
+
+export type { InitFloodFigures } from './init-flood-sender.js';
+
+/** The built sender (node runs it as is), whether this module runs from dist/ or, in a test, from src/. */
+const SENDER = fileURLToPath(new URL('../../dist/chaos/init-flood-sender.js', import.meta.url));
+const STOP_GRACE_MS = 5_000;
+
+/** An init as a v22 router sends it (behind the L2TP header), claiming `sender`'s key, to the daemon with key `recipientPublic`. */
+export function spoofedInit(sender: KeyPair, recipientPublic: string, mtu: number): Uint8Array {
+  const handshake = new Handshake({ secretKey: parseKeyHex(sender.secret)!, mode: 'tap', versionName: 'v22' });
+  const peer = { key: parseKeyHex(recipientPublic)!, mtu, methods: [], state: new PeerHandshakeState() };
+  const [packet] = handshake.initiate(peer, Date.now(), HandshakeFlag.L2tpSupport);
+  return packet!;
+}
+
+/**
+ * Makes every address of `range` (an IPv4 prefix) local in `flooder` and routes it from
+ * `daemon` via `via` (the flooder's address on their link): spoofed sources that get answers.
+ */
+export function routeSpoofedSources(flooder: Namespace, daemon: Namespace, range: string, via: string): void {
+  flooder.ip('link', 'set', 'dev', 'lo', 'up');
+  flooder.ip('route', 'add', 'local', range, 'dev', 'lo');
+  daemon.ip('route', 'add', range, 'via', via);
+}
+
+export interface InitFloodOptions {
+  readonly target: Endpoint;
+  /** The first spoofed source address and how many follow it (within a range routeSpoofedSources made local). */
+  readonly firstSource: string;
+  readonly sources: number;
+  /** The inits to send in turn (spoofedInit). */
+  readonly packets: readonly Uint8Array[];
+  /** Inits per second. */
+  readonly rate: number;
+}
+
+export class InitFlood {
+  private readonly finished: Promise<InitFloodFigures>;
+
+  private constructor(private readonly child: ChildProcess) {
+    let output = '';
+    let errors = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString('utf8')));
+    this.finished = new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => {
+        if (child.pid !== undefined) untrackPid(child.pid);
+        if (code === 0 && output.trim() !== '') resolve(JSON.parse(output) as InitFloodFigures);
+        else reject(new Error(`the init flood's sender exited with ${code}: ${errors}`));
+      });
+    });
+    // a sender that fails at once is reported by stop(), not as an unhandled rejection meanwhile
+    this.finished.catch(() => undefined);
+  }
+
+  /** Starts flooding from inside `namespace`. */
+  static start(namespace: Namespace, options: InitFloodOptions): InitFlood {
+    const order: InitFloodOrder = {
+      target: options.target,
+      firstSource: options.firstSource,
+      sources: options.sources,
+      packets: options.packets.map((packet) => Buffer.from(packet).toString('hex')),
+      rate: options.rate,
+      seconds: null,
+    };
+    const child = spawn('ip', ['netns', 'exec', namespace.name, process.execPath, SENDER, JSON.stringify(order)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) trackPid(child.pid);
+    return new InitFlood(child);
+  }
+
+  /** Stops the sender and returns its figures. */
+  async stop(): Promise<InitFloodFigures> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
+    try {
+      return await this.finished;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
