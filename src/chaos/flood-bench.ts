@@ -39,17 +39,29 @@ export interface FloodRun {
   readonly rssMiB: readonly [number, number];
   /** fastd-ts's `dropped` counters' growth during the flood (none for fastd). */
   readonly dropped?: Readonly<Record<string, number>>;
+  /** fastd-ts's packet pools before and after, MiB. */
+  readonly poolMiB?: readonly [number, number];
   /** Pings answered after the flood, of AFTER_PINGS. */
   readonly alive: number;
 }
 
 interface Status {
-  readonly 'fastd-ts'?: { readonly dropped: Readonly<Record<string, number>> };
+  readonly 'fastd-ts'?: {
+    readonly dropped: Readonly<Record<string, number>>;
+    readonly buffer_pool: { readonly bytes: number };
+    readonly receive_pool: { readonly bytes: number };
+  };
 }
 
-async function droppedCounters(tunnel: BenchTunnel): Promise<Record<string, number> | undefined> {
-  const status = (await tunnel.daemons[1].status()) as Status;
-  return status['fastd-ts'] ? { ...status['fastd-ts'].dropped } : undefined;
+interface OwnCounters {
+  readonly dropped: Record<string, number>;
+  /** The workers' packet pools, MiB (what a flood grows: the pools give it back after 30 s idle). */
+  readonly poolMiB: number;
+}
+
+async function ownCounters(tunnel: BenchTunnel): Promise<OwnCounters | undefined> {
+  const own = ((await tunnel.daemons[1].status()) as Status)['fastd-ts'];
+  return own && { dropped: { ...own.dropped }, poolMiB: (own.buffer_pool.bytes + own.receive_pool.bytes) / 2 ** 20 };
 }
 
 /** One flood of `count` datagrams at `rate` against a fresh lab with `daemon` on side b. */
@@ -62,7 +74,7 @@ export async function floodRun(daemon: DaemonKind, count: number, rate: number):
     const peer = { address: UNDERLAY_ADDRESSES[0], port: TUNNEL_PORT };
     const seeds = await captureSessionPackets(b, UNDERLAY_DEVICE, peer, TUNNEL_PORT, dir, () => tunnel.idleRtt(SEED_PINGS, 0.02));
     const target = { address: UNDERLAY_ADDRESSES[1], port: TUNNEL_PORT };
-    const droppedBefore = await droppedCounters(tunnel);
+    const ownBefore = await ownCounters(tunnel);
     const kernelBefore = await b.udpReceiveBufferErrors();
     const cpuBefore = tunnel.daemons[1].cpuSeconds();
     const rssBefore = tunnel.daemons[1].rssMiB();
@@ -72,7 +84,7 @@ export async function floodRun(daemon: DaemonKind, count: number, rate: number):
     const cpuSeconds = tunnel.daemons[1].cpuSeconds() - cpuBefore;
     const kernelDrops = (await b.udpReceiveBufferErrors()) - kernelBefore;
     const rssAfter = tunnel.daemons[1].rssMiB();
-    const droppedAfter = await droppedCounters(tunnel);
+    const ownAfter = await ownCounters(tunnel);
     const alive = (await pingTimes(a, TUNNEL_ADDRESSES[1], AFTER_PINGS, 0.2)).length;
     return {
       daemon,
@@ -82,7 +94,12 @@ export async function floodRun(daemon: DaemonKind, count: number, rate: number):
       kernelDrops,
       cpuSeconds,
       rssMiB: [rssBefore, rssAfter],
-      ...(droppedBefore && droppedAfter ? { dropped: Object.fromEntries(Object.entries(droppedAfter).map(([k, v]) => [k, v - (droppedBefore[k] ?? 0)])) } : {}),
+      ...(ownBefore && ownAfter
+        ? {
+            dropped: Object.fromEntries(Object.entries(ownAfter.dropped).map(([reason, count]) => [reason, count - (ownBefore.dropped[reason] ?? 0)])),
+            poolMiB: [ownBefore.poolMiB, ownAfter.poolMiB] as const,
+          }
+        : {}),
       alive,
     };
   } catch (error) {
@@ -98,11 +115,14 @@ export function formatRuns(runs: readonly FloodRun[]): string {
   const rows = runs.map((run) => {
     const loss = (100 * (run.pingsSent - run.pingsAnswered)) / run.pingsSent;
     const dropped = run.dropped ? Object.entries(run.dropped).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') : '-';
-    return `| ${run.daemon} | ${run.flood.sent} at ${Math.round(run.flood.pps / 1000)} kpps | ${loss.toFixed(1)} % (${run.pingsSent - run.pingsAnswered}/${run.pingsSent}) | ${run.kernelDrops} | ${run.cpuSeconds.toFixed(2)} | ${run.rssMiB[0].toFixed(1)} → ${run.rssMiB[1].toFixed(1)} | ${dropped} | ${run.alive}/${AFTER_PINGS} |`;
+    // what reached the daemon: the flood and the pings (both ways), less what the kernel dropped
+    const seen = run.flood.sent - run.kernelDrops;
+    const pool = run.poolMiB ? ` (pools ${run.poolMiB[0].toFixed(1)} → ${run.poolMiB[1].toFixed(1)})` : '';
+    return `| ${run.daemon} | ${run.flood.sent} at ${Math.round(run.flood.pps / 1000)} kpps | ${loss.toFixed(1)} % (${run.pingsSent - run.pingsAnswered}/${run.pingsSent}) | ${run.kernelDrops} | ${run.cpuSeconds.toFixed(2)} | ${((run.cpuSeconds / seen) * 1e6).toFixed(1)} | ${run.rssMiB[0].toFixed(1)} → ${run.rssMiB[1].toFixed(1)}${pool} | ${dropped} | ${run.alive}/${AFTER_PINGS} |`;
   });
   return [
-    '| side b | garbage sent | ping loss | kernel drops | CPU s | RSS MiB | daemon drops | pings after |',
-    '|---|---|---|---|---|---|---|---|',
+    '| side b | garbage sent | ping loss | kernel drops | CPU s | CPU µs per datagram taken | RSS MiB | daemon drops | pings after |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
