@@ -11,6 +11,9 @@
 // no standing queue (the RFC's bytes() <= MAXPACKET), so it is neither dropped nor judged:
 // sparse traffic on a busy host is never dropped, and under load the odd datagram a receive
 // finds alone (its worker was quick) does not restart the interval the others measure.
+// Nor is a packet judged while the queue is mostly garbage (tookBatch: fewer than half of the
+// last batch's datagrams were data for a session): a flood's queue does not shrink when
+// tunnel packets are dropped, so CoDel would only add to the loss the flood causes.
 // Times are milliseconds (fractions allowed) on one clock (the receive path's is
 // wall-clock.ts, to a fraction of a millisecond). Not safe to share between threads; one
 // per queue.
@@ -41,6 +44,8 @@ export class CoDel {
   private firstAboveTime = 0;
   /** When the next drop is due in the dropping state. */
   private dropNext = 0;
+  /** The last batch taken from the queue was mostly garbage. */
+  private mostlyGarbage = false;
 
   constructor(
     private readonly target = CODEL_TARGET_MS,
@@ -49,7 +54,7 @@ export class CoDel {
 
   /** Whether to drop the packet taken at `now` that waited `sojourn` ms; `alone`: it queued behind nothing. */
   decide(sojourn: number, now: number, alone: boolean): boolean {
-    if (alone) return false;
+    if (alone || this.mostlyGarbage) return false;
     const okToDrop = this.aboveTooLong(sojourn, now);
     if (this.dropping) {
       if (!okToDrop) {
@@ -69,6 +74,11 @@ export class CoDel {
     this.dropNext = this.controlLaw(now);
     this.lastCount = this.count;
     return true;
+  }
+
+  /** After each batch taken from the queue: how many of its `taken` datagrams were data for a session (opened, or handed to the peer's worker). */
+  tookBatch(forSessions: number, taken: number): void {
+    this.mostlyGarbage = 2 * forSessions < taken;
   }
 
   // RFC 8289's dodequeue: ok to drop once the sojourn time has stayed above TARGET for INTERVAL

@@ -49,6 +49,8 @@ export class Receiver {
   /** Interfaces with frames pending, [0, dirtyCount). */
   private readonly dirty = new Int32Array(BATCH);
   private dirtyCount = 0;
+  /** Datagrams of the batch being handled that were data for a session: opened, or handed to the peer's worker (CoDel's garbage rule). */
+  private forSessions = 0;
   private readonly tap: Interface | undefined;
   /** The parts of the datapath this path reads per packet, held here (one field load each). */
   private readonly peers: PeerTable;
@@ -120,6 +122,7 @@ export class Receiver {
     // the only datagram the socket had: however long it waited, it queued behind nothing
     const alone = drained && batch.count === 1;
     const bytes = this.bytes;
+    this.forSessions = 0;
     for (let i = 0; i < batch.count; i++) {
       let offset = batch.offsets[i];
       let length = batch.lengths[i];
@@ -156,6 +159,7 @@ export class Receiver {
       const peer = peerId === NO_PEER ? undefined : this.peers.get(peerId);
       if (peer && peer.owner !== dp.self) {
         dp.handoff!.open(peer.owner, peerId, offset, length, now);
+        this.forSessions++;
         continue;
       }
       if (!peer || !peer.established) {
@@ -169,6 +173,7 @@ export class Receiver {
       }
     }
     this.finishBatch(now);
+    socket.codel.tookBatch(this.forSessions, batch.count);
     if (this.handshakes.count > 0) {
       const count = this.handshakes.count;
       const records = this.handshakes.take();
@@ -246,6 +251,7 @@ export class Receiver {
       const status = open.status[k];
       if (status === PacketStatus.Ok || status === PacketStatus.Reordered) {
         opened = true;
+        this.forSessions++;
         if (this.onPrevious[k] === 0 && !peer.confirmed) this.confirm(peer, now);
         // an empty payload is a keepalive: it counts as a sign of life, nothing more
         if (open.lengths[k] > 0) this.deliver(peer, open.offsets[k], open.lengths[k], status === PacketStatus.Reordered, now);

@@ -69,6 +69,22 @@ describe('CoDel', () => {
     expect(again[1]).toBe(550 + Math.ceil(RFC_INTERVAL_MS / Math.sqrt(3)));
   });
 
+  it('neither drops nor judges while the queue is mostly garbage: a flood does not shrink when tunnel packets go', () => {
+    const codel = rfc();
+    // batches of 64 taken from the queue, of which `forSessions` were data for a session
+    const times: number[] = [];
+    for (let t = 0; t < 1_000; t++) {
+      if (t % 64 === 0) codel.tookBatch(t < 500 ? 10 : 64, 64);
+      if (codel.decide(20, START + t, false)) times.push(t);
+    }
+    // the flood's 500 ms pass without a drop; then the queue is the tunnel's, and stood for an interval first
+    expect(times[0]).toBe(512 + RFC_INTERVAL_MS);
+    // at half the batch for sessions, the queue is theirs
+    const half = rfc();
+    half.tookBatch(32, 64);
+    expect(drops(half, 300, () => 20)).toEqual([100, 200, 271]);
+  });
+
   it("keeps a supernode's queue to a millisecond: drops what stood above it for 20 ms", () => {
     expect([CODEL_TARGET_MS, CODEL_INTERVAL_MS]).toEqual([1, 20]);
     // 3 ms, under the RFC's 5 ms target: left alone there, a standing queue here
