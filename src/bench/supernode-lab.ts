@@ -55,7 +55,8 @@ export class SupernodeLab {
   readonly floodKeys: readonly KeyPair[];
   readonly routers: RouterFleet;
   readonly probes: readonly BenchDaemon[];
-  private readonly peerDir: string;
+  /** The supernode's peer directory: a file per client's key. */
+  readonly peerDir: string;
 
   private constructor(
     readonly supernodeNs: Namespace,
@@ -93,9 +94,12 @@ export class SupernodeLab {
     this.probes = probeKeys.map((key, i) => new BenchDaemon(probeNs[i]!, spec(key, PROBE_TAP, `${probeAddress(i)}:${SUPERNODE_PORT}`), routerDir, `probe${i}`));
   }
 
-  /** The namespaces and veths, addressed; the keys and the supernode's peer directory. No daemon runs yet. */
-  static create(dir: string, options: { routers: number; probes: number; ownAddresses: boolean }): SupernodeLab {
-    const prefix = `ftssn-${process.pid}`;
+  /**
+   * The namespaces and veths, addressed; the keys and the supernode's peer directory. No daemon
+   * runs yet. Two labs at once need a `name` each: it goes into their namespaces' names.
+   */
+  static create(dir: string, options: { routers: number; probes: number; ownAddresses: boolean; name?: string }): SupernodeLab {
+    const prefix = `ftssn-${process.pid}${options.name === undefined ? '' : `-${options.name}`}`;
     const supernodeNs = Namespace.create(`${prefix}-sn`);
     const routersNs = Namespace.create(`${prefix}-rt`);
     const probeNs = Array.from({ length: options.probes }, (_, i) => Namespace.create(`${prefix}-p${i}`));
