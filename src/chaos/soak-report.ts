@@ -1,0 +1,185 @@
+// What the soak takes and prints: its command line, the series sampled from each daemon under
+// test, the table of them over time, a verdict per series (soak-verdict.ts) and the descriptor
+// counts after each reconnect/reload cycle; and the samples as CSV. Pure functions, so parsing
+// and layout are tested without namespaces.
+import { alignedTable, type DaemonKind } from '../bench/report.js';
+import { type Point, type Tolerance, type Verdict, verdict } from './soak-verdict.js';
+
+export interface SoakOptions {
+  readonly minutes: number;
+  /** Seconds between samples. */
+  readonly intervalSeconds: number;
+  readonly kinds: readonly DaemonKind[];
+  /** Where the samples go as <out>.csv and <out>.json; none: printed only. */
+  readonly out: string | undefined;
+  /** Seconds of each iperf3 burst. */
+  readonly iperfSeconds: number;
+  /** Garbage datagrams and spoofed-init rounds (one a second) of each flood. */
+  readonly garbageDatagrams: number;
+  readonly initRounds: number;
+}
+
+const KINDS: readonly DaemonKind[] = ['fastd-ts', 'fastd'];
+const DEFAULTS: SoakOptions = { minutes: 60, intervalSeconds: 10, kinds: KINDS, out: undefined, iperfSeconds: 5, garbageDatagrams: 20_000, initRounds: 3 };
+const MAX_MINUTES = 24 * 60;
+
+export const USAGE = 'usage: npm run soak [-- --minutes N] [--interval S] [--only fastd|fastd-ts] [--out PATH]  (writes PATH.csv and PATH.json)';
+
+/** The command line; a string says what is wrong with it. */
+export function parseSoakOptions(argv: readonly string[]): SoakOptions | string {
+  let options = DEFAULTS;
+  for (let i = 0; i < argv.length; i += 2) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const number = Number(next);
+    if (arg === '--minutes') {
+      if (!(number > 0 && number <= MAX_MINUTES)) return `--minutes takes a number above 0, up to ${MAX_MINUTES}, not ${next ?? 'nothing'}`;
+      options = { ...options, minutes: number };
+    } else if (arg === '--interval') {
+      if (!(Number.isInteger(number) && number >= 1 && number <= 600)) return `--interval takes whole seconds from 1 to 600, not ${next ?? 'nothing'}`;
+      options = { ...options, intervalSeconds: number };
+    } else if (arg === '--only') {
+      if (next !== 'fastd' && next !== 'fastd-ts') return `--only takes fastd or fastd-ts, not ${next ?? 'nothing'}`;
+      options = { ...options, kinds: [next] };
+    } else if (arg === '--out') {
+      if (!next) return '--out takes a path';
+      options = { ...options, out: next };
+    } else {
+      return `unknown option ${arg}`;
+    }
+  }
+  return options;
+}
+
+/** What one sample reads from a daemon under test. */
+export interface Reading {
+  readonly rssMiB: number;
+  /** Entries of /proc/<pid>/fd. */
+  readonly fds: number;
+  /** Of those, io_uring instances (anon_inode:[io_uring]). */
+  readonly rings: number;
+  readonly threads: number;
+  /** The status JSON's buffer_pool.buffers and receive_pool.buffers (fastd-ts only). */
+  readonly bufferPool: number | undefined;
+  readonly receivePool: number | undefined;
+  /** Peers the status socket lists as connected. */
+  readonly peers: number;
+}
+
+export type SeriesKey = keyof Reading;
+
+/** One sampling tick: seconds since the run began, and each daemon's reading. */
+export interface Sample {
+  readonly seconds: number;
+  readonly readings: Partial<Record<DaemonKind, Reading>>;
+}
+
+interface SeriesSpec {
+  readonly key: SeriesKey;
+  readonly title: string;
+  readonly digits: number;
+  readonly tolerance: Tolerance;
+  /** Judged for Debian fastd too (it has no buffer pools, nor io_uring). */
+  readonly fastd: boolean;
+}
+
+/**
+ * The series and how much change is still flat: descriptors, rings and threads not one more;
+ * RSS a few MiB (V8's heap breathes); the pools follow the traffic, and the peers dip while
+ * they reconnect.
+ */
+export const SERIES: readonly SeriesSpec[] = [
+  { key: 'rssMiB', title: 'RSS MiB', digits: 1, tolerance: { absolute: 4, relative: 0.05 }, fastd: true },
+  { key: 'fds', title: 'fds', digits: 0, tolerance: { absolute: 0, relative: 0 }, fastd: true },
+  { key: 'rings', title: 'io_uring', digits: 0, tolerance: { absolute: 0, relative: 0 }, fastd: false },
+  { key: 'threads', title: 'threads', digits: 0, tolerance: { absolute: 0, relative: 0 }, fastd: true },
+  { key: 'bufferPool', title: 'pool', digits: 0, tolerance: { absolute: 64, relative: 0.25 }, fastd: false },
+  { key: 'receivePool', title: 'rx pool', digits: 0, tolerance: { absolute: 64, relative: 0.25 }, fastd: false },
+  { key: 'peers', title: 'peers', digits: 0, tolerance: { absolute: 1, relative: 0.25 }, fastd: true },
+];
+
+/** A daemon's descriptors once every peer was back after a reconnect/reload cycle (cycle 0: before the first). */
+export interface Checkpoint {
+  readonly cycle: number;
+  readonly seconds: number;
+  readonly fds: number;
+  readonly rings: number;
+  readonly peers: number;
+}
+
+export interface SeriesVerdict extends Verdict {
+  readonly kind: DaemonKind;
+  readonly series: SeriesKey;
+}
+
+/** Samples before this are not judged: V8's code and the pools settle in the first minutes. */
+export function warmupSeconds(options: SoakOptions): number {
+  return Math.max(2 * options.intervalSeconds, options.minutes * 6);
+}
+
+export function seriesOf(samples: readonly Sample[], kind: DaemonKind, key: SeriesKey): Point[] {
+  return samples.flatMap(({ seconds, readings }) => {
+    const value = readings[kind]?.[key];
+    return value === undefined ? [] : [{ seconds, value }];
+  });
+}
+
+export function verdicts(samples: readonly Sample[], kinds: readonly DaemonKind[], warmup: number): SeriesVerdict[] {
+  return kinds.flatMap((kind) =>
+    SERIES.filter((spec) => kind === 'fastd-ts' || spec.fastd).map((spec) => ({ kind, series: spec.key, ...verdict(seriesOf(samples, kind, spec.key), warmup, spec.tolerance) })),
+  );
+}
+
+const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
+/** Rows of the table over time; a longer run prints every n-th sample (the CSV has them all). */
+const MAX_TABLE_ROWS = 30;
+
+/** The table over time: a row per sample (thinned), each daemon's series in columns. */
+export function formatTimeTable(samples: readonly Sample[], kinds: readonly DaemonKind[]): string {
+  const columns = kinds.flatMap((kind) => SERIES.filter((spec) => kind === 'fastd-ts' || spec.fastd).map((spec) => ({ kind, spec })));
+  const step = Math.max(1, Math.ceil(samples.length / MAX_TABLE_ROWS));
+  const shown = samples.filter((_, i) => i % step === 0 || i === samples.length - 1);
+  const short = (kind: DaemonKind) => (kind === 'fastd' ? 'fastd' : 'ts');
+  return alignedTable(
+    ['min', ...columns.map(({ kind, spec }) => `${short(kind)} ${spec.title}`)],
+    shown.map((sample) => [(sample.seconds / 60).toFixed(1), ...columns.map(({ kind, spec }) => fixed(sample.readings[kind]?.[spec.key], spec.digits))]),
+  );
+}
+
+export function formatVerdicts(list: readonly SeriesVerdict[]): string {
+  const digits = (key: SeriesKey) => SERIES.find((spec) => spec.key === key)!.digits;
+  return alignedTable(
+    ['daemon', 'series', 'first third', 'last third', 'slope / h', 'verdict'],
+    list.map((v) => [
+      v.kind,
+      SERIES.find((spec) => spec.key === v.series)!.title,
+      fixed(v.firstMedian, digits(v.series)),
+      fixed(v.lastMedian, digits(v.series)),
+      fixed(v.slopePerHour, 1),
+      v.trend,
+    ]),
+  );
+}
+
+/** Per daemon: descriptors and rings before the first cycle and after each one. */
+export function formatCheckpoints(checkpoints: Readonly<Partial<Record<DaemonKind, readonly Checkpoint[]>>>): string {
+  return Object.entries(checkpoints)
+    .map(([kind, list]) => {
+      const cycles = list!.length - 1;
+      const fds = list!.map((c) => c.fds).join(' ');
+      const rings = list!.map((c) => c.rings).join(' ');
+      return `${kind}: ${cycles} cycles; fds before and after each: ${fds}; io_uring rings: ${rings}`;
+    })
+    .join('\n');
+}
+
+/** One line per sample and daemon; a series a daemon does not have is empty. */
+export function samplesCsv(samples: readonly Sample[]): string {
+  const lines = [['seconds', 'daemon', ...SERIES.map((spec) => spec.key)].join(',')];
+  for (const { seconds, readings } of samples) {
+    for (const [kind, reading] of Object.entries(readings)) {
+      lines.push([seconds.toFixed(1), kind, ...SERIES.map((spec) => reading![spec.key] ?? '')].join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
