@@ -30,6 +30,8 @@ const SUPERNODE_TAP = 'sn0';
  */
 const SUPERNODE_MAC = '02:00:5e:00:53:01';
 const UNDERLAY = 'up0';
+/** The supernode's end of the routers' veth. */
+export const SUPERNODE_UNDERLAY = 'rt';
 const UNDERLAY_PREFIX = 16;
 const SHARED_ROUTER_ADDRESS = '198.18.0.2';
 const ROUTER_BASE_PORT = 20_000;
@@ -109,8 +111,8 @@ export class SupernodeLab {
       // interface that holds the address, or every router's TAP would answer for r0's.
       netns.exec('sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv4.conf.all.arp_ignore=1');
     }
-    joinByVeth(supernodeNs, 'rt', routersNs, UNDERLAY);
-    supernodeNs.ipBatch([`address add ${SUPERNODE_ADDRESS}/${UNDERLAY_PREFIX} dev rt`, 'link set rt up']);
+    joinByVeth(supernodeNs, SUPERNODE_UNDERLAY, routersNs, UNDERLAY);
+    supernodeNs.ipBatch([`address add ${SUPERNODE_ADDRESS}/${UNDERLAY_PREFIX} dev ${SUPERNODE_UNDERLAY}`, `link set ${SUPERNODE_UNDERLAY} up`]);
     const routerAddresses = options.ownAddresses ? Array.from({ length: options.routers }, (_, i) => ownAddress(i)) : [SHARED_ROUTER_ADDRESS];
     routersNs.ipBatch([
       ...[...routerAddresses, ...FLOOD_SOURCES].map((address) => `address add ${address}/${UNDERLAY_PREFIX} dev ${UNDERLAY}`),

@@ -14,13 +14,14 @@ export interface SoakOptions {
   readonly out: string | undefined;
   /** Seconds of each iperf3 burst. */
   readonly iperfSeconds: number;
-  /** Garbage datagrams and spoofed-init rounds (one a second) of each flood. */
+  /** Garbage datagrams of each flood (garbage-mix.ts's mix) and their rate a second; spoofed-init rounds (one a second). */
   readonly garbageDatagrams: number;
+  readonly garbageRate: number;
   readonly initRounds: number;
 }
 
 const KINDS: readonly DaemonKind[] = ['fastd-ts', 'fastd'];
-const DEFAULTS: SoakOptions = { minutes: 60, intervalSeconds: 10, kinds: KINDS, out: undefined, iperfSeconds: 5, garbageDatagrams: 20_000, initRounds: 3 };
+const DEFAULTS: SoakOptions = { minutes: 60, intervalSeconds: 10, kinds: KINDS, out: undefined, iperfSeconds: 5, garbageDatagrams: 200_000, garbageRate: 100_000, initRounds: 3 };
 const MAX_MINUTES = 24 * 60;
 
 export const USAGE = 'usage: npm run soak [-- --minutes N] [--interval S] [--only fastd|fastd-ts] [--out PATH]  (writes PATH.csv and PATH.json)';
@@ -161,14 +162,24 @@ export function formatVerdicts(list: readonly SeriesVerdict[]): string {
   );
 }
 
+/** Values in order, a run of equal ones as `value ×count`: an hour's checkpoints on one line. */
+export function runs(values: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length; ) {
+    let end = i + 1;
+    while (end < values.length && values[end] === values[i]) end++;
+    parts.push(end - i === 1 ? `${values[i]}` : `${values[i]} ×${end - i}`);
+    i = end;
+  }
+  return parts.join(', ');
+}
+
 /** Per daemon: descriptors and rings before the first cycle and after each one. */
 export function formatCheckpoints(checkpoints: Readonly<Partial<Record<DaemonKind, readonly Checkpoint[]>>>): string {
   return Object.entries(checkpoints)
     .map(([kind, list]) => {
       const cycles = list!.length - 1;
-      const fds = list!.map((c) => c.fds).join(' ');
-      const rings = list!.map((c) => c.rings).join(' ');
-      return `${kind}: ${cycles} cycles; fds before and after each: ${fds}; io_uring rings: ${rings}`;
+      return `${kind}: ${cycles} cycles; fds before and after each: ${runs(list!.map((c) => c.fds))}; io_uring rings: ${runs(list!.map((c) => c.rings))}`;
     })
     .join('\n');
 }

@@ -2,8 +2,9 @@
 // peers in namespaces (the supernode bench's lab: 4 routers sharing an address, 2 probes of
 // their own), put through the same cycle again and again for an hour (`--minutes N`):
 //
-//   traffic (an iperf3 burst from probe 0, pings from router 0 beside it) → floods (garbage
-//   datagrams, spoofed inits) → a reload (SIGHUP; a peer file added, removed, broken, removed
+//   traffic (an iperf3 burst from probe 0, pings from router 0 beside it) → floods (garbage at
+//   a set rate, garbage-flood.ts: random, truncated, and router 0's packets bit-flipped and
+//   replayed from its address; then spoofed inits) → a reload (SIGHUP; a peer file added, removed, broken, removed
 //   in turn) → a reconnect (kill -9 of probe 1 and a new one, or every router restarted, in
 //   turn) → every client connected again → its descriptors counted (a checkpoint)
 //
@@ -19,15 +20,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { until } from '../bench/bench-tunnel.js';
 import type { BenchDaemon } from '../bench/daemon.js';
 import { bulkPublicKeys } from '../bench/peer-keys.js';
 import { type DaemonKind, median } from '../bench/report.js';
 import { missingPrerequisites, progress, runAsScript } from '../bench/script.js';
 import { flood } from '../bench/supernode.js';
-import { SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP_ADDRESS, SupernodeLab } from '../bench/supernode-lab.js';
-import { iperf3, pingsDuringLoad } from '../bench/traffic.js';
+import { FLOOD_SOURCES, SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP_ADDRESS, SUPERNODE_UNDERLAY, SupernodeLab } from '../bench/supernode-lab.js';
+import { iperf3, pingsDuringLoad, pingTimes } from '../bench/traffic.js';
+import { type Endpoint, captureSessionPackets, GarbageFlood } from './garbage-flood.js';
+import { DEFAULT_MIX } from './garbage-mix.js';
 import { connectedPeers, descriptors, readDaemon } from './soak-sampler.js';
 import {
   type Checkpoint,
@@ -44,15 +46,15 @@ import {
   warmupSeconds,
 } from './soak-report.js';
 
-/** The interop tests' garbage sender (random and truncated datagrams), run in the routers' namespace. */
-const GARBAGE_SENDER = fileURLToPath(new URL('../../test/interop/harness/garbage-sender.mjs', import.meta.url));
 const ROUTERS = 4;
 const PROBES = 2;
 const START_DEADLINE_MS = 30_000;
 /** Longer than a fastd client's handshake retry (~20 s) after an init the supernode ignored, twice. */
 const RECONNECT_DEADLINE_MS = 60_000;
-const TOOL_SLACK_MS = 30_000;
 const PING_INTERVAL_S = 0.2;
+/** Pings from router 0 while its session's packets are captured as the garbage's seeds. */
+const SEED_PINGS = 20;
+const SEED_PING_INTERVAL_S = 0.05;
 /** After every client is back: the handshakes' hooks and the peer state file's rewrite are done. */
 const SETTLE_MS = 2_000;
 /** The peer files a reload adds or breaks, beside the clients' own. */
@@ -65,7 +67,10 @@ export interface CycleRecord {
   readonly mbit: number | undefined;
   readonly pingsSent: number;
   readonly pingsAnswered: number;
-  readonly floodAnswered: number;
+  /** The rate the garbage went out at, datagrams a second. */
+  readonly garbagePps: number;
+  /** Answers to the spoofed inits. */
+  readonly initsAnswered: number;
   /** From the reconnect until every client was connected again; undefined: not within the deadline. */
   readonly reconnectSeconds: number | undefined;
 }
@@ -92,6 +97,9 @@ class SoakLab {
     private readonly startedAt: number,
   ) {}
 
+  /** Router 0's real packets, which the garbage floods copy (bit-flipped, replayed) from its address. */
+  private seeds: readonly Uint8Array[] = [];
+
   static async start(kind: DaemonKind, startedAt: number): Promise<SoakLab> {
     const dir = mkdtempSync(join(tmpdir(), `fastd-ts-soak-${kind}-`));
     const lab = SupernodeLab.create(dir, { routers: ROUTERS, probes: PROBES, ownAddresses: false, name: kind === 'fastd' ? 'fastd' : 'ts' });
@@ -101,12 +109,20 @@ class SoakLab {
       await lab.statusAnswers(soak.supernode, START_DEADLINE_MS);
       await lab.startClients();
       if ((await soak.clientsBack()) === undefined) throw new Error(`${kind}: not every client connected at the start\n${lab.logsOf([soak.supernode])}`);
+      soak.seeds = await captureSessionPackets(lab.supernodeNs, SUPERNODE_UNDERLAY, soak.routerZero(), SUPERNODE_PORT, dir, () =>
+        pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, SEED_PINGS, SEED_PING_INTERVAL_S),
+      );
       await soak.checkpoint(0);
       return soak;
     } catch (error) {
       await soak.close();
       throw error;
     }
+  }
+
+  private routerZero(): Endpoint {
+    const [address, port] = this.lab.routers.specs[0]!.bind.split(':');
+    return { address: address!, port: Number(port) };
   }
 
   private say(text: string): void {
@@ -167,15 +183,12 @@ class SoakLab {
     return { mbit: run?.mbitPerSecond, pingsSent: pings.sent, pingsAnswered: pings.times.length };
   }
 
-  private async floods(options: SoakOptions): Promise<number> {
+  private async floods(options: SoakOptions): Promise<Pick<CycleRecord, 'garbagePps' | 'initsAnswered'>> {
     const { lab } = this;
-    const garbage = await lab.routersNs.run(
-      process.execPath,
-      [GARBAGE_SENDER, SUPERNODE_ADDRESS, String(SUPERNODE_PORT), String(options.garbageDatagrams)],
-      TOOL_SLACK_MS + options.garbageDatagrams,
-    );
-    if (garbage.code !== 0) throw new Error(`the garbage sender failed: ${garbage.stderr}`);
-    return (await flood(lab, this.supernode, options.initRounds)).answered;
+    const target = { address: SUPERNODE_ADDRESS, port: SUPERNODE_PORT };
+    const garbage = { source: FLOOD_SOURCES[0]!, spoof: this.routerZero(), seeds: this.seeds, count: options.garbageDatagrams };
+    const { pps } = await GarbageFlood.start(lab.routersNs, target, options.garbageRate, DEFAULT_MIX, garbage).finished;
+    return { garbagePps: pps, initsAnswered: (await flood(lab, this.supernode, options.initRounds)).answered };
   }
 
   /** SIGHUP after one change of the peer directory, by the cycle: a file added, removed, broken, removed. */
@@ -213,16 +226,16 @@ class SoakLab {
   async run(options: SoakOptions, endAt: number): Promise<void> {
     for (let cycle = 1; performance.now() < endAt; cycle++) {
       const load = await this.traffic(options);
-      const floodAnswered = await this.floods(options);
+      const floods = await this.floods(options);
       this.reload(cycle);
       await this.reconnect(cycle);
       const reconnectSeconds = await this.clientsBack();
       await this.checkpoint(cycle);
-      this.cycles.push({ cycle, ...load, floodAnswered, reconnectSeconds });
+      this.cycles.push({ cycle, ...load, ...floods, reconnectSeconds });
       const last = this.checkpoints.at(-1)!;
       this.say(
         `cycle ${cycle}: ${load.mbit?.toFixed(0) ?? '-'} Mbit/s, ${load.pingsAnswered}/${load.pingsSent} pings, ` +
-          `back ${reconnectSeconds?.toFixed(1) ?? '-'} s, ${last.fds} fds, ${last.rings} rings, ${last.peers} peers`,
+          `garbage at ${(floods.garbagePps / 1000).toFixed(0)} kpps, back ${reconnectSeconds?.toFixed(1) ?? '-'} s, ${last.fds} fds, ${last.rings} rings, ${last.peers} peers`,
       );
     }
   }
@@ -300,7 +313,8 @@ function formatCycles(cycles: SoakResult['cycles']): string {
       const sent = list!.reduce((sum, c) => sum + c.pingsSent, 0);
       const lost = sent - list!.reduce((sum, c) => sum + c.pingsAnswered, 0);
       const back = list!.flatMap((c) => (c.reconnectSeconds === undefined ? [] : [c.reconnectSeconds]));
-      return `${kind}: ${list!.length} cycles, iperf3 median ${mbit.toFixed(0)} Mbit/s, ${lost} of ${sent} pings lost, clients back in median ${median(back).toFixed(1)} s (${list!.length - back.length} not within ${RECONNECT_DEADLINE_MS / 1000} s)`;
+      const kpps = median(list!.map((c) => c.garbagePps)) / 1000;
+      return `${kind}: ${list!.length} cycles, iperf3 median ${mbit.toFixed(0)} Mbit/s, ${lost} of ${sent} pings lost, garbage at median ${kpps.toFixed(0)} kpps, clients back in median ${median(back).toFixed(1)} s (${list!.length - back.length} not within ${RECONNECT_DEADLINE_MS / 1000} s)`;
     })
     .join('\n');
 }

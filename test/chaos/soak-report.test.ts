@@ -6,6 +6,7 @@ import {
   formatVerdicts,
   parseSoakOptions,
   type Reading,
+  runs,
   type Sample,
   samplesCsv,
   type SoakOptions,
@@ -87,8 +88,14 @@ describe('the tables', () => {
   it('lists the descriptors at each checkpoint', () => {
     const checkpoint = (cycle: number, fds: number) => ({ cycle, seconds: cycle * 30, fds, rings: 4, peers: 6 });
     expect(formatCheckpoints({ 'fastd-ts': [checkpoint(0, 42), checkpoint(1, 42), checkpoint(2, 43)] })).toBe(
-      'fastd-ts: 2 cycles; fds before and after each: 42 42 43; io_uring rings: 4 4 4',
+      'fastd-ts: 2 cycles; fds before and after each: 42 ×2, 43; io_uring rings: 4 ×3',
     );
+  });
+
+  it('writes runs of equal values once, with their count', () => {
+    expect(runs([])).toBe('');
+    expect(runs([7])).toBe('7');
+    expect(runs([42, 42, 42, 43, 42])).toBe('42 ×3, 43, 42');
   });
 });
 
