@@ -34,7 +34,7 @@ ln -s "$repo/node_modules" "$source/node_modules"
 # 2. the program and its production modules
 mkdir -p "$lib/build" "$root/usr/bin"
 cp -a "$source/bin" "$source/dist" "$source/package.json" "$source/package-lock.json" "$lib/"
-rm -rf "$lib/dist/bench" "$lib/dist/testbed"
+rm -rf "$lib/dist/bench" "$lib/dist/testbed" "$lib/dist/chaos"
 cp -a "$source/build/wasm" "$lib/build/"
 cp -a "$(realpath "$repo/node_modules")" "$lib/node_modules"
 (cd "$lib" && npm prune --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null && rm package-lock.json)

@@ -58,6 +58,7 @@ export function impairmentSection(settings: ImpairmentSettings, figures: ByKind<
 
 function recoveryCells(figures: ByKind<RestartFigures>, killed: string, pick: (f: RestartFigures) => Recovery, deadline: string): Row[] {
   return [
+    row(`${killed} killed: its TAP back after`, figures, (f) => seconds(pick(f).startSeconds, deadline)),
     row(`${killed} killed: pings answered again after`, figures, (f) => seconds(pick(f).pingSeconds, deadline)),
     row(`${killed} killed: b's status shows a connected after`, figures, (f) => seconds(pick(f).statusSeconds, deadline)),
   ];

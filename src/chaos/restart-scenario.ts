@@ -18,6 +18,8 @@ const PING_INTERVAL_SECONDS = 0.1;
 export const SESSION_SETTLE_MS = 16_000;
 
 export interface Recovery {
+  /** Seconds from the kill until the new daemon's TAP interface was there (its start-up). */
+  readonly startSeconds: number;
   /** Seconds from the kill until the first ping answered; undefined: not within the deadline. */
   readonly pingSeconds: number | undefined;
   /** Seconds from the kill until side b's status showed side a connected again; undefined: not within the deadline. */
@@ -55,6 +57,7 @@ async function killAndRestart(lab: ChaosLab, index: 0 | 1, pings: PingWatch, dea
   const rxAtKill = index === 0 ? await lab.underTestRxPackets() : 0;
   await lab.startSide(index);
   const seconds = (at: number) => (at - killedAt) / 1000;
+  const startSeconds = seconds(Date.now());
   const connected = async () => (await lab.underTestConnected()) && (await lab.underTestRxPackets()) > rxAtKill;
   const [pingSeconds, statusSeconds] = await Promise.all([
     pings.firstReplyAfter(killedAt, deadlineMs).then(seconds, () => undefined),
@@ -64,5 +67,5 @@ async function killAndRestart(lab: ChaosLab, index: 0 | 1, pings: PingWatch, dea
       () => undefined,
     ),
   ]);
-  return { pingSeconds, statusSeconds };
+  return { startSeconds, pingSeconds, statusSeconds };
 }
