@@ -19,6 +19,7 @@
 // until it has a session and one more packet (finish or response) per handshake, so a
 // router costs ~0.1 handshakes a second; but Freifunk puts tens to hundreds of routers
 // behind one NAT address, and after an outage they all arrive within a second or two.
+import { HANDSHAKES_IN_FLIGHT } from './handshake-credit.js';
 import { ABSENT, NumberMap } from './number-map.js';
 
 /** A source address's sustained handshakes per second: ~200 routers behind one NAT retrying every 20 s, twice over. */
@@ -31,7 +32,8 @@ export const PER_ADDRESS_BURST = 512;
  * supernode (~100 a second) or the restart greeting's 200 a second.
  */
 export const GLOBAL_RATE = 500;
-export const GLOBAL_BURST = 1000;
+/** No more than may wait for the control plane: a larger burst would only be dropped there, after its copy. */
+export const GLOBAL_BURST = HANDSHAKES_IN_FLIGHT;
 /** Handshakes per second from known peers' addresses: every peer of a large supernode renewing at once. */
 export const KNOWN_RATE = 1000;
 export const KNOWN_BURST = 2000;
@@ -67,12 +69,12 @@ export class HandshakeLimiter {
   private readonly known = new Bucket(KNOWN_RATE, KNOWN_BURST);
   private readonly global = new Bucket(GLOBAL_RATE, GLOBAL_BURST);
   /** source key → slot in tokens/last. */
-  private readonly slots = new NumberMap(2 * ADDRESS_LIMIT);
-  private readonly tokens = new Float64Array(ADDRESS_LIMIT);
-  private readonly last = new Float64Array(ADDRESS_LIMIT);
+  private readonly slots: NumberMap;
+  private readonly tokens: Float64Array;
+  private readonly last: Float64Array;
   /** Unused slots, [0, freeCount). */
-  private readonly free = new Int32Array(ADDRESS_LIMIT);
-  private freeCount = ADDRESS_LIMIT;
+  private readonly free: Int32Array;
+  private freeCount: number;
   private nextSweep = -Infinity;
   private sweepNow = 0;
   private readonly sweepEntry = (slot: number, key: number): void => {
@@ -81,8 +83,14 @@ export class HandshakeLimiter {
     this.free[this.freeCount++] = slot;
   };
 
-  constructor() {
-    for (let i = 0; i < ADDRESS_LIMIT; i++) this.free[i] = ADDRESS_LIMIT - 1 - i;
+  /** `addressLimit`: source addresses with a bucket of their own (a test makes it small). */
+  constructor(addressLimit = ADDRESS_LIMIT) {
+    this.slots = new NumberMap(2 * addressLimit);
+    this.tokens = new Float64Array(addressLimit);
+    this.last = new Float64Array(addressLimit);
+    this.free = new Int32Array(addressLimit);
+    for (let i = 0; i < addressLimit; i++) this.free[i] = addressLimit - 1 - i;
+    this.freeCount = addressLimit;
   }
 
   /**
