@@ -2,13 +2,32 @@
 // control plane's thread. Each scrape of /metrics builds one status document, exactly what the
 // status socket would send at that moment, and turns it into metrics (metrics.ts); the
 // datapath workers are not asked for anything a status fetch would not ask them.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+//
+// The body is gzipped when the scraper accepts it, as Prometheus does by default and as
+// client_golang's promhttp answers: with 1,000 peers the text is 2.3 MB, gzip's fastest
+// level makes it 180 KB in ~5 ms of CPU, off this thread (libuv's pool), and on the loaded
+// machine moving the 2.3 MB between two processes took 20-30 ms by itself.
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { constants, gzip } from 'node:zlib';
 import type { ListenAddress } from '../config/addresses.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { FastdStatus } from './status-table.js';
 
 export const METRICS_PATH = '/metrics';
 const INDEX_PAGE = `<html><head><title>fastd-ts</title></head><body><h1>fastd-ts</h1><p><a href="${METRICS_PATH}">Metrics</a></p></body></html>\n`;
+
+const compress = promisify(gzip);
+/** gzip's output in one piece for a 1,000-peer scrape (each piece is a turn between the pool and this thread). */
+const GZIP_CHUNK = 256 * 1024;
+
+/** Whether Accept-Encoding allows gzip (a `q=0` refuses it). */
+export function acceptsGzip(header: string | undefined): boolean {
+  return (header ?? '').split(',').some((coding) => {
+    const [name, ...parameters] = coding.split(';').map((part) => part.trim());
+    return name?.toLowerCase() === 'gzip' && !parameters.some((parameter) => /^q=0(\.0*)?$/i.test(parameter));
+  });
+}
 
 export class MetricsServerError extends Error {
   override name = 'MetricsServerError';
@@ -51,7 +70,13 @@ async function serve(request: IncomingMessage, response: ServerResponse, metrics
   }
   try {
     const body = await metrics.render(document());
-    response.writeHead(200, { 'content-type': metrics.contentType }).end(request.method === 'HEAD' ? undefined : body);
+    const gzipped = acceptsGzip(request.headers['accept-encoding']);
+    const headers: OutgoingHttpHeaders = { 'content-type': metrics.contentType, vary: 'accept-encoding', ...(gzipped ? { 'content-encoding': 'gzip' } : {}) };
+    if (request.method === 'HEAD') {
+      response.writeHead(200, headers).end();
+      return;
+    }
+    response.writeHead(200, headers).end(gzipped ? await compress(body, { level: constants.Z_BEST_SPEED, chunkSize: GZIP_CHUNK }) : body);
   } catch (error) {
     response.writeHead(500, { 'content-type': 'text/plain' }).end(`${(error as Error).message}\n`);
   }

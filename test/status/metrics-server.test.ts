@@ -1,0 +1,93 @@
+// The metrics endpoint's encodings, in-process on loopback: gzip when the scraper accepts it
+// (Prometheus asks for it by default), the same text either way, plain text otherwise.
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GLOBAL_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
+import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
+import { DaemonMetrics } from '../../src/status/metrics.js';
+import { acceptsGzip, MetricsServer } from '../../src/status/metrics-server.js';
+import { buildStatus } from '../../src/status/status-json.js';
+
+const HOST = '127.0.0.1';
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function get(port: number, headers: Record<string, string>, method = 'GET'): Promise<{ headers: Record<string, unknown>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    request({ host: HOST, port, path: '/metrics', method, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+const peers = Array.from({ length: 50 }, (_, peerId) => ({
+  key: peerId.toString(16).padStart(64, '0'),
+  name: `router-${peerId}`,
+  address: `192.0.2.${peerId}:10000`,
+  iface: undefined,
+  peerId,
+  establishedAt: 1000,
+  method: 'salsa2012+umac',
+  macAddresses: [],
+}));
+const document = () =>
+  buildStatus({
+    now: 60_000,
+    startedAt: 0,
+    mode: 'tun',
+    singleInterface: 'fastd0',
+    globalStats: new Float64Array(GLOBAL_STATS_FIELDS),
+    peerStats: new PeerStatistics([new ArrayBuffer(0)]),
+    peers,
+    ioBackend: 'fallback',
+    workers: [],
+  });
+
+describe('MetricsServer', () => {
+  let server: MetricsServer;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    server = await MetricsServer.open({ host: HOST, port }, new DaemonMetrics('ffda', false), document);
+  });
+  afterAll(() => server.close());
+
+  it('gzips the text for a scraper that accepts it, and sends it plain to one that does not', async () => {
+    const plain = await get(port, {});
+    const gzipped = await get(port, { 'accept-encoding': 'gzip' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    expect(gzipped.body.length).toBeLessThan(plain.body.length / 4);
+    expect(gunzipSync(gzipped.body).toString()).toBe(plain.body.toString());
+    expect(plain.body.toString()).toContain('fastd_peer_up{public_key="');
+  });
+
+  it('answers HEAD with the headers a GET would have', async () => {
+    const head = await get(port, { 'accept-encoding': 'gzip' }, 'HEAD');
+    expect(head.headers['content-encoding']).toBe('gzip');
+    expect(head.body.length).toBe(0);
+  });
+});
+
+describe('acceptsGzip', () => {
+  it("reads Accept-Encoding's codings and their weights", () => {
+    expect(acceptsGzip('gzip')).toBe(true);
+    expect(acceptsGzip('deflate, GZIP;q=0.5')).toBe(true);
+    expect(acceptsGzip('identity, gzip;q=0')).toBe(false);
+    expect(acceptsGzip('x-gzip-not')).toBe(false);
+    expect(acceptsGzip(undefined)).toBe(false);
+  });
+});
