@@ -38,6 +38,7 @@ export function labelBytes(labels: Readonly<Record<string, string>>, then?: Buff
 export class ExpositionWriter {
   private buffer: Buffer;
   private length = 0;
+  private readonly scratch = new Float64Array(1);
 
   /** `common`: labelBytes() of the labels every sample has (the instance); `buffer`: where to write (grown when full). */
   constructor(
@@ -64,6 +65,15 @@ export class ExpositionWriter {
 
   /** One sample line: `name{labels} value`; `name` is ASCII as metric names are. */
   sample(name: string, labels: Uint8Array, value: number): void {
+    this.scratch[0] = value;
+    this.sampleOf(name, labels, this.scratch, 0);
+  }
+
+  /**
+   * A sample whose value is `table[index]`: a double handed from a table to a call that is not
+   * inlined is boxed on the heap, 13,000 times a scrape of 1,000 peers.
+   */
+  sampleOf(name: string, labels: Uint8Array, table: Float64Array, index: number): void {
     this.reserve(name.length + labels.length + MAX_NUMBER_LENGTH + 4);
     const buffer = this.buffer;
     this.ascii(name);
@@ -72,7 +82,7 @@ export class ExpositionWriter {
     this.length += labels.length;
     buffer[this.length++] = CLOSE_BRACE;
     buffer[this.length++] = SPACE;
-    this.number(value);
+    this.number(table[index]!);
     buffer[this.length++] = NEWLINE;
   }
 

@@ -1,7 +1,7 @@
 // The Prometheus endpoint (`metrics listen` / --metrics-listen): a small HTTP server on the
-// control plane's thread. Each scrape of /metrics builds one status document, exactly what the
-// status socket would send at that moment, and turns it into metrics (metrics.ts); the
-// datapath workers are not asked for anything a status fetch would not ask them.
+// control plane's thread. Each scrape of /metrics reads what the status socket's document would
+// be made of at that moment and turns it into metrics (metrics.ts); the datapath workers are
+// not asked for anything a status fetch would not ask them.
 //
 // The body is gzipped when the scraper accepts it, as Prometheus does by default and as
 // client_golang's promhttp answers: with 1,000 peers the text is 2.3 MB, gzip's fastest
@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import type { ListenAddress } from '../config/addresses.js';
 import type { DaemonMetrics } from './metrics.js';
-import type { FastdStatus } from './status-table.js';
+import type { StatusSource } from './status-json.js';
 
 export const METRICS_PATH = '/metrics';
 const INDEX_PAGE = `<html><head><title>fastd-ts</title></head><body><h1>fastd-ts</h1><p><a href="${METRICS_PATH}">Metrics</a></p></body></html>\n`;
@@ -37,8 +37,8 @@ export class MetricsServer {
   private constructor(private readonly server: Server) {}
 
   /** Listens at `listen`; rejects with the reason an operator can act on. */
-  static open(listen: ListenAddress, metrics: DaemonMetrics, document: () => FastdStatus): Promise<MetricsServer> {
-    const server = createServer((request, response) => void serve(request, response, metrics, document));
+  static open(listen: ListenAddress, metrics: DaemonMetrics, source: () => StatusSource): Promise<MetricsServer> {
+    const server = createServer((request, response) => void serve(request, response, metrics, source));
     return new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
         const where = `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
@@ -54,7 +54,7 @@ export class MetricsServer {
   }
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, metrics: DaemonMetrics, document: () => FastdStatus): Promise<void> {
+async function serve(request: IncomingMessage, response: ServerResponse, metrics: DaemonMetrics, source: () => StatusSource): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;
@@ -69,7 +69,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, metrics
     return;
   }
   try {
-    const body = await metrics.render(document());
+    const body = await metrics.render(source());
     const gzipped = acceptsGzip(request.headers['accept-encoding']);
     const headers: OutgoingHttpHeaders = { 'content-type': metrics.contentType, vary: 'accept-encoding', ...(gzipped ? { 'content-encoding': 'gzip' } : {}) };
     if (request.method === 'HEAD') {

@@ -147,7 +147,7 @@ function bufferPoolStatus(stats: Float64Array, first: number): BufferPoolStatus 
   };
 }
 
-function fastdTsStatus(source: StatusSource): FastdTsStatus {
+export function fastdTsStatus(source: StatusSource): FastdTsStatus {
   const stats = source.globalStats;
   return {
     io_backend: source.ioBackend ?? null,
@@ -182,20 +182,34 @@ function fastdTsStatus(source: StatusSource): FastdTsStatus {
   };
 }
 
+/** fastd's traffic counters: where each one's packets and bytes lie in a PeerStat-layout row. */
+export const TRAFFIC_FIELDS = {
+  rx: { packets: PeerStat.RxPackets, bytes: PeerStat.RxBytes },
+  rx_reordered: { packets: PeerStat.RxReorderedPackets, bytes: PeerStat.RxReorderedBytes },
+  tx: { packets: PeerStat.TxPackets, bytes: PeerStat.TxBytes },
+  tx_dropped: { packets: PeerStat.TxDroppedPackets, bytes: PeerStat.TxDroppedBytes },
+  tx_error: { packets: PeerStat.TxErrorPackets, bytes: PeerStat.TxErrorBytes },
+} as const satisfies Record<keyof StatusStatistics, Record<keyof TrafficCounter, number>>;
+
 /** The fastd statistics of one row of a PeerStat-layout table (peer or global). */
 function readStatistics(table: Float64Array, row: number, fields: number): StatusStatistics {
   const base = row * fields;
-  const counter = (packets: number, bytes: number): TrafficCounter => ({
+  const counter = ({ packets, bytes }: { readonly packets: number; readonly bytes: number }): TrafficCounter => ({
     packets: table[base + packets]!,
     bytes: table[base + bytes]!,
   });
   return {
-    rx: counter(PeerStat.RxPackets, PeerStat.RxBytes),
-    rx_reordered: counter(PeerStat.RxReorderedPackets, PeerStat.RxReorderedBytes),
-    tx: counter(PeerStat.TxPackets, PeerStat.TxBytes),
-    tx_dropped: counter(PeerStat.TxDroppedPackets, PeerStat.TxDroppedBytes),
-    tx_error: counter(PeerStat.TxErrorPackets, PeerStat.TxErrorBytes),
+    rx: counter(TRAFFIC_FIELDS.rx),
+    rx_reordered: counter(TRAFFIC_FIELDS.rx_reordered),
+    tx: counter(TRAFFIC_FIELDS.tx),
+    tx_dropped: counter(TRAFFIC_FIELDS.tx_dropped),
+    tx_error: counter(TRAFFIC_FIELDS.tx_error),
   };
+}
+
+/** Whole milliseconds from `since` to `now` (fastd's uptime and a session's `established`). */
+export function elapsedMs(now: number, since: number): number {
+  return Math.max(0, Math.floor(now - since));
 }
 
 /** What the engine tells the status document about one peer. */
@@ -213,7 +227,8 @@ export interface PeerStatusSource {
   readonly macAddresses: readonly string[];
 }
 
-interface StatusSource {
+/** What the status document is built from; the metrics read it too (metrics.ts). */
+export interface StatusSource {
   readonly now: number;
   readonly startedAt: number;
   readonly mode: 'tap' | 'multitap' | 'tun';
@@ -235,7 +250,7 @@ function peerStatus(source: StatusSource, peer: PeerStatusSource): StatusPeer {
   let connection: StatusConnection | null = null;
   if (peer.establishedAt !== undefined) {
     connection = {
-      established: Math.max(0, Math.floor(source.now - peer.establishedAt)),
+      established: elapsedMs(source.now, peer.establishedAt),
       method: peer.method ?? null,
       statistics: readStatistics(source.peerStats.peer(peer.peerId), 0, PEER_STATS_FIELDS),
       ...(source.mode === 'tap' ? { mac_addresses: [...peer.macAddresses] } : {}),
@@ -248,7 +263,7 @@ export function buildStatus(source: StatusSource): StatusDocument {
   const peers: Record<string, StatusPeer> = {};
   for (const peer of source.peers) peers[peer.key] = peerStatus(source, peer);
   return {
-    uptime: Math.max(0, Math.floor(source.now - source.startedAt)),
+    uptime: elapsedMs(source.now, source.startedAt),
     ...(source.singleInterface !== undefined ? { interface: source.singleInterface } : {}),
     statistics: readStatistics(source.globalStats, 0, GLOBAL_STATS_FIELDS),
     peers,

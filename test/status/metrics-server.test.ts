@@ -8,7 +8,7 @@ import { GLOBAL_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
 import { DaemonMetrics } from '../../src/status/metrics.js';
 import { acceptsGzip, MetricsServer } from '../../src/status/metrics-server.js';
-import { buildStatus } from '../../src/status/status-json.js';
+import type { StatusSource } from '../../src/status/status-json.js';
 
 const HOST = '127.0.0.1';
 
@@ -43,8 +43,7 @@ const peers = Array.from({ length: 50 }, (_, peerId) => ({
   method: 'salsa2012+umac',
   macAddresses: [],
 }));
-const document = () =>
-  buildStatus({
+const source = (): StatusSource => ({
     now: 60_000,
     startedAt: 0,
     mode: 'tun',
@@ -61,7 +60,7 @@ describe('MetricsServer', () => {
   let port: number;
   beforeAll(async () => {
     port = await freePort();
-    server = await MetricsServer.open({ host: HOST, port }, new DaemonMetrics('ffda', false), document);
+    server = await MetricsServer.open({ host: HOST, port }, new DaemonMetrics('ffda', false), source);
   });
   afterAll(() => server.close());
 

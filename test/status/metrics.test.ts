@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
-import { buildStatus, type PeerStatusSource, type StatusDocument } from '../../src/status/status-json.js';
+import { buildStatus, type PeerStatusSource, type StatusSource } from '../../src/status/status-json.js';
 import { DaemonMetrics, instanceName } from '../../src/status/metrics.js';
 import { parseExposition, samplesOf, valueOf, type Exposition } from '../helpers/prometheus-text.js';
 
@@ -21,11 +21,11 @@ const EXPORTER_TYPES: Record<string, string> = {
   ...Object.fromEntries(TRAFFIC.flatMap((stat) => ['packets', 'bytes'].flatMap((unit) => [[`fastd_${stat}_${unit}`, 'counter'], [`fastd_peer_${stat}_${unit}`, 'counter']]))),
 };
 
-/** A TAP supernode's document with every counter distinct: a swapped field shows. */
-function document(peers: readonly PeerStatusSource[]): StatusDocument {
+/** What a TAP supernode's document is made of, with every counter distinct: a swapped field shows. */
+function sourceOf(peers: readonly PeerStatusSource[]): StatusSource {
   const globalStats = Float64Array.from({ length: GLOBAL_STATS_FIELDS }, (_, i) => 1000 + i);
   const peerStats = Float64Array.from({ length: KEYS.length * PEER_STATS_FIELDS }, (_, i) => 5000 + i);
-  return buildStatus({
+  return {
     now: 12_345,
     startedAt: 0,
     mode: 'tap',
@@ -38,7 +38,7 @@ function document(peers: readonly PeerStatusSource[]): StatusDocument {
       { peers: 2, rx_packets: 70, tx_packets: 71, handoffs: 72, handoff_drops: 73 },
       { peers: 1, rx_packets: 80, tx_packets: 81, handoffs: 82, handoff_drops: 83 },
     ],
-  });
+  };
 }
 
 const PEERS: PeerStatusSource[] = [
@@ -47,21 +47,23 @@ const PEERS: PeerStatusSource[] = [
   { key: KEYS[2]!, name: 'gw-two', address: '[2001:db8::2]:10000', iface: undefined, peerId: 2, establishedAt: 345, method: 'null', macAddresses: [] },
 ];
 
-async function scrape(status: StatusDocument, metrics = new DaemonMetrics('ffda', false)): Promise<Exposition> {
-  return parseExposition((await metrics.render(status)).toString());
+async function scrape(source: StatusSource, metrics = new DaemonMetrics('ffda', false)): Promise<Exposition> {
+  return parseExposition((await metrics.render(source)).toString());
 }
 
 describe('DaemonMetrics', () => {
-  const status = document(PEERS);
+  const source = sourceOf(PEERS);
+  // what the status socket would send at the scrape's moment: the metrics must say the same
+  const status = buildStatus(source);
 
   it("has fastd-exporter's families with its types, each sample labelled with the instance", async () => {
-    const exposition = await scrape(status);
+    const exposition = await scrape(source);
     for (const [name, type] of Object.entries(EXPORTER_TYPES)) expect(exposition.types.get(name), name).toBe(type);
     expect(exposition.samples.every((sample) => sample.labels.fastd_instance === 'ffda')).toBe(true);
   });
 
   it("gives fastd's daemon-wide figures as the document has them", async () => {
-    const exposition = await scrape(status);
+    const exposition = await scrape(source);
     expect(valueOf(exposition, 'fastd_up')).toBe(1);
     expect(valueOf(exposition, 'fastd_uptime_seconds')).toBe(status.uptime / 1000);
     expect(valueOf(exposition, 'fastd_peers_up_total')).toBe(2);
@@ -72,7 +74,7 @@ describe('DaemonMetrics', () => {
   });
 
   it('gives each peer with public_key, name and interface labels; traffic only for connected ones', async () => {
-    const exposition = await scrape(status);
+    const exposition = await scrape(source);
     const labels = (key: string) => ({ public_key: key, name: status.peers[key]!.name ?? '', interface: 'ffda-vpn' });
     expect(valueOf(exposition, 'fastd_peer_up', labels(KEYS[0]!))).toBe(0);
     expect(samplesOf(exposition, 'fastd_peer_rx_bytes', { public_key: KEYS[0]! })).toEqual([]);
@@ -92,7 +94,7 @@ describe('DaemonMetrics', () => {
   });
 
   it("gives fastd-ts's own counters as fastd_ts_*", async () => {
-    const exposition = await scrape(status);
+    const exposition = await scrape(source);
     const own = status['fastd-ts'];
     for (const [reason, count] of Object.entries(own.dropped)) expect(valueOf(exposition, 'fastd_ts_dropped_packets_total', { reason }), reason).toBe(count);
     expect(valueOf(exposition, 'fastd_ts_io_backend', { backend: 'io_uring' })).toBe(1);
@@ -109,8 +111,8 @@ describe('DaemonMetrics', () => {
 
   it('forgets a peer that left the document by the next scrape', async () => {
     const metrics = new DaemonMetrics('ffda', false);
-    await scrape(status, metrics);
-    const later = await scrape(document(PEERS.slice(0, 2)), metrics);
+    await scrape(source, metrics);
+    const later = await scrape(sourceOf(PEERS.slice(0, 2)), metrics);
     expect(samplesOf(later, 'fastd_peer_up', { public_key: KEYS[2]! })).toEqual([]);
     expect(valueOf(later, 'fastd_peers_up_total')).toBe(1);
   });
@@ -119,25 +121,25 @@ describe('DaemonMetrics', () => {
     const metrics = new DaemonMetrics('ffda', false);
     const info = (exposition: Exposition) => samplesOf(exposition, 'fastd_peer_info', { public_key: KEYS[1]! }).map((sample) => sample.labels);
     const expected = { public_key: KEYS[1]!, interface: 'ffda-vpn', asn: '', fastd_instance: 'ffda' };
-    await scrape(status, metrics);
+    await scrape(source, metrics);
     const renamed = PEERS.map((peer) => (peer.key === KEYS[1] ? { ...peer, name: 'gw-one-renamed' } : peer));
-    const afterReload = await scrape(document(renamed), metrics);
+    const afterReload = await scrape(sourceOf(renamed), metrics);
     expect(samplesOf(afterReload, 'fastd_peer_up', { public_key: KEYS[1]! }).map((sample) => sample.labels.name)).toEqual(['gw-one-renamed']);
     expect(samplesOf(afterReload, 'fastd_peer_rx_bytes', { public_key: KEYS[1]! }).map((sample) => sample.labels.name)).toEqual(['gw-one-renamed']);
     expect(info(afterReload)).toEqual([{ ...expected, name: 'gw-one-renamed', method: 'salsa2012+umac', ipaddr_family: 'IPv4' }]);
     const moved = renamed.map((peer) => (peer.key === KEYS[1] ? { ...peer, method: 'null', address: '[2001:db8::1]:10000' } : peer));
-    expect(info(await scrape(document(moved), metrics))).toEqual([{ ...expected, name: 'gw-one-renamed', method: 'null', ipaddr_family: 'IPv6' }]);
+    expect(info(await scrape(sourceOf(moved), metrics))).toEqual([{ ...expected, name: 'gw-one-renamed', method: 'null', ipaddr_family: 'IPv6' }]);
   });
 
   it('writes the same bytes with labels kept from earlier scrapes as without', async () => {
     const kept = new DaemonMetrics('ffda', false);
-    const documents = [document(PEERS), document(PEERS.slice(1)), document(PEERS.map((peer) => ({ ...peer, name: `${peer.name ?? ''}-2` }))), document(PEERS)];
-    for (const later of documents) expect((await kept.render(later)).toString()).toBe((await new DaemonMetrics('ffda', false).render(later)).toString());
+    const sources = [sourceOf(PEERS), sourceOf(PEERS.slice(1)), sourceOf(PEERS.map((peer) => ({ ...peer, name: `${peer.name ?? ''}-2` }))), sourceOf(PEERS)];
+    for (const later of sources) expect((await kept.render(later)).toString()).toBe((await new DaemonMetrics('ffda', false).render(later)).toString());
   });
 
   it("adds prom-client's process metrics when asked", async () => {
     const metrics = new DaemonMetrics('ffda', true);
-    const exposition = await scrape(status, metrics);
+    const exposition = await scrape(source, metrics);
     expect(samplesOf(exposition, 'process_cpu_seconds_total')).toHaveLength(1);
   });
 });

@@ -1,15 +1,15 @@
 // Property tests of what the daemon writes about its peers, whatever their names and counters:
 // the status document survives JSON both ways unchanged, the metrics text carries each name
-// back exactly, and the status table has one line per peer.
+// back exactly and says what the document says, and the status table has one line per peer.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
 import { DaemonMetrics } from '../../src/status/metrics.js';
-import { buildStatus, type PeerStatusSource, type StatusDocument } from '../../src/status/status-json.js';
+import { buildStatus, type PeerStatusSource, type StatusSource } from '../../src/status/status-json.js';
 import { formatStatusTable } from '../../src/status/status-table.js';
 import { FUZZ, FUZZ_TIMEOUT_MS } from '../helpers/fuzz.js';
-import { parseExposition, samplesOf } from '../helpers/prometheus-text.js';
+import { parseExposition, samplesOf, valueOf } from '../helpers/prometheus-text.js';
 
 const hexKey = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => Buffer.from(bytes).toString('hex'));
 /** Any text a configuration's string may hold (its escapes allow every character but NUL). */
@@ -25,9 +25,9 @@ const counters = (length: number) => fc.array(fc.nat({ max: 2 ** 48 }), { minLen
 
 type PeerFields = Pick<PeerStatusSource, 'name' | 'address' | 'establishedAt' | 'method'>;
 
-function documentOf(entries: readonly (readonly [string, PeerFields])[], globalStats: number[], peerStats: number[]): StatusDocument {
+function sourceOf(entries: readonly (readonly [string, PeerFields])[], globalStats: number[], peerStats: number[]): StatusSource {
   const sources: PeerStatusSource[] = entries.map(([key, source], peerId) => ({ key, ...source, iface: undefined, peerId, macAddresses: [] }));
-  return buildStatus({
+  return {
     now: 2e6,
     startedAt: 0,
     mode: 'tap',
@@ -37,12 +37,14 @@ function documentOf(entries: readonly (readonly [string, PeerFields])[], globalS
     peers: sources,
     ioBackend: 'io_uring',
     workers: [],
-  });
+  };
 }
 
-const documents = fc
+const sources = fc
   .tuple(peers, counters(GLOBAL_STATS_FIELDS), counters(8 * PEER_STATS_FIELDS))
-  .map(([entries, globalStats, peerStats]) => documentOf(entries, globalStats, peerStats));
+  .map(([entries, globalStats, peerStats]) => sourceOf(entries, globalStats, peerStats));
+const documents = sources.map(buildStatus);
+const TRAFFIC = ['rx', 'rx_reordered', 'tx', 'tx_dropped', 'tx_error'] as const;
 
 describe('the status document, whatever the peers are called', () => {
   it('comes back from JSON unchanged', () => {
@@ -54,14 +56,25 @@ describe('the status document, whatever the peers are called', () => {
     );
   }, FUZZ_TIMEOUT_MS);
 
-  it('gives metrics text that carries every name back exactly', async () => {
+  it('gives metrics text that carries every name back exactly and says what the document says', async () => {
     const metrics = new DaemonMetrics('fuzz', false);
     await fc.assert(
-      fc.asyncProperty(documents, async (status) => {
-        const exposition = parseExposition((await metrics.render(status)).toString());
+      fc.asyncProperty(sources, async (source) => {
+        const status = buildStatus(source);
+        const exposition = parseExposition((await metrics.render(source)).toString());
+        expect(valueOf(exposition, 'fastd_uptime_seconds')).toBe(status.uptime / 1000);
+        for (const stat of TRAFFIC) expect(valueOf(exposition, `fastd_${stat}_bytes`)).toBe(status.statistics[stat].bytes);
         for (const [key, peerStatus] of Object.entries(status.peers)) {
           const [sample] = samplesOf(exposition, 'fastd_peer_up', { public_key: key });
           expect(sample?.labels.name).toBe(peerStatus.name ?? '');
+          expect(sample?.value).toBe(peerStatus.connection ? 1 : 0);
+          const { connection } = peerStatus;
+          if (!connection) continue;
+          expect(valueOf(exposition, 'fastd_peer_uptime_seconds', { public_key: key })).toBe(connection.established / 1000);
+          for (const stat of TRAFFIC) {
+            expect(valueOf(exposition, `fastd_peer_${stat}_packets`, { public_key: key })).toBe(connection.statistics[stat].packets);
+            expect(valueOf(exposition, `fastd_peer_${stat}_bytes`, { public_key: key })).toBe(connection.statistics[stat].bytes);
+          }
         }
       }),
       FUZZ,

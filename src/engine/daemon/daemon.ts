@@ -14,6 +14,7 @@ import { Handshake, type HandshakeMethod } from '../../protocol/handshake.js';
 import { StatusSocket } from '../../status/status-socket.js';
 import { DaemonMetrics, instanceName } from '../../status/metrics.js';
 import { MetricsServer } from '../../status/metrics-server.js';
+import { buildStatus } from '../../status/status-json.js';
 import { ControlPlane } from '../control/control-plane.js';
 import { createHandoffPlaces, windowBytes } from '../workers/handoff-places.js';
 import { GLOBAL_STATS_FIELDS, type FromWorker, type PipelineWarmUp, type WorkerPlace } from '../datapath/messages.js';
@@ -29,7 +30,7 @@ import { readHandshakeRecords } from '../datapath/handshake-records.js';
 import { boundToText, closeSockets, socketSpec, type BoundSocket } from '../net/sockets.js';
 import type { EarlySockets } from '../net/early-sockets.js';
 import type { DaemonSignal, HeldSignals } from '../../cli/held-signals.js';
-import { statusDocument } from './status-source.js';
+import { statusSource } from './status-source.js';
 import { notifySystemd } from './systemd-notify.js';
 import { configuredAccount, createAs, setGroups, switchUser, type Account } from './privileges.js';
 import { keepCapabilities, neededCapabilities, retainOnly } from './capabilities.js';
@@ -216,12 +217,11 @@ class Daemon {
     loadPeerDirs(this.control, now);
     const control = this.control;
     const workers = this.workers!;
-    const document = () =>
-      statusDocument({ control, startedAt: this.startedAt, globalStats: workers.sumGlobalStats(this.globalStats), ioBackend: this.ioBackend, workers });
-    if (config.statusSocket !== undefined) this.status = await StatusSocket.open(config.statusSocket, document, (create) => createAs(account, create));
+    const source = () => statusSource({ control, startedAt: this.startedAt, globalStats: workers.sumGlobalStats(this.globalStats), ioBackend: this.ioBackend, workers });
+    if (config.statusSocket !== undefined) this.status = await StatusSocket.open(config.statusSocket, () => buildStatus(source()), (create) => createAs(account, create));
     if (config.metricsListen !== undefined) {
       try {
-        this.metrics = await MetricsServer.open(config.metricsListen, new DaemonMetrics(this.options.instance), document);
+        this.metrics = await MetricsServer.open(config.metricsListen, new DaemonMetrics(this.options.instance), source);
       } catch (error) {
         throw new StartupError((error as Error).message);
       }

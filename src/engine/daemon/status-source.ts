@@ -1,5 +1,5 @@
-// What the status socket reports, read from the control plane and the worker's statistics.
-import { buildStatus, type PeerStatusSource, type StatusDocument, type WorkerStatus } from '../../status/status-json.js';
+// What the status socket reports and the metrics read, from the control plane and the workers' statistics.
+import type { PeerStatusSource, StatusSource, WorkerStatus } from '../../status/status-json.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import { GlobalStat } from '../datapath/messages.js';
 import { formatEndpoint } from '../control/endpoints.js';
@@ -29,7 +29,8 @@ function workerStatus(workers: Workers): WorkerStatus[] {
   });
 }
 
-export function statusDocument(inputs: StatusInputs): StatusDocument {
+/** What the status document is made of now (status-json.ts buildStatus); the metrics read it as it is. */
+export function statusSource(inputs: StatusInputs): StatusSource {
   const { control } = inputs;
   const single = control.deps.singleInterface;
   const peers: PeerStatusSource[] = [];
@@ -46,7 +47,7 @@ export function statusDocument(inputs: StatusInputs): StatusDocument {
       macAddresses: peer.macAddresses,
     });
   }
-  return buildStatus({
+  return {
     now: control.deps.clock(),
     startedAt: inputs.startedAt,
     mode: control.config.mode,
@@ -56,5 +57,5 @@ export function statusDocument(inputs: StatusInputs): StatusDocument {
     peers,
     ioBackend: inputs.ioBackend,
     workers: workerStatus(inputs.workers),
-  });
+  };
 }
