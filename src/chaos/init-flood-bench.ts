@@ -35,7 +35,7 @@ export const FLOOD_SHAPES = [
 export type FloodShape = (typeof FLOOD_SHAPES)[number];
 const DEFAULTS = { rate: 10_000, seconds: 5, rounds: 1 };
 /** The goal: a newcomer connects within 5 s; it is watched a while longer to say when it did. */
-const NEWCOMER_DEADLINE_MS = 12_000;
+export const NEWCOMER_DEADLINE_MS = 12_000;
 const NEWCOMER_POLL_MS = 100;
 /** The flood runs this long before the newcomer starts and the iperf3 run begins. */
 const FLOOD_LEAD_MS = 1_000;

@@ -2,7 +2,9 @@
 // row with Debian fastd's value and fastd-ts's side by side, the scenario's measured rates in
 // its title. Pure functions over the scenarios' figures.
 import type { DaemonKind } from '../bench/report.js';
+import type { FloodRun } from './flood-bench.js';
 import type { ImpairmentSettings } from './impairment.js';
+import { type DaemonRun, NEWCOMER_DEADLINE_MS } from './init-flood-bench.js';
 import type { ImpairmentFigures } from './impairment-scenario.js';
 import type { PingTally } from './ping-watch.js';
 import type { ReloadFigures } from './reload-scenario.js';
@@ -24,7 +26,7 @@ type ByKind<T> = ReadonlyMap<DaemonKind, T>;
 
 const percent = (fraction: number) => `${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)} %`;
 const seconds = (value: number | undefined, deadline: string) => (value === undefined ? `not within ${deadline}` : `${value.toFixed(1)} s`);
-const rate = (pps: number) => (pps >= 10_000 ? `${(pps / 1000).toFixed(0)} kpps` : `${pps.toFixed(0)} pps`);
+const pps = (value: number) => (value >= 10_000 ? `${(value / 1000).toFixed(0)} kpps` : `${value.toFixed(0)} pps`);
 
 function row<T>(figure: string, figures: ByKind<T>, cell: (value: T, kind: DaemonKind) => string): Row {
   const cells: Partial<Record<DaemonKind, string>> = {};
@@ -44,7 +46,7 @@ function pingCell(tally: PingTally): string {
 }
 
 export function impairmentSection(settings: ImpairmentSettings, figures: ByKind<ImpairmentFigures>): Section {
-  const rates = [...figures].map(([kind, f]) => `${kind}: relay took ${rate(f.relayPps.received)}, sent ${rate(f.relayPps.sent)}`).join('; ');
+  const rates = [...figures].map(([kind, f]) => `${kind}: relay took ${pps(f.relayPps.received)}, sent ${pps(f.relayPps.sent)}`).join('; ');
   return {
     title: `impairment relay (${describeImpairment(settings)}; during iperf3 ${rates})`,
     rows: [
@@ -86,6 +88,35 @@ export function reloadSection(figures: ByKind<ReloadFigures>, deadline: string):
       row('fixed file + SIGHUP: new peer listed after', figures, (f) => seconds(f.fixSeconds, deadline)),
       row('pings over the whole scenario', figures, (f) => pingCell(f.pings)),
     ],
+  };
+}
+
+export function garbageSection(figures: ByKind<FloodRun>, count: number, rate: number): Section {
+  const reached = [...figures].map(([kind, run]) => `${kind} ${pps(run.flood.pps)}`).join(', ');
+  return {
+    title: `garbage flood at b's port during the session: ${count.toLocaleString('en')} datagrams asked at ${pps(rate)} (reached: ${reached})`,
+    rows: [
+      row('pings during the flood', figures, (run) => `${run.pingsSent - run.pingsAnswered}/${run.pingsSent} lost`),
+      row("datagrams b's kernel dropped before the daemon", figures, (run) => run.kernelDrops.toLocaleString('en')),
+      row("b's CPU over the flood", figures, (run) => `${run.cpuSeconds.toFixed(2)} s`),
+      row("b's RSS before → after", figures, (run) => `${run.rssMiB[0].toFixed(1)} → ${run.rssMiB[1].toFixed(1)} MiB`),
+      row('pings answered after the flood', figures, (run) => String(run.alive)),
+    ],
+  };
+}
+export function initFloodSection(figures: ByKind<DaemonRun>, rate: number, seconds: number): Section {
+  const shapes = [...figures.values()][0]?.shapes.map((shape) => shape.shape) ?? [];
+  const reached = [...figures].map(([kind, run]) => `${kind} ${run.shapes.map((shape) => pps(shape.flood.pps)).join(' / ')}`).join(', ');
+  const shapeOf = (run: DaemonRun, i: number) => run.shapes[i]!;
+  const newcomer = (value: number | null) => (value === null ? `not within ${NEWCOMER_DEADLINE_MS / 1000} s` : `${value.toFixed(1)} s`);
+  return {
+    title: `spoofed handshake inits with known keys, ${pps(rate)} for ${seconds} s during iperf3, from few and from many addresses (reached: ${reached})`,
+    rows: shapes.flatMap((name, i) => [
+      row(`${name} sources: iperf3 during the flood / without`, figures, (run) => `${shapeOf(run, i).mbit.toFixed(0)} / ${run.mbit.toFixed(0)} Mbit/s (${percent(shapeOf(run, i).mbit / run.mbit)})`),
+      row(`${name} sources: b's CPU during the flood / without`, figures, (run) => `${shapeOf(run, i).cpuSeconds.toFixed(2)} / ${run.cpuSeconds.toFixed(2)} cores`),
+      row(`${name} sources: a new router connected after`, figures, (run) => newcomer(shapeOf(run, i).newcomerSeconds)),
+      row(`${name} sources: answers to spoofed addresses`, figures, (run) => shapeOf(run, i).flood.answered.toLocaleString('en')),
+    ]),
   };
 }
 
