@@ -33,6 +33,8 @@ export interface FloodRun {
   readonly flood: FloodFigures;
   readonly pingsSent: number;
   readonly pingsAnswered: number;
+  /** The answered pings' round-trip times, avg and max, ms: how long the queue stood. */
+  readonly pingMs: readonly [number, number];
   /** Side b's UDP RcvbufErrors during the flood: garbage and real packets the daemon never saw. */
   readonly kernelDrops: number;
   readonly cpuSeconds: number;
@@ -91,6 +93,7 @@ export async function floodRun(daemon: DaemonKind, count: number, rate: number):
       flood: figures,
       pingsSent: pings,
       pingsAnswered: times.length,
+      pingMs: times.length === 0 ? [NaN, NaN] : [times.reduce((sum, t) => sum + t, 0) / times.length, Math.max(...times)],
       kernelDrops,
       cpuSeconds,
       rssMiB: [rssBefore, rssAfter],
@@ -118,11 +121,11 @@ export function formatRuns(runs: readonly FloodRun[]): string {
     // what reached the daemon: the flood and the pings (both ways), less what the kernel dropped
     const seen = run.flood.sent - run.kernelDrops;
     const pool = run.poolMiB ? ` (pools ${run.poolMiB[0].toFixed(1)} → ${run.poolMiB[1].toFixed(1)})` : '';
-    return `| ${run.daemon} | ${run.flood.sent} at ${Math.round(run.flood.pps / 1000)} kpps | ${loss.toFixed(1)} % (${run.pingsSent - run.pingsAnswered}/${run.pingsSent}) | ${run.kernelDrops} | ${run.cpuSeconds.toFixed(2)} | ${((run.cpuSeconds / seen) * 1e6).toFixed(1)} | ${run.rssMiB[0].toFixed(1)} → ${run.rssMiB[1].toFixed(1)}${pool} | ${dropped} | ${run.alive}/${AFTER_PINGS} |`;
+    return `| ${run.daemon} | ${run.flood.sent} at ${Math.round(run.flood.pps / 1000)} kpps | ${loss.toFixed(1)} % (${run.pingsSent - run.pingsAnswered}/${run.pingsSent}) | ${run.pingMs[0].toFixed(1)} / ${run.pingMs[1].toFixed(0)} | ${run.kernelDrops} | ${run.cpuSeconds.toFixed(2)} | ${((run.cpuSeconds / seen) * 1e6).toFixed(1)} | ${run.rssMiB[0].toFixed(1)} → ${run.rssMiB[1].toFixed(1)}${pool} | ${dropped} | ${run.alive}/${AFTER_PINGS} |`;
   });
   return [
-    '| side b | garbage sent | ping loss | kernel drops | CPU s | CPU µs per datagram taken | RSS MiB | daemon drops | pings after |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| side b | garbage sent | ping loss | ping avg / max ms | kernel drops | CPU s | CPU µs per datagram taken | RSS MiB | daemon drops | pings after |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
