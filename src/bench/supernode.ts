@@ -151,8 +151,7 @@ interface FloodCounts {
   readonly answeredPackets: number;
 }
 
-/** Spoofed inits from the flood sources, a round a second for `seconds`: what the supernode spent on them, and its answers. */
-export async function flood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<TurnFigures['flood']> {
+async function flood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<TurnFigures['flood']> {
   const packets = lab.floodKeys.map((key) => Buffer.from(spoofedInit(key, lab.supernodeKeys.public, MTU)).toString('hex'));
   const job = { target: SUPERNODE_ADDRESS, port: SUPERNODE_PORT, sources: FLOOD_SOURCES, packets, rounds: seconds, intervalMs: 1_000 };
   const before = supernode.cpuSeconds();

@@ -14,14 +14,16 @@ export interface SoakOptions {
   readonly out: string | undefined;
   /** Seconds of each iperf3 burst. */
   readonly iperfSeconds: number;
-  /** Garbage datagrams of each flood (garbage-mix.ts's mix) and their rate a second; spoofed-init rounds (one a second). */
+  /** Garbage datagrams of each flood (garbage-mix.ts's mix) and their rate a second. */
   readonly garbageDatagrams: number;
   readonly garbageRate: number;
-  readonly initRounds: number;
+  /** Spoofed inits a second, and for how long. */
+  readonly initRate: number;
+  readonly initSeconds: number;
 }
 
 const KINDS: readonly DaemonKind[] = ['fastd-ts', 'fastd'];
-const DEFAULTS: SoakOptions = { minutes: 60, intervalSeconds: 10, kinds: KINDS, out: undefined, iperfSeconds: 5, garbageDatagrams: 200_000, garbageRate: 100_000, initRounds: 3 };
+const DEFAULTS: SoakOptions = { minutes: 60, intervalSeconds: 10, kinds: KINDS, out: undefined, iperfSeconds: 5, garbageDatagrams: 200_000, garbageRate: 100_000, initRate: 5_000, initSeconds: 2 };
 const MAX_MINUTES = 24 * 60;
 
 export const USAGE = 'usage: npm run soak [-- --minutes N] [--interval S] [--only fastd|fastd-ts] [--out PATH]  (writes PATH.csv and PATH.json)';

@@ -4,7 +4,7 @@
 //
 //   traffic (an iperf3 burst from probe 0, pings from router 0 beside it) → floods (garbage at
 //   a set rate, garbage-flood.ts: random, truncated, and router 0's packets bit-flipped and
-//   replayed from its address; then spoofed inits) → a reload (SIGHUP; a peer file added, removed, broken, removed
+//   replayed from its address; then spoofed inits, init-flood.ts) → a reload (SIGHUP; a peer file added, removed, broken, removed
 //   in turn) → a reconnect (kill -9 of probe 1 and a new one, or every router restarted, in
 //   turn) → every client connected again → its descriptors counted (a checkpoint)
 //
@@ -25,11 +25,11 @@ import type { BenchDaemon } from '../bench/daemon.js';
 import { bulkPublicKeys } from '../bench/peer-keys.js';
 import { type DaemonKind, median } from '../bench/report.js';
 import { missingPrerequisites, progress, runAsScript } from '../bench/script.js';
-import { flood } from '../bench/supernode.js';
-import { FLOOD_SOURCES, SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP_ADDRESS, SUPERNODE_UNDERLAY, SupernodeLab } from '../bench/supernode-lab.js';
+import { FLOOD_SOURCES, MTU, SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP_ADDRESS, SUPERNODE_UNDERLAY, SupernodeLab } from '../bench/supernode-lab.js';
 import { iperf3, pingsDuringLoad, pingTimes } from '../bench/traffic.js';
 import { type Endpoint, captureSessionPackets, GarbageFlood } from './garbage-flood.js';
 import { DEFAULT_MIX } from './garbage-mix.js';
+import { InitFlood, routeSpoofedSources, spoofedInit } from './init-flood.js';
 import { connectedPeers, descriptors, readDaemon } from './soak-sampler.js';
 import {
   type Checkpoint,
@@ -55,6 +55,13 @@ const PING_INTERVAL_S = 0.2;
 /** Pings from router 0 while its session's packets are captured as the garbage's seeds. */
 const SEED_PINGS = 20;
 const SEED_PING_INTERVAL_S = 0.05;
+/**
+ * The spoofed inits' sources: a /20 of the benchmarking range, local to the routers' namespace
+ * and routed there from the supernode's, so the daemon's answers come back and are counted.
+ */
+const SPOOFED_RANGE = '198.18.128.0/20';
+const FIRST_SPOOFED_SOURCE = '198.18.128.1';
+const SPOOFED_SOURCES = 4_000;
 /** After every client is back: the handshakes' hooks and the peer state file's rewrite are done. */
 const SETTLE_MS = 2_000;
 /** The peer files a reload adds or breaks, beside the clients' own. */
@@ -109,6 +116,7 @@ class SoakLab {
       await lab.statusAnswers(soak.supernode, START_DEADLINE_MS);
       await lab.startClients();
       if ((await soak.clientsBack()) === undefined) throw new Error(`${kind}: not every client connected at the start\n${lab.logsOf([soak.supernode])}`);
+      routeSpoofedSources(lab.routersNs, lab.supernodeNs, SPOOFED_RANGE, soak.routerZero().address);
       soak.seeds = await captureSessionPackets(lab.supernodeNs, SUPERNODE_UNDERLAY, soak.routerZero(), SUPERNODE_PORT, dir, () =>
         pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, SEED_PINGS, SEED_PING_INTERVAL_S),
       );
@@ -188,7 +196,10 @@ class SoakLab {
     const target = { address: SUPERNODE_ADDRESS, port: SUPERNODE_PORT };
     const garbage = { source: FLOOD_SOURCES[0]!, spoof: this.routerZero(), seeds: this.seeds, count: options.garbageDatagrams };
     const { pps } = await GarbageFlood.start(lab.routersNs, target, options.garbageRate, DEFAULT_MIX, garbage).finished;
-    return { garbagePps: pps, initsAnswered: (await flood(lab, this.supernode, options.initRounds)).answered };
+    const packets = lab.floodKeys.map((key) => spoofedInit(key, lab.supernodeKeys.public, MTU));
+    const inits = InitFlood.start(lab.routersNs, { target, firstSource: FIRST_SPOOFED_SOURCE, sources: SPOOFED_SOURCES, packets, rate: options.initRate });
+    await sleep(options.initSeconds * 1000);
+    return { garbagePps: pps, initsAnswered: (await inits.stop()).answered };
   }
 
   /** SIGHUP after one change of the peer directory, by the cycle: a file added, removed, broken, removed. */

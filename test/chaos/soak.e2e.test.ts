@@ -26,7 +26,7 @@ describe.runIf(ok)('soak', () => {
   afterAll(cleanUpEverything);
 
   it('samples every series and leaks no descriptor or ring over reconnect and reload cycles', async () => {
-    const options: SoakOptions = { ...(parseSoakOptions(['--minutes', '0.75', '--interval', '3', '--only', 'fastd-ts']) as SoakOptions), iperfSeconds: 2, garbageDatagrams: 20_000, garbageRate: 50_000, initRounds: 2 };
+    const options: SoakOptions = { ...(parseSoakOptions(['--minutes', '0.75', '--interval', '3', '--only', 'fastd-ts']) as SoakOptions), iperfSeconds: 2, garbageDatagrams: 20_000, garbageRate: 50_000, initRate: 2_000, initSeconds: 1 };
     const result = await runSoak(options);
     expect(result.survived['fastd-ts']).toBe(true);
 
