@@ -34,6 +34,8 @@ export class RestartGreeting {
 
   /** Greets the first peers now and the rest tick by tick. */
   start(): void {
+    // the answers come from where the peers were: the workers count them as known peers', apart from any flood
+    if (this.peers.length > 0) this.control.deps.post({ type: 'rememberedEndpoints', endpoints: this.peers.map((peer) => peer.endpoint), forMs: PASSES * PASS_INTERVAL });
     if (this.tick()) this.timer = setInterval(() => {
       if (!this.tick()) this.stop();
     }, GREETING_TICK).unref();

@@ -2,7 +2,10 @@
 // comes, a handshake completes, a keepalive is due), so they may allocate; the packet
 // paths never wait for them.
 import type { Datapath } from './context.js';
-import type { ToWorker } from './messages.js';
+import { SOCKADDR_SLOT } from '../../io/linux-abi.js';
+import { writeSockaddr } from '../../io/sockaddr.js';
+import type { Endpoint, ToWorker } from './messages.js';
+import { endpointKey } from './tables/address-key.js';
 import { dropSessions, installSession } from './tables/peer-table.js';
 import type { Sender } from './pipeline/send.js';
 
@@ -61,12 +64,21 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       dp.peers.macs.forgetPeer(peer.id);
       return Outcome.Continue;
     }
+    case 'rememberedEndpoints':
+      dp.peers.handshakeRate.remember(message.endpoints.map(endpointKeyOf), now + message.forMs);
+      return Outcome.Continue;
     case 'keepalive':
       for (const peerId of message.peerIds) sender.sealEmpty(peerOf(dp, peerId), now);
       return Outcome.Continue;
     case 'shutdown':
       return Outcome.Shutdown;
   }
+}
+
+function endpointKeyOf(endpoint: Endpoint): number {
+  const slot = new Uint8Array(SOCKADDR_SLOT);
+  writeSockaddr(slot, 0, endpoint);
+  return endpointKey(new Uint32Array(slot.buffer), 0);
 }
 
 function peerOf(dp: Datapath, peerId: number) {

@@ -176,6 +176,12 @@ export type ToWorker =
       readonly compat: boolean;
       readonly sendEmpty: boolean;
     }
+  /**
+   * Where the peer state file remembers peers (restart-greeting.ts): handshakes from these
+   * addresses and ports count as known peers' (handshake-limiter.ts) for `forMs`, while our
+   * greetings' answers come back from them.
+   */
+  | { readonly type: 'rememberedEndpoints'; readonly endpoints: readonly Endpoint[]; readonly forMs: number }
   /** Drop every session of a peer (reset, SIGUSR2, timeout). */
   | { readonly type: 'resetPeer'; readonly peerId: number }
   /** An empty data packet on each peer's current session (fastd's keepalive); the peers that came due together. */

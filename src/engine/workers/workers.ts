@@ -183,6 +183,7 @@ export class Workers {
         this.postTo(worker, message);
         return;
       }
+      case 'rememberedEndpoints':
       case 'shutdown':
         this.toAll(message);
         return;

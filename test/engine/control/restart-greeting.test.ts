@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../../src/engine/control/control-plane.ts';
 import type { RememberedPeer } from '../../../src/engine/control/peer-state-file.ts';
 import { GREETINGS_PER_TICK, PASS_INTERVAL, PASSES, RestartGreeting } from '../../../src/engine/control/restart-greeting.ts';
+import type { ToWorker } from '../../../src/engine/datapath/messages.ts';
 import { MIN_HANDSHAKE_INTERVAL } from '../../../src/protocol/timing.ts';
 
 const remembered = (count: number): RememberedPeer[] =>
@@ -12,13 +13,14 @@ const remembered = (count: number): RememberedPeer[] =>
 function fakeControl(keys: readonly string[]) {
   const peers = new Map(keys.map((key) => [key, { key, established: false, floating: true }]));
   const greeted: string[] = [];
+  const posted: ToWorker[] = [];
   let now = 0;
   const control = {
-    deps: { clock: () => now },
+    deps: { clock: () => now, post: (message: ToWorker) => void posted.push(message) },
     table: { find: (key: string) => peers.get(key), mayConnect: () => true },
     greet: (peer: { key: string }) => void greeted.push(peer.key),
   } as unknown as ControlPlane;
-  return { control, peers, greeted, setNow: (t: number) => void (now = t) };
+  return { control, peers, greeted, posted, setNow: (t: number) => void (now = t) };
 }
 
 describe('restart greeting', () => {
@@ -54,5 +56,14 @@ describe('restart greeting', () => {
     expect(greeted).toEqual([list[0]!.key, ...Array.from({ length: PASSES }, () => list[1]!.key)]);
     setNow(PASSES * PASS_INTERVAL);
     expect(greeting.tick()).toBe(false);
+  });
+
+  it("tells the workers where the remembered peers are, for as long as it greets them: their answers bypass a flood's buckets", () => {
+    const list = remembered(3);
+    const { control, posted } = fakeControl(list.map((peer) => peer.key));
+    const greeting = new RestartGreeting(control, list);
+    greeting.start();
+    greeting.stop();
+    expect(posted).toEqual([{ type: 'rememberedEndpoints', endpoints: list.map((peer) => peer.endpoint), forMs: PASSES * PASS_INTERVAL }]);
   });
 });

@@ -3,8 +3,9 @@
 // whose key exchange costs ~0.15 ms of CPU each, so that a flood of spoofed inits cannot eat
 // the CPU the datapath needs. Three buckets, refilled continuously at a rate up to a burst:
 //  - known: handshakes from an address and port in the peer table (a peer's current
-//    address, or the last one it had) have a budget of their own, so a flood from
-//    strangers never delays a peer that restarts or renews its session;
+//    address, or the last one it had) or remembered by the peer state file after our
+//    restart (while we greet them) have a budget of their own, so a flood from strangers
+//    never delays a peer that restarts, renews its session or answers our greeting;
 //  - per source address (IPv4 address, IPv6 /64; any port): a few flooding hosts get
 //    little more than a real router does;
 //  - global, over all other sources: bounds the work when the flood comes from more
@@ -75,6 +76,9 @@ export class HandshakeLimiter {
   /** Unused slots, [0, freeCount). */
   private readonly free: Int32Array;
   private freeCount: number;
+  /** Endpoint keys of the peers the state file remembers, counted as known until rememberedUntil. */
+  private readonly remembered = new NumberMap();
+  private rememberedUntil = -Infinity;
   private nextSweep = -Infinity;
   private sweepNow = 0;
   private readonly sweepEntry = (slot: number, key: number): void => {
@@ -93,9 +97,21 @@ export class HandshakeLimiter {
     this.freeCount = addressLimit;
   }
 
+  /** From now until `until`, handshakes from these endpoint keys (endpointKey) count as known. */
+  remember(keys: readonly number[], until: number): void {
+    this.remembered.clear();
+    for (const key of keys) this.remembered.set(key, 1);
+    this.rememberedUntil = until;
+  }
+
+  /** Whether the endpoint key is one the state file remembers (while that lasts). */
+  remembers(endpoint: number, now: number): boolean {
+    return this.remembered.size > 0 && now < this.rememberedUntil && this.remembered.get(endpoint) !== ABSENT;
+  }
+
   /**
    * True if a handshake may be handed to the control plane now (and takes its tokens):
-   * `known` when its address and port are a peer's, else `source` is sourceKey() of its sender.
+   * `known` when its address and port are a peer's (or remembered), else `source` is sourceKey() of its sender.
    */
   admit(known: boolean, source: number, now: number): boolean {
     if (known) return this.known.take(now);

@@ -59,6 +59,16 @@ describe('HandshakeLimiter', () => {
     expect(admitted(limiter, KNOWN_BURST + 10, address(5000), 0, true)).toBe(KNOWN_BURST);
   });
 
+  it('counts the endpoints the state file remembers as known until the greeting is over', () => {
+    const limiter = new HandshakeLimiter();
+    const greeted = 2 ** 40 + 7;
+    expect(limiter.remembers(greeted, 0)).toBe(false);
+    limiter.remember([greeted], 1000);
+    expect(limiter.remembers(greeted, 999)).toBe(true);
+    expect(limiter.remembers(greeted + 1, 999)).toBe(false);
+    expect(limiter.remembers(greeted, 1000)).toBe(false);
+  });
+
   it('judges sources beyond a full table by the global bucket alone, and sweeps buckets that filled up again', () => {
     const limiter = new HandshakeLimiter(4);
     // four sources spend their buckets: they stay in the table until they are full again
