@@ -14,7 +14,8 @@
 // The per-address table is bounded: entries whose bucket is full again are swept once a
 // second (they would start full anyway), and a source that finds the table full is judged by
 // the global bucket alone. Per worker (SO_REUSEPORT spreads sources over the workers), not
-// safe for use from several threads, allocation-free per packet.
+// safe for use from several threads. Nothing is allocated per packet, but for the address
+// table clearing its sweeps' tombstones now and then (number-map.ts rehashes at the same size).
 //
 // Why these rates: a fastd peer sends an init every DEFAULT_HANDSHAKE_INTERVAL (20 s ± 2.5)
 // until it has a session and one more packet (finish or response) per handshake, so a
