@@ -4,7 +4,7 @@
 import type { DaemonKind } from '../bench/report.js';
 import type { FloodRun } from './flood-bench.js';
 import type { ImpairmentSettings } from './impairment.js';
-import { type DaemonRun, NEWCOMER_DEADLINE_MS } from './init-flood-bench.js';
+import type { DaemonRun } from './init-flood-bench.js';
 import type { ImpairmentFigures } from './impairment-scenario.js';
 import type { PingTally } from './ping-watch.js';
 import type { ReloadFigures } from './reload-scenario.js';
@@ -104,11 +104,11 @@ export function garbageSection(figures: ByKind<FloodRun>, count: number, rate: n
     ],
   };
 }
-export function initFloodSection(figures: ByKind<DaemonRun>, rate: number, seconds: number): Section {
+export function initFloodSection(figures: ByKind<DaemonRun>, rate: number, seconds: number, newcomerDeadlineSeconds: number): Section {
   const shapes = [...figures.values()][0]?.shapes.map((shape) => shape.shape) ?? [];
   const reached = [...figures].map(([kind, run]) => `${kind} ${run.shapes.map((shape) => pps(shape.flood.pps)).join(' / ')}`).join(', ');
   const shapeOf = (run: DaemonRun, i: number) => run.shapes[i]!;
-  const newcomer = (value: number | null) => (value === null ? `not within ${NEWCOMER_DEADLINE_MS / 1000} s` : `${value.toFixed(1)} s`);
+  const newcomer = (value: number | null) => (value === null ? `not within ${newcomerDeadlineSeconds} s` : `${value.toFixed(1)} s`);
   return {
     title: `spoofed handshake inits with known keys, ${pps(rate)} for ${seconds} s during iperf3, from few and from many addresses (reached: ${reached})`,
     rows: shapes.flatMap((name, i) => [

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanUpEverything } from '../../src/testbed/cleanup.ts';
-import { chaosSections, type ChaosOptions, parseChaosOptions, runChaos } from '../../src/chaos/chaos.ts';
+import { chaosSections, runChaos } from '../../src/chaos/chaos.ts';
+import { type ChaosOptions, parseChaosOptions } from '../../src/chaos/options.ts';
 import { formatChaosTable } from '../../src/chaos/report.ts';
 import { haveDebianFastd, haveNetns, isRoot, requireSystem } from '../helpers/prereq.ts';
 
