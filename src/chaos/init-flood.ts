@@ -50,10 +50,16 @@ export interface InitFloodOptions {
   readonly packets: readonly Uint8Array[];
   /** Inits per second. */
   readonly rate: number;
+  /**
+   * Stop by itself after this long (then await `finished`); without it, at stop(). A stop()
+   * soon after the start can come before the sender listens for SIGTERM and end it without figures.
+   */
+  readonly seconds?: number;
 }
 
 export class InitFlood {
-  private readonly finished: Promise<InitFloodFigures>;
+  /** Resolves with the figures once the sender has stopped (after `seconds`, or stop()). */
+  readonly finished: Promise<InitFloodFigures>;
 
   private constructor(private readonly child: ChildProcess) {
     let output = '';
@@ -80,7 +86,7 @@ export class InitFlood {
       sources: options.sources,
       packets: options.packets.map((packet) => Buffer.from(packet).toString('hex')),
       rate: options.rate,
-      seconds: null,
+      seconds: options.seconds ?? null,
     };
     const child = spawn('ip', ['netns', 'exec', namespace.name, process.execPath, SENDER, JSON.stringify(order)], { stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined) trackPid(child.pid);
