@@ -1,6 +1,6 @@
 // What the soak reads from a daemon under test each time it samples: from /proc its resident
 // memory, threads, open descriptors and, among those, io_uring instances; from its status
-// socket the peers it lists as connected and (fastd-ts) the sizes of its buffer pools.
+// socket the peers it lists as connected and (fastd-ts) the bytes of its packet pools.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchDaemon } from '../bench/daemon.js';
@@ -14,6 +14,7 @@ const IO_URING_LINK = 'anon_inode:[io_uring]';
  */
 const FD_READS = 3;
 const FD_READ_GAP_MS = 100;
+const MIB = 1024 * 1024;
 
 export interface Descriptors {
   readonly fds: number;
@@ -54,7 +55,7 @@ function threadsOf(pid: number): number {
 
 interface StatusDocument {
   readonly peers: Record<string, { readonly connection: unknown }>;
-  readonly 'fastd-ts'?: { readonly buffer_pool: { readonly buffers: number }; readonly receive_pool: { readonly buffers: number } };
+  readonly 'fastd-ts'?: { readonly buffer_pool: { readonly bytes: number }; readonly receive_pool: { readonly bytes: number } };
 }
 
 /** Peers the document lists as connected. */
@@ -70,13 +71,15 @@ export async function readDaemon(daemon: BenchDaemon): Promise<Reading> {
   const threads = threadsOf(pid);
   const status = (await daemon.status()) as StatusDocument;
   const extension = status['fastd-ts'];
+  const pools = extension && { bufferPoolMiB: extension.buffer_pool.bytes / MIB, receivePoolMiB: extension.receive_pool.bytes / MIB };
   return {
     rssMiB,
+    rssBesidePoolsMiB: pools && rssMiB - pools.bufferPoolMiB - pools.receivePoolMiB,
     fds,
     rings,
     threads,
-    bufferPool: extension?.buffer_pool.buffers,
-    receivePool: extension?.receive_pool.buffers,
+    bufferPoolMiB: pools?.bufferPoolMiB,
+    receivePoolMiB: pools?.receivePoolMiB,
     peers: connectedPeers(status),
   };
 }

@@ -76,8 +76,8 @@ export interface CycleRecord {
   readonly pingsAnswered: number;
   /** The rate the garbage went out at, datagrams a second. */
   readonly garbagePps: number;
-  /** Answers to the spoofed inits. */
-  readonly initsAnswered: number;
+  /** Answers to the spoofed inits; undefined when the flooder failed (it is a tool, not the daemon under test). */
+  readonly initsAnswered: number | undefined;
   /** From the reconnect until every client was connected again; undefined: not within the deadline. */
   readonly reconnectSeconds: number | undefined;
 }
@@ -197,9 +197,12 @@ class SoakLab {
     const garbage = { source: FLOOD_SOURCES[0]!, spoof: this.routerZero(), seeds: this.seeds, count: options.garbageDatagrams };
     const { pps } = await GarbageFlood.start(lab.routersNs, target, options.garbageRate, DEFAULT_MIX, garbage).finished;
     const packets = lab.floodKeys.map((key) => spoofedInit(key, lab.supernodeKeys.public, MTU));
-    const inits = InitFlood.start(lab.routersNs, { target, firstSource: FIRST_SPOOFED_SOURCE, sources: SPOOFED_SOURCES, packets, rate: options.initRate });
-    await sleep(options.initSeconds * 1000);
-    return { garbagePps: pps, initsAnswered: (await inits.stop()).answered };
+    const inits = InitFlood.start(lab.routersNs, { target, firstSource: FIRST_SPOOFED_SOURCE, sources: SPOOFED_SOURCES, packets, rate: options.initRate, seconds: options.initSeconds });
+    const initsAnswered = await inits.finished.then(
+      (figures) => figures.answered,
+      (error: Error) => void this.say(`spoofed inits: ${error.message.split('\n')[0]}`),
+    );
+    return { garbagePps: pps, initsAnswered };
   }
 
   /** SIGHUP after one change of the peer directory, by the cycle: a file added, removed, broken, removed. */

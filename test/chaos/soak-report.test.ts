@@ -14,8 +14,8 @@ import {
   warmupSeconds,
 } from '../../src/chaos/soak-report.ts';
 
-const reading = (rssMiB: number, fds = 42): Reading => ({ rssMiB, fds, rings: 4, threads: 13, bufferPool: 256, receivePool: 96, peers: 6 });
-const fastdReading: Reading = { rssMiB: 3.9, fds: 12, rings: 0, threads: 1, bufferPool: undefined, receivePool: undefined, peers: 6 };
+const reading = (rssMiB: number, fds = 42): Reading => ({ rssMiB, rssBesidePoolsMiB: rssMiB - 10, fds, rings: 4, threads: 13, bufferPoolMiB: 4, receivePoolMiB: 6, peers: 6 });
+const fastdReading: Reading = { rssMiB: 3.9, rssBesidePoolsMiB: undefined, fds: 12, rings: 0, threads: 1, bufferPoolMiB: undefined, receivePoolMiB: undefined, peers: 6 };
 const samples: Sample[] = Array.from({ length: 9 }, (_, i) => ({
   seconds: i * 10,
   readings: { 'fastd-ts': reading(120 + i * 5, i >= 6 ? 43 : 42), fastd: fastdReading },
@@ -60,20 +60,22 @@ describe('verdicts', () => {
     expect(of('fastd-ts', 'rssMiB')).toBe('growing');
     expect(of('fastd-ts', 'fds')).toBe('growing');
     expect(of('fastd-ts', 'rings')).toBe('flat');
-    expect(of('fastd-ts', 'receivePool')).toBe('flat');
+    expect(of('fastd-ts', 'rssBesidePoolsMiB')).toBe('growing');
+    expect(of('fastd-ts', 'receivePoolMiB')).toBe('flat');
     expect(of('fastd', 'rssMiB')).toBe('flat');
-    expect(of('fastd', 'bufferPool')).toBeUndefined();
+    expect(of('fastd', 'bufferPoolMiB')).toBeUndefined();
+    expect(of('fastd', 'rssBesidePoolsMiB')).toBeUndefined();
     expect(of('fastd', 'rings')).toBeUndefined();
-    expect(list).toHaveLength(7 + 4);
+    expect(list).toHaveLength(8 + 4);
   });
 });
 
 describe('the tables', () => {
   it('prints a row per sample with each daemon in columns, and a line per verdict', () => {
     const table = formatTimeTable(samples, ['fastd-ts', 'fastd']).split('\n');
-    expect(table[0]).toMatch(/^min\s+ts RSS MiB\s+ts fds\s+ts io_uring\s+ts threads\s+ts pool\s+ts rx pool\s+ts peers\s+fastd RSS MiB\s+fastd fds\s+fastd threads\s+fastd peers$/);
+    expect(table[0]).toMatch(/^min\s+ts RSS MiB\s+ts RSS-pools\s+ts fds\s+ts io_uring\s+ts threads\s+ts pool MiB\s+ts rx pool MiB\s+ts peers\s+fastd RSS MiB\s+fastd fds\s+fastd threads\s+fastd peers$/);
     expect(table).toHaveLength(2 + 9);
-    expect(table[2]!.split(/\s+/)).toEqual(['0.0', '120.0', '42', '4', '13', '256', '96', '6', '3.9', '12', '1', '6']);
+    expect(table[2]!.split(/\s+/)).toEqual(['0.0', '120.0', '110.0', '42', '4', '13', '4.0', '6.0', '6', '3.9', '12', '1', '6']);
     const lines = formatVerdicts(verdicts(samples, ['fastd-ts'], 0)).split('\n');
     expect(lines[2]).toMatch(/^fastd-ts\s+RSS MiB\s+125\.0\s+155\.0\s+1800\.0\s+growing$/);
   });
@@ -103,9 +105,9 @@ describe('samplesCsv', () => {
   it('has a line per sample and daemon, empty where a daemon has no such series', () => {
     const lines = samplesCsv(samples.slice(0, 1)).trimEnd().split('\n');
     expect(lines).toEqual([
-      'seconds,daemon,rssMiB,fds,rings,threads,bufferPool,receivePool,peers',
-      '0.0,fastd-ts,120,42,4,13,256,96,6',
-      '0.0,fastd,3.9,12,0,1,,,6',
+      'seconds,daemon,rssMiB,rssBesidePoolsMiB,fds,rings,threads,bufferPoolMiB,receivePoolMiB,peers',
+      '0.0,fastd-ts,120,110,42,4,13,4,6,6',
+      '0.0,fastd,3.9,,12,0,1,,,6',
     ]);
   });
 });
