@@ -108,6 +108,8 @@ export interface TurnFigures {
   readonly statusPing: PingSummary;
   /** fastd-ts only: its Prometheus endpoint scraped like the status socket, and pings meanwhile. */
   readonly metricsScrape?: { readonly medianMs: number; readonly maxMs: number };
+  /** The same asking for gzip, as Prometheus does, the body inflated. */
+  readonly metricsScrapeGzip?: { readonly medianMs: number; readonly maxMs: number };
   readonly metricsPing?: PingSummary;
   readonly flood: { readonly cpuSeconds: number; readonly sent: number; readonly answered: number };
   /** Every router restarted at once beside a connected probe; seconds until all had new sessions (undefined: not within the deadline). */
@@ -177,6 +179,10 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     {
       label: `metrics scrape, median / max of ${STATUS_FETCHES} (ms; fastd-ts)`,
       cell: (t) => (t.metricsScrape ? `${fixed(t.metricsScrape.medianMs, 1)} / ${fixed(t.metricsScrape.maxMs, 1)}` : 'n/a'),
+    },
+    {
+      label: 'the same gzipped, as Prometheus asks (ms; fastd-ts)',
+      cell: (t) => (t.metricsScrapeGzip ? `${fixed(t.metricsScrapeGzip.medianMs, 1)} / ${fixed(t.metricsScrapeGzip.maxMs, 1)}` : 'n/a'),
     },
     { label: 'ping while scraping them, avg / max (ms)', cell: (t) => (t.metricsPing ? pingCell(t.metricsPing) : 'n/a') },
     { label: `CPU-s over ${options.floodSeconds} s of spoofed inits`, cell: (t) => fixed(t.flood.cpuSeconds, 2), value: (t) => t.flood.cpuSeconds },

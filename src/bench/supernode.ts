@@ -18,7 +18,8 @@
 //     then the status socket: 20 fetches of the whole document one after another, each timed
 //     from connect to the end of its JSON (median, max), and pings from router 0 every 50 ms
 //     while the document is fetched back to back (forwarding must not stall meanwhile);
-//     the same for fastd-ts's Prometheus endpoint (--metrics-listen), scraped from its namespace;
+//     the same for fastd-ts's Prometheus endpoint (--metrics-listen), scraped from its namespace,
+//     and 20 scrapes more asking for gzip as Prometheus does;
 //  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
 //     one init a second for each of 4 keys the supernode knows (peers that never connect);
 //     its CPU time, and how many inits were answered (per CPU-second: the responder's cost);
@@ -168,18 +169,23 @@ async function queueDrops(supernode: BenchDaemon): Promise<number> {
   return status['fastd-ts']?.dropped.queue ?? 0;
 }
 
-/** fastd-ts's Prometheus scrapes timed like the status fetches, then pings while scrapes run back to back. */
-async function metricsScrapes(lab: SupernodeLab): Promise<Pick<TurnFigures, 'metricsScrape' | 'metricsPing'>> {
-  const scrape = async (mode: string, amount: number): Promise<number[]> => {
-    const result = await lab.supernodeNs.run(process.execPath, [METRICS_SCRAPER, `http://${METRICS_LISTEN}/metrics`, mode, String(amount)]);
+/**
+ * fastd-ts's Prometheus scrapes timed like the status fetches, plain and gzipped (as Prometheus
+ * asks), then pings while plain scrapes (the most bytes) run back to back.
+ */
+async function metricsScrapes(lab: SupernodeLab): Promise<Pick<TurnFigures, 'metricsScrape' | 'metricsScrapeGzip' | 'metricsPing'>> {
+  const scrape = async (mode: string, amount: number, encoding: string[] = []): Promise<number[]> => {
+    const result = await lab.supernodeNs.run(process.execPath, [METRICS_SCRAPER, `http://${METRICS_LISTEN}/metrics`, mode, String(amount), ...encoding]);
     if (result.code !== 0) throw new Error(`the metrics scrapes failed: ${result.stderr}`);
     return (JSON.parse(result.stdout) as { times: number[] }).times;
   };
-  const times = await scrape('count', STATUS_FETCHES);
+  const summary = (times: number[]) => ({ medianMs: median(times), maxMs: Math.max(...times) });
+  const plain = await scrape('count', STATUS_FETCHES);
+  const gzipped = await scrape('count', STATUS_FETCHES, ['gzip']);
   const scraping = scrape('seconds', STATUS_PINGS * STATUS_PING_INTERVAL_S + 1);
   const pings = await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, STATUS_PINGS, STATUS_PING_INTERVAL_S);
   await scraping;
-  return { metricsScrape: { medianMs: median(times), maxMs: Math.max(...times) }, metricsPing: summarizePings(pings, STATUS_PINGS) };
+  return { metricsScrape: summary(plain), metricsScrapeGzip: summary(gzipped), metricsPing: summarizePings(pings, STATUS_PINGS) };
 }
 
 /** Status fetches timed one after another, then pings while fetches run back to back. */
@@ -257,8 +263,9 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     const status = await statusFetches(lab, supernode);
     say(`status fetch ${status.statusFetch.medianMs.toFixed(1)} / ${status.statusFetch.maxMs.toFixed(1)} ms, ping meanwhile ${status.statusPing.avgMs.toFixed(2)} / ${status.statusPing.maxMs.toFixed(1)} ms`);
     const metrics = kind === 'fastd-ts' ? await metricsScrapes(lab) : {};
-    if (metrics.metricsScrape && metrics.metricsPing) {
-      say(`metrics scrape ${metrics.metricsScrape.medianMs.toFixed(1)} / ${metrics.metricsScrape.maxMs.toFixed(1)} ms, ping meanwhile ${metrics.metricsPing.avgMs.toFixed(2)} / ${metrics.metricsPing.maxMs.toFixed(1)} ms`);
+    if (metrics.metricsScrape && metrics.metricsScrapeGzip && metrics.metricsPing) {
+      const { metricsScrape: plain, metricsScrapeGzip: gzipped, metricsPing: ping } = metrics;
+      say(`metrics scrape ${plain.medianMs.toFixed(1)} / ${plain.maxMs.toFixed(1)} ms, gzipped ${gzipped.medianMs.toFixed(1)} / ${gzipped.maxMs.toFixed(1)} ms, ping meanwhile ${ping.avgMs.toFixed(2)} / ${ping.maxMs.toFixed(1)} ms`);
     }
     const spoofed = await flood(lab, supernode, options.floodSeconds);
     say(`RSS ${rssMiB.toFixed(0)} MiB, idle ${idleCpuSeconds.toFixed(2)} CPU-s, spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s, ${spoofed.answered}/${spoofed.sent} answered`);
