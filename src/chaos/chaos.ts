@@ -46,7 +46,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResults> {
     results.impaired.set(kind, await runImpairment(kind, keys, options.impairment, options.seconds, options.pingIntervalSeconds));
     if (!options.restartsBeside) await restarts(kind);
     progress(`${kind}: SIGHUP with broken peer files`);
-    results.reload.set(kind, await runReload(kind, keys, extra, options.recoveryDeadlineMs));
+    results.reload.set(kind, await runReload(kind, keys, extra, options.recoveryDeadlineMs, options.breakOwnFile));
     const floods = options.floods;
     if (floods) {
       progress(`${kind}: garbage flood`);

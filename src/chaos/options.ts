@@ -17,6 +17,8 @@ export interface ChaosOptions {
    * scenarios instead of after them: shorter, but their figures then share the CPU.
    */
   readonly restartsBeside: boolean;
+  /** Also break the router's own peer file on SIGHUP (its session ends; ~16 s until it is back). */
+  readonly breakOwnFile: boolean;
   /** How long a restart or a reload gets to recover before it counts as failed. */
   readonly recoveryDeadlineMs: number;
   /** The garbage flood (count, rate) and the spoofed-init flood (rate, seconds); none in --quick unless --floods. */
@@ -36,11 +38,12 @@ const FULL: ChaosOptions = {
   pingIntervalSeconds: 0.1,
   cleanRelay: true,
   restartsBeside: false,
+  breakOwnFile: true,
   recoveryDeadlineMs: 60_000,
   floods: FLOODS,
 };
 
-const QUICK: ChaosOptions = { ...FULL, seconds: 3, pingIntervalSeconds: 0.02, cleanRelay: false, restartsBeside: true, recoveryDeadlineMs: 45_000, floods: undefined };
+const QUICK: ChaosOptions = { ...FULL, seconds: 3, pingIntervalSeconds: 0.02, cleanRelay: false, restartsBeside: true, breakOwnFile: false, recoveryDeadlineMs: 45_000, floods: undefined };
 
 export const USAGE = 'usage: npm run test:chaos [-- --quick] [--floods] [--only fastd|fastd-ts] [--seed N] [--loss %] [--duplicate %] [--reorder %] [--delay ms] [--seconds S]';
 

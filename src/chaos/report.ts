@@ -81,12 +81,19 @@ export function reloadSection(figures: ByKind<ReloadFigures>, deadline: string):
       ...names.map((name, i) =>
         row(`${name}: router kept / logged`, figures, (f) => {
           const breakage = f.breakages[i]!;
-          const kept = breakage.routerKept ? 'kept' : `LOST (${breakage.lostPings} pings)`;
+          const lost = breakage.lostPings === 0 ? '' : ` (${breakage.lostPings} ping${breakage.lostPings === 1 ? '' : 's'} lost)`;
+          const kept = `${breakage.routerKept ? 'kept' : 'DROPPED'}${lost}`;
           return `${kept}; ${breakage.logLines[0] ?? 'nothing logged'}`;
         }),
       ),
       row('fixed file + SIGHUP: new peer listed after', figures, (f) => seconds(f.fixSeconds, deadline)),
-      row('pings over the whole scenario', figures, (f) => pingCell(f.pings)),
+      row('pings lost through the other peers\' broken files', figures, (f) => String(f.lostBesideOwnFile)),
+      ...([...figures.values()].some((f) => f.ownFile)
+        ? [
+            row("syntax error in the router's own file: router kept / logged", figures, (f) => (f.ownFile ? `${f.ownFile.routerKept ? 'kept' : 'dropped'}; ${f.ownFile.logLines[0] ?? 'nothing logged'}` : '')),
+            row("the router's file fixed + SIGHUP: pings back after", figures, (f) => (f.ownFile ? seconds(f.ownFile.backSeconds, deadline) : '')),
+          ]
+        : []),
     ],
   };
 }
