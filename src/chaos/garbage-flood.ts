@@ -4,15 +4,14 @@
 // `stop()` (or `finished`, with a count) gives the figures: datagrams sent, by kind, and the
 // rate achieved. `captureSessionPackets` takes the real packets the copies are made of from a
 // live session with tcpdump.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Capture } from '../bench/rtt-capture.js';
 import { Ethernet, EtherType, IpProtocol, Ipv4, Udp } from '../io/offload/headers.js';
-import { trackPid, untrackPid } from '../testbed/cleanup.js';
 import type { Namespace } from '../testbed/namespaces.js';
 import { DEFAULT_MIX, type GarbageMix } from './garbage-mix.js';
+import { SenderProcess } from './sender-process.js';
 import type { Endpoint, SenderFigures, SenderOrder } from './flood-sender.js';
 
 export type { Endpoint, SenderFigures as FloodFigures } from './flood-sender.js';
@@ -21,7 +20,6 @@ export type { Endpoint, SenderFigures as FloodFigures } from './flood-sender.js'
 const SENDER = fileURLToPath(new URL('../../dist/chaos/flood-sender.js', import.meta.url));
 /** Source ports of our own garbage: many, so per-address state on the daemon sees many strangers. */
 const SOURCE_PORTS: readonly [number, number] = [20_000, 1024];
-const STOP_GRACE_MS = 5_000;
 const CAPTURE_DRAIN_MS = 1_500;
 
 export interface FloodOptions {
@@ -36,22 +34,11 @@ export interface FloodOptions {
 }
 
 export class GarbageFlood {
-  /** Resolves with the figures once the sender has stopped (after `count`, or stop()). */
+  /** Resolves with the figures once the sender has stopped (by itself, or after stop()). */
   readonly finished: Promise<SenderFigures>;
 
-  private constructor(private readonly child: ChildProcess) {
-    let output = '';
-    let errors = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString('utf8')));
-    this.finished = new Promise((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => {
-        if (child.pid !== undefined) untrackPid(child.pid);
-        if (code === 0 && output.trim() !== '') resolve(JSON.parse(output) as SenderFigures);
-        else reject(new Error(`the garbage flood's sender exited with ${code}: ${errors}`));
-      });
-    });
+  private constructor(private readonly sender: SenderProcess<SenderFigures>) {
+    this.finished = sender.finished;
   }
 
   /** Starts sending `rate` datagrams a second of `mix` at `target` from inside `namespace`. */
@@ -66,20 +53,12 @@ export class GarbageFlood {
       rate,
       count: options.count ?? null,
     };
-    const child = spawn('ip', ['netns', 'exec', namespace.name, process.execPath, SENDER, JSON.stringify(order)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid !== undefined) trackPid(child.pid);
-    return new GarbageFlood(child);
+    return new GarbageFlood(SenderProcess.start<SenderFigures>(namespace, SENDER, order, 'the garbage flood'));
   }
 
   /** Stops the sender (if it still runs) and returns its figures. */
-  async stop(): Promise<SenderFigures> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
-    try {
-      return await this.finished;
-    } finally {
-      clearTimeout(timer);
-    }
+  stop(): Promise<SenderFigures> {
+    return this.sender.stop();
   }
 }
 

@@ -6,22 +6,20 @@
 // `InitFlood.start(namespace, options)` runs init-flood-sender.ts inside the namespace (a
 // process of its own, so the flood neither waits for nor slows the caller's event loop), and
 // `stop()` gives the figures: inits sent, the rate reached, answers and answering sources.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { KeyPair } from '../bench/daemon.js';
 import { parseKeyHex } from '../crypto/ec25519/keys.js';
 import { Handshake, PeerHandshakeState } from '../protocol/handshake.js';
 import { HandshakeFlag } from '../protocol/tlv.js';
-import { trackPid, untrackPid } from '../testbed/cleanup.js';
 import type { Namespace } from '../testbed/namespaces.js';
 import type { Endpoint } from './flood-sender.js';
 import type { InitFloodFigures, InitFloodOrder } from './init-flood-sender.js';
+import { SenderProcess } from './sender-process.js';
 
 export type { InitFloodFigures } from './init-flood-sender.js';
 
 /** The built sender (node runs it as is), whether this module runs from dist/ or, in a test, from src/. */
 const SENDER = fileURLToPath(new URL('../../dist/chaos/init-flood-sender.js', import.meta.url));
-const STOP_GRACE_MS = 5_000;
 
 /** An init as a v22 router sends it (behind the L2TP header), claiming `sender`'s key, to the daemon with key `recipientPublic`. */
 export function spoofedInit(sender: KeyPair, recipientPublic: string, mtu: number): Uint8Array {
@@ -58,24 +56,11 @@ export interface InitFloodOptions {
 }
 
 export class InitFlood {
-  /** Resolves with the figures once the sender has stopped (after `seconds`, or stop()). */
+  /** Resolves with the figures once the sender has stopped (by itself, or after stop()). */
   readonly finished: Promise<InitFloodFigures>;
 
-  private constructor(private readonly child: ChildProcess) {
-    let output = '';
-    let errors = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString('utf8')));
-    this.finished = new Promise((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => {
-        if (child.pid !== undefined) untrackPid(child.pid);
-        if (code === 0 && output.trim() !== '') resolve(JSON.parse(output) as InitFloodFigures);
-        else reject(new Error(`the init flood's sender exited with ${code}: ${errors}`));
-      });
-    });
-    // a sender that fails at once is reported by stop(), not as an unhandled rejection meanwhile
-    this.finished.catch(() => undefined);
+  private constructor(private readonly sender: SenderProcess<InitFloodFigures>) {
+    this.finished = sender.finished;
   }
 
   /** Starts flooding from inside `namespace`. */
@@ -88,19 +73,11 @@ export class InitFlood {
       rate: options.rate,
       seconds: options.seconds ?? null,
     };
-    const child = spawn('ip', ['netns', 'exec', namespace.name, process.execPath, SENDER, JSON.stringify(order)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid !== undefined) trackPid(child.pid);
-    return new InitFlood(child);
+    return new InitFlood(SenderProcess.start<InitFloodFigures>(namespace, SENDER, order, 'the init flood'));
   }
 
-  /** Stops the sender and returns its figures. */
-  async stop(): Promise<InitFloodFigures> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
-    try {
-      return await this.finished;
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Stops the sender (if it still runs) and returns its figures. */
+  stop(): Promise<InitFloodFigures> {
+    return this.sender.stop();
   }
 }
