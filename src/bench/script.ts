@@ -18,6 +18,12 @@ export function missingPrerequisites(tools: readonly string[] = []): string[] {
   return missing;
 }
 
+/** The number after `name` on the command line, or `fallback` when `name` is not there. */
+export function numberOption(argv: readonly string[], name: string, fallback: number): number {
+  const at = argv.indexOf(name);
+  return at >= 0 ? Number(argv[at + 1]) : fallback;
+}
+
 export const progress = (text: string): void => {
   process.stderr.write(`${text}\n`);
 };

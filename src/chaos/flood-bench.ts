@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchTunnel, TUNNEL_ADDRESSES, TUNNEL_PORT } from '../bench/bench-tunnel.js';
 import type { DaemonKind } from '../bench/report.js';
-import { missingPrerequisites, progress, runAsScript } from '../bench/script.js';
+import { missingPrerequisites, numberOption, progress, runAsScript } from '../bench/script.js';
 import { pingTimes } from '../bench/traffic.js';
 import { UNDERLAY_ADDRESSES, UNDERLAY_DEVICE } from '../testbed/namespaces.js';
 import { DEFAULT_MIX } from './garbage-mix.js';
@@ -130,20 +130,15 @@ export function formatRuns(runs: readonly FloodRun[]): string {
   ].join('\n');
 }
 
-function option(argv: readonly string[], name: string, fallback: number): number {
-  const at = argv.indexOf(name);
-  return at >= 0 ? Number(argv[at + 1]) : fallback;
-}
-
 async function main(argv: string[]): Promise<number> {
   const missing = missingPrerequisites(['ping', 'tcpdump']);
   if (missing.length > 0) {
     progress(`bench:flood needs: ${missing.join(', ')}`);
     return 2;
   }
-  const count = option(argv, '--count', DEFAULTS.count);
-  const rate = option(argv, '--rate', DEFAULTS.rate);
-  const rounds = option(argv, '--rounds', DEFAULTS.rounds);
+  const count = numberOption(argv, '--count', DEFAULTS.count);
+  const rate = numberOption(argv, '--rate', DEFAULTS.rate);
+  const rounds = numberOption(argv, '--rounds', DEFAULTS.rounds);
   const runs: FloodRun[] = [];
   for (let round = 0; round < rounds; round++) {
     // alternate which daemon goes first, so drift of the shared machine spreads over both

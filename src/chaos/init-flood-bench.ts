@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchTunnel, TUNNEL_MTU, TUNNEL_PORT } from '../bench/bench-tunnel.js';
 import { BenchDaemon, generateKeyPair, type KeyPair } from '../bench/daemon.js';
 import type { DaemonKind } from '../bench/report.js';
-import { missingPrerequisites, progress, runAsScript } from '../bench/script.js';
+import { missingPrerequisites, numberOption, progress, runAsScript } from '../bench/script.js';
 import { UNDERLAY_ADDRESSES } from '../testbed/namespaces.js';
 import { InitFlood, type InitFloodFigures, routeSpoofedSources, spoofedInit } from './init-flood.js';
 
@@ -183,20 +183,15 @@ export function formatRuns(runs: readonly DaemonRun[]): string {
   ].join('\n');
 }
 
-function option(argv: readonly string[], name: string, fallback: number): number {
-  const at = argv.indexOf(name);
-  return at >= 0 ? Number(argv[at + 1]) : fallback;
-}
-
 async function main(argv: string[]): Promise<number> {
   const missing = missingPrerequisites(['iperf3']);
   if (missing.length > 0) {
     progress(`bench:init-flood needs: ${missing.join(', ')}`);
     return 2;
   }
-  const rate = option(argv, '--rate', DEFAULTS.rate);
-  const seconds = option(argv, '--seconds', DEFAULTS.seconds);
-  const rounds = option(argv, '--rounds', DEFAULTS.rounds);
+  const rate = numberOption(argv, '--rate', DEFAULTS.rate);
+  const seconds = numberOption(argv, '--seconds', DEFAULTS.seconds);
+  const rounds = numberOption(argv, '--rounds', DEFAULTS.rounds);
   const runs: DaemonRun[] = [];
   for (let round = 0; round < rounds; round++) {
     // alternate which daemon goes first, so drift of the shared machine spreads over both
