@@ -222,7 +222,8 @@ describe.each(backends)('$name: receive timestamps', ({ make }) => {
     expect(datagrams.count).toBe(4);
     for (let i = 0; i < 4; i++) {
       expect(datagrams.receivedAt[i]).toBeGreaterThanOrEqual(before - 1);
-      expect(datagrams.receivedAt[i]).toBeLessThanOrEqual(after - queued + 1);
+      // taken in before the wait, not when read (with slack: a busy machine may defer loopback delivery to ksoftirqd)
+      expect(datagrams.receivedAt[i]).toBeLessThanOrEqual(after - queued / 2);
     }
 
     writeSockaddr(out.addresses, 0, plain.local);
