@@ -18,6 +18,7 @@ import { pingTimes } from '../bench/traffic.js';
 import { UNDERLAY_ADDRESSES, UNDERLAY_DEVICE } from '../testbed/namespaces.js';
 import { DEFAULT_MIX } from './garbage-mix.js';
 import { captureSessionPackets, type FloodFigures, GarbageFlood } from './garbage-flood.js';
+import { dropGrowth, formatDrops } from './drop-counters.js';
 
 const METHOD = 'salsa2012+umac';
 const DEFAULTS = { count: 1_000_000, rate: 200_000, rounds: 1 };
@@ -99,7 +100,7 @@ export async function floodRun(daemon: DaemonKind, count: number, rate: number):
       rssMiB: [rssBefore, rssAfter],
       ...(ownBefore && ownAfter
         ? {
-            dropped: Object.fromEntries(Object.entries(ownAfter.dropped).map(([reason, count]) => [reason, count - (ownBefore.dropped[reason] ?? 0)])),
+            dropped: dropGrowth(ownAfter.dropped, ownBefore.dropped)!,
             poolMiB: [ownBefore.poolMiB, ownAfter.poolMiB] as const,
           }
         : {}),
@@ -117,11 +118,10 @@ export async function floodRun(daemon: DaemonKind, count: number, rate: number):
 export function formatRuns(runs: readonly FloodRun[]): string {
   const rows = runs.map((run) => {
     const loss = (100 * (run.pingsSent - run.pingsAnswered)) / run.pingsSent;
-    const dropped = run.dropped ? Object.entries(run.dropped).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') : '-';
     // what reached the daemon: the flood and the pings (both ways), less what the kernel dropped
     const seen = run.flood.sent - run.kernelDrops;
     const pool = run.poolMiB ? ` (pools ${run.poolMiB[0].toFixed(1)} → ${run.poolMiB[1].toFixed(1)})` : '';
-    return `| ${run.daemon} | ${run.flood.sent} at ${Math.round(run.flood.pps / 1000)} kpps | ${loss.toFixed(1)} % (${run.pingsSent - run.pingsAnswered}/${run.pingsSent}) | ${run.pingMs[0].toFixed(1)} / ${run.pingMs[1].toFixed(0)} | ${run.kernelDrops} | ${run.cpuSeconds.toFixed(2)} | ${((run.cpuSeconds / seen) * 1e6).toFixed(1)} | ${run.rssMiB[0].toFixed(1)} → ${run.rssMiB[1].toFixed(1)}${pool} | ${dropped} | ${run.alive}/${AFTER_PINGS} |`;
+    return `| ${run.daemon} | ${run.flood.sent} at ${Math.round(run.flood.pps / 1000)} kpps | ${loss.toFixed(1)} % (${run.pingsSent - run.pingsAnswered}/${run.pingsSent}) | ${run.pingMs[0].toFixed(1)} / ${run.pingMs[1].toFixed(0)} | ${run.kernelDrops} | ${run.cpuSeconds.toFixed(2)} | ${((run.cpuSeconds / seen) * 1e6).toFixed(1)} | ${run.rssMiB[0].toFixed(1)} → ${run.rssMiB[1].toFixed(1)}${pool} | ${formatDrops(run.dropped)} | ${run.alive}/${AFTER_PINGS} |`;
   });
   return [
     '| side b | garbage sent | ping loss | ping avg / max ms | kernel drops | CPU s | CPU µs per datagram taken | RSS MiB | daemon drops | pings after |',

@@ -21,6 +21,7 @@ import type { DaemonKind } from '../bench/report.js';
 import { missingPrerequisites, numberOption, progress, runAsScript } from '../bench/script.js';
 import { UNDERLAY_ADDRESSES } from '../testbed/namespaces.js';
 import { InitFlood, type InitFloodFigures, routeSpoofedSources, spoofedInit } from './init-flood.js';
+import { dropGrowth, formatDrops } from './drop-counters.js';
 
 const METHOD = 'salsa2012+umac';
 /** Peers side b knows that never connect: the keys the flood claims. */
@@ -75,11 +76,6 @@ async function droppedCounters(daemon: BenchDaemon): Promise<Record<string, numb
   return status['fastd-ts'] ? { ...status['fastd-ts'].dropped } : undefined;
 }
 
-function difference(after: Readonly<Record<string, number>> | undefined, before: Readonly<Record<string, number>> | undefined): Record<string, number> | undefined {
-  if (!after || !before) return undefined;
-  return Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)]));
-}
-
 /** Polls side b's status until it lists `key` with a connection; seconds since `since`, or null at the deadline. */
 async function connectedAfter(daemon: BenchDaemon, key: string, since: number): Promise<number | null> {
   while (performance.now() - since < NEWCOMER_DEADLINE_MS) {
@@ -120,7 +116,7 @@ async function floodShape(tunnel: BenchTunnel, shape: FloodShape, rate: number, 
     const [run, newcomerSeconds] = await Promise.all([tunnel.throughput(seconds, 0.2), connectedAfter(daemon, newcomer.public, since)]);
     const cpuSeconds = daemon.cpuSeconds() - cpuBefore;
     const figures = await flood.stop();
-    const dropped = difference(await droppedCounters(daemon), droppedBefore);
+    const dropped = dropGrowth(await droppedCounters(daemon), droppedBefore);
     const kernelDrops = (await tunnel.sides[1].udpReceiveBufferErrors()) - kernelBefore;
     return { shape: shape.name, flood: figures, mbit: run.mbit, cpuSeconds: cpuSeconds / ((performance.now() - since) / 1000), newcomerSeconds, kernelDrops, ...(dropped ? { dropped } : {}) };
   } finally {
@@ -170,10 +166,9 @@ export function formatRuns(runs: readonly DaemonRun[]): string {
   const rows = runs.flatMap((run) => [
     `| ${run.daemon} | none (before and after) | - | ${run.mbit.toFixed(0)} | 100 % | ${run.cpuSeconds.toFixed(2)} | - | - | - |`,
     ...run.shapes.map((shape) => {
-      const dropped = shape.dropped ? Object.entries(shape.dropped).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || '-' : '-';
       const newcomer = shape.newcomerSeconds === null ? `not in ${NEWCOMER_DEADLINE_MS / 1000} s` : `${shape.newcomerSeconds.toFixed(1)} s`;
       const sources = FLOOD_SHAPES.find((s) => s.name === shape.shape)!.sources;
-      return `| ${run.daemon} | ${shape.shape} (${sources} addresses) | ${Math.round(shape.flood.pps)}/s, ${shape.flood.sent} sent, ${shape.flood.answered} answered (${shape.flood.answeringSources} sources) | ${shape.mbit.toFixed(0)} | ${((100 * shape.mbit) / run.mbit).toFixed(0)} % | ${shape.cpuSeconds.toFixed(2)} | ${newcomer} | ${shape.kernelDrops} | ${dropped} |`;
+      return `| ${run.daemon} | ${shape.shape} (${sources} addresses) | ${Math.round(shape.flood.pps)}/s, ${shape.flood.sent} sent, ${shape.flood.answered} answered (${shape.flood.answeringSources} sources) | ${shape.mbit.toFixed(0)} | ${((100 * shape.mbit) / run.mbit).toFixed(0)} % | ${shape.cpuSeconds.toFixed(2)} | ${newcomer} | ${shape.kernelDrops} | ${formatDrops(shape.dropped)} |`;
     }),
   ]);
   return [
