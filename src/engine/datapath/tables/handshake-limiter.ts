@@ -46,6 +46,11 @@ export const SWEEP_INTERVAL = 1000;
 
 const MS_PER_SECOND = 1000;
 
+/** A bucket's tokens at `now`: those it had at `last`, refilled at `rate` per second up to `burst`. */
+function refilled(tokens: number, last: number, now: number, rate: number, burst: number): number {
+  return Math.min(burst, tokens + ((now - last) * rate) / MS_PER_SECOND);
+}
+
 /** One bucket: tokens refill at `rate` per second up to `burst`; a handshake costs one. */
 class Bucket {
   private tokens: number;
@@ -59,7 +64,7 @@ class Bucket {
   }
 
   take(now: number): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / MS_PER_SECOND);
+    this.tokens = refilled(this.tokens, this.last, now, this.rate, this.burst);
     this.last = now;
     if (this.tokens < 1) return false;
     this.tokens--;
@@ -83,7 +88,7 @@ export class HandshakeLimiter {
   private nextSweep = -Infinity;
   private sweepNow = 0;
   private readonly sweepEntry = (slot: number, key: number): void => {
-    if (this.tokens[slot] + ((this.sweepNow - this.last[slot]) * PER_ADDRESS_RATE) / MS_PER_SECOND < PER_ADDRESS_BURST) return;
+    if (refilled(this.tokens[slot], this.last[slot], this.sweepNow, PER_ADDRESS_RATE, PER_ADDRESS_BURST) < PER_ADDRESS_BURST) return;
     this.slots.delete(key);
     this.free[this.freeCount++] = slot;
   };
@@ -129,7 +134,7 @@ export class HandshakeLimiter {
       this.tokens[slot] = PER_ADDRESS_BURST;
       this.last[slot] = now;
     }
-    const tokens = Math.min(PER_ADDRESS_BURST, this.tokens[slot] + ((now - this.last[slot]) * PER_ADDRESS_RATE) / MS_PER_SECOND);
+    const tokens = refilled(this.tokens[slot], this.last[slot], now, PER_ADDRESS_RATE, PER_ADDRESS_BURST);
     this.last[slot] = now;
     if (tokens < 1) {
       this.tokens[slot] = tokens;
