@@ -30,6 +30,7 @@ import { UnknownAddressBackoff, type WaitingSender } from './unknown-backoff.js'
 import { HandshakeFlag } from '../../protocol/tlv.js';
 import type { RememberedPeer } from './peer-state-file.js';
 import { PeerTasks } from './peer-tasks.js';
+import { RemoteEndpoints } from './remote-endpoints.js';
 
 /** What the control plane needs from the daemon around it (injected, so tests can stand in). */
 interface ControlPlaneDeps {
@@ -63,6 +64,8 @@ export class ControlPlane {
   readonly table: PeerRegistry;
   readonly unknownBackoff = new UnknownAddressBackoff();
   readonly sockets: SocketTable;
+  /** Where the configured peers' remotes are, as the workers know it. */
+  readonly remoteEndpoints: RemoteEndpoints;
   private readonly tasks = new PeerTasks(this);
   /** Peers the worker currently serves (added at establishment, removed at reset). */
   private readonly inWorker = new Set<EnginePeer>();
@@ -75,6 +78,7 @@ export class ControlPlane {
   constructor(readonly deps: ControlPlaneDeps) {
     this.table = new PeerRegistry();
     this.sockets = new SocketTable(deps.config, deps.sockets, deps.post);
+    this.remoteEndpoints = new RemoteEndpoints(this.table, deps.post);
   }
 
   get config(): Config {
@@ -99,6 +103,7 @@ export class ControlPlane {
       return undefined;
     }
     if (dynamic || config.sourceDir !== undefined) log.verbose(`adding peer ${peer}`);
+    if (config.remotes.length > 0) this.remoteEndpoints.changed();
     this.setup(peer, now);
     return peer;
   }
@@ -114,6 +119,7 @@ export class ControlPlane {
   delete(peer: EnginePeer): void {
     this.teardown(peer, true);
     this.table.remove(peer);
+    if (peer.config.remotes.length > 0) this.remoteEndpoints.changed();
     if (peer.dynamic || peer.config.sourceDir !== undefined) log.verbose(`deleting peer ${peer}`);
   }
 
@@ -122,6 +128,7 @@ export class ControlPlane {
     if (peer.phase !== 'inactive') log.debug(`resetting peer ${peer}`);
     this.teardown(peer, true);
     this.table.remove(peer);
+    if (peer.config.remotes.length > 0) this.remoteEndpoints.changed();
   }
 
   /** At exit (fastd's cleanup): every peer goes, the disabled ones from peer directories too. */
@@ -254,6 +261,7 @@ export class ControlPlane {
     void resolveRemote(remote, `${peer}`).then((addresses) => {
       if (this.table.find(peer.config.key) !== peer) return;
       peer.resolved[index] = addresses;
+      this.remoteEndpoints.changed();
       if (peer.remoteIndex === index) peer.addressIndex = 0;
       if (peer.phase === 'resolving') this.initHandshake(peer, this.deps.clock());
     });

@@ -164,6 +164,8 @@ export class PeerTasks {
     peer.lastHandshakeTo = target;
     log.verbose(`sending handshake to ${peer}[${logAddress(formatEndpoint(location.endpoint))}]...`);
     if (!peer.established) void this.control.peerHook(peer, 'onConnect', this.control.localEndpoint(location), location.endpoint);
+    // the answer must find its address known to the workers
+    this.control.remoteEndpoints.flush();
     this.control.sendPacket(location, this.control.deps.handshake.initiate(this.control.handshakePeer(peer), now));
   }
 }

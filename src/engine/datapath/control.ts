@@ -65,7 +65,10 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       return Outcome.Continue;
     }
     case 'rememberedEndpoints':
-      dp.peers.handshakeRate.remember(message.endpoints.map(endpointKeyOf), now + message.forMs);
+      dp.peers.handshakeRate.remember(endpointKeysOf(message.endpoints), now + message.forMs);
+      return Outcome.Continue;
+    case 'remoteEndpoints':
+      dp.peers.handshakeRate.knowRemotes(endpointKeysOf(message.endpoints));
       return Outcome.Continue;
     case 'keepalive':
       for (const peerId of message.peerIds) sender.sealEmpty(peerOf(dp, peerId), now);
@@ -75,10 +78,23 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
   }
 }
 
+/** One address slot to key endpoints in (a set of remotes may hold thousands). */
+const keySlot = new Uint8Array(SOCKADDR_SLOT);
+const keySlotWords = new Uint32Array(keySlot.buffer);
+
 function endpointKeyOf(endpoint: Endpoint): number {
-  const slot = new Uint8Array(SOCKADDR_SLOT);
-  writeSockaddr(slot, 0, endpoint);
-  return endpointKey(new Uint32Array(slot.buffer), 0);
+  writeSockaddr(keySlot, 0, endpoint);
+  return endpointKey(keySlotWords, 0);
+}
+
+/** The endpoints' keys (endpointKey), an IPv4 one also as a dual-stack socket reports it (v4-mapped). */
+function endpointKeysOf(endpoints: readonly Endpoint[]): number[] {
+  const keys: number[] = [];
+  for (const endpoint of endpoints) {
+    keys.push(endpointKeyOf(endpoint));
+    if (endpoint.family === 4) keys.push(endpointKeyOf({ ...endpoint, family: 6, address: `::ffff:${endpoint.address}` }));
+  }
+  return keys;
 }
 
 function peerOf(dp: Datapath, peerId: number) {

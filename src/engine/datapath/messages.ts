@@ -182,6 +182,11 @@ export type ToWorker =
    * greetings' answers come back from them.
    */
   | { readonly type: 'rememberedEndpoints'; readonly endpoints: readonly Endpoint[]; readonly forMs: number }
+  /**
+   * The configured peers' resolved remotes (control/remote-endpoints.ts), replacing the last
+   * set: the answers to our own handshakes come from there, and count as known peers' (handshake-limiter.ts).
+   */
+  | { readonly type: 'remoteEndpoints'; readonly endpoints: readonly Endpoint[] }
   /** Drop every session of a peer (reset, SIGUSR2, timeout). */
   | { readonly type: 'resetPeer'; readonly peerId: number }
   /** An empty data packet on each peer's current session (fastd's keepalive); the peers that came due together. */

@@ -184,6 +184,7 @@ export class Workers {
         return;
       }
       case 'rememberedEndpoints':
+      case 'remoteEndpoints':
       case 'shutdown':
         this.toAll(message);
         return;

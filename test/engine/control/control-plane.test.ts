@@ -13,7 +13,7 @@ import {
   RECONNECT_ANSWER_INTERVAL,
   RESTART_PROBE_INTERVAL,
 } from '../../../src/protocol/timing.js';
-import { endpoint, exchange, orderedKeyPairs, TestEngine, type KeyPair, type Posted, type SentPacket } from '../fixtures.js';
+import { endpoint, exchange, keyPair, orderedKeyPairs, TestEngine, type KeyPair, type Posted, type SentPacket } from '../fixtures.js';
 
 const A = endpoint('192.0.2.1', 10001);
 const B = endpoint('192.0.2.2', 10002);
@@ -169,7 +169,7 @@ describe('resets', () => {
     const [keyA, keyB] = orderedKeyPairs();
     const a = new TestEngine(configFor(keyA, keyB, B), A);
     a.control.tick(a.now);
-    expect(a.take().map((message) => message.type)).toEqual(['sendPacket', 'sendPacket']);
+    expect(a.take().map((message) => message.type)).toEqual(['remoteEndpoints', 'sendPacket', 'sendPacket']);
     a.now += 3_000;
     a.control.resetAll(a.now);
     a.control.tick(a.now);
@@ -478,6 +478,34 @@ describe('resolving', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe("the configured peers' remotes", () => {
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  const remoteSets = (engine: TestEngine) =>
+    engine.take().flatMap((message) => (message.type === 'remoteEndpoints' ? [message.endpoints.map((at) => `${at.address}:${at.port}`)] : []));
+
+  it('are told to the workers before the first handshake leaves for them, and again when they change: the answers count as known peers\'', async () => {
+    const [keyA, keyB] = orderedKeyPairs();
+    const C = endpoint('192.0.2.3', 10003);
+    const a = new TestEngine(
+      configFor(keyA, keyB, B) + `peer "third" { key "${keyPair().public}"; remote ${C.address}:${C.port}; remote "localhost" port 10004; }\n`,
+      A,
+    );
+    a.control.tick(a.now);
+    const first = a.take();
+    expect(first[0]).toEqual({ type: 'remoteEndpoints', endpoints: [B, C] });
+    expect(first.slice(1).every((message) => message.type === 'sendPacket')).toBe(true);
+    // a name that resolves joins the set, once a turn of the event loop
+    const third = a.peer('third');
+    for (let i = 0; i < 100 && !third.resolved[1]?.length; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await nextTurn();
+    expect(remoteSets(a)).toEqual([['192.0.2.2:10002', '192.0.2.3:10003', '127.0.0.1:10004']]);
+    // a peer that goes (a reload) leaves it
+    a.control.delete(third);
+    await nextTurn();
+    expect(remoteSets(a)).toEqual([['192.0.2.2:10002']]);
   });
 });
 

@@ -128,7 +128,7 @@ export class Receiver {
       let length = batch.lengths[i];
       const kind = batch.errors[i] === 0 ? classifyPacket(bytes, offset, length) : PacketClass.Invalid;
       if (kind === PacketClass.Handshake || kind === PacketClass.L2tpHandshake) {
-        const known = this.peers.find(batch.addressWords, i) !== NO_PEER || dp.peers.handshakeRate.remembers(endpointKey(batch.addressWords, i), now);
+        const known = this.peers.find(batch.addressWords, i) !== NO_PEER || dp.peers.handshakeRate.knows(endpointKey(batch.addressWords, i), now);
         if (!dp.peers.handshakeRate.admit(known, sourceKey(batch.addressWords, i), now)) {
           this.stats.drop(DropReason.HandshakeRate);
           continue;

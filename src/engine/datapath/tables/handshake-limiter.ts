@@ -3,9 +3,10 @@
 // whose key exchange costs ~0.15 ms of CPU each, so that a flood of spoofed inits cannot eat
 // the CPU the datapath needs. Three buckets, refilled continuously at a rate up to a burst:
 //  - known: handshakes from an address and port in the peer table (a peer's current
-//    address, or the last one it had) or remembered by the peer state file after our
+//    address, or the last one it had), a configured peer's resolved remote (where the
+//    answers to our own inits come from) or remembered by the peer state file after our
 //    restart (while we greet them) have a budget of their own, so a flood from strangers
-//    never delays a peer that restarts, renews its session or answers our greeting;
+//    never delays a peer that restarts, renews its session or answers our handshake;
 //  - per source address (IPv4 address, IPv6 /64; any port): a few flooding hosts get
 //    little more than a real router does;
 //  - global, over all other sources: bounds the work when the flood comes from more
@@ -82,6 +83,8 @@ export class HandshakeLimiter {
   /** Unused slots, [0, freeCount). */
   private readonly free: Int32Array;
   private freeCount: number;
+  /** Endpoint keys of the configured peers' resolved remotes (remote-endpoints.ts), known for as long as they are configured. */
+  private remotes = new NumberMap();
   /** Endpoint keys of the peers the state file remembers, counted as known until rememberedUntil. */
   private readonly remembered = new NumberMap();
   private rememberedUntil = -Infinity;
@@ -110,8 +113,15 @@ export class HandshakeLimiter {
     this.rememberedUntil = until;
   }
 
-  /** Whether the endpoint key is one the state file remembers (while that lasts). */
-  remembers(endpoint: number, now: number): boolean {
+  /** From now on, these endpoint keys (endpointKey) are the configured peers' remotes, instead of the last set. */
+  knowRemotes(keys: readonly number[]): void {
+    this.remotes = new NumberMap(2 * keys.length);
+    for (const key of keys) this.remotes.set(key, 1);
+  }
+
+  /** Whether the endpoint key is a configured peer's remote, or one the state file remembers (while that lasts). */
+  knows(endpoint: number, now: number): boolean {
+    if (this.remotes.size > 0 && this.remotes.get(endpoint) !== ABSENT) return true;
     return this.remembered.size > 0 && now < this.rememberedUntil && this.remembered.get(endpoint) !== ABSENT;
   }
 

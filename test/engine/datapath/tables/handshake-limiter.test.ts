@@ -62,11 +62,21 @@ describe('HandshakeLimiter', () => {
   it('counts the endpoints the state file remembers as known until the greeting is over', () => {
     const limiter = new HandshakeLimiter();
     const greeted = 2 ** 40 + 7;
-    expect(limiter.remembers(greeted, 0)).toBe(false);
+    expect(limiter.knows(greeted, 0)).toBe(false);
     limiter.remember([greeted], 1000);
-    expect(limiter.remembers(greeted, 999)).toBe(true);
-    expect(limiter.remembers(greeted + 1, 999)).toBe(false);
-    expect(limiter.remembers(greeted, 1000)).toBe(false);
+    expect(limiter.knows(greeted, 999)).toBe(true);
+    expect(limiter.knows(greeted + 1, 999)).toBe(false);
+    expect(limiter.knows(greeted, 1000)).toBe(false);
+  });
+
+  it("counts the configured peers' remotes as known, always, until the next set replaces them", () => {
+    const limiter = new HandshakeLimiter();
+    const remotes = [2 ** 40 + 1, 2 ** 40 + 2];
+    limiter.knowRemotes(remotes);
+    expect(remotes.map((key) => limiter.knows(key, 1e12))).toEqual([true, true]);
+    expect(limiter.knows(2 ** 40 + 3, 0)).toBe(false);
+    limiter.knowRemotes([remotes[1]!]);
+    expect(remotes.map((key) => limiter.knows(key, 0))).toEqual([false, true]);
   });
 
   it('judges sources beyond a full table by the global bucket alone, and sweeps buckets that filled up again', () => {
