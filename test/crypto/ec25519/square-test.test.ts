@@ -19,4 +19,15 @@ describe('isSquare', () => {
     expect([0n, 1n, P - 1n].map((v) => isSquare(fromBigInt(v)))).toEqual([true, true, true]);
     expect(isSquare(fromBigInt(2n))).toBe(false);
   });
+
+  it('knows squares and twice squares (2 is not a square), across limb boundaries', () => {
+    const roots = [1n, 2n, (1n << 30n) - 1n, 1n << 30n, (1n << 60n) + 1n, 1n << 127n, P - 1n];
+    for (let i = 0; i < 2000; i++) roots.push(toBigInt(random32()) % P);
+    for (const root of roots) {
+      if (root === 0n) continue;
+      const square = (root * root) % P;
+      expect(isSquare(fromBigInt(square)), square.toString(16)).toBe(true);
+      expect(isSquare(fromBigInt((2n * square) % P)), (2n * square).toString(16)).toBe(false);
+    }
+  });
 });
