@@ -12,7 +12,6 @@ import { sodium } from './sodium.js';
 const SECRET_KEY_BYTES = SCALAR_BYTES;
 export const PUBLIC_KEY_BYTES = PACKED_POINT_BYTES;
 const KEY_HEX_DIGITS = 64;
-const KEY_HEX_PATTERN = /^[0-9a-fA-F]{64}$/;
 
 /** A new secret: 32 bytes from the OS CSPRNG, clamped as `fastd --generate-key` does. */
 export function generateSecretKey(): Uint8Array {
@@ -40,11 +39,26 @@ export function isValidPublicKey(key: Uint8Array): boolean {
   return key.length === PUBLIC_KEY_BYTES && isPackedLegacyPoint(key);
 }
 
-/** Reads a key as fastd's read_key does: exactly 64 hex digits, either case. */
+/** The value of a hex digit's character code, either case; -1 for any other character. */
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/**
+ * Reads a key as fastd's read_key does: exactly 64 hex digits, either case. Digit by digit
+ * rather than by a pattern and 32 substrings: a peer directory parses 50,000 at start-up.
+ */
 export function parseKeyHex(hex: string): Uint8Array | undefined {
-  if (!KEY_HEX_PATTERN.test(hex)) return undefined;
+  if (hex.length !== KEY_HEX_DIGITS) return undefined;
   const key = new Uint8Array(KEY_HEX_DIGITS / 2);
-  for (let i = 0; i < key.length; i++) key[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < key.length; i++) {
+    const high = hexDigit(hex.charCodeAt(2 * i));
+    const low = hexDigit(hex.charCodeAt(2 * i + 1));
+    if ((high | low) < 0) return undefined;
+    key[i] = (high << 4) | low;
+  }
   return key;
 }
 

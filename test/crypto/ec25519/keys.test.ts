@@ -30,6 +30,7 @@ describe('key strings', () => {
     ['surrounding blanks', ` ${'a'.repeat(64)}`],
     ['a 0x prefix', `0x${'a'.repeat(62)}`],
     ['nothing', ''],
+    ...['/', ':', '@', 'G', '`', 'g', 'Ａ'].map((char) => [`${char} beside the digits' ranges`, `${'a'.repeat(33)}${char}${'a'.repeat(30)}`]),
   ])('refuses %s', (_, text) => {
     expect(parseKeyHex(text)).toBeUndefined();
   });
