@@ -59,6 +59,12 @@ describe('scanner', () => {
     expect(token).toMatchObject({ kind: 'string', value: 'a"b\\cdx\ne' });
   });
 
+  it('reads plain strings in place, counting columns in bytes, from anywhere in a buffer', () => {
+    const tokens = scan(Buffer.from('## key "Grüße" ;\nmtu "" 5', 'utf8').subarray(3));
+    expect(tokens.map((t) => (t.kind === 'string' ? t.value : t.kind))).toEqual(['keyword', 'Grüße', 'punctuation', 'keyword', '', 'uint', 'eof']);
+    expect(tokens.map(at)).toEqual(['1:1', '1:5', '1:15', '2:1', '2:5', '2:8', '2:8']);
+  });
+
   it('ends a string value at a NUL byte, as fastd keeps C strings', () => {
     const [token] = scan(Uint8Array.from([0x22, 0x61, 0x00, 0x62, 0x22]));
     expect(token).toMatchObject({ kind: 'string', value: 'a' });
