@@ -8,7 +8,7 @@ import { ConfigError, describeSystemError, type ConfigWarning, type SourceLocati
 import { toPeer } from './freeze.js';
 import { checkedPeerKey } from './peer-check.js';
 import { parsePeerSource } from './peer-statements.js';
-import { readConfigBytes } from './sources.js';
+import { readConfigBytes, readSmallFile } from './sources.js';
 import type { PeerConfig, PeerGroup } from './types.js';
 
 /** fastd_config_add_peer_dir: a directory that cannot be entered is reported and skipped. */
@@ -48,7 +48,7 @@ function isPeerFileName(name: string): boolean {
 function readPeerFile(dir: string, name: string, group: PeerGroup): PeerConfig {
   const peer = newPeerDraft(name, dir);
   const path = join(dir, name);
-  const source = { name: path, dir, bytes: readConfigBytes(path, path) };
+  const source = { name: path, dir, bytes: readSmallFile(path) ?? readConfigBytes(path, path) };
   const end = parsePeerSource(source, peer, 0);
   const key = checkedPeerKey(peer, end);
   return toPeer({ ...peer, key: { text: key, source: peer.key?.source }, source: end }, group);
