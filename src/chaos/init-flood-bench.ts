@@ -9,11 +9,16 @@
 // `remote` for side b) started during the flood: seconds until side b's status lists it
 // connected (giving up after NEWCOMER_DEADLINE_MS); what the flood sent and got answered, the
 // datagrams side b's kernel dropped for a full socket buffer, and fastd-ts's drop counters.
+// With `control` (the script's default), each shape is also sent, before the daemon gets it,
+// to a port of side b where a socket is bound and never read (udp-sink.ts), with iperf3
+// through the daemon meanwhile: the throughput kept then is what the flooder and the kernel's
+// receive cost the box, so what the daemon's own flood loses more than that is its own.
 //
-// Run (root; Debian's fastd and iperf3 installed): npm run bench:init-flood [-- --rate R --seconds S --rounds N]
+// Run (root; Debian's fastd and iperf3 installed): npm run bench:init-flood [-- --rate R --seconds S --rounds N --no-control]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchTunnel, TUNNEL_MTU, TUNNEL_PORT } from '../bench/bench-tunnel.js';
 import { BenchDaemon, generateKeyPair, type KeyPair } from '../bench/daemon.js';
@@ -22,6 +27,8 @@ import { missingPrerequisites, numberOption, progress, runAsScript } from '../be
 import { UNDERLAY_ADDRESSES } from '../testbed/namespaces.js';
 import { InitFlood, type InitFloodFigures, routeSpoofedSources, spoofedInit } from './init-flood.js';
 import { dropGrowth, formatDrops } from './drop-counters.js';
+import { SenderProcess } from './sender-process.js';
+import type { SinkFigures } from './udp-sink.js';
 
 const METHOD = 'salsa2012+umac';
 /** Peers side b knows that never connect: the keys the flood claims. */
@@ -43,6 +50,10 @@ const FLOOD_LEAD_MS = 1_000;
 /** Between floods: answers drain, the daemon settles. */
 const SETTLE_MS = 2_000;
 const NEWCOMER_PORT = TUNNEL_PORT + 1;
+/** Side b's port where the control's socket is bound and never read. */
+const SINK_PORT = TUNNEL_PORT + 2;
+/** The built sink (node runs it as is), whether this module runs from dist/ or, in a test, from src/. */
+const SINK = fileURLToPath(new URL('../../dist/chaos/udp-sink.js', import.meta.url));
 const WARM_UP_SECONDS = 2;
 
 export interface ShapeRun {
@@ -55,6 +66,19 @@ export interface ShapeRun {
   /** Side b's UDP RcvbufErrors meanwhile: datagrams (inits or the session's) the daemon never saw. */
   readonly kernelDrops: number;
   /** fastd-ts's `dropped` counters' growth during the flood (none for fastd). */
+  readonly dropped?: Readonly<Record<string, number>>;
+  /** The same flood at a socket of side b that nobody reads, iperf3 through the daemon meanwhile (the control). */
+  readonly control?: ControlRun;
+}
+
+/** The control: what iperf3 through the daemon kept while the flood went to an unread port of its host. */
+export interface ControlRun {
+  readonly flood: InitFloodFigures;
+  readonly mbit: number;
+  /** The daemon's CPU meanwhile, in cores. */
+  readonly cpuSeconds: number;
+  readonly kernelDrops: number;
+  /** fastd-ts's `dropped` counters' growth meanwhile (none for fastd): what the session lost without the flood at the daemon. */
   readonly dropped?: Readonly<Record<string, number>>;
 }
 
@@ -84,6 +108,28 @@ async function connectedAfter(daemon: BenchDaemon, key: string, since: number): 
     await sleep(NEWCOMER_POLL_MS);
   }
   return null;
+}
+
+/** The control: the flood of `shape` at side b's unread socket, iperf3 through the daemon during it. */
+async function controlFlood(tunnel: BenchTunnel, shape: FloodShape, rate: number, seconds: number, packets: readonly Uint8Array[]): Promise<ControlRun> {
+  const [a, b] = tunnel.sides;
+  const daemon = tunnel.daemons[1];
+  const droppedBefore = await droppedCounters(daemon);
+  const kernelBefore = await b.udpReceiveBufferErrors();
+  const flood = InitFlood.start(a, { target: { address: UNDERLAY_ADDRESSES[1], port: SINK_PORT }, firstSource: FIRST_SOURCE, sources: shape.sources, packets, rate });
+  try {
+    await sleep(FLOOD_LEAD_MS);
+    const cpuBefore = daemon.cpuSeconds();
+    const since = performance.now();
+    const run = await tunnel.throughput(seconds, 0.2);
+    const cpuSeconds = (daemon.cpuSeconds() - cpuBefore) / ((performance.now() - since) / 1000);
+    const figures = await flood.stop();
+    const dropped = dropGrowth(await droppedCounters(daemon), droppedBefore);
+    const kernelDrops = (await b.udpReceiveBufferErrors()) - kernelBefore;
+    return { flood: figures, mbit: run.mbit, cpuSeconds, kernelDrops, ...(dropped ? { dropped } : {}) };
+  } finally {
+    await flood.stop().catch(() => undefined);
+  }
 }
 
 /** One flood of `shape` at `rate` for the lab's daemon on side b: iperf3 during it, and a newcomer started in it. */
@@ -125,15 +171,17 @@ async function floodShape(tunnel: BenchTunnel, shape: FloodShape, rate: number, 
   }
 }
 
-/** A fresh lab with `daemon` on side b: the baseline, then each shape in turn. */
-export async function initFloodRun(daemon: DaemonKind, shapes: readonly FloodShape[], rate: number, seconds: number): Promise<DaemonRun> {
+/** A fresh lab with `daemon` on side b: the baseline, then each shape in turn (with `control`: first at an unread port, then at the daemon). */
+export async function initFloodRun(daemon: DaemonKind, shapes: readonly FloodShape[], rate: number, seconds: number, control = false): Promise<DaemonRun> {
   const floodKeys = Array.from({ length: FLOOD_KEYS }, generateKeyPair);
   const newcomers = shapes.map(() => generateKeyPair());
   const tunnel = BenchTunnel.create({ id: `fastd-${daemon}`, kinds: ['fastd', daemon], method: METHOD }, [...floodKeys, ...newcomers].map((key) => key.public));
   const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-init-flood-'));
+  let sink: SenderProcess<SinkFigures> | undefined;
   try {
     await tunnel.start();
     const [a, b] = tunnel.sides;
+    if (control) sink = SenderProcess.start<SinkFigures>(b, SINK, { address: UNDERLAY_ADDRESSES[1], port: SINK_PORT }, 'the unread socket');
     routeSpoofedSources(a, b, SPOOFED_RANGE, UNDERLAY_ADDRESSES[0]);
     const packets = floodKeys.map((key) => spoofedInit(key, tunnel.daemons[1].spec.keys.public, TUNNEL_MTU));
     // a short run first: fastd-ts's first packets run unoptimized code
@@ -147,8 +195,14 @@ export async function initFloodRun(daemon: DaemonKind, shapes: readonly FloodSha
     const before = await baseline();
     const runs: ShapeRun[] = [];
     for (const [i, shape] of shapes.entries()) {
+      let controlRun: ControlRun | undefined;
+      if (control) {
+        await sleep(SETTLE_MS);
+        controlRun = await controlFlood(tunnel, shape, rate, seconds, packets);
+      }
       await sleep(SETTLE_MS);
-      runs.push(await floodShape(tunnel, shape, rate, seconds, packets, newcomers[i]!, dir));
+      const run = await floodShape(tunnel, shape, rate, seconds, packets, newcomers[i]!, dir);
+      runs.push(controlRun ? { ...run, control: controlRun } : run);
     }
     await sleep(SETTLE_MS);
     const after = await baseline();
@@ -157,18 +211,47 @@ export async function initFloodRun(daemon: DaemonKind, shapes: readonly FloodSha
     progress(tunnel.logs());
     throw error;
   } finally {
+    await sink?.stop();
     await tunnel.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+function kept(mbit: number, of: number): string {
+  return `${((100 * mbit) / of).toFixed(0)} %`;
+}
+
+/**
+ * Per flood shape and lab, the share of its no-flood throughput each daemon kept: with the
+ * flood at it, and with the same flood at the unread port (the control); one cell per round.
+ */
+export function formatKept(runs: readonly DaemonRun[]): string {
+  const daemons = [...new Set(runs.map((run) => run.daemon))];
+  const rows = FLOOD_SHAPES.flatMap((shape) =>
+    daemons.flatMap((daemon) => {
+      const mine = runs.filter((run) => run.daemon === daemon).flatMap((run) => run.shapes.filter((s) => s.shape === shape.name).map((s) => ({ run, s })));
+      if (mine.length === 0) return [];
+      const flooded = mine.map(({ run, s }) => kept(s.mbit, run.mbit)).join(', ');
+      const control = mine.map(({ run, s }) => (s.control ? kept(s.control.mbit, run.mbit) : '-')).join(', ');
+      return [`| ${shape.name} (${shape.sources} addresses) | ${daemon} | ${flooded} | ${control} |`];
+    }),
+  );
+  return ['| flood | side b | kept, flood at the daemon | kept, flood at an unread port (control) |', '|---|---|---|---|', ...rows].join('\n');
+}
+
 export function formatRuns(runs: readonly DaemonRun[]): string {
   const rows = runs.flatMap((run) => [
     `| ${run.daemon} | none (before and after) | - | ${run.mbit.toFixed(0)} | 100 % | ${run.cpuSeconds.toFixed(2)} | - | - | - |`,
-    ...run.shapes.map((shape) => {
+    ...run.shapes.flatMap((shape) => {
       const newcomer = shape.newcomerSeconds === null ? `not in ${NEWCOMER_DEADLINE_MS / 1000} s` : `${shape.newcomerSeconds.toFixed(1)} s`;
       const sources = FLOOD_SHAPES.find((s) => s.name === shape.shape)!.sources;
-      return `| ${run.daemon} | ${shape.shape} (${sources} addresses) | ${Math.round(shape.flood.pps)}/s, ${shape.flood.sent} sent, ${shape.flood.answered} answered (${shape.flood.answeringSources} sources) | ${shape.mbit.toFixed(0)} | ${((100 * shape.mbit) / run.mbit).toFixed(0)} % | ${shape.cpuSeconds.toFixed(2)} | ${newcomer} | ${shape.kernelDrops} | ${formatDrops(shape.dropped)} |`;
+      const control = shape.control;
+      return [
+        ...(control
+          ? [`| ${run.daemon} | control: ${shape.shape} (${sources} addresses) at an unread port | ${Math.round(control.flood.pps)}/s, ${control.flood.sent} sent | ${control.mbit.toFixed(0)} | ${kept(control.mbit, run.mbit)} | ${control.cpuSeconds.toFixed(2)} | - | ${control.kernelDrops} | ${formatDrops(control.dropped)} |`]
+          : []),
+        `| ${run.daemon} | ${shape.shape} (${sources} addresses) | ${Math.round(shape.flood.pps)}/s, ${shape.flood.sent} sent, ${shape.flood.answered} answered (${shape.flood.answeringSources} sources) | ${shape.mbit.toFixed(0)} | ${kept(shape.mbit, run.mbit)} | ${shape.cpuSeconds.toFixed(2)} | ${newcomer} | ${shape.kernelDrops} | ${formatDrops(shape.dropped)} |`,
+      ];
     }),
   ]);
   return [
@@ -187,18 +270,19 @@ async function main(argv: string[]): Promise<number> {
   const rate = numberOption(argv, '--rate', DEFAULTS.rate);
   const seconds = numberOption(argv, '--seconds', DEFAULTS.seconds);
   const rounds = numberOption(argv, '--rounds', DEFAULTS.rounds);
+  const control = !argv.includes('--no-control');
   const runs: DaemonRun[] = [];
   for (let round = 0; round < rounds; round++) {
     // alternate which daemon goes first, so drift of the shared machine spreads over both
     const order: DaemonKind[] = round % 2 === 0 ? ['fastd', 'fastd-ts'] : ['fastd-ts', 'fastd'];
     for (const daemon of order) {
       progress(`round ${round + 1}/${rounds}: ${rate} spoofed inits/s against ${daemon}`);
-      const run = await initFloodRun(daemon, FLOOD_SHAPES, rate, seconds);
+      const run = await initFloodRun(daemon, FLOOD_SHAPES, rate, seconds, control);
       runs.push(run);
       progress(formatRuns([run]));
     }
   }
-  process.stdout.write(`${formatRuns(runs)}\n`);
+  process.stdout.write(`${formatRuns(runs)}\n\n${formatKept(runs)}\n`);
   return 0;
 }
 

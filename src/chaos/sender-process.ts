@@ -1,7 +1,8 @@
 // A flood's sender as a process of its own inside a namespace (so the flood neither waits for
 // nor slows the caller's event loop): it is given its order as one JSON argument, prints its
 // figures as JSON when it ends (by itself or on SIGTERM), and is tracked so that it is killed
-// with the harness. The garbage flood and the init flood both run their sender this way.
+// with the harness. The garbage flood and the init flood both run their sender this way, and
+// the init-flood bench its unread socket (udp-sink.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { trackPid, untrackPid } from '../testbed/cleanup.js';
 import type { Namespace } from '../testbed/namespaces.js';
