@@ -28,6 +28,9 @@ const DEFAULTS: SupernodeOptions = { routers: 200, probes: 4, seconds: 10, ownAd
 const QUICK: Partial<SupernodeOptions> = { routers: 20, probes: 2, seconds: 3, idleSeconds: 5, floodSeconds: 5 };
 /** Status documents fetched one after another and timed each turn. */
 export const STATUS_FETCHES = 20;
+/** Gzipped scrapes with a pause between them, and the pause. */
+export const SPACED_SCRAPES = 8;
+export const METRICS_SPACING_S = 5;
 /** The --extra-keys flag without a number: the issue's 5,000. */
 const EXTRA_KEYS_FLAG = 5_000;
 
@@ -108,8 +111,10 @@ export interface TurnFigures {
   readonly statusPing: PingSummary;
   /** fastd-ts only: its Prometheus endpoint scraped like the status socket, and pings meanwhile. */
   readonly metricsScrape?: { readonly medianMs: number; readonly maxMs: number };
-  /** The same asking for gzip, as Prometheus does, the body inflated. */
+  /** The same asking for gzip, as Prometheus does (timed to the body's last byte, inflated after). */
   readonly metricsScrapeGzip?: { readonly medianMs: number; readonly maxMs: number };
+  /** Gzipped scrapes METRICS_SPACING_S apart, as Prometheus's (every 15-60 s) find the daemon between two. */
+  readonly metricsScrapeSpaced?: { readonly medianMs: number; readonly maxMs: number };
   readonly metricsPing?: PingSummary;
   readonly flood: { readonly cpuSeconds: number; readonly sent: number; readonly answered: number };
   /** Every router restarted at once beside a connected probe; seconds until all had new sessions (undefined: not within the deadline). */
@@ -183,6 +188,10 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     {
       label: 'the same gzipped, as Prometheus asks (ms; fastd-ts)',
       cell: (t) => (t.metricsScrapeGzip ? `${fixed(t.metricsScrapeGzip.medianMs, 1)} / ${fixed(t.metricsScrapeGzip.maxMs, 1)}` : 'n/a'),
+    },
+    {
+      label: `the same, ${SPACED_SCRAPES} scrapes ${METRICS_SPACING_S} s apart (ms; fastd-ts)`,
+      cell: (t) => (t.metricsScrapeSpaced ? `${fixed(t.metricsScrapeSpaced.medianMs, 1)} / ${fixed(t.metricsScrapeSpaced.maxMs, 1)}` : 'n/a'),
     },
     { label: 'ping while scraping them, avg / max (ms)', cell: (t) => (t.metricsPing ? pingCell(t.metricsPing) : 'n/a') },
     { label: `CPU-s over ${options.floodSeconds} s of spoofed inits`, cell: (t) => fixed(t.flood.cpuSeconds, 2), value: (t) => t.flood.cpuSeconds },

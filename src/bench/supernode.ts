@@ -18,8 +18,9 @@
 //     then the status socket: 20 fetches of the whole document one after another, each timed
 //     from connect to the end of its JSON (median, max), and pings from router 0 every 50 ms
 //     while the document is fetched back to back (forwarding must not stall meanwhile);
-//     the same for fastd-ts's Prometheus endpoint (--metrics-listen), scraped from its namespace,
-//     and 20 scrapes more asking for gzip as Prometheus does;
+//     the same for fastd-ts's Prometheus endpoint (--metrics-listen), scraped from its namespace
+//     (each timed to the last byte of the body), 20 scrapes more asking for gzip as Prometheus
+//     does, and 8 gzipped ones 5 s apart, as Prometheus's every 15-60 s find it between two;
 //  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
 //     one init a second for each of 4 keys the supernode knows (peers that never connect);
 //     its CPU time, and how many inits were answered (per CPU-second: the responder's cost);
@@ -51,6 +52,8 @@ import {
   formatSupernodeTable,
   parseSupernodeOptions,
   type RestartFigures,
+  METRICS_SPACING_S,
+  SPACED_SCRAPES,
   STATUS_FETCHES,
   type SupernodeOptions,
   type TurnFigures,
@@ -171,21 +174,24 @@ async function queueDrops(supernode: BenchDaemon): Promise<number> {
 
 /**
  * fastd-ts's Prometheus scrapes timed like the status fetches, plain and gzipped (as Prometheus
- * asks), then pings while plain scrapes (the most bytes) run back to back.
+ * asks), gzipped ones spaced out, then pings while plain scrapes (the most bytes) run back to
+ * back. `say` gets the very first scrape's time (the code's first run).
  */
-async function metricsScrapes(lab: SupernodeLab): Promise<Pick<TurnFigures, 'metricsScrape' | 'metricsScrapeGzip' | 'metricsPing'>> {
-  const scrape = async (mode: string, amount: number, encoding: string[] = []): Promise<number[]> => {
-    const result = await lab.supernodeNs.run(process.execPath, [METRICS_SCRAPER, `http://${METRICS_LISTEN}/metrics`, mode, String(amount), ...encoding]);
+async function metricsScrapes(lab: SupernodeLab, say: (text: string) => void): Promise<Pick<TurnFigures, 'metricsScrape' | 'metricsScrapeGzip' | 'metricsScrapeSpaced' | 'metricsPing'>> {
+  const scrape = async (mode: string, amount: number, options: string[] = []): Promise<number[]> => {
+    const result = await lab.supernodeNs.run(process.execPath, [METRICS_SCRAPER, `http://${METRICS_LISTEN}/metrics`, mode, String(amount), ...options]);
     if (result.code !== 0) throw new Error(`the metrics scrapes failed: ${result.stderr}`);
     return (JSON.parse(result.stdout) as { times: number[] }).times;
   };
   const summary = (times: number[]) => ({ medianMs: median(times), maxMs: Math.max(...times) });
   const plain = await scrape('count', STATUS_FETCHES);
+  say(`first metrics scrape ${plain[0]!.toFixed(1)} ms`);
   const gzipped = await scrape('count', STATUS_FETCHES, ['gzip']);
+  const spaced = await scrape('count', SPACED_SCRAPES, ['gzip', 'spaced', String(METRICS_SPACING_S * 1000)]);
   const scraping = scrape('seconds', STATUS_PINGS * STATUS_PING_INTERVAL_S + 1);
   const pings = await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, STATUS_PINGS, STATUS_PING_INTERVAL_S);
   await scraping;
-  return { metricsScrape: summary(plain), metricsScrapeGzip: summary(gzipped), metricsPing: summarizePings(pings, STATUS_PINGS) };
+  return { metricsScrape: summary(plain), metricsScrapeGzip: summary(gzipped), metricsScrapeSpaced: summary(spaced), metricsPing: summarizePings(pings, STATUS_PINGS) };
 }
 
 /** Status fetches timed one after another, then pings while fetches run back to back. */
@@ -262,10 +268,11 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     const idleCpuSeconds = supernode.cpuSeconds() - idleBefore;
     const status = await statusFetches(lab, supernode);
     say(`status fetch ${status.statusFetch.medianMs.toFixed(1)} / ${status.statusFetch.maxMs.toFixed(1)} ms, ping meanwhile ${status.statusPing.avgMs.toFixed(2)} / ${status.statusPing.maxMs.toFixed(1)} ms`);
-    const metrics = kind === 'fastd-ts' ? await metricsScrapes(lab) : {};
-    if (metrics.metricsScrape && metrics.metricsScrapeGzip && metrics.metricsPing) {
-      const { metricsScrape: plain, metricsScrapeGzip: gzipped, metricsPing: ping } = metrics;
-      say(`metrics scrape ${plain.medianMs.toFixed(1)} / ${plain.maxMs.toFixed(1)} ms, gzipped ${gzipped.medianMs.toFixed(1)} / ${gzipped.maxMs.toFixed(1)} ms, ping meanwhile ${ping.avgMs.toFixed(2)} / ${ping.maxMs.toFixed(1)} ms`);
+    const metrics = kind === 'fastd-ts' ? await metricsScrapes(lab, say) : {};
+    if (metrics.metricsScrape && metrics.metricsScrapeGzip && metrics.metricsScrapeSpaced && metrics.metricsPing) {
+      const { metricsScrape: plain, metricsScrapeGzip: gzipped, metricsScrapeSpaced: spaced, metricsPing: ping } = metrics;
+      const cell = (figure: { medianMs: number; maxMs: number }) => `${figure.medianMs.toFixed(1)} / ${figure.maxMs.toFixed(1)} ms`;
+      say(`metrics scrape ${cell(plain)}, gzipped ${cell(gzipped)}, ${METRICS_SPACING_S} s apart ${cell(spaced)}, ping meanwhile ${ping.avgMs.toFixed(2)} / ${ping.maxMs.toFixed(1)} ms`);
     }
     const spoofed = await flood(lab, supernode, options.floodSeconds);
     say(`RSS ${rssMiB.toFixed(0)} MiB, idle ${idleCpuSeconds.toFixed(2)} CPU-s, spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s, ${spoofed.answered}/${spoofed.sent} answered`);
