@@ -36,7 +36,7 @@ export function labelBytes(labels: Readonly<Record<string, string>>, then?: Buff
 }
 
 export class ExpositionWriter {
-  private buffer: Buffer;
+  private data: Buffer;
   private length = 0;
   private readonly scratch = new Float64Array(1);
 
@@ -45,13 +45,18 @@ export class ExpositionWriter {
     readonly common: Buffer,
     buffer: Buffer,
   ) {
-    this.buffer = buffer;
+    this.data = buffer;
+  }
+
+  /** Where the text is written: the buffer given, or the larger one it grew into. */
+  get buffer(): Buffer {
+    return this.data;
   }
 
   /** What was written, with `tail` (any text) after it: a view of the buffer. */
   finish(tail: string): Buffer {
     this.text(tail);
-    return this.buffer.subarray(0, this.length);
+    return this.data.subarray(0, this.length);
   }
 
   /** `own` labels followed by the common ones, encoded. */
@@ -75,7 +80,7 @@ export class ExpositionWriter {
    */
   sampleOf(name: string, labels: Uint8Array, table: Float64Array, index: number): void {
     this.reserve(name.length + labels.length + MAX_NUMBER_LENGTH + 4);
-    const buffer = this.buffer;
+    const buffer = this.data;
     this.ascii(name);
     buffer[this.length++] = OPEN_BRACE;
     buffer.set(labels, this.length);
@@ -123,7 +128,7 @@ export class ExpositionWriter {
     for (let power = 10 ** width; power <= value; power *= 10) count++;
     let rest = value;
     for (let at = this.length + count - 1; at >= this.length; at--) {
-      this.buffer[at] = ZERO + (rest % 10);
+      this.data[at] = ZERO + (rest % 10);
       rest = (rest / 10) | 0;
     }
     this.length += count;
@@ -131,18 +136,18 @@ export class ExpositionWriter {
 
   /** ASCII text, room for it reserved. */
   private ascii(text: string): void {
-    for (let i = 0; i < text.length; i++) this.buffer[this.length++] = text.charCodeAt(i);
+    for (let i = 0; i < text.length; i++) this.data[this.length++] = text.charCodeAt(i);
   }
 
   private text(text: string): void {
     this.reserve(MAX_UTF8_PER_UNIT * text.length);
-    this.length += this.buffer.write(text, this.length);
+    this.length += this.data.write(text, this.length);
   }
 
   private reserve(bytes: number): void {
-    if (this.length + bytes <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(2 * (this.buffer.length + bytes));
-    this.buffer.copy(grown, 0, 0, this.length);
-    this.buffer = grown;
+    if (this.length + bytes <= this.data.length) return;
+    const grown = Buffer.allocUnsafeSlow(2 * (this.data.length + bytes));
+    this.data.copy(grown, 0, 0, this.length);
+    this.data = grown;
   }
 }

@@ -2,7 +2,8 @@
 // (Prometheus asks for it by default), the same text either way, plain text otherwise.
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { availableParallelism } from 'node:os';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GLOBAL_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
@@ -31,6 +32,21 @@ function get(port: number, headers: Record<string, string>, method = 'GET'): Pro
       .on('error', reject)
       .end();
   });
+}
+
+const GZIP_HEADER = 10;
+const GZIP_TRAILER = 8;
+
+/** The gzip members of a body one after another (RFC 1952 §2.2), each inflated by itself. */
+function gzipMembers(body: Buffer): Buffer[] {
+  const members: Buffer[] = [];
+  for (let at = 0; at < body.length; ) {
+    expect(body.readUInt16BE(at)).toBe(0x1f8b);
+    const { buffer, engine } = inflateRawSync(body.subarray(at + GZIP_HEADER), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    members.push(buffer);
+    at += GZIP_HEADER + engine.bytesWritten + GZIP_TRAILER;
+  }
+  return members;
 }
 
 const peers = Array.from({ length: 50 }, (_, peerId) => ({
@@ -89,4 +105,27 @@ describe('acceptsGzip', () => {
     expect(acceptsGzip('x-gzip-not')).toBe(false);
     expect(acceptsGzip(undefined)).toBe(false);
   });
+});
+
+describe('MetricsServer with 1,000 connected peers', () => {
+  const many = Array.from({ length: 1000 }, (_, peerId) => ({ ...peers[0]!, key: peerId.toString(16).padStart(64, '0'), name: `router-${peerId}`, peerId }));
+  const large = (): StatusSource => ({ ...source(), peers: many });
+  let server: MetricsServer;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    server = await MetricsServer.open({ host: HOST, port }, new DaemonMetrics('ffda', false), large);
+  });
+  afterAll(() => server.close());
+
+  it('sends a large text gzipped in members compressed side by side, one a core, which together are the text', async () => {
+    const gzipped = await get(port, { 'accept-encoding': 'gzip' });
+    const members = gzipMembers(gzipped.body);
+    expect(members).toHaveLength(Math.min(4, availableParallelism()));
+    const text = Buffer.concat(members).toString();
+    expect(gunzipSync(gzipped.body).toString()).toBe(text);
+    expect(text).toMatch(/^# HELP fastd_up /);
+    expect(text).toContain(`fastd_peer_rx_bytes{public_key="${many[999]!.key}"`);
+  });
+
 });

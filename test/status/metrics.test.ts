@@ -47,8 +47,13 @@ const PEERS: PeerStatusSource[] = [
   { key: KEYS[2]!, name: 'gw-two', address: '[2001:db8::2]:10000', iface: undefined, peerId: 2, establishedAt: 345, method: 'null', macAddresses: [] },
 ];
 
+/** The text, read while it is lent. */
+function textOf(source: StatusSource, metrics: DaemonMetrics): Promise<string> {
+  return metrics.render(source, async (text) => text.toString());
+}
+
 async function scrape(source: StatusSource, metrics = new DaemonMetrics('ffda', false)): Promise<Exposition> {
-  return parseExposition((await metrics.render(source)).toString());
+  return parseExposition(await textOf(source, metrics));
 }
 
 describe('DaemonMetrics', () => {
@@ -134,7 +139,20 @@ describe('DaemonMetrics', () => {
   it('writes the same bytes with labels kept from earlier scrapes as without', async () => {
     const kept = new DaemonMetrics('ffda', false);
     const sources = [sourceOf(PEERS), sourceOf(PEERS.slice(1)), sourceOf(PEERS.map((peer) => ({ ...peer, name: `${peer.name ?? ''}-2` }))), sourceOf(PEERS)];
-    for (const later of sources) expect((await kept.render(later)).toString()).toBe((await new DaemonMetrics('ffda', false).render(later)).toString());
+    for (const later of sources) expect(await textOf(later, kept)).toBe(await textOf(later, new DaemonMetrics('ffda', false)));
+  });
+
+  it('lends each text until its user is done with it: a scrape meanwhile writes elsewhere, the next one over it', async () => {
+    const metrics = new DaemonMetrics('ffda', false);
+    const other = sourceOf(PEERS.slice(1));
+    const firstBuffer = await metrics.render(source, async (first) => {
+      const before = first.toString();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(await textOf(other, metrics)).not.toBe(before);
+      expect(first.toString()).toBe(before);
+      return first.buffer;
+    });
+    expect(await metrics.render(other, async (next) => next.buffer)).toBe(firstBuffer);
   });
 
   it("adds prom-client's process metrics when asked", async () => {

@@ -61,7 +61,7 @@ describe('the status document, whatever the peers are called', () => {
     await fc.assert(
       fc.asyncProperty(sources, async (source) => {
         const status = buildStatus(source);
-        const exposition = parseExposition((await metrics.render(source)).toString());
+        const exposition = parseExposition(await metrics.render(source, async (text) => text.toString()));
         expect(valueOf(exposition, 'fastd_uptime_seconds')).toBe(status.uptime / 1000);
         for (const stat of TRAFFIC) expect(valueOf(exposition, `fastd_${stat}_bytes`)).toBe(status.statistics[stat].bytes);
         for (const [key, peerStatus] of Object.entries(status.peers)) {
