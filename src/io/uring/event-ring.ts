@@ -15,15 +15,23 @@ export interface CompletionSink {
 
 /** user_data of ops whose completions nobody needs (cancellations). */
 const UNROUTED = 0;
-/** Tags wrap below 2^30, so V8 keeps them small integers: routing never allocates. */
-const TAG_LIMIT = 0x3fffffff;
+/** Sink slots before the first growth: a worker's sockets, TUN/TAP queues and its wake-up. */
+const INITIAL_SLOTS = 16;
 
 export class EventRing {
   readonly ring: Ring;
   /** Byte offset (in ring.sqeBytes) of the SQE the last arm() claimed, for op-specific fields. */
   lastSqe = 0;
-  private readonly sinks = new Map<number, CompletionSink>();
-  private nextTag = 1;
+  /**
+   * The sink of each armed op by slot (undefined: free); an op's tag is its slot + 1. A slot
+   * is free again only once its op's last completion was routed, so a tag names one op in
+   * flight. Not a Map: re-arming at packet rate would churn its hash table, and a promoted
+   * Map allocates every rehashed table in the old generation, growing it until a full GC.
+   */
+  private readonly sinks: (CompletionSink | undefined)[] = [];
+  /** Free slots (a stack, [0, freeCount)); grows with the ops armed at once, not with re-arms. */
+  private free = new Int32Array(INITIAL_SLOTS);
+  private freeCount = 0;
 
   constructor(entries: number) {
     this.ring = new Ring(entries, true);
@@ -41,12 +49,10 @@ export class EventRing {
       ring.submit(0);
       at = ring.claim();
     }
-    // after a wrap, a tag may still belong to an op armed long ago (a multishot receive)
-    let tag = this.nextTag;
-    while (this.sinks.has(tag)) tag = tag === TAG_LIMIT ? 1 : tag + 1;
-    this.nextTag = tag === TAG_LIMIT ? 1 : tag + 1;
+    const slot = this.freeCount > 0 ? this.free[--this.freeCount] : this.sinks.length;
+    this.sinks[slot] = sink;
+    const tag = slot + 1;
     ring.prepare(at, opcode, fd, addr, length, tag);
-    this.sinks.set(tag, sink);
     this.lastSqe = at;
     return tag;
   }
@@ -86,11 +92,11 @@ export class EventRing {
     for (let n = ring.ready(); n > 0; n = ring.ready()) {
       for (let k = 0; k < n; k++) {
         const tag = ring.cqeUserData(k);
-        if (tag === UNROUTED) continue;
-        const sink = sinks.get(tag);
+        if (tag === UNROUTED || tag > sinks.length) continue;
+        const sink = sinks[tag - 1];
         if (sink === undefined) continue;
         const flags = ring.cqeFlags(k);
-        if ((flags & CqeFlag.MORE) === 0) sinks.delete(tag);
+        if ((flags & CqeFlag.MORE) === 0) this.release(tag - 1);
         sink.complete(ring.cqeResult(k), flags);
       }
       ring.consume(n);
@@ -98,7 +104,18 @@ export class EventRing {
   }
 
   close(): void {
-    this.sinks.clear();
+    this.sinks.length = 0;
+    this.freeCount = 0;
     this.ring.close();
+  }
+
+  private release(slot: number): void {
+    this.sinks[slot] = undefined;
+    if (this.freeCount === this.free.length) {
+      const grown = new Int32Array(this.free.length * 2);
+      grown.set(this.free);
+      this.free = grown;
+    }
+    this.free[this.freeCount++] = slot;
   }
 }
