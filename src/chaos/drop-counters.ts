@@ -1,5 +1,5 @@
 // fastd-ts's `dropped` counters (status JSON) in the flood benches: how much each grew over a
-// flood, and the table cell that lists the ones that did.
+// flood (or over two runs, added up), and the table cell that lists the ones that did.
 
 export type DropCounters = Readonly<Record<string, number>>;
 
@@ -7,6 +7,12 @@ export type DropCounters = Readonly<Record<string, number>>;
 export function dropGrowth(after: DropCounters | undefined, before: DropCounters | undefined): Record<string, number> | undefined {
   if (!after || !before) return undefined;
   return Object.fromEntries(Object.entries(after).map(([reason, count]) => [reason, count - (before[reason] ?? 0)]));
+}
+
+/** Two growths added up, counter by counter; undefined when either is missing. */
+export function dropSum(a: DropCounters | undefined, b: DropCounters | undefined): Record<string, number> | undefined {
+  if (!a || !b) return undefined;
+  return Object.fromEntries(Object.entries(a).map(([reason, count]) => [reason, count + (b[reason] ?? 0)]));
 }
 
 /** `reason count, …` of the counters that grew, or '-'. */

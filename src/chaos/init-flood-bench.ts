@@ -26,7 +26,7 @@ import type { DaemonKind } from '../bench/report.js';
 import { missingPrerequisites, numberOption, progress, runAsScript } from '../bench/script.js';
 import { UNDERLAY_ADDRESSES } from '../testbed/namespaces.js';
 import { InitFlood, type InitFloodFigures, routeSpoofedSources, spoofedInit } from './init-flood.js';
-import { dropGrowth, formatDrops } from './drop-counters.js';
+import { dropGrowth, dropSum, formatDrops } from './drop-counters.js';
 import { SenderProcess } from './sender-process.js';
 import type { SinkFigures } from './udp-sink.js';
 
@@ -87,6 +87,8 @@ export interface DaemonRun {
   /** iperf3 a → b without a flood (the mean of a run before the floods and one after), and the daemon's CPU over them, in cores. */
   readonly mbit: number;
   readonly cpuSeconds: number;
+  /** fastd-ts's `dropped` counters' growth over both runs without a flood (none for fastd). */
+  readonly dropped?: Readonly<Record<string, number>>;
   readonly shapes: readonly ShapeRun[];
 }
 
@@ -186,11 +188,13 @@ export async function initFloodRun(daemon: DaemonKind, shapes: readonly FloodSha
     const packets = floodKeys.map((key) => spoofedInit(key, tunnel.daemons[1].spec.keys.public, TUNNEL_MTU));
     // a short run first: fastd-ts's first packets run unoptimized code
     await tunnel.throughput(WARM_UP_SECONDS, 0.2);
-    const baseline = async (): Promise<{ mbit: number; cores: number }> => {
+    const baseline = async (): Promise<{ mbit: number; cores: number; dropped: Record<string, number> | undefined }> => {
+      const droppedBefore = await droppedCounters(tunnel.daemons[1]);
       const cpuBefore = tunnel.daemons[1].cpuSeconds();
       const started = performance.now();
       const run = await tunnel.throughput(seconds, 0.2);
-      return { mbit: run.mbit, cores: (tunnel.daemons[1].cpuSeconds() - cpuBefore) / ((performance.now() - started) / 1000) };
+      const cores = (tunnel.daemons[1].cpuSeconds() - cpuBefore) / ((performance.now() - started) / 1000);
+      return { mbit: run.mbit, cores, dropped: dropGrowth(await droppedCounters(tunnel.daemons[1]), droppedBefore) };
     };
     const before = await baseline();
     const runs: ShapeRun[] = [];
@@ -206,7 +210,8 @@ export async function initFloodRun(daemon: DaemonKind, shapes: readonly FloodSha
     }
     await sleep(SETTLE_MS);
     const after = await baseline();
-    return { daemon, mbit: (before.mbit + after.mbit) / 2, cpuSeconds: (before.cores + after.cores) / 2, shapes: runs };
+    const dropped = dropSum(before.dropped, after.dropped);
+    return { daemon, mbit: (before.mbit + after.mbit) / 2, cpuSeconds: (before.cores + after.cores) / 2, ...(dropped ? { dropped } : {}), shapes: runs };
   } catch (error) {
     progress(tunnel.logs());
     throw error;
@@ -241,7 +246,7 @@ export function formatKept(runs: readonly DaemonRun[]): string {
 
 export function formatRuns(runs: readonly DaemonRun[]): string {
   const rows = runs.flatMap((run) => [
-    `| ${run.daemon} | none (before and after) | - | ${run.mbit.toFixed(0)} | 100 % | ${run.cpuSeconds.toFixed(2)} | - | - | - |`,
+    `| ${run.daemon} | none (before and after) | - | ${run.mbit.toFixed(0)} | 100 % | ${run.cpuSeconds.toFixed(2)} | - | - | ${formatDrops(run.dropped)} |`,
     ...run.shapes.flatMap((shape) => {
       const newcomer = shape.newcomerSeconds === null ? `not in ${NEWCOMER_DEADLINE_MS / 1000} s` : `${shape.newcomerSeconds.toFixed(1)} s`;
       const sources = FLOOD_SHAPES.find((s) => s.name === shape.shape)!.sources;
