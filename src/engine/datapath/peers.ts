@@ -23,7 +23,7 @@ export class DatapathPeers {
   /** Data from addresses no established peer has: rate limits for the control plane's answers and for trial opens. */
   readonly unknown = new UnknownSources();
   /** Token buckets for handshakes, known peers' addresses first. */
-  readonly handshakeRate = new HandshakeLimiter();
+  readonly handshakeRate: HandshakeLimiter;
   /** Bounds the handshake messages waiting for the control plane. */
   readonly handshakes: HandshakeCredit;
 
@@ -32,6 +32,7 @@ export class DatapathPeers {
     this.table = new PeerTable(capacity);
     this.macs = init.place ? new SharedMacTable(init.place.macTable) : new MacTable();
     this.handshakes = new HandshakeCredit(init.handshakeCredit);
+    this.handshakeRate = new HandshakeLimiter(init.place?.count ?? 1);
   }
 
   /** Removes every peer (their sessions' memory goes back). */

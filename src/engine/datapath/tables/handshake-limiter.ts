@@ -11,7 +11,9 @@
 //    little more than a real router does;
 //  - global, over all other sources: bounds the work when the flood comes from more
 //    addresses than any per-address table can tell apart (then a legitimate newcomer gets
-//    through with the chance of GLOBAL_RATE over the flood's rate per try).
+//    through with the chance of GLOBAL_RATE over the flood's rate per try). Its rate is the
+//    control plane's, which is one thread however many workers there are: each worker
+//    takes its share (SO_REUSEPORT spreads many sources evenly over them).
 // The per-address table is bounded: entries whose bucket is full again are swept once a
 // second (they would start full anyway), and a source that finds the table full is judged by
 // the global bucket alone. Per worker (SO_REUSEPORT spreads sources over the workers), not
@@ -30,12 +32,13 @@ export const PER_ADDRESS_RATE = 20;
 /** Handshakes a source address may send at once: init and finish of 256 routers behind one NAT that connect together. */
 export const PER_ADDRESS_BURST = 512;
 /**
- * Handshakes per second from all unknown sources: at ~0.15 ms each that is ~8 % of a core for
- * the control plane per worker, and far more than fastd's retries of a thousand-router
- * supernode (~100 a second) or the restart greeting's 200 a second.
+ * Handshakes per second from all unknown sources, all workers together: at ~0.1-0.15 ms of the
+ * main thread's CPU an answer that is 5-8 % of its core, and still several times fastd's
+ * retries of a thousand-router supernode (~100 a second). Our own handshakes' answers
+ * (configured remotes, the restart greeting) are known and do not count here.
  */
 export const GLOBAL_RATE = 500;
-/** No more than may wait for the control plane: a larger burst would only be dropped there, after its copy. */
+/** Per worker, no more than may wait for the control plane: a larger burst would only be dropped there, after its copy. */
 export const GLOBAL_BURST = HANDSHAKES_IN_FLIGHT;
 /** Handshakes per second from known peers' addresses: every peer of a large supernode renewing at once. */
 export const KNOWN_RATE = 1000;
@@ -75,7 +78,7 @@ class Bucket {
 
 export class HandshakeLimiter {
   private readonly known = new Bucket(KNOWN_RATE, KNOWN_BURST);
-  private readonly global = new Bucket(GLOBAL_RATE, GLOBAL_BURST);
+  private readonly global: Bucket;
   /** source key → slot in tokens/last. */
   private readonly slots: NumberMap;
   private readonly tokens: Float64Array;
@@ -96,8 +99,9 @@ export class HandshakeLimiter {
     this.free[this.freeCount++] = slot;
   };
 
-  /** `addressLimit`: source addresses with a bucket of their own (a test makes it small). */
-  constructor(addressLimit = ADDRESS_LIMIT) {
+  /** `workers`: how many share GLOBAL_RATE; `addressLimit`: source addresses with a bucket of their own (a test makes it small). */
+  constructor(workers = 1, addressLimit = ADDRESS_LIMIT) {
+    this.global = new Bucket(GLOBAL_RATE / workers, GLOBAL_BURST);
     this.slots = new NumberMap(2 * addressLimit);
     this.tokens = new Float64Array(addressLimit);
     this.last = new Float64Array(addressLimit);

@@ -52,6 +52,17 @@ describe('HandshakeLimiter', () => {
     expect(n).toBe((GLOBAL_RATE * 200) / 1000);
   });
 
+  it("gives each of several workers its share of the global rate: the control plane's work stays the same", () => {
+    const workers = 2;
+    const limiter = new HandshakeLimiter(workers);
+    let n = 0;
+    for (let i = 0; i < 3 * GLOBAL_BURST; i++) n += admitted(limiter, 1, address(i), 0);
+    expect(n).toBe(GLOBAL_BURST);
+    n = 0;
+    for (let i = 0; i < 3 * GLOBAL_BURST; i++) n += admitted(limiter, 1, address(10_000 + i), 200);
+    expect(n).toBe((GLOBAL_RATE * 200) / 1000 / workers);
+  });
+
   it("admits known peers' addresses by their own budget, whatever strangers send", () => {
     const limiter = new HandshakeLimiter();
     for (let i = 0; i < 2 * GLOBAL_BURST; i++) limiter.admit(false, address(i), 0);
@@ -80,7 +91,7 @@ describe('HandshakeLimiter', () => {
   });
 
   it('judges sources beyond a full table by the global bucket alone, and sweeps buckets that filled up again', () => {
-    const limiter = new HandshakeLimiter(4);
+    const limiter = new HandshakeLimiter(1, 4);
     // four sources spend their buckets: they stay in the table until they are full again
     for (let i = 0; i < 4; i++) admitted(limiter, PER_ADDRESS_BURST, address(i), 0);
     const newcomer = address(4);
