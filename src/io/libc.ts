@@ -73,6 +73,16 @@ export const prctl = libc.func('int prctl(int option, unsigned long a, unsigned 
 /** capset(2) with its header and data structs in native memory. */
 export const capset = libc.func('int capset(intptr_t header, intptr_t data)') as (header: number, data: number) => number;
 
+const mallocTrimRaw = libc.func('int malloc_trim(size_t pad)');
+
+/**
+ * malloc_trim(3) with no padding, on koffi's thread pool (it walks every malloc arena under
+ * its lock, tens of ms with a big heap: not on the calling thread); `done` comes back on it.
+ */
+export function mallocTrimAsync(done: () => void): void {
+  mallocTrimRaw.async(0, () => done());
+}
+
 const mmapRaw = libc.func('void *mmap(intptr_t addr, size_t length, int prot, int flags, int fd, int64_t offset)');
 const munmapRaw = libc.func('int munmap(void *addr, size_t length)');
 const strerrorRaw = libc.func('const char *strerror(int errnum)');

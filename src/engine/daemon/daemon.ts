@@ -29,6 +29,7 @@ import { readHandshakeRecords } from '../datapath/handshake-records.js';
 import { boundToText, closeSockets, socketSpec, type BoundSocket } from '../net/sockets.js';
 import type { EarlySockets } from '../net/early-sockets.js';
 import type { DaemonSignal, HeldSignals } from '../../cli/held-signals.js';
+import { MallocTrimmer } from './malloc-trim.js';
 import { statusSource } from './status-source.js';
 import { notifySystemd } from './systemd-notify.js';
 import { configuredAccount, createAs, setGroups, switchUser, type Account } from './privileges.js';
@@ -122,6 +123,7 @@ class Daemon {
    */
   private early: { message: FromWorker; worker: number }[] | null = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly trimmer = new MallocTrimmer();
   private wakeUp: NodeJS.Immediate | undefined;
   private stopping = false;
   /** The workers' global statistics, summed for each status request. */
@@ -233,6 +235,7 @@ class Daemon {
     this.options.signals.handle((signal) => this.onSignal(signal));
     if (config.peerStateFile !== undefined) this.rememberPeers(config.peerStateFile, this.control);
     this.schedule(clock());
+    this.trimmer.start();
   }
 
   /** Handshakes the peers the state file remembers, then keeps the file up to date. */
@@ -433,6 +436,7 @@ class Daemon {
       this.stopping = true;
       log.info('terminating fastd');
       clearTimeout(this.timer);
+      this.trimmer.stop();
       this.greeting?.stop();
       // the peers as they were, before cleanup disestablishes them all
       this.stateWriter?.close();
