@@ -92,7 +92,7 @@ function formatRows(results: ReadonlyMap<string, Sample[]>): string {
       if (samples.length === 0) continue;
       const seconds = median(samples.map((s) => s.seconds));
       const rss = median(samples.map((s) => s.rssIdle));
-      const ratio = (ours: number, theirs: number) => (fastd.length === 0 ? '' : `${(ours / theirs).toFixed(1)}×`);
+      const ratio = (ours: number, theirs: number) => (fastd.length === 0 ? '' : `${(ours / theirs).toFixed(2)}×`);
       rows.push([
         String(size),
         kind,
