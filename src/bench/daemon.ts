@@ -2,7 +2,7 @@
 // the same configuration text (fastd-ts is a drop-in), its output in a log file, and its
 // CPU time and memory read from /proc while it runs.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackPid, untrackPid } from '../testbed/cleanup.js';
@@ -20,9 +20,9 @@ const STOP_GRACE_MS = 5_000;
 /** The kernel's clock tick for /proc times (USER_HZ). */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-/** User plus system CPU seconds of all of a process's threads so far. */
-export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** User plus system CPU seconds of all of a process's threads so far; with `tid`, of that thread alone. */
+export function cpuSecondsOf(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   // The command name (field 2) may hold spaces; fields are counted after its ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const field = (n: number) => Number(fields[n - 3]);
@@ -58,6 +58,8 @@ export interface DaemonSpec {
   /** Extra command-line arguments (fastd-ts switches such as --io-backend). */
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** fastd-ts only: node's own options before the script (--cpu-prof, which NODE_OPTIONS refuses). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** The configuration a spec stands for, fastd's language (fastd-ts reads the same). */
@@ -107,7 +109,7 @@ export class BenchDaemon {
     const configPath = join(this.dir, `${this.label}.conf`);
     writeFileSync(configPath, configText(this.spec, this.statusPath));
     const log = openSync(this.logPath, 'w');
-    const [command, ...prefix] = this.spec.kind === 'fastd' ? [DEBIAN_FASTD] : [process.execPath, FASTD_TS];
+    const [command, ...prefix] = this.spec.kind === 'fastd' ? [DEBIAN_FASTD] : [process.execPath, ...(this.spec.nodeArgs ?? []), FASTD_TS];
     try {
       const child = spawn('ip', ['netns', 'exec', this.netns.name, command!, ...prefix, '--config', configPath, ...(this.spec.args ?? [])], {
         stdio: ['ignore', log, log],
@@ -164,6 +166,19 @@ export class BenchDaemon {
   /** User plus system CPU seconds of all the daemon's threads so far. */
   cpuSeconds(): number {
     return cpuSecondsOf(this.pid);
+  }
+
+  /** CPU seconds so far of each of the daemon's live threads, by thread id (the main thread's is the pid). */
+  threadCpuSeconds(): Map<number, number> {
+    const times = new Map<number, number>();
+    for (const tid of readdirSync(`/proc/${this.pid}/task`).map(Number)) {
+      try {
+        times.set(tid, cpuSecondsOf(this.pid, tid));
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+    return times;
   }
 
   /** Resident memory (VmRSS) in MiB. */

@@ -139,11 +139,11 @@ export class SupernodeLab {
     return this.routers.specs.length + this.probes.length;
   }
 
-  /** A supernode of `kind`: TAP mode, one bind, every key from the peer directory, `args` on its command line. Not started. */
-  supernode(kind: DaemonKind, label: string, args: readonly string[] = []): BenchDaemon {
+  /** A supernode of `kind`: TAP mode, one bind, every key from the peer directory, `args` on its command line (`nodeArgs` on node's). Not started. */
+  supernode(kind: DaemonKind, label: string, args: readonly string[] = [], nodeArgs: readonly string[] = []): BenchDaemon {
     return new BenchDaemon(
       this.supernodeNs,
-      { kind, method: METHOD, mtu: MTU, interfaceName: SUPERNODE_TAP, bind: `${SUPERNODE_ADDRESS}:${SUPERNODE_PORT}`, keys: this.supernodeKeys, peerDir: this.peerDir, args },
+      { kind, method: METHOD, mtu: MTU, interfaceName: SUPERNODE_TAP, bind: `${SUPERNODE_ADDRESS}:${SUPERNODE_PORT}`, keys: this.supernodeKeys, peerDir: this.peerDir, args, nodeArgs },
       this.dir,
       label,
     );

@@ -82,6 +82,8 @@ export interface RestartFigures {
   readonly backAtEnd: number;
   /** The supernode's CPU time from its exec until then: its start-up and the handshakes. */
   readonly cpuSeconds: number;
+  /** Its CPU time once it was up (its TAP there; at a cold start, its status socket answering), before the routers' handshakes: the start-up's share. */
+  readonly startCpuSeconds: number;
 }
 
 /** Everything measured in one turn of one supernode. */
@@ -126,6 +128,15 @@ export function perCpuSecond(count: number, cpuSeconds: number): number {
   return cpuSeconds > 0 ? count / cpuSeconds : Number.NaN;
 }
 
+/**
+ * Spoofed inits answered per CPU-second above the supernode's idle cost (its idle CPU scaled to
+ * the flood's length): what answering costs, without the timers and threads that run anyway.
+ */
+export function answeredPerCpuSecondAboveIdle(turn: TurnFigures, options: SupernodeOptions): number {
+  const idle = (turn.idleCpuSeconds * options.floodSeconds) / options.idleSeconds;
+  return perCpuSecond(turn.flood.answered, turn.flood.cpuSeconds - idle);
+}
+
 /** Supernode CPU-seconds per GB carried (`bytes`: what the flows' receivers got). */
 export function cpuPerGigabyte(cpuSeconds: number, bytes: number): number {
   return bytes > 0 ? cpuSeconds / (bytes / 1e9) : Number.NaN;
@@ -145,6 +156,9 @@ function restartCell(restart: RestartFigures | undefined, deadlineSeconds: numbe
   if (restart === undefined) return 'n/a';
   return restart.allBackSeconds === undefined ? `> ${deadlineSeconds} (${restart.backAtEnd} back)` : fixed(restart.allBackSeconds, 1);
 }
+
+/** A restart's handshakes per CPU-second from the moment the supernode was up: the initiator's cost without the start-up. */
+const afterStart = (restart: RestartFigures): number => perCpuSecond(restart.backAtEnd, restart.cpuSeconds - restart.startCpuSeconds);
 
 function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Figure[] {
   const all = options.routers + options.probes;
@@ -166,6 +180,7 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     { label: 'routers back 5 s after the restart', cell: (t) => String(t.restart.backAfter5s), value: (t) => t.restart.backAfter5s },
     // fastd-ts greets the peers it remembers (the initiator's cost); fastd waits for the routers' inits
     { label: 'restart: handshakes per CPU-s (start-up included)', cell: (t) => fixed(perCpuSecond(t.restart.backAtEnd, t.restart.cpuSeconds), 0), value: (t) => perCpuSecond(t.restart.backAtEnd, t.restart.cpuSeconds) },
+    { label: 'restart: handshakes per CPU-s once it was up', cell: (t) => fixed(afterStart(t.restart), 0), value: (t) => afterStart(t.restart) },
   ];
   if (options.extraKeys > 0) {
     list.push(
@@ -197,6 +212,7 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     { label: `CPU-s over ${options.floodSeconds} s of spoofed inits`, cell: (t) => fixed(t.flood.cpuSeconds, 2), value: (t) => t.flood.cpuSeconds },
     { label: 'spoofed inits answered / sent', cell: (t) => `${t.flood.answered} / ${t.flood.sent}`, value: (t) => t.flood.answered },
     { label: 'spoofed inits answered per CPU-s', cell: (t) => fixed(perCpuSecond(t.flood.answered, t.flood.cpuSeconds), 0), value: (t) => perCpuSecond(t.flood.answered, t.flood.cpuSeconds) },
+    { label: 'the same above its idle CPU', cell: (t) => fixed(answeredPerCpuSecondAboveIdle(t, options), 0), value: (t) => answeredPerCpuSecondAboveIdle(t, options) },
   );
   return list;
 }

@@ -67,7 +67,7 @@ const FLOOD_SENDER = fileURLToPath(new URL('../../test/interop/harness/handshake
 const METRICS_SCRAPER = fileURLToPath(new URL('../../dist/bench/metrics-scrape.js', import.meta.url));
 /** fastd-ts's Prometheus endpoint, on the supernode namespace's loopback (fastd has none). */
 const METRICS_LISTEN = '127.0.0.1:9281';
-const START_DEADLINE_MS = 30_000;
+export const START_DEADLINE_MS = 30_000;
 /**
  * Seconds a (re)start may take until all routers are connected: longer than fastd's clients
  * take to retry a lost handshake (~20 s) several times, and with 1,000 routers long enough for
@@ -92,7 +92,7 @@ const QUIET_PERIOD_MS = MIN_HANDSHAKE_INTERVAL + 1_000;
  * Polls the supernode (exec'd at `execAt`, performance.now()) until it lists every client as
  * connected or the deadline passes; notes how many were connected 5 s after the exec.
  */
-async function reconnection(lab: SupernodeLab, supernode: BenchDaemon, execAt: number): Promise<RestartFigures> {
+export async function reconnection(lab: SupernodeLab, supernode: BenchDaemon, execAt: number, startCpuSeconds: number): Promise<RestartFigures> {
   const all = lab.clientCount;
   const deadlineS = connectDeadlineSeconds(lab.routers.specs.length);
   let backAfter5s: number | undefined;
@@ -101,9 +101,9 @@ async function reconnection(lab: SupernodeLab, supernode: BenchDaemon, execAt: n
     const elapsed = performance.now() - execAt;
     // a new process: its CPU time so far is all since the exec
     const cpuSeconds = supernode.cpuSeconds();
-    if (connected >= all) return { allBackSeconds: elapsed / 1000, backAfter5s: backAfter5s ?? all, backAtEnd: connected, cpuSeconds };
+    if (connected >= all) return { allBackSeconds: elapsed / 1000, backAfter5s: backAfter5s ?? all, backAtEnd: connected, cpuSeconds, startCpuSeconds };
     if (elapsed >= BACK_AFTER_MS) backAfter5s ??= connected;
-    if (elapsed > deadlineS * 1000) return { allBackSeconds: undefined, backAfter5s: backAfter5s ?? connected, backAtEnd: connected, cpuSeconds };
+    if (elapsed > deadlineS * 1000) return { allBackSeconds: undefined, backAfter5s: backAfter5s ?? connected, backAtEnd: connected, cpuSeconds, startCpuSeconds };
     if (!supernode.running) throw new Error(`${supernode.label} exited; log:\n${supernode.log().slice(-3000)}`);
     await sleep(POLL_MS);
   }
@@ -114,7 +114,7 @@ async function reconnection(lab: SupernodeLab, supernode: BenchDaemon, execAt: n
  * holds their sessions; each sends an init from its old address and gets a new session) while
  * probe 0, which stays connected, pings through the supernode.
  */
-async function storm(lab: SupernodeLab, supernode: BenchDaemon): Promise<TurnFigures['storm']> {
+export async function storm(lab: SupernodeLab, supernode: BenchDaemon): Promise<TurnFigures['storm']> {
   // a supernode ignores a peer's handshakes for 15 s after its session began (fastd's
   // MIN_HANDSHAKE_INTERVAL): the restart's sessions must be older than that
   await sleep(QUIET_PERIOD_MS);
@@ -143,11 +143,11 @@ async function storm(lab: SupernodeLab, supernode: BenchDaemon): Promise<TurnFig
 }
 
 /** kill -9, then the same supernode started again at once. */
-async function restart(lab: SupernodeLab, supernode: BenchDaemon): Promise<RestartFigures> {
+export async function restart(lab: SupernodeLab, supernode: BenchDaemon): Promise<RestartFigures> {
   await supernode.kill();
   const execAt = performance.now();
   await lab.startSupernode(supernode, START_DEADLINE_MS);
-  return reconnection(lab, supernode, execAt);
+  return reconnection(lab, supernode, execAt, supernode.cpuSeconds());
 }
 
 interface FloodCounts {
@@ -155,7 +155,7 @@ interface FloodCounts {
   readonly answeredPackets: number;
 }
 
-async function flood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<TurnFigures['flood']> {
+export async function flood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<TurnFigures['flood']> {
   const packets = lab.floodKeys.map((key) => Buffer.from(spoofedInit(key, lab.supernodeKeys.public, MTU)).toString('hex'));
   const job = { target: SUPERNODE_ADDRESS, port: SUPERNODE_PORT, sources: FLOOD_SOURCES, packets, rounds: seconds, intervalMs: 1_000 };
   const before = supernode.cpuSeconds();
@@ -248,9 +248,10 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     const execAt = performance.now();
     await lab.startSupernode(supernode, START_DEADLINE_MS);
     await lab.statusAnswers(supernode, START_DEADLINE_MS);
+    const startCpuSeconds = supernode.cpuSeconds();
     await lab.startClients();
     const routersStartedSeconds = (performance.now() - execAt) / 1000;
-    const cold = await reconnection(lab, supernode, execAt);
+    const cold = await reconnection(lab, supernode, execAt, startCpuSeconds);
     if (cold.allBackSeconds === undefined) {
       const dead = lab.routers.exitedCount();
       throw new Error(`${label}: only ${cold.backAtEnd} of ${lab.clientCount} routers connected within ${connectDeadlineSeconds(options.routers)} s (${dead} routers exited)\n${lab.logsOf([supernode])}`);

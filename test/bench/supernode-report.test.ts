@@ -31,7 +31,7 @@ function turn(scale: number, extra: Partial<TurnFigures> = {}): TurnFigures {
     cpuPerGb: 10 * scale,
     idlePing: summarizePings([0.5, 0.7], 2),
     loadPing: summarizePings([2, 8 * scale], 3),
-    restart: { allBackSeconds: 20 * scale, backAfter5s: 3, backAtEnd: 12, cpuSeconds: 0.1 * scale },
+    restart: { allBackSeconds: 20 * scale, backAfter5s: 3, backAtEnd: 12, cpuSeconds: 0.1 * scale, startCpuSeconds: 0.05 * scale },
     rssMiB: 6 * scale,
     idleCpuSeconds: 0.01,
     statusFetch: { medianMs: 4 * scale, maxMs: 9 * scale },
@@ -96,7 +96,7 @@ describe('supernode bench table', () => {
     const table = formatSupernodeTable(
       new Map([
         ['fastd', [turn(1), turn(1)]],
-        ['fastd-ts', [turn(0.5, { flowQueueDrops: 7, ...metrics }), turn(0.5, { flowQueueDrops: 7, ...metrics, restartExtraKeys: { allBackSeconds: 4, backAfter5s: 22, backAtEnd: 22, cpuSeconds: 0.5 } })]],
+        ['fastd-ts', [turn(0.5, { flowQueueDrops: 7, ...metrics }), turn(0.5, { flowQueueDrops: 7, ...metrics, restartExtraKeys: { allBackSeconds: 4, backAfter5s: 22, backAtEnd: 22, cpuSeconds: 0.5, startCpuSeconds: 0.3 } })]],
       ]),
       quick,
       120,
@@ -104,7 +104,7 @@ describe('supernode bench table', () => {
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^figure +Debian fastd +fastd-ts +fastd-ts \/ fastd$/);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
-    expect(lines).toHaveLength(2 + 30);
+    expect(lines).toHaveLength(2 + 32);
     expect(table).toMatch(/its CoDel drops in the flows \(fastd-ts\) +0; 0 +7; 7 +$/m);
     expect(table).toMatch(/of which starting the routers \(s\) +1\.5; 1\.5 +1\.5; 1\.5 +$/m);
     expect(table).toMatch(/cold start: all 22 routers connected \(s\) +25\.0; 25\.0 +12\.5; 12\.5 +0\.50×/);
@@ -123,10 +123,13 @@ describe('supernode bench table', () => {
     expect(table).toMatch(/storm: handshakes per CPU-s +200; 200 +400; 400 +2\.00×/);
     expect(table).toMatch(/storm: ping from a connected probe, avg \/ max \(ms\) +2\.00 \/ 3\.0 \(1 lost\); 2\.00 \/ 3\.0 \(1 lost\) +1\.25 \/ 1\.5 \(1 lost\)/);
     expect(table).toMatch(/restart: handshakes per CPU-s \(start-up included\) +120; 120 +240; 240 +2\.00×/);
+    expect(table).toMatch(/restart: handshakes per CPU-s once it was up +240; 240 +480; 480 +2\.00×/);
+    // 0.01 idle CPU-s over 5 s, so 0.01 of the flood's 5 s were the idle cost: 3200 / 0.29 and 3200 / 0.14
+    expect(table).toMatch(/the same above its idle CPU +11034; 11034 +22857; 22857 +2\.07×/);
   });
 
   it('says how many were back when a restart missed the deadline, and has no ratio column for one supernode', () => {
-    const table = formatSupernodeTable(new Map([['fastd-ts', [turn(1, { restart: { allBackSeconds: undefined, backAfter5s: 0, backAtEnd: 17, cpuSeconds: 1 } })]]]), options(['--quick']), 120);
+    const table = formatSupernodeTable(new Map([['fastd-ts', [turn(1, { restart: { allBackSeconds: undefined, backAfter5s: 0, backAtEnd: 17, cpuSeconds: 1, startCpuSeconds: 0.5 } })]]]), options(['--quick']), 120);
     expect(table.split('\n')[0]).toMatch(/^figure +fastd-ts$/);
     expect(table).toMatch(/kill -9, restart: all back \(s\) +> 120 \(17 back\)$/m);
     expect(table).not.toContain('extra keys');

@@ -1,0 +1,144 @@
+// The supernode bench's handshake figures alone (issue 13, goal 5), for profiling and quick
+// comparison: the same lab (supernode-lab.ts) and phases as supernode.ts, without the flows,
+// pings and status fetches. Per turn, Debian fastd and fastd-ts in alternating order:
+//  1. cold start: every router connects (the responder's cost, start-up included and not);
+//  2. idle CPU over S seconds, then S seconds of spoofed inits (40 addresses × 4 known keys a
+//     second): inits answered per CPU-second, also above the idle cost, and the main thread's
+//     share of the CPU (the rest: fastd-ts's workers and V8's helper threads);
+//  3. kill -9 and restart (fastd-ts greets the routers it remembers: the initiator's cost);
+//  4. the connect storm: every router restarts at once.
+// With --cpu-prof DIR, fastd-ts's threads write V8 CPU profiles there (a turn then ends after
+// the flood with a clean stop, and its restart figures are the cold start's).
+//
+// Run (root; Debian's fastd): npm run bench:handshakes [-- --routers N] [--seconds S] [--rounds R] [--only fastd|fastd-ts] [--cpu-prof DIR]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchDaemon } from './daemon.js';
+import { alignedTable, type DaemonKind, roundOrder } from './report.js';
+import { missingPrerequisites, numberOption, progress, runAsScript } from './script.js';
+import { connectDeadlineSeconds, flood, reconnection, restart, START_DEADLINE_MS, storm } from './supernode.js';
+import { SupernodeLab } from './supernode-lab.js';
+import { perCpuSecond, ratioCell, type RestartFigures } from './supernode-report.js';
+
+const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
+const USAGE = 'usage: npm run bench:handshakes [-- --routers N] [--seconds S] [--rounds R] [--only fastd|fastd-ts] [--cpu-prof DIR]';
+
+interface HandshakeTurn {
+  readonly cold: RestartFigures;
+  readonly idleCpuSeconds: number;
+  readonly flood: { readonly cpuSeconds: number; readonly mainThreadCpuSeconds: number; readonly sent: number; readonly answered: number };
+  readonly restart: RestartFigures;
+  readonly storm: { readonly renewed: number; readonly cpuSeconds: number };
+}
+
+/** Each thread's CPU seconds between two readings of threadCpuSeconds(), the main thread (its id is the pid) first, then the busiest. */
+function threadCpu(supernode: BenchDaemon, before: ReadonlyMap<number, number>): { tid: number; seconds: number }[] {
+  const threads = [...supernode.threadCpuSeconds()].map(([tid, seconds]) => ({ tid, seconds: seconds - (before.get(tid) ?? 0) }));
+  return threads.sort((a, b) => Number(b.tid === supernode.pid) - Number(a.tid === supernode.pid) || b.seconds - a.seconds);
+}
+
+async function turn(lab: SupernodeLab, kind: DaemonKind, label: string, seconds: number, nodeArgs: readonly string[]): Promise<HandshakeTurn> {
+  const supernode = lab.supernode(kind, label, [], kind === 'fastd-ts' ? nodeArgs : []);
+  const say = (text: string) => progress(`${label}: ${text}`);
+  try {
+    const execAt = performance.now();
+    await lab.startSupernode(supernode, START_DEADLINE_MS);
+    await lab.statusAnswers(supernode, START_DEADLINE_MS);
+    const startCpuSeconds = supernode.cpuSeconds();
+    await lab.startClients();
+    const cold = await reconnection(lab, supernode, execAt, startCpuSeconds);
+    if (cold.allBackSeconds === undefined) throw new Error(`${label}: only ${cold.backAtEnd} of ${lab.clientCount} routers connected\n${lab.logsOf([supernode])}`);
+    say(`cold start ${cold.allBackSeconds.toFixed(1)} s, ${cold.cpuSeconds.toFixed(2)} CPU-s (${startCpuSeconds.toFixed(2)} before the routers)`);
+    const idleBefore = supernode.cpuSeconds();
+    await sleep(seconds * 1000);
+    const idleCpuSeconds = supernode.cpuSeconds() - idleBefore;
+    const threadsBefore = supernode.threadCpuSeconds();
+    const spoofed = await flood(lab, supernode, seconds);
+    const threads = threadCpu(supernode, threadsBefore);
+    const mainThreadCpuSeconds = threads[0]?.seconds ?? 0;
+    const busy = threads.filter((thread) => thread.seconds > 0).map((thread) => thread.seconds.toFixed(2));
+    say(`idle ${idleCpuSeconds.toFixed(2)} CPU-s; spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s (threads, main first: ${busy.join(' ')}), ${spoofed.answered}/${spoofed.sent} answered`);
+    // a profile is written at a clean stop: kill -9 would lose the flood's
+    if (nodeArgs.length > 0) return { cold, idleCpuSeconds, flood: { ...spoofed, mainThreadCpuSeconds }, restart: cold, storm: { renewed: 0, cpuSeconds: Number.NaN } };
+    const restarted = await restart(lab, supernode);
+    say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? 'never'} s, ${restarted.cpuSeconds.toFixed(2)} CPU-s (${restarted.startCpuSeconds.toFixed(2)} until up)`);
+    const stormed = await storm(lab, supernode);
+    say(`storm: ${stormed.renewed} renewed, ${stormed.cpuSeconds.toFixed(2)} CPU-s`);
+    return { cold, idleCpuSeconds, flood: { ...spoofed, mainThreadCpuSeconds }, restart: restarted, storm: stormed };
+  } finally {
+    await supernode.stop();
+    await lab.stopClients();
+  }
+}
+
+interface Figure {
+  readonly label: string;
+  readonly value: (turn: HandshakeTurn) => number;
+  readonly digits: number;
+}
+
+function figures(seconds: number): Figure[] {
+  const aboveIdle = (t: HandshakeTurn) => t.flood.cpuSeconds - t.idleCpuSeconds;
+  return [
+    { label: 'cold start: handshakes per CPU-s (start-up included)', value: (t) => perCpuSecond(t.cold.backAtEnd, t.cold.cpuSeconds), digits: 0 },
+    { label: 'cold start: handshakes per CPU-s once it was up', value: (t) => perCpuSecond(t.cold.backAtEnd, t.cold.cpuSeconds - t.cold.startCpuSeconds), digits: 0 },
+    { label: `idle CPU-s over ${seconds} s`, value: (t) => t.idleCpuSeconds, digits: 2 },
+    { label: `CPU-s over ${seconds} s of spoofed inits`, value: (t) => t.flood.cpuSeconds, digits: 2 },
+    { label: 'of which its main thread', value: (t) => t.flood.mainThreadCpuSeconds, digits: 2 },
+    { label: 'spoofed inits answered', value: (t) => t.flood.answered, digits: 0 },
+    { label: 'spoofed inits answered per CPU-s', value: (t) => perCpuSecond(t.flood.answered, t.flood.cpuSeconds), digits: 0 },
+    { label: 'the same above its idle CPU', value: (t) => perCpuSecond(t.flood.answered, aboveIdle(t)), digits: 0 },
+    { label: 'restart: all back (s)', value: (t) => t.restart.allBackSeconds ?? Number.NaN, digits: 1 },
+    { label: 'restart: handshakes per CPU-s (start-up included)', value: (t) => perCpuSecond(t.restart.backAtEnd, t.restart.cpuSeconds), digits: 0 },
+    { label: 'restart: handshakes per CPU-s once it was up', value: (t) => perCpuSecond(t.restart.backAtEnd, t.restart.cpuSeconds - t.restart.startCpuSeconds), digits: 0 },
+    { label: 'storm: handshakes per CPU-s', value: (t) => perCpuSecond(t.storm.renewed, t.storm.cpuSeconds), digits: 0 },
+  ];
+}
+
+function table(results: ReadonlyMap<DaemonKind, readonly HandshakeTurn[]>, seconds: number): string {
+  const kinds = KINDS.filter((kind) => (results.get(kind) ?? []).length > 0);
+  const both = kinds.length === KINDS.length;
+  const of = (kind: DaemonKind) => results.get(kind) ?? [];
+  const body = figures(seconds).map(({ label, value, digits }) => {
+    const cell = (t: HandshakeTurn) => (Number.isFinite(value(t)) ? value(t).toFixed(digits) : 'n/a');
+    return [label, ...kinds.map((kind) => of(kind).map(cell).join('; ')), ...(both ? [ratioCell(of('fastd-ts').map(value), of('fastd').map(value))] : [])];
+  });
+  return alignedTable(['figure', ...kinds.map((kind) => (kind === 'fastd' ? 'Debian fastd' : kind)), ...(both ? ['fastd-ts / fastd'] : [])], body);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const routers = numberOption(argv, '--routers', 200);
+  const seconds = numberOption(argv, '--seconds', 20);
+  const rounds = numberOption(argv, '--rounds', 1);
+  const profileDir = argv.includes('--cpu-prof') ? argv[argv.indexOf('--cpu-prof') + 1] : undefined;
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+  const kinds = only === undefined ? KINDS : KINDS.filter((kind) => kind === only);
+  if (![routers, seconds, rounds].every((n) => Number.isInteger(n) && n >= 1) || kinds.length === 0) {
+    progress(USAGE);
+    return 2;
+  }
+  const missing = missingPrerequisites();
+  if (missing.length > 0) {
+    progress(`the handshake bench needs: ${missing.join('; ')}`);
+    return 1;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'fastd-ts-bench-handshakes-'));
+  const results = new Map<DaemonKind, HandshakeTurn[]>(kinds.map((kind) => [kind, []]));
+  let lab: SupernodeLab | undefined;
+  try {
+    lab = SupernodeLab.create(work, { routers, probes: 1, ownAddresses: false });
+    for (let round = 0; round < rounds; round++) {
+      for (const kind of roundOrder(kinds, round)) results.get(kind)!.push(await turn(lab, kind, `${kind}-${round + 1}`, seconds, nodeArgs));
+    }
+  } finally {
+    lab?.delete();
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.stdout.write(`\n${table(results, seconds)}\n\n${routers} routers sharing one address + 1 probe; ${rounds} turn(s) per supernode; medians compared (connect deadline ${connectDeadlineSeconds(routers)} s)\n`);
+  return 0;
+}
+
+runAsScript(import.meta.url, 'bench:handshakes', main);
