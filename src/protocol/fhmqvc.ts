@@ -16,7 +16,7 @@ import { loadPackedLegacy, storePackedLegacy } from '../crypto/ec25519/legacy-fo
 import { divideByCofactor, multiplyAddScalars, SCALAR_BYTES } from '../crypto/ec25519/scalar.js';
 import { fhmqvcSharedPoint } from '../crypto/ec25519/shared-point.js';
 import { hkdfSha256 } from '../crypto/kdf/hkdf-sha256.js';
-import { hmacSha256, verifyHmacSha256 } from '../crypto/kdf/hmac-sha256.js';
+import { HmacSha256Key } from '../crypto/kdf/hmac-sha256.js';
 import { sha256 } from '../crypto/kdf/sha256.js';
 import { type HandshakeBody, type ReceivedHandshake, TLV_TAG_BYTES } from './handshake-messages.js';
 import { HandshakeHeader } from './wire.js';
@@ -63,6 +63,8 @@ export interface FhmqvcShared {
   readonly sigma: Uint8Array;
   /** K1: keys the TLV authentication tags. */
   readonly handshakeKey: Uint8Array;
+  /** K1 ready to sign and check tags (its HMAC pads hashed once). */
+  readonly tagKey: HmacSha256Key;
 }
 
 /** Half of the hash as a 256-bit scalar with bit 127 set. */
@@ -123,7 +125,7 @@ export function fhmqvcShared(
 
   const sigma = storePackedLegacy(point);
   const handshakeKey = hkdfSha256(ZERO_SALT, sigma, concat(a, b, x, y), HANDSHAKE_KEY_BYTES);
-  return { a, b, x, y, sigma, handshakeKey };
+  return { a, b, x, y, sigma, handshakeKey, tagKey: new HmacSha256Key(handshakeKey) };
 }
 
 /** K2: `keyLength` bytes of session key material for the chosen method. */
@@ -132,21 +134,21 @@ export function deriveMethodKey(shared: FhmqvcShared, methodName: string, keyLen
   return hkdfSha256(shared.handshakeKey, shared.sigma, concat(shared.x, shared.y, shared.a, shared.b, name), keyLength);
 }
 
-/** Fills in the TLV authentication tag of a body built with `withTag`. */
-export function signHandshake(body: HandshakeBody, handshakeKey: Uint8Array): void {
+/** Fills in the TLV authentication tag of a body built with `withTag` (the tag is written after the body is hashed). */
+export function signHandshake(body: HandshakeBody, tagKey: HmacSha256Key): void {
   if (body.tagOffset < 0) throw new RangeError('handshake was built without a TLV authentication tag');
-  body.bytes.fill(0, body.tagOffset, body.tagOffset + TLV_TAG_BYTES);
-  const tag = hmacSha256(handshakeKey, body.bytes.subarray(HandshakeHeader.SIZE));
-  body.bytes.set(tag, body.tagOffset);
+  const tag = body.bytes.subarray(body.tagOffset, body.tagOffset + TLV_TAG_BYTES);
+  tag.fill(0);
+  tagKey.macInto(tag, body.bytes.subarray(HandshakeHeader.SIZE));
 }
 
 /** Checks a received handshake's TLV authentication tag against K1; false when it has none. */
-export function verifyHandshakeTag(handshake: ReceivedHandshake, handshakeKey: Uint8Array): boolean {
+export function verifyHandshakeTag(handshake: ReceivedHandshake, tagKey: HmacSha256Key): boolean {
   const { records } = handshake;
   const tag = recordBytes(records, RecordType.TlvAuthenticationTag, TLV_TAG_BYTES);
   if (!tag) return false;
   const tagOffset = records.offsets[RecordType.TlvAuthenticationTag]!;
   const zeroed = records.bytes.slice();
   zeroed.fill(0, tagOffset, tagOffset + TLV_TAG_BYTES);
-  return verifyHmacSha256(tag, handshakeKey, zeroed);
+  return tagKey.verify(tag, zeroed);
 }

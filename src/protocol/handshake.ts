@@ -309,7 +309,7 @@ export class Handshake {
       recipientHandshakeKey: peerHandshakeKey,
       withTag: true,
     });
-    signHandshake(body, shared.handshakeKey);
+    signHandshake(body, shared.tagKey);
     return {
       kind: 'reply',
       packets: this.frame(body.bytes, handshake.flags),
@@ -334,7 +334,7 @@ export class Handshake {
     if (!method) return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.MethodList);
     const shared = fhmqvcShared('initiator', this.keyPair, key.pair, peer.key, peerHandshakeKey, peerKeyPoint(peer));
     if (!shared) return drop('debug', 'received handshake response with an unusable handshake key from %P');
-    if (!verifyHandshakeTag(handshake, shared.handshakeKey))
+    if (!verifyHandshakeTag(handshake, shared.tagKey))
       return drop('warn', 'received invalid protocol handshake response from %P');
     const established = this.establish(handshake, peer, method, shared, key, true, now);
     if (established.kind !== 'established') return established;
@@ -353,7 +353,7 @@ export class Handshake {
       recipientHandshakeKey: peerHandshakeKey,
       withTag: true,
     });
-    signHandshake(body, shared.handshakeKey);
+    signHandshake(body, shared.tagKey);
     return { ...established, packets: this.frame(body.bytes, handshake.flags) };
   }
 
@@ -370,7 +370,7 @@ export class Handshake {
     if (!method) return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.MethodName);
     const shared = this.cachedShared(peer, key, peerHandshakeKey);
     if (!shared) return drop('debug', 'received handshake finish with an unusable handshake key from %P');
-    if (!verifyHandshakeTag(handshake, shared.handshakeKey))
+    if (!verifyHandshakeTag(handshake, shared.tagKey))
       return drop('warn', 'received invalid protocol handshake finish from %P');
     const outcome = this.establish(handshake, peer, method, shared, key, false, now);
     peer.state.cache = undefined;

@@ -1,6 +1,7 @@
-// The few libsodium calls the curve code uses, typed here because sodium-native ships no
-// TypeScript declarations. Each throws when libsodium returns an error; callers rule those
-// cases out beforehand (see group.ts), so a throw means a bug, not bad input.
+// The few libsodium calls the curve code and the handshake's HMAC (crypto/kdf/) use, typed
+// here because sodium-native ships no TypeScript declarations. Each throws when libsodium
+// returns an error; callers rule those cases out beforehand (see group.ts), so a throw means
+// a bug, not bad input.
 import { createRequire } from 'node:module';
 
 type Bytes = Uint8Array;
@@ -12,6 +13,11 @@ interface SodiumCurveCalls {
   crypto_core_ed25519_scalar_reduce(r: Bytes, s: Bytes): void;
   randombytes_buf(buffer: Bytes): void;
   sodium_memzero(buffer: Bytes): void;
+  /** `state`: crypto_hash_sha256_STATEBYTES, a plain struct that may be copied to fork a hash. */
+  crypto_hash_sha256_init(state: Bytes): void;
+  crypto_hash_sha256_update(state: Bytes, input: Bytes): void;
+  crypto_hash_sha256_final(state: Bytes, out: Bytes): void;
+  readonly crypto_hash_sha256_STATEBYTES: number;
 }
 
 let loaded: SodiumCurveCalls | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hmacSha256, verifyHmacSha256 } from '../../../src/crypto/kdf/hmac-sha256.ts';
+import { HmacSha256Key, hmacSha256, verifyHmacSha256 } from '../../../src/crypto/kdf/hmac-sha256.ts';
 import { toHex } from '../../helpers/packet-memory.ts';
 
 const bytes = (hexString: string) => new Uint8Array(Buffer.from(hexString, 'hex'));
@@ -78,5 +78,29 @@ describe('verifyHmacSha256', () => {
     expect(verifyHmacSha256(flipped, key, data)).toBe(false);
     expect(verifyHmacSha256(bytes(mac).subarray(0, 16), key, data)).toBe(false);
     expect(verifyHmacSha256(bytes(mac), repeated(0x0c, 20), data)).toBe(false);
+  });
+});
+
+describe('HmacSha256Key', () => {
+  it('gives every MAC under its key as the RFC does, however often and in whatever order it is used', () => {
+    const keys = RFC4231.map(({ key }) => new HmacSha256Key(key));
+    for (let round = 0; round < 2; round++) {
+      RFC4231.forEach(({ data, mac }, i) => expect(toHex(keys[i]!.mac(data))).toBe(mac));
+    }
+  });
+
+  it('writes into a view of a larger buffer (a handshake\'s tag in place)', () => {
+    const { key, data, mac } = RFC4231[2];
+    const buffer = new Uint8Array(40).fill(0xee);
+    new HmacSha256Key(key).macInto(buffer.subarray(4, 36), data);
+    expect(toHex(buffer.subarray(4, 36))).toBe(mac);
+    expect([...buffer.subarray(0, 4), ...buffer.subarray(36)]).toEqual(new Array(8).fill(0xee));
+  });
+
+  it('verifies in constant time against its own MAC', () => {
+    const { key, data, mac } = RFC4231[1];
+    const keyed = new HmacSha256Key(key);
+    expect(keyed.verify(bytes(mac), data)).toBe(true);
+    expect(keyed.verify(bytes(mac), ascii('something else'))).toBe(false);
   });
 });
