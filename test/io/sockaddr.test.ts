@@ -1,3 +1,5 @@
+import { isIPv4 } from 'node:net';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createDatagramBatch } from '../../src/io/batch.js';
 import { readSockaddr, sameSockaddr, sockaddrLength, writeSockaddr } from '../../src/io/sockaddr.js';
@@ -41,5 +43,30 @@ describe('socket addresses in kernel layout', () => {
     const batch = createDatagramBatch(1);
     expect(() => writeSockaddr(batch.addresses, 0, { address: 'example.org', port: 1 })).toThrow(/not an IP address/);
     expect(() => writeSockaddr(batch.addresses, 0, { address: '10.0.0.1', port: 70000 })).toThrow(/invalid port/);
+  });
+
+  it.each(['01.2.3.4', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.4 ', '1.2.3.1000', '', '1.2.3.-4'])(
+    'takes %j for no IPv4 address, as node:net does',
+    (text) => {
+      expect(() => writeSockaddr(createDatagramBatch(1).addresses, 0, { address: text, port: 1 })).toThrow(/not an IP address/);
+    },
+  );
+
+  it('reads dotted IPv4 text exactly as node:net judges it, and writes its four bytes', () => {
+    const octet = fc.oneof(fc.integer({ min: 0, max: 255 }).map(String), fc.stringMatching(/^[0-9]{1,4}$/));
+    const text = fc.oneof(fc.array(octet, { minLength: 3, maxLength: 5 }).map((parts) => parts.join('.')), fc.string({ maxLength: 16 }));
+    fc.assert(
+      fc.property(text, (address) => {
+        const slots = createDatagramBatch(1).addresses;
+        if (!isIPv4(address)) {
+          if (!address.includes(':')) expect(() => writeSockaddr(slots, 0, { address, port: 1 })).toThrow(/not an IP address/);
+          return;
+        }
+        writeSockaddr(slots, 0, { address, port: 1 });
+        expect(Array.from(slots.subarray(4, 8))).toEqual(address.split('.').map(Number));
+        expect(readSockaddr(slots, 0)?.address).toBe(address);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
