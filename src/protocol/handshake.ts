@@ -140,10 +140,17 @@ type ScreenOutcome = HandshakeOutcome | { readonly kind: 'sender'; readonly send
 
 const drop = (level: LogLevel, reason: string): HandshakeOutcome => ({ kind: 'drop', level, reason });
 
-/** The outcome, with `lines` logged before it. */
+/**
+ * The outcome, with `lines` logged before it. Every outcome is a fresh object, so the lines
+ * are added to it: a copy by spread took V8's slow path for each answered init.
+ */
 function after(lines: readonly LogLine[], outcome: HandshakeOutcome): HandshakeOutcome {
-  return { ...outcome, before: [...lines, ...(outcome.before ?? [])] };
+  const fresh = outcome as { before?: readonly LogLine[] };
+  fresh.before = fresh.before === undefined ? lines : [...lines, ...fresh.before];
+  return outcome;
 }
+
+const RECEIVED_INIT: readonly LogLine[] = [{ level: 'verbose', text: 'received handshake from %P' }];
 
 /** fastd's " using fastd <version>" of a reply that names the sender's version (fastd reads it from types 2 and 3 only). */
 function usingVersion(handshake: ReceivedHandshake): string {
@@ -257,7 +264,7 @@ export class Handshake {
         return drop('debug', 'not responding to repeated handshake from %P');
       state.respondedUntil = now + MIN_HANDSHAKE_INTERVAL;
       state.respondedTo = source;
-      return after([{ level: 'verbose', text: 'received handshake from %P' }], this.respond(handshake, peer, peerHandshakeKey, now));
+      return after(RECEIVED_INIT, this.respond(handshake, peer, peerHandshakeKey, now));
     }
 
     if (!recipientKey) return drop('debug', 'recived handshake reply without recipient key from %P');

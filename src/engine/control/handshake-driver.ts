@@ -66,8 +66,11 @@ export class HandshakeDriver {
     return true;
   }
 
-  /** A handshake packet the worker received on `socketId` from `endpoint`, at our address `local` on a wildcard socket. */
-  async receive(socketId: number, endpoint: Endpoint, packet: Uint8Array, local?: Endpoint): Promise<void> {
+  /**
+   * A handshake packet the worker received on `socketId` from `endpoint`, at our address `local`
+   * on a wildcard socket. Handled at once; a promise only while `on verify` runs for a dynamic peer.
+   */
+  receive(socketId: number, endpoint: Endpoint, packet: Uint8Array, local?: Endpoint): Promise<void> | undefined {
     if (this.refusesUnknown(endpoint)) return;
     const parsed = parseHandshake(packet);
     if (!parsed.ok) {
@@ -89,11 +92,21 @@ export class HandshakeDriver {
       log.debug(`ignoring handshake from ${peer}[${logAddress(formatEndpoint(endpoint))}] because of configured peer limits`);
       return;
     }
-    if (peer.dynamic && !(await this.verified(peer, handshake, location))) return;
+    if (peer.dynamic) {
+      return this.verified(peer, handshake, location).then((ok) => {
+        if (ok) this.answer(peer, handshake, location);
+      });
+    }
+    this.answer(peer, handshake, location);
+    return undefined;
+  }
+
+  /** The state machine's answer to a handshake from a peer that may connect. */
+  private answer(peer: EnginePeer, handshake: ReceivedHandshake, location: PeerLocation): void {
     if (this.control.table.find(peer.config.key) !== peer) return;
     if (this.yieldsToSimultaneousOpen(peer, handshake, location)) return;
     const now = this.control.deps.clock();
-    const source = endpointKey(endpoint);
+    const source = endpointKey(location.endpoint);
     const inQuietPeriod = now < peer.handshake.ignoreHandshakesUntil && passesQuietPeriod(handshake, peer, source, now);
     if (inQuietPeriod && handshake.type === HandshakeType.Init) peer.lastReconnectAnswer = now;
     const outcome = this.control.deps.handshake.handle(handshake, this.control.handshakePeer(peer), source, now, inQuietPeriod);

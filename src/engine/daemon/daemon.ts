@@ -46,6 +46,9 @@ class StartupError extends Error {
 
 const clock = (): number => performance.timeOrigin + performance.now();
 
+/** A handshake whose handling threw: logged, and the next one is handled as usual. */
+const handshakeFailed = (error: Error): void => log.error(`handling a handshake failed: ${error.message}`);
+
 /** `offload l2tp yes` needs the kernel's L2TP ethernet pseudowires. */
 function checkL2tpOffload(config: Config): void {
   if (!config.offloadL2tp) return;
@@ -363,9 +366,11 @@ class Daemon {
       case 'handshakes':
         readHandshakeRecords(message.records, (endpoint, local, packet) => {
           this.workers?.noteHandshake(worker, message.socketId, endpoint);
-          driver.receive(message.socketId, endpoint, packet, local).catch((error: Error) => {
-            log.error(`handling a handshake failed: ${error.message}`);
-          });
+          try {
+            driver.receive(message.socketId, endpoint, packet, local)?.catch(handshakeFailed);
+          } catch (error) {
+            handshakeFailed(error as Error);
+          }
         });
         break;
       case 'unknownData':
