@@ -4,7 +4,8 @@
 //  1. cold start: every router connects (the responder's cost, start-up included and not);
 //  2. idle CPU over S seconds, then S seconds of spoofed inits (40 addresses × 4 known keys a
 //     second): inits answered per CPU-second, also above the idle cost, and the main thread's
-//     share of the CPU (the rest: fastd-ts's workers and V8's helper threads);
+//     share of the CPU (the rest: fastd-ts's workers and V8's helper threads); then the same
+//     flood again at once, when V8 has compiled the handshake code (the steady state);
 //  3. kill -9 and restart (fastd-ts greets the routers it remembers: the initiator's cost);
 //  4. the connect storm: every router restarts at once.
 // With --cpu-prof DIR, fastd-ts's threads write V8 CPU profiles there (a turn then ends after
@@ -25,10 +26,19 @@ import { perCpuSecond, ratioCell, type RestartFigures } from './supernode-report
 const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
 const USAGE = 'usage: npm run bench:handshakes [-- --routers N] [--seconds S] [--rounds R] [--only fastd|fastd-ts] [--cpu-prof DIR]';
 
+interface FloodFigures {
+  readonly cpuSeconds: number;
+  readonly mainThreadCpuSeconds: number;
+  readonly sent: number;
+  readonly answered: number;
+}
+
 interface HandshakeTurn {
   readonly cold: RestartFigures;
   readonly idleCpuSeconds: number;
-  readonly flood: { readonly cpuSeconds: number; readonly mainThreadCpuSeconds: number; readonly sent: number; readonly answered: number };
+  readonly flood: FloodFigures;
+  /** The same flood again at once: with V8's compiler done with the handshake code. */
+  readonly warmFlood: FloodFigures;
   readonly restart: RestartFigures;
   readonly storm: { readonly renewed: number; readonly cpuSeconds: number };
 }
@@ -37,6 +47,16 @@ interface HandshakeTurn {
 function threadCpu(supernode: BenchDaemon, before: ReadonlyMap<number, number>): { tid: number; seconds: number }[] {
   const threads = [...supernode.threadCpuSeconds()].map(([tid, seconds]) => ({ tid, seconds: seconds - (before.get(tid) ?? 0) }));
   return threads.sort((a, b) => Number(b.tid === supernode.pid) - Number(a.tid === supernode.pid) || b.seconds - a.seconds);
+}
+
+/** A flood of spoofed inits, with the supernode's CPU per thread over it. */
+async function measuredFlood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number, say: (text: string) => void): Promise<FloodFigures> {
+  const before = supernode.threadCpuSeconds();
+  const spoofed = await flood(lab, supernode, seconds);
+  const threads = threadCpu(supernode, before);
+  const busy = threads.filter((thread) => thread.seconds > 0).map((thread) => thread.seconds.toFixed(2));
+  say(`spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s (threads, main first: ${busy.join(' ')}), ${spoofed.answered}/${spoofed.sent} answered`);
+  return { ...spoofed, mainThreadCpuSeconds: threads[0]?.seconds ?? 0 };
 }
 
 async function turn(lab: SupernodeLab, kind: DaemonKind, label: string, seconds: number, nodeArgs: readonly string[]): Promise<HandshakeTurn> {
@@ -54,19 +74,16 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, label: string, seconds:
     const idleBefore = supernode.cpuSeconds();
     await sleep(seconds * 1000);
     const idleCpuSeconds = supernode.cpuSeconds() - idleBefore;
-    const threadsBefore = supernode.threadCpuSeconds();
-    const spoofed = await flood(lab, supernode, seconds);
-    const threads = threadCpu(supernode, threadsBefore);
-    const mainThreadCpuSeconds = threads[0]?.seconds ?? 0;
-    const busy = threads.filter((thread) => thread.seconds > 0).map((thread) => thread.seconds.toFixed(2));
-    say(`idle ${idleCpuSeconds.toFixed(2)} CPU-s; spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s (threads, main first: ${busy.join(' ')}), ${spoofed.answered}/${spoofed.sent} answered`);
+    say(`idle ${idleCpuSeconds.toFixed(2)} CPU-s`);
+    const spoofed = await measuredFlood(lab, supernode, seconds, say);
+    const warm = await measuredFlood(lab, supernode, seconds, say);
     // a profile is written at a clean stop: kill -9 would lose the flood's
-    if (nodeArgs.length > 0) return { cold, idleCpuSeconds, flood: { ...spoofed, mainThreadCpuSeconds }, restart: cold, storm: { renewed: 0, cpuSeconds: Number.NaN } };
+    if (nodeArgs.length > 0) return { cold, idleCpuSeconds, flood: spoofed, warmFlood: warm, restart: cold, storm: { renewed: 0, cpuSeconds: Number.NaN } };
     const restarted = await restart(lab, supernode);
     say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? 'never'} s, ${restarted.cpuSeconds.toFixed(2)} CPU-s (${restarted.startCpuSeconds.toFixed(2)} until up)`);
     const stormed = await storm(lab, supernode);
     say(`storm: ${stormed.renewed} renewed, ${stormed.cpuSeconds.toFixed(2)} CPU-s`);
-    return { cold, idleCpuSeconds, flood: { ...spoofed, mainThreadCpuSeconds }, restart: restarted, storm: stormed };
+    return { cold, idleCpuSeconds, flood: spoofed, warmFlood: warm, restart: restarted, storm: stormed };
   } finally {
     await supernode.stop();
     await lab.stopClients();
@@ -80,16 +97,20 @@ interface Figure {
 }
 
 function figures(seconds: number): Figure[] {
-  const aboveIdle = (t: HandshakeTurn) => t.flood.cpuSeconds - t.idleCpuSeconds;
   return [
     { label: 'cold start: handshakes per CPU-s (start-up included)', value: (t) => perCpuSecond(t.cold.backAtEnd, t.cold.cpuSeconds), digits: 0 },
     { label: 'cold start: handshakes per CPU-s once it was up', value: (t) => perCpuSecond(t.cold.backAtEnd, t.cold.cpuSeconds - t.cold.startCpuSeconds), digits: 0 },
     { label: `idle CPU-s over ${seconds} s`, value: (t) => t.idleCpuSeconds, digits: 2 },
-    { label: `CPU-s over ${seconds} s of spoofed inits`, value: (t) => t.flood.cpuSeconds, digits: 2 },
-    { label: 'of which its main thread', value: (t) => t.flood.mainThreadCpuSeconds, digits: 2 },
-    { label: 'spoofed inits answered', value: (t) => t.flood.answered, digits: 0 },
-    { label: 'spoofed inits answered per CPU-s', value: (t) => perCpuSecond(t.flood.answered, t.flood.cpuSeconds), digits: 0 },
-    { label: 'the same above its idle CPU', value: (t) => perCpuSecond(t.flood.answered, aboveIdle(t)), digits: 0 },
+    ...(['flood', 'warmFlood'] as const).flatMap((which): Figure[] => {
+      const name = which === 'flood' ? 'spoofed inits' : 'again at once';
+      return [
+        { label: `${name}: CPU-s over ${seconds} s`, value: (t) => t[which].cpuSeconds, digits: 2 },
+        { label: `${name}: of which its main thread`, value: (t) => t[which].mainThreadCpuSeconds, digits: 2 },
+        { label: `${name}: answered`, value: (t) => t[which].answered, digits: 0 },
+        { label: `${name}: answered per CPU-s`, value: (t) => perCpuSecond(t[which].answered, t[which].cpuSeconds), digits: 0 },
+        { label: `${name}: the same above its idle CPU`, value: (t) => perCpuSecond(t[which].answered, t[which].cpuSeconds - t.idleCpuSeconds), digits: 0 },
+      ];
+    }),
     { label: 'restart: all back (s)', value: (t) => t.restart.allBackSeconds ?? Number.NaN, digits: 1 },
     { label: 'restart: handshakes per CPU-s (start-up included)', value: (t) => perCpuSecond(t.restart.backAtEnd, t.restart.cpuSeconds), digits: 0 },
     { label: 'restart: handshakes per CPU-s once it was up', value: (t) => perCpuSecond(t.restart.backAtEnd, t.restart.cpuSeconds - t.restart.startCpuSeconds), digits: 0 },
