@@ -71,18 +71,24 @@ const source = (): StatusSource => ({
     workers: [],
   });
 
-describe('MetricsServer', () => {
+/** A metrics server over `from` for the enclosing describe block; `port` is set once it listens. */
+function serving(from: () => StatusSource): { port: number } {
+  const served = { port: 0 };
   let server: MetricsServer;
-  let port: number;
   beforeAll(async () => {
-    port = await freePort();
-    server = await MetricsServer.open({ host: HOST, port }, new DaemonMetrics('ffda', false), source);
+    served.port = await freePort();
+    server = await MetricsServer.open({ host: HOST, port: served.port }, new DaemonMetrics('ffda', false), from);
   });
   afterAll(() => server.close());
+  return served;
+}
+
+describe('MetricsServer', () => {
+  const served = serving(source);
 
   it('gzips the text for a scraper that accepts it, and sends it plain to one that does not', async () => {
-    const plain = await get(port, {});
-    const gzipped = await get(port, { 'accept-encoding': 'gzip' });
+    const plain = await get(served.port, {});
+    const gzipped = await get(served.port, { 'accept-encoding': 'gzip' });
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(gzipped.headers['content-encoding']).toBe('gzip');
     expect(gzipped.body.length).toBeLessThan(plain.body.length / 4);
@@ -91,7 +97,7 @@ describe('MetricsServer', () => {
   });
 
   it('answers HEAD with the headers a GET would have', async () => {
-    const head = await get(port, { 'accept-encoding': 'gzip' }, 'HEAD');
+    const head = await get(served.port, { 'accept-encoding': 'gzip' }, 'HEAD');
     expect(head.headers['content-encoding']).toBe('gzip');
     expect(head.body.length).toBe(0);
   });
@@ -110,16 +116,10 @@ describe('acceptsGzip', () => {
 describe('MetricsServer with 1,000 connected peers', () => {
   const many = Array.from({ length: 1000 }, (_, peerId) => ({ ...peers[0]!, key: peerId.toString(16).padStart(64, '0'), name: `router-${peerId}`, peerId }));
   const large = (): StatusSource => ({ ...source(), peers: many });
-  let server: MetricsServer;
-  let port: number;
-  beforeAll(async () => {
-    port = await freePort();
-    server = await MetricsServer.open({ host: HOST, port }, new DaemonMetrics('ffda', false), large);
-  });
-  afterAll(() => server.close());
+  const served = serving(large);
 
   it('sends a large text gzipped in members compressed side by side, one a core, which together are the text', async () => {
-    const gzipped = await get(port, { 'accept-encoding': 'gzip' });
+    const gzipped = await get(served.port, { 'accept-encoding': 'gzip' });
     const members = gzipMembers(gzipped.body);
     expect(members).toHaveLength(Math.min(4, availableParallelism()));
     const text = Buffer.concat(members).toString();
