@@ -1,6 +1,7 @@
 // Address literals as fastd reads them: glibc's inet_pton rules (IPv4 without leading
 // zeros, IPv6 where `::` stands for at least one group), inet_ntop's text form, and
 // fastd_peer_address_simplify (IPv4-mapped IPv6 becomes plain IPv4).
+import { ipv4Value } from '../io/sockaddr.js';
 
 const IPV4_OCTETS = 4;
 const IPV6_BYTES = 16;
@@ -11,12 +12,7 @@ const V4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
 
 /** Returns the address when `text` is a dotted quad inet_pton accepts (it is then already canonical). */
 export function parseIPv4(text: string): string | undefined {
-  const parts = text.split('.');
-  if (parts.length !== IPV4_OCTETS) return undefined;
-  for (const part of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part) || Number(part) > 255) return undefined;
-  }
-  return text;
+  return ipv4Value(text) >= 0 ? text : undefined;
 }
 
 function parseGroups(text: string): number[] | undefined {

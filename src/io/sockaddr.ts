@@ -30,7 +30,7 @@ export function writeSockaddr(slots: Uint8Array, index: number, addr: SocketAddr
   }
   slots[at + SockaddrIn.PORT] = addr.port >> 8;
   slots[at + SockaddrIn.PORT + 1] = addr.port & 0xff;
-  const ipv4 = parseIpv4(addr.address);
+  const ipv4 = ipv4Value(addr.address);
   if (ipv4 >= 0) {
     slots[at + SockaddrIn.FAMILY] = AddressFamily.INET;
     slots[at + SockaddrIn.ADDR] = ipv4 >>> 24;
@@ -77,11 +77,12 @@ const DIGIT_0 = 0x30;
 const DOT = 0x2e;
 
 /**
- * Dotted IPv4 text as node:net's isIPv4 accepts it (four decimal numbers up to 255, no leading
- * zeros) as an unsigned 32-bit number; -1 for anything else. Parsed by hand: every handshake
- * the control plane sends converts its address, and split() and a regular expression cost more than the send.
+ * Dotted IPv4 text as node:net's isIPv4 and inet_pton accept it (four decimal numbers up to 255,
+ * no leading zeros) as an unsigned 32-bit number; -1 for anything else. Parsed by hand: every
+ * handshake the control plane sends converts its address, and split() and a regular expression
+ * cost more than the send. The config's address literals are judged by it too.
  */
-function parseIpv4(text: string): number {
+export function ipv4Value(text: string): number {
   let value = 0;
   let part = 0;
   let digits = 0;
