@@ -53,7 +53,7 @@ export const UDP_MAX_PAYLOAD = 65507;
 
 export const MessageFlag = { DONTWAIT: 0x40, TRUNC: 0x20, CTRUNC: 0x08 } as const;
 
-export const FileFlag = { RDWR: 2, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
+export const FileFlag = { RDONLY: 0, RDWR: 2, NONBLOCK: 0o4000, DIRECTORY: 0o200000, CLOEXEC: 0o2000000 } as const;
 export const Fcntl = { DUPFD_CLOEXEC: 1030 } as const;
 
 export const EventFdFlag = { NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;

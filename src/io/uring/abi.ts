@@ -31,7 +31,7 @@ export const Sqe = {
   OFF: 8,
   ADDR: 16,
   LEN: 24,
-  /** rw_flags / msg_flags, depending on the opcode. */
+  /** rw_flags / msg_flags / open_flags, depending on the opcode. */
   OP_FLAGS: 28,
   USER_DATA: 32,
   /** buf_index (fixed buffers) or buf_group (provided buffers). */
@@ -48,12 +48,14 @@ export const Op = {
   SENDMSG: 9,
   ASYNC_CANCEL: 14,
   RECVMSG: 10,
+  OPENAT: 18,
+  CLOSE: 19,
   READ: 22,
   WRITE: 23,
 } as const;
 
 /** sqe->flags. */
-export const SqeFlag = { IO_LINK: 1 << 2, BUFFER_SELECT: 1 << 5, CQE_SKIP_SUCCESS: 1 << 6 } as const;
+export const SqeFlag = { IO_LINK: 1 << 2, IO_HARDLINK: 1 << 3, BUFFER_SELECT: 1 << 5, CQE_SKIP_SUCCESS: 1 << 6 } as const;
 
 /** io_uring_setup flags. */
 export const SetupFlag = { CLAMP: 1 << 4, SUBMIT_ALL: 1 << 7, COOP_TASKRUN: 1 << 8, SINGLE_ISSUER: 1 << 12, DEFER_TASKRUN: 1 << 13 } as const;
