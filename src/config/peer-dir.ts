@@ -9,6 +9,7 @@ import { toPeer } from './freeze.js';
 import { checkedPeerKey } from './peer-check.js';
 import { parsePeerSource } from './peer-statements.js';
 import { readConfigBytes, readSmallFile } from './sources.js';
+import type { SmallFileReader } from '../io/uring/small-files.js';
 import type { PeerConfig, PeerGroup } from './types.js';
 
 /** fastd_config_add_peer_dir: a directory that cannot be entered is reported and skipped. */
@@ -31,12 +32,31 @@ export function addPeerDir(
   if (!group.peerDirs.includes(dir)) group.peerDirs.push(dir);
 }
 
-interface PeerDirResult {
+export interface PeerDirResult {
   /** The usable peers, ordered by file name. */
   readonly peers: PeerConfig[];
   /** One error per file that yields no peer (syntax, missing or invalid key). */
   readonly errors: ConfigError[];
   readonly warnings: ConfigWarning[];
+  /** The directory's ctime before it was read (see changedSince); undefined when stat failed. */
+  readonly changed: bigint | undefined;
+}
+
+/** A directory's ctime moves whenever a name in it is added, removed or renamed. */
+function changeTime(dir: string): bigint | undefined {
+  try {
+    return statSync(dir, { bigint: true }).ctimeNs;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a file may have come, gone or been replaced in `dir` since `result` was read. A file
+ * rewritten in place leaves the directory's ctime as it was: that change is not seen.
+ */
+export function changedSince(dir: string, result: PeerDirResult): boolean {
+  return result.changed === undefined || changeTime(dir) !== result.changed;
 }
 
 /** fastd ignores hidden files and editor backups (`name~`). */
@@ -44,11 +64,11 @@ function isPeerFileName(name: string): boolean {
   return !name.startsWith('.') && !name.endsWith('~');
 }
 
-/** `dir` is a physical path already (addPeerDir resolved it), the directory of every file in it. */
-function readPeerFile(dir: string, name: string, group: PeerGroup): PeerConfig {
+/** `dir` is a physical path already (addPeerDir resolved it), the directory of every file in it; `bytes` as read, if it was. */
+function readPeerFile(dir: string, name: string, bytes: Uint8Array | undefined, group: PeerGroup): PeerConfig {
   const peer = newPeerDraft(name, dir);
   const path = join(dir, name);
-  const source = { name: path, dir, bytes: readSmallFile(path) ?? readConfigBytes(path, path) };
+  const source = { name: path, dir, bytes: bytes ?? readConfigBytes(path, path) };
   const end = parsePeerSource(source, peer, 0);
   const key = checkedPeerKey(peer, end);
   return toPeer({ ...peer, key: { text: key, source: peer.key?.source }, source: end }, group);
@@ -57,34 +77,41 @@ function readPeerFile(dir: string, name: string, group: PeerGroup): PeerConfig {
 /**
  * (Re)reads one peer directory of `group`: every peer file that parses and has a valid key,
  * in file name order. Duplicate keys are the engine's business (fastd disables both peers).
+ * With `reader` the files are read in batches through io_uring, else one by one; a file that
+ * either leaves unread (it failed, or is large) is read again by the path that names the failure.
  */
-export function loadPeerDir(dir: string, group: PeerGroup): PeerDirResult {
+export function loadPeerDir(dir: string, group: PeerGroup, reader?: SmallFileReader): PeerDirResult {
   const errors: ConfigError[] = [];
   const warnings: ConfigWarning[] = [];
+  // before the names are read: a change while they are read shows as a later ctime
+  const changed = changeTime(dir);
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true }).filter((entry) => isPeerFileName(entry.name));
   } catch (error) {
     errors.push(new ConfigError(`can't read peer directory \`${dir}': ${describeSystemError(error)}`));
-    return { peers: [], errors, warnings };
+    return { peers: [], errors, warnings, changed };
   }
 
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const peers: PeerConfig[] = [];
+  const names: string[] = [];
   for (const entry of entries) {
     const name = entry.name;
     try {
       // The directory entry's type spares a stat per file; links (and unknown types) are followed.
-      if (!(entry.isFile() || (!entry.isDirectory() && statSync(join(dir, name)).isFile()))) continue;
+      if (entry.isFile() || (!entry.isDirectory() && statSync(join(dir, name)).isFile())) names.push(name);
     } catch (error) {
       warnings.push({ message: `ignoring file \`${join(dir, name)}': stat failed: ${describeSystemError(error)}` });
-      continue;
     }
+  }
+  const peers: PeerConfig[] = [];
+  const each = (index: number, bytes: Uint8Array | undefined): void => {
     try {
-      peers.push(readPeerFile(dir, name, group));
+      peers.push(readPeerFile(dir, names[index]!, bytes, group));
     } catch (error) {
       errors.push(error instanceof ConfigError ? error : new ConfigError(describeSystemError(error)));
     }
-  }
-  return { peers, errors, warnings };
+  };
+  if (!reader?.readAll(dir, names, each)) names.forEach((name, index) => each(index, readSmallFile(join(dir, name))));
+  return { peers, errors, warnings, changed };
 }

@@ -1,9 +1,9 @@
-// capset(2) and the user and group ids of the calling thread. Linux keeps capabilities and ids
+// capset(2), capget(2) and the user and group ids of the calling thread. Linux keeps capabilities and ids
 // per thread, so each thread that should lose privileges has to drop them itself. glibc's
 // setgroups/setgid/setuid change every thread at once and abort the process when one thread
 // may not (a datapath worker that already dropped its capabilities): these raw system calls
 // change the caller's only.
-import { capset, check, syscall, Syscall } from './libc.js';
+import { capget, capset, check, syscall, Syscall } from './libc.js';
 import { NativeArea } from './native-memory.js';
 
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set. */
@@ -26,6 +26,32 @@ export function setThreadCapabilities(capabilities: readonly number[]): void {
       }
     }
     check(capset(area.address, area.address + CapHeader.SIZE), 'unable to set capabilities');
+  } finally {
+    area.release();
+  }
+}
+
+/**
+ * Runs `action` with this thread's effective capabilities cleared, then gives them back: it
+ * acts as root without privilege would (no CAP_DAC_OVERRIDE), while the permitted set stays.
+ */
+export function withoutEffectiveCapabilities<T>(action: () => T): T {
+  const area = new NativeArea(CapHeader.SIZE + 2 * CapData.SIZE, 'capabilities');
+  const data = area.address + CapHeader.SIZE;
+  const effective = [CapHeader.SIZE + CapData.EFFECTIVE, CapHeader.SIZE + CapData.SIZE + CapData.EFFECTIVE];
+  try {
+    area.view.setUint32(CapHeader.VERSION, CAPABILITY_VERSION_3, true);
+    area.view.setInt32(CapHeader.PID, 0, true);
+    check(capget(area.address, data), 'unable to read capabilities');
+    const kept = effective.map((at) => area.view.getUint32(at, true));
+    for (const at of effective) area.view.setUint32(at, 0, true);
+    check(capset(area.address, data), 'unable to set capabilities');
+    try {
+      return action();
+    } finally {
+      effective.forEach((at, word) => area.view.setUint32(at, kept[word]!, true));
+      check(capset(area.address, data), 'unable to set capabilities');
+    }
   } finally {
     area.release();
   }

@@ -70,8 +70,9 @@ export const connectTo = libc.func('int connect(int fd, const uint8_t *addr, uin
 export const sendBytes = libc.func('intptr_t send(int fd, const uint8_t *buf, size_t len, int flags)') as (fd: number, buf: Uint8Array, len: number, flags: number) => number;
 export const ifNameToIndex = libc.func('unsigned int if_nametoindex(const char *name)') as (name: string) => number;
 export const prctl = libc.func('int prctl(int option, unsigned long a, unsigned long b, unsigned long c, unsigned long d)') as (option: number, a: number, b: number, c: number, d: number) => number;
-/** capset(2) with its header and data structs in native memory. */
+/** capset(2) and capget(2) with their header and data structs in native memory. */
 export const capset = libc.func('int capset(intptr_t header, intptr_t data)') as (header: number, data: number) => number;
+export const capget = libc.func('int capget(intptr_t header, intptr_t data)') as (header: number, data: number) => number;
 
 const mallocTrimRaw = libc.func('int malloc_trim(size_t pad)');
 

@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/loader.ts';
 import { loadPeerDir } from '../../src/config/peer-dir.ts';
 import { MAX_CONFIG_FILE_BYTES } from '../../src/config/sources.ts';
+import type { PeerGroup } from '../../src/config/types.ts';
+import { probeUring } from '../../src/io/uring/availability.ts';
+import { SMALL_FILE_BYTES, SmallFileReader } from '../../src/io/uring/small-files.ts';
 import { makeTree, PUBLIC_KEYS, SECRET } from './helpers.ts';
 
 function tree() {
@@ -32,49 +35,65 @@ describe('peer directories', () => {
     expect(config.peerGroup.children[0].peerDirs).toEqual([join(dir, 'peers')]);
   });
 
-  it('load every good file and report each bad one', () => {
-    const dir = tree();
-    const { config } = loadConfigFile(join(dir, 'fastd.conf'));
-    const group = config.peerGroup.children[0];
-    const result = loadPeerDir(group.peerDirs[0], group);
-    // Twins are both read: disabling them is the engine's business (test/engine/control/peer-reload.test.ts).
-    expect(result.peers.map((peer) => [peer.name, peer.key, peer.group.name, peer.sourceDir])).toEqual([
-      ['also-good', PUBLIC_KEYS[1], 'dyn', join(dir, 'peers')],
-      ['good', PUBLIC_KEYS[0], 'dyn', join(dir, 'peers')],
-      ['twin-1', PUBLIC_KEYS[3], 'dyn', join(dir, 'peers')],
-      ['twin-2', PUBLIC_KEYS[3], 'dyn', join(dir, 'peers')],
-    ]);
-    expect(result.peers[0].remotes).toEqual([{ kind: 'address', family: 'ipv4', address: '192.0.2.7', port: 10000 }]);
-    expect(result.errors.map((error) => error.message)).toEqual([
-      `config error: syntax error at ${join(dir, 'peers/broken')}:1:71`,
-      `config error: no key configured for peer <no-key> at ${join(dir, 'peers/no-key')}:1:11`,
-    ]);
-    expect(Object.isFrozen(result.peers[0])).toBe(false);
-  });
+  // the same files read one by one, and in batches through io_uring where the kernel has it
+  const ways: [string, (() => SmallFileReader | undefined) | undefined][] = [['file by file', undefined]];
+  if (probeUring().available) ways.push(['through io_uring', SmallFileReader.open]);
+  for (const [how, open] of ways) {
+    const read = (dir: string, group: PeerGroup): ReturnType<typeof loadPeerDir> => {
+      const reader = open?.();
+      if (open) expect(reader, 'io_uring with OPENAT, READ and CLOSE').toBeDefined();
+      try {
+        return loadPeerDir(dir, group, reader);
+      } finally {
+        reader?.close();
+      }
+    };
 
-  it('report a dangling link, binary junk and an oversized file each once, skip a FIFO and a link to a directory, and load the rest', () => {
-    const dir = makeTree({
-      'fastd.conf': `secret "${SECRET}";\ninclude peers from "peers";\n`,
-      'peers/good': `key "${PUBLIC_KEYS[0]}";\n`,
-      'elsewhere/peer': `key "${PUBLIC_KEYS[1]}";\n`,
-      'peers/binary': Uint8Array.of(0xff, 0xfe, 0x00, 0x67),
-      'peers/huge': 'a'.repeat(MAX_CONFIG_FILE_BYTES + 1),
+    it(`load every good file and report each bad one, read ${how}`, () => {
+      const dir = tree();
+      const { config } = loadConfigFile(join(dir, 'fastd.conf'));
+      const group = config.peerGroup.children[0];
+      const result = read(group.peerDirs[0]!, group);
+      // Twins are both read: disabling them is the engine's business (test/engine/control/peer-reload.test.ts).
+      expect(result.peers.map((peer) => [peer.name, peer.key, peer.group.name, peer.sourceDir])).toEqual([
+        ['also-good', PUBLIC_KEYS[1], 'dyn', join(dir, 'peers')],
+        ['good', PUBLIC_KEYS[0], 'dyn', join(dir, 'peers')],
+        ['twin-1', PUBLIC_KEYS[3], 'dyn', join(dir, 'peers')],
+        ['twin-2', PUBLIC_KEYS[3], 'dyn', join(dir, 'peers')],
+      ]);
+      expect(result.peers[0].remotes).toEqual([{ kind: 'address', family: 'ipv4', address: '192.0.2.7', port: 10000 }]);
+      expect(result.errors.map((error) => error.message)).toEqual([
+        `config error: syntax error at ${join(dir, 'peers/broken')}:1:71`,
+        `config error: no key configured for peer <no-key> at ${join(dir, 'peers/no-key')}:1:11`,
+      ]);
+      expect(Object.isFrozen(result.peers[0])).toBe(false);
     });
-    symlinkSync(join(dir, 'nowhere'), join(dir, 'peers/dangling'));
-    symlinkSync(join(dir, 'elsewhere/peer'), join(dir, 'peers/linked'));
-    symlinkSync(join(dir, 'elsewhere'), join(dir, 'peers/linked-dir'));
-    execFileSync('mkfifo', [join(dir, 'peers/fifo')]);
-    const { config } = loadConfigFile(join(dir, 'fastd.conf'));
-    const result = loadPeerDir(config.peerGroup.peerDirs[0], config.peerGroup);
-    expect(result.peers.map((peer) => peer.name)).toEqual(['good', 'linked']);
-    expect(result.errors.map((error) => error.message)).toEqual([
-      `config error: syntax error at ${join(dir, 'peers/binary')}:1:1`,
-      `config error: config file \`${join(dir, 'peers/huge')}' is larger than ${MAX_CONFIG_FILE_BYTES} bytes`,
-    ]);
-    expect(result.warnings.map((warning) => warning.message)).toEqual([
-      `ignoring file \`${join(dir, 'peers/dangling')}': stat failed: no such file or directory (ENOENT)`,
-    ]);
-  });
+
+    it(`report a dangling link, binary junk and an oversized file each once, skip a FIFO and a link to a directory, and load the rest, read ${how}`, () => {
+      const dir = makeTree({
+        'fastd.conf': `secret "${SECRET}";\ninclude peers from "peers";\n`,
+        'peers/good': `key "${PUBLIC_KEYS[0]}";\n`,
+        'peers/long': `# ${'x'.repeat(SMALL_FILE_BYTES)}\nkey "${PUBLIC_KEYS[2]}";\n`,
+        'elsewhere/peer': `key "${PUBLIC_KEYS[1]}";\n`,
+        'peers/binary': Uint8Array.of(0xff, 0xfe, 0x00, 0x67),
+        'peers/huge': 'a'.repeat(MAX_CONFIG_FILE_BYTES + 1),
+      });
+      symlinkSync(join(dir, 'nowhere'), join(dir, 'peers/dangling'));
+      symlinkSync(join(dir, 'elsewhere/peer'), join(dir, 'peers/linked'));
+      symlinkSync(join(dir, 'elsewhere'), join(dir, 'peers/linked-dir'));
+      execFileSync('mkfifo', [join(dir, 'peers/fifo')]);
+      const { config } = loadConfigFile(join(dir, 'fastd.conf'));
+      const result = read(config.peerGroup.peerDirs[0]!, config.peerGroup);
+      expect(result.peers.map((peer) => [peer.name, peer.key])).toEqual([['good', PUBLIC_KEYS[0]], ['linked', PUBLIC_KEYS[1]], ['long', PUBLIC_KEYS[2]]]);
+      expect(result.errors.map((error) => error.message)).toEqual([
+        `config error: syntax error at ${join(dir, 'peers/binary')}:1:1`,
+        `config error: config file \`${join(dir, 'peers/huge')}' is larger than ${MAX_CONFIG_FILE_BYTES} bytes`,
+      ]);
+      expect(result.warnings.map((warning) => warning.message)).toEqual([
+        `ignoring file \`${join(dir, 'peers/dangling')}': stat failed: no such file or directory (ENOENT)`,
+      ]);
+    });
+  }
 
   it('report a directory that has gone away', () => {
     const dir = tree();

@@ -4,8 +4,9 @@
 // file is reported without stopping the rest. fastd's rules hold over all of them: a key
 // used twice (peer and directory file, or two files) disables both, our own key is ignored.
 import { formatWarning } from '../../config/errors.js';
-import { loadPeerDir } from '../../config/peer-dir.js';
-import type { PeerConfig, PeerGroup, Remote } from '../../config/types.js';
+import { changedSince, loadPeerDir, type PeerDirResult } from '../../config/peer-dir.js';
+import type { Config, PeerConfig, PeerGroup, Remote } from '../../config/types.js';
+import { SmallFileReader } from '../../io/uring/small-files.js';
 import { log } from '../../log/logger.js';
 import type { ControlPlane } from './control-plane.js';
 import { describeConfiguredPeer } from './peer-state.js';
@@ -72,17 +73,43 @@ export function addStaticPeers(control: ControlPlane, now: number): void {
   for (const peer of enabledPeers(control, control.config.peers)) control.addPeer(peer, false, now);
 }
 
-/** (Re)loads every peer directory of the configuration into the control plane. */
-export function loadPeerDirs(control: ControlPlane, now: number): void {
-  const { config } = control;
-  const definitions: PeerConfig[] = [...config.peers];
-  for (const group of groupsInReadOrder(config.peerGroup)) {
-    for (const dir of [...group.peerDirs].reverse()) {
-      const result = loadPeerDir(dir, group);
-      for (const warning of result.warnings) log.warn(formatWarning(warning));
-      for (const error of result.errors) log.error(error.message);
-      definitions.push(...result.peers);
+/** Every peer directory of a configuration as read at one time, in the order fastd reads them. */
+export interface PeerDirsRead {
+  readonly dirs: readonly { readonly dir: string; readonly result: PeerDirResult }[];
+}
+
+/**
+ * Reads every peer directory of `config`; nothing is logged or applied until loadPeerDirs. The
+ * files are read through io_uring unless the configuration keeps the daemon from it (`io backend
+ * "fallback"`) or the kernel refuses it.
+ */
+export function readPeerDirs(config: Config): PeerDirsRead {
+  const groups = groupsInReadOrder(config.peerGroup).filter((group) => group.peerDirs.length > 0);
+  const reader = groups.length > 0 && config.ioBackend === 'io_uring' ? SmallFileReader.open() : undefined;
+  const dirs: { dir: string; result: PeerDirResult }[] = [];
+  try {
+    for (const group of groups) {
+      for (const dir of [...group.peerDirs].reverse()) dirs.push({ dir, result: loadPeerDir(dir, group, reader) });
     }
+  } finally {
+    reader?.close();
+  }
+  return { dirs };
+}
+
+/**
+ * (Re)loads every peer directory of the configuration into the control plane: from `early`,
+ * the directories as read at start-up while the workers started, when no file has come or
+ * gone in them since, or else as they are now.
+ */
+export function loadPeerDirs(control: ControlPlane, now: number, early?: PeerDirsRead): void {
+  const { config } = control;
+  const read = early && !early.dirs.some(({ dir, result }) => changedSince(dir, result)) ? early : readPeerDirs(config);
+  const definitions: PeerConfig[] = [...config.peers];
+  for (const { result } of read.dirs) {
+    for (const warning of result.warnings) log.warn(formatWarning(warning));
+    for (const error of result.errors) log.error(error.message);
+    definitions.push(...result.peers);
   }
   const enabled = enabledPeers(control, definitions);
   const enabledKeys = new Set(enabled.map((peer) => peer.key));

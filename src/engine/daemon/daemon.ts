@@ -23,7 +23,7 @@ import { MAX_AGE, PeerStateWriter, readPeerState } from '../control/peer-state-f
 import { RestartGreeting } from '../control/restart-greeting.js';
 import { interfaceEnvironment, runHook, runHookBlocking } from '../control/hooks.js';
 import { closeInterface, interfaceName, interfaceSpec, openInterface, peerMtu, usesSingleInterface, type OpenInterface } from '../net/interfaces.js';
-import { addStaticPeers, loadPeerDirs, reloadPeers } from '../control/peer-reload.js';
+import { addStaticPeers, loadPeerDirs, readPeerDirs, reloadPeers } from '../control/peer-reload.js';
 import { ControlSender } from '../net/control-sender.js';
 import { readHandshakeRecords } from '../datapath/handshake-records.js';
 import { boundToText, closeSockets, socketSpec, type BoundSocket } from '../net/sockets.js';
@@ -32,7 +32,7 @@ import type { DaemonSignal, HeldSignals } from '../../cli/held-signals.js';
 import { MallocTrimmer } from './malloc-trim.js';
 import { statusSource } from './status-source.js';
 import { notifySystemd } from './systemd-notify.js';
-import { configuredAccount, createAs, setGroups, switchUser, type Account } from './privileges.js';
+import { configuredAccount, createAs, readAsDropped, setGroups, switchUser, type Account } from './privileges.js';
 import { keepCapabilities, neededCapabilities, retainOnly } from './capabilities.js';
 import { Workers } from '../workers/workers.js';
 
@@ -173,6 +173,15 @@ class Daemon {
     if (config.statusSocket !== undefined) await StatusSocket.ensureFree(config.statusSocket);
     if (config.onPreUp) runHookBlocking(config.onPreUp, {});
     const single = usesSingleInterface(config, config.peers.length);
+    // From here the main thread's young generation keeps the size module loading gave it
+    // (8 MiB): reading 50,000 peers grew it to V8's most, 32 MiB, resident for good. V8 reads
+    // the factor whenever it would grow; Node sets the flags anew as a worker starts, so this
+    // comes after the workers were spawned (their own young generation: worker-handle.ts).
+    setFlagsFromString('--semi-space-growth-factor=1');
+    // The peer directories are read now, while the workers load and warm up on their threads
+    // (~1 s in which the main thread would idle), with the rights fastd reads them with after
+    // dropping its privileges; loadPeerDirs reads again a directory where files came or went since.
+    const peerDirs = readAsDropped(config, account, () => readPeerDirs(config));
     // The interface comes up only once the worker can serve it at once: the first handshake
     // then leaves as early as fastd's, before the kernel's first ARP request on the new
     // interface has gone unanswered (its retry comes only a second later).
@@ -184,11 +193,6 @@ class Daemon {
     if (isDaemonChild()) reportReady();
     // a worker becomes the user itself while it sets up; the change of the other threads waits for it
     await worker.ready;
-    // From here the main thread's young generation keeps the size module loading gave it
-    // (8 MiB): reading 50,000 peers grew it to V8's most, 32 MiB, resident for good. V8 reads
-    // the factor whenever it would grow; Node sets the flags anew as a worker starts, so this
-    // comes after the workers' start (their own young generation: worker-handle.ts).
-    setFlagsFromString('--semi-space-growth-factor=1');
     if (config.dropCapabilities === 'early' || config.dropCapabilities === 'force') dropPrivileges(config, account);
     const onUp = config.peerGroup.hooks.onUp;
     if (this.tap && onUp) runHookBlocking(onUp, interfaceEnvironment({ name: this.tap.device.name, mtu: this.tap.mtu }));
@@ -218,7 +222,7 @@ class Daemon {
     addStaticPeers(this.control, now);
     if (config.dropCapabilities === 'yes') dropPrivileges(config, account);
     else if (config.dropCapabilities === 'no') changeUser(account);
-    loadPeerDirs(this.control, now);
+    loadPeerDirs(this.control, now, peerDirs);
     const control = this.control;
     const workers = this.workers!;
     const source = () => statusSource({ control, startedAt: this.startedAt, globalStats: workers.sumGlobalStats(this.globalStats), ioBackend: this.ioBackend, workers });

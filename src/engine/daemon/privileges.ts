@@ -4,7 +4,7 @@
 // that whoever may read them with fastd may with fastd-ts.
 import { execFileSync } from 'node:child_process';
 import type { Config } from '../../config/types.js';
-import { setThreadGroups, type ThreadIds } from '../../io/capabilities.js';
+import { setThreadGroups, withoutEffectiveCapabilities, type ThreadIds } from '../../io/capabilities.js';
 import { errno, strerror, syscall, Syscall } from '../../io/libc.js';
 import { log } from '../../log/logger.js';
 
@@ -75,6 +75,17 @@ export function createAs<T>(account: Account | undefined, create: () => T): T {
     setEffective(Syscall.setresuid, euid, 'seteuid');
     setEffective(Syscall.setresgid, egid, 'setegid');
   }
+}
+
+/**
+ * Runs `read` with the rights this thread will have once `dropPrivileges` or `changeUser` ran
+ * (fastd reads its peer directories only then): as the user with the user's groups, and
+ * without effective capabilities unless `drop capabilities no` leaves them to root. Only this
+ * thread changes, and only for the call, so the daemon can read while its workers start.
+ */
+export function readAsDropped<T>(config: Config, account: Account | undefined, read: () => T): T {
+  if (account) setGroups(account);
+  return createAs(account, () => (config.dropCapabilities === 'no' ? read() : withoutEffectiveCapabilities(read)));
 }
 
 /**

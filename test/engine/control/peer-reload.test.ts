@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { log } from '../../../src/log/logger.js';
-import { loadPeerDirs, reloadPeers } from '../../../src/engine/control/peer-reload.js';
+import { loadPeerDirs, readPeerDirs, reloadPeers } from '../../../src/engine/control/peer-reload.js';
 import { endpoint, keyPair, TestEngine } from '../fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fastd-ts-reload-'));
@@ -87,6 +87,28 @@ peer "connected" { key "${connected.public}"; remote 192.0.2.13:1; }\n`,
   }
 
   const names = (engine: TestEngine) => [...engine.control.table.all()].map((peer) => peer.config.name).sort();
+
+  it('takes the directories as read while the workers started, unless a file came or went in them since', () => {
+    const own = keyPair();
+    const [first, rewritten, added] = [keyPair(), keyPair(), keyPair()];
+    const path = peerDir({ a: `key "${first.public}";\n` });
+    const config = `secret "${own.secret}"; mode tap; method "null"; include peers from "${path}";\n`;
+
+    // a file rewritten in place leaves the directory as it was: the early read stands
+    const engine = new TestEngine(config, endpoint('192.0.2.1', 1));
+    const early = readPeerDirs(engine.control.config);
+    writeFileSync(join(path, 'a'), `key "${rewritten.public}";\n`);
+    loadPeerDirs(engine.control, engine.now, early);
+    expect(engine.peer('a').config.key).toBe(first.public);
+
+    // a file added since: the directory is read again
+    const later = new TestEngine(config, endpoint('192.0.2.1', 1));
+    const before = readPeerDirs(later.control.config);
+    writeFileSync(join(path, 'b'), `key "${added.public}";\n`);
+    loadPeerDirs(later.control, later.now, before);
+    expect(names(later)).toEqual(['a', 'b']);
+    expect(later.peer('a').config.key).toBe(rewritten.public);
+  });
 
   it('ignores a peer with our own key, as fastd does ("found own key")', () => {
     const own = keyPair();
