@@ -29,7 +29,9 @@ import { readHandshakeRecords } from '../datapath/handshake-records.js';
 import { boundToText, closeSockets, socketSpec, type BoundSocket } from '../net/sockets.js';
 import type { EarlySockets } from '../net/early-sockets.js';
 import type { DaemonSignal, HeldSignals } from '../../cli/held-signals.js';
-import { MallocTrimmer } from './malloc-trim.js';
+import { compactHeap } from '../heap-compaction.js';
+import { mallocTrimAsync } from '../../io/libc.js';
+import { anonymousResidentBytes, MemoryReleaser } from './memory-release.js';
 import { statusSource } from './status-source.js';
 import { notifySystemd } from './systemd-notify.js';
 import { configuredAccount, createAs, readAsDropped, setGroups, switchUser, type Account } from './privileges.js';
@@ -126,7 +128,17 @@ class Daemon {
    */
   private early: { message: FromWorker; worker: number }[] | null = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly trimmer = new MallocTrimmer();
+  /** After a burst: every thread's V8 heap compacted (the workers' on their next wake-up), then malloc trimmed. */
+  private readonly releaser = new MemoryReleaser((done) => {
+    const before = anonymousResidentBytes();
+    compactHeap();
+    this.workers?.post({ type: 'compactHeap' });
+    mallocTrimAsync(() => {
+      const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+      log.verbose(`after a burst: anonymous RSS ${mib(before)} MiB, ${mib(anonymousResidentBytes())} MiB with the main thread's heap compacted and malloc trimmed (the workers compact theirs next)`);
+      done();
+    });
+  });
   private wakeUp: NodeJS.Immediate | undefined;
   private stopping = false;
   /** The workers' global statistics, summed for each status request. */
@@ -242,7 +254,7 @@ class Daemon {
     this.options.signals.handle((signal) => this.onSignal(signal));
     if (config.peerStateFile !== undefined) this.rememberPeers(config.peerStateFile, this.control);
     this.schedule(clock());
-    this.trimmer.start();
+    this.releaser.start();
   }
 
   /** Handshakes the peers the state file remembers, then keeps the file up to date. */
@@ -445,7 +457,7 @@ class Daemon {
       this.stopping = true;
       log.info('terminating fastd');
       clearTimeout(this.timer);
-      this.trimmer.stop();
+      this.releaser.stop();
       this.greeting?.stop();
       // the peers as they were, before cleanup disestablishes them all
       this.stateWriter?.close();

@@ -6,6 +6,7 @@ import { SOCKADDR_SLOT } from '../../io/linux-abi.js';
 import { writeSockaddr } from '../../io/sockaddr.js';
 import type { Endpoint, ToWorker } from './messages.js';
 import { endpointKey } from './tables/address-key.js';
+import { compactHeap } from '../heap-compaction.js';
 import { dropSessions, installSession } from './tables/peer-table.js';
 import type { Sender } from './pipeline/send.js';
 
@@ -72,6 +73,9 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       return Outcome.Continue;
     case 'keepalive':
       for (const peerId of message.peerIds) sender.sealEmpty(peerOf(dp, peerId), now);
+      return Outcome.Continue;
+    case 'compactHeap':
+      compactHeap();
       return Outcome.Continue;
     case 'shutdown':
       return Outcome.Shutdown;

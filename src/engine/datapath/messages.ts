@@ -191,6 +191,8 @@ export type ToWorker =
   | { readonly type: 'resetPeer'; readonly peerId: number }
   /** An empty data packet on each peer's current session (fastd's keepalive); the peers that came due together. */
   | { readonly type: 'keepalive'; readonly peerIds: readonly number[] }
+  /** A burst is over: compact the worker's V8 heap (heap-compaction.ts). */
+  | { readonly type: 'compactHeap' }
   | { readonly type: 'shutdown' };
 
 /** The first message, from which the worker builds its datapath (context.ts). */

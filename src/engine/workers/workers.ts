@@ -185,6 +185,7 @@ export class Workers {
       }
       case 'rememberedEndpoints':
       case 'remoteEndpoints':
+      case 'compactHeap':
       case 'shutdown':
         this.toAll(message);
         return;
