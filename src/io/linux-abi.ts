@@ -25,7 +25,12 @@ export const SocketOption = {
   /** SO_TIMESTAMPNS (the 64-bit-time_t one): each datagram carries its receive time, an SCM_TIMESTAMPNS control message of the same number. */
   TIMESTAMPNS: 35,
   MARK: 36,
+  /** SO_MEMINFO: the socket's memory counters, SkMeminfo's u32s. */
+  MEMINFO: 55,
 } as const;
+
+/** SO_MEMINFO's u32 array (SK_MEMINFO_*): how many, and where the count of datagrams the socket dropped (sk_drops) is. */
+export const SkMeminfo = { VARS: 9, DROPS: 8 } as const;
 
 /** struct timespec (x86_64): seconds and nanoseconds, CLOCK_REALTIME in a receive timestamp. */
 export const Timespec = { SIZE: 16, SEC: 0, NSEC: 8 } as const;

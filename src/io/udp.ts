@@ -15,6 +15,7 @@ import {
   SockaddrIn6,
   SOL_SOCKET,
   SOL_UDP,
+  SkMeminfo,
   SocketOption,
   SocketType,
   UdpOption,
@@ -62,6 +63,8 @@ export interface UdpOffloadSupport {
 const SCRATCH_VALUE = 0;
 const SCRATCH_LENGTH = 8;
 const SCRATCH_SOCKADDR = 64;
+/** SO_MEMINFO's counters go where a sockaddr goes otherwise. */
+const SCRATCH_MEMINFO = SCRATCH_SOCKADDR;
 let scratchArea: NativeArea | null = null;
 function scratch(): NativeArea {
   scratchArea ??= new NativeArea(OS_PAGE_BYTES, 'io scratch');
@@ -154,6 +157,22 @@ export function localAddress(fd: number): SocketAddress {
 export function setSocketBuffers(fd: number, sendBytes: number, receiveBytes: number): void {
   setIntOption(fd, SOL_SOCKET, SocketOption.SNDBUF, sendBytes, 'SO_SNDBUF');
   setIntOption(fd, SOL_SOCKET, SocketOption.RCVBUF, receiveBytes, 'SO_RCVBUF');
+}
+
+/**
+ * Sets SO_RCVBUF alone, within net.core.rmem_max (no capability needed: a datapath worker has
+ * none): the kernel doubles the value, as it always does.
+ */
+export function setReceiveBuffer(fd: number, bytes: number): void {
+  setIntOption(fd, SOL_SOCKET, SocketOption.RCVBUF, bytes, 'SO_RCVBUF');
+}
+
+/** Datagrams the kernel dropped at the socket so far (SO_MEMINFO's sk_drops: mostly a full receive buffer). */
+export function socketDrops(fd: number): number {
+  const area = scratch();
+  area.view.setUint32(SCRATCH_LENGTH, SkMeminfo.VARS * 4, true);
+  check(getsockopt(fd, SOL_SOCKET, SocketOption.MEMINFO, area.address + SCRATCH_MEMINFO, area.address + SCRATCH_LENGTH), 'getsockopt SO_MEMINFO');
+  return area.view.getUint32(SCRATCH_MEMINFO + SkMeminfo.DROPS * 4, true);
 }
 
 /**

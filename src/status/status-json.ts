@@ -61,6 +61,8 @@ export interface FastdTsStatus {
     readonly queue: number;
     /** Handshake packets over their source address's or the global rate (a flood), before the control plane saw them. */
     readonly handshake_rate: number;
+    /** Datagrams the kernel dropped at a worker's socket: its receive buffer, sized to a few ms of what the worker takes, was full. */
+    readonly receive_buffer: number;
   };
   /** Handshake packets received: the control plane decides about them. */
   readonly handshakes_received: number;
@@ -159,6 +161,7 @@ export function fastdTsStatus(source: StatusSource): FastdTsStatus {
       handshake: stats[GlobalStat.DropHandshake]!,
       queue: stats[GlobalStat.DropQueue]!,
       handshake_rate: stats[GlobalStat.DropHandshakeRate]!,
+      receive_buffer: stats[GlobalStat.DropReceiveBuffer]!,
     },
     handshakes_received: stats[GlobalStat.HandshakesReceived]!,
     buffer_pool: bufferPoolStatus(stats, GlobalStat.PoolSize),

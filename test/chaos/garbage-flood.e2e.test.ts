@@ -83,7 +83,10 @@ describe.runIf(ok)('a garbage flood against a live fastd-ts session', () => {
     const expected = () => sent.sent + (aAfter.statistics.tx.packets - aBefore!.statistics.tx.packets) - kernelDrops;
     await until('the drop counters to cover the flood', 10_000, async () => {
       [aAfter, bAfter] = (await read()) as [Status, Status];
-      const dropped = Object.keys(bAfter['fastd-ts']!.dropped).reduce((sum, reason) => sum + delta(bAfter, bBefore!, reason), 0);
+      // receive_buffer counts the kernel's drops, which the daemon never took
+      const dropped = Object.keys(bAfter['fastd-ts']!.dropped)
+        .filter((reason) => reason !== 'receive_buffer')
+        .reduce((sum, reason) => sum + delta(bAfter, bBefore!, reason), 0);
       const handshakes = bAfter['fastd-ts']!.handshakes_received - bBefore!['fastd-ts']!.handshakes_received;
       taken = dropped + handshakes + (bAfter.statistics.rx.packets - bBefore!.statistics.rx.packets);
       return taken >= expected() - KEEPALIVE_SLACK ? true : undefined;

@@ -37,6 +37,7 @@ function tables() {
   globalStats[GlobalStat.DropHandshake] = 24;
   globalStats[GlobalStat.DropQueue] = 25;
   globalStats[GlobalStat.DropHandshakeRate] = 26;
+  globalStats[GlobalStat.DropReceiveBuffer] = 27;
   globalStats[GlobalStat.ReceivePoolSize] = 64;
   globalStats[GlobalStat.ReceivePoolInUse] = 32;
   globalStats[GlobalStat.ReceivePoolGrows] = 3;
@@ -87,7 +88,7 @@ describe('status document', () => {
       },
       'fastd-ts': {
         io_backend: 'io_uring',
-        dropped: { malformed: 3, unknown_address: 4, auth: 5, replay: 6, handshake: 24, queue: 25, handshake_rate: 26 },
+        dropped: { malformed: 3, unknown_address: 4, auth: 5, replay: 6, handshake: 24, queue: 25, handshake_rate: 26, receive_buffer: 27 },
         handshakes_received: 7,
         buffer_pool: { buffers: 0, in_use: 0, hits: 0, misses: 0, exhausted: 0, grows: 0, shrinks: 0, bytes: 0 },
         receive_pool: { buffers: 64, in_use: 32, hits: 0, misses: 0, exhausted: 0, grows: 3, shrinks: 1, bytes: 4096 },

@@ -139,6 +139,7 @@ export class Loop {
     const macs = dp.peers.macs.snapshot(now, this.ownPeer);
     if (macs) dp.post({ type: 'macAddresses', peers: Array.from(macs, ([peerId, addresses]) => ({ peerId, addresses })) });
     dp.maintainPools(now);
+    dp.sockets.countDrops();
     dp.wallClock.check();
     dp.stats.publishTotals();
     dp.stats.waits(dp.sockets.backend.events?.ring.enterCalls ?? 0);

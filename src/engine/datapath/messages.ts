@@ -340,5 +340,7 @@ export const GlobalStat = {
   DropQueue: 52,
   /** Handshake packets over their token bucket (tables/handshake-limiter.ts): a flood. */
   DropHandshakeRate: 53,
+  /** Datagrams the kernel dropped at a worker's socket, whose receive buffer holds a few ms of its rate (receive-buffer.ts). */
+  DropReceiveBuffer: 54,
 } as const;
-export const GLOBAL_STATS_FIELDS = 54;
+export const GLOBAL_STATS_FIELDS = 55;

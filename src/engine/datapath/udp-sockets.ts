@@ -8,7 +8,8 @@
 // receive pool of its own. A removed socket's outgoing batch serves the next socket.
 //
 // Each socket's receive queue is kept short by CoDel (pipeline/codel.ts), on the receive time
-// the kernel stamps every datagram with (SO_TIMESTAMPNS).
+// the kernel stamps every datagram with (SO_TIMESTAMPNS), and by a kernel buffer that holds a
+// few ms of what the worker takes (receive-buffer.ts), for the times the worker is not running.
 //
 // Written by this worker's thread alone; the fds are the worker's own duplicates (the GRO and
 // timestamp options set on one are the socket's, shared with the control plane's copy, which never reads).
@@ -17,15 +18,16 @@ import { createBackend, type IoBackend } from '../../io/backend.js';
 import { createDatagramBatch, type DatagramBatch, type DatagramIo, type IoCounters } from '../../io/batch.js';
 import { close } from '../../io/libc.js';
 import { UDP_MAX_SEGMENTS } from '../../io/linux-abi.js';
-import { enableReceiveTimestamps, enableUdpGro, probeUdpOffloads } from '../../io/udp.js';
+import { enableReceiveTimestamps, enableUdpGro, probeUdpOffloads, socketDrops } from '../../io/udp.js';
 import { BUFFER_ID_LIMIT } from '../../io/uring/abi.js';
 import { MULTISHOT_HEADROOM } from '../../io/uring/multishot.js';
 import { ProvidedRing } from '../../io/uring/provided-ring.js';
 import type { InitMessage } from './messages.js';
 import { CoDel } from './pipeline/codel.js';
+import { ReceiveBuffer } from './receive-buffer.js';
 import type { DatapathMemory } from './memory.js';
 import { BATCH, CACHE_LINE, POOL_IDLE_MS, TAILROOM } from './sizes.js';
-import type { DatapathStats } from './tables/stats.js';
+import { DropReason, type DatapathStats } from './tables/stats.js';
 
 /** A socket's outgoing batch, with what each entry means for the statistics and the pool. */
 export interface Outgoing {
@@ -49,6 +51,8 @@ export interface Socket {
   readonly out: Outgoing;
   /** Drops data that queued too long before the worker took it (the receive path asks it per datagram). */
   readonly codel: CoDel;
+  /** The kernel's receive buffer, sized by the time it holds (the receive path reports what it takes). */
+  readonly buffer: ReceiveBuffer;
 }
 
 /** The receive batches all sockets share, with their memory. */
@@ -133,7 +137,7 @@ export class UdpSockets {
     const out = this.spare.pop() ?? outgoing();
     const io = this.backend.datagrams(fd, { capacity: BATCH, gso: this.gso, multishot: this.receiveRing ?? undefined });
     this.stats.ioCounters.add(io.counters);
-    this.list[id] = { id, fd, io, raw, receive, out, codel: new CoDel() };
+    this.list[id] = { id, fd, io, raw, receive, out, codel: new CoDel(), buffer: new ReceiveBuffer() };
   }
 
   /** Closes a socket the control plane opened for one peer; the caller sends what is queued on it first (control.ts flushes). */
@@ -145,6 +149,13 @@ export class UdpSockets {
     this.list[id] = undefined;
     this.spare.push(socket.out);
     this.stats.ioCounters.remove(socket.io.counters);
+  }
+
+  /** Called from the timer: counts what the kernel dropped at the sockets' receive buffers since (a system call for each socket that received). */
+  countDrops(): void {
+    for (const socket of this.list) {
+      if (socket?.buffer.tookSince()) this.stats.drop(DropReason.ReceiveBuffer, socket.buffer.newDrops(socketDrops(socket.fd)));
+    }
   }
 
   /** Called from the timer: the receive ring gives back what an idle spell left unused, then its pool (its buffers count as free then). */

@@ -25,7 +25,9 @@ import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../src/io/batch.js';
 import { writeSockaddr } from '../../../src/io/sockaddr.js';
 import { closeTunTap, hardwareAddress, openTunTap, type TunTap } from '../../../src/io/tuntap.js';
-import { closeSocket, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
+import { closeSocket, forceSocketBuffers, openUdpSocket, type UdpSocket } from '../../../src/io/udp.js';
+import { SOCKET_BUFFER_BYTES } from '../../../src/engine/net/sockets.js';
+import { MIN_RECEIVE_BUFFER } from '../../../src/engine/datapath/receive-buffer.js';
 import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { Namespace } from '../../../src/testbed/namespaces.js';
@@ -190,7 +192,7 @@ async function ping(from: Side, to: string, count: number, size: number): Promis
 
 /** Sends raw datagrams to a worker's socket from a socket of the test's own. */
 function inject(side: Side, packets: Uint8Array[]): void {
-  const memory = testPacketMemory(4);
+  const memory = testPacketMemory(Math.max(4, Math.ceil((packets.length * 2048) / 65536)));
   const socket = side.wire.inside(() => openUdpSocket({ address: '127.0.0.1', port: 0 }));
   try {
     const io = new FallbackDatagramIo(socket.fd, memory, { capacity: packets.length, gso: false });
@@ -512,6 +514,31 @@ describe.runIf(ok)('datapath workers end to end', () => {
     expect(b.messages.filter((m) => m.type === 'handshake').length).toBeLessThanOrEqual(handshakes);
     expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
     expect(b.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+  });
+
+  it('shrinks its socket\'s receive buffer to fastd\'s at a trickle, and counts the datagrams the kernel then drops at it', async () => {
+    const [a, b] = await tunnel('tun', 'salsa2012+umac');
+    // the daemon opens its sockets with SOCKET_BUFFER_BYTES, forced (engine/net/sockets.ts)
+    forceSocketBuffers(b.socket.fd, SOCKET_BUFFER_BYTES, SOCKET_BUFFER_BYTES);
+    expect(await ping(a, '10.77.0.2', 10, 56)).toMatch(/10 received/);
+    const receiveBuffer = async () => {
+      const { stdout } = await run('ip', ['netns', 'exec', b.wire.name, 'ss', '-u', '-a', '-n', '-m', 'sport', '=', `:${b.socket.local.port}`]);
+      return Number(/rb(\d+)/.exec(stdout)?.[1]);
+    };
+    // the kernel doubles the value it is given
+    expect(await receiveBuffer()).toBe(2 * MIN_RECEIVE_BUFFER);
+    // data from an unknown address, in one burst ten times what the buffer holds
+    const packets = Array.from({ length: 1000 }, () => {
+      const packet = randomBytes(1400);
+      packet[0] = 0x00;
+      return packet;
+    });
+    inject(b, packets);
+    const counted = () => b.globalStats[GlobalStat.DropUnknownAddress] + b.globalStats[GlobalStat.DropQueue] + b.globalStats[GlobalStat.DropReceiveBuffer];
+    await settle(() => counted() >= packets.length, 5_000);
+    expect(b.globalStats[GlobalStat.DropReceiveBuffer]).toBeGreaterThan(0);
+    expect(counted()).toBe(packets.length);
+    expect(await ping(a, '10.77.0.2', 3, FULL)).toMatch(/3 received/);
   });
 
   it('keeps sealing with the previous session as initiator until the new one is confirmed, as fastd does', async () => {

@@ -1,4 +1,5 @@
-// The receive path: a batch of datagrams from a socket → classify (protocol/wire.ts) →
+// The receive path: a batch of datagrams from a socket (whose kernel buffer follows the rate it is
+// taken at: receive-buffer.ts) → classify (protocol/wire.ts) →
 // handshakes within their token buckets (handshake-limiter.ts) to the control plane (one message per batch: handshake-records.ts); data that queued too long → dropped by the socket's CoDel
 // (codel.ts), before it costs an open; data → the peer its address belongs to → open with the
 // peer's current session, then what failed with the previous one (a packet that fails stays
@@ -10,6 +11,7 @@ import { PacketStatus, type PacketBatch } from '../../../crypto/methods/provider
 import type { DatagramBatch } from '../../../io/batch.js';
 import { splitSegments } from '../../../io/gro.js';
 import { SystemError } from '../../../io/libc.js';
+import { setReceiveBuffer } from '../../../io/udp.js';
 import { Ethernet } from '../../../io/offload/headers.js';
 import { classifyPacket, L2tpHeader, PacketClass, PacketType } from '../../../protocol/wire.js';
 import { endpointKey, sourceKey } from '../tables/address-key.js';
@@ -101,10 +103,15 @@ export class Receiver {
         splitSegments(raw, socket.receive);
         if (socket.receive.count > received) this.countCoalesced(raw);
       }
+      let bytes = 0;
+      for (let i = 0; i < raw.count; i++) bytes += raw.lengths[i];
+      socket.buffer.took(bytes);
       this.handle(socket, now, wall, received < raw.capacity);
       if (received < raw.capacity) break;
     }
     socket.io.release?.();
+    const size = socket.buffer.resize(now);
+    if (size > 0) setReceiveBuffer(socket.fd, size);
   }
 
   private countCoalesced(raw: Socket['raw']): void {

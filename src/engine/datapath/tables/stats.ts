@@ -37,6 +37,8 @@ export const DropReason = {
   HandshakeRate: GlobalStat.DropHandshakeRate,
   /** Data CoDel dropped before opening it: the socket's queue stood too long. */
   Queue: GlobalStat.DropQueue,
+  /** Not received: the kernel dropped it at the socket's receive buffer, sized by time (receive-buffer.ts). */
+  ReceiveBuffer: GlobalStat.DropReceiveBuffer,
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
@@ -101,9 +103,9 @@ export class DatapathStats {
     this.global[counter + 1] += bytes;
   }
 
-  /** Counts a packet dropped on receipt before it reached a peer. */
-  drop(reason: DropReason): void {
-    this.global[reason]++;
+  /** Counts `count` packets dropped on receipt before they reached a peer. */
+  drop(reason: DropReason, count = 1): void {
+    this.global[reason] += count;
   }
 
   /** Counts a handshake packet handed to the control plane. */
