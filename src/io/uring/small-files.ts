@@ -5,11 +5,11 @@
 // none of Node's synchronous fs wrappers: what reading a peer directory of 50,000 keys is made
 // of. The operations run with the calling thread's rights (io_uring takes the submitter's
 // credentials), and the ring belongs to that thread.
-import { close, open } from '../libc.js';
+import { close, open, SystemError } from '../libc.js';
 import { FileFlag } from '../linux-abi.js';
 import { NativeArea, setU64 } from '../native-memory.js';
 import { Op, Sqe, SqeFlag } from './abi.js';
-import { Ring, UringUnavailable } from './ring.js';
+import { Ring } from './ring.js';
 
 /** Files a batch opens and reads together: two SQEs each in the second submission. */
 const BATCH = 128;
@@ -39,10 +39,17 @@ export class SmallFileReader {
     try {
       ring = new Ring(2 * BATCH);
     } catch (error) {
-      if (error instanceof UringUnavailable) return undefined;
+      // refused (UringUnavailable) or its rings not mapped
+      if (error instanceof SystemError) return undefined;
       throw error;
     }
-    const ops = ring.supportedOps();
+    let ops: ReadonlySet<number>;
+    try {
+      // IORING_REGISTER_PROBE: Linux 5.6, as OPENAT and CLOSE
+      ops = ring.supportedOps();
+    } catch {
+      ops = new Set();
+    }
     if (REQUIRED_OPS.some((op) => !ops.has(op)) || ring.sqEntries < 2 * BATCH) {
       ring.close();
       return undefined;
