@@ -28,6 +28,11 @@ function labelText(labels: Readonly<Record<string, string>>): string {
     .join(',');
 }
 
+/** The most a sample line takes: `name{labels} value` and a newline. */
+export function sampleRoom(nameLength: number, labelsLength: number): number {
+  return nameLength + labelsLength + MAX_NUMBER_LENGTH + 4;
+}
+
 /** A label set encoded once, to be copied into many sample lines; `then`: encoded labels that follow it. */
 export function labelBytes(labels: Readonly<Record<string, string>>, then?: Buffer): Buffer {
   const text = labelText(labels);
@@ -79,7 +84,7 @@ export class ExpositionWriter {
    * inlined is boxed on the heap, 13,000 times a scrape of 1,000 peers.
    */
   sampleOf(name: string, labels: Uint8Array, table: Float64Array, index: number): void {
-    this.reserve(name.length + labels.length + MAX_NUMBER_LENGTH + 4);
+    this.reserve(sampleRoom(name.length, labels.length));
     const buffer = this.data;
     this.ascii(name);
     buffer[this.length++] = OPEN_BRACE;
@@ -95,6 +100,14 @@ export class ExpositionWriter {
   single(name: string, type: MetricType, help: string, value: number): void {
     this.family(name, type, help);
     this.sample(name, this.common, value);
+  }
+
+  /**
+   * Room for `bytes` more in one step, when the caller knows what comes: a buffer grown a
+   * doubling at a time is copied and faulted in anew each time.
+   */
+  room(bytes: number): void {
+    if (this.length + bytes > this.data.length) this.grow(this.length + bytes);
   }
 
   /**
@@ -145,8 +158,11 @@ export class ExpositionWriter {
   }
 
   private reserve(bytes: number): void {
-    if (this.length + bytes <= this.data.length) return;
-    const grown = Buffer.allocUnsafeSlow(2 * (this.data.length + bytes));
+    if (this.length + bytes > this.data.length) this.grow(2 * (this.data.length + bytes));
+  }
+
+  private grow(size: number): void {
+    const grown = Buffer.allocUnsafeSlow(size);
     this.data.copy(grown, 0, 0, this.length);
     this.data = grown;
   }

@@ -12,7 +12,7 @@
 // thread, whose young generation is kept small (daemon.ts).
 import { basename, dirname, resolve } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { ExpositionWriter, labelBytes, type MetricType } from './exposition.js';
+import { ExpositionWriter, labelBytes, sampleRoom, type MetricType } from './exposition.js';
 import { PEER_STATS_FIELDS } from '../engine/datapath/messages.js';
 import { elapsedMs, fastdTsStatus, TRAFFIC_FIELDS, type BufferPoolStatus, type FastdTsStatus, type StatusSource } from './status-json.js';
 
@@ -20,6 +20,10 @@ import { elapsedMs, fastdTsStatus, TRAFFIC_FIELDS, type BufferPoolStatus, type F
 const TRAFFIC = ['rx', 'rx_reordered', 'tx', 'tx_dropped', 'tx_error'] as const;
 const UNITS = ['packets', 'bytes'] as const;
 const MS_PER_S = 1000;
+/** A connected peer's samples besides fastd_peer_up and fastd_peer_info: its uptime and traffic. */
+const CONNECTED_SAMPLES = 1 + TRAFFIC.length * UNITS.length;
+/** The longest name of a per-peer family (fastd_peer_rx_reordered_packets). */
+const PEER_NAME_ROOM = Math.max(...['up', 'uptime_seconds', 'info', ...TRAFFIC.flatMap((stat) => UNITS.map((unit) => `${stat}_${unit}`))].map((name) => `fastd_peer_${name}`.length));
 
 const OFFLOADS = ['tso_superframes', 'tso_segments', 'checksums_completed', 'gro_superframes', 'gro_frames'] as const;
 const UDP_OFFLOADS = ['gso_sends', 'gso_datagrams', 'gro_datagrams'] as const;
@@ -28,7 +32,7 @@ const POOL_GAUGES = ['buffers', 'in_use', 'bytes'] as const;
 const POOL_COUNTERS = ['hits', 'misses', 'exhausted', 'grows', 'shrinks'] as const;
 const WORKER_COUNTERS = ['rx_packets', 'tx_packets', 'handoffs', 'handoff_drops'] as const;
 
-/** Room beyond the last scrape's size (peers come and go). */
+/** Room beyond the last scrape's size (peers come and go), and beyond the peers' samples (the families' headers, fastd-ts's own, prom-client's). */
 const SIZE_SLACK = 64 * 1024;
 
 /** A peer's label sets, encoded once and kept while what they say stays the same. */
@@ -127,6 +131,11 @@ export class DaemonMetrics {
     }
   }
 
+  /** The connected peers the last render listed. */
+  get connectedPeers(): number {
+    return this.connectedLabels.length;
+  }
+
   /**
    * The metrics of the status document `source` makes (buildStatus), in Prometheus's text format
    * (UTF-8), read from the source without building the document (0.7 MB for 1,000 peers), and
@@ -173,6 +182,13 @@ export class DaemonMetrics {
       this.statistics.set(source.peerStats.peer(peer.peerId), connected * PEER_STATS_FIELDS);
     }
     this.peerLabels.end();
+    // The peers' samples go into one buffer of their size: grown a doubling at a time, the
+    // first scrape with 1,000 peers connected went through four new buffers (7.9 MB, 3.9 MB of
+    // it copied), ~10 ms of the control plane's CPU.
+    let room = SIZE_SLACK;
+    for (const row of rows) room += sampleRoom(PEER_NAME_ROOM, row.labels.length);
+    for (let i = 0; i < connectedLabels.length; i++) room += CONNECTED_SAMPLES * sampleRoom(PEER_NAME_ROOM, connectedLabels[i]!.length) + sampleRoom(PEER_NAME_ROOM, connectedInfo[i]!.length);
+    out.room(room);
     out.single('fastd_peers_up_total', 'gauge', 'number of connected peers', connectedLabels.length);
     out.family('fastd_peer_up', 'gauge', 'whether the peer is connected');
     for (let i = 0; i < rows.length; i++) out.sample('fastd_peer_up', rows[i]!.labels, up[i]!);

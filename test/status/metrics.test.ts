@@ -1,6 +1,6 @@
 // The status document as Prometheus metrics: fastd-exporter's names, labels and types for fastd's
 // part, fastd_ts_* for ours, each value read back from the text and compared with the document.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
 import { buildStatus, type PeerStatusSource, type StatusSource } from '../../src/status/status-json.js';
@@ -153,6 +153,27 @@ describe('DaemonMetrics', () => {
       return first.buffer;
     });
     expect(await metrics.render(other, async (next) => next.buffer)).toBe(firstBuffer);
+  });
+
+  it("writes the peers' samples into one buffer sized for them, not into buffers grown a doubling at a time", async () => {
+    const keys = Array.from({ length: 1000 }, (_, peerId) => peerId.toString(16).padStart(64, '0'));
+    const listed = (connected: boolean): StatusSource => ({
+      ...sourceOf([]),
+      peerStats: new PeerStatistics([new Float64Array(keys.length * PEER_STATS_FIELDS).buffer]),
+      peers: keys.map((key, peerId) => ({ ...PEERS[1]!, key, name: `router-${peerId}`, peerId, establishedAt: connected ? 1 : undefined })),
+    });
+    const metrics = new DaemonMetrics('ffda', false);
+    // as the endpoint opens: the peers configured, none connected
+    await textOf(listed(false), metrics);
+    const allocations = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    let text: string;
+    try {
+      text = await textOf(listed(true), metrics);
+      expect(allocations).toHaveBeenCalledTimes(1);
+    } finally {
+      allocations.mockRestore();
+    }
+    expect(text).toBe(await textOf(listed(true), new DaemonMetrics('ffda', false)));
   });
 
   it("adds prom-client's process metrics when asked", async () => {
