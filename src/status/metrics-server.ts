@@ -18,6 +18,7 @@ import { constants, gzip } from 'node:zlib';
 import type { ListenAddress } from '../config/addresses.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { StatusSource } from './status-json.js';
+import { WarmRender } from './warm-render.js';
 
 export const METRICS_PATH = '/metrics';
 const INDEX_PAGE = `<html><head><title>fastd-ts</title></head><body><h1>fastd-ts</h1><p><a href="${METRICS_PATH}">Metrics</a></p></body></html>\n`;
@@ -47,23 +48,34 @@ export class MetricsServerError extends Error {
 }
 
 export class MetricsServer {
-  private constructor(private readonly server: Server) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly warm: WarmRender,
+  ) {}
 
   /**
    * Listens at `listen`; rejects with the reason an operator can act on. Renders once as soon as
    * it listens, unsent, so that the first scrape finds the writer compiled and the configured
    * peers' labels encoded: a first render with 1,000 peers connected then took 80-115 ms of CPU
-   * rather than 130-190 ms (in-process, the render alone, loaded machine; warm: 5-30 ms).
+   * rather than 130-190 ms (in-process, the render alone, loaded machine; warm: 5-30 ms); and
+   * again once peers have connected (warm-render.ts).
    */
   static async open(listen: ListenAddress, metrics: DaemonMetrics, source: () => StatusSource): Promise<MetricsServer> {
     const server = createServer((request, response) => void serve(request, response, metrics, source));
     await listening(server, listen);
-    // a render that fails answers each scrape with its error (500); this one has no one to tell
-    setImmediate(() => metrics.render(source(), () => Promise.resolve()).catch(() => undefined));
-    return new MetricsServer(server);
+    // a render that fails answers each scrape with its error (500); these have no one to tell
+    const unsent = (from: StatusSource) => void metrics.render(from, () => Promise.resolve()).catch(() => undefined);
+    setImmediate(() => unsent(source()));
+    return new MetricsServer(server, new WarmRender(source, unsent, () => metrics.connectedPeers));
+  }
+
+  /** A peer's session came up or went down. */
+  peersChanged(): void {
+    this.warm.peersChanged();
   }
 
   close(): void {
+    this.warm.close();
     this.server.close();
     this.server.closeAllConnections();
   }

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GLOBAL_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
 import { DaemonMetrics } from '../../src/status/metrics.js';
+import { QUIET_MS } from '../../src/status/warm-render.js';
+import { settle } from '../helpers/wait.js';
 import { acceptsGzip, MetricsServer } from '../../src/status/metrics-server.js';
 import type { StatusSource } from '../../src/status/status-json.js';
 
@@ -71,15 +73,20 @@ const source = (): StatusSource => ({
     workers: [],
   });
 
-/** A metrics server over `from` for the enclosing describe block; `port` is set once it listens. */
-function serving(from: () => StatusSource): { port: number } {
-  const served = { port: 0 };
-  let server: MetricsServer;
+interface Served {
+  port: number;
+  server: MetricsServer;
+  readonly metrics: DaemonMetrics;
+}
+
+/** A metrics server over `from` for the enclosing describe block; `port` and `server` are set once it listens. */
+function serving(from: () => StatusSource): Served {
+  const served = { port: 0, metrics: new DaemonMetrics('ffda', false) } as Served;
   beforeAll(async () => {
     served.port = await freePort();
-    server = await MetricsServer.open({ host: HOST, port: served.port }, new DaemonMetrics('ffda', false), from);
+    served.server = await MetricsServer.open({ host: HOST, port: served.port }, served.metrics, from);
   });
-  afterAll(() => server.close());
+  afterAll(() => served.server.close());
   return served;
 }
 
@@ -128,4 +135,23 @@ describe('MetricsServer with 1,000 connected peers', () => {
     expect(text).toContain(`fastd_peer_rx_bytes{public_key="${many[999]!.key}"`);
   });
 
+});
+
+describe('MetricsServer, before its first scrape', () => {
+  let connected = false;
+  let sources = 0;
+  const served = serving(() => {
+    sources++;
+    return { ...source(), peers: peers.map((peer) => ({ ...peer, establishedAt: connected ? peer.establishedAt : undefined })) };
+  });
+
+  it('renders the peers unsent once they have connected and stayed so a while: their labels are encoded before a scrape', async () => {
+    // the render as it opened, with none connected
+    await settle(() => sources > 0);
+    expect(served.metrics.connectedPeers).toBe(0);
+    connected = true;
+    for (const _ of peers) served.server.peersChanged();
+    await settle(() => served.metrics.connectedPeers === peers.length, 10 * QUIET_MS);
+    expect(served.metrics.connectedPeers).toBe(peers.length);
+  });
 });

@@ -226,7 +226,10 @@ class Daemon {
         runHook,
         methods,
         clock,
-        peersChanged: () => this.stateWriter?.changed(),
+        peersChanged: () => {
+          this.stateWriter?.changed();
+          this.metrics?.peersChanged();
+        },
       },
     );
     this.driver = new HandshakeDriver(this.control);
