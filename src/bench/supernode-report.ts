@@ -118,6 +118,9 @@ export interface TurnFigures {
   /** Gzipped scrapes METRICS_SPACING_S apart, as Prometheus's (every 15-60 s) find the daemon between two. */
   readonly metricsScrapeSpaced?: { readonly medianMs: number; readonly maxMs: number };
   readonly metricsPing?: PingSummary;
+  /** The daemon's first scrape with the routers connected (the first of metricsScrape), and the restarted daemon's first, gzipped. */
+  readonly metricsFirstMs?: number;
+  readonly metricsFirstGzipMs?: number;
   readonly flood: { readonly cpuSeconds: number; readonly sent: number; readonly answered: number };
   /** Every router restarted at once beside a connected probe; seconds until all had new sessions (undefined: not within the deadline). */
   readonly storm: { readonly seconds: number | undefined; readonly renewed: number; readonly cpuSeconds: number; readonly ping: PingSummary };
@@ -207,6 +210,10 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     {
       label: `the same, ${SPACED_SCRAPES} scrapes ${METRICS_SPACING_S} s apart (ms; fastd-ts)`,
       cell: (t) => (t.metricsScrapeSpaced ? `${fixed(t.metricsScrapeSpaced.medianMs, 1)} / ${fixed(t.metricsScrapeSpaced.maxMs, 1)}` : 'n/a'),
+    },
+    {
+      label: `first metrics scrape: plain / gzipped, ${METRICS_SPACING_S} s after the restart (ms; fastd-ts)`,
+      cell: (t) => (t.metricsFirstMs === undefined ? 'n/a' : `${fixed(t.metricsFirstMs, 1)} / ${t.metricsFirstGzipMs === undefined ? 'n/a' : fixed(t.metricsFirstGzipMs, 1)}`),
     },
     { label: 'ping while scraping them, avg / max (ms)', cell: (t) => (t.metricsPing ? pingCell(t.metricsPing) : 'n/a') },
     { label: `CPU-s over ${options.floodSeconds} s of spoofed inits`, cell: (t) => fixed(t.flood.cpuSeconds, 2), value: (t) => t.flood.cpuSeconds },

@@ -20,14 +20,16 @@
 //     while the document is fetched back to back (forwarding must not stall meanwhile);
 //     the same for fastd-ts's Prometheus endpoint (--metrics-listen), scraped from its namespace
 //     (each timed to the last byte of the body), 20 scrapes more asking for gzip as Prometheus
-//     does, and 8 gzipped ones 5 s apart, as Prometheus's every 15-60 s find it between two;
+//     does, and 8 gzipped ones 5 s apart, as Prometheus's every 15-60 s find it between two
+//     (the very first of these is the daemon's first scrape with the routers connected);
 //  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
 //     one init a second for each of 4 keys the supernode knows (peers that never connect);
 //     its CPU time, and how many inits were answered (per CPU-second: the responder's cost);
 //  6. kill -9 and start again: seconds until all routers are back, and how many are back 5 s
 //     after the exec; its CPU time per handshake until then (fastd-ts greets the routers it
 //     remembers, the initiator's cost; fastd answers their inits); with --extra-keys, once
-//     more with that many more keys in the directory;
+//     more with that many more keys in the directory; fastd-ts's first scrape after it, gzipped,
+//     5 s after its routers are back;
 //  7. connect storm, once every session is older than 15 s: every router restarts at once (the
 //     supernode still holds their sessions) while probe 0, which stays connected, pings through
 //     the supernode for 15 s: seconds until every router has a new session, the CPU time per
@@ -177,12 +179,8 @@ async function queueDrops(supernode: BenchDaemon): Promise<number> {
  * asks), gzipped ones spaced out, then pings while plain scrapes (the most bytes) run back to
  * back. `say` gets the very first scrape's time (the code's first run).
  */
-async function metricsScrapes(lab: SupernodeLab, say: (text: string) => void): Promise<Pick<TurnFigures, 'metricsScrape' | 'metricsScrapeGzip' | 'metricsScrapeSpaced' | 'metricsPing'>> {
-  const scrape = async (mode: string, amount: number, options: string[] = []): Promise<number[]> => {
-    const result = await lab.supernodeNs.run(process.execPath, [METRICS_SCRAPER, `http://${METRICS_LISTEN}/metrics`, mode, String(amount), ...options]);
-    if (result.code !== 0) throw new Error(`the metrics scrapes failed: ${result.stderr}`);
-    return (JSON.parse(result.stdout) as { times: number[] }).times;
-  };
+async function metricsScrapes(lab: SupernodeLab, say: (text: string) => void): Promise<Pick<TurnFigures, 'metricsScrape' | 'metricsScrapeGzip' | 'metricsScrapeSpaced' | 'metricsPing' | 'metricsFirstMs'>> {
+  const scrape = (mode: string, amount: number, options: string[] = []) => scrapeMetrics(lab, mode, amount, options);
   const summary = (times: number[]) => ({ medianMs: median(times), maxMs: Math.max(...times) });
   const plain = await scrape('count', STATUS_FETCHES);
   say(`first metrics scrape ${plain[0]!.toFixed(1)} ms`);
@@ -191,7 +189,14 @@ async function metricsScrapes(lab: SupernodeLab, say: (text: string) => void): P
   const scraping = scrape('seconds', STATUS_PINGS * STATUS_PING_INTERVAL_S + 1);
   const pings = await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, STATUS_PINGS, STATUS_PING_INTERVAL_S);
   await scraping;
-  return { metricsScrape: summary(plain), metricsScrapeGzip: summary(gzipped), metricsScrapeSpaced: summary(spaced), metricsPing: summarizePings(pings, STATUS_PINGS) };
+  return { metricsScrape: summary(plain), metricsScrapeGzip: summary(gzipped), metricsScrapeSpaced: summary(spaced), metricsPing: summarizePings(pings, STATUS_PINGS), metricsFirstMs: plain[0]! };
+}
+
+/** Runs the scraper in the supernode's namespace (metrics-scrape.ts): each scrape's ms. */
+async function scrapeMetrics(lab: SupernodeLab, mode: string, amount: number, options: readonly string[]): Promise<number[]> {
+  const result = await lab.supernodeNs.run(process.execPath, [METRICS_SCRAPER, `http://${METRICS_LISTEN}/metrics`, mode, String(amount), ...options]);
+  if (result.code !== 0) throw new Error(`the metrics scrapes failed: ${result.stderr}`);
+  return (JSON.parse(result.stdout) as { times: number[] }).times;
 }
 
 /** Status fetches timed one after another, then pings while fetches run back to back. */
@@ -279,6 +284,13 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     say(`RSS ${rssMiB.toFixed(0)} MiB, idle ${idleCpuSeconds.toFixed(2)} CPU-s, spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s, ${spoofed.answered}/${spoofed.sent} answered`);
     const restarted = await restart(lab, supernode);
     say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? `> ${connectDeadlineSeconds(options.routers)}`} s, ${restarted.backAfter5s} after 5 s, ${restarted.cpuSeconds.toFixed(2)} CPU-s`);
+    let metricsFirstGzipMs: number | undefined;
+    if (kind === 'fastd-ts') {
+      // the restarted daemon's first scrape, gzipped, a Prometheus pause after its routers are back
+      await sleep(METRICS_SPACING_S * 1000);
+      metricsFirstGzipMs = (await scrapeMetrics(lab, 'count', 1, ['gzip']))[0];
+      say(`first metrics scrape after the restart, gzipped: ${metricsFirstGzipMs!.toFixed(1)} ms`);
+    }
     let restartExtraKeys: RestartFigures | undefined;
     if (options.extraKeys > 0) {
       // each router ignores an init from the address it last answered one from for fastd's
@@ -293,7 +305,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     // last: a router ignores handshakes for 15 s after its session began, a restart's greeting too
     const stormed = await storm(lab, supernode);
     say(`storm: ${stormed.renewed} routers re-handshaked in ${stormed.seconds?.toFixed(1) ?? `> ${connectDeadlineSeconds(options.routers)}`} s, ${stormed.cpuSeconds.toFixed(2)} CPU-s, probe 0's ping ${stormed.ping.avgMs.toFixed(2)} / ${stormed.ping.maxMs.toFixed(1)} ms (${stormed.ping.sent - stormed.ping.answered} lost)`);
-    return { coldStartSeconds: cold.allBackSeconds, coldStartCpuSeconds: cold.cpuSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, flood: spoofed, storm: stormed };
+    return { coldStartSeconds: cold.allBackSeconds, coldStartCpuSeconds: cold.cpuSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, metricsFirstGzipMs, flood: spoofed, storm: stormed };
   } finally {
     await supernode.stop();
     await lab.stopClients();
