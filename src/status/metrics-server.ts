@@ -66,7 +66,7 @@ export class MetricsServer {
     // a render that fails answers each scrape with its error (500); these have no one to tell
     const unsent = (from: StatusSource) => void metrics.render(from, () => Promise.resolve()).catch(() => undefined);
     setImmediate(() => unsent(source()));
-    return new MetricsServer(server, new WarmRender(source, unsent, () => metrics.connectedPeers));
+    return new MetricsServer(server, new WarmRender(() => unsent(source()), metrics));
   }
 
   /** A peer's session came up or went down. */

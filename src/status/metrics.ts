@@ -101,6 +101,7 @@ export class DaemonMetrics {
   private readonly process: Registry | undefined;
   /** The last scrape's size: the next one's buffer, so that it seldom grows. */
   private lastSize = 0;
+  private renderCount = 0;
   /**
    * The last scrape's buffer, kept for the next (2.3 MB with 1,000 peers): allocating it anew
    * faulted its pages in again each scrape and counted against V8's external memory, which
@@ -131,6 +132,11 @@ export class DaemonMetrics {
     }
   }
 
+  /** Renders so far (scrapes and unsent ones). */
+  get renders(): number {
+    return this.renderCount;
+  }
+
   /** The connected peers the last render listed. */
   get connectedPeers(): number {
     return this.connectedLabels.length;
@@ -146,6 +152,7 @@ export class DaemonMetrics {
     const processText = this.process ? await this.process.metrics() : '';
     const out = new ExpositionWriter(this.instanceLabel, this.spare ?? Buffer.allocUnsafeSlow(this.lastSize + SIZE_SLACK));
     this.spare = undefined;
+    this.renderCount++;
     this.writeFastd(out, source);
     writeOwn(out, fastdTsStatus(source));
     const text = out.finish(processText);

@@ -5,55 +5,66 @@
 // next one 3-17 ms (in-process, loaded machine); a scrape that found it cold took 101 ms until
 // its last byte on the quiet machine, the later ones 14 ms.
 //
-// A render waits until the peers have been quiet (no session up or down) for QUIET_MS, and runs
-// only when more than twice as many peers are connected as in the last render (a scrape's or
-// its own): a connect storm of 1,000 costs one render after it, a storm with pauses one per
-// doubling at most (together less than twice the last's cost), and a peer that reconnects none.
-import type { StatusSource } from './status-json.js';
+// Sessions that came up or went down since the last render (a scrape's or its own) are counted;
+// once they outnumber the connected peers that render listed, a render is due, and runs at the
+// first tick of a second that saw at most a tenth of them: a connect storm has passed its peak.
+// So a storm of 1,000 costs one render after it, peers trickling in one render per doubling
+// (together less than twice the last's cost), a reconnecting peer none; and nothing is read
+// until a render is due (a peer table of 50,000 is not walked each second).
 
-/** How long the peers must have stayed as they are. */
-export const QUIET_MS = 1000;
+/** How often a due render looks whether the sessions have settled. */
+export const TICK_MS = 1000;
+/** Sessions in the last tick, as a share of those since the last render, that count as settled. */
+const SETTLED_SHARE = 0.1;
+
+/** What the last render (any) was: how many renders so far, and the connected peers it listed. */
+export interface LastRender {
+  readonly renders: number;
+  readonly connectedPeers: number;
+}
 
 export class WarmRender {
   private timer: NodeJS.Timeout | undefined;
-  /** Whether peers changed since the timer was set. */
-  private changed = false;
+  /** Sessions up or down since the render numbered `renders`, and since the last tick. */
+  private sessions = 0;
+  private sessionsThisTick = 0;
+  private renders = 0;
 
-  /**
-   * `render` renders `source` unsent; `rendered` is the number of connected peers the last
-   * render (any) listed.
-   */
+  /** `render` renders the metrics of now, unsent; `last` says what the last render was. */
   constructor(
-    private readonly source: () => StatusSource,
-    private readonly render: (source: StatusSource) => void,
-    private readonly rendered: () => number,
+    private readonly render: () => void,
+    private readonly last: LastRender,
   ) {}
 
   /** A peer's session came up or went down. */
   peersChanged(): void {
-    this.changed = true;
-    if (this.timer === undefined) this.arm();
+    if (this.last.renders !== this.renders) {
+      this.renders = this.last.renders;
+      this.sessions = 0;
+    }
+    this.sessions++;
+    this.sessionsThisTick++;
+    if (this.timer === undefined && this.sessions > this.last.connectedPeers) {
+      this.sessionsThisTick = 0;
+      this.timer = setInterval(() => this.tick(), TICK_MS).unref();
+    }
   }
 
   close(): void {
-    clearTimeout(this.timer);
+    clearInterval(this.timer);
     this.timer = undefined;
   }
 
-  private arm(): void {
-    this.changed = false;
-    this.timer = setTimeout(() => this.quiet(), QUIET_MS).unref();
-  }
-
-  private quiet(): void {
-    if (this.changed) {
-      this.arm();
+  private tick(): void {
+    // a scrape rendered meanwhile: the next session counts anew
+    if (this.last.renders !== this.renders) {
+      this.close();
       return;
     }
-    this.timer = undefined;
-    const source = this.source();
-    let connected = 0;
-    for (const peer of source.peers) if (peer.establishedAt !== undefined) connected++;
-    if (connected > 2 * this.rendered()) this.render(source);
+    const settled = this.sessionsThisTick <= SETTLED_SHARE * this.sessions;
+    this.sessionsThisTick = 0;
+    if (!settled) return;
+    this.close();
+    this.render();
   }
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GLOBAL_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
 import { DaemonMetrics } from '../../src/status/metrics.js';
-import { QUIET_MS } from '../../src/status/warm-render.js';
+import { TICK_MS } from '../../src/status/warm-render.js';
 import { settle } from '../helpers/wait.js';
 import { acceptsGzip, MetricsServer } from '../../src/status/metrics-server.js';
 import type { StatusSource } from '../../src/status/status-json.js';
@@ -151,7 +151,7 @@ describe('MetricsServer, before its first scrape', () => {
     expect(served.metrics.connectedPeers).toBe(0);
     connected = true;
     for (const _ of peers) served.server.peersChanged();
-    await settle(() => served.metrics.connectedPeers === peers.length, 10 * QUIET_MS);
+    await settle(() => served.metrics.connectedPeers === peers.length, 10 * TICK_MS);
     expect(served.metrics.connectedPeers).toBe(peers.length);
   });
 });

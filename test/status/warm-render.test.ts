@@ -1,28 +1,16 @@
-// When the metrics are rendered unsent: once the peers have stayed as they are for a while, and
-// only when the connected peers have more than doubled since the last render.
+// When the metrics are rendered unsent: once more sessions came or went than the last render
+// listed connected peers, at the first second that saw few of them.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
-import type { PeerStatusSource, StatusSource } from '../../src/status/status-json.js';
-import { QUIET_MS, WarmRender } from '../../src/status/warm-render.js';
+import { TICK_MS, WarmRender } from '../../src/status/warm-render.js';
 
-function sourceWith(connected: number, listed = connected): StatusSource {
-  const peers: PeerStatusSource[] = Array.from({ length: listed }, (_, peerId) => ({
-    key: peerId.toString(16).padStart(64, '0'),
-    name: undefined,
-    address: 'any',
-    iface: undefined,
-    peerId,
-    establishedAt: peerId < connected ? 1 : undefined,
-    method: undefined,
-    macAddresses: [],
-  }));
-  return { now: 0, startedAt: 0, mode: 'tap', singleInterface: 'ffda-vpn', globalStats: new Float64Array(0), peerStats: new PeerStatistics([]), peers, ioBackend: undefined };
-}
-
-/** A WarmRender over `source`, whose last render listed `rendered` connected peers; `renders`: what it rendered. */
-function warmRender(source: StatusSource, rendered = 0): { warm: WarmRender; renders: StatusSource[] } {
-  const renders: StatusSource[] = [];
-  return { warm: new WarmRender(() => source, (from) => renders.push(from), () => rendered), renders };
+/** A WarmRender whose renders are counted in `last`, each listing `connected` peers then. */
+function warmRender(connected: () => number, before = { renders: 0, connectedPeers: 0 }) {
+  const last = { ...before };
+  const warm = new WarmRender(() => {
+    last.renders++;
+    last.connectedPeers = connected();
+  }, last);
+  return { warm, last };
 }
 
 describe('WarmRender', () => {
@@ -33,37 +21,61 @@ describe('WarmRender', () => {
     vi.useRealTimers();
   });
 
-  it('renders once, after a storm of sessions, when the peers have been quiet', () => {
-    const source = sourceWith(1000, 1200);
-    const { warm, renders } = warmRender(source);
+  it('renders once after a connect storm, when it has passed', () => {
+    let connected = 0;
+    const { warm, last } = warmRender(() => connected);
+    // 1,000 peers in 4 s, as a supernode's cold start
     for (let i = 0; i < 40; i++) {
-      warm.peersChanged();
-      vi.advanceTimersByTime(QUIET_MS / 4);
+      connected += 25;
+      for (let j = 0; j < 25; j++) warm.peersChanged();
+      vi.advanceTimersByTime(TICK_MS / 10);
     }
-    expect(renders).toEqual([]);
-    vi.advanceTimersByTime(2 * QUIET_MS);
-    expect(renders).toEqual([source]);
-    vi.advanceTimersByTime(10 * QUIET_MS);
-    expect(renders).toHaveLength(1);
+    expect(last.renders).toBe(0);
+    vi.advanceTimersByTime(2 * TICK_MS);
+    expect(last).toEqual({ renders: 1, connectedPeers: 1000 });
+    vi.advanceTimersByTime(10 * TICK_MS);
+    expect(last.renders).toBe(1);
   });
 
-  it('renders only when more than twice as many peers are connected as at the last render', () => {
-    const kept = warmRender(sourceWith(1000), 500);
-    kept.warm.peersChanged();
-    vi.advanceTimersByTime(2 * QUIET_MS);
-    expect(kept.renders).toEqual([]);
-    const doubled = warmRender(sourceWith(1000), 499);
-    doubled.warm.peersChanged();
-    vi.advanceTimersByTime(2 * QUIET_MS);
-    expect(doubled.renders).toHaveLength(1);
+  it('renders through a steady churn of sessions once the storm is over', () => {
+    const { warm, last } = warmRender(() => 1000);
+    for (let j = 0; j < 1000; j++) warm.peersChanged();
+    for (let second = 0; second < 5; second++) {
+      for (let j = 0; j < 20; j++) warm.peersChanged();
+      vi.advanceTimersByTime(TICK_MS);
+    }
+    expect(last.renders).toBe(1);
   });
 
-  it('renders nothing without a change, nor after close', () => {
-    const { warm, renders } = warmRender(sourceWith(10));
-    vi.advanceTimersByTime(10 * QUIET_MS);
+  it('renders nothing for sessions fewer than the connected peers of the last render (a scrape or its own)', () => {
+    const { warm, last } = warmRender(() => 1000, { renders: 1, connectedPeers: 1000 });
+    for (let j = 0; j < 1000; j++) warm.peersChanged();
+    vi.advanceTimersByTime(10 * TICK_MS);
+    expect(last.renders).toBe(1);
+    warm.peersChanged();
+    vi.advanceTimersByTime(10 * TICK_MS);
+    expect(last.renders).toBe(2);
+  });
+
+  it('counts sessions anew after a scrape', () => {
+    const { warm, last } = warmRender(() => 10);
+    for (let j = 0; j < 10; j++) warm.peersChanged();
+    // a scrape's render
+    last.renders++;
+    last.connectedPeers = 10;
+    vi.advanceTimersByTime(10 * TICK_MS);
+    expect(last.renders).toBe(1);
+    for (let j = 0; j < 10; j++) warm.peersChanged();
+    vi.advanceTimersByTime(10 * TICK_MS);
+    expect(last.renders).toBe(1);
+  });
+
+  it('renders nothing without sessions, nor after close', () => {
+    const { warm, last } = warmRender(() => 10);
+    vi.advanceTimersByTime(10 * TICK_MS);
     warm.peersChanged();
     warm.close();
-    vi.advanceTimersByTime(10 * QUIET_MS);
-    expect(renders).toEqual([]);
+    vi.advanceTimersByTime(10 * TICK_MS);
+    expect(last.renders).toBe(0);
   });
 });
