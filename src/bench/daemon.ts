@@ -16,6 +16,7 @@ const FASTD_TS = fileURLToPath(new URL('../../bin/fastd-ts', import.meta.url));
 const STAT_UTIME_FIELD = 14;
 const STAT_STIME_FIELD = 15;
 const STOP_GRACE_MS = 5_000;
+const NS_PER_MS = 1e6;
 
 /** The kernel's clock tick for /proc times (USER_HZ). */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -166,6 +167,14 @@ export class BenchDaemon {
   /** User plus system CPU seconds of all the daemon's threads so far. */
   cpuSeconds(): number {
     return cpuSecondsOf(this.pid);
+  }
+
+  /**
+   * CPU ms of the daemon's main thread so far, from the scheduler's nanoseconds (schedstat's
+   * first field): /proc's stat counts in 10 ms ticks, as coarse as one scrape.
+   */
+  mainThreadCpuMs(): number {
+    return Number(readFileSync(`/proc/${this.pid}/task/${this.pid}/schedstat`, 'utf8').split(' ')[0]) / NS_PER_MS;
   }
 
   /** CPU seconds so far of each of the daemon's live threads, by thread id (the main thread's is the pid). */

@@ -19,9 +19,10 @@
 //     from connect to the end of its JSON (median, max), and pings from router 0 every 50 ms
 //     while the document is fetched back to back (forwarding must not stall meanwhile);
 //     the same for fastd-ts's Prometheus endpoint (--metrics-listen), scraped from its namespace
-//     (each timed to the last byte of the body), 20 scrapes more asking for gzip as Prometheus
-//     does, and 8 gzipped ones 5 s apart, as Prometheus's every 15-60 s find it between two
-//     (the very first of these is the daemon's first scrape with the routers connected);
+//     (each timed to the last byte of the body; the very first, the daemon's first with the
+//     routers connected, with its main thread's CPU, and apart), 20 scrapes more asking for gzip
+//     as Prometheus does, and 8 gzipped ones 5 s apart, as Prometheus's every 15-60 s find it
+//     between two;
 //  5. spoofed handshake inits for 20 s: 40 addresses of the routers' namespace, each sending
 //     one init a second for each of 4 keys the supernode knows (peers that never connect);
 //     its CPU time, and how many inits were answered (per CPU-second: the responder's cost);
@@ -177,19 +178,38 @@ async function queueDrops(supernode: BenchDaemon): Promise<number> {
 /**
  * fastd-ts's Prometheus scrapes timed like the status fetches, plain and gzipped (as Prometheus
  * asks), gzipped ones spaced out, then pings while plain scrapes (the most bytes) run back to
- * back. `say` gets the very first scrape's time (the code's first run).
+ * back. `say` gets the very first scrape's time and its main thread's CPU (the code's first run with the routers).
  */
-async function metricsScrapes(lab: SupernodeLab, say: (text: string) => void): Promise<Pick<TurnFigures, 'metricsScrape' | 'metricsScrapeGzip' | 'metricsScrapeSpaced' | 'metricsPing' | 'metricsFirstMs'>> {
+async function metricsScrapes(
+  lab: SupernodeLab,
+  supernode: BenchDaemon,
+  say: (text: string) => void,
+): Promise<Pick<TurnFigures, 'metricsScrape' | 'metricsScrapeGzip' | 'metricsScrapeSpaced' | 'metricsPing' | 'metricsFirst'>> {
   const scrape = (mode: string, amount: number, options: string[] = []) => scrapeMetrics(lab, mode, amount, options);
   const summary = (times: number[]) => ({ medianMs: median(times), maxMs: Math.max(...times) });
-  const plain = await scrape('count', STATUS_FETCHES);
-  say(`first metrics scrape ${plain[0]!.toFixed(1)} ms`);
-  const gzipped = await scrape('count', STATUS_FETCHES, ['gzip']);
+  const first = await firstScrape(lab, supernode, []);
+  say(`first metrics scrape ${first.ms.toFixed(1)} ms, its main thread ${first.mainCpuMs.toFixed(1)} ms of CPU`);
+  // the main thread's CPU per scrape of each batch, beside the first's
+  const batch = async (options: string[]) => {
+    const before = supernode.mainThreadCpuMs();
+    const times = await scrape('count', STATUS_FETCHES, options);
+    return { times, mainCpuMs: (supernode.mainThreadCpuMs() - before) / times.length };
+  };
+  const plain = await batch([]);
+  const gzipped = await batch(['gzip']);
+  say(`main thread CPU per scrape: ${plain.mainCpuMs.toFixed(1)} ms plain, ${gzipped.mainCpuMs.toFixed(1)} ms gzipped (mean of ${STATUS_FETCHES})`);
   const spaced = await scrape('count', SPACED_SCRAPES, ['gzip', 'spaced', String(METRICS_SPACING_S * 1000)]);
   const scraping = scrape('seconds', STATUS_PINGS * STATUS_PING_INTERVAL_S + 1);
   const pings = await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, STATUS_PINGS, STATUS_PING_INTERVAL_S);
   await scraping;
-  return { metricsScrape: summary(plain), metricsScrapeGzip: summary(gzipped), metricsScrapeSpaced: summary(spaced), metricsPing: summarizePings(pings, STATUS_PINGS), metricsFirstMs: plain[0]! };
+  return { metricsScrape: summary(plain.times), metricsScrapeGzip: summary(gzipped.times), metricsScrapeSpaced: summary(spaced), metricsPing: summarizePings(pings, STATUS_PINGS), metricsFirst: first };
+}
+
+/** One scrape timed, and the CPU the daemon's main thread (its control plane) spent meanwhile. */
+async function firstScrape(lab: SupernodeLab, supernode: BenchDaemon, options: readonly string[]): Promise<{ ms: number; mainCpuMs: number }> {
+  const before = supernode.mainThreadCpuMs();
+  const [ms] = await scrapeMetrics(lab, 'count', 1, options);
+  return { ms: ms!, mainCpuMs: supernode.mainThreadCpuMs() - before };
 }
 
 /** Runs the scraper in the supernode's namespace (metrics-scrape.ts): each scrape's ms. */
@@ -274,7 +294,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     const idleCpuSeconds = supernode.cpuSeconds() - idleBefore;
     const status = await statusFetches(lab, supernode);
     say(`status fetch ${status.statusFetch.medianMs.toFixed(1)} / ${status.statusFetch.maxMs.toFixed(1)} ms, ping meanwhile ${status.statusPing.avgMs.toFixed(2)} / ${status.statusPing.maxMs.toFixed(1)} ms`);
-    const metrics = kind === 'fastd-ts' ? await metricsScrapes(lab, say) : {};
+    const metrics = kind === 'fastd-ts' ? await metricsScrapes(lab, supernode, say) : {};
     if (metrics.metricsScrape && metrics.metricsScrapeGzip && metrics.metricsScrapeSpaced && metrics.metricsPing) {
       const { metricsScrape: plain, metricsScrapeGzip: gzipped, metricsScrapeSpaced: spaced, metricsPing: ping } = metrics;
       const cell = (figure: { medianMs: number; maxMs: number }) => `${figure.medianMs.toFixed(1)} / ${figure.maxMs.toFixed(1)} ms`;
@@ -284,12 +304,12 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     say(`RSS ${rssMiB.toFixed(0)} MiB, idle ${idleCpuSeconds.toFixed(2)} CPU-s, spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s, ${spoofed.answered}/${spoofed.sent} answered`);
     const restarted = await restart(lab, supernode);
     say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? `> ${connectDeadlineSeconds(options.routers)}`} s, ${restarted.backAfter5s} after 5 s, ${restarted.cpuSeconds.toFixed(2)} CPU-s`);
-    let metricsFirstGzipMs: number | undefined;
+    let metricsFirstGzip: TurnFigures['metricsFirstGzip'];
     if (kind === 'fastd-ts') {
       // the restarted daemon's first scrape, gzipped, a Prometheus pause after its routers are back
       await sleep(METRICS_SPACING_S * 1000);
-      metricsFirstGzipMs = (await scrapeMetrics(lab, 'count', 1, ['gzip']))[0];
-      say(`first metrics scrape after the restart, gzipped: ${metricsFirstGzipMs!.toFixed(1)} ms`);
+      metricsFirstGzip = await firstScrape(lab, supernode, ['gzip']);
+      say(`first metrics scrape after the restart, gzipped: ${metricsFirstGzip.ms.toFixed(1)} ms, its main thread ${metricsFirstGzip.mainCpuMs.toFixed(1)} ms of CPU`);
     }
     let restartExtraKeys: RestartFigures | undefined;
     if (options.extraKeys > 0) {
@@ -305,7 +325,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     // last: a router ignores handshakes for 15 s after its session began, a restart's greeting too
     const stormed = await storm(lab, supernode);
     say(`storm: ${stormed.renewed} routers re-handshaked in ${stormed.seconds?.toFixed(1) ?? `> ${connectDeadlineSeconds(options.routers)}`} s, ${stormed.cpuSeconds.toFixed(2)} CPU-s, probe 0's ping ${stormed.ping.avgMs.toFixed(2)} / ${stormed.ping.maxMs.toFixed(1)} ms (${stormed.ping.sent - stormed.ping.answered} lost)`);
-    return { coldStartSeconds: cold.allBackSeconds, coldStartCpuSeconds: cold.cpuSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, metricsFirstGzipMs, flood: spoofed, storm: stormed };
+    return { coldStartSeconds: cold.allBackSeconds, coldStartCpuSeconds: cold.cpuSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, metricsFirstGzip, flood: spoofed, storm: stormed };
   } finally {
     await supernode.stop();
     await lab.stopClients();
