@@ -9,10 +9,12 @@
 //  3. kill -9 and restart (fastd-ts greets the routers it remembers: the initiator's cost);
 //  4. the connect storm: every router restarts at once.
 // With --cpu-prof DIR, fastd-ts's threads write V8 CPU profiles there (a turn then ends after
-// the flood with a clean stop, and its restart figures are the cold start's).
+// the flood with a clean stop, and its restart figures are the cold start's). --node-option
+// passes a flag to fastd-ts's node (e.g. --trace-deopt, whose lines go to the daemon's log),
+// --log-dir keeps each supernode's log there.
 //
-// Run (root; Debian's fastd): npm run bench:handshakes [-- --routers N] [--seconds S] [--rounds R] [--only fastd|fastd-ts] [--cpu-prof DIR]
-import { mkdtempSync, rmSync } from 'node:fs';
+// Run (root; Debian's fastd): npm run bench:handshakes [-- --help] (options: USAGE below)
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,7 +26,21 @@ import { SupernodeLab } from './supernode-lab.js';
 import { perCpuSecond, ratioCell, type RestartFigures } from './supernode-report.js';
 
 const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
-const USAGE = 'usage: npm run bench:handshakes [-- --routers N] [--seconds S] [--rounds R] [--only fastd|fastd-ts] [--cpu-prof DIR]';
+const USAGE =
+  'usage: npm run bench:handshakes [-- --routers N] [--seconds S] [--rounds R] [--only fastd|fastd-ts] [--cpu-prof DIR] [--node-option FLAG]... [--log-dir DIR]';
+/** The options that take a value; --help alone takes none. */
+const VALUE_OPTIONS = ['--routers', '--seconds', '--rounds', '--only', '--cpu-prof', '--node-option', '--log-dir'];
+
+/** Every value given for `name`, in order. */
+function optionValues(argv: readonly string[], name: string): string[] {
+  return argv.flatMap((arg, i) => (arg === name && i + 1 < argv.length ? [argv[i + 1]!] : []));
+}
+
+/** Whether every argument is a known option followed by its value. */
+function wellFormed(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i += 2) if (!VALUE_OPTIONS.includes(argv[i]!) || i + 1 >= argv.length) return false;
+  return true;
+}
 
 interface FloodFigures {
   readonly cpuSeconds: number;
@@ -43,9 +59,18 @@ interface HandshakeTurn {
   readonly storm: { readonly renewed: number; readonly cpuSeconds: number };
 }
 
+/** A thread's name (its comm): V8's and Node's threads are all `node`, io_uring's workers `iou-wrk-…`. */
+function threadName(pid: number, tid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    return 'gone';
+  }
+}
+
 /** Each thread's CPU seconds between two readings of threadCpuSeconds(), the main thread (its id is the pid) first, then the busiest. */
-function threadCpu(supernode: BenchDaemon, before: ReadonlyMap<number, number>): { tid: number; seconds: number }[] {
-  const threads = [...supernode.threadCpuSeconds()].map(([tid, seconds]) => ({ tid, seconds: seconds - (before.get(tid) ?? 0) }));
+function threadCpu(supernode: BenchDaemon, before: ReadonlyMap<number, number>): { tid: number; name: string; seconds: number }[] {
+  const threads = [...supernode.threadCpuSeconds()].map(([tid, seconds]) => ({ tid, name: threadName(supernode.pid, tid), seconds: seconds - (before.get(tid) ?? 0) }));
   return threads.sort((a, b) => Number(b.tid === supernode.pid) - Number(a.tid === supernode.pid) || b.seconds - a.seconds);
 }
 
@@ -54,12 +79,22 @@ async function measuredFlood(lab: SupernodeLab, supernode: BenchDaemon, seconds:
   const before = supernode.threadCpuSeconds();
   const spoofed = await flood(lab, supernode, seconds);
   const threads = threadCpu(supernode, before);
-  const busy = threads.filter((thread) => thread.seconds > 0).map((thread) => thread.seconds.toFixed(2));
+  const busy = threads.filter((thread) => thread.seconds > 0).map((thread) => `${thread.name} ${thread.seconds.toFixed(2)}`);
   say(`spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s (threads, main first: ${busy.join(' ')}), ${spoofed.answered}/${spoofed.sent} answered`);
   return { ...spoofed, mainThreadCpuSeconds: threads[0]?.seconds ?? 0 };
 }
 
-async function turn(lab: SupernodeLab, kind: DaemonKind, label: string, seconds: number, nodeArgs: readonly string[]): Promise<HandshakeTurn> {
+interface TurnOptions {
+  readonly seconds: number;
+  /** fastd-ts's node flags. */
+  readonly nodeArgs: readonly string[];
+  /** A turn ends after the floods with a clean stop, so that CPU profiles get written. */
+  readonly profiling: boolean;
+  readonly logDir: string | undefined;
+}
+
+async function turn(lab: SupernodeLab, kind: DaemonKind, label: string, options: TurnOptions): Promise<HandshakeTurn> {
+  const { seconds, nodeArgs, profiling, logDir } = options;
   const supernode = lab.supernode(kind, label, [], kind === 'fastd-ts' ? nodeArgs : []);
   const say = (text: string) => progress(`${label}: ${text}`);
   try {
@@ -78,7 +113,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, label: string, seconds:
     const spoofed = await measuredFlood(lab, supernode, seconds, say);
     const warm = await measuredFlood(lab, supernode, seconds, say);
     // a profile is written at a clean stop: kill -9 would lose the flood's
-    if (nodeArgs.length > 0) return { cold, idleCpuSeconds, flood: spoofed, warmFlood: warm, restart: cold, storm: { renewed: 0, cpuSeconds: Number.NaN } };
+    if (profiling && kind === 'fastd-ts') return { cold, idleCpuSeconds, flood: spoofed, warmFlood: warm, restart: cold, storm: { renewed: 0, cpuSeconds: Number.NaN } };
     const restarted = await restart(lab, supernode);
     say(`restart: all back ${restarted.allBackSeconds?.toFixed(1) ?? 'never'} s, ${restarted.cpuSeconds.toFixed(2)} CPU-s (${restarted.startCpuSeconds.toFixed(2)} until up)`);
     const stormed = await storm(lab, supernode);
@@ -87,6 +122,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, label: string, seconds:
   } finally {
     await supernode.stop();
     await lab.stopClients();
+    if (logDir !== undefined) copyFileSync(supernode.logPath, join(logDir, `${label}.log`));
   }
 }
 
@@ -129,18 +165,43 @@ function table(results: ReadonlyMap<DaemonKind, readonly HandshakeTurn[]>, secon
   return alignedTable(['figure', ...kinds.map((kind) => (kind === 'fastd' ? 'Debian fastd' : kind)), ...(both ? ['fastd-ts / fastd'] : [])], body);
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** What a run does, from its command line. */
+export interface BenchOptions {
+  readonly routers: number;
+  readonly rounds: number;
+  readonly kinds: readonly DaemonKind[];
+  readonly turn: TurnOptions;
+}
+
+/** The command line read: 'help' for --help, undefined when it is not one this bench takes (an unknown option, a missing value). */
+export function benchOptions(argv: readonly string[]): BenchOptions | 'help' | undefined {
+  if (argv.includes('--help') || argv.includes('-h')) return 'help';
+  if (!wellFormed(argv)) return undefined;
   const routers = numberOption(argv, '--routers', 200);
   const seconds = numberOption(argv, '--seconds', 20);
   const rounds = numberOption(argv, '--rounds', 1);
-  const profileDir = argv.includes('--cpu-prof') ? argv[argv.indexOf('--cpu-prof') + 1] : undefined;
-  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+  const [profileDir] = optionValues(argv, '--cpu-prof');
+  const nodeArgs = [...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]), ...optionValues(argv, '--node-option')];
+  const [only] = optionValues(argv, '--only');
+  const [logDir] = optionValues(argv, '--log-dir');
   const kinds = only === undefined ? KINDS : KINDS.filter((kind) => kind === only);
-  if (![routers, seconds, rounds].every((n) => Number.isInteger(n) && n >= 1) || kinds.length === 0) {
+  if (![routers, seconds, rounds].every((n) => Number.isInteger(n) && n >= 1) || kinds.length === 0) return undefined;
+  return { routers, rounds, kinds, turn: { seconds, nodeArgs, profiling: profileDir !== undefined, logDir } };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const options = benchOptions(argv);
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (options === undefined) {
     progress(USAGE);
     return 2;
   }
+  const { routers, rounds, kinds, turn: turnOptions } = options;
+  const { seconds, logDir } = turnOptions;
+  if (logDir !== undefined) mkdirSync(logDir, { recursive: true });
   const missing = missingPrerequisites();
   if (missing.length > 0) {
     progress(`the handshake bench needs: ${missing.join('; ')}`);
@@ -152,7 +213,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     lab = SupernodeLab.create(work, { routers, probes: 1, ownAddresses: false });
     for (let round = 0; round < rounds; round++) {
-      for (const kind of roundOrder(kinds, round)) results.get(kind)!.push(await turn(lab, kind, `${kind}-${round + 1}`, seconds, nodeArgs));
+      for (const kind of roundOrder(kinds, round)) results.get(kind)!.push(await turn(lab, kind, `${kind}-${round + 1}`, turnOptions));
     }
   } finally {
     lab?.delete();
