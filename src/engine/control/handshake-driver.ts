@@ -17,9 +17,15 @@ import type { EnginePeer, PeerLocation } from './peer-state.js';
 import { PeerRegistry } from './peers.js';
 import { MIN_HANDSHAKE_INTERVAL, MIN_VERIFY_INTERVAL, RECONNECT_ANSWER_INTERVAL, VERIFY_LIMIT, VERIFY_VALID_TIME } from '../../protocol/timing.js';
 
-/** Logs `text` with fastd's %P and %I conversions made only when the level is enabled (most handshake lines are debug). */
-function logAt(level: LogLevel, text: string, expand: (text: string) => string): void {
-  if (log.isLevelEnabled(level)) log[level](expand(text));
+/**
+ * Logs a line of the state machine with fastd's %P (the peer and its address) and %I (the
+ * address) converted, all of it only when the level is enabled: most handshake lines are
+ * debug, and formatting the address for each answered init was a cost of its own.
+ */
+function logAt(level: LogLevel, text: string, peer: EnginePeer | undefined, endpoint: Endpoint): void {
+  if (!log.isLevelEnabled(level)) return;
+  const address = logAddress(formatEndpoint(endpoint));
+  log[level](text.replace('%P', peer ? `${peer}[${address}]` : address).replace('%I', address));
 }
 
 /** Compares public keys as unsigned big-endian numbers: decides who initiates in a simultaneous open. */
@@ -219,15 +225,14 @@ export class HandshakeDriver {
   }
 
   private act(outcome: HandshakeOutcome, peer: EnginePeer | undefined, location: PeerLocation): void {
-    const address = logAddress(formatEndpoint(location.endpoint));
-    const expand = (text: string) => text.replace('%P', peer ? `${peer}[${address}]` : address).replace('%I', address);
-    for (const line of outcome.before ?? []) logAt(line.level, line.text, expand);
+    const { before } = outcome;
+    if (before !== undefined) for (const line of before) logAt(line.level, line.text, peer, location.endpoint);
     switch (outcome.kind) {
       case 'drop':
-        logAt(outcome.level, outcome.reason, expand);
+        logAt(outcome.level, outcome.reason, peer, location.endpoint);
         return;
       case 'reply':
-        logAt(outcome.level, outcome.reason, expand);
+        logAt(outcome.level, outcome.reason, peer, location.endpoint);
         this.control.sendPacket(location, outcome.packets);
         return;
       case 'established':
