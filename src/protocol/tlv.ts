@@ -171,6 +171,11 @@ export class TlvWriter {
     this.pos = start;
   }
 
+  /** Starts the record list over at `start`: the buffer is written again, not cleared. */
+  restart(): void {
+    this.pos = this.start;
+  }
+
   /** Bytes written so far. */
   get length(): number {
     return this.pos - this.start;

@@ -141,9 +141,13 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
         mode: ModeId.Tap,
         mtu: 0,
         versionName: 'v22',
+        methodName: undefined,
+        methodList: undefined,
+        replyCode: undefined,
         senderKey: derivePublicKey(fastdSecret),
         recipientKey: derivePublicKey(ourSecret),
         senderHandshakeKey: recordBytes(h.records, RecordType.SenderHandshakeKey, 32)!,
+        recipientHandshakeKey: undefined,
         withTag: false,
       });
       expect(init).toEqual(frameHandshake(body.bytes, h.format));
@@ -160,6 +164,7 @@ describe.runIf(ok)('handshake with Debian fastd v22', () => {
       mode: ModeId.Tap,
       mtu: MTU,
       versionName: 'v22',
+      methodName: undefined,
       methodList: [NULL_METHOD.name],
       replyCode: 0,
       senderKey: derivePublicKey(fastdSecret),
