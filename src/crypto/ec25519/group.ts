@@ -36,7 +36,7 @@ export function addPoints(a: SubgroupPoint, b: SubgroupPoint): SubgroupPoint;
 export function addPoints(a: CurvePoint, b: CurvePoint): CurvePoint;
 export function addPoints(a: CurvePoint, b: CurvePoint): CurvePoint {
   const sum = new Uint8Array(POINT_BYTES);
-  sodium.crypto_core_ed25519_add(sum, a, b);
+  sodium().crypto_core_ed25519_add(sum, a, b);
   return sum as CurvePoint;
 }
 
@@ -56,7 +56,7 @@ function withReducedScalar(n: Uint8Array, multiply: (product: Uint8Array, reduce
   if (isZeroScalar(reduced)) return IDENTITY;
   const product = new Uint8Array(POINT_BYTES);
   multiply(product, reduced);
-  sodium.sodium_memzero(reduced);
+  sodium().sodium_memzero(reduced);
   return product as SubgroupPoint;
 }
 
@@ -64,10 +64,10 @@ function withReducedScalar(n: Uint8Array, multiply: (product: Uint8Array, reduce
 export function multiplySubgroupPoint(n: Uint8Array, point: SubgroupPoint): SubgroupPoint {
   // libsodium also refuses the identity as input; any multiple of it is the identity.
   if (isIdentity(point)) return IDENTITY;
-  return withReducedScalar(n, (product, reduced) => sodium.crypto_scalarmult_ed25519_noclamp(product, reduced, point));
+  return withReducedScalar(n, (product, reduced) => sodium().crypto_scalarmult_ed25519_noclamp(product, reduced, point));
 }
 
 /** n·G for any 256-bit n (ecc_25519_scalarmult_base). */
 export function multiplyBase(n: Uint8Array): SubgroupPoint {
-  return withReducedScalar(n, (product, reduced) => sodium.crypto_scalarmult_ed25519_base_noclamp(product, reduced));
+  return withReducedScalar(n, (product, reduced) => sodium().crypto_scalarmult_ed25519_base_noclamp(product, reduced));
 }

@@ -16,9 +16,9 @@ const KEY_HEX_DIGITS = 64;
 /** A new secret: 32 bytes from the OS CSPRNG, clamped as `fastd --generate-key` does. */
 export function generateSecretKey(): Uint8Array {
   const random = new Uint8Array(SECRET_KEY_BYTES);
-  sodium.randombytes_buf(random);
+  sodium().randombytes_buf(random);
   const secret = sanitizeSecret(random);
-  sodium.sodium_memzero(random);
+  sodium().sodium_memzero(random);
   return secret;
 }
 

@@ -26,8 +26,8 @@ function checkLength(name: string, value: Uint8Array): void {
 
 function reduceWide(): Uint8Array {
   const out = new Uint8Array(SCALAR_BYTES);
-  sodium.crypto_core_ed25519_scalar_reduce(out, wide);
-  sodium.sodium_memzero(wide);
+  sodium().crypto_core_ed25519_scalar_reduce(out, wide);
+  sodium().sodium_memzero(wide);
   return out;
 }
 

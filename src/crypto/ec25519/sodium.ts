@@ -24,8 +24,9 @@ let loaded: SodiumCurveCalls | undefined;
 
 /**
  * libsodium, loaded on its first call: reading the configuration checks keys without it, and
- * loading it (~35 ms) would delay the daemon's bind (see cli/main.ts).
+ * loading it (~35 ms) would delay the daemon's bind (see cli/main.ts). A function rather than
+ * a Proxy: the Proxy's trap ran for every call, five for each HMAC of a handshake.
  */
-export const sodium = new Proxy({} as SodiumCurveCalls, {
-  get: (_, name: keyof SodiumCurveCalls) => (loaded ??= createRequire(import.meta.url)('sodium-native') as SodiumCurveCalls)[name],
-});
+export function sodium(): SodiumCurveCalls {
+  return (loaded ??= createRequire(import.meta.url)('sodium-native') as SodiumCurveCalls);
+}

@@ -20,7 +20,7 @@ let scratch: { state: Uint8Array; inner: Uint8Array; pad: Uint8Array } | undefin
 
 function scratchSpace(): NonNullable<typeof scratch> {
   return (scratch ??= {
-    state: new Uint8Array(sodium.crypto_hash_sha256_STATEBYTES),
+    state: new Uint8Array(sodium().crypto_hash_sha256_STATEBYTES),
     inner: new Uint8Array(SHA256_BYTES),
     pad: new Uint8Array(BLOCK_BYTES),
   });
@@ -41,11 +41,11 @@ export class HmacSha256Key {
   macInto(out: Uint8Array, ...parts: Uint8Array[]): void {
     const { state, inner } = scratchSpace();
     state.set(this.innerStart);
-    for (const part of parts) sodium.crypto_hash_sha256_update(state, part);
-    sodium.crypto_hash_sha256_final(state, inner);
+    for (const part of parts) sodium().crypto_hash_sha256_update(state, part);
+    sodium().crypto_hash_sha256_final(state, inner);
     state.set(this.outerStart);
-    sodium.crypto_hash_sha256_update(state, inner);
-    sodium.crypto_hash_sha256_final(state, out);
+    sodium().crypto_hash_sha256_update(state, inner);
+    sodium().crypto_hash_sha256_final(state, out);
   }
 
   /** The MAC of the concatenation of parts. */
@@ -64,11 +64,11 @@ export class HmacSha256Key {
 /** A SHA-256 state that has hashed the key XOR `fill`, padded to a block. */
 function started(blockKey: Uint8Array, fill: number): Uint8Array {
   const { pad } = scratchSpace();
-  const state = new Uint8Array(sodium.crypto_hash_sha256_STATEBYTES);
+  const state = new Uint8Array(sodium().crypto_hash_sha256_STATEBYTES);
   pad.fill(fill);
   for (let i = 0; i < blockKey.length; i++) pad[i] = blockKey[i]! ^ fill;
-  sodium.crypto_hash_sha256_init(state);
-  sodium.crypto_hash_sha256_update(state, pad);
+  sodium().crypto_hash_sha256_init(state);
+  sodium().crypto_hash_sha256_update(state, pad);
   pad.fill(0);
   return state;
 }
