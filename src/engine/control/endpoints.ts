@@ -8,6 +8,8 @@ const IPV4_MAPPED_PREFIX = /^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i;
 
 /** Address without port: fastd v23 rate-limits handshakes to unknown peers per address, not per port. */
 export function addressKey(endpoint: Endpoint): string {
+  // IPv4 text has no prefix to strip: a handshake asks for its sender's key several times
+  if (endpoint.family === 4 && endpoint.scopeId === 0) return endpoint.address;
   const address = endpoint.address.replace(IPV4_MAPPED_PREFIX, '');
   return endpoint.scopeId === 0 ? address : `${address}%${endpoint.scopeId}`;
 }
