@@ -1,6 +1,6 @@
-// The handshakes of one receive batch, on their way from a datapath worker to the control
-// plane: packed back to back into one ArrayBuffer that the `handshakes` message transfers.
-// One message per batch instead of one per handshake, and no endpoint objects for the worker
+// The handshakes a datapath worker received within a few ms (HANDSHAKE_HOLD_MS), on their way
+// to the control plane: packed back to back into one ArrayBuffer that the `handshakes` message
+// transfers. One message for many instead of one per handshake, and no endpoint objects for the worker
 // to build and clone: a connect storm's inits cost the datapath a copy each, the control
 // plane reads the addresses. A record:
 //   remote sockaddr (SOCKADDR_SLOT) | local sockaddr (SOCKADDR_SLOT; family 0: none) | packet length (u16 LE) | packet

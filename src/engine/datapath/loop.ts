@@ -1,7 +1,7 @@
 // The worker's loop: block (in one io_uring_enter, or poll(2) on the fallback backend) until
 // a socket, a TUN/TAP queue or the wake-up eventfd is readable (or a timer is due), then
-// dispatch: control messages → sockets (the receive path) → queues (the send path) → timers
-// → the handoff rings. Everything runs to completion on this thread; nothing here waits on
+// dispatch: control messages → sockets (the receive path) → queues (the send path) → held
+// handshakes and timers → the handoff rings. Everything runs to completion on this thread; nothing here waits on
 // the main thread.
 // node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
 import { performance } from 'node:perf_hooks';
@@ -64,7 +64,8 @@ export class Loop {
     const handoff = this.dp.handoff;
     // entries that came in since the rings were last read mean: look, don't sleep
     const sleep = handoff === null || handoff.prepareToSleep();
-    this.poller.wait(sleep ? Math.max(0, Math.ceil(this.nextTimer - performance.now())) : 0);
+    const wakeAt = Math.min(this.nextTimer, this.receiver.handshakesDue);
+    this.poller.wait(sleep ? Math.max(0, Math.ceil(wakeAt - performance.now())) : 0);
     handoff?.awake();
     const now = performance.now();
     let fdsChanged = false;
@@ -93,6 +94,7 @@ export class Loop {
         }
       }
     }
+    if (now >= this.receiver.handshakesDue) this.receiver.postHandshakes();
     if (now >= this.nextTimer) {
       // a message whose wake-up write went missing still gets handled
       const outcome = this.drainMessages(now);

@@ -1,6 +1,6 @@
 // The receive path: a batch of datagrams from a socket (whose kernel buffer follows the rate it is
 // taken at: receive-buffer.ts) → classify (protocol/wire.ts) →
-// handshakes within their token buckets (handshake-limiter.ts) to the control plane (one message per batch: handshake-records.ts); data that queued too long → dropped by the socket's CoDel
+// handshakes within their token buckets (handshake-limiter.ts) to the control plane (held up to HANDSHAKE_HOLD_MS, then one message: handshake-records.ts); data that queued too long → dropped by the socket's CoDel
 // (codel.ts), before it costs an open; data → the peer its address belongs to → open with the
 // peer's current session, then what failed with the previous one (a packet that fails stays
 // byte for byte as received) → deliver the frames to the TUN/TAP, keepalives only counted
@@ -29,6 +29,17 @@ import { Counter, DropReason, epochNow, type DatapathStats } from '../tables/sta
 import { BATCH, BATCHES_PER_TURN } from '../sizes.js';
 
 
+/**
+ * How long a handshake may wait for others to go up with it, ms. Each message wakes the main
+ * thread, and a wake-up of Node's event loop costs more CPU than the handshake it brings
+ * (~100 µs measured on the loaded 2-core machine, an answered init's whole main-thread cost):
+ * a flood or a connect storm whose inits come a few ms apart goes up in a few messages
+ * instead of one each. fastd's handshakes wait for seconds-long timers; a few ms are nothing to them.
+ */
+export const HANDSHAKE_HOLD_MS = 5;
+/** This many held handshakes go up at once, whatever their age. */
+const HANDSHAKE_HOLD_COUNT = 64;
+
 export class Receiver {
   private runPeer = NO_PEER;
   /** The run's packets are pre-v22 data (0x02): a handshake asked for answers in that framing. */
@@ -46,8 +57,10 @@ export class Receiver {
   private readonly onPrevious = new Uint8Array(BATCH);
   /** For each entry of the retry batch: its index in the open batch. */
   private readonly retryOf = new Uint16Array(BATCH);
-  /** The batch's handshakes, for the control plane in one message. */
+  /** Handshakes held for the control plane, to go up in one message; from `heldSocket` since `heldSince` (ms, performance.now()). */
   private readonly handshakes = new HandshakeRecords();
+  private heldSocket = -1;
+  private heldSince = 0;
   /** Interfaces with frames pending, [0, dirtyCount). */
   private readonly dirty = new Int32Array(BATCH);
   private dirtyCount = 0;
@@ -145,6 +158,11 @@ export class Receiver {
           continue;
         }
         this.stats.handshake();
+        if (this.handshakes.count === 0 || this.heldSocket !== socket.id) {
+          this.postHandshakes();
+          this.heldSocket = socket.id;
+          this.heldSince = now;
+        }
         this.handshakes.add(batch.addresses, batch.locals, i, bytes, offset, length);
         continue;
       }
@@ -181,11 +199,20 @@ export class Receiver {
     }
     this.finishBatch(now);
     socket.codel.tookBatch(this.forSessions, batch.count);
-    if (this.handshakes.count > 0) {
-      const count = this.handshakes.count;
-      const records = this.handshakes.take();
-      dp.post({ type: 'handshakes', socketId: socket.id, worker: dp.self, count, records }, [records]);
-    }
+    if (this.handshakes.count >= HANDSHAKE_HOLD_COUNT) this.postHandshakes();
+  }
+
+  /** When the held handshakes are due at the control plane (ms, performance.now()); Infinity when none are held. */
+  get handshakesDue(): number {
+    return this.handshakes.count > 0 ? this.heldSince + HANDSHAKE_HOLD_MS : Infinity;
+  }
+
+  /** Hands the held handshakes to the control plane in one message. */
+  postHandshakes(): void {
+    const count = this.handshakes.count;
+    if (count === 0) return;
+    const records = this.handshakes.take();
+    this.dp.post({ type: 'handshakes', socketId: this.heldSocket, worker: this.dp.self, count, records }, [records]);
   }
 
   /**
