@@ -438,7 +438,7 @@ export function statusShapeCells(modes: readonly TunnelMode[] = ['tap', 'tun']):
           // fastd-ts's own extension object, which fastd has not.
           expect(shape['fastd-ts']).toEqual({
             io_backend: 'string',
-            dropped: { malformed: 'number', unknown_address: 'number', auth: 'number', replay: 'number', handshake: 'number', queue: 'number', handshake_rate: 'number' },
+            dropped: { malformed: 'number', unknown_address: 'number', auth: 'number', replay: 'number', handshake: 'number', queue: 'number', handshake_rate: 'number', receive_buffer: 'number' },
             handshakes_received: 'number',
             buffer_pool: POOL_SHAPE,
             receive_pool: POOL_SHAPE,
