@@ -126,9 +126,15 @@ export interface TurnFigures {
   readonly storm: { readonly seconds: number | undefined; readonly renewed: number; readonly cpuSeconds: number; readonly ping: PingSummary };
 }
 
-/** Handshakes per supernode CPU-second. */
+/**
+ * The least CPU time that measures anything: /proc counts it in 10 ms ticks (USER_HZ), so a
+ * flood's CPU less the idle CPU can come out as a float's rounding error where both were equal.
+ */
+const CPU_RESOLUTION_SECONDS = 0.01;
+
+/** Handshakes per supernode CPU-second (NaN when the CPU time is below what /proc resolves). */
 export function perCpuSecond(count: number, cpuSeconds: number): number {
-  return cpuSeconds > 0 ? count / cpuSeconds : Number.NaN;
+  return cpuSeconds >= CPU_RESOLUTION_SECONDS ? count / cpuSeconds : Number.NaN;
 }
 
 /**

@@ -74,6 +74,8 @@ describe('supernode bench arithmetic', () => {
   it('counts handshakes per CPU-second', () => {
     expect(perCpuSecond(300, 0.5)).toBe(600);
     expect(perCpuSecond(3, 0)).toBeNaN();
+    // a flood's 0.47 CPU-s less an idle 0.47 scaled to its length: 5.6e-17, a rounding error
+    expect(perCpuSecond(800, 0.47 - (0.47 * 5) / 5)).toBeNaN();
   });
 
   it('divides CPU time by the gigabytes carried', () => {
