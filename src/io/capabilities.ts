@@ -12,12 +12,21 @@ const CAPABILITY_VERSION_3 = 0x20080522;
 const CapHeader = { VERSION: 0, PID: 4, SIZE: 8 } as const;
 const CapData = { EFFECTIVE: 0, PERMITTED: 4, INHERITABLE: 8, SIZE: 12 } as const;
 
-/** Exactly `capabilities` (linux/capability.h bit numbers) stay permitted and effective for this thread. */
-export function setThreadCapabilities(capabilities: readonly number[]): void {
+/** `use` with a capget/capset header for this thread (version 3) and its two data structs zeroed after it, in native memory for the call. */
+function withCapabilityStructs<T>(use: (area: NativeArea) => T): T {
   const area = new NativeArea(CapHeader.SIZE + 2 * CapData.SIZE, 'capabilities');
   try {
     area.view.setUint32(CapHeader.VERSION, CAPABILITY_VERSION_3, true);
     area.view.setInt32(CapHeader.PID, 0, true);
+    return use(area);
+  } finally {
+    area.release();
+  }
+}
+
+/** Exactly `capabilities` (linux/capability.h bit numbers) stay permitted and effective for this thread. */
+export function setThreadCapabilities(capabilities: readonly number[]): void {
+  withCapabilityStructs((area) => {
     for (const capability of capabilities) {
       const word = CapHeader.SIZE + Math.floor(capability / 32) * CapData.SIZE;
       const bit = 1 << capability % 32;
@@ -26,9 +35,7 @@ export function setThreadCapabilities(capabilities: readonly number[]): void {
       }
     }
     check(capset(area.address, area.address + CapHeader.SIZE), 'unable to set capabilities');
-  } finally {
-    area.release();
-  }
+  });
 }
 
 /**
@@ -36,12 +43,9 @@ export function setThreadCapabilities(capabilities: readonly number[]): void {
  * acts as root without privilege would (no CAP_DAC_OVERRIDE), while the permitted set stays.
  */
 export function withoutEffectiveCapabilities<T>(action: () => T): T {
-  const area = new NativeArea(CapHeader.SIZE + 2 * CapData.SIZE, 'capabilities');
-  const data = area.address + CapHeader.SIZE;
-  const effective = [CapHeader.SIZE + CapData.EFFECTIVE, CapHeader.SIZE + CapData.SIZE + CapData.EFFECTIVE];
-  try {
-    area.view.setUint32(CapHeader.VERSION, CAPABILITY_VERSION_3, true);
-    area.view.setInt32(CapHeader.PID, 0, true);
+  return withCapabilityStructs((area) => {
+    const data = area.address + CapHeader.SIZE;
+    const effective = [CapHeader.SIZE + CapData.EFFECTIVE, CapHeader.SIZE + CapData.SIZE + CapData.EFFECTIVE];
     check(capget(area.address, data), 'unable to read capabilities');
     const kept = effective.map((at) => area.view.getUint32(at, true));
     for (const at of effective) area.view.setUint32(at, 0, true);
@@ -52,9 +56,7 @@ export function withoutEffectiveCapabilities<T>(action: () => T): T {
       effective.forEach((at, word) => area.view.setUint32(at, kept[word]!, true));
       check(capset(area.address, data), 'unable to set capabilities');
     }
-  } finally {
-    area.release();
-  }
+  });
 }
 
 /** A thread's user, group and supplementary groups (fastd's conf.uid, conf.gid, conf.groups). */
