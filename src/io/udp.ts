@@ -156,7 +156,7 @@ export function localAddress(fd: number): SocketAddress {
 /** Sets SO_SNDBUF / SO_RCVBUF (the kernel doubles and caps the value as it always does). */
 export function setSocketBuffers(fd: number, sendBytes: number, receiveBytes: number): void {
   setIntOption(fd, SOL_SOCKET, SocketOption.SNDBUF, sendBytes, 'SO_SNDBUF');
-  setIntOption(fd, SOL_SOCKET, SocketOption.RCVBUF, receiveBytes, 'SO_RCVBUF');
+  setReceiveBuffer(fd, receiveBytes);
 }
 
 /**
