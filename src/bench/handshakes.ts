@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchDaemon } from './daemon.js';
 import { alignedTable, type DaemonKind, roundOrder } from './report.js';
-import { missingPrerequisites, numberOption, progress, runAsScript } from './script.js';
+import { missingPrerequisites, numberOption, optionValues, progress, runAsScript } from './script.js';
 import { connectDeadlineSeconds, flood, reconnection, restart, START_DEADLINE_MS, storm } from './supernode.js';
 import { SupernodeLab } from './supernode-lab.js';
 import { perCpuSecond, ratioCell, type RestartFigures } from './supernode-report.js';
@@ -30,11 +30,6 @@ const USAGE =
   'usage: npm run bench:handshakes [-- --routers N] [--seconds S] [--rounds R] [--only fastd|fastd-ts] [--cpu-prof DIR] [--node-option FLAG]... [--log-dir DIR]';
 /** The options that take a value; --help alone takes none. */
 const VALUE_OPTIONS = ['--routers', '--seconds', '--rounds', '--only', '--cpu-prof', '--node-option', '--log-dir'];
-
-/** Every value given for `name`, in order. */
-function optionValues(argv: readonly string[], name: string): string[] {
-  return argv.flatMap((arg, i) => (arg === name && i + 1 < argv.length ? [argv[i + 1]!] : []));
-}
 
 /** Whether every argument is a known option followed by its value. */
 function wellFormed(argv: readonly string[]): boolean {

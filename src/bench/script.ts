@@ -24,6 +24,11 @@ export function numberOption(argv: readonly string[], name: string, fallback: nu
   return at >= 0 ? Number(argv[at + 1]) : fallback;
 }
 
+/** Every value given for `name` on the command line, in order (an option given more than once). */
+export function optionValues(argv: readonly string[], name: string): string[] {
+  return argv.flatMap((arg, i) => (arg === name && i + 1 < argv.length ? [argv[i + 1]!] : []));
+}
+
 export const progress = (text: string): void => {
   process.stderr.write(`${text}\n`);
 };
