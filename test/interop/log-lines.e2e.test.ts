@@ -28,8 +28,8 @@ interface Situation {
   readonly name: string;
   /** Methods of side a and side b. */
   readonly methods: readonly [string, string];
-  /** The line that says the situation has played out, on side a. */
-  readonly doneWhen: RegExp;
+  /** The lines that say the situation has played out, on side a and on side b (a logs its part before b has read the last packet). */
+  readonly doneWhen: readonly [RegExp, RegExp];
   /** Lines each side must have logged by the time both have stopped. */
   readonly lines: readonly [readonly RegExp[], readonly RegExp[]];
 }
@@ -38,7 +38,7 @@ const SITUATIONS: readonly Situation[] = [
   {
     name: 'a connect',
     methods: ['salsa2012+umac', 'salsa2012+umac'],
-    doneWhen: /connection with <b> established/,
+    doneWhen: [/connection with <b> established/, /connection with <a> established/],
     lines: [
       [
         line('Info', `bound to ${A}`),
@@ -72,7 +72,7 @@ const SITUATIONS: readonly Situation[] = [
   {
     name: 'a handshake that fails',
     methods: ['salsa2012+umac', 'null'],
-    doneWhen: /Handshake with .* failed/,
+    doneWhen: [/Handshake with .* failed/, /Handshake with .* failed/],
     lines: [
       [line('Warning', `Handshake with ${B} failed: sending error: no common methods are configured`)],
       [line('Warning', `Handshake with ${A} failed: received error: no common methods are configured`)],
@@ -112,7 +112,8 @@ describe.runIf(ok)('log lines people grep for, next to Debian fastd', () => {
         try {
           await tunnel.startSide(1);
           await tunnel.startSide(0);
-          await a.waitForLog(situation.doneWhen);
+          await a.waitForLog(situation.doneWhen[0]);
+          await b.waitForLog(situation.doneWhen[1]);
           await a.waitForLog(/not sending a handshake to <ghost>|resolving host `no-such-host.invalid' failed/);
           await Promise.all([a.stop(), b.stop()]);
           for (const [index, daemon] of [a, b].entries()) {
