@@ -1,7 +1,8 @@
 // Loads the WebAssembly kernels that scripts/build-wasm.mjs compiles from src/**/*.wat into
 // build/wasm/. A kernel imports the packet memory ("env" "memory", declared shared so that
 // worker threads can share it), so it is instantiated once per memory, per thread; the
-// compiled module is shared by all of them.
+// compiled module is shared by all of them. A kernel with a memory of its own (the key check's)
+// is instantiated once per thread, when first used.
 import { readFileSync } from 'node:fs';
 
 // src/crypto/ and dist/crypto/ are both two levels below the project root.
@@ -33,4 +34,10 @@ export function kernelLoader<Exports extends object>(name: string): (memory: Web
     }
     return exports;
   };
+}
+
+/** Returns a function giving the exports of kernel `name`, which declares its own memory. */
+export function ownMemoryKernel<Exports extends object>(name: string): () => Exports {
+  let exports: Exports | undefined;
+  return () => (exports ??= new WebAssembly.Instance(compile(name)).exports as unknown as Exports);
 }

@@ -48,8 +48,6 @@ export const GROUP_ORDER = (1n << 252n) + 27742317777372353535851937790883648493
 /** Field-element forms of the constants the packing code multiplies by. */
 export const FE = {
   one: feFromBigInt(1n),
-  legacyA: feFromBigInt(LEGACY_A),
-  legacyD: feFromBigInt(LEGACY_D),
   ed25519D: feFromBigInt(ED25519_D),
   legacyToEd25519: feFromBigInt(LEGACY_TO_ED25519),
   ed25519ToLegacy: feFromBigInt(ED25519_TO_LEGACY),

@@ -124,6 +124,16 @@ export function feMul(out: Fe, a: Fe, b: Fe): void {
   reduceProduct(out);
 }
 
+/**
+ * a·k for a small non-negative integer k (below 2^21, as the legacy curve's a and d): 16 products
+ * instead of a multiplication's 256. Each limb's product stays below 2^53.
+ */
+export function feMulSmall(out: Fe, a: Fe, k: number): void {
+  for (let i = 0; i < LIMBS; i++) out[i] = a[i] * k;
+  carry(out);
+  carry(out);
+}
+
 /** a^2 with each cross product computed once: most of an exponentiation is squarings. */
 export function feSquare(out: Fe, a: Fe): void {
   for (let k = 0; k < 2 * LIMBS - 1; k++) {

@@ -7,12 +7,13 @@
 // Ed25519's encoding is the mirror image (y, parity of x), so converting either way recovers
 // the missing coordinate from the curve equation with one square root.
 import { asCurvePoint, type CurvePoint, isIdentity, POINT_BYTES } from './group.js';
-import { FE } from './curve.js';
+import { FE, LEGACY_A, LEGACY_D } from './curve.js';
 import {
   type Fe,
   feAdd,
   feFromBytes,
   feMul,
+  feMulSmall,
   feNegate,
   feNew,
   feParity,
@@ -42,13 +43,17 @@ function fixParity(root: Fe, wantedParity: number): void {
   feSelect(root, root, negated, feParity(root) ^ wantedParity);
 }
 
+/** The curve's a and d are small integers: each multiplies as 16 limb products, not 256. */
+const SMALL_A = Number(LEGACY_A);
+const SMALL_D = Number(LEGACY_D);
+
 /** y^2's numerator and denominator for the packed x (the curve equation solved for y^2). */
 function ySquaredRatio(packed: Uint8Array, offset: number): void {
   feFromBytes(x, packed, offset);
   feSquare(squared, x);
-  feMul(scaled, FE.legacyA, squared);
+  feMulSmall(scaled, squared, SMALL_A);
   feSub(numerator, FE.one, scaled);
-  feMul(scaled, FE.legacyD, squared);
+  feMulSmall(scaled, squared, SMALL_D);
   feSub(denominator, FE.one, scaled);
 }
 
@@ -72,6 +77,13 @@ export function loadPackedLegacy(packed: Uint8Array, offset = 0): CurvePoint | u
 
 const ratioBytes = new Uint8Array(PACKED_POINT_BYTES);
 
+/** Whether canonical little-endian bytes are the element 1. */
+function isOne(bytes: Uint8Array): boolean {
+  if (bytes[0] !== 1) return false;
+  for (let i = 1; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 /**
  * Whether `packed` unpacks to a point other than the identity, without the square root: y^2 =
  * u/v has a root exactly when u·v is a square. Variable time (public keys only).
@@ -82,7 +94,9 @@ export function isPackedLegacyPoint(packed: Uint8Array, offset = 0): boolean {
   feMul(scaled, numerator, denominator);
   feToBytes(ratioBytes, 0, scaled);
   if (!isSquare(ratioBytes)) return false;
-  // Only x = 0 packs the identity (with y = 1); unpacking tells it from (0, -1).
+  // Only x = 0 packs the identity (with y = 1), and only x = 0 makes the ratio 1 ((a + d) / (a·d)
+  // is not a square); unpacking tells (0, 1) from (0, -1).
+  if (!isOne(ratioBytes)) return true;
   feToBytes(ratioBytes, 0, x);
   return ratioBytes.some((byte) => byte !== 0) || !isIdentity(loadPackedLegacy(packed, offset)!);
 }

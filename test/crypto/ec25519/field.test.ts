@@ -6,6 +6,7 @@ import {
   feFromBigInt,
   feFromBytes,
   feMul,
+  feMulSmall,
   feNegate,
   feNew,
   feParity,
@@ -52,6 +53,21 @@ describe('field arithmetic modulo 2^255 - 19', () => {
       expect(value(out)).toBe(mod(a * b));
       feNegate(out, feFromBigInt(a));
       expect(value(out)).toBe(mod(-a));
+    }
+  });
+
+  it('multiplies by small integers like BigInt arithmetic, also after a partly reduced product', () => {
+    const out = feNew();
+    for (const k of [0, 1, 38, 486660, 486664, (1 << 21) - 1]) {
+      for (const a of samples) {
+        feMulSmall(out, feFromBigInt(a), k);
+        expect(value(out)).toBe(mod(a * BigInt(k)));
+        const squared = feFromBigInt(a);
+        feMul(squared, squared, squared);
+        feMulSmall(out, squared, k);
+        feMul(out, out, out);
+        expect(value(out)).toBe(mod((a * a * BigInt(k)) ** 2n));
+      }
     }
   });
 

@@ -110,6 +110,8 @@ describe('legacy packed format', () => {
       expect(isPackedLegacyPoint(key), toHex(key)).toBe(point !== undefined && !isIdentity(point));
     }
     expect(isPackedLegacyPoint(new Uint8Array(40), 9)).toBe(false);
+    // The check looks at x only when (1 - a·x^2)(1 - d·x^2) is 1; besides x = 0 that would need x^2 = (a + d) / (a·d), not a square.
+    expect(sqrt(mod((LEGACY_A + LEGACY_D) * inverse(LEGACY_A * LEGACY_D)))).toBeUndefined();
   });
 
   it('refuses input shorter than a key', () => {

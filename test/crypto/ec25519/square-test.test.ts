@@ -20,6 +20,12 @@ describe('isSquare', () => {
     expect(isSquare(fromBigInt(2n))).toBe(false);
   });
 
+  it('reads 256-bit numbers at or above p modulo p', () => {
+    const values = [P, P + 1n, P + 2n, P + 4n, 2n * P, (1n << 256n) - 1n, (1n << 255n) + 5n];
+    for (let i = 0; i < 200; i++) values.push(toBigInt(random32()) % P + P);
+    for (const value of values) expect(isSquare(fromBigInt(value)), value.toString(16)).toBe(eulerIsSquare(value % P));
+  });
+
   it('knows squares and twice squares (2 is not a square), across limb boundaries', () => {
     const roots = [1n, 2n, (1n << 30n) - 1n, 1n << 30n, (1n << 60n) + 1n, 1n << 127n, P - 1n];
     for (let i = 0; i < 2000; i++) roots.push(toBigInt(random32()) % P);
