@@ -1,6 +1,6 @@
 // Turns the drafts into the immutable Config: plain objects, deeply frozen, so that no
 // consumer can change the configuration another component is reading.
-import type { ConfigDraft, GroupDraft, StaticPeerDraft } from './draft.js';
+import type { ConfigDraft, GroupDraft, PeerDraft } from './draft.js';
 import { DEFAULT_LOG_LEVEL } from './draft.js';
 import type { BindAddress, Config, PeerConfig, PeerGroup } from './types.js';
 
@@ -33,10 +33,11 @@ function freezeGroup(draft: GroupDraft, parent: PeerGroup | undefined, index: Gr
 /** Shared by every peer without remotes: a supernode's directory holds tens of thousands. */
 const NO_REMOTES: readonly never[] = Object.freeze([]);
 
-export function toPeer(draft: Omit<StaticPeerDraft, 'group'>, group: PeerGroup): PeerConfig {
+/** The frozen peer of a draft whose key `key` (canonical) was checked. */
+export function toPeer(draft: PeerDraft, key: string, group: PeerGroup): PeerConfig {
   return {
     name: draft.name,
-    key: draft.key.text,
+    key,
     remotes: draft.remotes.length === 0 ? NO_REMOTES : [...draft.remotes],
     floating: draft.floating,
     mtu: draft.mtu,
@@ -124,7 +125,7 @@ export function freezeConfig(draft: ConfigDraft): Config {
     cipherImplementations: Object.fromEntries(draft.cipherImplementations),
     macImplementations: Object.fromEntries(draft.macImplementations),
     peerGroup,
-    peers: draft.peers.map((peer) => toPeer(peer, index.get(peer.group) as PeerGroup)),
+    peers: draft.peers.map((peer) => toPeer(peer, peer.key.text, index.get(peer.group) as PeerGroup)),
     methods: collectMethods(peerGroup, []),
   };
   return deepFreeze(config);
