@@ -3,7 +3,8 @@
 // a scratch region of the packet memory, OpenSSL encrypts them all in one AES-ECB call
 // (AES-NI), and the kernel XORs the result into the packets. Three passes over the batch,
 // two of them copies, instead of one OpenSSL context and call per packet.
-import { createCipheriv, type Cipher } from 'node:crypto';
+import type { Cipher } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { BatchTable } from '../../batch-table.js';
 import { BLOCK_BYTES } from '../../methods/common-header.js';
 import { CIPHERS } from '../../methods/names.js';
@@ -23,6 +24,16 @@ interface CtrKernel {
   ): void;
 }
 const ctrKernel = kernelLoader<CtrKernel>('aes128-ctr');
+
+let nodeCrypto: typeof import('node:crypto') | undefined;
+/**
+ * node:crypto, loaded at the first AES key: a datapath worker imports every cipher, and
+ * node:crypto's modules cost each worker's heap ~0.25 MiB that only aes128-ctr uses.
+ */
+function createCipheriv(...args: Parameters<typeof import('node:crypto').createCipheriv>): Cipher {
+  nodeCrypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return nodeCrypto.createCipheriv(...args);
+}
 
 /** The counter of a packet's first keystream block (expand_nonce sets the IV's last byte to 1). */
 const FIRST_COUNTER = 1;

@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BatchTable } from '../../../../src/crypto/batch-table.js';
 import { getCipher, TO_PACKET_END } from '../../../../src/crypto/cipher/index.js';
 import { PacketStatus } from '../../../../src/crypto/methods/provider.js';
@@ -102,5 +102,20 @@ describe('aes128-ctr', () => {
     expect(after.subarray(0, 16).every((b) => b === 0)).toBe(true);
     expect(toHex(after.subarray(16))).toBe(toHex(datas[2].subarray(16)));
     key.destroy();
+  });
+});
+
+describe('aes128-ctr loading', () => {
+  it('does not import node:crypto until a key is made (a datapath worker imports every cipher)', async () => {
+    vi.resetModules();
+    vi.doMock('node:crypto', () => {
+      throw new Error('node:crypto imported');
+    });
+    try {
+      await expect(import('../../../../src/crypto/cipher/aes128-ctr/aes128-ctr.js')).resolves.toBeDefined();
+    } finally {
+      vi.doUnmock('node:crypto');
+      vi.resetModules();
+    }
   });
 });
