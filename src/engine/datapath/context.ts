@@ -51,7 +51,7 @@ export class Datapath {
     this.stats = new DatapathStats(init.peerStats, init.globalStats);
     this.peers = new DatapathPeers(init, this.stats.peerCapacity);
     this.sockets = new UdpSockets(init, this.memory, this.stats);
-    this.memory.registerFixed(this.sockets.backend, this.sockets.receivePool);
+    this.memory.registerFixed(this.sockets.backend);
     this.handoff = init.place ? new Handoff(this.memory, this.stats, init.place) : null;
     this.queues = new DatapathQueues(this.memory, this.sockets.backend, this.stats);
     for (const spec of init.sockets) this.sockets.add(spec.socketId, spec.fd);
