@@ -13,7 +13,10 @@
 //     namespace on its TAP address (so every byte is opened or sealed by the supernode), with
 //     router 0 pinging the same address meanwhile; the supernode's CPU time (/proc) over the
 //     bytes the servers received, the TCP retransmits, the drops at its socket and (fastd-ts)
-//     the data its CoDel dropped for queueing too long;
+//     the data its CoDel dropped for queueing too long. The same flows run --warm-up seconds
+//     (3) just before, unmeasured: fastd-ts's V8 compiles the bulk path (many-segment batches,
+//     TCP coalescing) in the first seconds of its first flows, about a fifth of a cold 10 s
+//     flow's CPU, once in a daemon's life; a supernode carries flows for days;
 //  4. its RSS, and its CPU time over 20 idle seconds;
 //     then the status socket: 20 fetches of the whole document one after another, each timed
 //     from connect to the end of its JSON (median, max), and pings from router 0 every 50 ms
@@ -241,7 +244,8 @@ async function statusFetches(lab: SupernodeLab, supernode: BenchDaemon): Promise
 }
 
 /** The flows and the pings beside them; CPU per GB over the bytes the servers received. */
-async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'flowUdpDrops' | 'flowQueueDrops' | 'cpuPerGb' | 'loadPing'>> {
+async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number, warmUpSeconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'flowUdpDrops' | 'flowQueueDrops' | 'cpuPerGb' | 'loadPing'>> {
+  if (warmUpSeconds > 0) await Promise.all(lab.probeNs.map((netns, i) => iperf3(netns, lab.supernodeNs, SUPERNODE_TAP_ADDRESS, warmUpSeconds, IPERF_PORT + i)));
   const dropsBefore = await lab.supernodeNs.udpReceiveBufferErrors();
   const queueDropsBefore = await queueDrops(supernode);
   const before = supernode.cpuSeconds();
@@ -286,7 +290,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     await until('a ping from router 0 through the supernode', START_DEADLINE_MS, () => answers(lab.routersNs, SUPERNODE_TAP_ADDRESS));
     for (const netns of lab.probeNs) await until(`a ping from ${netns.name}`, START_DEADLINE_MS, () => answers(netns, SUPERNODE_TAP_ADDRESS));
     const idlePing = summarizePings(await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, IDLE_PINGS, PING_INTERVAL_S), IDLE_PINGS);
-    const load = await flows(lab, supernode, options.seconds);
+    const load = await flows(lab, supernode, options.seconds, options.warmUpSeconds);
     say(`${load.mbit.toFixed(0)} Mbit/s, ${load.cpuPerGb.toFixed(2)} CPU-s/GB, ping ${idlePing.avgMs.toFixed(2)} ms idle, ${load.loadPing.avgMs.toFixed(2)} ms loaded, ${load.retransmits} retransmits, ${load.flowQueueDrops} CoDel drops`);
     const rssMiB = supernode.rssMiB();
     const idleBefore = supernode.cpuSeconds();
@@ -370,7 +374,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.stdout.write(`\n${formatSupernodeTable(results, options, connectDeadlineSeconds(options.routers))}\n`);
   process.stdout.write(
     `\n${options.routers} routers ${addresses} + ${options.probes} probes, salsa2012+umac, TAP; ${options.rounds} turn(s) per supernode, ` +
-      `flows ${options.seconds} s; ping from router 0 every ${PING_INTERVAL_S * 1000} ms; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
+      `flows ${options.seconds} s after ${options.warmUpSeconds} s unmeasured; ping from router 0 every ${PING_INTERVAL_S * 1000} ms; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
   );
   return 0;
 }

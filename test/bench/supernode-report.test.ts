@@ -44,8 +44,9 @@ function turn(scale: number, extra: Partial<TurnFigures> = {}): TurnFigures {
 
 describe('supernode bench options', () => {
   it('defaults to the issue\'s workload, and --quick to a small one', () => {
-    expect(options([])).toMatchObject({ routers: 200, probes: 4, seconds: 10, ownAddresses: false, extraKeys: 0, rounds: 1, idleSeconds: 20, floodSeconds: 20, kinds: ['fastd', 'fastd-ts'] });
-    expect(options(['--quick'])).toMatchObject({ routers: 20, probes: 2, seconds: 3 });
+    expect(options([])).toMatchObject({ routers: 200, probes: 4, seconds: 10, warmUpSeconds: 3, ownAddresses: false, extraKeys: 0, rounds: 1, idleSeconds: 20, floodSeconds: 20, kinds: ['fastd', 'fastd-ts'] });
+    expect(options(['--quick'])).toMatchObject({ routers: 20, probes: 2, seconds: 3, warmUpSeconds: 1 });
+    expect(options(['--warm-up', '0'])).toMatchObject({ warmUpSeconds: 0 });
   });
 
   it('takes sizes and switches in any order; later sizes override --quick\'s', () => {
