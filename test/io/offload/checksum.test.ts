@@ -1,6 +1,7 @@
 // The module's Internet checksum against the test's own RFC 1071 implementation, over
-// random data at odd and even offsets and lengths (the module sums bytes in an unrolled,
-// split way, which this proves equal to the word-by-word definition).
+// random data at odd and even offsets and lengths and in views at any offset of their memory
+// (the module sums bytes in an unrolled, split way, and long ranges four bytes per load,
+// which this proves equal to the word-by-word definition).
 import { describe, expect, it } from 'vitest';
 import { finish, pseudoHeaderSum, sumWords } from '../../../src/io/offload/checksum.js';
 import { pattern, referenceChecksum } from './frames.js';
@@ -18,6 +19,13 @@ describe('Internet checksum', () => {
     [2, 70_000],
   ])('bytes [%d, %d) sum as RFC 1071 says', (start, end) => {
     expect(finish(sumWords(data, start, end, 0))).toBe(referenceChecksum(data.subarray(start, end)));
+  });
+
+  it.each([0, 1, 2, 4])('a view at byte offset %d of its memory sums as RFC 1071 says, a word or four bytes at a time', (offset) => {
+    const view = data.subarray(offset, 20_000);
+    for (const [start, end] of [[2, 1454], [34, 1486], [0, 63], [0, 64], [6, 71], [4, 19_000 - offset]] as const) {
+      expect(finish(sumWords(view, start, end, 0x1234))).toBe(finish(0x1234 + (0xffff - referenceChecksum(view.subarray(start, end)))));
+    }
   });
 
   it('sums add up: a sum continued over two parts (even split) is the sum of the whole', () => {
