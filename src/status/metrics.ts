@@ -198,12 +198,12 @@ export class DaemonMetrics {
     out.room(room);
     out.single('fastd_peers_up_total', 'gauge', 'number of connected peers', connectedLabels.length);
     out.family('fastd_peer_up', 'gauge', 'whether the peer is connected');
-    for (let i = 0; i < rows.length; i++) out.sample('fastd_peer_up', rows[i]!.labels, up[i]!);
+    for (let i = 0; i < rows.length; i++) out.sample(rows[i]!.labels, up[i]!);
     out.family('fastd_peer_uptime_seconds', 'gauge', 'peer session uptime');
-    for (let i = 0; i < connectedLabels.length; i++) out.sampleOf('fastd_peer_uptime_seconds', connectedLabels[i]!, this.uptimes, i);
+    for (let i = 0; i < connectedLabels.length; i++) out.sampleOf(connectedLabels[i]!, this.uptimes, i);
     // `asn` stays empty: the daemon makes no look-ups of its own
     out.family('fastd_peer_info', 'gauge', 'general info about a peer (connection method, ASN, IP Version)');
-    for (const info of connectedInfo) out.sample('fastd_peer_info', info, 1);
+    for (const info of connectedInfo) out.sample(info, 1);
     writeTraffic(out, 'fastd_peer', 'peer ', connectedLabels, this.statistics, PEER_STATS_FIELDS);
   }
 }
@@ -215,7 +215,7 @@ function writeTraffic(out: ExpositionWriter, prefix: string, what: string, label
       const name = `${prefix}_${stat}_${unit}`;
       const field = TRAFFIC_FIELDS[stat][unit];
       out.family(name, 'counter', `${what}${stat.replace('_', ' ')} ${unit === 'packets' ? 'packet' : 'byte'} count`);
-      for (let i = 0; i < labels.length; i++) out.sampleOf(name, labels[i]!, table, i * stride + field);
+      for (let i = 0; i < labels.length; i++) out.sampleOf(labels[i]!, table, i * stride + field);
     }
   }
 }
@@ -223,7 +223,7 @@ function writeTraffic(out: ExpositionWriter, prefix: string, what: string, label
 /** One family of fastd-ts's counters or gauges, one sample per labelled value. */
 function writeFamily(out: ExpositionWriter, name: string, type: MetricType, help: string, samples: readonly (readonly [Buffer, number])[]): void {
   out.family(name, type, help);
-  for (const [labels, value] of samples) out.sample(name, labels, value);
+  for (const [labels, value] of samples) out.sample(labels, value);
 }
 
 function writeOwn(out: ExpositionWriter, status: FastdTsStatus): void {
