@@ -1,10 +1,11 @@
 // The metrics endpoint's encodings, in-process on loopback: gzip when the scraper accepts it
-// (Prometheus asks for it by default), the same text either way, plain text otherwise.
+// (Prometheus asks for it by default), the same text either way, plain text otherwise; and the
+// unsent renders before a first scrape (zlib's gzip is watched: those are gzipped too).
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { gunzipSync, inflateRawSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gunzipSync, gzip, inflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GLOBAL_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
 import { DaemonMetrics } from '../../src/status/metrics.js';
@@ -12,6 +13,11 @@ import { TICK_MS } from '../../src/status/warm-render.js';
 import { settle } from '../helpers/wait.js';
 import { acceptsGzip, MetricsServer } from '../../src/status/metrics-server.js';
 import type { StatusSource } from '../../src/status/status-json.js';
+
+vi.mock('node:zlib', async (original) => {
+  const zlib = await original<typeof import('node:zlib')>();
+  return { ...zlib, gzip: vi.fn(zlib.gzip) };
+});
 
 const HOST = '127.0.0.1';
 
@@ -153,5 +159,18 @@ describe('MetricsServer, before its first scrape', () => {
     for (const _ of peers) served.server.peersChanged();
     await settle(() => served.metrics.connectedPeers === peers.length, 10 * TICK_MS);
     expect(served.metrics.connectedPeers).toBe(peers.length);
+  });
+});
+
+describe('MetricsServer, before its first gzipped scrape', () => {
+  beforeAll(() => {
+    vi.mocked(gzip).mockClear();
+  });
+  const served = serving(source);
+
+  it("gzips the text it renders unsent, so that the first gzipped scrape is not zlib's first run", async () => {
+    await settle(() => vi.mocked(gzip).mock.calls.length > 0);
+    const gzipped = vi.mocked(gzip).mock.calls.reduce((sum, [input]) => sum + (input as Buffer).length, 0);
+    expect(gzipped).toBe((await get(served.port, {})).body.length);
   });
 });
