@@ -31,7 +31,7 @@ import { boundToText, closeSockets, socketSpec, type BoundSocket } from '../net/
 import type { EarlySockets } from '../net/early-sockets.js';
 import type { DaemonSignal, HeldSignals } from '../../cli/held-signals.js';
 import { compactHeap } from '../heap-compaction.js';
-import { mallocTrimAsync } from '../../io/libc.js';
+import { keepMallocTrimmed, mallocTrimAsync } from '../../io/libc.js';
 import { anonymousResidentBytes, MemoryReleaser } from './memory-release.js';
 import { statusSource } from './status-source.js';
 import { notifySystemd } from './systemd-notify.js';
@@ -156,6 +156,7 @@ class Daemon {
 
   async start(): Promise<void> {
     const { config } = this;
+    keepMallocTrimmed();
     checkL2tpOffload(config);
     const secret = config.secret === undefined ? undefined : parseKeyHex(config.secret);
     if (!secret) throw new StartupError('no valid secret key configured');
