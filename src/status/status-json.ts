@@ -246,10 +246,6 @@ export interface StatusSource {
 }
 
 function peerStatus(source: StatusSource, peer: PeerStatusSource): StatusPeer {
-  const perPeerInterface =
-    source.singleInterface === undefined
-      ? { interface: peer.iface?.name ?? null, mtu: peer.iface && peer.iface.mtu !== 0 ? peer.iface.mtu : null }
-      : {};
   let connection: StatusConnection | null = null;
   if (peer.establishedAt !== undefined) {
     connection = {
@@ -259,7 +255,10 @@ function peerStatus(source: StatusSource, peer: PeerStatusSource): StatusPeer {
       ...(source.mode === 'tap' ? { mac_addresses: [...peer.macAddresses] } : {}),
     };
   }
-  return { name: peer.name ?? null, address: peer.address, ...perPeerInterface, connection };
+  // Each shape as a literal, not spread from parts: a status document may list 50,000 peers.
+  if (source.singleInterface !== undefined) return { name: peer.name ?? null, address: peer.address, connection };
+  const { iface } = peer;
+  return { name: peer.name ?? null, address: peer.address, interface: iface?.name ?? null, mtu: iface && iface.mtu !== 0 ? iface.mtu : null, connection };
 }
 
 export function buildStatus(source: StatusSource): StatusDocument {

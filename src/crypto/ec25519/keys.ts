@@ -47,19 +47,32 @@ function hexDigit(code: number): number {
 }
 
 /**
- * Reads a key as fastd's read_key does: exactly 64 hex digits, either case. Digit by digit
- * rather than by a pattern and 32 substrings: a peer directory parses 50,000 at start-up.
+ * Reads a key as fastd's read_key does into `out` (32 bytes): false unless it is exactly 64 hex
+ * digits, either case. Digit by digit rather than by a pattern and 32 substrings, and into a
+ * buffer the caller may reuse: a peer directory checks 50,000 keys at start-up.
  */
-export function parseKeyHex(hex: string): Uint8Array | undefined {
-  if (hex.length !== KEY_HEX_DIGITS) return undefined;
-  const key = new Uint8Array(KEY_HEX_DIGITS / 2);
-  for (let i = 0; i < key.length; i++) {
+export function readKeyHex(hex: string, out: Uint8Array): boolean {
+  if (hex.length !== KEY_HEX_DIGITS) return false;
+  for (let i = 0; i < KEY_HEX_DIGITS / 2; i++) {
     const high = hexDigit(hex.charCodeAt(2 * i));
     const low = hexDigit(hex.charCodeAt(2 * i + 1));
-    if ((high | low) < 0) return undefined;
-    key[i] = (high << 4) | low;
+    if ((high | low) < 0) return false;
+    out[i] = (high << 4) | low;
   }
-  return key;
+  return true;
+}
+
+/** readKeyHex into a new array; undefined where it is false. */
+export function parseKeyHex(hex: string): Uint8Array | undefined {
+  const key = new Uint8Array(KEY_HEX_DIGITS / 2);
+  return readKeyHex(hex, key) ? key : undefined;
+}
+
+const checkedKey = new Uint8Array(KEY_HEX_DIGITS / 2);
+
+/** Whether `hex` is a key's 64 hex digits (readKeyHex without keeping the bytes). */
+export function isKeyHex(hex: string): boolean {
+  return readKeyHex(hex, checkedKey);
 }
 
 /** Lower-case hex, as fastd prints keys. */

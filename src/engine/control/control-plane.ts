@@ -102,7 +102,8 @@ export class ControlPlane {
       log.warn(`can't add peer ${config.name ?? config.key}: ${(error as Error).message}`);
       return undefined;
     }
-    if (dynamic || config.sourceDir !== undefined) log.verbose(`adding peer ${peer}`);
+    // formatted only when logged: a start-up adds the 50,000 peers of a big directory
+    if ((dynamic || config.sourceDir !== undefined) && log.isLevelEnabled('verbose')) log.verbose(`adding peer ${peer}`);
     if (config.remotes.length > 0) this.remoteEndpoints.changed();
     this.setup(peer, now);
     return peer;

@@ -109,7 +109,7 @@ export function loadPeerDirs(control: ControlPlane, now: number, early?: PeerDir
   for (const { result } of read.dirs) {
     for (const warning of result.warnings) log.warn(formatWarning(warning));
     for (const error of result.errors) log.error(error.message);
-    definitions.push(...result.peers);
+    for (const peer of result.peers) definitions.push(peer);
   }
   const enabled = enabledPeers(control, definitions);
   const enabledKeys = new Set(enabled.map((peer) => peer.key));

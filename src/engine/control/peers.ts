@@ -2,7 +2,7 @@
 // dynamic peers accepted by `on verify`. Peers are found by public key (handshakes) and by
 // address; each holds a peerId, its row in the workers' statistics tables, for as long as it exists.
 import type { PeerConfig, PeerGroup } from '../../config/types.js';
-import { parseKeyHex } from '../../crypto/ec25519/keys.js';
+import { isKeyHex } from '../../crypto/ec25519/keys.js';
 import type { Endpoint } from '../datapath/messages.js';
 import { endpointKey } from './endpoints.js';
 import { EnginePeer, type PeerLocation } from './peer-state.js';
@@ -46,7 +46,7 @@ export class PeerRegistry {
 
   /** Adds a peer under a free peerId (freed ones first, so the statistics tables grow with the peers there are at once). Throws RangeError for a bad key. */
   add(config: PeerConfig, dynamic: boolean): EnginePeer {
-    if (!parseKeyHex(config.key)) throw new RangeError(`invalid key for peer ${config.name ?? config.key}`);
+    if (!isKeyHex(config.key)) throw new RangeError(`invalid key for peer ${config.name ?? config.key}`);
     if (this.byKey.has(config.key)) throw new RangeError(`duplicate key ${config.key}`);
     const peerId = this.freeIds.pop() ?? this.nextId++;
     const peer = new EnginePeer(config, peerId, dynamic);

@@ -35,7 +35,8 @@ export function statusSource(inputs: StatusInputs): StatusSource {
   const single = control.deps.singleInterface;
   const peers: PeerStatusSource[] = [];
   for (const peer of control.table.all()) {
-    const iface = peer.iface ?? single;
+    // a peer's own interface only: where there is one for all, both readers name that one
+    const { iface } = peer;
     peers.push({
       key: peer.config.key,
       name: peer.config.name,
