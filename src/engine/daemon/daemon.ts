@@ -160,14 +160,6 @@ class Daemon {
     checkL2tpOffload(config);
     const secret = config.secret === undefined ? undefined : parseKeyHex(config.secret);
     if (!secret) throw new StartupError('no valid secret key configured');
-    const localKey = keyToHex(derivePublicKey(secret));
-    const handshake = new Handshake({
-      secretKey: secret,
-      mode: config.mode,
-      versionName: FASTD_COMPAT_VERSION,
-      // Test-only: speak like pre-v22 fastd, to prove that old peers are still served.
-      preV22: this.options.switches.preV22,
-    });
     const methods = handshakeMethods(config);
     let account: Account | undefined;
     try {
@@ -209,6 +201,16 @@ class Daemon {
     writePidFile(config, account);
     notifySystemd(this.options.notifySocket, process.pid);
     if (isDaemonChild()) reportReady();
+    // Our key pair while the workers set up their datapaths (~0.1 s in which the main thread
+    // would idle): loading libsodium and two derivations of the public key take about as long.
+    const localKey = keyToHex(derivePublicKey(secret));
+    const handshake = new Handshake({
+      secretKey: secret,
+      mode: config.mode,
+      versionName: FASTD_COMPAT_VERSION,
+      // Test-only: speak like pre-v22 fastd, to prove that old peers are still served.
+      preV22: this.options.switches.preV22,
+    });
     // a worker becomes the user itself while it sets up; the change of the other threads waits for it
     await worker.ready;
     if (config.dropCapabilities === 'early' || config.dropCapabilities === 'force') dropPrivileges(config, account);
