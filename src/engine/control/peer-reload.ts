@@ -43,9 +43,9 @@ function groupsInReadOrder(root: PeerGroup): PeerGroup[] {
 /**
  * fastd_peer_add and protocol_check_peer over every peer definition, in fastd's order: a
  * key defined twice disables every peer with it (fastd keeps the first, disabled), and a
- * peer with our own key is ignored. Returns the definitions that stay enabled.
+ * peer with our own key is ignored. Returns the definitions that stay enabled, by key, in order.
  */
-function enabledPeers(control: ControlPlane, definitions: readonly PeerConfig[]): PeerConfig[] {
+function enabledPeers(control: ControlPlane, definitions: readonly PeerConfig[]): Map<string, PeerConfig> {
   const byKey = new Map<string, PeerConfig>();
   const disabled = control.disabled;
   disabled.clear();
@@ -65,12 +65,12 @@ function enabledPeers(control: ControlPlane, definitions: readonly PeerConfig[])
     byKey.delete(own.key);
     disabled.set(own.key, own);
   }
-  return [...byKey.values()];
+  return byKey;
 }
 
 /** The peers of the configuration file (start-up, before privileges are dropped). */
 export function addStaticPeers(control: ControlPlane, now: number): void {
-  for (const peer of enabledPeers(control, control.config.peers)) control.addPeer(peer, false, now);
+  for (const peer of enabledPeers(control, control.config.peers).values()) control.addPeer(peer, false, now);
 }
 
 /** Every peer directory of a configuration as read at one time, in the order fastd reads them. */
@@ -112,9 +112,8 @@ export function loadPeerDirs(control: ControlPlane, now: number, early?: PeerDir
     for (const peer of result.peers) definitions.push(peer);
   }
   const enabled = enabledPeers(control, definitions);
-  const enabledKeys = new Set(enabled.map((peer) => peer.key));
   for (const peer of [...control.table.all()]) {
-    if (enabledKeys.has(peer.config.key)) continue;
+    if (enabled.has(peer.config.key)) continue;
     if (control.disabled.has(peer.config.key)) {
       if (peer.dynamic) control.delete(peer);
       else control.disable(peer);
@@ -122,7 +121,7 @@ export function loadPeerDirs(control: ControlPlane, now: number, early?: PeerDir
       control.delete(peer);
     }
   }
-  for (const peer of enabled) {
+  for (const peer of enabled.values()) {
     if (peer.sourceDir !== undefined) apply(control, peer, now);
     else if (!control.table.find(peer.key)) control.addPeer(peer, false, now);
   }
