@@ -6,6 +6,10 @@
 //
 //   request (TAP) ─a-out─▶ datagram out (veth) ─b-round─▶ datagram in (veth) ─a-in─▶ reply (TAP)
 //
+// A ping to a supernode's own TAP address, seen on the supernode's veth and TAP:
+//
+//   datagram in (veth) ─in─▶ request (TAP) ─kernel─▶ reply (TAP) ─out─▶ datagram out (veth)
+//
 // Other datagrams cross the veth too (handshakes, keepalives), so a round is anchored on the
 // ICMP sequence number of its request and reply and takes the first datagram in each
 // direction between them that is long enough to carry the ICMP message.
@@ -97,6 +101,41 @@ export function tunnelRounds(packets: readonly CapturedPacket[], addresses: Tunn
     if (back < 0) return;
     const [sent, received, reply] = [between[out]!.ns, between[back]!.ns, packets[end]!.ns];
     rounds.push({ seq: request.seq, aOut: micros(request.ns, sent), bRound: micros(sent, received), aIn: micros(received, reply) });
+  });
+  return rounds;
+}
+
+/** One ping answered by the supernode's kernel on its TAP, split at its veth and TAP, in microseconds. */
+export interface SupernodeRound {
+  readonly seq: number;
+  /** The datagram on the veth → the request it carried on the TAP: receive, open, TAP write. */
+  readonly in: number;
+  /** Request → reply on the TAP: the kernel's own answer. */
+  readonly kernel: number;
+  /** The reply on the TAP → its datagram on the veth: TAP read, seal, send. */
+  readonly out: number;
+}
+
+/**
+ * Pairs each echo request to `target` on the TAP with the datagram to `supernode` just
+ * before it, the reply of the same sequence number, and the first datagram from `supernode`
+ * after that; datagrams too short to carry the ping (keepalives) are skipped, rounds missing
+ * a packet dropped.
+ */
+export function supernodeRounds(packets: readonly CapturedPacket[], addresses: { readonly target: string; readonly supernode: string }): SupernodeRound[] {
+  const { target, supernode } = addresses;
+  const carries = (p: CapturedPacket, request: CapturedPacket, inbound: boolean) =>
+    p.kind === 'udp' && hostOf(inbound ? p.destination : p.source) === supernode && p.length >= request.length;
+  const rounds: SupernodeRound[] = [];
+  packets.forEach((request, at) => {
+    if (request.kind !== 'echo-request' || request.destination !== target) return;
+    let carrier: CapturedPacket | undefined;
+    for (let i = at - 1; i >= 0 && !carrier; i--) if (carries(packets[i]!, request, true)) carrier = packets[i];
+    const end = packets.findIndex((p, i) => i > at && p.kind === 'echo-reply' && p.source === target && p.seq === request.seq);
+    const sent = end < 0 ? undefined : packets.find((p, i) => i > end && carries(p, request, false));
+    if (!carrier || !sent) return;
+    const reply = packets[end]!;
+    rounds.push({ seq: request.seq, in: micros(carrier.ns, request.ns), kernel: micros(request.ns, reply.ns), out: micros(reply.ns, sent.ns) });
   });
   return rounds;
 }

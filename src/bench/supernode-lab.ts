@@ -23,7 +23,7 @@ export const SUPERNODE_ADDRESS = '198.18.0.1';
 export const SUPERNODE_PORT = 10_000;
 /** The supernode's address inside the tunnel: iperf3's servers and the pings' target. */
 export const SUPERNODE_TAP_ADDRESS = '10.200.0.1';
-const SUPERNODE_TAP = 'sn0';
+export const SUPERNODE_TAP = 'sn0';
 /**
  * The supernode's TAP gets the same MAC address every start: a TAP recreated after a restart
  * would otherwise have a new one, and the routers' neighbour entries would point at the old.
@@ -64,7 +64,8 @@ export class SupernodeLab {
     readonly supernodeNs: Namespace,
     readonly routersNs: Namespace,
     readonly probeNs: readonly Namespace[],
-    private readonly dir: string,
+    /** Where the keys, configurations, logs (and captures) go. */
+    readonly dir: string,
     routerCount: number,
     ownAddresses: boolean,
   ) {

@@ -105,6 +105,8 @@ export interface TurnFigures {
   readonly flowQueueDrops: number;
   readonly cpuPerGb: number;
   readonly idlePing: PingSummary;
+  /** The idle pings split at the supernode's veth and TAP (supernodeRounds): medians in µs, and how many rounds were whole. */
+  readonly idleHops: { readonly in: number; readonly kernel: number; readonly out: number; readonly rounds: number };
   readonly loadPing: PingSummary;
   readonly restart: RestartFigures;
   readonly restartExtraKeys?: RestartFigures;
@@ -187,6 +189,8 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     { label: 'its CoDel drops in the flows (fastd-ts)', cell: (t) => String(t.flowQueueDrops) },
     { label: 'supernode CPU-s per GB in the flows', cell: (t) => fixed(t.cpuPerGb, 2), value: (t) => t.cpuPerGb },
     { label: 'ping idle, avg / max (ms)', cell: (t) => pingCell(t.idlePing), value: (t) => t.idlePing.avgMs },
+    // where an idle ping spends the supernode's share: datagram in → request on its TAP, and reply → datagram out
+    { label: 'idle ping at the supernode: in / out, median (µs)', cell: (t) => `${fixed(t.idleHops.in, 0)} / ${fixed(t.idleHops.out, 0)}`, value: (t) => t.idleHops.in + t.idleHops.out },
     { label: 'ping during the flows, avg / max (ms)', cell: (t) => pingCell(t.loadPing), value: (t) => t.loadPing.avgMs },
     { label: 'kill -9, restart: all back (s)', cell: (t) => restartCell(t.restart, restartDeadlineSeconds), value: (t) => seconds(t.restart) },
     { label: 'routers back 5 s after the restart', cell: (t) => String(t.restart.backAfter5s), value: (t) => t.restart.backAfter5s },

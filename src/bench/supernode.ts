@@ -8,7 +8,9 @@
 //     seconds from the exec until its status socket lists all N+K connected, and how much of
 //     that went on starting the routers; datagrams dropped at its full socket buffer meanwhile;
 //     its CPU time until then (start-up included), per handshake it answered;
-//  2. idle ping, 5 a second from router 0 (its TAP is addressed) to the supernode's TAP;
+//  2. idle ping, 5 a second from router 0 (its TAP is addressed) to the supernode's TAP,
+//     captured on the supernode's veth and TAP: the median time from a ping's datagram in to
+//     its request on the TAP, the kernel's answer, and from the reply to its datagram out;
 //  3. K iperf3 TCP flows at once, each from a probe to an iperf3 server in the supernode's
 //     namespace on its TAP address (so every byte is opened or sealed by the supernode), with
 //     router 0 pinging the same address meanwhile; the supernode's CPU time (/proc) over the
@@ -52,7 +54,9 @@ import { until } from './bench-tunnel.js';
 import type { BenchDaemon } from './daemon.js';
 import { type DaemonKind, median, roundOrder, summarizePings } from './report.js';
 import { missingPrerequisites, progress, runAsScript } from './script.js';
-import { FLOOD_SOURCES, MTU, SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP_ADDRESS, SupernodeLab } from './supernode-lab.js';
+import { Capture } from './rtt-capture.js';
+import { parseCapture, supernodeRounds } from './rtt-hops.js';
+import { FLOOD_SOURCES, MTU, SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP, SUPERNODE_TAP_ADDRESS, SUPERNODE_UNDERLAY, SupernodeLab } from './supernode-lab.js';
 import {
   cpuPerGigabyte,
   formatSupernodeTable,
@@ -267,6 +271,29 @@ async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number,
   };
 }
 
+/** Idle pings from router 0, each split at the supernode's veth and TAP (medians, µs). */
+async function idlePings(lab: SupernodeLab, label: string): Promise<Pick<TurnFigures, 'idlePing' | 'idleHops'>> {
+  const name = label.replace(/\W+/g, '-');
+  const veth = await Capture.start(lab.supernodeNs, SUPERNODE_UNDERLAY, `udp port ${SUPERNODE_PORT}`, lab.dir, `idle-veth-${name}`);
+  const tap = await Capture.start(lab.supernodeNs, SUPERNODE_TAP, 'icmp', lab.dir, `idle-tap-${name}`).catch(async (error: unknown) => {
+    await veth.kill();
+    throw error;
+  });
+  let times: number[];
+  try {
+    times = await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, IDLE_PINGS, PING_INTERVAL_S);
+  } catch (error) {
+    await Promise.all([veth.kill(), tap.kill()]);
+    throw error;
+  }
+  const captured = await Promise.all([veth.stop(), tap.stop()]);
+  const rounds = supernodeRounds(parseCapture(captured.join('\n')), { target: SUPERNODE_TAP_ADDRESS, supernode: SUPERNODE_ADDRESS });
+  return {
+    idlePing: summarizePings(times, IDLE_PINGS),
+    idleHops: { in: median(rounds.map((r) => r.in)), kernel: median(rounds.map((r) => r.kernel)), out: median(rounds.map((r) => r.out)), rounds: rounds.length },
+  };
+}
+
 /** One supernode's turn, from its cold start to its last restart; leaves no daemon running. */
 async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options: SupernodeOptions): Promise<TurnFigures> {
   const supernode = lab.supernode(kind, `supernode-${kind}-${round + 1}`, kind === 'fastd-ts' ? ['--metrics-listen', METRICS_LISTEN] : []);
@@ -289,7 +316,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     say(`cold start ${cold.allBackSeconds.toFixed(1)} s (routers started after ${routersStartedSeconds.toFixed(1)} s), ${cold.cpuSeconds.toFixed(2)} CPU-s, ${coldStartUdpDrops} datagrams dropped at its socket`);
     await until('a ping from router 0 through the supernode', START_DEADLINE_MS, () => answers(lab.routersNs, SUPERNODE_TAP_ADDRESS));
     for (const netns of lab.probeNs) await until(`a ping from ${netns.name}`, START_DEADLINE_MS, () => answers(netns, SUPERNODE_TAP_ADDRESS));
-    const idlePing = summarizePings(await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, IDLE_PINGS, PING_INTERVAL_S), IDLE_PINGS);
+    const { idlePing, idleHops } = await idlePings(lab, label);
     const load = await flows(lab, supernode, options.seconds, options.warmUpSeconds);
     say(`${load.mbit.toFixed(0)} Mbit/s, ${load.cpuPerGb.toFixed(2)} CPU-s/GB, ping ${idlePing.avgMs.toFixed(2)} ms idle, ${load.loadPing.avgMs.toFixed(2)} ms loaded, ${load.retransmits} retransmits, ${load.flowQueueDrops} CoDel drops`);
     const rssMiB = supernode.rssMiB();
@@ -329,7 +356,7 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     // last: a router ignores handshakes for 15 s after its session began, a restart's greeting too
     const stormed = await storm(lab, supernode);
     say(`storm: ${stormed.renewed} routers re-handshaked in ${stormed.seconds?.toFixed(1) ?? `> ${connectDeadlineSeconds(options.routers)}`} s, ${stormed.cpuSeconds.toFixed(2)} CPU-s, probe 0's ping ${stormed.ping.avgMs.toFixed(2)} / ${stormed.ping.maxMs.toFixed(1)} ms (${stormed.ping.sent - stormed.ping.answered} lost)`);
-    return { coldStartSeconds: cold.allBackSeconds, coldStartCpuSeconds: cold.cpuSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, metricsFirstGzip, flood: spoofed, storm: stormed };
+    return { coldStartSeconds: cold.allBackSeconds, coldStartCpuSeconds: cold.cpuSeconds, routersStartedSeconds, coldStartUdpDrops, ...load, idlePing, idleHops, restart: restarted, restartExtraKeys, rssMiB, idleCpuSeconds, ...status, ...metrics, metricsFirstGzip, flood: spoofed, storm: stormed };
   } finally {
     await supernode.stop();
     await lab.stopClients();

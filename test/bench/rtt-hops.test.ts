@@ -1,7 +1,7 @@
 // The RTT bench's capture arithmetic: tcpdump lines parsed with exact nanosecond stamps,
 // tunnel round trips split into hops despite keepalives and lost replies, and echo times on loopback.
 import { describe, expect, it } from 'vitest';
-import { echoTimes, parseCapture, parsePacketLine, tunnelRounds } from '../../src/bench/rtt-hops.ts';
+import { echoTimes, parseCapture, parsePacketLine, supernodeRounds, tunnelRounds } from '../../src/bench/rtt-hops.ts';
 
 const addresses = { tunnel: ['192.0.2.1', '192.0.2.2'], underlay: ['198.51.100.1', '198.51.100.2'] } as const;
 
@@ -67,6 +67,31 @@ describe('RTT bench: hops of a tunnel round trip', () => {
   it('ignores the pings of the other direction', () => {
     const theirs = '10.000001000 IP 192.0.2.2 > 192.0.2.1: ICMP echo request, id 9, seq 1, length 64';
     expect(tunnelRounds(parseCapture(theirs), addresses)).toEqual([]);
+  });
+});
+
+describe('supernode bench: hops of a ping to the supernode', () => {
+  const at = { target: '10.200.0.1', supernode: '198.18.0.1' };
+  const request = (t: string, seq: number) => `${t} IP 10.200.2.1 > 10.200.0.1: ICMP echo request, id 5, seq ${seq}, length 64`;
+  const reply = (t: string, seq: number) => `${t} IP 10.200.0.1 > 10.200.2.1: ICMP echo reply, id 5, seq ${seq}, length 64`;
+  const inbound = (t: string, length = 122, port = 20000) => `${t} IP 198.18.0.2.${port} > 198.18.0.1.10000: UDP, length ${length}`;
+  const outbound = (t: string, length = 122) => `${t} IP 198.18.0.1.10000 > 198.18.0.2.20000: UDP, length ${length}`;
+
+  it('splits a round into in, the kernel and out, past other routers\' keepalives', () => {
+    const capture = [
+      inbound('10.000000000'),
+      inbound('10.000100000', 16, 20001),
+      request('10.000400000', 1),
+      outbound('10.000410000', 16),
+      reply('10.000420000', 1),
+      outbound('10.000540500'),
+    ].join('\n');
+    expect(supernodeRounds(parseCapture(capture), at)).toEqual([{ seq: 1, in: 400, kernel: 20, out: 120.5 }]);
+  });
+
+  it('drops a round whose reply or datagram out is missing', () => {
+    const capture = [inbound('10.000000000'), request('10.000400000', 1), inbound('10.200000000'), request('10.200400000', 2), reply('10.200420000', 2)].join('\n');
+    expect(supernodeRounds(parseCapture(capture), at)).toEqual([]);
   });
 });
 
