@@ -23,6 +23,8 @@ export const TIMER_INTERVAL = 1000;
  * slots, ~5 ms cold) is no work to do every second in every worker.
  */
 const MAC_EXPIRY_INTERVAL = 10_000;
+/** A pause between turns this long (ms) is an idle spell: a busy worker's turns follow each other at once. */
+const IDLE_WAKE_MS = 1;
 
 export class Loop {
   private readonly sender: Sender;
@@ -30,6 +32,8 @@ export class Loop {
   private readonly poller: Waiter;
   private nextTimer = 0;
   private nextMacExpiry = 0;
+  /** When the last turn ended (performance.now() ms): a turn that starts IDLE_WAKE_MS later ended an idle spell. */
+  private lastTurnEnd = 0;
   private readonly ownPeer = (peerId: number): boolean => this.dp.peers.table.get(peerId)?.owner === this.dp.self;
 
   constructor(
@@ -68,8 +72,18 @@ export class Loop {
     this.poller.wait(sleep ? Math.max(0, Math.ceil(wakeAt - performance.now())) : 0);
     handoff?.awake();
     const now = performance.now();
+    // the first turn after an idle spell: what it writes to a TAP is likely alone, and may be answered at once
+    const afterIdle = now - this.lastTurnEnd >= IDLE_WAKE_MS;
+    const written = this.receiver.framesWritten;
+    let harvested = false;
     let fdsChanged = false;
     for (let i = 0; i < this.poller.count; i++) {
+      if (!harvested && this.poller.kinds[i] === Source.Interface) {
+        harvested = true;
+        // the kernel answers a frame (an echo request to our own TAP address, ARP) while it
+        // is written: collecting that reply now sends it in this turn instead of the next
+        if (afterIdle && this.receiver.framesWritten !== written) this.poller.harvest();
+      }
       if (this.poller.invalid(i)) this.poller.disable(i);
       if (!this.poller.readable(i)) continue;
       const id = this.poller.ids[i];
@@ -107,6 +121,7 @@ export class Loop {
       handoff.publish();
     }
     if (fdsChanged) this.watchFds();
+    this.lastTurnEnd = performance.now();
     return true;
   }
 

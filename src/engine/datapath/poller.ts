@@ -24,6 +24,8 @@ export interface Waiter {
   readable(i: number): boolean;
   invalid(i: number): boolean;
   disable(i: number): void;
+  /** Without blocking: takes what became ready since wait() (sources not served yet in this turn see it). */
+  harvest(): void;
   /** After the wake-up eventfd fired: reset its counter so the next wait sleeps. */
   resetWake(): void;
   close(): void;
@@ -73,6 +75,10 @@ export class Poller implements Waiter {
     const code = errno();
     if (code === Errno.EINTR) return 0;
     throw new SystemError('poll', code);
+  }
+
+  harvest(): void {
+    this.wait(0);
   }
 
   /** Whether entry i is readable (or in an error state a read will report). */

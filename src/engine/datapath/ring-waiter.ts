@@ -68,7 +68,8 @@ export class RingWaiter implements Waiter {
         timeout = 0;
       }
     }
-    this.wake.fired = false;
+    // a wake-up a harvest collected after the loop had passed the wake-up source
+    if (this.wake.fired) timeout = 0;
     if (this.wake.tag === 0 && this.wakeFd >= 0) this.wake.tag = events.arm(this.wake, Op.READ, this.wakeFd, this.wakeArea.address, EVENTFD_VALUE_BYTES);
     events.wait(timeout);
   }
@@ -97,8 +98,14 @@ export class RingWaiter implements Waiter {
     if (reader) reader.dead = true;
   }
 
+  harvest(): void {
+    this.events.wait(0);
+  }
+
   /** The READ already reset the eventfd. */
-  resetWake(): void {}
+  resetWake(): void {
+    this.wake.fired = false;
+  }
 
   close(): void {
     // the armed READ must not write into the value's memory once it is unmapped

@@ -1,6 +1,6 @@
 // The worker's loop on paths that run rarely: a control message that takes a socket away in
 // the same wake-up in which that socket is readable; multitap interfaces of peers that come
-// and go. The loop runs in this thread on real loopback sockets (and TAP interfaces in a
+// and go; the kernel's answer to a frame written after an idle spell, sent in the same wake-up. The loop runs in this thread on real loopback sockets (and TAP interfaces in a
 // private namespace), one turn at a time, so that events are certain to meet in one wait.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,8 @@ import { haveNetns, isRoot, requireSystem } from '../../helpers/prereq.js';
 import { transmitWithVnetHeader } from '../../helpers/vnet-frames.js';
 import { testPacketMemory } from '../../helpers/packet-memory.js';
 import { ACK, PSH, pattern, superFrame } from '../../io/offload/frames.js';
+import { ethernetIpv4, ipv4Udp } from '../../io/packets.js';
+import { pause } from '../../helpers/pause.js';
 import { onlySocket, workerInit } from './worker-init.js';
 
 /** Not a fastd packet type: the datagram is classified and dropped as malformed. */
@@ -104,6 +106,42 @@ const backends = ['fallback', ...(probeUring().available ? ['io_uring' as const]
 
 describe('the datapath loop on rare paths', () => {
   for (const backend of backends) {
+    it.runIf(haveTap)(`${backend}: after an idle spell, the kernel's answer to a frame written to the TAP goes out in the same wake-up`, () => {
+      const ns = Namespace.create(`revb-answer-${process.pid}-${backend}`);
+      cleanups.push(() => ns.delete());
+      ns.exec('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+      const name = 'answer0';
+      const [tapMac, peerMac] = ['02:00:00:00:00:01', '02:00:00:00:00:02'];
+      const device = ns.inside(() => openTunTap({ kind: 'tap', name, mtu: 1400, up: true }));
+      ns.ip('link', 'set', name, 'address', tapMac);
+      ns.ip('addr', 'add', '10.79.1.1/24', 'dev', name);
+      ns.ip('neigh', 'add', '10.79.1.2', 'lladdr', peerMac, 'dev', name);
+      const peer = openUdpSocket({ address: '127.0.0.1', port: 0 });
+      cleanups.push(() => closeSocket(peer));
+      const r = rig(backend, 'tap', [{ interfaceId: 0, fd: device.fd, name, kind: 'tap', mtu: 1400 }]);
+      r.post({ type: 'addPeer', peerId: 0 });
+      r.post({ type: 'setPeerAddress', peerId: 0, socketId: 0, endpoint: { family: 4, address: '127.0.0.1', port: peer.local.port, scopeId: 0 } });
+      r.post({ type: 'installSession', peerId: 0, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false });
+      expect(r.turn()).toBe(true);
+      pause(5);
+      // from the peer (null method: type byte 0, then the frame): a datagram to a closed port of
+      // the TAP's address, which the kernel answers with a port unreachable while it is written
+      const frame = ethernetIpv4(tapMac, peerMac, ipv4Udp('10.79.1.2', '10.79.1.1', 4000, 9, new Uint8Array(16)));
+      const memory = testPacketMemory(1);
+      const io = new FallbackDatagramIo(peer.fd, memory, { capacity: 1, gso: false });
+      const batch = createDatagramBatch(1);
+      memory.bytes.set([0, ...frame], 0);
+      batch.offsets[0] = 0;
+      batch.lengths[0] = frame.length + 1;
+      writeSockaddr(batch.addresses, 0, { address: '127.0.0.1', port: r.configured.local.port, scopeId: 0 });
+      batch.count = 1;
+      expect(io.send(batch)).toBe(1);
+      for (let i = 0; i < 10 && r.peerStats[PeerStat.RxPackets] === 0; i++) r.turn();
+      expect(r.peerStats[PeerStat.RxPackets]).toBe(1);
+      expect(r.peerStats[PeerStat.TxPackets]).toBe(1);
+      expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+    });
+
     it(`${backend}: a per-peer socket removed in the wake-up that finds it readable is left alone, and the loop goes on`, () => {
       const r = rig(backend);
       // a per-peer socket, as peer-sockets.ts opens for a handshake; the worker closes its fd

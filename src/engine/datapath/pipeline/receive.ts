@@ -66,6 +66,8 @@ export class Receiver {
   private dirtyCount = 0;
   /** Datagrams of the batch being handled that were data for a session: opened, or handed to the peer's worker (CoDel's garbage rule). */
   private forSessions = 0;
+  /** Frames written to our interfaces so far: the loop tells by it whether a turn wrote any. */
+  framesWritten = 0;
   private readonly tap: Interface | undefined;
   /** The parts of the datapath this path reads per packet, held here (one field load each). */
   private readonly peers: PeerTable;
@@ -390,6 +392,7 @@ export class Receiver {
 
   // A queue that is full (EAGAIN) loses the rest of the batch, as fastd loses a failed write.
   private writeInterface(iface: Interface): void {
+    this.framesWritten += iface.pending.count;
     iface.queue.write(iface.pending);
     iface.pending.count = 0;
   }
