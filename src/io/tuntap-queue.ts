@@ -140,7 +140,7 @@ export class TunTapQueue {
     if (spec.vnetHeader) {
       const scratchBytes = OffloadFrameIo.scratchBytes(capacity, frameRoom);
       const scratch = queues.takeScratch(scratchBytes);
-      this.offloadIo = new OffloadFrameIo(reads, writes, packets.bytes, { kind: spec.kind, scratch, capacity, frameRoom, mtu: spec.mtu });
+      this.offloadIo = new OffloadFrameIo(reads, writes, packets, { kind: spec.kind, scratch, capacity, frameRoom, mtu: spec.mtu });
       this.offload = this.offloadIo.offload;
       reads = writes = this.offloadIo;
     }

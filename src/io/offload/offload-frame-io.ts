@@ -10,8 +10,10 @@
 // hand those to the queue's own writer (io_uring or write(2)) as one batch: the headers
 // cannot be put in front of the caller's frames in place, since with UDP GRO the frames of
 // consecutive datagrams lie only a packet header apart.
+import { type PacketCopy, packetCopy } from '../../bufferpool/packet-copy.js';
 import { createFrameBatch, type FrameBatch, type FrameIo } from '../batch.js';
 import { Errno } from '../libc.js';
+import type { PacketMemory } from '../native-memory.js';
 import { VirtioNetHdr } from '../linux-abi.js';
 import { Ethernet, IP_MAX_LENGTH, Ipv6, VirtioFlag, VirtioGso } from './headers.js';
 import { parseTcpSegment, TcpFlowGroup, TcpSegment } from './tcp-gro.js';
@@ -70,7 +72,9 @@ export class OffloadFrameIo implements FrameIo {
   private readonly firstOf: Uint32Array;
   private readonly lastOf: Uint32Array;
   private readonly segment = new TcpSegment();
-  private readonly group = new TcpFlowGroup();
+  private readonly group: TcpFlowGroup;
+  private readonly bytes: Uint8Array;
+  private readonly copy: PacketCopy;
 
   /** Packet memory a queue with `capacity`-frame write batches of frames up to `frameRoom` bytes needs. */
   static scratchBytes(capacity: number, frameRoom: number): number {
@@ -79,14 +83,17 @@ export class OffloadFrameIo implements FrameIo {
 
   /**
    * `reader` and `writer` move frames with their virtio_net_hdr to and from the queue (e.g.
-   * FallbackFrameIo and the backend's writer); `bytes` is the packet memory they address.
+   * FallbackFrameIo and the backend's writer); `packets` is the packet memory they address.
    */
   constructor(
     private readonly reader: FrameIo,
     private readonly writer: FrameIo,
-    private readonly bytes: Uint8Array,
+    packets: PacketMemory,
     options: OffloadFrameIoOptions,
   ) {
+    this.bytes = packets.bytes;
+    this.copy = packetCopy(packets.memory);
+    this.group = new TcpFlowGroup(this.copy);
     this.linkHeader = options.kind === 'tap' ? Ethernet.SIZE : 0;
     this.maxFrame = this.linkHeader + options.mtu;
     this.scratch = options.scratch;
@@ -145,7 +152,7 @@ export class OffloadFrameIo implements FrameIo {
         return count;
       }
       if ((bytes[header + VirtioNetHdr.FLAGS] & VirtioFlag.NEEDS_CSUM) !== 0) this.offload.checksummed++;
-      bytes.copyWithin(batch.offsets[count], frame, frame + length);
+      this.copy(batch.offsets[count], frame, length);
       batch.lengths[count] = length;
       batch.errors[count] = 0;
       return count + 1;
@@ -215,7 +222,7 @@ export class OffloadFrameIo implements FrameIo {
       out.offsets[entry] = at;
       this.firstOf[entry] = i;
       this.lastOf[entry] = i;
-      bytes.copyWithin(at + HEADER, frame, frame + length);
+      this.copy(at + HEADER, frame, length);
       if (isSegment) {
         group.start(at + HEADER, length, this.linkHeader, segment);
         grouping = true;

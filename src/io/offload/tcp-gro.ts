@@ -9,6 +9,7 @@
 // the kernel recomputes the merged checksum and would otherwise launder a corrupt segment;
 // only then: a segment written alone goes with a plain header and the kernel checks it, and
 // with many flows through one TAP most segments are alone in their batch.
+import type { PacketCopy } from '../../bufferpool/packet-copy.js';
 import { getU16, getU32, sameBytes, setU16 } from './big-endian.js';
 import { fold, isValidSum, pseudoHeaderSum, setIpv4HeaderChecksum, sumWords } from './checksum.js';
 import { IP_MAX_LENGTH, IPV4_ADDRESS_BYTES, IPV6_ADDRESS_BYTES, IpProtocol, Ipv4, Ipv4Fragment, Ipv6, Tcp, TcpFlag } from './headers.js';
@@ -88,6 +89,9 @@ export class TcpFlowGroup {
   /** The head's checksums were verified (when the first segment asked to join). */
   private headChecked = false;
 
+  /** `copy` moves bytes within the packet memory the frames lie in. */
+  constructor(private readonly copy: PacketCopy) {}
+
   /** Starts a group with the segment already copied to `frame` (`head` as parseTcpSegment filled it). */
   start(frame: number, length: number, linkHeader: number, head: TcpSegment): void {
     const own = this.head;
@@ -130,7 +134,7 @@ export class TcpFlowGroup {
     }
     if (!hasValidChecksums(bytes, frame, segment)) return false;
     const payload = frame + segment.tcpStart + segment.tcpHeaderLength;
-    bytes.copyWithin(this.frame + this.length, payload, payload + segment.payloadLength);
+    this.copy(this.frame + this.length, payload, segment.payloadLength);
     this.length += segment.payloadLength;
     this.segments++;
     this.nextSequence = (this.nextSequence + segment.payloadLength) >>> 0;

@@ -16,7 +16,7 @@ function setup(kind: 'tap' | 'tun') {
   const memory = testPacketMemory();
   const reader = new FakeReader(memory.bytes);
   const writer = new FakeWriter(memory.bytes);
-  const io = new OffloadFrameIo(reader, writer, memory.bytes, { kind, scratch: SCRATCH, capacity: 64, frameRoom: ROOM, mtu: MTU });
+  const io = new OffloadFrameIo(reader, writer, memory, { kind, scratch: SCRATCH, capacity: 64, frameRoom: ROOM, mtu: MTU });
   const write = (frames: Uint8Array[]) => {
     const batch = writeBatch(memory.bytes, frames, BATCH_AT);
     const next = io.write(batch);

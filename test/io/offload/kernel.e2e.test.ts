@@ -60,7 +60,7 @@ describe.runIf(ok)('TUN/TAP offloads with the real kernel', () => {
       ns.ip('neigh', 'add', '10.77.0.2', 'lladdr', '02:00:00:00:00:02', 'dev', tap.name, 'nud', 'permanent');
       tapMac = macBytes(hardwareAddress(tap.name));
     });
-    io = new OffloadFrameIo(new FallbackFrameIo(tap.fd, memory), new FallbackFrameIo(tap.fd, memory), memory.bytes, { kind: 'tap', scratch: SCRATCH, capacity: 64, frameRoom: ROOM, mtu: MTU });
+    io = new OffloadFrameIo(new FallbackFrameIo(tap.fd, memory), new FallbackFrameIo(tap.fd, memory), memory, { kind: 'tap', scratch: SCRATCH, capacity: 64, frameRoom: ROOM, mtu: MTU });
   });
   afterAll(() => {
     if (tap) closeTunTap(tap);

@@ -14,7 +14,7 @@ const SLOTS_AT = 2 << 20;
 function setup(kind: 'tap' | 'tun', capacity = 64, mtu = MTU) {
   const memory = testPacketMemory();
   const reader = new FakeReader(memory.bytes);
-  const io = new OffloadFrameIo(reader, new FakeWriter(memory.bytes), memory.bytes, { kind, scratch: SCRATCH, capacity, frameRoom: ROOM, mtu });
+  const io = new OffloadFrameIo(reader, new FakeWriter(memory.bytes), memory, { kind, scratch: SCRATCH, capacity, frameRoom: ROOM, mtu });
   const batch = readSlots(capacity, SLOTS_AT, ROOM);
   const readAll = (): Uint8Array[] => {
     const frames: Uint8Array[] = [];
