@@ -5,7 +5,6 @@
 import { unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { log } from '../log/logger.js';
-import type { StatusDocument } from './status-json.js';
 
 class StatusSocketError extends Error {
   override name = 'StatusSocketError';
@@ -45,22 +44,22 @@ export class StatusSocket {
   }
 
   /**
-   * Listens on `path`; `document` is asked for a fresh status on every connection. The socket
+   * Listens on `path`; `document` is asked for a fresh status (UTF-8 JSON) on every connection. The socket
    * file is removed and created inside `create` (which runs them as the configured user).
    */
-  static async open(path: string, document: () => StatusDocument, create: (action: () => void) => void = (action) => action()): Promise<StatusSocket> {
+  static async open(path: string, document: () => Uint8Array, create: (action: () => void) => void = (action) => action()): Promise<StatusSocket> {
     await StatusSocket.ensureFree(path);
     const server = createServer((connection) => {
       connection.on('error', (error) => log.error(`can't dump status: ${error.message}`));
-      let text: string;
+      let bytes: Uint8Array;
       try {
-        text = JSON.stringify(document());
+        bytes = document();
       } catch (error) {
         log.error(`can't dump status: ${(error as Error).message}`);
         connection.destroy();
         return;
       }
-      connection.end(text);
+      connection.end(bytes);
     });
     try {
       await new Promise<void>((resolve, reject) => {

@@ -14,7 +14,7 @@ import { EXIT_FAILURE, log } from '../../log/logger.js';
 import { Handshake, type HandshakeMethod } from '../../protocol/handshake.js';
 import { StatusSocket } from '../../status/status-socket.js';
 import type { MetricsServer } from '../../status/metrics-server.js';
-import { buildStatus } from '../../status/status-json.js';
+import { writeStatus } from '../../status/status-writer.js';
 import { ControlPlane } from '../control/control-plane.js';
 import { createHandoffPlaces, windowBytes } from '../workers/handoff-places.js';
 import { GLOBAL_STATS_FIELDS, type FromWorker, type PipelineWarmUp, type WorkerPlace } from '../datapath/messages.js';
@@ -249,7 +249,7 @@ class Daemon {
     const control = this.control;
     const workers = this.workers!;
     const source = () => statusSource({ control, startedAt: this.startedAt, globalStats: workers.sumGlobalStats(this.globalStats), ioBackend: this.ioBackend, workers });
-    if (config.statusSocket !== undefined) this.status = await StatusSocket.open(config.statusSocket, () => buildStatus(source()), (create) => createAs(account, create));
+    if (config.statusSocket !== undefined) this.status = await StatusSocket.open(config.statusSocket, () => writeStatus(source()), (create) => createAs(account, create));
     if (config.metricsListen !== undefined) {
       try {
         // prom-client, node:http and the metrics writer load only here: ~0.1 s of CPU at start, and memory, that a daemon without metrics never needs
