@@ -80,6 +80,14 @@ export function configText(spec: DaemonSpec, statusSocket: string): string {
   ].join('\n');
 }
 
+/**
+ * CPU ms of process `pid`'s main thread so far, from the scheduler's nanoseconds (schedstat's
+ * first field): /proc's stat counts in 10 ms ticks, as coarse as one scrape.
+ */
+export function mainThreadCpuMsOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / NS_PER_MS;
+}
+
 export class BenchDaemon {
   readonly logPath: string;
   readonly statusPath: string;
@@ -167,14 +175,6 @@ export class BenchDaemon {
   /** User plus system CPU seconds of all the daemon's threads so far. */
   cpuSeconds(): number {
     return cpuSecondsOf(this.pid);
-  }
-
-  /**
-   * CPU ms of the daemon's main thread so far, from the scheduler's nanoseconds (schedstat's
-   * first field): /proc's stat counts in 10 ms ticks, as coarse as one scrape.
-   */
-  mainThreadCpuMs(): number {
-    return Number(readFileSync(`/proc/${this.pid}/task/${this.pid}/schedstat`, 'utf8').split(' ')[0]) / NS_PER_MS;
   }
 
   /** CPU seconds so far of each of the daemon's live threads, by thread id (the main thread's is the pid). */

@@ -2,7 +2,9 @@
 // scrapes one after another (or `spaced` ms apart, as Prometheus scrapes every 15-60 s), each
 // timed from the request to the last byte of the body as it arrives, or back to back for
 // `seconds`. Prints {"times": [ms, …]} as JSON. node:http with one kept-alive connection, as
-// Prometheus scrapes (fetch() cost 15-35 ms a request itself on the loaded machine).
+// Prometheus scrapes (fetch() cost 15-35 ms a request itself on the loaded machine). With
+// `cpu PID` it also reads, before and after each scrape, the CPU time of that process's main
+// thread (the daemon's control plane), and prints each scrape's as "cpuMs".
 // With `gzip` it asks for the body gzipped, as Prometheus does by default; the body is inflated
 // after its time is taken (the scraper's own CPU is not the server's), to check it is whole.
 // Before the first timed scrape the scraper's own HTTP client is run against a server of its
@@ -11,19 +13,24 @@
 // counted as the daemon's first scrape and as the max of each batch; Prometheus, a process
 // that runs for months, has no such start.
 //
-//   node dist/bench/metrics-scrape.js URL count N [gzip] [spaced MS] | URL seconds S [gzip]
+//   node dist/bench/metrics-scrape.js URL count N [gzip] [spaced MS] [cpu PID] | URL seconds S [gzip] [cpu PID]
 import { randomBytes } from 'node:crypto';
 import { Agent, createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { mainThreadCpuMsOf } from './daemon.js';
 
-const USAGE = 'usage: metrics-scrape.js URL count N [gzip] [spaced MS] | URL seconds S [gzip]\n';
-const [url, mode, amount, ...rest] = process.argv.slice(2);
+const USAGE = 'usage: metrics-scrape.js URL count N [gzip] [spaced MS] [cpu PID] | URL seconds S [gzip] [cpu PID]\n';
+const [url, mode, amount, ...given] = process.argv.slice(2);
+const cpuAt = given.indexOf('cpu');
+const cpuPid = cpuAt >= 0 ? Number(given[cpuAt + 1]) : undefined;
+const rest = cpuAt >= 0 ? given.slice(0, cpuAt) : given;
 const gzip = rest[0] === 'gzip';
 const options = gzip ? rest.slice(1) : rest;
 const spacingMs = options[0] === 'spaced' ? Number(options[1]) : 0;
-if (url === undefined || (mode !== 'count' && mode !== 'seconds') || !Number(amount) || !(spacingMs >= 0) || options.length !== (options[0] === 'spaced' ? 2 : 0)) {
+const badCpu = cpuAt >= 0 && (given.length !== cpuAt + 2 || !Number.isInteger(cpuPid));
+if (url === undefined || (mode !== 'count' && mode !== 'seconds') || !Number(amount) || !(spacingMs >= 0) || options.length !== (options[0] === 'spaced' ? 2 : 0) || badCpu) {
   process.stderr.write(USAGE);
   process.exit(2);
 }
@@ -71,12 +78,15 @@ function check({ body, gzipped }: { body: Buffer; gzipped: boolean }): void {
 await warmUp();
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 const times: number[] = [];
+const cpuMs: number[] = [];
 const until = performance.now() + Number(amount) * 1000;
 while (mode === 'count' ? times.length < Number(amount) : performance.now() < until) {
   if (spacingMs > 0 && times.length > 0) await sleep(spacingMs);
+  const cpuBefore = cpuPid === undefined ? 0 : mainThreadCpuMsOf(cpuPid);
   const result = await scrape(url!, agent);
+  if (cpuPid !== undefined) cpuMs.push(mainThreadCpuMsOf(cpuPid) - cpuBefore);
   check(result);
   times.push(result.ms);
 }
 agent.destroy();
-process.stdout.write(JSON.stringify({ times }));
+process.stdout.write(JSON.stringify(cpuPid === undefined ? { times } : { times, cpuMs }));

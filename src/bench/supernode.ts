@@ -192,15 +192,14 @@ async function metricsScrapes(
   supernode: BenchDaemon,
   say: (text: string) => void,
 ): Promise<Pick<TurnFigures, 'metricsScrape' | 'metricsScrapeGzip' | 'metricsScrapeSpaced' | 'metricsPing' | 'metricsFirst'>> {
-  const scrape = (mode: string, amount: number, options: string[] = []) => scrapeMetrics(lab, mode, amount, options);
+  const scrape = async (mode: string, amount: number, options: string[] = []) => (await scrapeMetrics(lab, mode, amount, options)).times;
   const summary = (times: number[]) => ({ medianMs: median(times), maxMs: Math.max(...times) });
   const first = await firstScrape(lab, supernode, []);
   say(`first metrics scrape ${first.ms.toFixed(1)} ms, its main thread ${first.mainCpuMs.toFixed(1)} ms of CPU`);
   // the main thread's CPU per scrape of each batch, beside the first's
   const batch = async (options: string[]) => {
-    const before = supernode.mainThreadCpuMs();
-    const times = await scrape('count', STATUS_FETCHES, options);
-    return { times, mainCpuMs: (supernode.mainThreadCpuMs() - before) / times.length };
+    const { times, cpuMs } = await scrapeMetrics(lab, 'count', STATUS_FETCHES, [...options, 'cpu', String(supernode.pid)]);
+    return { times, mainCpuMs: cpuMs!.reduce((sum, ms) => sum + ms, 0) / times.length };
   };
   const plain = await batch([]);
   const gzipped = await batch(['gzip']);
@@ -212,18 +211,17 @@ async function metricsScrapes(
   return { metricsScrape: summary(plain.times), metricsScrapeGzip: summary(gzipped.times), metricsScrapeSpaced: summary(spaced), metricsPing: summarizePings(pings, STATUS_PINGS), metricsFirst: first };
 }
 
-/** One scrape timed, and the CPU the daemon's main thread (its control plane) spent meanwhile. */
+/** One scrape timed, and the CPU the daemon's main thread (its control plane) spent meanwhile (read by the scraper around it, not around its warm-up). */
 async function firstScrape(lab: SupernodeLab, supernode: BenchDaemon, options: readonly string[]): Promise<{ ms: number; mainCpuMs: number }> {
-  const before = supernode.mainThreadCpuMs();
-  const [ms] = await scrapeMetrics(lab, 'count', 1, options);
-  return { ms: ms!, mainCpuMs: supernode.mainThreadCpuMs() - before };
+  const { times, cpuMs } = await scrapeMetrics(lab, 'count', 1, [...options, 'cpu', String(supernode.pid)]);
+  return { ms: times[0]!, mainCpuMs: cpuMs![0]! };
 }
 
-/** Runs the scraper in the supernode's namespace (metrics-scrape.ts): each scrape's ms. */
-async function scrapeMetrics(lab: SupernodeLab, mode: string, amount: number, options: readonly string[]): Promise<number[]> {
+/** Runs the scraper in the supernode's namespace (metrics-scrape.ts): each scrape's ms, and with `cpu PID` the daemon's main-thread CPU ms over each. */
+async function scrapeMetrics(lab: SupernodeLab, mode: string, amount: number, options: readonly string[]): Promise<{ times: number[]; cpuMs?: number[] }> {
   const result = await lab.supernodeNs.run(process.execPath, [METRICS_SCRAPER, `http://${METRICS_LISTEN}/metrics`, mode, String(amount), ...options]);
   if (result.code !== 0) throw new Error(`the metrics scrapes failed: ${result.stderr}`);
-  return (JSON.parse(result.stdout) as { times: number[] }).times;
+  return JSON.parse(result.stdout) as { times: number[]; cpuMs?: number[] };
 }
 
 /** Status fetches timed one after another, then pings while fetches run back to back. */
