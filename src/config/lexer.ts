@@ -85,11 +85,15 @@ export class Lexer {
   private itemLine = 1;
   private itemColumn = 0;
   private needSpace = false;
+  /** The input as one Buffer, made once: a token's text is decoded from it without a Buffer of its own. */
+  private readonly bytes: Buffer;
 
   constructor(
     private readonly input: Uint8Array,
     private readonly file: string,
-  ) {}
+  ) {
+    this.bytes = Buffer.from(input.buffer, input.byteOffset, input.length);
+  }
 
   private here(): SourceLocation {
     return { file: this.file, line: this.itemLine, column: this.itemColumn };
@@ -127,7 +131,7 @@ export class Lexer {
 
   /** The input from `start` to `end` as text, decoded in place. */
   private text(start: number, end: number, encoding: 'latin1' | 'utf8'): string {
-    return Buffer.from(this.input.buffer, this.input.byteOffset + start, end - start).toString(encoding);
+    return this.bytes.toString(encoding, start, end);
   }
 
   next(): Token {
