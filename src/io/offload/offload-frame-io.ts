@@ -11,6 +11,7 @@
 // cannot be put in front of the caller's frames in place, since with UDP GRO the frames of
 // consecutive datagrams lie only a packet header apart.
 import { type PacketCopy, packetCopy } from '../../bufferpool/packet-copy.js';
+import { packetSum } from './packet-sum.js';
 import { createFrameBatch, type FrameBatch, type FrameIo } from '../batch.js';
 import { Errno } from '../libc.js';
 import type { PacketMemory } from '../native-memory.js';
@@ -93,7 +94,7 @@ export class OffloadFrameIo implements FrameIo {
   ) {
     this.bytes = packets.bytes;
     this.copy = packetCopy(packets.memory);
-    this.group = new TcpFlowGroup(this.copy);
+    this.group = new TcpFlowGroup(this.copy, packetSum(packets.memory));
     this.linkHeader = options.kind === 'tap' ? Ethernet.SIZE : 0;
     this.maxFrame = this.linkHeader + options.mtu;
     this.scratch = options.scratch;

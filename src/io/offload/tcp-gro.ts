@@ -11,7 +11,7 @@
 // with many flows through one TAP most segments are alone in their batch.
 import type { PacketCopy } from '../../bufferpool/packet-copy.js';
 import { getU16, getU32, sameBytes, setU16 } from './big-endian.js';
-import { fold, isValidSum, pseudoHeaderSum, setIpv4HeaderChecksum, sumWords } from './checksum.js';
+import { fold, isValidSum, pseudoHeaderSum, type RangeSum, setIpv4HeaderChecksum } from './checksum.js';
 import { IP_MAX_LENGTH, IPV4_ADDRESS_BYTES, IPV6_ADDRESS_BYTES, IpProtocol, Ipv4, Ipv4Fragment, Ipv6, Tcp, TcpFlag } from './headers.js';
 import { ipVersionOf } from './tso.js';
 import { writePlainHeader, writeTcpGsoHeader } from './virtio-header.js';
@@ -66,12 +66,12 @@ export function parseTcpSegment(bytes: Uint8Array, frame: number, length: number
 }
 
 /** Whether the segment at `frame`, as parseTcpSegment read it, has a correct IPv4 header checksum and TCP checksum. */
-export function hasValidChecksums(bytes: Uint8Array, frame: number, segment: TcpSegment): boolean {
+export function hasValidChecksums(bytes: Uint8Array, frame: number, segment: TcpSegment, rangeSum: RangeSum): boolean {
   const tcp = frame + segment.tcpStart;
   const ip = tcp - segment.ipHeaderLength;
-  if (segment.version === 4 && !isValidSum(sumWords(bytes, ip, tcp, 0))) return false;
+  if (segment.version === 4 && !isValidSum(rangeSum(bytes, ip, tcp, 0))) return false;
   const tcpLength = segment.tcpHeaderLength + segment.payloadLength;
-  return isValidSum(sumWords(bytes, tcp, tcp + tcpLength, pseudoHeaderSum(bytes, ip, segment.version, IpProtocol.TCP, tcpLength)));
+  return isValidSum(rangeSum(bytes, tcp, tcp + tcpLength, pseudoHeaderSum(bytes, ip, segment.version, IpProtocol.TCP, tcpLength, rangeSum)));
 }
 
 /** A super-frame being built from consecutive segments of one flow; one instance is reused. */
@@ -89,8 +89,11 @@ export class TcpFlowGroup {
   /** The head's checksums were verified (when the first segment asked to join). */
   private headChecked = false;
 
-  /** `copy` moves bytes within the packet memory the frames lie in. */
-  constructor(private readonly copy: PacketCopy) {}
+  /** `copy` moves bytes within the packet memory the frames lie in; `rangeSum` sums them for the checksums. */
+  constructor(
+    private readonly copy: PacketCopy,
+    private readonly rangeSum: RangeSum,
+  ) {}
 
   /** Starts a group with the segment already copied to `frame` (`head` as parseTcpSegment filled it). */
   start(frame: number, length: number, linkHeader: number, head: TcpSegment): void {
@@ -126,13 +129,13 @@ export class TcpFlowGroup {
     if (this.length - this.linkHeader + segment.payloadLength > IP_MAX_LENGTH + (head.version === 6 ? Ipv6.SIZE : 0)) return false;
     if (!this.sameFlow(bytes, frame)) return false;
     if (!this.headChecked) {
-      if (!hasValidChecksums(bytes, this.frame, head)) {
+      if (!hasValidChecksums(bytes, this.frame, head, this.rangeSum)) {
         this.closed = true;
         return false;
       }
       this.headChecked = true;
     }
-    if (!hasValidChecksums(bytes, frame, segment)) return false;
+    if (!hasValidChecksums(bytes, frame, segment, this.rangeSum)) return false;
     const payload = frame + segment.tcpStart + segment.tcpHeaderLength;
     this.copy(this.frame + this.length, payload, segment.payloadLength);
     this.length += segment.payloadLength;
@@ -192,7 +195,7 @@ export class TcpFlowGroup {
     }
     const tcp = this.frame + head.tcpStart;
     if (this.push) bytes[tcp + Tcp.FLAGS] |= TcpFlag.PSH;
-    setU16(bytes, tcp + Tcp.CHECKSUM, fold(pseudoHeaderSum(bytes, ip, head.version, IpProtocol.TCP, tcpLength)));
+    setU16(bytes, tcp + Tcp.CHECKSUM, fold(pseudoHeaderSum(bytes, ip, head.version, IpProtocol.TCP, tcpLength, this.rangeSum)));
     const headerLength = head.tcpStart + head.tcpHeaderLength;
     writeTcpGsoHeader(bytes, header, head.version, headerLength, head.payloadLength, head.tcpStart, Tcp.CHECKSUM);
   }
