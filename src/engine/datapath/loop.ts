@@ -1,7 +1,7 @@
 // The worker's loop: block (in one io_uring_enter, or poll(2) on the fallback backend) until
 // a socket, a TUN/TAP queue or the wake-up eventfd is readable (or a timer is due), then
-// dispatch: control messages → sockets (the receive path) → queues (the send path) → held
-// handshakes and timers → the handoff rings. Everything runs to completion on this thread; nothing here waits on
+// dispatch: control messages → sockets (the receive path) and queues (the send path), a batch
+// from each in rounds → held handshakes and timers → the handoff rings. Everything runs to completion on this thread; nothing here waits on
 // the main thread.
 // node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
 import { performance } from 'node:perf_hooks';
@@ -10,7 +10,8 @@ import { applyControl, Outcome } from './control.js';
 import type { Datapath } from './context.js';
 import type { ToWorker } from './messages.js';
 import { expireSessions } from './tables/peer-table.js';
-import { Poller, Source, type Waiter } from './poller.js';
+import { Poller, Source, Taken, type Waiter } from './poller.js';
+import { BATCHES_PER_TURN } from './sizes.js';
 import { Receiver } from './pipeline/receive.js';
 import { RingWaiter } from './ring-waiter.js';
 import { Sender } from './pipeline/send.js';
@@ -34,6 +35,8 @@ export class Loop {
   private nextMacExpiry = 0;
   /** When the last turn ended (performance.now() ms): a turn that starts IDLE_WAKE_MS later ended an idle spell. */
   private lastTurnEnd = 0;
+  /** Per poller entry, in a turn: 1 while its last batch came full (it gets another in the next round). */
+  private more = new Uint8Array(16);
   private readonly ownPeer = (peerId: number): boolean => this.dp.peers.table.get(peerId)?.owner === this.dp.self;
 
   constructor(
@@ -77,7 +80,12 @@ export class Loop {
     const written = this.receiver.framesWritten;
     let harvested = false;
     let fdsChanged = false;
-    for (let i = 0; i < this.poller.count; i++) {
+    const count = this.poller.count;
+    if (this.more.length < count) this.more = new Uint8Array(this.poller.kinds.length);
+    const more = this.more;
+    let pending = 0;
+    for (let i = 0; i < count; i++) {
+      more[i] = 0;
       if (!harvested && this.poller.kinds[i] === Source.Interface) {
         harvested = true;
         // the kernel answers a frame (an echo request to our own TAP address, ARP) while it
@@ -86,26 +94,24 @@ export class Loop {
       }
       if (this.poller.invalid(i)) this.poller.disable(i);
       if (!this.poller.readable(i)) continue;
-      const id = this.poller.ids[i];
-      switch (this.poller.kinds[i]) {
-        case Source.Wake: {
-          this.poller.resetWake();
-          const outcome = this.drainMessages(now);
-          if (outcome === Outcome.Shutdown) return false;
-          fdsChanged ||= outcome === Outcome.FdsChanged;
-          break;
-        }
-        case Source.Socket: {
-          // a message served earlier in this turn may have closed it (poll(2) saw it readable before)
-          const socket = this.dp.sockets.list[id];
-          if (socket) this.receiver.drain(socket, now);
-          break;
-        }
-        case Source.Interface: {
-          const iface = this.dp.queues.list[id];
-          if (iface && !this.sender.read(iface, now)) this.poller.disable(i);
-          break;
-        }
+      if (this.poller.kinds[i] === Source.Wake) {
+        this.poller.resetWake();
+        const outcome = this.drainMessages(now);
+        if (outcome === Outcome.Shutdown) return false;
+        fdsChanged ||= outcome === Outcome.FdsChanged;
+      } else if (this.take(i, now) === Taken.More) {
+        more[i] = 1;
+        pending++;
+      }
+    }
+    // Busy sources take turns a batch at a time, up to BATCHES_PER_TURN each: a frame or
+    // datagram of one (a ping's reply the kernel queued on the TAP while the request was
+    // written) waits behind one batch of another, not behind all of its turn's batches.
+    for (let round = 1; round < BATCHES_PER_TURN && pending > 0; round++) {
+      for (let i = 0; i < count; i++) {
+        if (more[i] === 0 || this.take(i, now) === Taken.More) continue;
+        more[i] = 0;
+        pending--;
       }
     }
     if (now >= this.receiver.handshakesDue) this.receiver.postHandshakes();
@@ -127,6 +133,20 @@ export class Loop {
 
   close(): void {
     this.poller.close();
+  }
+
+  /** One batch from source i, a socket or an interface (a message served earlier in this turn may have closed it). */
+  private take(i: number, now: number): Taken {
+    const id = this.poller.ids[i];
+    if (this.poller.kinds[i] === Source.Socket) {
+      const socket = this.dp.sockets.list[id];
+      return socket ? this.receiver.drain(socket, now, 1) : Taken.Drained;
+    }
+    const iface = this.dp.queues.list[id];
+    if (!iface) return Taken.Drained;
+    const taken = this.sender.read(iface, now, 1);
+    if (taken === Taken.Failed) this.poller.disable(i);
+    return taken;
   }
 
   private drainMessages(now: number): Outcome {

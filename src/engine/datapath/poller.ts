@@ -10,6 +10,10 @@ import { NativeArea } from '../../io/native-memory.js';
 export const Source = { Wake: 0, Socket: 1, Interface: 2 } as const;
 export type Source = (typeof Source)[keyof typeof Source];
 
+/** What taking batches from a socket or a queue left: it ran dry, it may hold more (the last batch came full), or reading failed. */
+export const Taken = { Drained: 0, More: 1, Failed: 2 } as const;
+export type Taken = (typeof Taken)[keyof typeof Taken];
+
 const INITIAL_CAPACITY = 16;
 
 /** How the loop waits: poll(2) here, or one io_uring_enter (ring-waiter.ts). */

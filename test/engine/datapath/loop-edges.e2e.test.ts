@@ -1,5 +1,6 @@
 // The worker's loop on paths that run rarely: a control message that takes a socket away in
-// the same wake-up in which that socket is readable; multitap interfaces of peers that come
+// the same wake-up in which that socket is readable; a busy socket and a busy TAP queue taking
+// turns a batch at a time; multitap interfaces of peers that come
 // and go; the kernel's answer to a frame written after an idle spell, sent in the same wake-up. The loop runs in this thread on real loopback sockets (and TAP interfaces in a
 // private namespace), one turn at a time, so that events are certain to meet in one wait.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,9 +29,13 @@ import { ACK, PSH, pattern, superFrame } from '../../io/offload/frames.js';
 import { ethernetIpv4, ipv4Udp } from '../../io/packets.js';
 import { pause } from '../../helpers/pause.js';
 import { onlySocket, workerInit } from './worker-init.js';
+import { queuePair } from './queue-pair.js';
+import type { Sender } from '../../../src/engine/datapath/pipeline/send.js';
+import { BATCH } from '../../../src/engine/datapath/sizes.js';
 
 /** Not a fastd packet type: the datagram is classified and dropped as malformed. */
 const NOT_A_PACKET_TYPE = 0xff;
+const BROADCAST_MAC = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
 const haveTap = requireSystem('multitap interfaces coming and going in a private namespace', { root: isRoot, netns: haveNetns });
 
 interface Rig {
@@ -83,19 +88,21 @@ function rig(backend: 'fallback' | 'io_uring', mode: 'tap' | 'multitap' = 'tap',
   return { dp, loop, turn, post, messages, globalStats: new Float64Array(globalStats), peerStats: new Float64Array(peerStats), configured };
 }
 
-/** Sends one datagram that is no fastd packet to `to` (at `address`), from a socket of its own. */
-function sendJunk(to: UdpSocket, address = '127.0.0.1'): void {
+/** Sends `count` datagrams that are no fastd packet to `to` (at `address`), from a socket of its own. */
+function sendJunk(to: UdpSocket, address = '127.0.0.1', count = 1): void {
   const memory = testPacketMemory(1);
   const from = openUdpSocket({ address: '0.0.0.0', port: 0 });
   try {
-    const io = new FallbackDatagramIo(from.fd, memory, { capacity: 1, gso: false });
-    const batch = createDatagramBatch(1);
+    const io = new FallbackDatagramIo(from.fd, memory, { capacity: count, gso: false });
+    const batch = createDatagramBatch(count);
     memory.bytes.fill(NOT_A_PACKET_TYPE, 0, 100);
-    batch.offsets[0] = 0;
-    batch.lengths[0] = 100;
-    writeSockaddr(batch.addresses, 0, { address, port: to.local.port, scopeId: 0 });
-    batch.count = 1;
-    expect(io.send(batch)).toBe(1);
+    for (let i = 0; i < count; i++) {
+      batch.offsets[i] = 0;
+      batch.lengths[i] = 100;
+      writeSockaddr(batch.addresses, i, { address, port: to.local.port, scopeId: 0 });
+    }
+    batch.count = count;
+    expect(io.send(batch)).toBe(count);
     io.close();
   } finally {
     closeSocket(from);
@@ -158,6 +165,32 @@ describe('the datapath loop on rare paths', () => {
       sendJunk(r.configured);
       for (let i = 0; i < 10 && r.globalStats[GlobalStat.DropMalformed] === 0; i++) r.turn();
       expect(r.globalStats[GlobalStat.DropMalformed]).toBe(1);
+      expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+    });
+
+    // the fallback's recvmmsg takes a whole batch; io_uring's receive hands out what the wait harvested, as many as the kernel had posted
+    if (backend === 'fallback')
+      it(`${backend}: a busy socket and a busy TAP queue take turns a batch at a time`, () => {
+      const tap = queuePair();
+      cleanups.push(() => tap.close());
+      const r = rig(backend, 'tap', [{ interfaceId: 0, fd: tap.fd, name: 'rounds0', kind: 'tap', mtu: 1500 }]);
+      expect(r.turn()).toBe(true);
+      // more than a batch of junk on the socket, and a frame (the kernel's answer to a ping) on the TAP
+      const datagrams = BATCH + 20;
+      sendJunk(r.configured, '127.0.0.1', datagrams);
+      tap.write([...BROADCAST_MAC, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 1]);
+      // how many datagrams the socket had given up whenever the TAP queue was read
+      const sender = (r.loop as unknown as { sender: Sender }).sender;
+      const read = sender.read.bind(sender);
+      const takenAtRead: number[] = [];
+      sender.read = (iface, now, batches) => {
+        takenAtRead.push(r.globalStats[GlobalStat.DropMalformed]!);
+        return read(iface, now, batches);
+      };
+      for (let i = 0; i < 10 && r.globalStats[GlobalStat.DropMalformed] < datagrams; i++) r.turn();
+      expect(r.globalStats[GlobalStat.DropMalformed]).toBe(datagrams);
+      // before: the socket's whole turn (up to 8 batches) went first, and the frame waited behind it
+      expect(takenAtRead[0]).toBe(BATCH);
       expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
     });
 

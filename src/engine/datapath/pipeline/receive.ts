@@ -27,6 +27,7 @@ import type { SharedMacTable } from '../tables/shared-mac-table.js';
 import type { Sender } from './send.js';
 import { Counter, DropReason, epochNow, type DatapathStats } from '../tables/stats.js';
 import { BATCH, BATCHES_PER_TURN } from '../sizes.js';
+import { Taken } from '../poller.js';
 
 
 /**
@@ -91,12 +92,17 @@ export class Receiver {
     this.tap = dp.mode === 'tap' ? dp.queues.first() : undefined;
   }
 
-  /** Receives from a socket until it has nothing more, or its turn is over; then its buffers go back (an idle socket holds none). */
-  drain(socket: Socket, now: number): void {
+  /**
+   * Receives from a socket until it has nothing more or `batches` batches were taken; then its
+   * buffers go back (an idle socket holds none). More: the last batch came full.
+   */
+  drain(socket: Socket, now: number, batches: number = BATCHES_PER_TURN): Taken {
     const raw = socket.raw;
     const room = this.dp.sockets.receiveRoom();
     const wallClock = this.dp.wallClock;
-    for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
+    let taken: Taken = Taken.Drained;
+    for (let turn = 0; turn < batches; turn++) {
+      taken = Taken.Drained;
       // a receive changes only the lengths of the entries it filled (raw.count of them);
       // the last entry short of the room means they were never set (or the room changed)
       if (raw.lengths[raw.capacity - 1] !== room) raw.lengths.fill(room);
@@ -123,10 +129,12 @@ export class Receiver {
       socket.buffer.took(bytes);
       this.handle(socket, now, wall, received < raw.capacity);
       if (received < raw.capacity) break;
+      taken = Taken.More;
     }
     socket.io.release?.();
     const size = socket.buffer.resize(now);
     if (size > 0) setReceiveBuffer(socket.fd, size);
+    return taken;
   }
 
   private countCoalesced(raw: Socket['raw']): void {

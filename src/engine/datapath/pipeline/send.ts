@@ -29,6 +29,7 @@ import { NO_PEER, type DatapathPeer, type PeerTable } from '../tables/peer-table
 import type { SharedMacTable } from '../tables/shared-mac-table.js';
 import { Counter, DropReason, epochNow, type DatapathStats } from '../tables/stats.js';
 import { BATCH, BATCHES_PER_TURN, HEADROOM } from '../sizes.js';
+import { Taken } from '../poller.js';
 
 export class Sender {
   /** Read slots for TUN/TAP queues (one queue is read and its frames sent before the next), taken for good. */
@@ -69,8 +70,11 @@ export class Sender {
 
   // 1. read
 
-  /** Reads and sends what the interface's queue has; false when reading failed (it is not polled again). */
-  read(iface: Interface, now: number): boolean {
+  /**
+   * Reads and sends what the interface's queue has, at most `batches` batches; Failed when
+   * reading failed (it is not polled again), More when the last batch came full.
+   */
+  read(iface: Interface, now: number, batches: number = BATCHES_PER_TURN): Taken {
     const dp = this.dp;
     const reads = this.reads;
     const queue = iface.queue;
@@ -81,7 +85,7 @@ export class Sender {
     }
     const peer = iface.peerId < 0 ? undefined : this.peers.get(iface.peerId);
     queue.woke(now);
-    for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
+    for (let turn = 0; turn < batches; turn++) {
       // a read changes only the lengths of the slots it filled
       reads.lengths.fill(this.readRoom, 0, this.readsUsed);
       let count: number;
@@ -90,21 +94,21 @@ export class Sender {
       } catch (error) {
         // fastd exits when reading its interface fails (e.g. it was deleted): the control plane decides
         dp.post({ type: 'fatal', message: `reading from ${iface.spec.name}: ${(error as Error).message}` });
-        return false;
+        return Taken.Failed;
       }
       this.readsUsed = count;
-      if (count === 0) return true;
+      if (count === 0) return Taken.Drained;
       this.routeReads(peer, limit, count, now);
-      if (count < reads.capacity) return true;
+      if (count < reads.capacity) return Taken.Drained;
     }
-    // The turn ended inside a TSO super-frame: its other segments are ours already, so the
+    // The batches ended inside a TSO super-frame: its other segments are ours already, so the
     // queue may look empty; left for its next frame, they could wait for a TCP retransmission.
     while (queue.holdsSegments()) {
       reads.lengths.fill(this.readRoom, 0, this.readsUsed);
       this.readsUsed = queue.readHeld(reads);
       this.routeReads(peer, limit, this.readsUsed, now);
     }
-    return true;
+    return Taken.More;
   }
 
   // 2. route

@@ -19,6 +19,7 @@ import { macBytes as mac } from '../../../io/packets.js';
 import { tagsArrived } from '../null-peers.js';
 import { onlySocket, workerInit } from '../worker-init.js';
 import { queuePair } from '../queue-pair.js';
+import { Taken } from '../../../../src/engine/datapath/poller.js';
 
 const CEILING = 16 << 20;
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -82,7 +83,7 @@ describe('tap routing across two workers', () => {
   function routeAtWorker0(destination: string, tag: number): void {
     const { dp, sender } = workers[0]!;
     tap.write([...mac(destination), ...mac(LOCAL_MAC), 0x08, 0x00, tag]);
-    expect(sender.read(dp.queues.list[0]!, now)).toBe(true);
+    expect(sender.read(dp.queues.list[0]!, now)).toBe(Taken.Drained);
     for (const worker of [...workers, workers[0]!]) {
       worker.dp.handoff!.drain(worker.receiver, worker.sender, now);
       worker.dp.handoff!.publish();

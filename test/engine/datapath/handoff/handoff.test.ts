@@ -20,6 +20,7 @@ import { PeerStat } from '../../../../src/engine/datapath/messages.js';
 import { PeerStatistics } from '../../../../src/engine/control/peer-stats.js';
 import { workerInit } from '../worker-init.js';
 import { queuePair, type QueuePair } from '../queue-pair.js';
+import { Taken } from '../../../../src/engine/datapath/poller.js';
 
 const CEILING = 16 << 20;
 const PEER = 3;
@@ -201,7 +202,7 @@ describe('handoff between two workers', () => {
       const peer = worker.dp.peers.table.get(mover)!;
       if (peer.owner === worker.dp.self) {
         for (let i = 0; i < count; i++) queue.write(FRAME);
-        expect(worker.sender.read(worker.dp.queues.list[peer.interfaceId]!, now)).toBe(true);
+        expect(worker.sender.read(worker.dp.queues.list[peer.interfaceId]!, now)).toBe(Taken.Drained);
         return;
       }
       for (let i = 0; i < count; i++) {

@@ -17,6 +17,7 @@ import { macBytes as mac } from '../../../io/packets.js';
 import { tagsArrived } from '../null-peers.js';
 import { onlySocket, workerInit } from '../worker-init.js';
 import { queuePair, type QueuePair } from '../queue-pair.js';
+import { Taken } from '../../../../src/engine/datapath/poller.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 const LOCAL_MAC = '02:00:00:00:00:0a';
@@ -72,7 +73,7 @@ describe('tap routing on the send path', () => {
     const frame = [...mac(destination), ...mac(source), 0x08, 0x00, tag];
     if (from === NO_PEER) {
       tap.write(frame);
-      expect(sender.read(dp.queues.list[0]!, now)).toBe(true);
+      expect(sender.read(dp.queues.list[0]!, now)).toBe(Taken.Drained);
       return;
     }
     const index = dp.memory.pool.alloc(now);
