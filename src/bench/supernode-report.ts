@@ -105,9 +105,11 @@ export interface TurnFigures {
   readonly flowQueueDrops: number;
   readonly cpuPerGb: number;
   readonly idlePing: PingSummary;
-  /** The idle pings split at the supernode's veth and TAP (supernodeRounds): medians in µs, and how many rounds were whole. */
-  readonly idleHops: { readonly in: number; readonly kernel: number; readonly out: number; readonly rounds: number };
+  /** The idle pings split at the supernode's veth and TAP (supernodeRounds). */
+  readonly idleHops: HopSplit;
   readonly loadPing: PingSummary;
+  /** The same for the pings during the flows. */
+  readonly loadHops: HopSplit;
   readonly restart: RestartFigures;
   readonly restartExtraKeys?: RestartFigures;
   readonly rssMiB: number;
@@ -158,6 +160,16 @@ export function cpuPerGigabyte(cpuSeconds: number, bytes: number): number {
 
 const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
+/** Pings split at the supernode (rtt-hops.ts supernodeRounds), µs: medians, the 90th percentile of in and out, and how many rounds were whole. */
+export interface HopSplit {
+  readonly in: number;
+  readonly kernel: number;
+  readonly out: number;
+  readonly in90: number;
+  readonly out90: number;
+  readonly rounds: number;
+}
+
 interface Figure {
   readonly label: string;
   /** One turn's cell. */
@@ -192,6 +204,9 @@ function figures(options: SupernodeOptions, restartDeadlineSeconds: number): Fig
     // where an idle ping spends the supernode's share: datagram in → request on its TAP, and reply → datagram out
     { label: 'idle ping at the supernode: in / out, median (µs)', cell: (t) => `${fixed(t.idleHops.in, 0)} / ${fixed(t.idleHops.out, 0)}`, value: (t) => t.idleHops.in + t.idleHops.out },
     { label: 'ping during the flows, avg / max (ms)', cell: (t) => pingCell(t.loadPing), value: (t) => t.loadPing.avgMs },
+    // the same split during the flows: the socket's queue and the worker's waits for a core (in), the TAP's queue behind the flows' ACKs (out)
+    { label: 'ping during the flows at the supernode: in / out, median (µs)', cell: (t) => `${fixed(t.loadHops.in, 0)} / ${fixed(t.loadHops.out, 0)}`, value: (t) => t.loadHops.in + t.loadHops.out },
+    { label: 'the same, 90th percentile (µs)', cell: (t) => `${fixed(t.loadHops.in90, 0)} / ${fixed(t.loadHops.out90, 0)}`, value: (t) => t.loadHops.in90 + t.loadHops.out90 },
     { label: 'kill -9, restart: all back (s)', cell: (t) => restartCell(t.restart, restartDeadlineSeconds), value: (t) => seconds(t.restart) },
     { label: 'routers back 5 s after the restart', cell: (t) => String(t.restart.backAfter5s), value: (t) => t.restart.backAfter5s },
     // fastd-ts greets the peers it remembers (the initiator's cost); fastd waits for the routers' inits

@@ -13,7 +13,8 @@
 //     its request on the TAP, the kernel's answer, and from the reply to its datagram out;
 //  3. K iperf3 TCP flows at once, each from a probe to an iperf3 server in the supernode's
 //     namespace on its TAP address (so every byte is opened or sealed by the supernode), with
-//     router 0 pinging the same address meanwhile; the supernode's CPU time (/proc) over the
+//     router 0 pinging the same address meanwhile (each ping split at the supernode as in 2:
+//     medians and 90th percentiles); the supernode's CPU time (/proc) over the
 //     bytes the servers received, the TCP retransmits, the drops at its socket and (fastd-ts)
 //     the data its CoDel dropped for queueing too long. The same flows run --warm-up seconds
 //     (3) just before, unmeasured: fastd-ts's V8 compiles the bulk path (many-segment batches,
@@ -52,7 +53,7 @@ import { spoofedInit } from '../chaos/init-flood.js';
 import { MIN_HANDSHAKE_INTERVAL } from '../protocol/timing.js';
 import { until } from './bench-tunnel.js';
 import type { BenchDaemon } from './daemon.js';
-import { type DaemonKind, median, roundOrder, summarizePings } from './report.js';
+import { type DaemonKind, median, percentile, roundOrder, summarizePings } from './report.js';
 import { missingPrerequisites, progress, runAsScript } from './script.js';
 import { Capture } from './rtt-capture.js';
 import { parseCapture, supernodeRounds } from './rtt-hops.js';
@@ -60,6 +61,7 @@ import { FLOOD_SOURCES, MTU, SUPERNODE_ADDRESS, SUPERNODE_PORT, SUPERNODE_TAP, S
 import {
   cpuPerGigabyte,
   formatSupernodeTable,
+  type HopSplit,
   parseSupernodeOptions,
   type RestartFigures,
   METRICS_SPACING_S,
@@ -245,17 +247,22 @@ async function statusFetches(lab: SupernodeLab, supernode: BenchDaemon): Promise
   }
 }
 
-/** The flows and the pings beside them; CPU per GB over the bytes the servers received. */
-async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number, warmUpSeconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'flowUdpDrops' | 'flowQueueDrops' | 'cpuPerGb' | 'loadPing'>> {
+/** The flows and the pings beside them, each ping split at the supernode; CPU per GB over the bytes the servers received. */
+async function flows(lab: SupernodeLab, supernode: BenchDaemon, label: string, seconds: number, warmUpSeconds: number): Promise<Pick<TurnFigures, 'mbit' | 'retransmits' | 'flowUdpDrops' | 'flowQueueDrops' | 'cpuPerGb' | 'loadPing' | 'loadHops'>> {
   if (warmUpSeconds > 0) await Promise.all(lab.probeNs.map((netns, i) => iperf3(netns, lab.supernodeNs, SUPERNODE_TAP_ADDRESS, warmUpSeconds, IPERF_PORT + i)));
   const dropsBefore = await lab.supernodeNs.udpReceiveBufferErrors();
   const queueDropsBefore = await queueDrops(supernode);
-  const before = supernode.cpuSeconds();
-  const [runs, pings] = await Promise.all([
-    Promise.all(lab.probeNs.map((netns, i) => iperf3(netns, lab.supernodeNs, SUPERNODE_TAP_ADDRESS, seconds, IPERF_PORT + i))),
-    pingsDuringLoad(lab.routersNs, SUPERNODE_TAP_ADDRESS, seconds, PING_INTERVAL_S),
-  ]);
-  const cpuSeconds = supernode.cpuSeconds() - before;
+  let cpuSeconds = 0;
+  // the probes' flows come over veths of their own: the routers' veth and the TAP's ICMP stay a few packets a second to capture
+  const [[runs, pings], loadHops] = await splitAtSupernode(lab, `load-${label}`, async () => {
+    const before = supernode.cpuSeconds();
+    const measured = await Promise.all([
+      Promise.all(lab.probeNs.map((netns, i) => iperf3(netns, lab.supernodeNs, SUPERNODE_TAP_ADDRESS, seconds, IPERF_PORT + i))),
+      pingsDuringLoad(lab.routersNs, SUPERNODE_TAP_ADDRESS, seconds, PING_INTERVAL_S),
+    ]);
+    cpuSeconds = supernode.cpuSeconds() - before;
+    return measured;
+  });
   const flowUdpDrops = (await lab.supernodeNs.udpReceiveBufferErrors()) - dropsBefore;
   const flowQueueDrops = (await queueDrops(supernode)) - queueDropsBefore;
   const bytes = runs.reduce((sum, run) => sum + run.bytes, 0);
@@ -266,30 +273,37 @@ async function flows(lab: SupernodeLab, supernode: BenchDaemon, seconds: number,
     flowQueueDrops,
     cpuPerGb: cpuPerGigabyte(cpuSeconds, bytes),
     loadPing: summarizePings(pings.times, pings.sent),
+    loadHops,
   };
 }
 
-/** Idle pings from router 0, each split at the supernode's veth and TAP (medians, µs). */
-async function idlePings(lab: SupernodeLab, label: string): Promise<Pick<TurnFigures, 'idlePing' | 'idleHops'>> {
+/** Runs `pinging` (pings from router 0 to the supernode's TAP) with the supernode's veth and TAP captured, and splits each ping there. */
+async function splitAtSupernode<T>(lab: SupernodeLab, label: string, pinging: () => Promise<T>): Promise<[T, HopSplit]> {
   const name = label.replace(/\W+/g, '-');
-  const veth = await Capture.start(lab.supernodeNs, SUPERNODE_UNDERLAY, `udp port ${SUPERNODE_PORT}`, lab.dir, `idle-veth-${name}`);
-  const tap = await Capture.start(lab.supernodeNs, SUPERNODE_TAP, 'icmp', lab.dir, `idle-tap-${name}`).catch(async (error: unknown) => {
+  const veth = await Capture.start(lab.supernodeNs, SUPERNODE_UNDERLAY, `udp port ${SUPERNODE_PORT}`, lab.dir, `veth-${name}`);
+  const tap = await Capture.start(lab.supernodeNs, SUPERNODE_TAP, 'icmp', lab.dir, `tap-${name}`).catch(async (error: unknown) => {
     await veth.kill();
     throw error;
   });
-  let times: number[];
+  let result: T;
   try {
-    times = await pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, IDLE_PINGS, PING_INTERVAL_S);
+    result = await pinging();
   } catch (error) {
     await Promise.all([veth.kill(), tap.kill()]);
     throw error;
   }
   const captured = await Promise.all([veth.stop(), tap.stop()]);
   const rounds = supernodeRounds(parseCapture(captured.join('\n')), { target: SUPERNODE_TAP_ADDRESS, supernode: SUPERNODE_ADDRESS });
-  return {
-    idlePing: summarizePings(times, IDLE_PINGS),
-    idleHops: { in: median(rounds.map((r) => r.in)), kernel: median(rounds.map((r) => r.kernel)), out: median(rounds.map((r) => r.out)), rounds: rounds.length },
-  };
+  const ins = rounds.map((r) => r.in);
+  const outs = rounds.map((r) => r.out);
+  const split = { in: median(ins), kernel: median(rounds.map((r) => r.kernel)), out: median(outs), in90: percentile(ins, 0.9), out90: percentile(outs, 0.9), rounds: rounds.length };
+  return [result, split];
+}
+
+/** Idle pings from router 0, each split at the supernode's veth and TAP. */
+async function idlePings(lab: SupernodeLab, label: string): Promise<Pick<TurnFigures, 'idlePing' | 'idleHops'>> {
+  const [times, idleHops] = await splitAtSupernode(lab, `idle-${label}`, () => pingTimes(lab.routersNs, SUPERNODE_TAP_ADDRESS, IDLE_PINGS, PING_INTERVAL_S));
+  return { idlePing: summarizePings(times, IDLE_PINGS), idleHops };
 }
 
 /** One supernode's turn, from its cold start to its last restart; leaves no daemon running. */
@@ -315,8 +329,8 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options:
     await until('a ping from router 0 through the supernode', START_DEADLINE_MS, () => answers(lab.routersNs, SUPERNODE_TAP_ADDRESS));
     for (const netns of lab.probeNs) await until(`a ping from ${netns.name}`, START_DEADLINE_MS, () => answers(netns, SUPERNODE_TAP_ADDRESS));
     const { idlePing, idleHops } = await idlePings(lab, label);
-    const load = await flows(lab, supernode, options.seconds, options.warmUpSeconds);
-    say(`${load.mbit.toFixed(0)} Mbit/s, ${load.cpuPerGb.toFixed(2)} CPU-s/GB, ping ${idlePing.avgMs.toFixed(2)} ms idle, ${load.loadPing.avgMs.toFixed(2)} ms loaded, ${load.retransmits} retransmits, ${load.flowQueueDrops} CoDel drops`);
+    const load = await flows(lab, supernode, label, options.seconds, options.warmUpSeconds);
+    say(`${load.mbit.toFixed(0)} Mbit/s, ${load.cpuPerGb.toFixed(2)} CPU-s/GB, ping ${idlePing.avgMs.toFixed(2)} ms idle, ${load.loadPing.avgMs.toFixed(2)} ms loaded (in / out at the supernode ${load.loadHops.in.toFixed(0)} / ${load.loadHops.out.toFixed(0)} µs, 90th percentile ${load.loadHops.in90.toFixed(0)} / ${load.loadHops.out90.toFixed(0)}), ${load.retransmits} retransmits, ${load.flowQueueDrops} CoDel drops`);
     const rssMiB = supernode.rssMiB();
     const idleBefore = supernode.cpuSeconds();
     await sleep(options.idleSeconds * 1000);

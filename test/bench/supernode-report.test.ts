@@ -30,8 +30,9 @@ function turn(scale: number, extra: Partial<TurnFigures> = {}): TurnFigures {
     flowQueueDrops: 0,
     cpuPerGb: 10 * scale,
     idlePing: summarizePings([0.5, 0.7], 2),
-    idleHops: { in: 400 * scale, kernel: 20, out: 120 * scale, rounds: 2 },
+    idleHops: { in: 400 * scale, kernel: 20, out: 120 * scale, in90: 500 * scale, out90: 150 * scale, rounds: 2 },
     loadPing: summarizePings([2, 8 * scale], 3),
+    loadHops: { in: 900 * scale, kernel: 20, out: 200 * scale, in90: 5000 * scale, out90: 1000 * scale, rounds: 2 },
     restart: { allBackSeconds: 20 * scale, backAfter5s: 3, backAtEnd: 12, cpuSeconds: 0.1 * scale, startCpuSeconds: 0.05 * scale },
     rssMiB: 6 * scale,
     idleCpuSeconds: 0.01,
@@ -108,12 +109,14 @@ describe('supernode bench table', () => {
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^figure +Debian fastd +fastd-ts +fastd-ts \/ fastd$/);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
-    expect(lines).toHaveLength(2 + 35);
+    expect(lines).toHaveLength(2 + 37);
     expect(table).toMatch(/its CoDel drops in the flows \(fastd-ts\) +0; 0 +7; 7 +$/m);
     expect(table).toMatch(/of which starting the routers \(s\) +1\.5; 1\.5 +1\.5; 1\.5 +$/m);
     expect(table).toMatch(/cold start: all 22 routers connected \(s\) +25\.0; 25\.0 +12\.5; 12\.5 +0\.50×/);
     expect(table).toMatch(/ping during the flows, avg \/ max \(ms\) +5\.00 \/ 8\.0 \(1 lost\); 5\.00 \/ 8\.0 \(1 lost\) +3\.00 \/ 4\.0 \(1 lost\)/);
     expect(table).toMatch(/idle ping at the supernode: in \/ out, median \(µs\) +400 \/ 120; 400 \/ 120 +200 \/ 60; 200 \/ 60 +0\.50×/);
+    expect(table).toMatch(/ping during the flows at the supernode: in \/ out, median \(µs\) +900 \/ 200; 900 \/ 200 +450 \/ 100; 450 \/ 100 +0\.50×/);
+    expect(table).toMatch(/the same, 90th percentile \(µs\) +5000 \/ 1000; 5000 \/ 1000 +2500 \/ 500; 2500 \/ 500 +0\.50×/);
     expect(table).toMatch(/same, 100 extra keys: all back \(s\) +n\/a; n\/a +n\/a; 4\.0 +$/m);
     expect(table).toMatch(/status fetch, median \/ max of 20 \(ms\) +4\.0 \/ 9\.0; 4\.0 \/ 9\.0 +2\.0 \/ 4\.5; 2\.0 \/ 4\.5 +0\.50×/);
     expect(table).toMatch(/ping while fetching it, avg \/ max \(ms\) +0\.70 \/ 0\.9; 0\.70 \/ 0\.9 +0\.70 \/ 0\.9; 0\.70 \/ 0\.9 +1\.00×/);

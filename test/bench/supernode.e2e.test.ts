@@ -39,7 +39,8 @@ describe.runIf(ok)('supernode bench', () => {
       expect(figures.idlePing.answered, kind).toBeGreaterThan(0);
       // the idle pings split at the supernode's veth and TAP
       expect(figures.idleHops.rounds, kind).toBeGreaterThan(0);
-      for (const value of [figures.coldStartUdpDrops, figures.flowUdpDrops, figures.cpuPerGb, figures.rssMiB, figures.idleCpuSeconds, figures.flood.cpuSeconds, figures.coldStartCpuSeconds, figures.restart.cpuSeconds, figures.storm.cpuSeconds, figures.storm.ping.avgMs, figures.idlePing.avgMs, figures.idleHops.in, figures.idleHops.kernel, figures.idleHops.out, figures.loadPing.maxMs, figures.statusFetch.medianMs, figures.statusFetch.maxMs]) {
+      expect(figures.loadHops.rounds, kind).toBeGreaterThan(0);
+      for (const value of [figures.coldStartUdpDrops, figures.flowUdpDrops, figures.cpuPerGb, figures.rssMiB, figures.idleCpuSeconds, figures.flood.cpuSeconds, figures.coldStartCpuSeconds, figures.restart.cpuSeconds, figures.storm.cpuSeconds, figures.storm.ping.avgMs, figures.idlePing.avgMs, figures.idleHops.in, figures.idleHops.kernel, figures.idleHops.out, figures.loadHops.in, figures.loadHops.out, figures.loadHops.in90, figures.loadHops.out90, figures.loadPing.maxMs, figures.statusFetch.medianMs, figures.statusFetch.maxMs]) {
         expect(Number.isFinite(value) && value >= 0, `${kind}: ${value}`).toBe(true);
       }
       expect(figures.statusPing.answered, kind).toBeGreaterThan(0);
