@@ -72,7 +72,8 @@ export function applyControl(dp: Datapath, sender: Sender, message: ToWorker, no
       dp.peers.handshakeRate.knowRemotes(endpointKeysOf(message.endpoints));
       return Outcome.Continue;
     case 'keepalive':
-      for (const peerId of message.peerIds) sender.sealEmpty(peerOf(dp, peerId), now);
+      for (const peerId of message.peerIds) sender.queueEmpty(peerOf(dp, peerId), now);
+      sender.send(now);
       return Outcome.Continue;
     case 'compactHeap':
       compactHeap();
