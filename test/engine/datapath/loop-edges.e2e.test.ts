@@ -1,6 +1,7 @@
 // The worker's loop on paths that run rarely: a control message that takes a socket away in
 // the same wake-up in which that socket is readable; a busy socket and a busy TAP queue taking
-// turns a batch at a time; multitap interfaces of peers that come
+// turns a batch at a time; the timer riding along with a wake-up shortly before it is due;
+// multitap interfaces of peers that come
 // and go; the kernel's answer to a frame written after an idle spell, sent in the same wake-up. The loop runs in this thread on real loopback sockets (and TAP interfaces in a
 // private namespace), one turn at a time, so that events are certain to meet in one wait.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../../src/engine/datapath/context.js';
-import { Loop } from '../../../src/engine/datapath/loop.js';
+import { Loop, TIMER_INTERVAL, TIMER_SLACK } from '../../../src/engine/datapath/loop.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat, type FromWorker, type InterfaceSpec, type ToWorker } from '../../../src/engine/datapath/messages.js';
 import { FallbackDatagramIo } from '../../../src/io/batch-fallback.js';
 import { createDatagramBatch } from '../../../src/io/batch.js';
@@ -147,6 +148,26 @@ describe('the datapath loop on rare paths', () => {
       expect(r.peerStats[PeerStat.RxPackets]).toBe(1);
       expect(r.peerStats[PeerStat.TxPackets]).toBe(1);
       expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+    });
+
+    it(`${backend}: the timer runs in a wake-up shortly before it is due instead of waking the loop for itself`, () => {
+      const r = rig(backend);
+      let ticks = 0;
+      const maintain = r.dp.maintainPools.bind(r.dp);
+      r.dp.maintainPools = (now) => {
+        ticks++;
+        maintain(now);
+      };
+      // the loop's first turn finds the timer due
+      sendJunk(r.configured);
+      expect(r.turn()).toBe(true);
+      expect(ticks).toBe(1);
+      // a datagram within TIMER_SLACK of the timer: the timer runs in the wake-up it brings
+      pause(TIMER_INTERVAL - TIMER_SLACK / 2);
+      sendJunk(r.configured);
+      expect(r.turn()).toBe(true);
+      expect(r.globalStats[GlobalStat.DropMalformed]).toBe(2);
+      expect(ticks).toBe(2);
     });
 
     it(`${backend}: a per-peer socket removed in the wake-up that finds it readable is left alone, and the loop goes on`, () => {
