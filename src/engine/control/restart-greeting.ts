@@ -10,7 +10,7 @@ import { MIN_HANDSHAKE_INTERVAL } from '../../protocol/timing.js';
 
 /** Handshakes per tick, and the tick (ms): 200 a second. */
 export const GREETINGS_PER_TICK = 20;
-const GREETING_TICK = 100;
+export const GREETING_TICK = 100;
 /**
  * Passes over the remembered peers, PASS_INTERVAL apart, each greeting those not back yet: a
  * handshake or its answer may be lost (2 of 201 in the bench), and the routers' own next try
@@ -36,24 +36,27 @@ export class RestartGreeting {
   start(): void {
     // the answers come from where the peers were: the workers count them as known peers', apart from any flood
     if (this.peers.length > 0) this.control.deps.post({ type: 'rememberedEndpoints', endpoints: this.peers.map((peer) => peer.endpoint), forMs: PASSES * PASS_INTERVAL });
-    if (this.tick()) this.timer = setInterval(() => {
-      if (!this.tick()) this.stop();
-    }, GREETING_TICK).unref();
+    this.after(this.tick());
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 
-  /** Sends up to GREETINGS_PER_TICK handshakes; false once every remembered peer had its turns. */
-  tick(): boolean {
+  /**
+   * Sends up to GREETINGS_PER_TICK handshakes; returns when (ms from now) to tick again:
+   * GREETING_TICK within a pass, the next pass's start between passes (a tick each 100 ms
+   * meanwhile woke the main thread ~160 times for nothing), Infinity once every remembered
+   * peer had its turns.
+   */
+  tick(): number {
     const { control } = this;
     const now = control.deps.clock();
     if (this.passStarted === -Infinity) this.passStarted = now;
     if (this.next >= this.peers.length) {
-      if (this.pass + 1 >= PASSES) return false;
-      if (now < this.passStarted + PASS_INTERVAL) return true;
+      if (this.pass + 1 >= PASSES) return Infinity;
+      if (now < this.passStarted + PASS_INTERVAL) return this.passStarted + PASS_INTERVAL - now;
       this.pass++;
       this.next = 0;
       this.passStarted = now;
@@ -67,6 +70,11 @@ export class RestartGreeting {
       control.greet(peer, endpoint, now);
       sent++;
     }
-    return this.next < this.peers.length || this.pass + 1 < PASSES;
+    if (this.next < this.peers.length) return GREETING_TICK;
+    return this.pass + 1 < PASSES ? this.passStarted + PASS_INTERVAL - now : Infinity;
+  }
+
+  private after(delay: number): void {
+    this.timer = delay === Infinity ? undefined : setTimeout(() => this.after(this.tick()), delay).unref();
   }
 }

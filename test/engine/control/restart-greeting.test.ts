@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../../src/engine/control/control-plane.ts';
 import type { RememberedPeer } from '../../../src/engine/control/peer-state-file.ts';
-import { GREETINGS_PER_TICK, PASS_INTERVAL, PASSES, RestartGreeting } from '../../../src/engine/control/restart-greeting.ts';
+import { GREETING_TICK, GREETINGS_PER_TICK, PASS_INTERVAL, PASSES, RestartGreeting } from '../../../src/engine/control/restart-greeting.ts';
 import type { ToWorker } from '../../../src/engine/datapath/messages.ts';
 import { MIN_HANDSHAKE_INTERVAL } from '../../../src/protocol/timing.ts';
 
@@ -28,7 +28,7 @@ describe('restart greeting', () => {
     const list = remembered(GREETINGS_PER_TICK + 5);
     const { control, greeted } = fakeControl(list.slice(1).map((peer) => peer.key));
     const greeting = new RestartGreeting(control, list);
-    expect(greeting.tick()).toBe(true);
+    expect(greeting.tick()).toBe(GREETING_TICK);
     expect(greeted).toEqual(list.slice(1, GREETINGS_PER_TICK + 1).map((peer) => peer.key));
     greeting.tick();
     expect(greeted).toHaveLength(list.length - 1);
@@ -43,11 +43,12 @@ describe('restart greeting', () => {
     const list = remembered(2);
     const { control, peers, greeted, setNow } = fakeControl(list.map((peer) => peer.key));
     const greeting = new RestartGreeting(control, list);
-    greeting.tick();
+    // between passes it waits for the next one, not tick by tick
+    expect(greeting.tick()).toBe(PASS_INTERVAL);
     expect(greeted).toHaveLength(2);
     peers.get(list[0]!.key)!.established = true;
     setNow(PASS_INTERVAL - 1);
-    expect(greeting.tick()).toBe(true);
+    expect(greeting.tick()).toBe(1);
     expect(greeted).toHaveLength(2);
     for (let pass = 1; pass < PASSES; pass++) {
       setNow(pass * PASS_INTERVAL);
@@ -55,7 +56,7 @@ describe('restart greeting', () => {
     }
     expect(greeted).toEqual([list[0]!.key, ...Array.from({ length: PASSES }, () => list[1]!.key)]);
     setNow(PASSES * PASS_INTERVAL);
-    expect(greeting.tick()).toBe(false);
+    expect(greeting.tick()).toBe(Infinity);
   });
 
   it("tells the workers where the remembered peers are, for as long as it greets them: their answers bypass a flood's buckets", () => {
