@@ -132,7 +132,7 @@ export class DaemonMetrics {
     }
   }
 
-  /** Renders so far (scrapes and unsent ones). */
+  /** Renders so far (scrapes and rehearsals). */
   get renders(): number {
     return this.renderCount;
   }

@@ -1,6 +1,6 @@
-// When the metrics are rendered unsent, so that the first scrape after peers connect is not the
-// writer's first run with them. That run, with 1,000 peers connected, cost the control plane's
-// thread 22-40 ms of CPU (each peer's info labels encoded, V8 running the per-peer paths before
+// When the metrics server rehearses a scrape (metrics-server.ts), so that the first scrape after
+// peers connect is not the writer's first run with them. That run, with 1,000 peers connected,
+// cost the control plane's thread 22-40 ms of CPU (each peer's info labels encoded, V8 running the per-peer paths before
 // it has compiled them for the shapes they see) and V8's helper threads about as much again; the
 // next one 3-17 ms (in-process, loaded machine); a scrape that found it cold took 101 ms until
 // its last byte on the quiet machine, the later ones 14 ms.
@@ -35,7 +35,7 @@ export class WarmRender {
   private sessionsThisTick = 0;
   private renders = 0;
 
-  /** `render` renders the metrics of now, unsent; `last` says what the last render was. */
+  /** `render` rehearses a scrape of now; `last` says what the last render was. */
   constructor(
     private readonly render: () => void,
     private readonly last: LastRender,

@@ -1,7 +1,8 @@
 // The metrics endpoint's encodings, in-process on loopback: gzip when the scraper accepts it
 // (Prometheus asks for it by default), the same text either way, plain text otherwise; and the
-// unsent renders before a first scrape (zlib's gzip is watched: those are gzipped too).
-import { request } from 'node:http';
+// rehearsals before a first scrape: the server scrapes itself, plain and gzipped (zlib's gzip
+// and the responses' heads are watched).
+import { request, ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { gunzipSync, gzip, inflateRawSync } from 'node:zlib';
@@ -159,6 +160,27 @@ describe('MetricsServer, before its first scrape', () => {
     for (const _ of peers) served.server.peersChanged();
     await settle(() => served.metrics.connectedPeers === peers.length, 10 * TICK_MS);
     expect(served.metrics.connectedPeers).toBe(peers.length);
+  });
+});
+
+describe('MetricsServer, before its first scrape over HTTP', () => {
+  const heads: unknown[][] = [];
+  beforeAll(() => {
+    const writeHead = ServerResponse.prototype.writeHead;
+    vi.spyOn(ServerResponse.prototype, 'writeHead').mockImplementation(function (this: ServerResponse, ...args: unknown[]) {
+      heads.push(args);
+      return (writeHead as (...all: unknown[]) => ServerResponse).apply(this, args);
+    });
+  });
+  afterAll(() => vi.mocked(ServerResponse.prototype.writeHead).mockRestore());
+  serving(source);
+
+  it("answers a scrape of its own, plain and then gzipped, so that the first scraper's is not node's HTTP server's first response", async () => {
+    await settle(() => heads.length >= 2);
+    expect(heads.map(([status, headers]) => [status, (headers as Record<string, string>)['content-encoding']])).toEqual([
+      [200, undefined],
+      [200, 'gzip'],
+    ]);
   });
 });
 
