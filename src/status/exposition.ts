@@ -70,6 +70,12 @@ export class ExpositionWriter {
     this.data = buffer;
   }
 
+  /** Starts the text anew at the start of the buffer: a writer is kept from one render to the next (metrics.ts). */
+  restart(): void {
+    this.length = 0;
+    this.prefix = prefixOf('');
+  }
+
   /** Where the text is written: the buffer given, or the larger one it grew into. */
   get buffer(): Buffer {
     return this.data;
