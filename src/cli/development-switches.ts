@@ -9,6 +9,8 @@ export interface DevelopmentSwitches {
   readonly tunOffloads: boolean;
   /** FASTD_TS_URING_WAIT=0: io_uring for batches only; workers wait in poll(2) and receive per batch, as before the event ring. */
   readonly uringWait: boolean;
+  /** FASTD_TS_GATHER=0: a busy worker's waits wake for the first datagram, as before gathering (loop.ts). */
+  readonly gather: boolean;
   /** FASTD_TS_TEST_PRE_V22=1: handshake like a pre-v22 fastd (bare handshakes, data type 0x02). */
   readonly preV22: boolean;
   /** FASTD_TS_TEST_MISPLACE_PEERS=1: every peer owned by a worker other than the one its datagrams arrive at (see Workers). */
@@ -20,6 +22,7 @@ export function readDevelopmentSwitches(env: NodeJS.ProcessEnv): DevelopmentSwit
     udpOffloads: env.FASTD_TS_GSO !== '0',
     tunOffloads: env.FASTD_TS_OFFLOAD !== '0',
     uringWait: env.FASTD_TS_URING_WAIT !== '0',
+    gather: env.FASTD_TS_GATHER !== '0',
     preV22: env.FASTD_TS_TEST_PRE_V22 === '1',
     misplacePeers: env.FASTD_TS_TEST_MISPLACE_PEERS === '1',
   };

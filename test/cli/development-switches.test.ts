@@ -16,13 +16,14 @@ function sources(dir: string): string[] {
 
 describe('development switches', () => {
   it('are all off (mechanisms on, no test behaviour) in an empty environment', () => {
-    expect(readDevelopmentSwitches({})).toEqual({ udpOffloads: true, tunOffloads: true, uringWait: true, preV22: false, misplacePeers: false });
+    expect(readDevelopmentSwitches({})).toEqual({ udpOffloads: true, tunOffloads: true, uringWait: true, gather: true, preV22: false, misplacePeers: false });
   });
 
   it('each variable turns its one switch, keeping the names the bench, tests and README use', () => {
     expect(readDevelopmentSwitches({ FASTD_TS_GSO: '0' })).toMatchObject({ udpOffloads: false, tunOffloads: true, uringWait: true });
     expect(readDevelopmentSwitches({ FASTD_TS_OFFLOAD: '0' })).toMatchObject({ udpOffloads: true, tunOffloads: false, uringWait: true });
     expect(readDevelopmentSwitches({ FASTD_TS_URING_WAIT: '0' })).toMatchObject({ udpOffloads: true, tunOffloads: true, uringWait: false });
+    expect(readDevelopmentSwitches({ FASTD_TS_GATHER: '0' })).toMatchObject({ uringWait: true, gather: false });
     expect(readDevelopmentSwitches({ FASTD_TS_TEST_PRE_V22: '1' })).toMatchObject({ preV22: true, misplacePeers: false });
     expect(readDevelopmentSwitches({ FASTD_TS_TEST_MISPLACE_PEERS: '1' })).toMatchObject({ preV22: false, misplacePeers: true });
     // only the documented values switch

@@ -375,6 +375,7 @@ class Daemon {
         warmUp: config.methods,
         ...(switches.udpOffloads ? {} : { gso: false, gro: false }),
         ...(switches.uringWait ? {} : { eventRing: false }),
+        ...(switches.gather ? {} : { gather: false }),
         ...(place ? { place } : {}),
       });
     }

@@ -29,6 +29,8 @@ export class Datapath {
   readonly self: number;
   /** Data packets shorter than this from unknown addresses are ignored (fastd's min_overhead). */
   readonly minDataLength: number;
+  /** InitMessage.gather. */
+  readonly gather: boolean;
   readonly memory: DatapathMemory;
   readonly stats: DatapathStats;
   readonly peers: DatapathPeers;
@@ -46,6 +48,7 @@ export class Datapath {
     this.mode = init.mode;
     this.forward = init.forward;
     this.minDataLength = init.minDataLength ?? 1;
+    this.gather = init.gather !== false;
     this.self = init.place?.index ?? 0;
     this.memory = new DatapathMemory(init);
     this.stats = new DatapathStats(init.peerStats, init.globalStats);

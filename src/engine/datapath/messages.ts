@@ -132,6 +132,8 @@ export type ToWorker =
       readonly ioBackend?: 'io_uring' | 'fallback';
       /** io_uring: wait on the event ring with multishot receives where the kernel has them (default true). */
       readonly eventRing?: boolean;
+      /** A busy worker's waits let arrivals gather before it wakes (loop.ts; default true). */
+      readonly gather?: boolean;
       /** With several workers: this worker's place among them. */
       readonly place?: WorkerPlace;
       /** `user`/`group`: the worker becomes them itself once set up (see io/capabilities.ts). */

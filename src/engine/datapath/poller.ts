@@ -23,8 +23,11 @@ export interface Waiter {
   readonly ids: Int32Array;
   clear(): void;
   add(fd: number, kind: Source, id: number): void;
-  /** Blocks until something is ready or `timeoutMs` passed (-1: no limit). */
-  wait(timeoutMs: number): void;
+  /**
+   * Blocks until something is ready or `timeoutMs` passed (-1: no limit). With `gatherUs` >
+   * 0 a waiter that can (io_uring's minimum wait) lets that long of arrivals gather first.
+   */
+  wait(timeoutMs: number, gatherUs?: number): void;
   readable(i: number): boolean;
   invalid(i: number): boolean;
   disable(i: number): void;

@@ -54,7 +54,7 @@ export class RingWaiter implements Waiter {
     if (kind === Source.Wake) this.wakeFd = fd;
   }
 
-  wait(timeoutMs: number): void {
+  wait(timeoutMs: number, gatherUs = 0): void {
     const events = this.events;
     let timeout = timeoutMs;
     for (let i = 0; i < this.count; i++) {
@@ -71,7 +71,7 @@ export class RingWaiter implements Waiter {
     // a wake-up a harvest collected after the loop had passed the wake-up source
     if (this.wake.fired) timeout = 0;
     if (this.wake.tag === 0 && this.wakeFd >= 0) this.wake.tag = events.arm(this.wake, Op.READ, this.wakeFd, this.wakeArea.address, EVENTFD_VALUE_BYTES);
-    events.wait(timeout);
+    events.wait(timeout, gatherUs);
   }
 
   readable(i: number): boolean {

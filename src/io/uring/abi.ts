@@ -61,7 +61,8 @@ export const SqeFlag = { IO_LINK: 1 << 2, IO_HARDLINK: 1 << 3, BUFFER_SELECT: 1 
 export const SetupFlag = { CLAMP: 1 << 4, SUBMIT_ALL: 1 << 7, COOP_TASKRUN: 1 << 8, SINGLE_ISSUER: 1 << 12, DEFER_TASKRUN: 1 << 13 } as const;
 
 /** io_uring_params.features bits we rely on. */
-export const Feature = { SINGLE_MMAP: 1 << 0, NODROP: 1 << 1, FAST_POLL: 1 << 5 } as const;
+/** MIN_TIMEOUT (Linux 6.13): io_uring_getevents_arg's min_wait_usec is honoured. */
+export const Feature = { SINGLE_MMAP: 1 << 0, NODROP: 1 << 1, FAST_POLL: 1 << 5, MIN_TIMEOUT: 1 << 15 } as const;
 
 export const EnterFlag = { GETEVENTS: 1 << 0, EXT_ARG: 1 << 3 } as const;
 
@@ -69,7 +70,7 @@ export const EnterFlag = { GETEVENTS: 1 << 0, EXT_ARG: 1 << 3 } as const;
 export const SqFlag = { CQ_OVERFLOW: 1 << 1 } as const;
 
 /** struct io_uring_getevents_arg (24 bytes), then the __kernel_timespec its ts points to. */
-export const GeteventsArg = { SIZE: 24, SIGMASK: 0, SIGMASK_SZ: 8, TS: 16 } as const;
+export const GeteventsArg = { SIZE: 24, SIGMASK: 0, SIGMASK_SZ: 8, MIN_WAIT_USEC: 12, TS: 16 } as const;
 export const KernelTimespec = { SIZE: 16, SEC: 0, NSEC: 8 } as const;
 
 /** sqe->ioprio for send/recv ops. */

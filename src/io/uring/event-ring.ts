@@ -17,6 +17,12 @@ export interface CompletionSink {
 const UNROUTED = 0;
 /** Sink slots before the first growth: a worker's sockets, TUN/TAP queues and its wake-up. */
 const INITIAL_SLOTS = 16;
+/**
+ * Completions a gathering wait asks for before its minimum wait is over. With deferred task
+ * work the kernel counts pending work items, not datagrams, and a multishot receive that
+ * has one queued adds no more: two means "more than one source has something".
+ */
+const GATHER_COMPLETIONS = 2;
 
 export class EventRing {
   readonly ring: Ring;
@@ -77,12 +83,15 @@ export class EventRing {
 
   /**
    * Submits the re-arms and blocks until a completion arrives or `timeoutMs` passed (0: no
-   * blocking, -1: no limit), then routes every waiting completion to its sink.
+   * blocking, -1: no limit), then routes every waiting completion to its sink. With
+   * `gatherUs` > 0 (where the kernel supports it), a wait that finds nothing to do sleeps
+   * that long for what comes meanwhile rather than waking for the first datagram.
    */
-  wait(timeoutMs: number): void {
+  wait(timeoutMs: number, gatherUs = 0): void {
     const ring = this.ring;
-    if (ring.ready() === 0) ring.submit(timeoutMs === 0 ? 0 : 1, timeoutMs);
-    else ring.submit(0);
+    if (ring.ready() !== 0 || timeoutMs === 0) ring.submit(0);
+    else if (gatherUs > 0 && ring.minWait) ring.submit(GATHER_COMPLETIONS, timeoutMs, gatherUs);
+    else ring.submit(1, timeoutMs);
     this.route();
   }
 

@@ -49,6 +49,8 @@ export class Ring {
    * that one enter, instead of queueing it as task work for whenever the thread next enters.
    */
   readonly deferTaskrun: boolean;
+  /** Whether a wait may ask for a minimum wait (submit's minWaitUs): Linux 6.13's MIN_TIMEOUT. */
+  readonly minWait: boolean;
 
   /**
    * Sets up a ring with (at least) `entries` SQ entries; throws UringUnavailable when the
@@ -69,6 +71,7 @@ export class Ring {
       this.sqEntries = p.getUint32(Params.SQ_ENTRIES, true);
       this.cqEntries = p.getUint32(Params.CQ_ENTRIES, true);
       this.features = p.getUint32(Params.FEATURES, true);
+      this.minWait = (this.features & Feature.MIN_TIMEOUT) !== 0;
       const sq = (field: number) => p.getUint32(Params.SQ_OFF + field, true);
       const cq = (field: number) => p.getUint32(Params.CQ_OFF + field, true);
       if ((this.features & Feature.SINGLE_MMAP) === 0) {
@@ -99,7 +102,6 @@ export class Ring {
       for (let i = 0; i < this.sqEntries; i++) this.ringWords[array + i] = i;
       this.localTail = this.ringWords[this.sqTail];
       this.waitArgument = new NativeArea(GeteventsArg.SIZE + KernelTimespec.SIZE, 'io_uring wait argument');
-      setU64(this.waitArgument.u32, GeteventsArg.TS, this.waitArgument.address + GeteventsArg.SIZE);
     } finally {
       params.release();
     }
@@ -138,10 +140,11 @@ export class Ring {
   /**
    * Hands all claimed SQEs to the kernel and waits until at least `waitFor` completions are
    * ready, in ONE io_uring_enter. With `timeoutMs` >= 0 the wait ends after that long even
-   * without completions (this is where a datapath worker sleeps). Returns the number of
-   * SQEs the kernel consumed.
+   * without completions (this is where a datapath worker sleeps). With `minWaitUs` > 0 (only
+   * where `minWait`), the wait for `waitFor` completions ends after that many µs as soon as
+   * there is one. Returns the number of SQEs the kernel consumed.
    */
-  submit(waitFor: number, timeoutMs = -1): number {
+  submit(waitFor: number, timeoutMs = -1, minWaitUs = 0): number {
     const pending = (this.localTail - this.ringWords[this.sqTail]) >>> 0;
     Atomics.store(this.ringWords, this.sqTail, this.localTail);
     this.sqesSubmitted += pending;
@@ -150,11 +153,15 @@ export class Ring {
     let flags = waitFor > 0 || this.deferTaskrun ? EnterFlag.GETEVENTS : 0;
     let argument = 0;
     let argumentSize = 0;
-    if (waitFor > 0 && timeoutMs >= 0) {
+    if (waitFor > 0 && (timeoutMs >= 0 || minWaitUs > 0)) {
       const words = this.waitArgument.u32;
       const ts = GeteventsArg.SIZE;
-      setU64(words, ts + KernelTimespec.SEC, Math.floor(timeoutMs / 1000));
-      setU64(words, ts + KernelTimespec.NSEC, (timeoutMs % 1000) * 1_000_000);
+      words[GeteventsArg.MIN_WAIT_USEC >> 2] = minWaitUs;
+      setU64(words, GeteventsArg.TS, timeoutMs >= 0 ? this.waitArgument.address + ts : 0);
+      if (timeoutMs >= 0) {
+        setU64(words, ts + KernelTimespec.SEC, Math.floor(timeoutMs / 1000));
+        setU64(words, ts + KernelTimespec.NSEC, (timeoutMs % 1000) * 1_000_000);
+      }
       flags |= EnterFlag.EXT_ARG;
       argument = this.waitArgument.address;
       argumentSize = GeteventsArg.SIZE;

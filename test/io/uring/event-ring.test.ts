@@ -2,9 +2,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Op } from '../../../src/io/uring/abi.js';
 import { probeUring } from '../../../src/io/uring/availability.js';
 import { type CompletionSink, EventRing } from '../../../src/io/uring/event-ring.js';
+import { Ring } from '../../../src/io/uring/ring.js';
 import { heapBytesAllocated } from '../../helpers/heap-allocation.js';
 
 const support = probeUring();
+/** Whether this kernel honours a wait's minimum (Linux 6.13's IORING_FEAT_MIN_TIMEOUT). */
+const minWait = ((): boolean => {
+  if (!support.available) return false;
+  const ring = new Ring(8, true);
+  try {
+    return ring.minWait;
+  } finally {
+    ring.close();
+  }
+})();
 const rings: EventRing[] = [];
 afterEach(() => {
   for (const ring of rings.splice(0)) ring.close();
@@ -57,5 +68,16 @@ describe.runIf(support.available)('event ring', () => {
     const perRearm = Math.min(...[1, 2, 3].map(() => heapBytesAllocated(waits(20_000)) / 20_000));
     expect(sink.completions).toBe(80_000);
     expect(perRearm).toBeLessThan(1);
+  });
+
+  it.runIf(minWait)('a gathering wait that finds one completion sleeps out its minimum for more, then returns with it (no timeout)', () => {
+    const events = eventRing();
+    const sink = new Rearming(events);
+    const gatherUs = 20_000;
+    const start = performance.now();
+    events.wait(-1, gatherUs);
+    expect(sink.completions).toBe(1);
+    // a lower bound only: the kernel returns no sooner than the minimum, however slow the machine
+    expect(performance.now() - start).toBeGreaterThanOrEqual(gatherUs / 1000 - 1);
   });
 });
