@@ -7,13 +7,12 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { gunzipSync, gzip, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GLOBAL_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
-import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
 import { DaemonMetrics } from '../../src/status/metrics.js';
 import { TICK_MS } from '../../src/status/warm-render.js';
 import { settle } from '../helpers/wait.js';
 import { acceptsGzip, MetricsServer } from '../../src/status/metrics-server.js';
 import type { StatusSource } from '../../src/status/status-json.js';
+import { connectedPeers, statusSource } from '../helpers/status-source.js';
 
 vi.mock('node:zlib', async (original) => {
   const zlib = await original<typeof import('node:zlib')>();
@@ -58,27 +57,8 @@ function gzipMembers(body: Buffer): Buffer[] {
   return members;
 }
 
-const peers = Array.from({ length: 50 }, (_, peerId) => ({
-  key: peerId.toString(16).padStart(64, '0'),
-  name: `router-${peerId}`,
-  address: `192.0.2.${peerId}:10000`,
-  iface: undefined,
-  peerId,
-  establishedAt: 1000,
-  method: 'salsa2012+umac',
-  macAddresses: [],
-}));
-const source = (): StatusSource => ({
-    now: 60_000,
-    startedAt: 0,
-    mode: 'tun',
-    singleInterface: 'fastd0',
-    globalStats: new Float64Array(GLOBAL_STATS_FIELDS),
-    peerStats: new PeerStatistics([new ArrayBuffer(0)]),
-    peers,
-    ioBackend: 'fallback',
-    workers: [],
-  });
+const peers = connectedPeers(50);
+const source = () => statusSource(peers, 'tun');
 
 interface Served {
   port: number;

@@ -6,9 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
-import { PeerStatistics } from '../../src/engine/control/peer-stats.js';
-import { GLOBAL_STATS_FIELDS, PEER_STATS_FIELDS } from '../../src/engine/datapath/messages.js';
-import type { StatusSource } from '../../src/status/status-json.js';
+import { connectedPeers, peerStatistics, statusSource } from '../helpers/status-source.js';
 
 setFlagsFromString('--allow-natives-syntax');
 setFlagsFromString('--expose-gc');
@@ -21,28 +19,9 @@ const optimizeNextCall = new Function('f', '%OptimizeFunctionOnNextCall(f)') as 
 const OPTIMIZED = 1 << 4;
 
 const PEERS = 10;
-const peerStats = new PeerStatistics([new ArrayBuffer(Float64Array.BYTES_PER_ELEMENT * PEER_STATS_FIELDS * PEERS)]);
+const peerStats = peerStatistics(PEERS);
 /** A source as the daemon makes one for each render: new objects of one shape, dropped after it. */
-const source = (): StatusSource => ({
-  now: 60_000,
-  startedAt: 0,
-  mode: 'tap',
-  singleInterface: 'sn0',
-  globalStats: new Float64Array(GLOBAL_STATS_FIELDS),
-  peerStats,
-  peers: Array.from({ length: PEERS }, (_, peerId) => ({
-    key: peerId.toString(16).padStart(64, '0'),
-    name: `router-${peerId}`,
-    address: `192.0.2.${peerId}:10000`,
-    iface: undefined,
-    peerId,
-    establishedAt: 1000,
-    method: 'salsa2012+umac',
-    macAddresses: ['02:00:00:00:00:01'],
-  })),
-  ioBackend: 'fallback',
-  workers: [],
-});
+const source = () => statusSource(connectedPeers(PEERS, undefined, ['02:00:00:00:00:01']), 'tap', peerStats);
 
 /** Full GCs, with a turn of the event loop between them (weak references are cleared over more than one). */
 async function fullGcs(): Promise<void> {
