@@ -10,7 +10,7 @@
 // K2's info order differs from the document: fastd's establish() hands the keys to
 // derive_key in that order, and only the order fastd really uses interoperates. The TLV
 // authentication tag is HMAC-SHA256(K1, TLV records with the tag's value zeroed).
-import { type CurvePoint, isIdentity } from '../crypto/ec25519/group.js';
+import { isIdentity, multiplyByCofactor, type SubgroupPoint } from '../crypto/ec25519/group.js';
 import { generateSecretKey, derivePublicKey, PUBLIC_KEY_BYTES } from '../crypto/ec25519/keys.js';
 import { loadPackedLegacy, storePackedLegacy } from '../crypto/ec25519/legacy-format.js';
 import { divideByCofactor, multiplyAddScalars, SCALAR_BYTES } from '../crypto/ec25519/scalar.js';
@@ -85,17 +85,20 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Unpacks a peer's point as fastd does: it must lie on the curve and not be the identity. */
-export function peerPoint(packed: Uint8Array): CurvePoint | undefined {
+/**
+ * A peer's point times the cofactor, all the handshake needs of it; undefined where fastd
+ * refuses the point: off the curve, or the identity.
+ */
+export function peerPoint(packed: Uint8Array): SubgroupPoint | undefined {
   if (packed.length !== PUBLIC_KEY_BYTES) return undefined;
   const point = loadPackedLegacy(packed);
-  return point && !isIdentity(point) ? point : undefined;
+  return point && !isIdentity(point) ? multiplyByCofactor(point) : undefined;
 }
 
 /**
  * Computes σ and K1 for our side of a handshake. Undefined where fastd gives up silently:
  * a peer key or handshake key that is not a usable curve point, or σ the identity.
- * `peerKeyPoint`: peerPoint(peerKey) when the caller kept it (unpacking costs a square root).
+ * `peerKeyPoint`: peerPoint(peerKey) when the caller kept it (three point additions).
  */
 export function fhmqvcShared(
   role: FhmqvcRole,
@@ -103,7 +106,7 @@ export function fhmqvcShared(
   ourHandshake: FhmqvcKeyPair,
   peerKey: Uint8Array,
   peerHandshakeKey: Uint8Array,
-  peerKeyPoint = peerPoint(peerKey),
+  peerKeyPoint: SubgroupPoint | undefined = peerPoint(peerKey),
 ): FhmqvcShared | undefined {
   const peerHandshakePoint = peerPoint(peerHandshakeKey);
   if (!peerHandshakePoint || !peerKeyPoint) return undefined;

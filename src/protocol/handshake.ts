@@ -40,7 +40,7 @@ import {
   recordUint,
 } from './tlv.js';
 import { HandshakeFormat } from './wire.js';
-import type { CurvePoint } from '../crypto/ec25519/group.js';
+import type { SubgroupPoint } from '../crypto/ec25519/group.js';
 import { PUBLIC_KEY_BYTES } from '../crypto/ec25519/keys.js';
 import { MIN_HANDSHAKE_INTERVAL } from './timing.js';
 
@@ -78,8 +78,8 @@ export class PeerHandshakeState {
   respondedTo: string | undefined;
   /** The responder's σ and K1 between answering an init and receiving the finish. */
   cache: { serial: number; peerHandshakeKey: Uint8Array; shared: FhmqvcShared } | undefined;
-  /** The peer's long-term key unpacked (a square root), for every handshake after the first. */
-  keyPoint: { key: Uint8Array; point: CurvePoint } | undefined;
+  /** The peer's long-term key as the handshake uses it (peerPoint), kept for every handshake after the first. */
+  keyPoint: { key: Uint8Array; point: SubgroupPoint } | undefined;
 }
 
 export interface HandshakePeer {
@@ -158,8 +158,8 @@ function usingVersion(handshake: ReceivedHandshake): string {
   return version === undefined ? '' : ` using fastd ${version}`;
 }
 
-/** The peer's long-term key as a curve point, unpacked once per key; undefined when it is none. */
-function peerKeyPoint(peer: HandshakePeer): CurvePoint | undefined {
+/** The peer's long-term key as the handshake uses it, computed once per key; undefined when it is no point. */
+function peerKeyPoint(peer: HandshakePeer): SubgroupPoint | undefined {
   const kept = peer.state.keyPoint;
   if (kept && equalBytes(kept.key, peer.key)) return kept.point;
   const point = peerPoint(peer.key);

@@ -40,7 +40,14 @@ export const GENERATOR_Y = 0x666666666666666666666666666666666666666666666666666
  * generator so that fastd's G lands on libsodium's base point, not on its negation.
  */
 export const LEGACY_TO_ED25519 = (GENERATOR_ED25519_X * modInverse(GENERATOR_LEGACY_X)) % P;
-const ED25519_TO_LEGACY = modInverse(LEGACY_TO_ED25519);
+/** sqrt(-1) = 2^((p-1)/4), the even root: x of the point (x, 0) that Ed25519 encodes as 32 zero bytes. */
+export const SQRT_MINUS_ONE = modPow(2n, (P - 1n) / 4n);
+/**
+ * Adding Ed25519's point T = (i, 0) of order 4 (i = SQRT_MINUS_ONE) turns (x, y) into (i·y, i·x):
+ * the sum's y is x_legacy·LEGACY_TO_ROTATED, so a legacy x converts to an Ed25519 encoding, and
+ * back, by one multiplication (legacy-format.ts).
+ */
+const LEGACY_TO_ROTATED = (SQRT_MINUS_ONE * LEGACY_TO_ED25519) % P;
 
 /** Order q of the generator: 2^252 + 27742317777372353535851937790883648493 (ecc.h). */
 export const GROUP_ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;
@@ -48,7 +55,7 @@ export const GROUP_ORDER = (1n << 252n) + 27742317777372353535851937790883648493
 /** Field-element forms of the constants the packing code multiplies by. */
 export const FE = {
   one: feFromBigInt(1n),
-  ed25519D: feFromBigInt(ED25519_D),
   legacyToEd25519: feFromBigInt(LEGACY_TO_ED25519),
-  ed25519ToLegacy: feFromBigInt(ED25519_TO_LEGACY),
+  legacyToRotated: feFromBigInt(LEGACY_TO_ROTATED),
+  rotatedToLegacy: feFromBigInt(modInverse(LEGACY_TO_ROTATED)),
 } as const;

@@ -93,11 +93,6 @@ export function feToBytes(out: Uint8Array, offset: number, a: Fe): void {
 }
 const reduceScratch = feNew();
 
-export function feAdd(out: Fe, a: Fe, b: Fe): void {
-  for (let i = 0; i < LIMBS; i++) out[i] = a[i] + b[i];
-  carry(out);
-}
-
 export function feSub(out: Fe, a: Fe, b: Fe): void {
   out[0] = a[0] - b[0] + FOUR_P_LOW_LIMB;
   for (let i = 1; i < LIMBS - 1; i++) out[i] = a[i] - b[i] + FOUR_P_MID_LIMB;
@@ -134,7 +129,7 @@ export function feMulSmall(out: Fe, a: Fe, k: number): void {
   carry(out);
 }
 
-/** a^2 with each cross product computed once: most of an exponentiation is squarings. */
+/** a^2 with each cross product computed once. */
 export function feSquare(out: Fe, a: Fe): void {
   for (let k = 0; k < 2 * LIMBS - 1; k++) {
     let crossTerms = 0;
@@ -151,16 +146,6 @@ export function feSelect(out: Fe, a: Fe, b: Fe, choice: number): void {
 }
 
 const bytesA = new Uint8Array(FE_BYTES);
-const bytesB = new Uint8Array(FE_BYTES);
-
-/** 1 when a and b are the same field element, else 0 (compares canonical encodings in full). */
-export function feEqual(a: Fe, b: Fe): number {
-  feToBytes(bytesA, 0, a);
-  feToBytes(bytesB, 0, b);
-  let difference = 0;
-  for (let i = 0; i < FE_BYTES; i++) difference |= bytesA[i] ^ bytesB[i];
-  return ((difference - 1) >>> 31) & 1;
-}
 
 /** The lowest bit of the canonical value: the "sign" stored in packed points. */
 export function feParity(a: Fe): number {
@@ -172,88 +157,4 @@ const ZERO = feNew();
 
 export function feNegate(out: Fe, a: Fe): void {
   feSub(out, ZERO, a);
-}
-
-function squareTimes(out: Fe, a: Fe, times: number): void {
-  feSquare(out, a);
-  for (let i = 1; i < times; i++) feSquare(out, out);
-}
-
-const z2 = feNew();
-const z9 = feNew();
-const z11 = feNew();
-const z2_5 = feNew();
-const z2_10 = feNew();
-const z2_20 = feNew();
-const z2_50 = feNew();
-const z2_100 = feNew();
-const chain = feNew();
-
-/** out = a^(2^250 - 1), the bulk of the addition chain for square roots. */
-function powTwo250MinusOne(out: Fe, a: Fe): void {
-  feSquare(z2, a);
-  squareTimes(chain, z2, 2);
-  feMul(z9, chain, a);
-  feMul(z11, z9, z2);
-  feSquare(chain, z11);
-  feMul(z2_5, chain, z9); // 2^5 - 1
-  squareTimes(chain, z2_5, 5);
-  feMul(z2_10, chain, z2_5); // 2^10 - 1
-  squareTimes(chain, z2_10, 10);
-  feMul(z2_20, chain, z2_10); // 2^20 - 1
-  squareTimes(chain, z2_20, 20);
-  feMul(chain, chain, z2_20); // 2^40 - 1
-  squareTimes(chain, chain, 10);
-  feMul(z2_50, chain, z2_10); // 2^50 - 1
-  squareTimes(chain, z2_50, 50);
-  feMul(z2_100, chain, z2_50); // 2^100 - 1
-  squareTimes(chain, z2_100, 100);
-  feMul(chain, chain, z2_100); // 2^200 - 1
-  squareTimes(chain, chain, 50);
-  feMul(out, chain, z2_50); // 2^250 - 1
-}
-
-const z2_250 = feNew();
-
-/** out = a^((p-5)/8) = a^(2^252 - 3), the core of a square root in a field with p = 5 mod 8. */
-function powP58(out: Fe, a: Fe): void {
-  powTwo250MinusOne(z2_250, a);
-  squareTimes(z2_250, z2_250, 2);
-  feMul(out, z2_250, a);
-}
-
-/** sqrt(-1) = 2^((p-1)/4), needed when the first candidate root squares to -u/v. */
-const SQRT_MINUS_ONE = feFromBigInt(
-  0x2b8324804fc1df0b2b4d00993dfbd7a72f431806ad2fe478c4ee1b274a0ea0b0n,
-);
-
-const v3 = feNew();
-const v7 = feNew();
-const candidate = feNew();
-const rotated = feNew();
-const check = feNew();
-const minusU = feNew();
-
-/**
- * out = sqrt(u/v) with one exponentiation (RFC 8032 section 5.1.3); returns 1 when u/v is a
- * square, else 0. Which of the two roots comes out is unspecified: callers fix the sign.
- */
-export function feSqrtRatio(out: Fe, u: Fe, v: Fe): number {
-  feSquare(v3, v);
-  feMul(v3, v3, v); // v^3
-  feSquare(v7, v3);
-  feMul(v7, v7, v); // v^7
-  feMul(candidate, u, v7);
-  powP58(candidate, candidate);
-  feMul(candidate, candidate, v3);
-  feMul(candidate, candidate, u); // u v^3 (u v^7)^((p-5)/8)
-
-  feSquare(check, candidate);
-  feMul(check, check, v);
-  const plainRoot = feEqual(check, u);
-  feNegate(minusU, u);
-  const rotatedRoot = feEqual(check, minusU);
-  feMul(rotated, candidate, SQRT_MINUS_ONE);
-  feSelect(out, candidate, rotated, rotatedRoot & (1 - plainRoot));
-  return plainRoot | rotatedRoot;
 }

@@ -6,11 +6,16 @@
 //
 // Ed25519's encoding is the mirror image (y, parity of x), so converting either way recovers
 // the missing coordinate from the curve equation with one square root.
-import { asCurvePoint, type CurvePoint, isIdentity, POINT_BYTES } from './group.js';
+import {
+  addPoints,
+  asCurvePoint,
+  type CurvePoint,
+  isIdentity,
+  POINT_BYTES,
+} from './group.js';
 import { FE, LEGACY_A, LEGACY_D } from './curve.js';
 import {
   type Fe,
-  feAdd,
   feFromBytes,
   feMul,
   feMulSmall,
@@ -18,7 +23,6 @@ import {
   feNew,
   feParity,
   feSelect,
-  feSqrtRatio,
   feSquare,
   feSub,
   feToBytes,
@@ -58,24 +62,50 @@ function ySquaredRatio(packed: Uint8Array, offset: number): void {
 }
 
 /**
+ * Ed25519's points (±i, 0) of order 4, encoded: y = 0 and the sign of x (i = SQRT_MINUS_ONE is
+ * even). Adding (i, 0) turns (x, y) into (i·y, i·x): its encoded y is x_legacy·LEGACY_TO_ROTATED.
+ */
+const ORDER_FOUR = asCurvePoint(new Uint8Array(POINT_BYTES));
+const MINUS_ORDER_FOUR = (() => {
+  const encoding = new Uint8Array(POINT_BYTES);
+  encoding[PARITY_BYTE] = 1 << PARITY_SHIFT;
+  return asCurvePoint(encoding);
+})();
+
+const ratioBytes = new Uint8Array(PACKED_POINT_BYTES);
+
+/** Whether (u·v) — y^2 = u/v for the x ySquaredRatio read — is a square: then y exists. */
+function hasY(): boolean {
+  feMul(scaled, numerator, denominator);
+  feToBytes(ratioBytes, 0, scaled);
+  return isSquare(ratioBytes);
+}
+
+/**
  * Unpacks a legacy-packed point; undefined when no curve point has that x. Like libuecc, an x
  * at or above p is read modulo p, and a parity bit that y = 0 cannot honour is ignored.
+ *
+ * Without a square root in JavaScript (~100 µs on this field): x·LEGACY_TO_ROTATED is the y of
+ * P' + (i, 0) for P' = (x, ±y), which libsodium decodes (its root in C) and adds -(i, 0) to,
+ * giving P' exactly; then y's sign is fixed. Variable time (public keys only).
  */
 export function loadPackedLegacy(packed: Uint8Array, offset = 0): CurvePoint | undefined {
   if (offset < 0 || packed.length - offset < PACKED_POINT_BYTES) return undefined;
   // y^2 = (1 - a·x^2) / (1 - d·x^2); the denominator never vanishes as d is not a square.
   ySquaredRatio(packed, offset);
-  if (!feSqrtRatio(y, numerator, denominator)) return undefined;
+  if (!hasY()) return undefined;
+  feMul(scaled, x, FE.legacyToRotated);
+  const rotated = new Uint8Array(POINT_BYTES);
+  feToBytes(rotated, 0, scaled);
+  const point = addPoints(asCurvePoint(rotated), MINUS_ORDER_FOUR);
+  feFromBytes(y, point);
   fixParity(y, packed[offset + PARITY_BYTE] >> PARITY_SHIFT);
-
-  const encoding = new Uint8Array(POINT_BYTES);
-  feMul(x, x, FE.legacyToEd25519);
-  feToBytes(encoding, 0, y);
-  encoding[PARITY_BYTE] |= feParity(x) << PARITY_SHIFT;
-  return asCurvePoint(encoding);
+  const xSign = point[PARITY_BYTE] & (1 << PARITY_SHIFT);
+  feToBytes(point, 0, y);
+  point[PARITY_BYTE] |= xSign;
+  return point;
 }
 
-const ratioBytes = new Uint8Array(PACKED_POINT_BYTES);
 
 /** Whether canonical little-endian bytes are the element 1. */
 function isOne(bytes: Uint8Array): boolean {
@@ -91,9 +121,7 @@ function isOne(bytes: Uint8Array): boolean {
 export function isPackedLegacyPoint(packed: Uint8Array, offset = 0): boolean {
   if (offset < 0 || packed.length - offset < PACKED_POINT_BYTES) return false;
   ySquaredRatio(packed, offset);
-  feMul(scaled, numerator, denominator);
-  feToBytes(ratioBytes, 0, scaled);
-  if (!isSquare(ratioBytes)) return false;
+  if (!hasY()) return false;
   // Only x = 0 packs the identity (with y = 1), and only x = 0 makes the ratio 1 ((a + d) / (a·d)
   // is not a square); unpacking tells (0, 1) from (0, -1).
   if (!isOne(ratioBytes)) return true;
@@ -101,20 +129,17 @@ export function isPackedLegacyPoint(packed: Uint8Array, offset = 0): boolean {
   return ratioBytes.some((byte) => byte !== 0) || !isIdentity(loadPackedLegacy(packed, offset)!);
 }
 
-/** Packs a point in the legacy format (canonical x, as libuecc writes it). */
+/**
+ * Packs a point in the legacy format (canonical x, as libuecc writes it). x comes from the y of
+ * P + (i, 0), which libsodium computes in constant time: no square root in JavaScript.
+ */
 export function storePackedLegacy(point: CurvePoint): Uint8Array {
-  feFromBytes(y, point);
-  // x^2 = (y^2 - 1) / (d·y^2 + 1) on Ed25519; always a square for a point libsodium produced.
-  feSquare(squared, y);
-  feSub(numerator, squared, FE.one);
-  feMul(scaled, FE.ed25519D, squared);
-  feAdd(denominator, scaled, FE.one);
-  feSqrtRatio(x, numerator, denominator);
-  fixParity(x, point[PARITY_BYTE] >> PARITY_SHIFT);
-
+  const rotated = addPoints(point, ORDER_FOUR);
+  feFromBytes(x, rotated);
+  feMul(x, x, FE.rotatedToLegacy);
   const packed = new Uint8Array(PACKED_POINT_BYTES);
-  feMul(x, x, FE.ed25519ToLegacy);
   feToBytes(packed, 0, x);
-  packed[PARITY_BYTE] |= feParity(y) << PARITY_SHIFT;
+  // libsodium's encodings are canonical: y's parity is its lowest bit.
+  packed[PARITY_BYTE] |= (point[0] & 1) << PARITY_SHIFT;
   return packed;
 }

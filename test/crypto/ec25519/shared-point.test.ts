@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GROUP_ORDER as Q } from '../../../src/crypto/ec25519/curve.ts';
-import { addPoints, isIdentity, multiplySubgroupPoint, type SubgroupPoint } from '../../../src/crypto/ec25519/group.ts';
+import { addPoints, isIdentity, multiplyByCofactor, multiplySubgroupPoint, type SubgroupPoint } from '../../../src/crypto/ec25519/group.ts';
 import { derivePublicKey, generateSecretKey } from '../../../src/crypto/ec25519/keys.ts';
 import { loadPackedLegacy, storePackedLegacy } from '../../../src/crypto/ec25519/legacy-format.ts';
 import { divideByCofactor, multiplyAddScalars } from '../../../src/crypto/ec25519/scalar.ts';
@@ -44,7 +44,7 @@ function hashHalves(alice: Party, bob: Party): { d: Uint8Array; e: Uint8Array } 
 /** σ as one side computes it: s = own·h_own + handshake secret, against the peer's points and h_peer. */
 function sigma(own: Party, peer: Party, ownHalf: Uint8Array, peerHalf: Uint8Array, peerHandshake = peer.handshakePublic) {
   const s = multiplyAddScalars(ownHalf, own.secret, own.handshakeSecret);
-  return fhmqvcSharedPoint(s, loadPackedLegacy(peerHandshake)!, loadPackedLegacy(peer.public)!, peerHalf);
+  return fhmqvcSharedPoint(s, multiplyByCofactor(loadPackedLegacy(peerHandshake)!), multiplyByCofactor(loadPackedLegacy(peer.public)!), peerHalf);
 }
 
 describe('FHMQV-C shared point', () => {
