@@ -153,6 +153,8 @@ export class SupernodeLab {
   /** Starts (again, after a crash too) `supernode`; its TAP is set up once it appears. */
   async startSupernode(supernode: BenchDaemon, deadlineMs: number): Promise<void> {
     rmSync(supernode.statusPath, { force: true });
+    // after a kill -9 the kernel may still be tearing the old TAP down: it must not pass for the new one
+    await until(`the previous ${SUPERNODE_TAP} gone`, deadlineMs, () => !this.supernodeNs.hasLink(SUPERNODE_TAP));
     supernode.start();
     await until(`${supernode.label}'s TAP`, deadlineMs, () => alive(supernode) && this.supernodeNs.hasLink(SUPERNODE_TAP));
     this.supernodeNs.ipBatch([
