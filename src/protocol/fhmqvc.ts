@@ -10,7 +10,7 @@
 // K2's info order differs from the document: fastd's establish() hands the keys to
 // derive_key in that order, and only the order fastd really uses interoperates. The TLV
 // authentication tag is HMAC-SHA256(K1, TLV records with the tag's value zeroed).
-import { isIdentity, multiplyByCofactor, type SubgroupPoint } from '../crypto/ec25519/group.js';
+import { type CurvePoint, isIdentity, multiplyByCofactor, type SubgroupPoint } from '../crypto/ec25519/group.js';
 import { generateSecretKey, derivePublicKey, PUBLIC_KEY_BYTES } from '../crypto/ec25519/keys.js';
 import { loadPackedLegacy, storePackedLegacy } from '../crypto/ec25519/legacy-format.js';
 import { divideByCofactor, multiplyAddScalars, SCALAR_BYTES } from '../crypto/ec25519/scalar.js';
@@ -85,14 +85,17 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/**
- * A peer's point times the cofactor, all the handshake needs of it; undefined where fastd
- * refuses the point: off the curve, or the identity.
- */
-export function peerPoint(packed: Uint8Array): SubgroupPoint | undefined {
+/** Unpacks a peer's point as fastd does: it must lie on the curve and not be the identity. */
+function unpackPeerPoint(packed: Uint8Array): CurvePoint | undefined {
   if (packed.length !== PUBLIC_KEY_BYTES) return undefined;
   const point = loadPackedLegacy(packed);
-  return point && !isIdentity(point) ? multiplyByCofactor(point) : undefined;
+  return point && !isIdentity(point) ? point : undefined;
+}
+
+/** A peer's long-term key times the cofactor, all the handshake needs of it; undefined where fastd refuses the point. */
+export function peerPoint(packed: Uint8Array): SubgroupPoint | undefined {
+  const point = unpackPeerPoint(packed);
+  return point && multiplyByCofactor(point);
 }
 
 /**
@@ -108,7 +111,7 @@ export function fhmqvcShared(
   peerHandshakeKey: Uint8Array,
   peerKeyPoint: SubgroupPoint | undefined = peerPoint(peerKey),
 ): FhmqvcShared | undefined {
-  const peerHandshakePoint = peerPoint(peerHandshakeKey);
+  const peerHandshakePoint = unpackPeerPoint(peerHandshakeKey);
   if (!peerHandshakePoint || !peerKeyPoint) return undefined;
 
   const initiator = role === 'initiator';

@@ -67,6 +67,19 @@ export function multiplySubgroupPoint(n: Uint8Array, point: SubgroupPoint): Subg
   return withReducedScalar(n, (product, reduced) => sodium().crypto_scalarmult_ed25519_noclamp(product, reduced, point));
 }
 
+/**
+ * n·p when libsodium takes p for a point of the prime-order subgroup, undefined when it refuses
+ * it. libsodium checks that for every multiplication (as costly as a second one), so trying is
+ * the cheapest test there is; it refuses only at that check, before it multiplies.
+ */
+export function multiplyIfSubgroupPoint(n: Uint8Array, point: CurvePoint): SubgroupPoint | undefined {
+  try {
+    return multiplySubgroupPoint(n, point as SubgroupPoint);
+  } catch {
+    return undefined;
+  }
+}
+
 /** n·G for any 256-bit n (ecc_25519_scalarmult_base). */
 export function multiplyBase(n: Uint8Array): SubgroupPoint {
   return withReducedScalar(n, (product, reduced) => sodium().crypto_scalarmult_ed25519_base_noclamp(product, reduced));

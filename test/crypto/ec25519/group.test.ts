@@ -7,6 +7,7 @@ import {
   isIdentity,
   multiplyBase,
   multiplyByCofactor,
+  multiplyIfSubgroupPoint,
   multiplySubgroupPoint,
 } from '../../../src/crypto/ec25519/group.ts';
 import { loadPackedLegacy, storePackedLegacy } from '../../../src/crypto/ec25519/legacy-format.ts';
@@ -64,6 +65,15 @@ describe('group operations', () => {
     expect(toHex(multiplyByCofactor(point))).toBe(toHex(sum));
     expect(isIdentity(multiplyByCofactor(ORDER_TWO))).toBe(true);
     expect(isIdentity(multiplySubgroupPoint(random32(), IDENTITY))).toBe(true);
+  });
+
+  it('multiplies a point only when it is in the prime-order subgroup when asked to try', () => {
+    const n = random32();
+    const point = multiplyBase(random32());
+    expect(toHex(multiplyIfSubgroupPoint(n, point)!)).toBe(toHex(multiplySubgroupPoint(n, point)));
+    expect(multiplyIfSubgroupPoint(n, addPoints(point, ORDER_TWO))).toBeUndefined();
+    expect(multiplyIfSubgroupPoint(n, pointWithTorsion())).toBeUndefined();
+    expect(multiplyIfSubgroupPoint(n, ORDER_TWO)).toBeUndefined();
   });
 });
 

@@ -44,7 +44,7 @@ function hashHalves(alice: Party, bob: Party): { d: Uint8Array; e: Uint8Array } 
 /** σ as one side computes it: s = own·h_own + handshake secret, against the peer's points and h_peer. */
 function sigma(own: Party, peer: Party, ownHalf: Uint8Array, peerHalf: Uint8Array, peerHandshake = peer.handshakePublic) {
   const s = multiplyAddScalars(ownHalf, own.secret, own.handshakeSecret);
-  return fhmqvcSharedPoint(s, multiplyByCofactor(loadPackedLegacy(peerHandshake)!), multiplyByCofactor(loadPackedLegacy(peer.public)!), peerHalf);
+  return fhmqvcSharedPoint(s, loadPackedLegacy(peerHandshake)!, multiplyByCofactor(loadPackedLegacy(peer.public)!), peerHalf);
 }
 
 describe('FHMQV-C shared point', () => {
@@ -74,12 +74,17 @@ describe('FHMQV-C shared point', () => {
     expect(toHex(sigma(alice, bob, d, e, tampered))).toBe(toHex(sigma(alice, bob, d, e)));
   });
 
-  it('is the identity when the peer handshake key cancels h·P', () => {
-    // a public key is n·G, in the prime-order subgroup
+  it('is the identity when the peer handshake key cancels h·P, with or without a small-order component', () => {
+    // a public key is n·G, in the prime-order subgroup; here it stands for 8P
     const peerKey = loadPackedLegacy(party().public)! as SubgroupPoint;
     const h = random32();
-    const cancelling = multiplySubgroupPoint(fromBigInt(Q - (toBigInt(h) % Q)), peerKey);
+    // 8X = -h·8P: X = (-h/8)·8P
+    let inverseOfEight = 1n;
+    for (let e = Q - 2n, b = 8n; e > 0n; e >>= 1n, b = (b * b) % Q) if (e & 1n) inverseOfEight = (inverseOfEight * b) % Q;
+    const cancelling = multiplySubgroupPoint(fromBigInt(((Q - (toBigInt(h) % Q)) * inverseOfEight) % Q), peerKey);
     expect(isIdentity(fhmqvcSharedPoint(random32(), cancelling, peerKey, h))).toBe(true);
+    const orderTwo = loadPackedLegacy(new Uint8Array(32))!;
+    expect(isIdentity(fhmqvcSharedPoint(random32(), addPoints(cancelling, orderTwo), peerKey, h))).toBe(true);
   });
 });
 
