@@ -55,7 +55,6 @@ export const GROUP_ORDER = (1n << 252n) + 27742317777372353535851937790883648493
 /** Field-element forms of the constants the packing code multiplies by. */
 export const FE = {
   one: feFromBigInt(1n),
-  legacyToEd25519: feFromBigInt(LEGACY_TO_ED25519),
   legacyToRotated: feFromBigInt(LEGACY_TO_ROTATED),
   rotatedToLegacy: feFromBigInt(modInverse(LEGACY_TO_ROTATED)),
 } as const;

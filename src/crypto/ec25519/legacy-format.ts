@@ -6,13 +6,7 @@
 //
 // Ed25519's encoding is the mirror image (y, parity of x), so converting either way recovers
 // the missing coordinate from the curve equation with one square root.
-import {
-  addPoints,
-  asCurvePoint,
-  type CurvePoint,
-  isIdentity,
-  POINT_BYTES,
-} from './group.js';
+import { addPoints, asCurvePoint, type CurvePoint, isIdentity, POINT_BYTES } from './group.js';
 import { FE, LEGACY_A, LEGACY_D } from './curve.js';
 import {
   type Fe,
@@ -85,9 +79,9 @@ function hasY(): boolean {
  * Unpacks a legacy-packed point; undefined when no curve point has that x. Like libuecc, an x
  * at or above p is read modulo p, and a parity bit that y = 0 cannot honour is ignored.
  *
- * Without a square root in JavaScript (~100 µs on this field): x·LEGACY_TO_ROTATED is the y of
- * P' + (i, 0) for P' = (x, ±y), which libsodium decodes (its root in C) and adds -(i, 0) to,
- * giving P' exactly; then y's sign is fixed. Variable time (public keys only).
+ * No square root on the JavaScript field (~100 µs on the loaded machine): x·LEGACY_TO_ROTATED
+ * is the y of P' + (i, 0) for P' = (x, ±y), which libsodium decodes (its root in C) and adds
+ * -(i, 0) to, giving P' exactly; then y's sign is fixed. Variable time (public keys only).
  */
 export function loadPackedLegacy(packed: Uint8Array, offset = 0): CurvePoint | undefined {
   if (offset < 0 || packed.length - offset < PACKED_POINT_BYTES) return undefined;
@@ -105,7 +99,6 @@ export function loadPackedLegacy(packed: Uint8Array, offset = 0): CurvePoint | u
   point[PARITY_BYTE] |= xSign;
   return point;
 }
-
 
 /** Whether canonical little-endian bytes are the element 1. */
 function isOne(bytes: Uint8Array): boolean {
