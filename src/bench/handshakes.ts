@@ -27,9 +27,9 @@ import { perCpuSecond, ratioCell, type RestartFigures } from './supernode-report
 
 const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
 const USAGE =
-  'usage: npm run bench:handshakes [-- --routers N] [--seconds S] [--rounds R] [--only fastd|fastd-ts] [--cpu-prof DIR] [--node-option FLAG]... [--log-dir DIR]';
+  'usage: npm run bench:handshakes [-- --routers N] [--seconds S] [--rounds R] [--only fastd|fastd-ts] [--cpu-prof DIR] [--node-option FLAG]... [--log-dir DIR] [--flood-keys fixed|fresh]';
 /** The options that take a value; --help alone takes none. */
-const VALUE_OPTIONS = ['--routers', '--seconds', '--rounds', '--only', '--cpu-prof', '--node-option', '--log-dir'];
+const VALUE_OPTIONS = ['--routers', '--seconds', '--rounds', '--only', '--cpu-prof', '--node-option', '--log-dir', '--flood-keys'];
 
 /** Whether every argument is a known option followed by its value. */
 function wellFormed(argv: readonly string[]): boolean {
@@ -70,9 +70,9 @@ function threadCpu(supernode: BenchDaemon, before: ReadonlyMap<number, number>):
 }
 
 /** A flood of spoofed inits, with the supernode's CPU per thread over it. */
-async function measuredFlood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number, say: (text: string) => void): Promise<FloodFigures> {
+async function measuredFlood(lab: SupernodeLab, supernode: BenchDaemon, options: TurnOptions, say: (text: string) => void): Promise<FloodFigures> {
   const before = supernode.threadCpuSeconds();
-  const spoofed = await flood(lab, supernode, seconds);
+  const spoofed = await flood(lab, supernode, options.seconds, options.freshKeys);
   const threads = threadCpu(supernode, before);
   const busy = threads.filter((thread) => thread.seconds > 0).map((thread) => `${thread.name} ${thread.seconds.toFixed(2)}`);
   say(`spoofed inits ${spoofed.cpuSeconds.toFixed(2)} CPU-s (threads, main first: ${busy.join(' ')}), ${spoofed.answered}/${spoofed.sent} answered`);
@@ -86,6 +86,8 @@ interface TurnOptions {
   /** A turn ends after the floods with a clean stop, so that CPU profiles get written. */
   readonly profiling: boolean;
   readonly logDir: string | undefined;
+  /** The floods claim the keys with a fresh handshake key each (supernode.ts's flood). */
+  readonly freshKeys: boolean;
 }
 
 async function turn(lab: SupernodeLab, kind: DaemonKind, label: string, options: TurnOptions): Promise<HandshakeTurn> {
@@ -105,8 +107,8 @@ async function turn(lab: SupernodeLab, kind: DaemonKind, label: string, options:
     await sleep(seconds * 1000);
     const idleCpuSeconds = supernode.cpuSeconds() - idleBefore;
     say(`idle ${idleCpuSeconds.toFixed(2)} CPU-s`);
-    const spoofed = await measuredFlood(lab, supernode, seconds, say);
-    const warm = await measuredFlood(lab, supernode, seconds, say);
+    const spoofed = await measuredFlood(lab, supernode, options, say);
+    const warm = await measuredFlood(lab, supernode, options, say);
     // a profile is written at a clean stop: kill -9 would lose the flood's
     if (profiling && kind === 'fastd-ts') return { cold, idleCpuSeconds, flood: spoofed, warmFlood: warm, restart: cold, storm: { renewed: 0, cpuSeconds: Number.NaN } };
     const restarted = await restart(lab, supernode);
@@ -179,9 +181,11 @@ export function benchOptions(argv: readonly string[]): BenchOptions | 'help' | u
   const nodeArgs = [...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]), ...optionValues(argv, '--node-option')];
   const [only] = optionValues(argv, '--only');
   const [logDir] = optionValues(argv, '--log-dir');
+  const [floodKeys = 'fixed'] = optionValues(argv, '--flood-keys');
   const kinds = only === undefined ? KINDS : KINDS.filter((kind) => kind === only);
   if (![routers, seconds, rounds].every((n) => Number.isInteger(n) && n >= 1) || kinds.length === 0) return undefined;
-  return { routers, rounds, kinds, turn: { seconds, nodeArgs, profiling: profileDir !== undefined, logDir } };
+  if (floodKeys !== 'fixed' && floodKeys !== 'fresh') return undefined;
+  return { routers, rounds, kinds, turn: { seconds, nodeArgs, profiling: profileDir !== undefined, logDir, freshKeys: floodKeys === 'fresh' } };
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -167,9 +167,15 @@ interface FloodCounts {
   readonly answeredPackets: number;
 }
 
-export async function flood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number): Promise<TurnFigures['flood']> {
-  const packets = lab.floodKeys.map((key) => Buffer.from(spoofedInit(key, lab.supernodeKeys.public, MTU)).toString('hex'));
-  const job = { target: SUPERNODE_ADDRESS, port: SUPERNODE_PORT, sources: FLOOD_SOURCES, packets, rounds: seconds, intervalMs: 1_000 };
+/**
+ * `freshKeys`: each source claims each key with a handshake key of its own. fastd and fastd-ts
+ * keep σ for one handshake key per peer, so a key sent again hits it and the answer costs no key
+ * agreement; with 40 keys per peer in turn every answer does, as a real router's init does.
+ */
+export async function flood(lab: SupernodeLab, supernode: BenchDaemon, seconds: number, freshKeys = false): Promise<TurnFigures['flood']> {
+  const inits = () => lab.floodKeys.map((key) => Buffer.from(spoofedInit(key, lab.supernodeKeys.public, MTU)).toString('hex'));
+  const packets = freshKeys ? { packetsBySource: FLOOD_SOURCES.map(inits) } : { packets: inits() };
+  const job = { target: SUPERNODE_ADDRESS, port: SUPERNODE_PORT, sources: FLOOD_SOURCES, ...packets, rounds: seconds, intervalMs: 1_000 };
   const before = supernode.cpuSeconds();
   const result = await lab.routersNs.run(process.execPath, [FLOOD_SENDER, JSON.stringify(job)], seconds * 1000 + FLOOD_SLACK_MS);
   const cpuSeconds = supernode.cpuSeconds() - before;

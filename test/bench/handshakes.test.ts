@@ -14,6 +14,13 @@ describe('bench:handshakes command line', () => {
     expect(benchOptions(['--routers'])).toBeUndefined();
     expect(benchOptions(['--seconds', 'ten'])).toBeUndefined();
     expect(benchOptions(['--only', 'wireguard'])).toBeUndefined();
+    expect(benchOptions(['--flood-keys', 'random'])).toBeUndefined();
+  });
+
+  it('floods with the same handshake key unless asked for fresh ones', () => {
+    expect(benchOptions([])).toMatchObject({ turn: { freshKeys: false } });
+    expect(benchOptions(['--flood-keys', 'fixed'])).toMatchObject({ turn: { freshKeys: false } });
+    expect(benchOptions(['--flood-keys', 'fresh'])).toMatchObject({ turn: { freshKeys: true } });
   });
 
   it('passes --node-option flags and the profiler to fastd-ts', () => {

@@ -4,10 +4,12 @@
 // Prints {"rounds","sources","sentPackets","sentBytes","answeredPackets","answeredBytes","answeringSources",
 // "firstRoundAt","lastRoundAt"} (the rounds' start times, Date.now()).
 // Usage: node handshake-flood.mjs '<json: {target, port, sources, packets (hex), rounds, intervalMs}>'
+// (packetsBySource instead of packets: a list of packets for each source, in the order of sources)
 import { createSocket } from 'node:dgram';
 
-const { target, port, sources, packets, rounds, intervalMs } = JSON.parse(process.argv[2]);
-const datagrams = packets.map((hex) => Buffer.from(hex, 'hex'));
+const { target, port, sources, packets, packetsBySource, rounds, intervalMs } = JSON.parse(process.argv[2]);
+const toDatagrams = (list) => list.map((hex) => Buffer.from(hex, 'hex'));
+const datagramsBySource = packetsBySource ? packetsBySource.map(toDatagrams) : sources.map(() => toDatagrams(packets));
 /** Answers may come a moment after the last round. */
 const LINGER_MS = 1_500;
 
@@ -55,7 +57,7 @@ for (let round = 0; round < rounds; round++) {
   const started = Date.now();
   if (round === 0) counts.firstRoundAt = started;
   counts.lastRoundAt = started;
-  for (const socket of sockets) for (const datagram of datagrams) await send(socket, datagram);
+  for (const [i, socket] of sockets.entries()) for (const datagram of datagramsBySource[i]) await send(socket, datagram);
   if (round + 1 < rounds) await new Promise((resolve) => setTimeout(resolve, Math.max(0, intervalMs - (Date.now() - started))));
 }
 await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
