@@ -60,6 +60,17 @@ describe('the status document written as bytes', () => {
     );
   }, FUZZ_TIMEOUT_MS);
 
+  it('is so again for the same peer rows in a later source (the writer keeps their text by row)', () => {
+    fc.assert(
+      fc.property(sources, sources, (first, later) => {
+        const again: StatusSource = { ...later, peers: first.peers, peerStats: first.peerStats };
+        expect(writeStatus(first).equals(Buffer.from(reference(first)))).toBe(true);
+        expect(writeStatus(again).equals(Buffer.from(reference(again)))).toBe(true);
+      }),
+      FUZZ,
+    );
+  }, FUZZ_TIMEOUT_MS);
+
   it('grows past its first guess of room (long names)', () => {
     const name = 'ü"'.repeat(400);
     const source: StatusSource = {

@@ -11,7 +11,7 @@ import type { Endpoint, ToWorker } from '../datapath/messages.js';
 import { addressKey, formatEndpoint } from './endpoints.js';
 import { peerEnvironment, type HookEnvironment, type InterfaceInfo } from './hooks.js';
 import { interfaceSpec, peerMtu, type OpenInterface } from '../net/interfaces.js';
-import { describeConfiguredPeer, type EnginePeer, type PeerLocation } from './peer-state.js';
+import { describeConfiguredPeer, type EnginePeer, NONE, type PeerLocation } from './peer-state.js';
 import { PeerRegistry } from './peers.js';
 import type { PeerStatsReader } from './peer-stats.js';
 import { resolveRemote } from './remotes.js';
@@ -294,7 +294,7 @@ export class ControlPlane {
     if (wasEstablished) this.deps.peersChanged?.();
     peer.establishedAt = 0;
     peer.method = undefined;
-    peer.macAddresses = [];
+    peer.macAddresses = NONE;
     peer.sessionConfirmed = true;
     peer.nextHandshake = Infinity;
     peer.resetAt = Infinity;
@@ -417,7 +417,7 @@ export class ControlPlane {
 
   /** The worker's latest MAC learning table, per peer; peers not listed have no addresses. */
   setMacAddresses(entries: readonly { readonly peerId: number; readonly addresses: readonly string[] }[]): void {
-    for (const peer of this.table.all()) peer.macAddresses = [];
+    for (const peer of this.table.all()) peer.macAddresses = NONE;
     for (const { peerId, addresses } of entries) {
       const peer = this.table.withId(peerId);
       if (peer && this.inWorker.has(peer)) peer.macAddresses = addresses;

@@ -24,9 +24,11 @@ export function describeConfiguredPeer(config: PeerConfig): string {
 
 /**
  * Shared by the peers without remotes or learned addresses, the bulk of a supernode's: with
- * 50,000 configured keys, empty arrays of their own cost ~5 MiB. Frozen, so a write is a bug that throws.
+ * 50,000 configured keys, empty arrays of their own cost ~5 MiB; one array also lets the status
+ * source see that a peer's addresses did not change (status-source.ts). Frozen, so a write is a
+ * bug that throws.
  */
-const NONE: readonly never[] = Object.freeze([]);
+export const NONE: readonly never[] = Object.freeze([]);
 
 export class EnginePeer {
   /** Made at the first handshake: most configured peers of a supernode never connect. */
