@@ -139,8 +139,8 @@ interface ConnectedText {
  * Each connected peer's text, encoded once for its row: the daemon hands out the same row while
  * the peer says the same (engine/daemon/status-source.ts), and a row does not change. With
  * 1,000 connected peers, escaping and copying each key, name, address and method a character at
- * a time was ~30 % of a fetch's writer. Only connected peers: a supernode's 50,000 configured
- * keys are mostly not.
+ * a time was 20-40 % of a fetch's CPU (in-process, the counters large or zero). Only connected
+ * peers: a supernode's 50,000 configured keys are mostly not.
  */
 const connectedTexts = new WeakMap<PeerStatusSource, ConnectedText>();
 const scratch = new JsonBytes(BASE_ROOM);
