@@ -160,12 +160,13 @@ export class TunTapQueue {
 
   /**
    * The worker woke for this queue: after an idle spell the frame that ended it is likely
-   * alone, so the reads of this wake-up take only the armed frame.
+   * alone, so the reads of this wake-up take only the armed frame; not so when the worker has
+   * just `written` to the queue (what the kernel answered is not in the armed READ yet).
    */
-  woke(now: number): void {
+  woke(now: number, written = false): void {
     const armed = this.armed;
     if (!armed) return;
-    armed.armedOnly = now - armed.lastReadAt >= IDLE_WAKE_MS;
+    armed.armedOnly = !written && now - armed.lastReadAt >= IDLE_WAKE_MS;
     armed.lastReadAt = now;
   }
 

@@ -42,6 +42,8 @@ const BUSY_TURN_FRAMES = 8;
  * Under load a lone datagram waits up to this much longer; after a quiet turn nothing does.
  */
 const GATHER_US = 100;
+/** Where a poller entry is in a turn: not taken yet, its last batch came full, or it ran dry. */
+const Turn = { None: 0, More: 1, Taken: 2 } as const;
 
 export class Loop {
   private readonly sender: Sender;
@@ -51,8 +53,14 @@ export class Loop {
   private nextMacExpiry = 0;
   /** When the last turn ended (performance.now() ms): a turn that starts IDLE_WAKE_MS later ended an idle spell. */
   private lastTurnEnd = 0;
-  /** Per poller entry, in a turn: 1 while its last batch came full (it gets another in the next round). */
+  /** Per poller entry, in a turn: Turn.More while its last batch came full (it gets another in the next round), Turn.Taken once it ran dry. */
   private more = new Uint8Array(16);
+  /** Entries of `more` at Turn.More. */
+  private pending = 0;
+  /** The turn is the first after an idle spell. */
+  private afterIdle = false;
+  /** By interfaceId: the poller entry of its queue, -1 for none. */
+  private sourceOf = new Int32Array(16).fill(-1);
   /** µs the next wait lets arrivals gather: GATHER_US after a busy turn, else 0. */
   private gatherUs = 0;
   private readonly ownPeer = (peerId: number): boolean => this.dp.peers.table.get(peerId)?.owner === this.dp.self;
@@ -94,16 +102,18 @@ export class Loop {
     handoff?.awake();
     const now = performance.now();
     // the first turn after an idle spell: what it writes to a TAP is likely alone, and may be answered at once
-    const afterIdle = now - this.lastTurnEnd >= IDLE_WAKE_MS;
+    const afterIdle = (this.afterIdle = now - this.lastTurnEnd >= IDLE_WAKE_MS);
     const written = this.receiver.framesWritten;
     let harvested = false;
     let fdsChanged = false;
     const count = this.poller.count;
     if (this.more.length < count) this.more = new Uint8Array(this.poller.kinds.length);
     const more = this.more;
-    let pending = 0;
+    more.fill(Turn.None, 0, count);
+    this.pending = 0;
     for (let i = 0; i < count; i++) {
-      more[i] = 0;
+      // an interface read right after a socket's batch wrote a short frame to it
+      if (more[i] !== Turn.None) continue;
       if (!harvested && this.poller.kinds[i] === Source.Interface) {
         harvested = true;
         // the kernel answers a frame (an echo request to our own TAP address, ARP) while it
@@ -117,19 +127,16 @@ export class Loop {
         const outcome = this.drainMessages(now);
         if (outcome === Outcome.Shutdown) return false;
         fdsChanged ||= outcome === Outcome.FdsChanged;
-      } else if (this.take(i, now) === Taken.More) {
-        more[i] = 1;
-        pending++;
-      }
+      } else this.took(i, this.take(i, now));
     }
     // Busy sources take turns a batch at a time, up to BATCHES_PER_TURN each: a frame or
     // datagram of one (a ping's reply the kernel queued on the TAP while the request was
     // written) waits behind one batch of another, not behind all of its turn's batches.
-    for (let round = 1; round < BATCHES_PER_TURN && pending > 0; round++) {
+    for (let round = 1; round < BATCHES_PER_TURN && this.pending > 0; round++) {
       for (let i = 0; i < count; i++) {
-        if (more[i] === 0 || this.take(i, now) === Taken.More) continue;
-        more[i] = 0;
-        pending--;
+        if (more[i] !== Turn.More || this.take(i, now) === Taken.More) continue;
+        more[i] = Turn.Taken;
+        this.pending--;
       }
     }
     if (now >= this.receiver.handshakesDue) this.receiver.postHandshakes();
@@ -154,18 +161,49 @@ export class Loop {
     this.poller.close();
   }
 
+  /** Notes what the first batch taken from source i in this turn left. */
+  private took(i: number, taken: Taken): void {
+    if (taken !== Taken.More) this.more[i] = Turn.Taken;
+    else {
+      this.more[i] = Turn.More;
+      this.pending++;
+    }
+  }
+
   /** One batch from source i, a socket or an interface (a message served earlier in this turn may have closed it). */
-  private take(i: number, now: number): Taken {
+  private take(i: number, now: number, written = false): Taken {
     const id = this.poller.ids[i];
     if (this.poller.kinds[i] === Source.Socket) {
       const socket = this.dp.sockets.list[id];
-      return socket ? this.receiver.drain(socket, now, 1) : Taken.Drained;
+      if (!socket) return Taken.Drained;
+      this.receiver.answeredCount = 0;
+      const taken = this.receiver.drain(socket, now, 1);
+      // after an idle spell the harvest before the first interface finds the kernel's answer
+      if (!this.afterIdle) this.readAnswers(now);
+      return taken;
     }
     const iface = this.dp.queues.list[id];
     if (!iface) return Taken.Drained;
-    const taken = this.sender.read(iface, now, 1);
+    const taken = this.sender.read(iface, now, 1, written);
     if (taken === Taken.Failed) this.poller.disable(i);
     return taken;
+  }
+
+  /**
+   * Busy turns, after a socket's batch: a batch from each interface it wrote a short frame to
+   * (Receiver.answered), unless that gets its round anyway. The kernel's answer (a ping's
+   * reply) goes out now, not behind the socket's other batches (under 4 TCP flows through a
+   * supernode up to ~4 ms of work), the wait and the next turn's first batch.
+   */
+  private readAnswers(now: number): void {
+    const receiver = this.receiver;
+    for (let k = 0; k < receiver.answeredCount; k++) {
+      const id = receiver.answered[k];
+      const i = id < this.sourceOf.length ? this.sourceOf[id] : -1;
+      if (i < 0 || this.more[i] === Turn.More) continue;
+      this.took(i, this.take(i, now, true));
+    }
+    receiver.answeredCount = 0;
   }
 
   private drainMessages(now: number): Outcome {
@@ -212,6 +250,13 @@ export class Loop {
     poller.clear();
     poller.add(this.wakeFd, Source.Wake, 0);
     for (const socket of this.dp.sockets.list) if (socket) poller.add(socket.fd, Source.Socket, socket.id);
-    for (const iface of this.dp.queues.list) if (iface) poller.add(iface.spec.fd, Source.Interface, iface.spec.interfaceId);
+    const queues = this.dp.queues.list;
+    if (this.sourceOf.length < queues.length) this.sourceOf = new Int32Array(queues.length * 2);
+    this.sourceOf.fill(-1);
+    for (const iface of queues) {
+      if (!iface) continue;
+      this.sourceOf[iface.spec.interfaceId] = poller.count;
+      poller.add(iface.spec.fd, Source.Interface, iface.spec.interfaceId);
+    }
   }
 }

@@ -2,7 +2,7 @@
 // the same wake-up in which that socket is readable; a busy socket and a busy TAP queue taking
 // turns a batch at a time; the timer riding along with a wake-up shortly before it is due;
 // multitap interfaces of peers that come
-// and go; the kernel's answer to a frame written after an idle spell, sent in the same wake-up. The loop runs in this thread on real loopback sockets (and TAP interfaces in a
+// and go; the kernel's answer to a frame written after an idle spell, or in a busy turn, sent in the same wake-up. The loop runs in this thread on real loopback sockets (and TAP interfaces in a
 // private namespace), one turn at a time, so that events are certain to meet in one wait.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,40 +110,52 @@ function sendJunk(to: UdpSocket, address = '127.0.0.1', count = 1): void {
   }
 }
 
+/**
+ * A rig in tap mode on a TAP of a namespace of its own, with peer 0 (null method) behind a
+ * socket of its own; `sendToClosedPort` sends from the peer (type byte 0, then the frame) a
+ * datagram to a closed port of the TAP's address, which the kernel answers with a port
+ * unreachable while it is written.
+ */
+function answeringTap(backend: 'fallback' | 'io_uring', name: string): { r: Rig; sendToClosedPort: () => void } {
+  const ns = Namespace.create(`revb-${name}-${process.pid}-${backend}`);
+  cleanups.push(() => ns.delete());
+  ns.exec('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+  const [tapMac, peerMac] = ['02:00:00:00:00:01', '02:00:00:00:00:02'];
+  const device = ns.inside(() => openTunTap({ kind: 'tap', name, mtu: 1400, up: true }));
+  ns.ip('link', 'set', name, 'address', tapMac);
+  ns.ip('addr', 'add', '10.79.1.1/24', 'dev', name);
+  ns.ip('neigh', 'add', '10.79.1.2', 'lladdr', peerMac, 'dev', name);
+  const peer = openUdpSocket({ address: '127.0.0.1', port: 0 });
+  cleanups.push(() => closeSocket(peer));
+  const r = rig(backend, 'tap', [{ interfaceId: 0, fd: device.fd, name, kind: 'tap', mtu: 1400 }]);
+  r.post({ type: 'addPeer', peerId: 0 });
+  r.post({ type: 'setPeerAddress', peerId: 0, socketId: 0, endpoint: { family: 4, address: '127.0.0.1', port: peer.local.port, scopeId: 0 } });
+  r.post({ type: 'installSession', peerId: 0, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false });
+  expect(r.turn()).toBe(true);
+  const sendToClosedPort = (): void => {
+    const frame = ethernetIpv4(tapMac, peerMac, ipv4Udp('10.79.1.2', '10.79.1.1', 4000, 9, new Uint8Array(16)));
+    const memory = testPacketMemory(1);
+    const io = new FallbackDatagramIo(peer.fd, memory, { capacity: 1, gso: false });
+    const batch = createDatagramBatch(1);
+    memory.bytes.set([0, ...frame], 0);
+    batch.offsets[0] = 0;
+    batch.lengths[0] = frame.length + 1;
+    writeSockaddr(batch.addresses, 0, { address: '127.0.0.1', port: r.configured.local.port, scopeId: 0 });
+    batch.count = 1;
+    expect(io.send(batch)).toBe(1);
+    io.close();
+  };
+  return { r, sendToClosedPort };
+}
+
 const backends = ['fallback', ...(probeUring().available ? ['io_uring' as const] : [])] as const;
 
 describe('the datapath loop on rare paths', () => {
   for (const backend of backends) {
     it.runIf(haveTap)(`${backend}: after an idle spell, the kernel's answer to a frame written to the TAP goes out in the same wake-up`, () => {
-      const ns = Namespace.create(`revb-answer-${process.pid}-${backend}`);
-      cleanups.push(() => ns.delete());
-      ns.exec('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
-      const name = 'answer0';
-      const [tapMac, peerMac] = ['02:00:00:00:00:01', '02:00:00:00:00:02'];
-      const device = ns.inside(() => openTunTap({ kind: 'tap', name, mtu: 1400, up: true }));
-      ns.ip('link', 'set', name, 'address', tapMac);
-      ns.ip('addr', 'add', '10.79.1.1/24', 'dev', name);
-      ns.ip('neigh', 'add', '10.79.1.2', 'lladdr', peerMac, 'dev', name);
-      const peer = openUdpSocket({ address: '127.0.0.1', port: 0 });
-      cleanups.push(() => closeSocket(peer));
-      const r = rig(backend, 'tap', [{ interfaceId: 0, fd: device.fd, name, kind: 'tap', mtu: 1400 }]);
-      r.post({ type: 'addPeer', peerId: 0 });
-      r.post({ type: 'setPeerAddress', peerId: 0, socketId: 0, endpoint: { family: 4, address: '127.0.0.1', port: peer.local.port, scopeId: 0 } });
-      r.post({ type: 'installSession', peerId: 0, method: 'null', key: new Uint8Array(0), initiator: true, compat: false, sendEmpty: false });
-      expect(r.turn()).toBe(true);
+      const { r, sendToClosedPort } = answeringTap(backend, 'answer');
       pause(5);
-      // from the peer (null method: type byte 0, then the frame): a datagram to a closed port of
-      // the TAP's address, which the kernel answers with a port unreachable while it is written
-      const frame = ethernetIpv4(tapMac, peerMac, ipv4Udp('10.79.1.2', '10.79.1.1', 4000, 9, new Uint8Array(16)));
-      const memory = testPacketMemory(1);
-      const io = new FallbackDatagramIo(peer.fd, memory, { capacity: 1, gso: false });
-      const batch = createDatagramBatch(1);
-      memory.bytes.set([0, ...frame], 0);
-      batch.offsets[0] = 0;
-      batch.lengths[0] = frame.length + 1;
-      writeSockaddr(batch.addresses, 0, { address: '127.0.0.1', port: r.configured.local.port, scopeId: 0 });
-      batch.count = 1;
-      expect(io.send(batch)).toBe(1);
+      sendToClosedPort();
       for (let i = 0; i < 10 && r.peerStats[PeerStat.RxPackets] === 0; i++) r.turn();
       expect(r.peerStats[PeerStat.RxPackets]).toBe(1);
       expect(r.peerStats[PeerStat.TxPackets]).toBe(1);
@@ -186,6 +198,33 @@ describe('the datapath loop on rare paths', () => {
       sendJunk(r.configured);
       for (let i = 0; i < 10 && r.globalStats[GlobalStat.DropMalformed] === 0; i++) r.turn();
       expect(r.globalStats[GlobalStat.DropMalformed]).toBe(1);
+      expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
+    });
+
+    it.runIf(haveTap)(`${backend}: in a busy turn, the kernel's answer to a frame a socket's batch wrote goes out before the socket's next batch`, () => {
+      const { r, sendToClosedPort } = answeringTap(backend, 'busy');
+      // the answered frame, then more than a batch of junk behind it on the same socket
+      sendToClosedPort();
+      const junk = BATCH + 20;
+      sendJunk(r.configured, '127.0.0.1', junk);
+      // how much junk the socket had given up whenever the TAP queue was read
+      const sender = (r.loop as unknown as { sender: Sender }).sender;
+      const read = sender.read.bind(sender);
+      const takenAtRead: number[] = [];
+      sender.read = (iface, now, batches, written) => {
+        takenAtRead.push(r.globalStats[GlobalStat.DropMalformed]!);
+        return read(iface, now, batches, written);
+      };
+      // turns that follow each other at once: the worker is busy (no idle spell's harvest)
+      const busy = r.loop as unknown as { lastTurnEnd: number };
+      for (let i = 0; i < 10 && r.peerStats[PeerStat.TxPackets] === 0; i++) {
+        busy.lastTurnEnd = Infinity;
+        r.turn();
+      }
+      expect(r.peerStats[PeerStat.RxPackets]).toBe(1);
+      expect(r.peerStats[PeerStat.TxPackets]).toBe(1);
+      // before: the TAP was read once the socket's turn was over, behind all of the junk
+      expect(takenAtRead[0]).toBeLessThan(junk);
       expect(r.messages.filter((m) => m.type === 'fatal')).toEqual([]);
     });
 

@@ -40,6 +40,13 @@ import { Taken } from '../poller.js';
 export const HANDSHAKE_HOLD_MS = 5;
 /** This many held handshakes go up at once, whatever their age. */
 const HANDSHAKE_HOLD_COUNT = 64;
+/**
+ * Frames this short (bytes) are no bulk data: the kernel's answer to one (a ping's reply) is
+ * read right after the socket's batch (Loop). Under TCP flows the data segments are ~1,400
+ * bytes and their answers, ACKs, wait for the turn's end: reading after every batch cost
+ * ~50 % more system calls per packet.
+ */
+const SHORT_FRAME = 256;
 
 export class Receiver {
   private runPeer = NO_PEER;
@@ -69,6 +76,14 @@ export class Receiver {
   private forSessions = 0;
   /** Frames written to our interfaces so far: the loop tells by it whether a turn wrote any. */
   framesWritten = 0;
+  /**
+   * interfaceIds of the interfaces a short frame went to since the loop last cleared
+   * answeredCount (an id twice in a row once; at most BATCH): the kernel answers such a frame
+   * (a ping to our address, ARP, a TCP handshake) while it is written, and someone waits for
+   * the answer, so the loop reads there right after the socket's batch.
+   */
+  readonly answered = new Int32Array(BATCH);
+  answeredCount = 0;
   private readonly tap: Interface | undefined;
   /** The parts of the datapath this path reads per packet, held here (one field load each). */
   private readonly peers: PeerTable;
@@ -383,11 +398,17 @@ export class Receiver {
     pending.offsets[pending.count] = offset;
     pending.lengths[pending.count] = length;
     pending.count++;
+    if (length <= SHORT_FRAME) this.noteAnswered(iface.spec.interfaceId);
     // tap with `forward`: the send path passes every frame on to the other peers too
     if (this.tap && dp.forward) {
       if (this.sender.forwardsFull) this.writeAndSend(now);
       this.sender.routeForwarded(peer.id, offset, length, now);
     }
+  }
+
+  private noteAnswered(id: number): void {
+    const n = this.answeredCount;
+    if (n < BATCH && (n === 0 || this.answered[n - 1] !== id)) this.answered[this.answeredCount++] = id;
   }
 
   private writeInterfaces(): void {

@@ -72,9 +72,10 @@ export class Sender {
 
   /**
    * Reads and sends what the interface's queue has, at most `batches` batches; Failed when
-   * reading failed (it is not polled again), More when the last batch came full.
+   * reading failed (it is not polled again), More when the last batch came full. `written`:
+   * the worker just wrote to the queue, so it reads whatever the kernel queued meanwhile.
    */
-  read(iface: Interface, now: number, batches: number = BATCHES_PER_TURN): Taken {
+  read(iface: Interface, now: number, batches: number = BATCHES_PER_TURN, written = false): Taken {
     const dp = this.dp;
     const reads = this.reads;
     const queue = iface.queue;
@@ -84,7 +85,7 @@ export class Sender {
       this.readsUsed = reads.capacity;
     }
     const peer = iface.peerId < 0 ? undefined : this.peers.get(iface.peerId);
-    queue.woke(now);
+    queue.woke(now, written);
     for (let turn = 0; turn < batches; turn++) {
       // a read changes only the lengths of the slots it filled
       reads.lengths.fill(this.readRoom, 0, this.readsUsed);
