@@ -54,7 +54,11 @@ export class BatchTable {
     this.reserve(INITIAL_CAPACITY);
   }
 
-  /** A byte view of the whole memory, renewed when the memory has grown. */
+  /**
+   * A byte view of the whole memory, renewed when the memory has grown. A shared memory's
+   * `buffer` getter is a call into V8's runtime (it freezes the buffer each time): one call
+   * per seal or open, not one per step, as the packets of a batch lie in what it covers.
+   */
   bytes(): Uint8Array<ArrayBufferLike> {
     if (this.bytes_.buffer !== this.memory.buffer) {
       this.bytes_ = new Uint8Array(this.memory.buffer);
@@ -79,13 +83,13 @@ export class BatchTable {
     this.count = count;
   }
 
-  /** Copies the kernels' verdicts back into the batch. */
+  /** Copies the kernels' verdicts back into the batch; after load() in the same call, whose views it reads. */
   storeStatus(batch: PacketBatch): void {
-    const bytes = this.bytes();
+    const bytes = this.bytes_;
     for (let i = 0; i < this.count; i++) batch.status[i] = bytes[this.statusPtr + i];
   }
 
-  /** Entry accessors for kernels written in JavaScript; call `bytes()` once per batch first. */
+  /** Entry accessors for kernels written in JavaScript; call `bytes()` (or load()) once per batch first. */
   offsetAt(i: number): number {
     return this.words[(this.offsetsPtr >>> 2) + i];
   }

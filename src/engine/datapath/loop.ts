@@ -10,6 +10,7 @@ import { applyControl, Outcome } from './control.js';
 import type { Datapath } from './context.js';
 import type { ToWorker } from './messages.js';
 import { expireSessions } from './tables/peer-table.js';
+import { SharedMacTable } from './tables/shared-mac-table.js';
 import { Poller, Source, Taken, type Waiter } from './poller.js';
 import { BATCHES_PER_TURN } from './sizes.js';
 import { Receiver } from './pipeline/receive.js';
@@ -25,11 +26,12 @@ export const TIMER_INTERVAL = 1000;
  */
 export const TIMER_SLACK = 250;
 /**
- * How often stale MAC addresses are removed (fastd's MAINTENANCE_INTERVAL): lookups already
- * ignore them, so this only frees their slots, and the shared table's whole scan (16,384
- * slots, ~5 ms cold) is no work to do every second in every worker.
+ * How often stale MAC addresses and invalid sessions are removed (fastd's MAINTENANCE_INTERVAL):
+ * lookups already ignore the ones, seal and open refuse the others, so this only frees them.
+ * Neither is work for every second: the shared MAC table's whole scan (16,384 slots) took
+ * ~5 ms cold, and visiting the sessions of 500 idle peers touches ~1,500 cold objects.
  */
-const MAC_EXPIRY_INTERVAL = 10_000;
+const MAINTENANCE_INTERVAL = 10_000;
 /** A pause between turns this long (ms) is an idle spell: a busy worker's turns follow each other at once. */
 const IDLE_WAKE_MS = 1;
 /** Frames a turn writes to our TUN/TAP queues from which on the worker counts as busy, and its next wait gathers. */
@@ -50,8 +52,11 @@ export class Loop {
   private readonly receiver: Receiver;
   private readonly poller: Waiter;
   private nextTimer = 0;
-  private nextMacExpiry = 0;
-  /** When the last turn ended (performance.now() ms): a turn that starts IDLE_WAKE_MS later ended an idle spell. */
+  private nextMaintenance = 0;
+  /**
+   * When the last turn ended (performance.now() ms): a turn that starts IDLE_WAKE_MS later ended
+   * an idle spell, and the next wait's timeout counts from it (the next turn follows at once).
+   */
   private lastTurnEnd = 0;
   /** Per poller entry, in a turn: Turn.More while its last batch came full (it gets another in the next round), Turn.Taken once it ran dry. */
   private more = new Uint8Array(16);
@@ -85,7 +90,8 @@ export class Loop {
 
   /** Runs until a shutdown message; throws what it cannot deal with. */
   run(): void {
-    this.nextTimer = performance.now() + TIMER_INTERVAL;
+    this.lastTurnEnd = performance.now();
+    this.nextTimer = this.lastTurnEnd + TIMER_INTERVAL;
     while (this.turn()) {
       // each turn is a call of its own: V8 optimises a function it calls often, while a
       // loop that never returns would wait for on-stack replacement and run in baseline code
@@ -98,7 +104,7 @@ export class Loop {
     // entries that came in since the rings were last read mean: look, don't sleep
     const sleep = handoff === null || handoff.prepareToSleep();
     const wakeAt = Math.min(this.nextTimer, this.receiver.handshakesDue);
-    this.poller.wait(sleep ? Math.max(0, Math.ceil(wakeAt - performance.now())) : 0, this.gatherUs);
+    this.poller.wait(sleep ? Math.max(0, Math.ceil(wakeAt - this.lastTurnEnd)) : 0, this.gatherUs);
     handoff?.awake();
     const now = performance.now();
     // the first turn after an idle spell: what it writes to a TAP is likely alone, and may be answered at once
@@ -223,11 +229,12 @@ export class Loop {
 
   private timers(now: number): void {
     const dp = this.dp;
-    const peers = dp.peers.table;
-    for (let i = 0; i < peers.count; i++) expireSessions(peers.get(peers.ids[i])!, now);
-    if (now >= this.nextMacExpiry) {
-      dp.peers.macs.expire(now);
-      this.nextMacExpiry = now + MAC_EXPIRY_INTERVAL;
+    if (now >= this.nextMaintenance) {
+      const peers = dp.peers.table;
+      for (let i = 0; i < peers.count; i++) expireSessions(peers.get(peers.ids[i])!, now);
+      // one worker's scan serves the table all workers share
+      if (!(dp.peers.macs instanceof SharedMacTable) || dp.self === 0) dp.peers.macs.expire(now);
+      this.nextMaintenance = now + MAINTENANCE_INTERVAL;
     }
     // each worker reports the addresses behind its own peers; the daemon merges the reports
     const macs = dp.peers.macs.snapshot(now, this.ownPeer);

@@ -57,7 +57,8 @@ export class UmacSession extends CommonMethodSession {
   open(batch: PacketBatch, now: number): void {
     const table = this.table;
     if (this.destroyed) return this.dropAll(batch);
-    this.common.checkForOpen(batch, table.bytes(), now);
+    const bytes = table.bytes();
+    this.common.checkForOpen(batch, bytes, now);
     table.load(batch);
     this.uhash.foldBatch(table, TAG_OFFSET, PAYLOAD_OFFSET);
     if (this.ciphers.kind === 'generic') {
@@ -74,7 +75,7 @@ export class UmacSession extends CommonMethodSession {
       this.ciphers.cipher.crypt(table, PAYLOAD_OFFSET, TO_PACKET_END, 0, false);
     }
     table.storeStatus(batch);
-    this.common.admitOpened(batch, table.bytes(), now);
+    this.common.admitOpened(batch, bytes, now);
   }
 
   override isValid(now: number): boolean {
@@ -89,9 +90,9 @@ export class UmacSession extends CommonMethodSession {
     this.uhash.destroy();
   }
 
+  /** After load(), which renewed the table's views. */
   private anyFailed(): boolean {
     const table = this.table;
-    table.bytes();
     for (let i = 0; i < table.count; i++) if (table.statusAt(i) === PacketStatus.DropAuth) return true;
     return false;
   }
