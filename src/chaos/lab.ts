@@ -105,6 +105,8 @@ export class ChaosLab {
   async startSide(index: 0 | 1): Promise<void> {
     const daemon = this.daemons[index];
     const side = this.sides[index];
+    // after a kill -9 the kernel may still be tearing the old interface down: it must not pass for the new one
+    await until(`the previous ${TUNNEL_INTERFACE} gone`, START_DEADLINE_MS, () => !side.hasLink(TUNNEL_INTERFACE));
     daemon.start();
     await until(`${daemon.label}'s interface`, START_DEADLINE_MS, () => {
       if (!daemon.running) throw new Error(`${daemon.label} (${daemon.spec.kind}) exited; log:\n${daemon.log()}`);
