@@ -35,10 +35,10 @@ describe.runIf(ok)('buffer_pool of a running daemon', () => {
   const ours = async () => ((await tunnel.status(0)) as { 'fastd-ts': FastdTsStatus })['fastd-ts'];
 
   it('shows the workers’ pools, within the configured ceiling, and keeps them current while traffic flows', async () => {
-    const first = await until('a published buffer pool', DEADLINE_MS, async () => {
-      const status = await ours();
-      return status.buffer_pool.buffers > 0 ? status : undefined;
-    });
+    // the tunnel is up once the TAP is, and the daemon opens its status socket after that
+    const first = await until('a published buffer pool', DEADLINE_MS, () =>
+      ours().then((status) => (status.buffer_pool.buffers > 0 ? status : undefined), () => undefined),
+    );
     const check = (pool: BufferPoolStatus, workers: number) => {
       // The receive slots are pool buffers taken for good.
       expect(pool.in_use).toBeGreaterThan(0);
