@@ -76,10 +76,30 @@ export class PeerHandshakeState {
   /** No second response to the same address before then. */
   respondedUntil = 0;
   respondedTo: string | undefined;
-  /** The responder's σ and K1 between answering an init and receiving the finish. */
-  cache: { serial: number; peerHandshakeKey: Uint8Array; shared: FhmqvcShared } | undefined;
+  /** The responder's σ and K1 between answering an init and receiving the finish, with the response last built on them. */
+  cache: { serial: number; peerHandshakeKey: Uint8Array; shared: FhmqvcShared; response?: BuiltResponse } | undefined;
   /** The peer's long-term key as the handshake uses it (peerPoint), kept for every handshake after the first. */
   keyPoint: { key: Uint8Array; point: SubgroupPoint } | undefined;
+}
+
+/**
+ * A response as sent, with what it was built from besides the σ cache's keys: an init repeated
+ * with the same handshake key (a peer's retries, or a spoofer's flood of one captured init from
+ * many addresses) gets these same bytes, after every check, without building and signing again.
+ */
+interface BuiltResponse {
+  /** The init's flags: they choose the framing. */
+  readonly flags: number;
+  readonly mtu: number;
+  readonly methods: readonly string[];
+  readonly packets: readonly Uint8Array[];
+}
+
+/** Whether `methods` are, in order, the ones named. */
+function sameMethods(methods: readonly HandshakeMethod[], names: readonly string[]): boolean {
+  if (methods.length !== names.length) return false;
+  for (let i = 0; i < names.length; i++) if (methods[i]!.name !== names[i]) return false;
+  return true;
 }
 
 export interface HandshakePeer {
@@ -120,7 +140,8 @@ export type HandshakeOutcome =
   /** Packets to send back: a response, or an error reply. */
   | {
       readonly kind: 'reply';
-      readonly packets: Uint8Array[];
+      /** Possibly the same array as for an earlier init (BuiltResponse): never changed. */
+      readonly packets: readonly Uint8Array[];
       readonly level: LogLevel;
       readonly reason: string;
       readonly before?: readonly LogLine[];
@@ -306,6 +327,25 @@ export class Handshake {
     const key = this.keys.current(now, peer.state.lastSerial + 1);
     const shared = this.cachedShared(peer, key, peerHandshakeKey);
     if (!shared) return drop('debug', 'received handshake with an unusable handshake key from %P');
+    // cachedShared left the σ cache on this key and peer handshake key
+    const cache = peer.state.cache!;
+    const built = cache.response;
+    const packets =
+      built && built.flags === handshake.flags && built.mtu === peer.mtu && sameMethods(peer.methods, built.methods)
+        ? built.packets
+        : this.buildResponse(handshake, peer, key, peerHandshakeKey, shared);
+    return { kind: 'reply', packets, level: 'debug', reason: 'responding handshake with %P...' };
+  }
+
+  /** Our response to an init, kept in the σ cache for the next init with the same handshake key. */
+  private buildResponse(
+    handshake: ReceivedHandshake,
+    peer: HandshakePeer,
+    key: HandshakeKey,
+    peerHandshakeKey: Uint8Array,
+    shared: FhmqvcShared,
+  ): readonly Uint8Array[] {
+    const methods = peer.methods.map((method) => method.name);
     const body = buildHandshake({
       type: HandshakeType.Response,
       l2tpSupport: this.l2tpSupport,
@@ -313,7 +353,7 @@ export class Handshake {
       mtu: peer.mtu,
       versionName: this.config.versionName,
       methodName: undefined,
-      methodList: peer.methods.map((method) => method.name),
+      methodList: methods,
       replyCode: ReplyCode.Success,
       senderKey: this.keyPair.publicKey,
       recipientKey: peer.key,
@@ -322,12 +362,9 @@ export class Handshake {
       withTag: true,
     });
     signHandshake(body, shared.tagKey);
-    return {
-      kind: 'reply',
-      packets: this.frame(body.bytes, handshake.flags),
-      level: 'debug',
-      reason: 'responding handshake with %P...',
-    };
+    const packets = this.frame(body.bytes, handshake.flags);
+    peer.state.cache!.response = { flags: handshake.flags, mtu: peer.mtu, methods, packets };
+    return packets;
   }
 
   /** Type 2 received (we initiated): pick the method, check the tag, establish, send type 3. */

@@ -45,7 +45,7 @@ function feed(to: Handshake, peer: HandshakePeer, packet: Uint8Array, now: numbe
   return to.handle(parsed.handshake, peer, 'mallory:1', now);
 }
 
-function packetsOf(outcome: HandshakeOutcome | undefined): Uint8Array[] {
+function packetsOf(outcome: HandshakeOutcome | undefined): readonly Uint8Array[] {
   if (!outcome || outcome.kind === 'drop') throw new Error(`expected packets, got ${JSON.stringify(outcome)}`);
   return outcome.packets;
 }

@@ -58,7 +58,7 @@ export function receive(to: Side, packet: Uint8Array, now: number, source = 'pee
 }
 
 /** Delivers every packet; returns the outcomes that were not drops of a bare duplicate. */
-export function deliver(to: Side, packets: Uint8Array[], now: number): HandshakeOutcome[] {
+export function deliver(to: Side, packets: readonly Uint8Array[], now: number): HandshakeOutcome[] {
   return packets
     .map((packet) => receive(to, packet, now))
     .filter((outcome) => !(outcome.kind === 'drop' && outcome.reason.includes('bare copy')));
@@ -69,7 +69,7 @@ export function only(outcomes: HandshakeOutcome[]): HandshakeOutcome {
   return outcomes[0]!;
 }
 
-export function packetsOf(outcome: HandshakeOutcome): Uint8Array[] {
+export function packetsOf(outcome: HandshakeOutcome): readonly Uint8Array[] {
   expect(outcome.kind === 'reply' || outcome.kind === 'established', JSON.stringify(outcome)).toBe(true);
   return outcome.kind === 'drop' ? [] : outcome.packets;
 }

@@ -3,7 +3,7 @@
 // timers (time is passed in), and tampered packets.
 import { describe, expect, it } from 'vitest';
 import { parseHandshake } from '../../src/protocol/handshake-messages.js';
-import { HandshakeFlag, RecordType, recordString, recordUint } from '../../src/protocol/tlv.js';
+import { HandshakeFlag, RecordType, recordBytes, recordString, recordUint } from '../../src/protocol/tlv.js';
 import { PacketType } from '../../src/protocol/wire.js';
 import { deliver, fullHandshake, NULL, only, packetsOf, pairUp, receive, SALSA, side } from './handshake-sides.js';
 
@@ -67,6 +67,34 @@ describe('a handshake between two v22+ peers', () => {
     });
     expect(receive(bob, init, 200, 'b:2').kind).toBe('reply');
     expect(receive(bob, init, 15_300, 'b:2').kind).toBe('reply');
+  });
+
+  it('answers an init repeated from other addresses with the response it built for the first, until what it is built from changes', () => {
+    const [alice, bob] = pairUp(side(), side());
+    const init = alice.handshake.initiate(alice.peer, 0)[1]!;
+    const first = packetsOf(receive(bob, init, 0, 'a:1'));
+    expect(packetsOf(receive(bob, init, 100, 'b:2'))).toBe(first);
+    // another MTU or method list: built anew
+    const otherMtu = packetsOf(receive({ ...bob, peer: { ...bob.peer, mtu: 1400 } }, init, 200, 'c:3'));
+    expect(otherMtu).not.toBe(first);
+    const parsed = parseHandshake(otherMtu[0]!);
+    expect(parsed.ok && recordUint(parsed.handshake.records, RecordType.Mtu)).toBe(1400);
+    const nullOnly = packetsOf(receive({ ...bob, peer: { ...bob.peer, methods: [NULL] } }, init, 300, 'd:4'));
+    const withNull = parseHandshake(nullOnly[0]!);
+    expect(withNull.ok && recordString(withNull.handshake.records, RecordType.MethodList)).toBe('null');
+    // our handshake key rotated (15 s): a response on the new one
+    const later = packetsOf(receive(bob, init, 15_100, 'e:5'));
+    expect(later).not.toBe(nullOnly);
+    const rotated = parseHandshake(later[0]!);
+    const laterKey = rotated.ok && recordBytes(rotated.handshake.records, RecordType.SenderHandshakeKey, 32);
+    const firstKey = parsed.ok && recordBytes(parsed.handshake.records, RecordType.SenderHandshakeKey, 32);
+    expect(laterKey).not.toEqual(firstKey);
+    // the kept response completes the handshake as a fresh one does
+    const again = packetsOf(receive(bob, init, 15_200, 'f:6'));
+    expect(again).toBe(later);
+    const finish = only(deliver(alice, again, 15_200));
+    expect(finish.kind).toBe('established');
+    expect(only(deliver(bob, packetsOf(finish), 15_200)).kind).toBe('established');
   });
 
   it('lets the responder order the methods and fails with an error reply when none is common', () => {
