@@ -36,6 +36,7 @@ import {
   recordBytes,
   recordLength,
   recordString,
+  recordStringIs,
   recordStringList,
   recordUint,
 } from './tlv.js';
@@ -247,8 +248,7 @@ export class Handshake {
       if (recordLength(records, RecordType.Flags) !== 1 || (handshake.flags & ~HANDSHAKE_FLAGS_ALL) !== 0)
         return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.Flags);
     }
-    const protocol = recordString(records, RecordType.ProtocolName);
-    if (protocol !== undefined && protocol !== PROTOCOL_NAME)
+    if (recordLength(records, RecordType.ProtocolName) >= 0 && !recordStringIs(records, RecordType.ProtocolName, PROTOCOL_NAME))
       return this.errorReply(handshake, ReplyCode.UnacceptableValue, RecordType.ProtocolName);
     if (recordLength(records, RecordType.Mode) >= 0) {
       if (recordUint(records, RecordType.Mode) !== this.modeId || recordLength(records, RecordType.Mode) !== 1)

@@ -143,6 +143,22 @@ export function recordString(records: TlvRecords, type: RecordType): string | un
 }
 
 /**
+ * Whether the record, read as recordString reads it, is `ascii`; false when absent. Compares
+ * the bytes: every init's protocol name was a string built a character at a time to compare once.
+ */
+export function recordStringIs(records: TlvRecords, type: RecordType, ascii: string): boolean {
+  const length = recordLength(records, type);
+  if (length < 0) return false;
+  const { bytes } = records;
+  const offset = records.offsets[type]!;
+  let end = offset;
+  while (end < offset + length && bytes[end] !== 0) end++;
+  if (end - offset !== ascii.length) return false;
+  for (let i = 0; i < ascii.length; i++) if (bytes[offset + i] !== ascii.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
  * A zero-separated list (the method list) split as fastd splits it: a trailing NUL ends
  * the last name, empty names between NULs are kept. Absent or empty: undefined.
  */

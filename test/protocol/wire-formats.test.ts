@@ -16,6 +16,7 @@ import {
   recordBytes,
   recordLength,
   recordString,
+  recordStringIs,
   recordStringList,
   recordUint,
 } from '../../src/protocol/tlv.js';
@@ -115,6 +116,12 @@ describe('TLV records', () => {
     expect(recordString(records, RecordType.ProtocolName)).toBe('ec25519-fhmqvc');
     expect(recordStringList(records, RecordType.MethodList)).toEqual(['a', '', 'b']);
     expect(recordString(records, RecordType.MethodName)).toBe('');
+    expect(recordStringIs(records, RecordType.ProtocolName, 'ec25519-fhmqvc')).toBe(true);
+    expect(recordStringIs(records, RecordType.ProtocolName, 'ec25519-fhmqv')).toBe(false);
+    expect(recordStringIs(records, RecordType.ProtocolName, 'ec25519-fhmqvd')).toBe(false);
+    expect(recordStringIs(records, RecordType.ProtocolName, 'ec25519-fhmqvc\0junk')).toBe(false);
+    expect(recordStringIs(records, RecordType.MethodName, '')).toBe(true);
+    expect(recordStringIs(records, RecordType.VersionName, '')).toBe(false);
     expect(recordStringList(records, RecordType.MethodName)).toBeUndefined();
     expect(recordUint(records, RecordType.MethodName)).toBeUndefined();
   });
