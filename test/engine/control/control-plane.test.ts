@@ -526,3 +526,21 @@ describe('fast reconnect', () => {
     expect(lines).toEqual(['unexpectedly received payload data from 192.0.2.1:10001', 'sending handshake to unknown peer 192.0.2.1:10001']);
   });
 });
+
+describe('methods', () => {
+  it("gives each peer its group's methods in configured order, one list a group for every handshake", () => {
+    const [own, p1, p2, p3] = [...orderedKeyPairs(), ...orderedKeyPairs()];
+    const text = `secret "${own.secret}"; mode tap; method "salsa2012+umac"; method "null";
+peer "one" { key "${p1.public}"; }
+peer "two" { key "${p2.public}"; }
+peer group "plain" { method "null";
+  peer "three" { key "${p3.public}"; }
+}\n`;
+    const engine = new TestEngine(text, A);
+    const [one, two, three] = ['one', 'two', 'three'].map((name) => engine.control.handshakePeer(engine.peer(name)));
+    expect(one!.methods.map((method) => method.name)).toEqual(['salsa2012+umac', 'null']);
+    expect(three!.methods.map((method) => method.name)).toEqual(['null']);
+    expect(two!.methods).toBe(one!.methods);
+    expect(engine.control.handshakePeer(engine.peer('one')).methods).toBe(one!.methods);
+  });
+});
