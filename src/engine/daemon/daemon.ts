@@ -17,7 +17,7 @@ import type { MetricsServer } from '../../status/metrics-server.js';
 import { writeStatus } from '../../status/status-writer.js';
 import { ControlPlane } from '../control/control-plane.js';
 import { createHandoffPlaces, windowBytes } from '../workers/handoff-places.js';
-import { GLOBAL_STATS_FIELDS, type FromWorker, type PipelineWarmUp, type WorkerPlace } from '../datapath/messages.js';
+import { GLOBAL_STATS_FIELDS, GlobalStat, type FromWorker, type PipelineWarmUp, type WorkerPlace } from '../datapath/messages.js';
 import { becomeDaemon, isDaemonChild, reportReady } from './daemonize.js';
 import { HandshakeDriver } from '../control/handshake-driver.js';
 import { MAX_AGE, PeerStateWriter, readPeerState } from '../control/peer-state-file.js';
@@ -32,7 +32,7 @@ import type { EarlySockets } from '../net/early-sockets.js';
 import type { DaemonSignal, HeldSignals } from '../../cli/held-signals.js';
 import { compactHeap } from '../heap-compaction.js';
 import { keepMallocTrimmed, mallocTrimAsync } from '../../io/libc.js';
-import { anonymousResidentBytes, MemoryReleaser } from './memory-release.js';
+import { anonymousResidentBytes, MemoryReleaser, type Traffic } from './memory-release.js';
 import { statusSource } from './status-source.js';
 import { notifySystemd } from './systemd-notify.js';
 import { configuredAccount, createAs, readAsDropped, setGroups, switchUser, type Account } from './privileges.js';
@@ -143,7 +143,7 @@ class Daemon {
       log.verbose(`after a burst: anonymous RSS ${mib(before)} MiB, ${mib(anonymousResidentBytes())} MiB with the main thread's heap compacted and malloc trimmed (the workers compact theirs next)`);
       done();
     });
-  });
+  }, () => this.traffic());
   private wakeUp: NodeJS.Immediate | undefined;
   private stopping = false;
   /** The workers' global statistics, summed for each status request. */
@@ -471,6 +471,13 @@ class Daemon {
       default:
         void this.shutdown(0);
     }
+  }
+
+  /** What the workers handled so far, for the releaser. */
+  private traffic(): Traffic {
+    const stats = this.workers?.sumGlobalStats(this.globalStats);
+    if (!stats) return { bytes: 0, handshakes: 0 };
+    return { bytes: stats[GlobalStat.RxBytes]! + stats[GlobalStat.TxBytes]!, handshakes: stats[GlobalStat.HandshakesReceived]! };
   }
 
   /** fastd's cleanup(): peers, worker, interface with `on down`, status socket, sockets, `on post-down`. */
