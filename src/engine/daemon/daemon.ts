@@ -133,14 +133,14 @@ class Daemon {
   private timer: NodeJS.Timeout | undefined;
   /** When `timer` fires, epoch ms. */
   private timerDue = 0;
-  /** After a burst: every thread's V8 heap compacted (the workers' on their next wake-up), then malloc trimmed. */
+  /** After a burst: every thread's V8 heap that grew compacted (the workers' on their next wake-up), then malloc trimmed. */
   private readonly releaser = new MemoryReleaser((done) => {
     const before = anonymousResidentBytes();
-    compactHeap();
+    const compacted = compactHeap();
     this.workers?.post({ type: 'compactHeap' });
     mallocTrimAsync(() => {
       const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
-      log.verbose(`after a burst: anonymous RSS ${mib(before)} MiB, ${mib(anonymousResidentBytes())} MiB with the main thread's heap compacted and malloc trimmed (the workers compact theirs next)`);
+      log.verbose(`after a burst: anonymous RSS ${mib(before)} MiB, ${mib(anonymousResidentBytes())} MiB with malloc trimmed${compacted ? " and the main thread's heap compacted" : ''} (the workers compact theirs next if they grew)`);
       done();
     });
   }, () => this.traffic());

@@ -193,7 +193,7 @@ export type ToWorker =
   | { readonly type: 'resetPeer'; readonly peerId: number }
   /** An empty data packet on each peer's current session (fastd's keepalive); the peers that came due together. */
   | { readonly type: 'keepalive'; readonly peerIds: readonly number[] }
-  /** A burst is over: compact the worker's V8 heap (heap-compaction.ts). */
+  /** A burst is over: compact the worker's V8 heap if it grew (heap-compaction.ts). */
   | { readonly type: 'compactHeap' }
   | { readonly type: 'shutdown' };
 
