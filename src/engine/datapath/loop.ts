@@ -148,7 +148,7 @@ export class Loop {
     }
     if (now >= this.receiver.handshakesDue) this.receiver.postHandshakes();
     if (now >= this.nextTimer - TIMER_SLACK) {
-      // a message whose wake-up write went missing still gets handled
+      // messages posted without a wake-up (keepalives), or whose wake-up write went missing
       const outcome = this.drainMessages(now);
       if (outcome === Outcome.Shutdown) return false;
       fdsChanged ||= outcome === Outcome.FdsChanged;

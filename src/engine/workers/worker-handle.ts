@@ -66,15 +66,17 @@ export class DatapathWorker extends EventEmitter<{ message: [FromWorker]; exit: 
   }
 
   /**
-   * Sends a message and wakes the worker.
+   * Sends a message and, unless `wake` is false, wakes the worker. Without a wake-up the
+   * worker takes the message with its timer (loop.ts TIMER_INTERVAL: at most a second later)
+   * or a message that wakes it: for what can wait that long, it saves a wake-up of its own.
    * The fds in `init`, `addSocket` and `addPeer` are handed over as duplicates the worker closes itself, so
    * the caller keeps its own and may close them whenever it likes, even before the worker
    * has read the message.
    */
-  post(message: ToWorker): void {
+  post(message: ToWorker, wake = true): void {
     if (this.exited) return;
     this.worker.postMessage(handOver(message));
-    write(this.wakeFd, this.wakeValue.address, EVENTFD_VALUE_BYTES);
+    if (wake) write(this.wakeFd, this.wakeValue.address, EVENTFD_VALUE_BYTES);
   }
 
   /** Asks the worker to shut down and resolves with its exit code. */

@@ -21,7 +21,7 @@ type MacReport = Extract<FromWorker, { type: 'macAddresses' }>['peers'];
 /** What Workers needs of a worker thread's handle (worker-handle.ts DatapathWorker; tests stand in). */
 export interface WorkerHandle {
   readonly wakeFd: number;
-  post(message: ToWorker): void;
+  post(message: ToWorker, wake?: boolean): void;
   stop(): Promise<number>;
   on(event: 'message', listener: (message: FromWorker) => void): unknown;
   once(event: 'exit', listener: (code: number) => void): unknown;
@@ -192,8 +192,8 @@ export class Workers {
     }
   }
 
-  postTo(worker: number, message: ToWorker): void {
-    this.handles[worker]!.post(message);
+  postTo(worker: number, message: ToWorker, wake = true): void {
+    this.handles[worker]!.post(message, wake);
   }
 
   /** Resolves when every worker has stopped. */
@@ -254,7 +254,10 @@ export class Workers {
     // a peer no worker owns yet has no session to keep alive
     for (const peerId of peerIds) byOwner[this.ownerOf(peerId)]?.push(peerId);
     byOwner.forEach((owned, worker) => {
-      if (owned.length > 0) this.postTo(worker, { type: 'keepalive', peerIds: owned });
+      // no wake-up of its own: a keepalive is due 20 s after the last send and a peer is
+      // dropped after 90 s of silence, so it can wait for the worker's timer (at most a second),
+      // which rides along with a wake-up the worker has anyway (1,000 idle routers: ~20 a second)
+      if (owned.length > 0) this.postTo(worker, { type: 'keepalive', peerIds: owned }, false);
     });
   }
 

@@ -10,9 +10,12 @@ import { Workers, type WorkerHandle } from '../../../src/engine/workers/workers.
 class FakeWorker extends EventEmitter implements WorkerHandle {
   readonly wakeFd = -1;
   readonly sent: ToWorker[] = [];
+  /** Per message sent: whether it woke the worker. */
+  readonly woke: boolean[] = [];
 
-  post(message: ToWorker): void {
+  post(message: ToWorker, wake = true): void {
     this.sent.push(message);
+    this.woke.push(wake);
   }
 
   stop(): Promise<number> {
@@ -21,6 +24,7 @@ class FakeWorker extends EventEmitter implements WorkerHandle {
 
   /** What was sent since the last call. */
   take(): ToWorker[] {
+    this.woke.length = 0;
     return this.sent.splice(0);
   }
 }
@@ -60,6 +64,8 @@ describe('Workers', () => {
     workers.post({ type: 'keepalive', peerIds: [5] });
     workers.post({ type: 'resetPeer', peerId: 5 });
     expect(fakes[0]!.take()).toEqual([]);
+    // keepalives wait for the worker's next wake-up (its timer at the latest); the rest wake it
+    expect(fakes[1]!.woke).toEqual([false, true]);
     expect(fakes[1]!.take().map((m) => m.type)).toEqual(['keepalive', 'resetPeer']);
     // keepalives due together: each owner gets its own peers, a peer no worker owns yet none
     workers.post({ type: 'keepalive', peerIds: [99, 5] });
