@@ -263,7 +263,8 @@ export class Handshake {
     }
     const senderKey = recordBytes(records, RecordType.SenderKey, PUBLIC_KEY_BYTES);
     if (!senderKey) return drop('debug', 'received handshake without sender key from %I');
-    return { kind: 'sender', senderKey: senderKey.slice() };
+    // a view into the packet: the engine only looks the peer up with it
+    return { kind: 'sender', senderKey };
   }
 
   /**

@@ -85,12 +85,14 @@ export class HandshakeDriver {
     }
     const { handshake } = parsed;
     const location: PeerLocation = { socketId, endpoint, local };
+    // the sender's key in the address index and the handshake state, formatted once per handshake
+    const source = endpointKey(endpoint);
     const screened = this.control.deps.handshake.screen(handshake);
     if (screened.kind !== 'sender') {
       this.act(screened, undefined, location);
       return;
     }
-    const found = this.findPeer(screened.senderKey, location);
+    const found = this.findPeer(screened.senderKey, location, source);
     if (found === 'ignore') return;
     const peer = found ?? this.addDynamic(screened.senderKey, location);
     if (!peer) return;
@@ -100,19 +102,18 @@ export class HandshakeDriver {
     }
     if (peer.dynamic) {
       return this.verified(peer, handshake, location).then((ok) => {
-        if (ok) this.answer(peer, handshake, location);
+        if (ok) this.answer(peer, handshake, location, source);
       });
     }
-    this.answer(peer, handshake, location);
+    this.answer(peer, handshake, location, source);
     return undefined;
   }
 
-  /** The state machine's answer to a handshake from a peer that may connect. */
-  private answer(peer: EnginePeer, handshake: ReceivedHandshake, location: PeerLocation): void {
+  /** The state machine's answer to a handshake from a peer that may connect; `source` is endpointKey(location.endpoint). */
+  private answer(peer: EnginePeer, handshake: ReceivedHandshake, location: PeerLocation, source: string): void {
     if (this.control.table.find(peer.config.key) !== peer) return;
-    if (this.yieldsToSimultaneousOpen(peer, handshake, location)) return;
+    if (this.yieldsToSimultaneousOpen(peer, handshake, source)) return;
     const now = this.control.deps.clock();
-    const source = endpointKey(location.endpoint);
     const inQuietPeriod = now < peer.handshake.ignoreHandshakesUntil && passesQuietPeriod(handshake, peer, source, now);
     if (inQuietPeriod && handshake.type === HandshakeType.Init) peer.lastReconnectAnswer = now;
     const outcome = this.control.deps.handshake.handle(handshake, this.control.handshakePeer(peer), source, now, inQuietPeriod);
@@ -120,10 +121,10 @@ export class HandshakeDriver {
   }
 
   /** fastd's match_sender_key: the peer with that key, if it may use this address. */
-  private findPeer(senderKey: Uint8Array, location: PeerLocation): EnginePeer | undefined | 'ignore' {
+  private findPeer(senderKey: Uint8Array, location: PeerLocation, source: string): EnginePeer | undefined | 'ignore' {
     const keyHex = keyToHex(senderKey);
     const peer = this.control.table.find(keyHex);
-    const holder = this.control.table.atAddress(location.endpoint);
+    const holder = this.control.table.atKey(source);
     if (holder && holder !== peer && holder.established && PeerRegistry.ownsAddress(holder, location.endpoint)) {
       log.debug(`ignoring handshake from ${logAddress(formatEndpoint(location.endpoint))} with key ${keyHex} (incorrect source address)`);
       return 'ignore';
@@ -207,10 +208,9 @@ export class HandshakeDriver {
    * match until a timeout. The end with the larger public key keeps the initiator's role: it
    * ignores the other's init; the smaller answers that init and ignores the response to its own.
    */
-  private yieldsToSimultaneousOpen(peer: EnginePeer, handshake: ReceivedHandshake, location: PeerLocation): boolean {
+  private yieldsToSimultaneousOpen(peer: EnginePeer, handshake: ReceivedHandshake, source: string): boolean {
     if (peer.established) return false;
     const now = this.control.deps.clock();
-    const source = endpointKey(location.endpoint);
     const weLead = compareKeys(this.ourKey, peer.key) > 0;
     if (handshake.type === HandshakeType.Init && weLead && now < peer.lastHandshakeUntil && peer.lastHandshakeTo === source) {
       log.debug(`simultaneous handshake with ${peer}: waiting for the answer to ours`);

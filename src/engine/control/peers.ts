@@ -67,8 +67,12 @@ export class PeerRegistry {
 
   /** The peer currently using this address, if any. */
   atAddress(endpoint: Endpoint): EnginePeer | undefined {
-    const peers = this.byAddress.get(endpointKey(endpoint));
-    return peers?.values().next().value;
+    return this.atKey(endpointKey(endpoint));
+  }
+
+  /** atAddress by the address's endpointKey, for a caller that has it already. */
+  atKey(key: string): EnginePeer | undefined {
+    return this.byAddress.get(key)?.values().next().value;
   }
 
   /** Moves a peer to a new location (or none), keeping the address index current. */

@@ -52,13 +52,29 @@ export class HandshakeRecords {
   }
 }
 
-/** The control plane's side: calls `each` with every record's sender, local address and packet (a view into `records`). */
+/** Whether the sockaddr slots at byte offsets `a` and `b` of `bytes` hold the same bytes. */
+function sameSlot(bytes: Uint8Array, a: number, b: number): boolean {
+  for (let i = 0; i < SOCKADDR_SLOT; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
+}
+
+/**
+ * The control plane's side: calls `each` with every record's sender, local address and packet
+ * (a view into `records`). A record from the same sender, or to the same local address, as the
+ * one before gets the same (immutable) endpoint object: the local address is mostly the same
+ * for all, and formatting an address's text each time was most of what a flood of inits allocated.
+ */
 export function readHandshakeRecords(records: ArrayBuffer, each: (endpoint: Endpoint, local: Endpoint | undefined, packet: Uint8Array) => void): void {
   const bytes = new Uint8Array(records);
+  let endpoint: Endpoint | undefined;
+  let local: Endpoint | undefined;
+  let previous = -1;
   for (let at = 0; at + Record.PACKET <= bytes.length; ) {
     const length = bytes[at + Record.LENGTH]! | (bytes[at + Record.LENGTH + 1]! << 8);
-    const slots = bytes.subarray(at, at + Record.LENGTH);
-    each(endpointOf(slots, 0), localOf(slots, 1), bytes.subarray(at + Record.PACKET, at + Record.PACKET + length));
+    if (previous < 0 || !sameSlot(bytes, previous + Record.REMOTE, at + Record.REMOTE)) endpoint = endpointOf(bytes.subarray(at + Record.REMOTE, at + Record.LOCAL), 0);
+    if (previous < 0 || !sameSlot(bytes, previous + Record.LOCAL, at + Record.LOCAL)) local = localOf(bytes.subarray(at + Record.LOCAL, at + Record.LENGTH), 0);
+    each(endpoint!, local, bytes.subarray(at + Record.PACKET, at + Record.PACKET + length));
+    previous = at;
     at += Record.PACKET + length;
   }
 }

@@ -30,4 +30,22 @@ describe('handshake records', () => {
     expect(records.count).toBe(0);
     expect(records.take().byteLength).toBe(0);
   });
+
+  it('reads a sender or local address repeated from the record before into the same endpoint, and a changed one anew', () => {
+    const batch = createDatagramBatch(4);
+    const senders = ['192.0.2.7', '192.0.2.7', '192.0.2.8', '192.0.2.7'];
+    senders.forEach((address, i) => writeSockaddr(batch.addresses, i, { address, port: 10000 }));
+    for (const i of [0, 1, 2]) writeSockaddr(batch.locals, i, { address: '198.51.100.1', port: 0 });
+    const records = new HandshakeRecords();
+    for (let i = 0; i < senders.length; i++) records.add(batch.addresses, batch.locals, i, new Uint8Array([i]), 0, 1);
+    const read: { endpoint: Endpoint; local: Endpoint | undefined }[] = [];
+    readHandshakeRecords(records.take(), (endpoint, local) => read.push({ endpoint, local }));
+    expect(read.map(({ endpoint }) => endpoint.address)).toEqual(senders);
+    expect(read[1]!.endpoint).toBe(read[0]!.endpoint);
+    expect(read[2]!.endpoint).not.toBe(read[1]!.endpoint);
+    expect(read[3]!.endpoint).not.toBe(read[2]!.endpoint);
+    expect(read[1]!.local).toBe(read[0]!.local);
+    expect(read[2]!.local).toBe(read[0]!.local);
+    expect(read[3]!.local).toBeUndefined();
+  });
 });
