@@ -22,11 +22,13 @@ export interface SupernodeOptions {
   readonly idleSeconds: number;
   readonly floodSeconds: number;
   readonly kinds: readonly DaemonKind[];
+  /** fastd-ts only: node's options before its script (--trace-gc, --heap-prof, ...), in order. */
+  readonly nodeArgs: readonly string[];
 }
 
 const MAX_ROUTERS = 1_000;
 const KINDS: readonly DaemonKind[] = ['fastd', 'fastd-ts'];
-const DEFAULTS: SupernodeOptions = { routers: 200, probes: 4, seconds: 10, warmUpSeconds: 3, ownAddresses: false, extraKeys: 0, rounds: 1, idleSeconds: 20, floodSeconds: 20, kinds: KINDS };
+const DEFAULTS: SupernodeOptions = { routers: 200, probes: 4, seconds: 10, warmUpSeconds: 3, ownAddresses: false, extraKeys: 0, rounds: 1, idleSeconds: 20, floodSeconds: 20, kinds: KINDS, nodeArgs: [] };
 const QUICK: Partial<SupernodeOptions> = { routers: 20, probes: 2, seconds: 3, warmUpSeconds: 1, idleSeconds: 5, floodSeconds: 5 };
 /** Status documents fetched one after another and timed each turn. */
 export const STATUS_FETCHES = 20;
@@ -37,7 +39,7 @@ export const METRICS_SPACING_S = 5;
 const EXTRA_KEYS_FLAG = 5_000;
 
 export const USAGE =
-  'usage: npm run bench:supernode [-- --routers N] [--probes K] [--seconds S] [--warm-up S] [--own-addresses] [--extra-keys [M]] [--rounds R] [--quick] [--only fastd|fastd-ts]';
+  'usage: npm run bench:supernode [-- --routers N] [--probes K] [--seconds S] [--warm-up S] [--own-addresses] [--extra-keys [M]] [--rounds R] [--quick] [--only fastd|fastd-ts] [--node-option FLAG]...';
 
 /** The options that take a whole number: the field each sets, and its bounds. */
 const COUNTS: Readonly<Record<string, readonly [keyof SupernodeOptions, number, number]>> = {
@@ -63,6 +65,10 @@ export function parseSupernodeOptions(argv: readonly string[]): SupernodeOptions
     } else if (arg === '--only') {
       if (next !== 'fastd' && next !== 'fastd-ts') return `--only takes fastd or fastd-ts, not ${next ?? 'nothing'}`;
       options = { ...options, kinds: [next] };
+      i++;
+    } else if (arg === '--node-option') {
+      if (next === undefined) return '--node-option takes a flag of node\'s';
+      options = { ...options, nodeArgs: [...options.nodeArgs, next] };
       i++;
     } else if (COUNTS[arg]) {
       const [field, min, max] = COUNTS[arg];

@@ -314,7 +314,7 @@ async function idlePings(lab: SupernodeLab, label: string): Promise<Pick<TurnFig
 
 /** One supernode's turn, from its cold start to its last restart; leaves no daemon running. */
 async function turn(lab: SupernodeLab, kind: DaemonKind, round: number, options: SupernodeOptions): Promise<TurnFigures> {
-  const supernode = lab.supernode(kind, `supernode-${kind}-${round + 1}`, kind === 'fastd-ts' ? ['--metrics-listen', METRICS_LISTEN] : []);
+  const supernode = lab.supernode(kind, `supernode-${kind}-${round + 1}`, kind === 'fastd-ts' ? ['--metrics-listen', METRICS_LISTEN] : [], kind === 'fastd-ts' ? options.nodeArgs : []);
   const label = `${kind} ${round + 1}/${options.rounds}`;
   const say = (text: string) => progress(`${label}: ${text}`);
   try {
