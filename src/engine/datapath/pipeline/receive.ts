@@ -19,13 +19,13 @@ import type { Datapath } from '../context.js';
 import type { Interface } from '../queues.js';
 import type { Socket } from '../udp-sockets.js';
 import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
-import { isUnicast, macKey, type MacTable } from '../tables/mac-table.js';
+import { isUnicast, type MacTable } from '../tables/mac-table.js';
 import { HandshakeRecords } from '../handshake-records.js';
 import { endpointOf, localOf } from '../messages.js';
 import { confirmCurrent, NO_PEER, type DatapathPeer, type PeerTable } from '../tables/peer-table.js';
 import type { SharedMacTable } from '../tables/shared-mac-table.js';
 import type { Sender } from './send.js';
-import { Counter, DropReason, epochNow, type DatapathStats } from '../tables/stats.js';
+import { Counter, DropReason, type DatapathStats } from '../tables/stats.js';
 import { BATCH, BATCHES_PER_TURN } from '../sizes.js';
 import { Taken } from '../poller.js';
 
@@ -325,7 +325,7 @@ export class Receiver {
       }
     }
     if (opened) {
-      this.stats.received(peer.id, epochNow());
+      this.stats.received(peer.id, now);
       if (this.runLocals) this.talksToNewLocal(peer);
     }
     // Only packets no session of ours opens: the peer may have a session we missed (it
@@ -386,7 +386,7 @@ export class Receiver {
         this.stats.drop(DropReason.Malformed);
         return;
       }
-      if (isUnicast(this.bytes, offset + Ethernet.SOURCE)) this.macs.learn(macKey(this.bytes, offset + Ethernet.SOURCE), peer.id, now);
+      if (isUnicast(this.bytes, offset + Ethernet.SOURCE)) this.macs.learnAt(this.bytes, offset + Ethernet.SOURCE, peer.id, now);
     }
     this.stats.add(peer.id, Counter.Rx, 1, length);
     if (reordered) this.stats.add(peer.id, Counter.RxReordered, 1, length);

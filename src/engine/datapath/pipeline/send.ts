@@ -24,10 +24,10 @@ import type { Datapath } from '../context.js';
 import type { Interface } from '../queues.js';
 import type { Outgoing, Socket } from '../udp-sockets.js';
 import { HandoffKind, type HandoffBatch } from '../handoff/handoff-ring.js';
-import { isUnicast, LOCAL, macKey, UNKNOWN, type MacTable } from '../tables/mac-table.js';
+import { isUnicast, LOCAL, UNKNOWN, type MacTable } from '../tables/mac-table.js';
 import { NO_PEER, type DatapathPeer, type PeerTable } from '../tables/peer-table.js';
 import type { SharedMacTable } from '../tables/shared-mac-table.js';
-import { Counter, DropReason, epochNow, type DatapathStats } from '../tables/stats.js';
+import { Counter, DropReason, type DatapathStats } from '../tables/stats.js';
 import { BATCH, BATCHES_PER_TURN, HEADROOM } from '../sizes.js';
 import { Taken } from '../poller.js';
 
@@ -138,7 +138,7 @@ export class Sender {
   routeForwarded(source: number, offset: number, length: number, now: number): void {
     const dp = this.dp;
     const destination = offset + Ethernet.DESTINATION;
-    if (isUnicast(this.bytes, destination) && this.macs.lookup(macKey(this.bytes, destination), now) === LOCAL) return;
+    if (isUnicast(this.bytes, destination) && this.macs.lookupAt(this.bytes, destination, now) === LOCAL) return;
     // a forwarded frame is copied behind HEADROOM into a buffer of its own: it must fit there
     if (length > dp.memory.frameRoom) return;
     const forwards = this.forwards;
@@ -205,10 +205,10 @@ export class Sender {
     }
     const bytes = this.bytes;
     if (source === NO_PEER && isUnicast(bytes, offset + Ethernet.SOURCE)) {
-      this.macs.learn(macKey(bytes, offset + Ethernet.SOURCE), LOCAL, now);
+      this.macs.learnAt(bytes, offset + Ethernet.SOURCE, LOCAL, now);
     }
     if (isUnicast(bytes, offset + Ethernet.DESTINATION)) {
-      const target = this.macs.lookup(macKey(bytes, offset + Ethernet.DESTINATION), now);
+      const target = this.macs.lookupAt(bytes, offset + Ethernet.DESTINATION, now);
       if (target !== UNKNOWN) {
         const peer = target === LOCAL || target === source ? undefined : this.peers.get(target);
         if (peer && peer.owner === dp.self) this.toPeer(peer, offset, length, owner, now);
@@ -304,7 +304,7 @@ export class Sender {
         this.release(this.runOwner[i]);
         continue;
       }
-      if (out.batch.count === out.batch.capacity) this.sendSocket(out, socket.io);
+      if (out.batch.count === out.batch.capacity) this.sendSocket(out, socket.io, now);
       const j = out.batch.count++;
       out.batch.offsets[j] = batch.offsets[i];
       out.batch.lengths[j] = batch.lengths[i];
@@ -330,15 +330,14 @@ export class Sender {
     const sockets = this.sockets;
     for (let s = 0; s < sockets.length; s++) {
       const socket = sockets[s];
-      if (socket && socket.out.batch.count > 0) this.sendSocket(socket.out, socket.io);
+      if (socket && socket.out.batch.count > 0) this.sendSocket(socket.out, socket.io, now);
     }
   }
 
-  private sendSocket(out: Outgoing, io: DatagramIo): void {
+  private sendSocket(out: Outgoing, io: DatagramIo, now: number): void {
     const batch = out.batch;
     // EAGAIN (socket buffer full) stops the send; fastd drops such packets too.
     const sent = io.send(batch);
-    const epoch = epochNow();
     for (let i = 0; i < batch.count; i++) {
       const peerId = out.peerOf[i];
       if (peerId !== NO_PEER && this.peers.get(peerId)) {
@@ -346,7 +345,7 @@ export class Sender {
         else if (batch.errors[i] !== 0) this.stats.add(peerId, Counter.TxError, 1, out.payloadBytes[i]);
         else {
           this.stats.add(peerId, Counter.Tx, 1, out.payloadBytes[i]);
-          this.stats.sent(peerId, epoch);
+          this.stats.sent(peerId, now);
         }
       }
       this.release(out.owner[i]);

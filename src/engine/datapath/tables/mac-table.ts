@@ -17,7 +17,17 @@ const INITIAL_CAPACITY = 64;
 
 /** The MAC at bytes[at, at + 6) as a number below 2^48. */
 export function macKey(bytes: Uint8Array, at: number): number {
-  return ((bytes[at] << 8) | bytes[at + 1]) * 2 ** 32 + (((bytes[at + 2] << 24) | (bytes[at + 3] << 16) | (bytes[at + 4] << 8) | bytes[at + 5]) >>> 0);
+  return macHigh(bytes, at) * 2 ** 32 + (macLow(bytes, at) >>> 0);
+}
+
+/** The MAC's first two bytes, as a 16-bit integer. */
+export function macHigh(bytes: Uint8Array, at: number): number {
+  return (bytes[at] << 8) | bytes[at + 1];
+}
+
+/** The MAC's last four bytes, as an int32. */
+export function macLow(bytes: Uint8Array, at: number): number {
+  return (bytes[at + 2] << 24) | (bytes[at + 3] << 16) | (bytes[at + 4] << 8) | bytes[at + 5];
 }
 
 /** Unicast: the I/G bit (lowest bit of the first byte) is clear. */
@@ -57,6 +67,16 @@ export class MacTable {
     const entry = this.index.get(mac);
     if (entry === ABSENT || this.staleAt[entry] <= now) return UNKNOWN;
     return this.owner[entry];
+  }
+
+  /** learn() for the MAC at bytes[at, at + 6): the packet paths' call, as on SharedMacTable (which reads it as two int32s). */
+  learnAt(bytes: Uint8Array, at: number, owner: number, now: number): void {
+    this.learn(macKey(bytes, at), owner, now);
+  }
+
+  /** lookup() for the MAC at bytes[at, at + 6) (see learnAt). */
+  lookupAt(bytes: Uint8Array, at: number, now: number): number {
+    return this.lookup(macKey(bytes, at), now);
   }
 
   /** Forgets every address learned on a peer (it was removed or reset). */

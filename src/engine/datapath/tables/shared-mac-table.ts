@@ -16,7 +16,7 @@
 //   an address may therefore go stale up to REFRESH_INTERVAL early.
 // Timeouts are epoch milliseconds, because each thread's performance.now() has its own origin.
 import { performance } from 'node:perf_hooks';
-import { ETH_ADDR_STALE_TIME, formatMac, LOCAL, UNKNOWN } from './mac-table.js';
+import { ETH_ADDR_STALE_TIME, formatMac, LOCAL, macHigh, macLow, UNKNOWN } from './mac-table.js';
 
 export { LOCAL, UNKNOWN };
 
@@ -87,18 +87,35 @@ export class SharedMacTable {
    */
   learn(key: number, peerId: number, now: number): void {
     const low = key >>> 0;
-    const high = (key - low) / TWO_POW_32;
-    const staleAt = TIME_ORIGIN + now + ETH_ADDR_STALE_TIME;
-    const slot = this.find(high, low | 0);
-    if (slot >= 0) this.refresh(slot, high, low | 0, peerId, staleAt, staleAt - ETH_ADDR_STALE_TIME);
-    else this.insert(high, low | 0, peerId, staleAt);
+    this.learnParts((key - low) / TWO_POW_32, low | 0, peerId, now);
+  }
+
+  /**
+   * learn() for the MAC at bytes[at, at + 6), for the packet paths: read as two int32 words, an
+   * address above 2^31 never becomes a number the call must box into a heap number.
+   */
+  learnAt(bytes: Uint8Array, at: number, peerId: number, now: number): void {
+    this.learnParts(macHigh(bytes, at), macLow(bytes, at), peerId, now);
+  }
+
+  private learnParts(high: number, low: number, peerId: number, now: number): void {
+    const slot = this.find(high, low);
+    if (slot >= 0) this.refresh(slot, high, low, peerId, now);
+    else this.insert(high, low, peerId, now);
   }
 
   /** The peer `key` was learned on, LOCAL, or UNKNOWN (also when stale or being changed). */
   lookup(key: number, now: number): number {
     const unsignedLow = key >>> 0;
-    const high = (key - unsignedLow) / TWO_POW_32;
-    const low = unsignedLow | 0;
+    return this.lookupParts((key - unsignedLow) / TWO_POW_32, unsignedLow | 0, now);
+  }
+
+  /** lookup() for the MAC at bytes[at, at + 6) (see learnAt). */
+  lookupAt(bytes: Uint8Array, at: number, now: number): number {
+    return this.lookupParts(macHigh(bytes, at), macLow(bytes, at), now);
+  }
+
+  private lookupParts(high: number, low: number, now: number): number {
     const words = this.words;
     const epochNow = TIME_ORIGIN + now;
     let slot = hashOf(high, low) & this.mask;
@@ -195,8 +212,11 @@ export class SharedMacTable {
     return -1;
   }
 
-  private refresh(slot: number, high: number, low: number, peerId: number, staleAt: number, epochNow: number): void {
+  // `now`, not the timeouts derived from it: a double argument of a call that is not inlined is boxed
+  private refresh(slot: number, high: number, low: number, peerId: number, now: number): void {
     const words = this.words;
+    const epochNow = TIME_ORIGIN + now;
+    const staleAt = epochNow + ETH_ADDR_STALE_TIME;
     const base = HEADER_WORDS + slot * Slot.WORDS;
     const timeIndex = base / 2 + STALE_AT_F64;
     if (words[base + Slot.OWNER] === peerId && staleAt - this.times[timeIndex] < REFRESH_INTERVAL) return;
@@ -211,14 +231,14 @@ export class SharedMacTable {
     Atomics.store(words, base + Slot.SEQUENCE, sequence + 2);
   }
 
-  private insert(high: number, low: number, peerId: number, staleAt: number): void {
+  private insert(high: number, low: number, peerId: number, now: number): void {
     const words = this.words;
     if (Atomics.compareExchange(words, INSERT_LOCK, 0, 1) !== 0) return;
     // Another thread may have inserted it between our probe and taking the lock.
     const existing = this.find(high, low);
     if (existing >= 0) {
       Atomics.store(words, INSERT_LOCK, 0);
-      this.refresh(existing, high, low, peerId, staleAt, staleAt - ETH_ADDR_STALE_TIME);
+      this.refresh(existing, high, low, peerId, now);
       return;
     }
     if (Atomics.load(words, USED_COUNT) < this.maxUsed) {
@@ -229,7 +249,7 @@ export class SharedMacTable {
       words[base + Slot.KEY_HIGH] = high;
       words[base + Slot.KEY_LOW] = low;
       words[base + Slot.OWNER] = peerId;
-      this.times[base / 2 + STALE_AT_F64] = staleAt;
+      this.times[base / 2 + STALE_AT_F64] = TIME_ORIGIN + now + ETH_ADDR_STALE_TIME;
       Atomics.store(words, base + Slot.STATE, SlotState.USED);
       Atomics.store(words, base + Slot.SEQUENCE, sequence + 2);
       Atomics.add(words, USED_COUNT, 1);

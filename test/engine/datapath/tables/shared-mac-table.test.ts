@@ -20,6 +20,21 @@ function normalized(snapshot: Map<number, string[]> | null): [number, string[]][
 }
 
 describe('SharedMacTable', () => {
+  it('learns and looks up an address read from frame bytes as the same address as its key', () => {
+    const shared = newTable();
+    const single = new MacTable();
+    // MAC_C at offset 3 of a frame: its low word is above 2^31, its high word uses all 16 bits
+    const frame = Uint8Array.from([0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xfe, 0]);
+    for (const table of [shared, single]) {
+      table.learnAt(frame, 3, 5, 1000);
+      expect(table.lookup(MAC_C, 1001)).toBe(5);
+      expect(table.lookupAt(frame, 3, 1001)).toBe(5);
+      expect(table.lookupAt(frame, 2, 1001)).toBe(UNKNOWN);
+      table.learn(MAC_A, 6, 1000);
+      expect(table.lookupAt(Uint8Array.from([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]), 0, 1001)).toBe(6);
+    }
+  });
+
   it('answers the peer an address was learned on, LOCAL, or UNKNOWN', () => {
     const table = newTable();
     table.learn(MAC_A, 7, 1000);
