@@ -12,12 +12,13 @@
 // Addresses are from 198.18.0.0/15 (RFC 2544, benchmarks) and exist only in these namespaces.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { joinByVeth, Namespace } from '../testbed/namespaces.js';
+import { joinByVeth, makeNeighbourRoom, Namespace } from '../testbed/namespaces.js';
 import { until } from './bench-tunnel.js';
 import { BenchDaemon, type DaemonSpec, type KeyPair } from './daemon.js';
 import { bulkKeyPairs, bulkPublicKeys, writePeerDir } from './peer-keys.js';
 import type { DaemonKind } from './report.js';
 import { RouterFleet } from './router-fleet.js';
+import { progress } from './script.js';
 
 export const SUPERNODE_ADDRESS = '198.18.0.1';
 export const SUPERNODE_PORT = 10_000;
@@ -44,6 +45,8 @@ const FLOOD_KEYS = 4;
 const METHOD = 'salsa2012+umac';
 /** fastd's recommended MTU for a 1500-byte underlay. */
 export const MTU = 1406;
+/** Neighbour entries beyond the routers', flood sources' and probes': the TAPs' and loopbacks' few. */
+const NEIGHBOUR_SLACK = 64;
 /** The extra keys' files, as writePeerDir names them. */
 const EXTRA_KEY_FILE = /^peer\d+$/;
 
@@ -113,8 +116,11 @@ export class SupernodeLab {
       netns.exec('sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv4.conf.all.arp_ignore=1');
     }
     joinByVeth(supernodeNs, SUPERNODE_UNDERLAY, routersNs, UNDERLAY);
-    supernodeNs.ipBatch([`address add ${SUPERNODE_ADDRESS}/${UNDERLAY_PREFIX} dev ${SUPERNODE_UNDERLAY}`, `link set ${SUPERNODE_UNDERLAY} up`]);
     const routerAddresses = options.ownAddresses ? Array.from({ length: options.routers }, (_, i) => ownAddress(i)) : [SHARED_ROUTER_ADDRESS];
+    // the supernode's neighbours on the routers' veth, each probe's and its gateway's, both ways
+    const hardLimitBefore = makeNeighbourRoom(routerAddresses.length + FLOOD_SOURCES.length + 4 * options.probes + NEIGHBOUR_SLACK);
+    if (hardLimitBefore !== undefined) progress(`raised the host's neighbour table limit from ${hardLimitBefore} (it stays raised)`);
+    supernodeNs.ipBatch([`address add ${SUPERNODE_ADDRESS}/${UNDERLAY_PREFIX} dev ${SUPERNODE_UNDERLAY}`, `link set ${SUPERNODE_UNDERLAY} up`]);
     routersNs.ipBatch([
       ...[...routerAddresses, ...FLOOD_SOURCES].map((address) => `address add ${address}/${UNDERLAY_PREFIX} dev ${UNDERLAY}`),
       `link set ${UNDERLAY} up`,

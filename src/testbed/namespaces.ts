@@ -7,7 +7,7 @@
 // and exist only inside these namespaces. Every namespace is tracked (cleanup.ts), so it goes
 // even when its user fails before deleting it.
 import { execFile, execFileSync } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import koffi from 'koffi';
 import { deleteNamespace, sweepStaleNamespaces, trackNamespace } from './cleanup.js';
@@ -132,6 +132,25 @@ export function joinByVeth(a: Namespace, deviceA: string, b: Namespace, deviceB:
   execFileSync('ip', ['link', 'add', 'name', deviceA, 'netns', a.name, 'type', 'veth', 'peer', 'name', deviceB, 'netns', b.name], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+}
+
+/** Where the initial namespace keeps the neighbour table's soft (2) and hard (3) limits. */
+const NEIGHBOUR_LIMIT = (level: 2 | 3) => `/proc/sys/net/ipv4/neigh/default/gc_thresh${level}`;
+
+/**
+ * Makes room for `entries` IPv4 neighbour entries. The kernel keeps one neighbour table for all
+ * namespaces and sets its limits in the initial one only (512 soft, 1,024 hard by default): a
+ * supernode answering 1,000 routers on their own addresses over one veth fills it, and the
+ * kernel then drops ARP entries ("neighbor table overflow!") and with them datagrams of routers
+ * that were connected. The limits are raised, never lowered (other labs may share the machine),
+ * and stay raised: they are the host's. Returns the hard limit before, when it was raised.
+ */
+export function makeNeighbourRoom(entries: number): number | undefined {
+  const hard = Number(readFileSync(NEIGHBOUR_LIMIT(3), 'latin1'));
+  if (hard >= 2 * entries) return undefined;
+  writeFileSync(NEIGHBOUR_LIMIT(3), String(2 * entries));
+  if (Number(readFileSync(NEIGHBOUR_LIMIT(2), 'latin1')) < entries) writeFileSync(NEIGHBOUR_LIMIT(2), String(entries));
+  return hard;
 }
 
 /** Two namespaces, side 0 and side 1, each with loopback up and one end of the veth. */
