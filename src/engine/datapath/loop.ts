@@ -33,7 +33,7 @@ export const TIMER_SLACK = 250;
  */
 const MAINTENANCE_INTERVAL = 10_000;
 /** A pause between turns this long (ms) is an idle spell: a busy worker's turns follow each other at once. */
-const IDLE_WAKE_MS = 1;
+export const IDLE_WAKE_MS = 1;
 /** Frames a turn writes to our TUN/TAP queues from which on the worker counts as busy, and its next wait gathers. */
 const BUSY_TURN_FRAMES = 8;
 /**

@@ -12,3 +12,12 @@ import { setFlagsFromString } from 'node:v8';
 const INTERRUPT_BUDGET = 1024;
 
 setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+
+// Optimised code that reads typed arrays leaves out their detached checks for as long as no
+// ArrayBuffer of the isolate was ever detached; the first detach throws all that code away.
+// The worker detaches one at its first handshake (the records go to the control plane
+// transferred), so every function the warm-up had optimised fell back to baseline code just
+// as real traffic began. Detached here, before any code is optimised, the warm-up's code is
+// the code traffic keeps.
+const detached = new ArrayBuffer(0);
+structuredClone(detached, { transfer: [detached] });
