@@ -4,8 +4,9 @@
 // the main thread's old space stayed at 34 MiB committed for 10 MiB live, and the heaps of the
 // three threads at 57 MiB resident in all, 25 MiB after this. V8's memory reducer, which
 // would compact, waits for an event loop the datapath workers never return to, and did not
-// come in the main thread either. Node has no call for it: `gc` is exposed at run time (a new
-// context gets it once the flag is set) and asked to compact every page it can for one GC.
+// come in the main thread before this (it does after: two short incremental GCs). Node has
+// no call for it: `gc` is exposed at run time (a new context gets it once the flag is set)
+// and asked to compact every page it can for one GC.
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
