@@ -43,7 +43,7 @@ export interface DatagramBatch extends FrameBatch {
   readonly segmentSizes: Uint16Array;
   /**
    * After a receive on a socket with SO_TIMESTAMPNS: when the kernel took entry i in, epoch
-   * milliseconds with fractions (CLOCK_REALTIME, as epochNow() reads it); 0 for none.
+   * milliseconds with fractions (CLOCK_REALTIME); 0 for none.
    */
   readonly receivedAt: Float64Array;
 }

@@ -6,7 +6,7 @@
 // own packet memory. Nothing is sent anywhere and no statistics count it.
 import type { Datapath } from './context.js';
 import { HEADROOM } from './sizes.js';
-import { epochNow } from './tables/stats.js';
+import { epochNow } from './tables/epoch-time.js';
 
 /** Seal-and-open rounds per method: enough calls for V8 to optimise the JS around the kernels. */
 const ROUNDS = 200;

@@ -15,7 +15,7 @@
 //   REFRESH_INTERVAL is skipped, so steady traffic does not bounce cache lines between cores;
 //   an address may therefore go stale up to REFRESH_INTERVAL early.
 // Timeouts are epoch milliseconds, because each thread's performance.now() has its own origin.
-import { performance } from 'node:perf_hooks';
+import { epochOf } from './epoch-time.js';
 import { ETH_ADDR_STALE_TIME, formatMac, LOCAL, macHigh, macLow, UNKNOWN } from './mac-table.js';
 
 export { LOCAL, UNKNOWN };
@@ -23,7 +23,6 @@ export { LOCAL, UNKNOWN };
 /** A refresh that would extend the timeout by less than this (ms) is skipped. */
 export const REFRESH_INTERVAL = 1000;
 
-const TIME_ORIGIN = performance.timeOrigin;
 const TWO_POW_32 = 2 ** 32;
 
 /** Header words, each on its own cache line. */
@@ -117,7 +116,7 @@ export class SharedMacTable {
 
   private lookupParts(high: number, low: number, now: number): number {
     const words = this.words;
-    const epochNow = TIME_ORIGIN + now;
+    const epochNow = epochOf(now);
     let slot = hashOf(high, low) & this.mask;
     for (let probes = 0; probes < this.capacity; probes++, slot = (slot + 1) & this.mask) {
       const base = HEADER_WORDS + slot * Slot.WORDS;
@@ -152,7 +151,7 @@ export class SharedMacTable {
   expire(now: number): void {
     const words = this.words;
     if (Atomics.compareExchange(words, INSERT_LOCK, 0, 1) !== 0) return;
-    const epochNow = TIME_ORIGIN + now;
+    const epochNow = epochOf(now);
     let emptySlot = -1;
     for (let slot = 0; slot < this.capacity; slot++) {
       const base = HEADER_WORDS + slot * Slot.WORDS;
@@ -180,7 +179,7 @@ export class SharedMacTable {
     if (version === this.seenVersion) return null;
     this.seenVersion = version;
     const words = this.words;
-    const epochNow = TIME_ORIGIN + now;
+    const epochNow = epochOf(now);
     const byPeer = new Map<number, string[]>();
     for (let slot = 0; slot < this.capacity; slot++) {
       const base = HEADER_WORDS + slot * Slot.WORDS;
@@ -215,7 +214,7 @@ export class SharedMacTable {
   // `now`, not the timeouts derived from it: a double argument of a call that is not inlined is boxed
   private refresh(slot: number, high: number, low: number, peerId: number, now: number): void {
     const words = this.words;
-    const epochNow = TIME_ORIGIN + now;
+    const epochNow = epochOf(now);
     const staleAt = epochNow + ETH_ADDR_STALE_TIME;
     const base = HEADER_WORDS + slot * Slot.WORDS;
     const timeIndex = base / 2 + STALE_AT_F64;
@@ -249,7 +248,7 @@ export class SharedMacTable {
       words[base + Slot.KEY_HIGH] = high;
       words[base + Slot.KEY_LOW] = low;
       words[base + Slot.OWNER] = peerId;
-      this.times[base / 2 + STALE_AT_F64] = TIME_ORIGIN + now + ETH_ADDR_STALE_TIME;
+      this.times[base / 2 + STALE_AT_F64] = epochOf(now) + ETH_ADDR_STALE_TIME;
       Atomics.store(words, base + Slot.STATE, SlotState.USED);
       Atomics.store(words, base + Slot.SEQUENCE, sequence + 2);
       Atomics.add(words, USED_COUNT, 1);

@@ -5,12 +5,11 @@
 // between workers never has two threads adding to one number. The io layer's counters
 // (syscalls, GSO, offloads) are running totals in the io objects themselves; the statistics
 // timer sums them into the global table.
-// node:perf_hooks' binding, not the global: the global is a lazy accessor, a getter call on every use
-import { performance } from 'node:perf_hooks';
 import type { BufferPoolStats } from '../../../bufferpool/pool.js';
 import { createCounters, type IoCounters } from '../../../io/batch.js';
 import type { OffloadCounters } from '../../../io/offload/offload-frame-io.js';
 import { CounterTotals } from './counter-totals.js';
+import { epochOf } from './epoch-time.js';
 import { GLOBAL_STATS_FIELDS, GlobalStat, PEER_STATS_FIELDS, PeerStat } from '../messages.js';
 
 /** The packet/byte counter pairs fastd keeps (fastd_stat_type_t); the byte counter follows the packet counter. */
@@ -42,13 +41,6 @@ export const DropReason = {
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
-/** This thread's performance.now() origin: the getter is a brand check and a binding call each time. */
-const TIME_ORIGIN = performance.timeOrigin;
-
-/** Activity times are epoch milliseconds, comparable across threads. */
-export function epochNow(): number {
-  return TIME_ORIGIN + performance.now();
-}
 
 export class DatapathStats {
   /** I/O counters of every socket and queue, also of removed ones. */
@@ -225,10 +217,10 @@ export class DatapathStats {
   // `now` is the turn's performance.now(), made epoch time here: a clock read per call, and
   // its epoch result passed as an argument, would box a heap number per run of packets
   received(peerId: number, now: number): void {
-    this.peers[peerId * PEER_STATS_FIELDS + PeerStat.LastReceive] = TIME_ORIGIN + now;
+    this.peers[peerId * PEER_STATS_FIELDS + PeerStat.LastReceive] = epochOf(now);
   }
 
   sent(peerId: number, now: number): void {
-    this.peers[peerId * PEER_STATS_FIELDS + PeerStat.LastSend] = TIME_ORIGIN + now;
+    this.peers[peerId * PEER_STATS_FIELDS + PeerStat.LastSend] = epochOf(now);
   }
 }
